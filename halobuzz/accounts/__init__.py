@@ -1,0 +1,1 @@
+"""Accounts: users, roles, sessions and tokens, and the admin audit log."""

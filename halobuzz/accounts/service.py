@@ -1,0 +1,111 @@
+"""Account flows: register, login, refresh, logout, and who is calling (per request)."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import Forbidden, Unauthorized
+from ..infra.crypto import burn_password_check, check_password, hash_password
+from . import tokens, users
+from .roles import at_least
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of one request."""
+    user_id: str
+    session_id: str
+    role: str
+    email: str
+    username: str
+
+    def require(self, role: str) -> None:
+        if not at_least(self.role, role):
+            raise Forbidden(f"this needs the {role} role", code="forbidden")
+
+
+class Accounts:
+    def __init__(self, db, clock, ids, access: tokens.AccessTokens, *, bcrypt_rounds: int,
+                 refresh_ttl: int, min_age: int) -> None:
+        self.db = db
+        self.clock = clock
+        self.ids = ids
+        self.access = access
+        self.bcrypt_rounds = bcrypt_rounds
+        self.refresh_ttl = refresh_ttl
+        self.min_age = min_age
+
+    def _pair(self, user_id: str, session_id: str, refresh: str) -> dict[str, str]:
+        return {"accessToken": self.access.issue(user_id, session_id, self.clock.now()),
+                "refreshToken": refresh, "tokenType": "Bearer", "expiresIn": self.access.ttl}
+
+    async def register(self, new: users.NewUser, *, user_agent: str | None = None, ip: str | None = None,
+                       role: str = "user") -> dict[str, Any]:
+        now = self.clock.now()
+        new = users.validate_new_user(new, now.date(), self.min_age)
+        # bcrypt takes ~250 ms at cost 12: never on the event loop.
+        pw_hash = await asyncio.to_thread(hash_password, new.password, self.bcrypt_rounds)
+        user_id, session_id, refresh = self.ids.new(), self.ids.new(), self.ids.token()
+
+        def unit(conn):
+            users.insert_user(conn, user_id, new, pw_hash, now, role)
+            tokens.start_session(conn, session_id, user_id, refresh, now, self.refresh_ttl, user_agent, ip)
+            return users.get(conn, user_id)
+
+        row = await self.db.write(unit)
+        return {"user": users.profile(row, now.date()), **self._pair(user_id, session_id, refresh)}
+
+    async def login(self, email: str, password: str, *, user_agent: str | None = None,
+                    ip: str | None = None) -> dict[str, Any]:
+        row = self.db.inline.one("SELECT * FROM users WHERE email = ? COLLATE NOCASE", (email.strip(),))
+        if row is None:
+            await asyncio.to_thread(burn_password_check, password, self.bcrypt_rounds)
+            raise Unauthorized("email or password is wrong", code="invalid_credentials")
+        if not await asyncio.to_thread(check_password, password, row["password_hash"]):
+            raise Unauthorized("email or password is wrong", code="invalid_credentials")
+        now = self.clock.now()
+        blocked = users.is_blocked(row, now)
+        if blocked:
+            raise Forbidden(blocked, code="account_blocked")
+        session_id, refresh = self.ids.new(), self.ids.token()
+        await self.db.write(lambda conn: tokens.start_session(
+            conn, session_id, row["id"], refresh, now, self.refresh_ttl, user_agent, ip))
+        return {"user": users.profile(row, now.date()), **self._pair(row["id"], session_id, refresh)}
+
+    async def refresh(self, presented: str) -> dict[str, Any]:
+        now = self.clock.now()
+        new_refresh = self.ids.token()
+        user_id, session_id = await self.db.write(
+            lambda conn: tokens.rotate_refresh(conn, presented, new_refresh, now, self.refresh_ttl))
+        if not user_id:
+            raise tokens.ReuseDetected("refresh token was already used; the session is revoked",
+                                       field="refreshToken")
+        row = self.db.inline.one("SELECT * FROM users WHERE id = ?", (user_id,))
+        blocked = users.is_blocked(row, now)
+        if blocked:
+            raise Forbidden(blocked, code="account_blocked")
+        return self._pair(user_id, session_id, new_refresh)
+
+    async def logout(self, principal: Principal) -> None:
+        now = self.clock.now()
+        await self.db.write(lambda conn: tokens.revoke_session(conn, principal.session_id, now, "logout"))
+
+    def authenticate(self, token: str) -> Principal:
+        """Called on every authenticated request: verify the token, then check the
+        account and session *now* (a ban or logout takes effect immediately, and
+        changes made by the CLI from another process are seen)."""
+        now = self.clock.now()
+        claims = self.access.verify(token, now.timestamp())
+        row = self.db.inline.one(
+            "SELECT u.id, u.role, u.email, u.username, u.status, u.status_until, s.revoked_at "
+            "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ? AND s.user_id = ?",
+            (claims.session_id, claims.user_id))
+        if row is None:
+            raise Unauthorized("unknown session", code="invalid_token")
+        blocked = users.is_blocked(row, now)
+        if blocked:
+            raise Forbidden(blocked, code="account_blocked")
+        if row["revoked_at"]:
+            raise Unauthorized("this session has ended; log in again", code="session_revoked")
+        return Principal(row["id"], claims.session_id, row["role"], row["email"], row["username"])

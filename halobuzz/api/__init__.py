@@ -1,0 +1,14 @@
+"""HTTP routes. Each area is a blueprint registered from here, in one place."""
+from __future__ import annotations
+
+from sanic import Sanic
+
+from . import accounts, health, middleware
+from .errors import handle
+
+
+def register(app: Sanic) -> None:
+    middleware.install(app)
+    app.error_handler.add(Exception, handle)
+    for bp in (health.bp, accounts.bp):
+        app.blueprint(bp)

@@ -1,0 +1,97 @@
+"""Routes: register, login, refresh, logout, me."""
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from sanic import Blueprint, Request
+from sanic.response import json
+from sanic_ext import openapi
+
+from ..accounts.users import NewUser, profile
+from .middleware import principal
+from .validation import Schema, decode_json
+
+bp = Blueprint("accounts", url_prefix="/api/v1")
+
+Email = Annotated[str, msgspec.Meta(max_length=254)]
+Password = Annotated[str, msgspec.Meta(max_length=200)]
+
+
+class RegisterBody(Schema):
+    email: Email
+    password: Password
+    username: Annotated[str, msgspec.Meta(max_length=64)]
+    country: Annotated[str, msgspec.Meta(max_length=8)]
+    birth_date: Annotated[str, msgspec.Meta(max_length=16)]
+
+
+class LoginBody(Schema):
+    email: Email
+    password: Password
+
+
+class RefreshBody(Schema):
+    refresh_token: Annotated[str, msgspec.Meta(max_length=200)]
+
+
+def _hb(request: Request):
+    return request.app.ctx.hb
+
+
+@bp.post("/auth/register")
+@openapi.summary("Create an account")
+@openapi.body({"application/json": {"email": str, "password": str, "username": str, "country": str,
+                                     "birthDate": str}})
+async def register(request: Request):
+    hb = _hb(request)
+    body = decode_json(request.body, RegisterBody, hb.settings.max_body_bytes)
+    result = await hb.accounts.register(
+        NewUser(body.email, body.username, body.password, body.country, body.birth_date),
+        user_agent=request.headers.get("user-agent"), ip=request.ctx.client_ip)
+    return json(result, status=201)
+
+
+@bp.post("/auth/login")
+@openapi.summary("Log in with email and password")
+@openapi.body({"application/json": {"email": str, "password": str}})
+async def login(request: Request):
+    hb = _hb(request)
+    body = decode_json(request.body, LoginBody, hb.settings.max_body_bytes)
+    return json(await hb.accounts.login(body.email, body.password,
+                                        user_agent=request.headers.get("user-agent"), ip=request.ctx.client_ip))
+
+
+@bp.post("/auth/refresh")
+@openapi.summary("Exchange a refresh token for a new pair (the old one dies)")
+@openapi.body({"application/json": {"refreshToken": str}})
+async def refresh(request: Request):
+    hb = _hb(request)
+    body = decode_json(request.body, RefreshBody, hb.settings.max_body_bytes)
+    return json(await hb.accounts.refresh(body.refresh_token))
+
+
+@bp.post("/auth/logout")
+@openapi.summary("End this session")
+@openapi.secured("bearer")
+async def logout(request: Request):
+    who = principal(request)
+    await _hb(request).accounts.logout(who)
+    return json({"ok": True})
+
+
+@bp.get("/me")
+@openapi.summary("The caller's profile")
+@openapi.secured("bearer")
+async def me(request: Request):
+    who = principal(request)
+    hb = _hb(request)
+    row = hb.db.inline.one("SELECT * FROM users WHERE id = ?", (who.user_id,))
+    coins = hb.extras["wallet_view"](who.user_id) if "wallet_view" in hb.extras else None
+    return json(profile(row, hb.clock.now().date(), coins))
+
+
+@bp.get("/auth/keys")
+@openapi.summary("Public keys (JWKS) that verify this shard's access tokens")
+async def keys(request: Request):
+    return json(_hb(request).accounts.access.public_jwks())

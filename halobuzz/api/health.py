@@ -1,0 +1,45 @@
+"""Liveness, readiness and Prometheus metrics."""
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+
+from ..db import migrate
+
+bp = Blueprint("health")
+
+
+@bp.get("/healthz")
+async def healthz(request: Request):
+    return json({"status": "ok"})
+
+
+@bp.get("/readyz")
+async def readyz(request: Request):
+    hb = request.app.ctx.hb
+    checks: dict[str, str] = {}
+    try:
+        await hb.db.write(lambda conn: conn.execute("SELECT 1").fetchone())
+        checks["database"] = "ok"
+    except Exception as exc:  # the probe reports, it never raises
+        checks["database"] = f"not writable: {exc}"
+    try:
+        waiting = migrate.pending(hb.db.inline.conn)
+        checks["migrations"] = "ok" if not waiting else f"{len(waiting)} pending"
+    except migrate.MigrationError as exc:
+        checks["migrations"] = str(exc)
+    for name, probe in hb.readiness.items():
+        try:
+            problem = probe()
+        except Exception as exc:
+            problem = str(exc)
+        checks[name] = problem or "ok"
+    ready = all(v == "ok" for v in checks.values())
+    return json({"status": "ready" if ready else "not ready", "checks": checks}, status=200 if ready else 503)
+
+
+@bp.get("/metrics")
+async def metrics(request: Request):
+    registry = request.app.ctx.hb.metrics.registry
+    return HTTPResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,130 @@
+"""Per-request plumbing: request id, client IP, rate limits, CORS, security headers, metrics, auth."""
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+from sanic import Request, Sanic
+from sanic.response import HTTPResponse
+
+from ..accounts.service import Principal
+from ..errors import Forbidden, RateLimited, Unauthorized
+from ..infra.ratelimit import Rule, retry_after_seconds
+from ..observability.logging import request_id_var
+
+_GOOD_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+_UNLIMITED_PREFIXES = ("/healthz", "/readyz", "/metrics", "/assets", "/docs", "/favicon")
+_CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "
+        "script-src 'self'; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; "
+        "form-action 'self' https: http://127.0.0.1:* http://localhost:*; object-src 'none'")
+# The OpenAPI UI pages use inline scripts and styles.
+_CSP_DOCS = "default-src 'self' 'unsafe-inline' https:; img-src 'self' data: https:; frame-ancestors 'none'"
+
+
+def client_ip(request: Request, trusted: tuple[str, ...]) -> str:
+    peer = request.conn_info.client_ip if request.conn_info else "unknown"
+    if trusted and peer in trusted:
+        forwarded = request.headers.get("x-forwarded-for", "")
+        # Walk from the right: the last hop not ours is the client.
+        for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+            if hop not in trusted:
+                return hop
+    return peer
+
+
+def route_group(path: str) -> str | None:
+    if path.startswith(_UNLIMITED_PREFIXES) or not (path.startswith("/api/") or path == "/ws"):
+        return None
+    if path == "/ws":
+        return "ws"
+    parts = path.split("/")
+    # /api/v1/<group>/...
+    return parts[3] if len(parts) > 3 and parts[3] else "api"
+
+
+def install(app: Sanic) -> None:
+    @app.on_request(priority=100)
+    async def begin(request: Request):
+        rid = request.headers.get("x-request-id", "")
+        if not _GOOD_ID.match(rid):
+            rid = uuid.uuid4().hex
+        request.ctx.request_id = rid
+        request.ctx.started = time.perf_counter()
+        request.ctx.principal = None
+        request_id_var.set(rid)
+        hb = request.app.ctx.hb
+        s = hb.settings
+        request.ctx.client_ip = client_ip(request, s.trusted_proxies)
+        if request.method == "OPTIONS" and request.headers.get("origin"):
+            return HTTPResponse(status=204)
+        group = route_group(request.path)
+        if group is None:
+            return None
+        text = s.rate_limits.get(group) or (s.rate_limit_auth if group == "auth" else s.rate_limit_default)
+        rule = _rules.get(text) or _rules.setdefault(text, Rule.parse(text))
+        wait = hb.limiter.hit(group, request.ctx.client_ip, rule, time.monotonic())
+        if wait:
+            hb.metrics.rate_limited.labels(group).inc()
+            raise RateLimited(f"too many requests; try again in {retry_after_seconds(wait)} s",
+                              retry_after_seconds(wait))
+        return None
+
+    @app.on_response(priority=100)
+    async def finish(request: Request, response: HTTPResponse):
+        hb = request.app.ctx.hb
+        rid = getattr(request.ctx, "request_id", None) or uuid.uuid4().hex
+        h = response.headers
+        h["X-Request-Id"] = rid
+        h["X-Content-Type-Options"] = "nosniff"
+        h["Referrer-Policy"] = "no-referrer"
+        h["X-Frame-Options"] = "DENY"
+        h["Cross-Origin-Opener-Policy"] = "same-origin"
+        h.setdefault("Content-Security-Policy", _CSP_DOCS if request.path.startswith("/docs") else _CSP)
+        if hb.settings.tls:
+            h["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+        origin = request.headers.get("origin")
+        if origin and origin in hb.settings.cors_origins:
+            h["Access-Control-Allow-Origin"] = origin
+            h["Vary"] = "Origin"
+            h["Access-Control-Allow-Credentials"] = "true"
+            if request.method == "OPTIONS":
+                h["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE"
+                h["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Idempotency-Key, X-Request-Id"
+                h["Access-Control-Max-Age"] = "600"
+        route = request.route.path if request.route else "unmatched"
+        started = getattr(request.ctx, "started", None)
+        if started is not None:
+            hb.metrics.http_latency.labels(request.method, route).observe(time.perf_counter() - started)
+        hb.metrics.http_requests.labels(request.method, route, str(response.status)).inc()
+
+
+_rules: dict[str, Rule] = {}
+
+
+def bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("an access token is required (Authorization: Bearer ...)", code="missing_token")
+    return token.strip()
+
+
+def principal(request: Request, role: str | None = None) -> Principal:
+    """The authenticated caller; raises 401/403. Cached on the request."""
+    who = getattr(request.ctx, "principal", None)
+    if who is None:
+        who = request.app.ctx.hb.accounts.authenticate(bearer(request))
+        request.ctx.principal = who
+    if role:
+        who.require(role)
+    return who
+
+
+def admin(request: Request) -> Principal:
+    """Admin routes need the admin role AND an email on the configured allow-list (the seed's guard)."""
+    who = principal(request, "admin")
+    allowed = {e.lower() for e in request.app.ctx.hb.settings.admin_emails}
+    if who.email.lower() not in allowed:
+        raise Forbidden("this account is not on the admin allow-list", code="admin_not_allowed")
+    return who

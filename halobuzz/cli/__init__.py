@@ -1,0 +1,42 @@
+"""The `halobuzz` command. With no subcommand it serves (like `datasette`)."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import __version__
+from . import admin, ops, serve
+
+
+class DefaultGroup(click.Group):
+    """Runs `serve` when the first argument is not a subcommand."""
+
+    def parse_args(self, ctx, args):
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")):
+            args = ["serve", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="halobuzz")
+def cli() -> None:
+    """HaloBuzz: a live-streaming social platform in one file.
+
+    \b
+    Example:
+      halobuzz serve --demo          # start on ./data with demo data
+      halobuzz user list             # works while the server runs
+    """
+
+
+serve.register(cli)
+admin.register(cli)
+ops.register(cli)
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,65 @@
+"""`halobuzz serve` and `halobuzz init`."""
+from __future__ import annotations
+
+import click
+
+from .. import config
+from ..observability import logging as jsonlog
+from .common import data_dir_option, fail, load_settings, writer_for
+
+
+def register(cli: click.Group) -> None:
+    @cli.command()
+    @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1)")
+    @click.option("--port", type=int, default=None, help="TCP port (default 8080)")
+    @data_dir_option
+    @click.option("--demo", is_flag=True, default=None, help="Seed demo users, streams and coins if absent")
+    @click.option("--help-settings", is_flag=True, help="List every setting with its default and exit")
+    def serve(host, port, data_dir, demo, help_settings):
+        """Run the appliance: API, websocket rooms, scheduler, in one process.
+
+        \b
+        Example:
+          halobuzz serve --port 8080 --data-dir /var/lib/halobuzz
+          HALOBUZZ_ADMIN_EMAILS=ops@example.com halobuzz serve
+        """
+        if help_settings:
+            for name, default, text in config.describe():
+                click.echo(f"{name:28} {default!r:16} {text}")
+            return
+        from ..app import create_app
+        from ..demo import seed_demo
+        settings = load_settings(data_dir, host=host, port=port, demo=demo)
+        if settings.demo:
+            from ..demo import DEMO_ADMIN_EMAIL
+            settings = settings.with_(admin_emails=(*settings.admin_emails, DEMO_ADMIN_EMAIL))
+        jsonlog.configure(settings.log_level)
+        try:
+            app = create_app(settings)
+        except config.ConfigError as exc:
+            fail(str(exc))
+        if settings.demo:
+            with writer_for(settings) as w:
+                seed_demo(w, settings)
+        click.echo(f"HaloBuzz serving on http://{settings.host}:{settings.port} (data: {settings.data_dir})",
+                   err=True)
+        app.run(host=settings.host, port=settings.port, single_process=True, access_log=False,
+                motd=False)
+
+    @cli.command()
+    @data_dir_option
+    @click.option("--demo", is_flag=True, help="Also seed demo data")
+    def init(data_dir, demo):
+        """Create the data directory, its secrets and the database.
+
+        \b
+        Example:
+          halobuzz init --data-dir ./data --demo
+        """
+        from ..demo import seed_demo
+        settings = load_settings(data_dir)
+        config.ensure_secrets(settings)
+        with writer_for(settings) as w:
+            if demo:
+                seed_demo(w, settings)
+        click.echo(f"initialised {settings.data_dir}")

@@ -1,0 +1,227 @@
+"""Settings: one typed, frozen object built once and passed down.
+
+Precedence: HALOBUZZ_<NAME> environment variables > halobuzz.toml in the data
+directory > defaults below. `halobuzz serve --help-settings` prints this table.
+Secrets that are not configured are generated once and kept in <data>/secrets
+(mode 0600), so a restart keeps sessions and encrypted fields readable.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets as pysecrets
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("host", "127.0.0.1", "Address to listen on"),
+    Setting("port", 8080, "TCP port to listen on"),
+    Setting("shard_id", "local", "Name of this shard (token issuer, shard map key)"),
+    Setting("public_url", "", "URL users reach this shard at (for redirects and gateway returns)"),
+    Setting("synchronous", "FULL", "SQLite synchronous mode: FULL (durable) or NORMAL"),
+    Setting("writer_max_batch", 500, "Most write units the writer commits in one transaction"),
+    Setting("readers", 3, "Read-only connections in the pool"),
+    Setting("access_token_ttl", 900, "Access token lifetime, seconds"),
+    Setting("refresh_token_ttl", 30 * 86400, "Refresh token lifetime, seconds"),
+    Setting("bcrypt_rounds", 12, "bcrypt cost for password hashes"),
+    Setting("admin_emails", (), "Emails allowed on admin routes (comma separated in env)"),
+    Setting("cors_origins", (), "Origins allowed to call the API from a browser"),
+    Setting("trusted_proxies", (), "Proxy addresses whose X-Forwarded-For is believed"),
+    Setting("rate_limit_default", "100/15m", "Requests per IP for API routes"),
+    Setting("rate_limit_auth", "20/15m", "Requests per IP for login/register/refresh"),
+    Setting("rate_limits", {}, "Per route-group overrides, e.g. {wallet = '300/15m'}"),
+    Setting("max_body_bytes", 64 * 1024, "Largest accepted request body (uploads have their own limit)"),
+    Setting("tls", False, "Set when served over TLS (enables HSTS)"),
+    Setting("log_level", "info", "Log level"),
+    Setting("request_timeout", 30, "Seconds before a request is abandoned"),
+    Setting("graceful_shutdown_timeout", 10, "Seconds to drain requests on shutdown"),
+    Setting("demo", False, "Seed demo users, streams and coins on first start"),
+    Setting("jwt_key_file", "", "Ed25519 private key (PEM) for tokens; generated if empty"),
+    Setting("field_keys_file", "", "JSON {active, keys:{id: base64}} for AES-256-GCM fields"),
+    Setting("min_age", 13, "Youngest age allowed to register"),
+)
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8080
+    shard_id: str = "local"
+    public_url: str = ""
+    synchronous: str = "FULL"
+    writer_max_batch: int = 500
+    readers: int = 3
+    access_token_ttl: int = 900
+    refresh_token_ttl: int = 30 * 86400
+    bcrypt_rounds: int = 12
+    admin_emails: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
+    rate_limit_default: str = "100/15m"
+    rate_limit_auth: str = "20/15m"
+    rate_limits: Mapping[str, str] = field(default_factory=dict)
+    max_body_bytes: int = 64 * 1024
+    tls: bool = False
+    log_level: str = "info"
+    request_timeout: int = 30
+    graceful_shutdown_timeout: int = 10
+    demo: bool = False
+    jwt_key_file: str = ""
+    field_keys_file: str = ""
+    min_age: int = 13
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "halobuzz.db"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.data_dir / "secrets"
+
+    def with_(self, **changes: Any) -> "Settings":
+        return replace(self, **changes)
+
+
+def _coerce(name: str, raw: Any, default: Any) -> Any:
+    try:
+        if isinstance(default, bool):
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, tuple):
+            if isinstance(raw, str):
+                return tuple(p.strip() for p in raw.split(",") if p.strip())
+            return tuple(str(p) for p in raw)
+        if isinstance(default, dict):
+            if isinstance(raw, str):
+                return dict(json.loads(raw)) if raw.strip() else {}
+            return {str(k): str(v) for k, v in dict(raw).items()}
+        return str(raw)
+    except (ValueError, TypeError, json.JSONDecodeError):
+        raise ConfigError(f"setting {name!r}: cannot use {raw!r} (expected {type(default).__name__})") from None
+
+
+def load(data_dir: str | Path | None = None, env: Mapping[str, str] | None = None,
+         **overrides: Any) -> Settings:
+    """Build Settings from defaults < halobuzz.toml < environment < explicit overrides."""
+    env = os.environ if env is None else env
+    data = Path(data_dir or env.get("HALOBUZZ_DATA_DIR") or "./data").resolve()
+    values: dict[str, Any] = {}
+    toml_path = data / "halobuzz.toml"
+    if toml_path.exists():
+        try:
+            from_file = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{toml_path}: {exc}") from None
+        for key, raw in from_file.items():
+            if key not in _BY_NAME:
+                raise ConfigError(f"{toml_path}: unknown setting {key!r}")
+            values[key] = _coerce(key, raw, _BY_NAME[key].default)
+    for s in SETTINGS:
+        raw = env.get(f"HALOBUZZ_{s.name.upper()}")
+        if raw is not None:
+            values[s.name] = _coerce(s.name, raw, s.default)
+    for key, raw in overrides.items():
+        if raw is not None:
+            values[key] = _coerce(key, raw, _BY_NAME[key].default)
+    settings = Settings(data_dir=data, **values)
+    _validate(settings)
+    return settings
+
+
+def _validate(s: Settings) -> None:
+    from .infra.ratelimit import Rule
+    if s.synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
+        raise ConfigError("setting 'synchronous' must be FULL, NORMAL or EXTRA")
+    if not 4 <= s.bcrypt_rounds <= 16:
+        raise ConfigError("setting 'bcrypt_rounds' must be between 4 and 16")
+    for name in ("rate_limit_default", "rate_limit_auth"):
+        try:
+            Rule.parse(getattr(s, name))
+        except ValueError as exc:
+            raise ConfigError(f"setting {name!r}: {exc}") from None
+    for group, text in s.rate_limits.items():
+        try:
+            Rule.parse(text)
+        except ValueError as exc:
+            raise ConfigError(f"setting 'rate_limits.{group}': {exc}") from None
+
+
+# -- secrets kept in the data directory -------------------------------------------
+
+def _write_secret(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def signing_key(s: Settings) -> Ed25519PrivateKey:
+    path = Path(s.jwt_key_file) if s.jwt_key_file else s.secrets_dir / "jwt-ed25519.pem"
+    if not path.exists():
+        if s.jwt_key_file:
+            raise ConfigError(f"jwt_key_file {path} does not exist")
+        key = Ed25519PrivateKey.generate()
+        _write_secret(path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                              serialization.NoEncryption()))
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ConfigError(f"{path} is not an Ed25519 private key")
+    return key
+
+
+def field_keys(s: Settings) -> tuple[dict[str, bytes], str]:
+    path = Path(s.field_keys_file) if s.field_keys_file else s.secrets_dir / "field-keys.json"
+    if not path.exists():
+        if s.field_keys_file:
+            raise ConfigError(f"field_keys_file {path} does not exist")
+        kid = "k1"
+        doc = {"active": kid, "keys": {kid: base64.b64encode(pysecrets.token_bytes(32)).decode()}}
+        _write_secret(path, json.dumps(doc, indent=2).encode())
+    try:
+        doc = json.loads(path.read_text())
+        keys = {kid: base64.b64decode(v) for kid, v in doc["keys"].items()}
+        return keys, doc["active"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{path}: not a valid field key file ({exc})") from None
+
+
+def ensure_secrets(s: Settings) -> None:
+    signing_key(s)
+    field_keys(s)
+
+
+def describe() -> list[tuple[str, Any, str]]:
+    return [(s.name, s.default, s.help) for s in SETTINGS]
+
+
+def settings_fields() -> list[str]:
+    return [f.name for f in fields(Settings)]

@@ -1,0 +1,55 @@
+"""The database handle the app passes down: writer + readers + inline reader."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from . import migrate as migrations
+from .connection import connect
+from .readers import InlineReader, Readers
+from .writer import Writer
+
+
+def open_and_migrate(path: str | Path, synchronous: str = "FULL") -> list[migrations.Migration]:
+    """Bring the schema up to date (used by `serve` at start and by `halobuzz migrate`)."""
+    conn = connect(path, synchronous=synchronous)
+    try:
+        return migrations.migrate(conn)
+    finally:
+        conn.close()
+
+
+class Database:
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL", max_batch: int = 500,
+                 readers: int = 3, metrics: Any = None) -> None:
+        self.path = Path(path)
+        self.synchronous = synchronous
+        self.max_batch = max_batch
+        self.reader_count = readers
+        self.metrics = metrics
+        self.writer: Writer | None = None
+        self.readers: Readers | None = None
+        self.inline: InlineReader | None = None
+
+    async def open(self) -> None:
+        open_and_migrate(self.path, self.synchronous)
+        self.writer = Writer(self.path, synchronous=self.synchronous, max_batch=self.max_batch,
+                             metrics=self.metrics)
+        self.readers = Readers(self.path, self.reader_count)
+        await self.readers.open()
+        self.inline = InlineReader(self.path)
+
+    async def close(self) -> None:
+        if self.writer:
+            self.writer.close()
+        if self.readers:
+            await self.readers.close()
+        if self.inline:
+            self.inline.close()
+
+    async def write(self, fn):
+        assert self.writer is not None, "database is not open"
+        return await self.writer.write(fn)
+
+    def is_writable(self) -> bool:
+        return self.writer is not None and not self.writer._closed and self.writer._thread.is_alive()

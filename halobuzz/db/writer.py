@@ -1,0 +1,175 @@
+"""The single writer: one thread owns the only write connection.
+
+Callers hand it a *write unit* — a plain function of a sqlite3 connection — and
+await the result. The thread drains whatever units are queued (up to
+`max_batch`), runs them inside one `BEGIN IMMEDIATE … COMMIT`, each under its
+own SAVEPOINT, so:
+
+* one fsync covers the whole group (group commit), which is what makes
+  `synchronous=FULL` affordable;
+* a unit that raises is rolled back to its savepoint and gets its exception,
+  while its neighbours still commit;
+* there is exactly one thread hop per unit, never one per statement;
+* a caller cancelled before its unit starts (client disconnect) is skipped; a
+  unit already running finishes atomically with its group. Either way no
+  transaction is ever left open or half-applied.
+
+Results are delivered only after COMMIT returns, so anything the caller does
+next (publish an event, answer the client) happens after the data is durable.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+from .connection import connect
+
+log = logging.getLogger("halobuzz.db.writer")
+T = TypeVar("T")
+WriteFn = Callable[[sqlite3.Connection], T]
+
+
+class WriterClosed(RuntimeError):
+    pass
+
+
+@dataclass
+class _Unit:
+    fn: Callable[[sqlite3.Connection], Any]
+    future: Future = field(default_factory=Future)
+
+
+_STOP = object()
+
+
+class Writer:
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL", max_batch: int = 500,
+                 metrics: Any = None, on_commit: Callable[[], None] | None = None) -> None:
+        self.path = Path(path)
+        self.synchronous = synchronous
+        self.max_batch = max_batch
+        self.metrics = metrics
+        self.on_commit = on_commit
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._closed = False
+        self._ready = threading.Event()
+        self._startup_error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="halobuzz-writer", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._startup_error:
+            raise self._startup_error
+
+    # -- caller side -------------------------------------------------------
+    def submit(self, fn: WriteFn[T]) -> "Future[T]":
+        """Queue a write unit; returns a concurrent Future (for threads and the CLI)."""
+        if self._closed:
+            raise WriterClosed("the writer is shut down")
+        unit = _Unit(fn)
+        self._queue.put(unit)
+        if self.metrics:
+            self.metrics.write_queue_depth.set(self._queue.qsize())
+        return unit.future
+
+    async def write(self, fn: WriteFn[T]) -> T:
+        """Run one write unit in the next group commit and return its result.
+
+        If the awaiting task is cancelled, the unit is withdrawn when it has not
+        started yet; otherwise it completes (or fails) atomically regardless.
+        """
+        fut = self.submit(fn)
+        return await asyncio.wrap_future(fut)
+
+    def write_sync(self, fn: WriteFn[T], timeout: float | None = None) -> T:
+        return self.submit(fn).result(timeout)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop accepting units, finish every queued one, commit, close the connection."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+
+    # -- writer thread -----------------------------------------------------
+    def _run(self) -> None:
+        try:
+            conn = connect(self.path, synchronous=self.synchronous)
+        except BaseException as exc:  # surfaced to the constructor
+            self._startup_error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        stopping = False
+        try:
+            while not stopping:
+                first = self._queue.get()
+                if first is _STOP:
+                    break
+                batch = [first]
+                while len(batch) < self.max_batch:
+                    try:
+                        nxt = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if nxt is _STOP:
+                        stopping = True
+                        break
+                    batch.append(nxt)
+                self._run_batch(conn, batch)
+        finally:
+            conn.close()
+
+    def _run_batch(self, conn: sqlite3.Connection, batch: list[_Unit]) -> None:
+        # set_running_or_notify_cancel() atomically claims the unit: after it returns
+        # True, a caller's cancel() can no longer withdraw it.
+        live = [u for u in batch if u.future.set_running_or_notify_cancel()]
+        if not live:
+            return
+        started = time.perf_counter()
+        outcomes: list[tuple[_Unit, bool, Any]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for unit in live:
+                conn.execute("SAVEPOINT unit")
+                try:
+                    result = unit.fn(conn)
+                except BaseException as exc:  # the unit's own failure, not the group's
+                    conn.execute("ROLLBACK TO unit")
+                    conn.execute("RELEASE unit")
+                    outcomes.append((unit, False, exc))
+                    if self.metrics:
+                        self.metrics.write_failures.inc()
+                else:
+                    conn.execute("RELEASE unit")
+                    outcomes.append((unit, True, result))
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            log.exception("group commit failed; every unit in it is rolled back")
+            if conn.in_transaction:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            for unit in live:
+                unit.future.set_exception(exc)
+            return
+        if self.metrics:
+            self.metrics.commit_latency.observe(time.perf_counter() - started)
+            self.metrics.batch_size.observe(len(live))
+            self.metrics.write_queue_depth.set(self._queue.qsize())
+        for unit, ok, value in outcomes:
+            if ok:
+                unit.future.set_result(value)
+            else:
+                unit.future.set_exception(value)
+        if self.on_commit:
+            self.on_commit()

@@ -1,0 +1,43 @@
+"""Demo data for a first look: an admin, a host and two viewers (password `halobuzz-demo`).
+
+Each later part adds its own seeder (coins, a live stream, gifts) to SEEDERS.
+Seeding is idempotent: it only creates what is missing.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from .accounts import users
+from .config import Settings
+from .db.writer import Writer
+from .infra.clock import Clock
+from .infra.crypto import hash_password
+from .infra.ids import IdFactory, SystemRandom
+
+DEMO_PASSWORD = "halobuzz-demo"
+DEMO_ADMIN_EMAIL = "admin@demo.halobuzz"
+DEMO_USERS = (
+    ("admin@demo.halobuzz", "demo_admin", "admin"),
+    ("host@demo.halobuzz", "demo_host", "host"),
+    ("viewer@demo.halobuzz", "demo_viewer", "user"),
+    ("viewer2@demo.halobuzz", "demo_viewer2", "user"),
+)
+SEEDERS: list[Callable[[Writer, Settings, Clock, IdFactory], None]] = []
+
+
+def seed_demo(writer: Writer, settings: Settings) -> None:
+    clock = Clock()
+    ids = IdFactory(clock, SystemRandom())
+    pw = hash_password(DEMO_PASSWORD, settings.bcrypt_rounds)
+
+    def unit(conn):
+        now = clock.now()
+        for email, username, role in DEMO_USERS:
+            if conn.execute("SELECT 1 FROM users WHERE email = ?", (email,)).fetchone():
+                continue
+            users.insert_user(conn, ids.new(), users.NewUser(email, username, DEMO_PASSWORD, "NP", "1995-05-05"),
+                              pw, now, role)
+
+    writer.write_sync(unit)
+    for seeder in SEEDERS:
+        seeder(writer, settings, clock, ids)

@@ -1,0 +1,62 @@
+"""The in-process event bus and every event name in one place.
+
+Domain code publishes after its write has committed; `realtime/` subscribes and
+fans out to rooms. Subscribers are plain callables; one failing subscriber is
+logged and never stops the others or the publisher.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+log = logging.getLogger("halobuzz.events")
+
+# The seed's canonical realtime events, plus a few of our own.
+STREAM_JOIN = "stream:join"
+STREAM_LEAVE = "stream:leave"
+CHAT_NEW = "chat:new"
+GIFT_SENT = "gift:sent"
+THRONE_CLAIMED = "throne:claimed"
+BATTLE_BOOST = "battle:boost"
+AI_WARNING = "ai:warning"
+OG_CHANGED = "og:changed"
+METRICS_UPDATE = "metrics:update"
+CANONICAL = (STREAM_JOIN, STREAM_LEAVE, CHAT_NEW, GIFT_SENT, THRONE_CLAIMED, BATTLE_BOOST,
+             AI_WARNING, OG_CHANGED, METRICS_UPDATE)
+# Internal (not sent to clients as-is).
+USER_CHANGED = "user:changed"
+WALLET_CHANGED = "wallet:changed"
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    data: dict[str, Any]
+    room: str | None = None           # stream id the event belongs to, if any
+    users: tuple[str, ...] = field(default=())  # users it is addressed to, if any
+
+
+Handler = Callable[[Event], Any]
+
+
+class Bus:
+    def __init__(self, metrics: Any = None) -> None:
+        self._subs: dict[str, list[Handler]] = defaultdict(list)
+        self._all: list[Handler] = []
+        self.metrics = metrics
+
+    def subscribe(self, name: str | None, handler: Handler) -> Callable[[], None]:
+        target = self._all if name is None else self._subs[name]
+        target.append(handler)
+        return lambda: target.remove(handler)
+
+    def publish(self, event: Event) -> None:
+        if self.metrics:
+            self.metrics.events_published.labels(event.name).inc()
+        for handler in (*self._subs.get(event.name, ()), *self._all):
+            try:
+                handler(event)
+            except Exception:
+                log.exception("event handler failed", extra={"event": event.name})

@@ -1,0 +1,4 @@
+"""The list of feature plugins create_app wires in, in order (each: plugin(app, ctx))."""
+from __future__ import annotations
+
+PLUGINS: tuple = ()

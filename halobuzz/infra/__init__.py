@@ -1,0 +1,1 @@
+"""Generic foundations that know no domain: clock, ids, crypto, rate limits."""
