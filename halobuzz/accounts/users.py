@@ -35,7 +35,7 @@ def validate_new_user(u: NewUser, today: date, min_age: int) -> NewUser:
     email = clean(u.email).lower()
     if len(email) > 254 or not _EMAIL.match(email):
         problems["email"] = "must be an email address"
-    username = clean(u.username)
+    username = u.username.strip()  # identifiers are refused, not silently cleaned
     if not _USERNAME.match(username):
         problems["username"] = "must be 3-32 letters, digits, '_' or '.'"
     if len(u.password) < 8:

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from sanic import Sanic
 
-from . import accounts, health, middleware
+from . import accounts, admin, health, middleware
 from .errors import handle
 
 
 def register(app: Sanic) -> None:
     middleware.install(app)
     app.error_handler.add(Exception, handle)
-    for bp in (health.bp, accounts.bp):
+    for bp in (health.bp, accounts.bp, admin.bp):
         app.blueprint(bp)

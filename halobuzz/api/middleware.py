@@ -92,7 +92,7 @@ def install(app: Sanic) -> None:
                 h["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE"
                 h["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Idempotency-Key, X-Request-Id"
                 h["Access-Control-Max-Age"] = "600"
-        route = request.route.path if request.route else "unmatched"
+        route = "/" + request.route.path if request.route else "unmatched"
         started = getattr(request.ctx, "started", None)
         if started is not None:
             hb.metrics.http_latency.labels(request.method, route).observe(time.perf_counter() - started)

@@ -129,16 +129,17 @@ class Writer:
             conn.close()
 
     def _run_batch(self, conn: sqlite3.Connection, batch: list[_Unit]) -> None:
-        # set_running_or_notify_cancel() atomically claims the unit: after it returns
-        # True, a caller's cancel() can no longer withdraw it.
-        live = [u for u in batch if u.future.set_running_or_notify_cancel()]
-        if not live:
-            return
         started = time.perf_counter()
         outcomes: list[tuple[_Unit, bool, Any]] = []
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            for unit in live:
+            for unit in batch:
+                # Claim each unit just before running it: a caller that cancelled while
+                # its unit waited (even behind a slow neighbour) is skipped, and once
+                # claimed a unit can no longer be withdrawn.
+                if not unit.future.set_running_or_notify_cancel():
+                    continue
+                if not conn.in_transaction:
+                    conn.execute("BEGIN IMMEDIATE")
                 conn.execute("SAVEPOINT unit")
                 try:
                     result = unit.fn(conn)
@@ -151,6 +152,8 @@ class Writer:
                 else:
                     conn.execute("RELEASE unit")
                     outcomes.append((unit, True, result))
+            if not outcomes:
+                return
             conn.execute("COMMIT")
         except BaseException as exc:
             log.exception("group commit failed; every unit in it is rolled back")
@@ -159,12 +162,13 @@ class Writer:
                     conn.execute("ROLLBACK")
                 except sqlite3.Error:
                     pass
-            for unit in live:
-                unit.future.set_exception(exc)
+            for unit in batch:
+                if unit.future.running():
+                    unit.future.set_exception(exc)
             return
         if self.metrics:
             self.metrics.commit_latency.observe(time.perf_counter() - started)
-            self.metrics.batch_size.observe(len(live))
+            self.metrics.batch_size.observe(len(outcomes))
             self.metrics.write_queue_depth.set(self._queue.qsize())
         for unit, ok, value in outcomes:
             if ok:

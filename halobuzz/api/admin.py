@@ -1,0 +1,113 @@
+"""Admin routes for users and the audit log. Every change is audited in the same transaction."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Literal, Optional
+
+import msgspec
+from sanic import Blueprint, Request
+from sanic.response import json
+from sanic_ext import openapi
+
+from ..accounts import audit, users
+from ..accounts.audit import Actor
+from .middleware import admin
+from .validation import Schema, decode_json, decode_query
+
+bp = Blueprint("admin_users", url_prefix="/api/v1/admin")
+
+
+class RoleBody(Schema):
+    role: Literal["user", "host", "moderator", "admin"]
+
+
+class BanBody(Schema):
+    reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    days: Optional[Annotated[int, msgspec.Meta(ge=1, le=3650)]] = None
+    lift: bool = False
+
+
+class UserQuery(msgspec.Struct, forbid_unknown_fields=True):
+    q: Optional[Annotated[str, msgspec.Meta(max_length=100)]] = None
+    role: Optional[Literal["user", "host", "moderator", "admin"]] = None
+    limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 50
+    cursor: Optional[Annotated[str, msgspec.Meta(max_length=64)]] = None
+
+
+class AuditQuery(msgspec.Struct, forbid_unknown_fields=True):
+    action: Optional[Annotated[str, msgspec.Meta(max_length=64)]] = None
+    target: Optional[Annotated[str, msgspec.Meta(max_length=64)]] = None
+    limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 50
+    cursor: Optional[int] = None
+
+
+def actor_of(request: Request) -> Actor:
+    who = admin(request)
+    return Actor(name=who.email, source="api", user_id=who.user_id, request_id=request.ctx.request_id)
+
+
+@bp.get("/users")
+@openapi.summary("Search users")
+@openapi.secured("bearer")
+async def list_users(request: Request):
+    admin(request)
+    hb = request.app.ctx.hb
+    q = decode_query(request.args, UserQuery)
+    rows = await hb.db.readers.fetchall(*_user_sql(q))
+    today = hb.clock.now().date()
+    items = [users.profile(r, today) for r in rows]
+    return json({"items": items, "cursor": items[-1]["id"] if len(items) == q.limit else None})
+
+
+def _user_sql(q: UserQuery):
+    # The same filter as the CLI's `user list`, run on the inline reader.
+    sql = "SELECT * FROM users WHERE 1=1"
+    params: list = []
+    if q.q:
+        like = "%" + q.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        sql += " AND (username LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\')"
+        params += [like, like]
+    if q.role:
+        sql += " AND role = ?"
+        params.append(q.role)
+    if q.cursor:
+        sql += " AND id > ?"
+        params.append(q.cursor)
+    return sql + " ORDER BY id LIMIT ?", (*params, q.limit)
+
+
+@bp.post("/users/<user_id:str>/role")
+@openapi.summary("Change a user's role")
+@openapi.secured("bearer")
+async def set_role(request: Request, user_id: str):
+    actor = actor_of(request)
+    hb = request.app.ctx.hb
+    body = decode_json(request.body, RoleBody, hb.settings.max_body_bytes)
+    now = hb.clock.now()
+    return json(await hb.db.write(lambda conn: users.set_role(conn, user_id, body.role, actor, now)))
+
+
+@bp.post("/users/<user_id:str>/ban")
+@openapi.summary("Ban, suspend (days) or lift")
+@openapi.secured("bearer")
+async def ban(request: Request, user_id: str):
+    actor = actor_of(request)
+    hb = request.app.ctx.hb
+    body = decode_json(request.body, BanBody, hb.settings.max_body_bytes)
+    now = hb.clock.now()
+    status = "active" if body.lift else ("suspended" if body.days else "banned")
+    until = now + timedelta(days=body.days) if body.days and not body.lift else None
+    return json(await hb.db.write(lambda conn: users.set_status(
+        conn, user_id, status, actor, now, reason=body.reason or None, until=until)))
+
+
+@bp.get("/audit")
+@openapi.summary("The admin audit log, newest first")
+@openapi.secured("bearer")
+async def audit_log(request: Request):
+    admin(request)
+    q = decode_query(request.args, AuditQuery)
+    hb = request.app.ctx.hb
+    items = audit.entries(hb.db.inline.conn, limit=q.limit, action=q.action, target_id=q.target,
+                          before_id=q.cursor)
+    return json({"items": items, "cursor": items[-1]["id"] if len(items) == q.limit else None})

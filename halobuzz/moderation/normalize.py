@@ -1,0 +1,124 @@
+"""Text normalisation for moderation: one canonical form for the model and the lexicon.
+
+Chat is mostly short ASCII, so the ASCII path skips NFKC and the Unicode
+tables.  The order matters and each step is cheap:
+
+1. NFKC (fullwidth ``ＦＵＣＫ``, ligatures, circled/math letters → ASCII),
+   drop zero-width and other format characters (also inside Devanagari: we
+   match on letters, not on half-form joiners), strip combining accents over
+   Latin letters (zalgo, ``fùck``), map Cyrillic/Greek look-alikes and
+   letter-like emoji (regional indicators, squared letters) to Latin;
+   a few emoji stand for words (🖕 → fuck, 💩 → shit).
+2. casefold; control characters become spaces; whitespace runs collapse.
+3. leetspeak inside words that also contain letters (``sh1t``, ``b!tch``,
+   ``a$$``): digits alone (``2 goals``, ``1337``) are left alone.
+4. a run of 3+ identical characters becomes two (``fuuuuck`` → ``fuuck``,
+   ``assss`` → ``ass``); the lexicon also tries the fully collapsed form.
+
+``spaced_runs`` finds ``f u c k`` / ``f.u.c.k`` / ``f-u-c-k`` and returns the
+joined candidates; the caller decides whether they mean anything.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
+                                     "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068"
+                                     "\u2069\u206a\u206b\u206c\u206d\u206e\u206f\u3164\ufeff\uffa0"), None)
+_CONTROL = {i: " " for i in [*range(0, 32), 127, *range(0x80, 0xA0)]}
+
+_LOOKALIKE = str.maketrans({
+    # Cyrillic
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c", "т": "t",
+    "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ь": "b", "г": "r",
+    "п": "n", "и": "u", "л": "n",
+    # Greek
+    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
+    "χ": "x", "γ": "y", "μ": "u", "ω": "w", "ϲ": "c",
+    # assorted symbols used as letters
+    "ß": "ss", "ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ı": "i", "ƒ": "f", "¢": "c", "€": "e", "£": "l", "¥": "y",
+    "©": "c", "®": "r", "∪": "u", "µ": "u",
+})
+
+_EMOJI_WORDS = {"\U0001F595": " fuck ", "\U0001F4A9": " shit "}
+
+
+def _letter_emoji_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for i in range(26):
+        letter = chr(ord("a") + i)
+        for base in (0x1F1E6, 0x1F130, 0x1F150, 0x1F170):  # regional indicator, squared, neg. circled, neg. squared
+            table[base + i] = letter
+    for emoji, word in _EMOJI_WORDS.items():
+        table[ord(emoji)] = word
+    table[0xFE0F] = None  # variation selector
+    table[0x20E3] = None  # keycap
+    return table
+
+
+_EMOJI = _letter_emoji_table()
+_NON_ASCII_TABLE = {**_ZERO_WIDTH, **_EMOJI}
+
+_SPACES = re.compile(r"\s+")
+_STRETCH = re.compile(r"(.)\1\1+")
+_DOUBLE = re.compile(r"(.)\1+")
+# A leet-bearing word: letters and leet symbols, at least one letter (checked in _unleet).
+_LEET_CHARS = "013457$@!|+"
+_LEET_ANY = re.compile(r"[a-z][0-9$@!|+]|[0-9$@!|+][a-z]")
+_LEET_WORD = re.compile(r"[a-z0-9$@!|+]+")
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "$": "s", "@": "a", "!": "i",
+                       "|": "i", "+": "t"})
+_SPACED = re.compile(r"(?<![\w*])(?:[a-z0-9@$*](?:[ ._\-~/\\]{1,2})){2,}[a-z0-9@$*](?![\w*])")
+_SPACED_SEP = re.compile(r"[ ._\-~/\\]")
+_COMBINING_LATIN = re.compile(r"(?<=[A-Za-z])[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+
+
+def _unleet(match: re.Match[str]) -> str:
+    word = match.group()
+    core = word.strip("!|+$@")  # trailing "!" is punctuation, a leading "@" a mention
+    if not core or core.isdigit() or not any(c.isalpha() for c in core):
+        return word
+    # Keep ordinary alphanumerics like "mp3", "4k", "10am", "2nd": leet needs a letter on both sides
+    # of a symbol, or a symbol between letters; a word that merely starts or ends with digits stays.
+    stripped = core.strip("0123456789")
+    if not stripped or not any(c in _LEET_CHARS for c in stripped):
+        if word.endswith("$$") or word.endswith("$"):
+            core = word.rstrip("!|+")  # "a$$", "a$"
+            return core.translate(_LEET) + word[len(core):]
+        return word
+    start = word.index(core)
+    return word[:start] + core.translate(_LEET) + word[start + len(core):]
+
+
+def normalize(text: str) -> str:
+    """Canonical lower-case form used by both the model and the lexicon."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).translate(_NON_ASCII_TABLE)
+        text = _COMBINING_LATIN.sub("", unicodedata.normalize("NFD", text)) if _has_latin_marks(text) else text
+        text = text.casefold().translate(_LOOKALIKE)
+        text = unicodedata.normalize("NFC", text)
+    else:
+        text = text.lower()
+    text = text.translate(_CONTROL)
+    if _LEET_ANY.search(text):
+        text = _LEET_WORD.sub(_unleet, text)
+    if _STRETCH.search(text):
+        text = _STRETCH.sub(r"\1\1", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def _has_latin_marks(text: str) -> bool:
+    return any(0x300 <= ord(c) <= 0x36F or 0xC0 <= ord(c) <= 0x24F for c in text)
+
+
+def collapse(text: str) -> str:
+    """All runs of a repeated character to one (``fuuck`` → ``fuck``); for lexicon lookups only."""
+    return _DOUBLE.sub(r"\1", text)
+
+
+def spaced_runs(normalized: str) -> list[str]:
+    """Joined forms of letter-by-letter spellings: ``f u c k`` / ``f.u.c.k`` → ``fuck``."""
+    if len(normalized) < 5:
+        return []
+    return [_SPACED_SEP.sub("", m.group()).translate(_LEET) for m in _SPACED.finditer(normalized)]

@@ -1,0 +1,46 @@
+"""Health, readiness, metrics, OpenAPI, CLI commands on a real data dir."""
+import sqlite3
+
+from tests.conftest import cli, register
+
+
+def test_health_ready_metrics_docs(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["checks"]["database"] == "ok"
+    register(client)
+    text = client.get("/metrics").text
+    assert 'halobuzz_http_requests_total{method="POST",route="/api/v1/auth/register",status="201"}' in text
+    assert "halobuzz_db_commit_batch_size_bucket" in text
+    assert "halobuzz_db_write_queue_depth" in text
+    spec = client.get("/docs/openapi.json").json()
+    assert "/api/v1/auth/register" in spec["paths"]
+
+
+def test_cli_user_create_list_doctor(tmp_path):
+    d = tmp_path / "data"
+    assert cli(d, "init").returncode == 0
+    out = cli(d, "user", "create", "--email", "ops@example.com", "--username", "ops", "--role", "admin",
+              "--password", "a-good-password")
+    assert out.returncode == 0, out.stderr
+    listed = cli(d, "user", "list", "--json")
+    assert '"username": "ops"' in listed.stdout and '"role": "admin"' in listed.stdout
+    bad = cli(d, "user", "create", "--email", "nope", "--username", "x", "--password", "a-good-password")
+    assert bad.returncode != 0 and bad.stderr.startswith("error: ") and "email" in bad.stderr
+    missing = cli(d, "user", "set-role", "ghost", "admin")
+    assert missing.returncode == 1 and "no user 'ghost'" in missing.stderr
+    doc = cli(d, "doctor")
+    assert doc.returncode == 0, doc.stdout
+    assert "integrity        ok" in doc.stdout
+
+
+def test_serve_refuses_newer_database(tmp_path):
+    d = tmp_path / "data"
+    assert cli(d, "migrate").returncode == 0
+    conn = sqlite3.connect(d / "halobuzz.db")
+    conn.execute("INSERT INTO schema_migrations VALUES (9999, 'future', 'x', '2030-01-01')")
+    conn.commit()
+    conn.close()
+    out = cli(d, "migrate")
+    assert out.returncode == 1 and "newer than this build" in out.stderr
+    assert cli(d, "doctor").returncode == 1
