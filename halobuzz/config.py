@@ -57,6 +57,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("jwt_key_file", "", "Ed25519 private key (PEM) for tokens; generated if empty"),
     Setting("field_keys_file", "", "JSON {active, keys:{id: base64}} for AES-256-GCM fields"),
     Setting("min_age", 13, "Youngest age allowed to register"),
+    Setting("replica_url", "", "Litestream replica: a directory path, file:///DIR, or s3://BUCKET/PATH (empty = off)"),
+    Setting("replica_endpoint", "", "S3-compatible endpoint URL (MinIO, R2, B2 ...); empty for AWS"),
+    Setting("replica_region", "us-east-1", "S3 region of the replica bucket"),
+    Setting("replica_access_key_id", "", "S3 access key id (or set AWS_ACCESS_KEY_ID)"),
+    Setting("replica_secret_access_key", "", "S3 secret access key (or set AWS_SECRET_ACCESS_KEY)"),
+    Setting("replica_sync_interval", "100ms", "How often Litestream ships new WAL to the replica (RPO; cost on object storage)"),
+    Setting("replica_monitor_interval", "100ms", "How often Litestream checks the WAL for new commits"),
+    Setting("litestream_bin", "", "Path of the litestream binary (default: the bundled one)"),
+    Setting("backups_dir", "", "Where `halobuzz backup` and pre-upgrade snapshots go (default <data>/backups)"),
+    Setting("resources_dir", "", "Directory overriding bundled assets/ and models/ (same layout)"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -89,6 +99,22 @@ class Settings:
     jwt_key_file: str = ""
     field_keys_file: str = ""
     min_age: int = 13
+    platform_fee_bps: int = 3000
+    earnings_hold_days: int = 7
+    gift_combo_seconds: int = 5
+    spend_limit_adult: int = 0
+    spend_limit_minor: int = 2000
+    og_tiers: Mapping[str, str] = field(default_factory=dict)
+    replica_url: str = ""
+    replica_endpoint: str = ""
+    replica_region: str = "us-east-1"
+    replica_access_key_id: str = ""
+    replica_secret_access_key: str = ""
+    replica_sync_interval: str = "100ms"
+    replica_monitor_interval: str = "100ms"
+    litestream_bin: str = ""
+    backups_dir: str = ""
+    resources_dir: str = ""
 
     @property
     def db_path(self) -> Path:
@@ -97,6 +123,10 @@ class Settings:
     @property
     def secrets_dir(self) -> Path:
         return self.data_dir / "secrets"
+
+    @property
+    def backups_path(self) -> Path:
+        return Path(self.backups_dir) if self.backups_dir else self.data_dir / "backups"
 
     def with_(self, **changes: Any) -> "Settings":
         return replace(self, **changes)
@@ -167,6 +197,8 @@ def _validate(s: Settings) -> None:
             Rule.parse(getattr(s, name))
         except ValueError as exc:
             raise ConfigError(f"setting {name!r}: {exc}") from None
+    if not 0 <= s.platform_fee_bps <= 10000:
+        raise ConfigError("setting 'platform_fee_bps' must be between 0 and 10000")
     for group, text in s.rate_limits.items():
         try:
             Rule.parse(text)

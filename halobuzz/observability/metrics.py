@@ -31,3 +31,20 @@ class Metrics:
         self.events_published = Counter(
             "halobuzz_events_published_total", "Events published on the in-process bus", ["event"],
             registry=r)
+        # Litestream replication (db/replication.py); all 0 when no replica is configured.
+        self.replication_enabled = Gauge(
+            "halobuzz_replication_enabled", "1 when a Litestream replica is configured", registry=r)
+        self.replication_up = Gauge(
+            "halobuzz_replication_up", "1 while the Litestream child process runs", registry=r)
+        self.replication_healthy = Gauge(
+            "halobuzz_replication_healthy", "1 when the replica is reachable and within the lag limit",
+            registry=r)
+        self.replication_lag = Gauge(
+            "halobuzz_replication_lag_seconds", "Age of the oldest local transaction not yet on the replica",
+            registry=r)
+        self.replication_local_txid = Gauge(
+            "halobuzz_replication_local_txid", "Latest transaction id Litestream has seen locally", registry=r)
+        self.replication_replica_txid = Gauge(
+            "halobuzz_replication_replica_txid", "Latest transaction id present on the replica", registry=r)
+        self.replication_restarts = Counter(
+            "halobuzz_replication_restarts_total", "Times the Litestream child was restarted", registry=r)
