@@ -121,6 +121,8 @@ def build_graph(vec, clf) -> onnx.ModelProto:
         "token_pattern": TOKEN_RE.pattern,
         "pad_id": str(n),
         "source": "alt-profanity-check==1.9.1 (MIT)",
+        # The runtime uses these to tell whether a message is English at all (the model is English-only).
+        "english_stop_words": " ".join(sorted(vec.get_stop_words())),
     }
     for key, value in meta.items():
         entry = model.metadata_props.add()

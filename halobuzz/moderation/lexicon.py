@@ -1,0 +1,304 @@
+"""Word and phrase lexicon for English, romanized Nepali/Hindi (Hinglish) and Devanagari.
+
+The word data is ``data/lexicon.json`` (Nepali parts derived from the MIT
+``no-nepali-profanity`` package, re-tiered; see the file's ``about``).
+Matching is by whole token, never by substring, which is what keeps
+Scunthorpe, assessment, cockpit and Sussex clean; the only substring rules
+are a handful of English roots no ordinary word contains (``fuck``,
+``cunt`` …) guarded by an allow-list.
+
+Spelling variation is handled per script instead of by listing every form:
+
+* English: the token, and the token with repeated letters collapsed
+  (``fuuck``, ``biiitch``); masks like ``f*ck``/``sh**`` match severe words
+  of the same shape; ``f u c k`` is joined; two short halves (``fu ck``) are
+  joined when one half is not an English word.
+* Romanized Nepali/Hindi: a phonetic skeleton (``oo``→u, ``ee``→i, ``ph``→f,
+  ``z``→j, ``w``→v, ``q``→k, doubled letters collapsed, ``-ey``→e,
+  ``iya``→ia), Nepali postpositions stripped (``mujiko``, ``randiharu``,
+  ``kuttelai``) and stems (``machikn…``, ``bhosd…``).
+* Devanagari: a canonical form that forgets the spelling choices people
+  make inconsistently (nukta, chandrabindu vs anusvara, long vs short
+  i/u, ण/न, half-nasal vs anusvara, श/ष/स, व/ब), postpositions stripped.
+
+``context`` words (dog, dick, hell, pagal …) only count when aimed at
+someone: a second-person word right before them (``you dog``,
+``tu kutta hai``, ``timi pagal``).
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from .normalize import collapse, spaced_runs
+
+_TOKEN = re.compile(r"[\w\u0900-\u0963\u0966-\u097f*]+")
+_DEVANAGARI = re.compile(r"[\u0900-\u097f]")
+_DIGIT_LEET = str.maketrans("013457", "oieast")
+_FILLERS = frozenset("are r re a an such so the big total complete absolute little real fucking fkn stupid "
+                     "dirty is hai ho hau hos chas chau chhau ek ekdam sabse bada thulo pakka kasto kati".split())
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    term: str
+    lang: str   # english | romanized | devanagari | phrase
+    tier: str   # severe | moderate | context | threat | sexual
+    score: float
+
+    @property
+    def reason(self) -> str:
+        return f"lexicon:{self.lang}:{self.tier}:{self.term}"
+
+
+def roman_skeleton(text: str) -> str:
+    # "chh" (छ) must survive the double-letter collapse: chhod (leave) is not chod.
+    s = text.replace("chh", "C") if "chh" in text else text
+    for a, b in (("oo", "u"), ("ee", "i"), ("ph", "f"), ("z", "j"), ("w", "v"), ("q", "k"), ("ck", "k")):
+        if a in s:
+            s = s.replace(a, b)
+    s = collapse(s)
+    if "ey" in s:
+        s = re.sub(r"ey\b", "e", s)
+    return s.replace("iya", "ia") if "iya" in s else s
+
+
+_DEVA_MAP = str.maketrans({
+    "\u093c": None,          # nukta
+    "\u0901": "\u0902",      # chandrabindu -> anusvara
+    "\u0940": "\u093f",      # ी -> ि
+    "\u0942": "\u0941",      # ू -> ु
+    "\u0908": "\u0907",      # ई -> इ
+    "\u090a": "\u0909",      # ऊ -> उ
+    "\u0923": "\u0928",      # ण -> न
+    "\u0919": "\u0928",      # ङ -> न
+    "\u091e": "\u0928",      # ञ -> न
+    "\u0936": "\u0938",      # श -> स
+    "\u0937": "\u0938",      # ष -> स
+    "\u0935": "\u092c",      # व -> ब
+    "\u200c": None, "\u200d": None,
+})
+_HALF_NASAL = re.compile("[\u0928\u092e]\u094d(?=[\u0915-\u0939])")  # न्/म् before a consonant -> ं
+
+
+def deva_canon(token: str) -> str:
+    return _HALF_NASAL.sub("\u0902", token.translate(_DEVA_MAP))
+
+
+class Lexicon:
+    def __init__(self, data: dict) -> None:
+        self.scores: dict[str, float] = data["scores"]
+        self.words: dict[str, dict[str, str]] = {"english": {}, "romanized": {}, "devanagari": {}}
+        for lang, key in (("english", str), ("romanized", roman_skeleton), ("devanagari", deva_canon)):
+            for tier in ("context", "moderate", "severe"):  # later tiers win on collisions
+                for word in data[lang][tier]:
+                    self.words[lang][key(word)] = tier
+        self.english = self.words["english"]
+        self.roman = self.words["romanized"]
+        self.deva = self.words["devanagari"]
+        self.allow = frozenset(data["allow"])
+        self.second = frozenset(roman_skeleton(w) if w.isascii() else deva_canon(w) for w in data["second_person"])
+        self.second_raw = frozenset(data["second_person"])
+        self.suffix_latin = tuple(sorted(set(data["suffixes_latin"]), key=len, reverse=True))
+        self.suffix_deva = tuple(sorted({deva_canon(s) for s in data["suffixes_devanagari"]}, key=len, reverse=True))
+        self.maskable = tuple(w for w, t in self.english.items() if t in ("severe", "moderate"))
+        stems = "|".join(sorted({re.escape(roman_skeleton(s)) for s in data["romanized"]["stems"]}, key=len, reverse=True))
+        self.roman_stems = re.compile(rf"\b(?:{stems})\w*")
+        deva_stems = sorted({deva_canon(s) for s in data["devanagari"]["stems"]}, key=len, reverse=True)
+        self.deva_stems = tuple(deva_stems)
+        english_stems = "|".join(sorted(map(re.escape, data["english"]["stems"]), key=len, reverse=True))
+        infixes = "|".join(sorted(map(re.escape, data["english"]["infixes"]), key=len, reverse=True))
+        self.english_roots = re.compile(rf"\w*(?:{english_stems}|{infixes})\w*")
+        self.copula_2p = frozenset(data["copula_2p"])
+        self.of_particles = frozenset(data["of_particles"])
+        self.offspring = frozenset(data["offspring"])
+        self.postpositions = frozenset(data["suffixes_latin"]) | frozenset(map(deva_canon, data["suffixes_devanagari"]))
+        self.phrases: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
+        for tier, items in data["phrases"].items():
+            for phrase in items:
+                toks = [deva_canon(t) if _DEVANAGARI.search(t) else t for t in self._tokens(phrase)]
+                canon = tuple(self._glue(toks))
+                self.phrases.setdefault(canon[0], []).append((canon, tier, phrase))
+        self.phrase_first = frozenset(self.phrases)
+
+    @staticmethod
+    def _tokens(normalized: str) -> list[str]:
+        return _TOKEN.findall(normalized.replace("'", "").replace("\u2019", ""))
+
+    def _score(self, tier: str) -> float:
+        return self.scores[tier]
+
+    def match(self, normalized: str) -> list[Hit]:
+        """All lexicon hits in an already-normalised message (see normalize.normalize)."""
+        tokens = self._tokens(normalized)
+        if not tokens:
+            return []
+        hits: list[Hit] = []
+        latin = [t for t in tokens if t.isascii()]
+        deva = [] if len(latin) == len(tokens) else [deva_canon(t) for t in tokens if _DEVANAGARI.search(t)]
+        # tier per token position, for the second-person rule
+        tiers: list[str | None] = [None] * len(tokens)
+
+        english, roman, allow = self.english, self.roman, self.allow
+        skel_text = roman_skeleton(" ".join(latin)) if latin else ""
+        skel = skel_text.split(" ") if skel_text else []
+        li = 0
+        for pos, tok in enumerate(tokens):
+            if not tok.isascii():
+                continue
+            if tok in allow:
+                li += 1
+                continue
+            found = None
+            sk = skel[li] if li < len(skel) else tok
+            if not tok.isalpha() and tok.isalnum() and not tok.isdigit():
+                tok = tok.translate(_DIGIT_LEET)  # "muj1", "ch00tiya": digits the normaliser left alone
+                sk = roman_skeleton(tok)
+            tier = english.get(tok)
+            if tier is None and "*" not in tok:
+                c = collapse(tok)
+                if c != tok:
+                    tier = english.get(c)
+            if tier is not None:
+                found = Hit(tok, "english", tier, self._score(tier))
+            else:
+                tier = roman.get(sk)
+                if tier is None and len(sk) > 4 and sk.endswith(self.suffix_latin):
+                    for suf in self.suffix_latin:
+                        if sk.endswith(suf) and len(sk) - len(suf) >= 3:
+                            tier = roman.get(sk[: -len(suf)])
+                            if tier is not None:
+                                break
+                if tier is not None:
+                    found = Hit(tok, "romanized", tier, self._score(tier))
+            if found is not None:
+                tiers[pos] = found.tier
+                if found.tier != "context":
+                    hits.append(found)
+            li += 1
+
+        if skel_text:
+            for m in self.roman_stems.finditer(skel_text):
+                if m.group() not in allow:
+                    hits.append(Hit(m.group(), "romanized", "severe", self._score("severe")))
+            for m in self.english_roots.finditer(" ".join(latin)):
+                word = m.group()
+                if word not in allow and not any(word.startswith(a) or a in word for a in allow if len(a) > 5):
+                    hits.append(Hit(word, "english", "severe", self._score("severe")))
+            if "*" in skel_text:
+                hits.extend(self._masked(latin))
+            for joined in spaced_runs(normalized):
+                tier = english.get(joined) or english.get(collapse(joined)) or roman.get(roman_skeleton(joined))
+                if tier in ("severe", "moderate"):
+                    hits.append(Hit(joined, "english", tier, self._score(tier)))
+            hits.extend(self._split_words(latin))
+
+        if deva:
+            dpos = [i for i, t in enumerate(tokens) if _DEVANAGARI.search(t)]
+            for pos, tok in zip(dpos, deva):
+                tier = self.deva.get(tok)
+                if tier is None and len(tok) > 2 and tok.endswith(self.suffix_deva):
+                    for suf in self.suffix_deva:
+                        if tok.endswith(suf) and len(tok) - len(suf) >= 2:
+                            tier = self.deva.get(tok[: -len(suf)])
+                            if tier is not None:
+                                break
+                if tier is None and tok.startswith(self.deva_stems):
+                    tier = "severe"
+                if tier is not None:
+                    tiers[pos] = tier
+                    if tier != "context":
+                        hits.append(Hit(tokens[pos], "devanagari", tier, self._score(tier)))
+            tokens = [deva_canon(t) if _DEVANAGARI.search(t) else t for t in tokens]
+
+        hits.extend(self._targeted(tokens, tiers))
+        glued = self._glue(tokens)
+        if not self.phrase_first.isdisjoint(glued):
+            hits.extend(self._phrases(glued))
+        return hits
+
+    def _glue(self, tokens: list[str]) -> list[str]:
+        """Attach detached postpositions, so "bhalu ko ban" matches the phrase "bhaluko ban"."""
+        if self.postpositions.isdisjoint(tokens[1:]):
+            return tokens
+        out = [tokens[0]]
+        for tok in tokens[1:]:
+            if tok in self.postpositions:
+                out[-1] += tok
+            else:
+                out.append(tok)
+        return out
+
+    def _targeted(self, tokens: list[str], tiers: list[str | None]) -> list[Hit]:
+        out = []
+        n = len(tokens)
+        for pos, tier in enumerate(tiers):
+            if tier not in ("context", "moderate"):
+                continue
+            j = pos - 1
+            while j >= 0 and pos - j <= 3 and tokens[j] in _FILLERS:
+                j -= 1
+            # "you dog", "tu kutta hai", "timi murkha"
+            before = j >= 0 and (tokens[j] in self.second_raw or tokens[j] in self.second)
+            nxt = tokens[pos + 1] if pos + 1 < n else ""
+            # "kukur hos" (Nepali 2nd-person copula), "idiot you" (not message-initial: "kill you" is a phrase)
+            after = nxt in self.copula_2p or (nxt in self.second_raw and tier == "context" and pos > 0)
+            # "suar ki aulad", "kukur ko choro": an insult word + of + offspring
+            lineage = nxt in self.of_particles and pos + 2 < n and tokens[pos + 2] in self.offspring
+            # two insult words ending the message ("saala kutta", "fat pig") name a person without "you"
+            paired = pos == n - 1 and pos > 0 and tiers[pos - 1] in ("context", "moderate")
+            if before or after or lineage or paired:
+                key = "targeted_moderate" if tier == "moderate" else "targeted_context"
+                out.append(Hit(tokens[pos], "targeted", key, self._score(key)))
+        return out
+
+    def _phrases(self, tokens: list[str]) -> list[Hit]:
+        out = []
+        n = len(tokens)
+        for i, tok in enumerate(tokens):
+            for words, tier, phrase in self.phrases.get(tok, ()):
+                k = len(words)
+                if i + k <= n and tuple(tokens[i:i + k]) == words:
+                    score = self._score(tier if tier in ("threat", "sexual") else tier)
+                    out.append(Hit(phrase, "phrase", tier, score))
+        return out
+
+    def _masked(self, latin: list[str]) -> list[Hit]:
+        out = []
+        for tok in latin:
+            if "*" not in tok or tok.strip("*") == "" or len(tok) < 3:
+                continue
+            pattern = re.compile("".join(".{1,3}" if c == "*" else re.escape(c) for c in re.sub(r"\*+", "*", tok)))
+            for word in self.maskable:
+                if pattern.fullmatch(word) and abs(len(word) - len(tok)) <= 2:
+                    tier = self.english[word]
+                    out.append(Hit(tok, "english", tier, self._score(tier)))
+                    break
+        return out
+
+    def _split_words(self, latin: list[str]) -> list[Hit]:
+        """``fu ck`` / ``bit ch``: two short halves that form a severe word, one half not a word."""
+        out = []
+        for a, b in zip(latin, latin[1:]):
+            if 1 <= len(a) <= 4 and 1 <= len(b) <= 4 and a.isalpha() and b.isalpha():
+                joined = a + b
+                if self.english.get(joined) == "severe" and not (a in _COMMON and b in _COMMON):
+                    out.append(Hit(f"{a} {b}", "english", "severe", self._score("severe")))
+        return out
+
+
+# Short words that legitimately sit next to each other ("as s", "pen is" style accidents are avoided by
+# requiring one half to be outside this list).
+_COMMON = frozenset("a i as is it in on at to of or so no go do be we he me my by up us am an and are the "
+                    "for not but was you can had her his one our out day get has him how man new now old see "
+                    "two way who boy did its let put say she too use dad mom fun hot cool pen nice fat ass "
+                    "cock tail kit sun set pit all bit sh".split())
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    text = resources.files(__package__).joinpath("data/lexicon.json").read_text(encoding="utf-8")
+    return Lexicon(json.loads(text))

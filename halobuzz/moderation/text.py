@@ -1,0 +1,156 @@
+"""Chat text scoring: the English ONNX model plus the multilingual lexicon.
+
+``score = max(model, lexicon)``, both in [0, 1].  The model is
+alt-profanity-check 1.9.1 re-expressed as an embedding bag (see
+models/build/build_text_model.py): Python turns the normalised message into
+vocabulary ids and counts, onnxruntime does Gather → weighted sum → L2 norm →
+calibrated sigmoid.  The model is English-only and very peaky, so a flag that
+rests on the model alone must survive ``TextScorer._why_not`` (the message is
+English; the evidence is not only stream-chat words like "hell of a game" or
+"insane clutch"; and not one lone word unless the message addresses someone),
+else it is held below the warn threshold; and the model alone never reaches
+block.  Everything is explainable through ``TextVerdict.reasons``.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .lexicon import Lexicon, default_lexicon
+from .models import LoadedModel, ModelError, load_model
+from .normalize import normalize
+
+TEXT_MODEL_ID = "text-profanity-en-v1"
+_SKLEARN_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+MAX_CHARS = 2000  # longer messages are scored on their first MAX_CHARS characters
+
+# Words the English model over-weights in live-stream chat; a message whose only
+# model evidence is among these is not flagged by the model alone.
+_BENIGN_DRIVERS = frozenset(
+    "hell damn damned insane crazy sick kill killed killing kills killer die died dead deadly shoot shot "
+    "shooting destroy destroyed murder murdered beast savage nuts mad bloody god gosh omg lmao lol wtf "
+    "dick dyke cock hoe suck sucks sucked hate hated stupidly dumb crap screw screwed bitching "
+    "pissed fat ugly weird weirdo freak nerd geek loser noob trash garbage rip".split()
+)
+_GATE = 0.55            # a model-only score that fails _why_not is held here, below warn
+_MODEL_ONLY_MAX = 0.89  # the model alone can warn, never block
+_ENGLISH_SHARE = 2 / 3
+_SECOND_PERSON = frozenset("you u ur youre ya yall yourself urself".split())
+
+
+@dataclass(frozen=True, slots=True)
+class TextVerdict:
+    score: float
+    reasons: list[str] = field(default_factory=list)
+    model_id: str = TEXT_MODEL_ID
+    model_score: float = 0.0
+    lexicon_score: float = 0.0
+
+
+class TextScorer:
+    """Thread-compatible (the onnxruntime session is); build once and share."""
+
+    def __init__(self, models_directory: Path | None = None, lexicon: Lexicon | None = None) -> None:
+        self.model: LoadedModel = load_model(TEXT_MODEL_ID, models_directory)
+        meta = self.model.metadata
+        try:
+            import json
+
+            terms = json.loads(meta["vocabulary"])
+            self.pad = int(meta["pad_id"])
+        except (KeyError, ValueError) as exc:
+            raise ModelError(f"text model metadata unreadable ({exc})", self.model.spec.file) from None
+        self.vocab: dict[str, int] = {t: i for i, t in enumerate(terms)}
+        self.benign_ids = frozenset(self.vocab[w] for w in _BENIGN_DRIVERS if w in self.vocab)
+        self.stop_words = frozenset(meta.get("english_stop_words", "").split())
+        self.lexicon = lexicon or default_lexicon()
+        self.session = self.model.session
+        self.model_id = self.model.spec.id
+
+    # -- model ---------------------------------------------------------------------------------
+    def features(self, normalized: str) -> dict[int, int]:
+        vocab = self.vocab
+        counts: dict[int, int] = {}
+        for tok in _SKLEARN_TOKEN.findall(normalized):
+            i = vocab.get(tok)
+            if i is not None:
+                counts[i] = counts.get(i, 0) + 1
+        return counts
+
+    def _arrays(self, rows: Sequence[dict[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+        width = max(1, max((len(r) for r in rows), default=1))
+        ids = np.full((len(rows), width), self.pad, dtype=np.int64)
+        tf = np.zeros((len(rows), width), dtype=np.float32)
+        for r, counts in enumerate(rows):
+            if counts:
+                n = len(counts)
+                ids[r, :n] = tuple(counts)
+                tf[r, :n] = tuple(counts.values())
+        return ids, tf
+
+    def model_scores(self, rows: Sequence[dict[int, int]]) -> np.ndarray:
+        ids, tf = self._arrays(rows)
+        return self.session.run(None, {"ids": ids, "tf": tf})[0]
+
+    # -- public ----------------------------------------------------------------------------------
+    def score(self, text: str) -> TextVerdict:
+        return self.score_batch([text])[0]
+
+    def score_batch(self, texts: Sequence[str]) -> list[TextVerdict]:
+        if not texts:
+            return []
+        normalized = [normalize(t[:MAX_CHARS]) for t in texts]
+        rows = [self.features(n) for n in normalized]
+        probs = self.model_scores(rows).tolist()
+        match = self.lexicon.match
+        out = []
+        for norm, counts, p in zip(normalized, rows, probs):
+            hits = match(norm) if norm else []
+            lex = max((h.score for h in hits), default=0.0)
+            reasons = list(dict.fromkeys(h.reason for h in hits))
+            model = p
+            if p >= _GATE and lex < 0.6:
+                why = self._why_not(norm, counts)
+                if why:
+                    model = _GATE
+                    reasons.append(f"model:{p:.3f}:capped:{why}")
+            if model == p and p >= 0.5:
+                reasons.append(f"model:{p:.3f}")
+            if model > _MODEL_ONLY_MAX and lex < 0.9:
+                # The model alone warns but never blocks: a block (and its temporary ban) needs
+                # severe evidence we can name (slur, threat, sexual harassment).
+                model = _MODEL_ONLY_MAX
+            score = max(model, lex)
+            out.append(TextVerdict(round(score, 6), reasons, self.model_id, round(p, 6), lex))
+        return out
+
+    def _why_not(self, normalized: str, counts: dict[int, int]) -> str | None:
+        """Why a model-only flag should not stand (None: it stands).
+
+        * not-english: under 2/3 of the words are English (vocabulary or stop words); the model
+          knows only English, and romanized Nepali/Hindi words collide with English slang
+          ("ho", "sala").
+        * benign-context: the evidence is only words that are ordinary in stream chat.
+        * single-word: one non-lexicon word carries the whole score ("shut the door",
+          "rat race") and the message is not addressed to anyone.
+        """
+        words = _SKLEARN_TOKEN.findall(normalized)
+        known = sum(1 for w in words if w in self.vocab or w in self.stop_words)
+        if words and known / len(words) < _ENGLISH_SHARE:
+            return "not-english"
+        if not counts:
+            return None
+        rest = {i: c for i, c in counts.items() if i not in self.benign_ids}
+        if len(rest) < len(counts) and (not rest or float(self.model_scores([rest])[0]) < 0.5):
+            return "benign-context"
+        addressed = any(w in _SECOND_PERSON for w in normalized.replace("'", "").split())
+        if not addressed:
+            keys = list(counts)
+            drops = [{k: counts[k] for k in keys if k != drop} for drop in keys]
+            if min(self.model_scores(drops).tolist()) < 0.5:
+                return "single-word"
+        return None
