@@ -57,6 +57,27 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("jwt_key_file", "", "Ed25519 private key (PEM) for tokens; generated if empty"),
     Setting("field_keys_file", "", "JSON {active, keys:{id: base64}} for AES-256-GCM fields"),
     Setting("min_age", 13, "Youngest age allowed to register"),
+    # live rooms (streams, chat, websocket) — owner: halobuzz.streams / chat / realtime
+    Setting("media_provider", "none", "Media provider for stream video: agora or none (development)"),
+    Setting("agora_app_id", "", "Agora app id (32 hex) when media_provider = agora"),
+    Setting("agora_app_certificate", "", "Agora app certificate (32 hex) when media_provider = agora"),
+    Setting("agora_token_ttl", 3600, "Seconds an Agora RTC token stays valid"),
+    Setting("stream_heartbeat_timeout", 60, "A live stream whose host sent no heartbeat for this many seconds is ended"),
+    Setting("metrics_interval", 5.0, "Seconds between metrics:update events per room"),
+    Setting("chat_rate_user", "5/5s", "Chat messages one user may send per window (per room)"),
+    Setting("chat_rate_room", "100/1s", "Chat messages one room accepts per window"),
+    Setting("chat_max_length", 200, "Longest chat message; OG members get chat_max_length_og"),
+    Setting("chat_max_length_og", 500, "Longest chat message for OG members"),
+    Setting("chat_backlog", 50, "Recent chat messages a late joiner receives"),
+    Setting("battle_min_seconds", 30, "Shortest PK battle"),
+    Setting("battle_boost_seconds", 30, "Last seconds of a PK battle in which gifts count double (battle:boost)"),
+    Setting("ws_tick_ms", 10, "Websocket coalescing tick: messages for one connection within a tick go in one write"),
+    Setting("ws_send_queue_bytes", 512 * 1024, "Per-connection send backlog before shedding / disconnecting"),
+    Setting("ws_max_per_user", 10, "Open websocket connections allowed per user"),
+    Setting("ws_max_per_ip", 500, "Open websocket connections allowed per client IP"),
+    Setting("ws_ping_interval", 20.0, "Seconds between server pings on each websocket"),
+    Setting("ws_ping_timeout", 20.0, "Seconds a client has to answer a ping before it is dropped"),
+    Setting("ws_auth_timeout", 10.0, "Seconds a new websocket has to authenticate"),
     Setting("replica_url", "", "Litestream replica: a directory path, file:///DIR, or s3://BUCKET/PATH (empty = off)"),
     Setting("replica_endpoint", "", "S3-compatible endpoint URL (MinIO, R2, B2 ...); empty for AWS"),
     Setting("replica_region", "us-east-1", "S3 region of the replica bucket"),
@@ -99,6 +120,26 @@ class Settings:
     jwt_key_file: str = ""
     field_keys_file: str = ""
     min_age: int = 13
+    media_provider: str = "none"
+    agora_app_id: str = ""
+    agora_app_certificate: str = ""
+    agora_token_ttl: int = 3600
+    stream_heartbeat_timeout: int = 60
+    metrics_interval: float = 5.0
+    chat_rate_user: str = "5/5s"
+    chat_rate_room: str = "100/1s"
+    chat_max_length: int = 200
+    chat_max_length_og: int = 500
+    chat_backlog: int = 50
+    battle_min_seconds: int = 30
+    battle_boost_seconds: int = 30
+    ws_tick_ms: int = 10
+    ws_send_queue_bytes: int = 512 * 1024
+    ws_max_per_user: int = 10
+    ws_max_per_ip: int = 500
+    ws_ping_interval: float = 20.0
+    ws_ping_timeout: float = 20.0
+    ws_auth_timeout: float = 10.0
     platform_fee_bps: int = 3000
     earnings_hold_days: int = 7
     gift_combo_seconds: int = 5
@@ -145,6 +186,8 @@ def _coerce(name: str, raw: Any, default: Any) -> Any:
             raise ValueError
         if isinstance(default, int):
             return int(raw)
+        if isinstance(default, float):
+            return float(raw)
         if isinstance(default, tuple):
             if isinstance(raw, str):
                 return tuple(p.strip() for p in raw.split(",") if p.strip())

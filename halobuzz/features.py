@@ -1,8 +1,12 @@
 """The list of feature plugins create_app wires in, in order (each: plugin(app, ctx))."""
 from __future__ import annotations
 
-from .db import replication
+from . import money_plugin
+from .db import backup, replication
 
 PLUGINS: tuple = (
+    backup.plugin,
     replication.plugin,
+    money_plugin.plugin,
+    money_plugin.jobs_plugin,  # keep last: starts the scheduler with every job registered
 )

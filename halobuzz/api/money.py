@@ -1,0 +1,268 @@
+"""Routes for coins: wallet, gifts, OG tiers, payouts, and the admin side of them."""
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional
+
+import msgspec
+from sanic import Blueprint, Request
+from sanic.response import json
+from sanic_ext import openapi
+
+from ..gifts import catalog, send as gift_send
+from ..wallet import wallet
+from .admin import actor_of
+from .middleware import admin, principal
+from .validation import Schema, decode_json, decode_query
+
+bp = Blueprint("money", url_prefix="/api/v1")
+admin_bp = Blueprint("admin_money", url_prefix="/api/v1/admin")
+
+Count = Annotated[int, msgspec.Meta(ge=1, le=gift_send.MAX_QUANTITY)]
+Coins = Annotated[int, msgspec.Meta(ge=1, le=wallet.MAX_SINGLE_SPEND)]
+
+
+class GiftBody(Schema):
+    gift_id: Annotated[str, msgspec.Meta(max_length=40)]
+    quantity: Count = 1
+
+
+class SubscribeBody(Schema):
+    tier: Annotated[int, msgspec.Meta(ge=1, le=5)]
+
+
+class LimitBody(Schema):
+    daily_spend_limit: Optional[Annotated[int, msgspec.Meta(ge=0, le=wallet.MAX_SINGLE_SPEND)]]
+
+
+class PayoutBody(Schema):
+    amount: Coins
+
+
+class DecisionBody(Schema):
+    approve: bool
+    note: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class GrantBody(Schema):
+    amount: Annotated[int, msgspec.Meta(ge=-wallet.MAX_SINGLE_SPEND, le=wallet.MAX_SINGLE_SPEND)]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    bucket: Literal["paid", "bonus"] = "paid"
+
+
+class GiftAdminBody(Schema):
+    id: Annotated[str, msgspec.Meta(max_length=40)]
+    name: Annotated[str, msgspec.Meta(max_length=60)]
+    price: Annotated[int, msgspec.Meta(ge=1, le=catalog.MAX_PRICE)]
+    art: Annotated[str, msgspec.Meta(max_length=200)]
+    animation: Literal["basic", "premium", "legendary"] = "basic"
+    og_min_level: Annotated[int, msgspec.Meta(ge=0, le=5)] = 0
+    active: bool = True
+    active_from: Optional[str] = None
+    active_until: Optional[str] = None
+    sort: int = 0
+
+
+class GiftPatchBody(Schema):
+    name: Optional[Annotated[str, msgspec.Meta(max_length=60)]] = None
+    price: Optional[Annotated[int, msgspec.Meta(ge=1, le=catalog.MAX_PRICE)]] = None
+    art: Optional[Annotated[str, msgspec.Meta(max_length=200)]] = None
+    animation: Optional[Literal["basic", "premium", "legendary"]] = None
+    og_min_level: Optional[Annotated[int, msgspec.Meta(ge=0, le=5)]] = None
+    active: Optional[bool] = None
+    active_from: Optional[str] = None
+    active_until: Optional[str] = None
+    sort: Optional[int] = None
+
+
+class Page(msgspec.Struct, forbid_unknown_fields=True):
+    limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 50
+    cursor: Optional[int] = None
+
+
+class PayoutQuery(msgspec.Struct, forbid_unknown_fields=True):
+    status: Literal["pending", "approved", "rejected"] = "pending"
+    limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 50
+
+
+def _eco(request: Request):
+    return request.app.ctx.hb.extras["economy"]
+
+
+def _reply(reply):
+    headers = {"Idempotent-Replayed": "true"} if reply.replayed else None
+    return json(reply.body, status=reply.status, headers=headers)
+
+
+# -- wallet ----------------------------------------------------------------------------
+
+@bp.get("/wallet")
+@openapi.summary("The caller's coins: balance, bonusBalance, totalEarned, totalSpent, earnings")
+@openapi.secured("bearer")
+async def get_wallet(request: Request):
+    who = principal(request)
+    hb = request.app.ctx.hb
+    view = wallet.view(hb.db.inline.conn, who.user_id)
+    now = hb.clock.now()
+    user = hb.db.inline.one("SELECT * FROM users WHERE id = ?", (who.user_id,))
+    view["dailySpendLimit"] = wallet.daily_limit(user, now.date(), _eco(request).spend) or None
+    view["spentToday"] = wallet.spent_today(hb.db.inline.conn, who.user_id, now.date().isoformat())
+    return json(view)
+
+
+@bp.get("/wallet/transactions")
+@openapi.summary("The caller's ledger lines, newest first")
+@openapi.secured("bearer")
+async def wallet_transactions(request: Request):
+    who = principal(request)
+    q = decode_query(request.args, Page)
+    hb = request.app.ctx.hb
+    items = wallet.transactions(hb.db.inline.conn, who.user_id, limit=q.limit, before=q.cursor)
+    return json({"items": items, "cursor": items[-1]["id"] if len(items) == q.limit else None})
+
+
+@bp.put("/wallet/limits")
+@openapi.summary("Set your own daily spend cap (parental lock); null removes it")
+@openapi.secured("bearer")
+async def set_limit(request: Request):
+    who = principal(request)
+    body = decode_json(request.body, LimitBody, request.app.ctx.hb.settings.max_body_bytes)
+    return json(await _eco(request).set_daily_limit(who.user_id, body.daily_spend_limit))
+
+
+@bp.post("/wallet/payouts")
+@openapi.summary("Ask for a payout of withdrawable earnings (goes to admin approval)")
+@openapi.secured("bearer")
+async def payout(request: Request):
+    who = principal(request, "host")
+    body = decode_json(request.body, PayoutBody, request.app.ctx.hb.settings.max_body_bytes)
+    return _reply(await _eco(request).request_payout(who.user_id, body.amount,
+                                                      request.headers.get("idempotency-key")))
+
+
+# -- gifts -----------------------------------------------------------------------------
+
+@bp.get("/gifts")
+@openapi.summary("The gift catalog available now")
+async def list_gifts(request: Request):
+    hb = request.app.ctx.hb
+    return json({"items": catalog.listing(hb.db.inline.conn, hb.clock.now())})
+
+
+@bp.post("/streams/<stream_id:str>/gifts")
+@openapi.summary("Send a gift in a live stream (Idempotency-Key required)")
+@openapi.secured("bearer")
+async def send_gift(request: Request, stream_id: str):
+    who = principal(request)
+    body = decode_json(request.body, GiftBody, request.app.ctx.hb.settings.max_body_bytes)
+    return _reply(await _eco(request).send_gift(who.user_id, stream_id, body.gift_id, body.quantity,
+                                                 request.headers.get("idempotency-key")))
+
+
+@bp.get("/streams/<stream_id:str>/leaderboard")
+@openapi.summary("Top gifters of a stream (the first holds the Halo Throne)")
+async def leaderboard(request: Request, stream_id: str):
+    hb = request.app.ctx.hb
+    return json({"items": gift_send.leaderboard(hb.db.inline.conn, stream_id)})
+
+
+# -- OG --------------------------------------------------------------------------------
+
+@bp.get("/og/tiers")
+@openapi.summary("OG tiers with price, duration and benefits")
+async def og_tiers(request: Request):
+    hb = request.app.ctx.hb
+    rows = hb.db.inline.all("SELECT id, og_min_level FROM gifts WHERE og_min_level > 0 AND active = 1")
+    items = [t.to_json([r["id"] for r in rows if r["og_min_level"] <= t.tier])
+             for _, t in sorted(_eco(request).tiers.items())]
+    return json({"items": items})
+
+
+@bp.post("/og/subscribe")
+@openapi.summary("Buy or renew or upgrade an OG tier with coins (Idempotency-Key required)")
+@openapi.secured("bearer")
+async def og_subscribe(request: Request):
+    who = principal(request)
+    body = decode_json(request.body, SubscribeBody, request.app.ctx.hb.settings.max_body_bytes)
+    return _reply(await _eco(request).subscribe_og(who.user_id, body.tier, request.headers.get("idempotency-key")))
+
+
+# -- admin -----------------------------------------------------------------------------
+
+@admin_bp.get("/users/<user_id:str>/ledger")
+@openapi.summary("A user's wallet and ledger lines")
+@openapi.secured("bearer")
+async def user_ledger(request: Request, user_id: str):
+    admin(request)
+    q = decode_query(request.args, Page)
+    conn = request.app.ctx.hb.db.inline.conn
+    items = wallet.transactions(conn, user_id, limit=q.limit, before=q.cursor)
+    return json({"wallet": wallet.view(conn, user_id), "items": items,
+                 "cursor": items[-1]["id"] if len(items) == q.limit else None})
+
+
+@admin_bp.post("/users/<user_id:str>/coins")
+@openapi.summary("Grant (amount > 0) or revoke (amount < 0) coins, with a reason")
+@openapi.secured("bearer")
+async def grant(request: Request, user_id: str):
+    actor = actor_of(request)
+    body = decode_json(request.body, GrantBody, request.app.ctx.hb.settings.max_body_bytes)
+    key = request.headers.get("idempotency-key")
+    return json(await _eco(request).adjust(user_id, body.amount, body.bucket, body.reason, actor,
+                                           key=f"adjust:{key}" if key else None))
+
+
+@admin_bp.get("/payouts")
+@openapi.summary("Payout requests (default: pending)")
+@openapi.secured("bearer")
+async def payouts(request: Request):
+    admin(request)
+    q = decode_query(request.args, PayoutQuery)
+    rows = await request.app.ctx.hb.db.readers.fetchall(
+        "SELECT p.*, u.username FROM payouts p JOIN users u ON u.id = p.user_id WHERE status = ? "
+        "ORDER BY requested_at LIMIT ?", (q.status, q.limit))
+    return json({"items": [{"id": r["id"], "userId": r["user_id"], "username": r["username"], "amount": r["amount"],
+                            "status": r["status"], "requestedAt": r["requested_at"], "decidedAt": r["decided_at"],
+                            "decidedBy": r["decided_by"], "note": r["note"]} for r in rows]})
+
+
+@admin_bp.post("/payouts/<payout_id:str>")
+@openapi.summary("Approve or reject a payout request")
+@openapi.secured("bearer")
+async def decide(request: Request, payout_id: str):
+    actor = actor_of(request)
+    body = decode_json(request.body, DecisionBody, request.app.ctx.hb.settings.max_body_bytes)
+    return json(await _eco(request).decide_payout(payout_id, body.approve, actor, body.note or None))
+
+
+@admin_bp.get("/gifts")
+@openapi.summary("Every gift including inactive ones")
+@openapi.secured("bearer")
+async def admin_gifts(request: Request):
+    admin(request)
+    hb = request.app.ctx.hb
+    return json({"items": catalog.listing(hb.db.inline.conn, hb.clock.now(), include_inactive=True)})
+
+
+@admin_bp.post("/gifts")
+@openapi.summary("Add a gift")
+@openapi.secured("bearer")
+async def create_gift(request: Request):
+    actor = actor_of(request)
+    hb = request.app.ctx.hb
+    b = decode_json(request.body, GiftAdminBody, hb.settings.max_body_bytes)
+    spec = catalog.GiftSpec(b.id, b.name, b.price, b.art, b.animation, b.og_min_level, b.active, b.active_from,
+                            b.active_until, b.sort)
+    now = hb.clock.now()
+    return json(await hb.db.write(lambda conn: catalog.create(conn, spec, actor, now)), status=201)
+
+
+@admin_bp.patch("/gifts/<gift_id:str>")
+@openapi.summary("Change a gift (price, window, active ...)")
+@openapi.secured("bearer")
+async def patch_gift(request: Request, gift_id: str):
+    actor = actor_of(request)
+    hb = request.app.ctx.hb
+    b = decode_json(request.body, GiftPatchBody, hb.settings.max_body_bytes)
+    changes = {f: getattr(b, f) for f in b.__struct_fields__ if getattr(b, f) is not None}
+    now = hb.clock.now()
+    return json(await hb.db.write(lambda conn: catalog.update(conn, gift_id, changes, actor, now)))

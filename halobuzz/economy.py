@@ -1,0 +1,153 @@
+"""The money flows as async calls used by routes, jobs and the CLI.
+
+Each call runs exactly one write unit (idempotency check, rules, ledger, side
+tables — all in one transaction) and publishes its events only after COMMIT.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .accounts import audit
+from .config import Settings
+from .events import Bus, Event
+from .gifts import send as gift_send
+from .infra.clock import Clock, iso
+from .infra.ids import IdFactory
+from .og import bonus as og_bonus
+from .og import subscribe as og_subscribe
+from .og import tiers as og_tiers
+from .wallet import idempotency, wallet
+
+
+@dataclass
+class Reply:
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+class Economy:
+    def __init__(self, db, bus: Bus, clock: Clock, ids: IdFactory, settings: Settings) -> None:
+        self.db, self.bus, self.clock, self.ids = db, bus, clock, ids
+        self.spend = wallet.SpendPolicy(settings.spend_limit_adult, settings.spend_limit_minor)
+        self.gift_policy = gift_send.GiftPolicy(settings.platform_fee_bps, settings.earnings_hold_days,
+                                                settings.gift_combo_seconds, self.spend)
+        self.tiers = og_tiers.load(settings.og_tiers)
+
+    def _publish(self, events: list[Event]) -> None:
+        for e in events:
+            self.bus.publish(e)
+
+    async def send_gift(self, user_id: str, stream_id: str, gift_id: str, quantity: int, key: str) -> Reply:
+        key = idempotency.check_key(key)
+        req_hash = idempotency.body_hash(f"gift:{stream_id}", {"giftId": gift_id, "quantity": quantity})
+        now = self.clock.now()
+        events: list[Event] = []
+
+        def unit(conn):
+            def work():
+                outcome = gift_send.send_gift(conn, sender_id=user_id, stream_id=stream_id, gift_id=gift_id,
+                                              quantity=quantity, key=key, policy=self.gift_policy, now=now)
+                events.extend(outcome.events)
+                return 201, outcome.response
+            return idempotency.once(conn, user_id, key, req_hash, iso(now), work)
+
+        status, body, replayed = await self.db.write(unit)
+        self._publish(events)
+        return Reply(status, body, replayed)
+
+    async def subscribe_og(self, user_id: str, tier: int, key: str) -> Reply:
+        key = idempotency.check_key(key)
+        t = og_tiers.get(self.tiers, tier)
+        req_hash = idempotency.body_hash("og:subscribe", {"tier": tier})
+        now = self.clock.now()
+        sub_id = self.ids.new()
+        events: list[Event] = []
+
+        def unit(conn):
+            def work():
+                out = og_subscribe.subscribe(conn, user_id=user_id, tier=t, key=key, sub_id=sub_id, now=now,
+                                             spend=self.spend)
+                events.extend(out.events)
+                return 201, out.response
+            return idempotency.once(conn, user_id, key, req_hash, iso(now), work)
+
+        status, body, replayed = await self.db.write(unit)
+        self._publish(events)
+        return Reply(status, body, replayed)
+
+    async def set_daily_limit(self, user_id: str, limit: int | None, actor: audit.Actor | None = None) -> dict:
+        now = self.clock.now()
+
+        def unit(conn):
+            before = conn.execute("SELECT daily_spend_limit FROM users WHERE id = ?", (user_id,)).fetchone()
+            wallet.set_daily_limit(conn, user_id, limit)
+            if actor:
+                audit.record(conn, actor, "wallet.set_limit", target_type="user", target_id=user_id,
+                             before={"dailySpendLimit": before[0] if before else None},
+                             after={"dailySpendLimit": limit}, at=iso(now))
+            user = conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+            return {"dailySpendLimit": wallet.daily_limit(user, now.date(), self.spend) or None,
+                    "spentToday": wallet.spent_today(conn, user_id, now.date().isoformat())}
+
+        return await self.db.write(unit)
+
+    async def request_payout(self, user_id: str, amount: int, key: str) -> Reply:
+        key = idempotency.check_key(key)
+        req_hash = idempotency.body_hash("payout", {"amount": amount})
+        now = self.clock.now()
+        payout_id = self.ids.new()
+
+        def unit(conn):
+            return idempotency.once(conn, user_id, key, req_hash, iso(now),
+                                    lambda: (201, wallet.request_payout(conn, payout_id, user_id, amount, now)))
+
+        status, body, replayed = await self.db.write(unit)
+        return Reply(status, body, replayed)
+
+    async def decide_payout(self, payout_id: str, approve: bool, actor: audit.Actor, note: str | None) -> dict:
+        now = self.clock.now()
+
+        def unit(conn):
+            out = wallet.decide_payout(conn, payout_id, approve, actor.name, now, note)
+            audit.record(conn, actor, f"payout.{out['status']}", target_type="payout", target_id=payout_id,
+                         before={"status": "pending"}, after=out, at=iso(now))
+            return out
+
+        return await self.db.write(unit)
+
+    async def adjust(self, user_id: str, amount: int, bucket: str, reason: str, actor: audit.Actor,
+                     key: str | None = None) -> dict:
+        now = self.clock.now()
+        key = key or f"adjust:{self.ids.new()}"
+
+        def unit(conn):
+            conn.execute("SELECT id FROM users WHERE id = ?", (user_id,)).fetchone() or _no_user()
+            posted = wallet.adjust(conn, key, user_id, amount, bucket, reason, now)
+            audit.record(conn, actor, "coins.grant" if amount > 0 else "coins.revoke", target_type="user",
+                         target_id=user_id, after={"amount": amount, "bucket": bucket, "reason": reason,
+                                                   "txId": posted.tx_id}, at=iso(now))
+            return {"txId": posted.tx_id, **wallet.view(conn, user_id)}
+
+        return await self.db.write(unit)
+
+    # -- jobs (idempotent functions of the database) -------------------------------
+    async def run_daily_bonus(self) -> int:
+        now = self.clock.now()
+        return len(await self.db.write(lambda conn: og_bonus.pay_daily_bonuses(conn, now)))
+
+    async def run_og_expiry(self) -> int:
+        now = self.clock.now()
+        events = await self.db.write(lambda conn: og_bonus.expire_tiers(conn, now))
+        self._publish(events)
+        return len(events)
+
+    async def run_hold_release(self) -> int:
+        now = self.clock.now()
+        return await self.db.write(lambda conn: wallet.release_due_holds(conn, now))
+
+
+def _no_user():
+    from .errors import NotFound
+    raise NotFound("no such user", field="user")

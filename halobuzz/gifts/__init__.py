@@ -1,0 +1,1 @@
+"""Gifts: the catalog and sending a gift in a live stream."""

@@ -1,0 +1,1 @@
+"""Coins: the double-entry ledger, wallets, holds, payouts, spend caps."""

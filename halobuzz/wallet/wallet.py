@@ -1,0 +1,203 @@
+"""Wallet rules: what a user holds, spending (bonus first), spend caps, holds and payouts.
+
+Spending order — bonus coins first, then paid coins. Bonus coins are the OG
+daily allowance: spending them first keeps the user's paid coins (which they
+bought and which refunds claw back) intact, and a gift paid partly with bonus
+coins earns the host only the paid part (bonus coins are burned, never earned).
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from ..errors import Conflict, Invalid
+from ..infra.clock import iso
+from . import accounts as A
+from . import ledger
+
+MAX_SINGLE_SPEND = 10_000_000
+
+
+@dataclass(frozen=True)
+class SpendPolicy:
+    default_daily_limit_adult: int = 0        # 0 = no cap unless the user sets one
+    default_daily_limit_minor: int = 2_000    # under-18 accounts
+
+
+def view(conn: sqlite3.Connection, user_id: str) -> dict[str, int]:
+    bal = {r["bucket"]: r["balance"] for r in conn.execute(
+        "SELECT bucket, balance FROM ledger_accounts WHERE owner_id = ?", (user_id,))}
+    stats = conn.execute("SELECT total_earned, total_spent FROM wallet_stats WHERE user_id = ?", (user_id,)).fetchone()
+    return {
+        "balance": bal.get(A.PAID, 0), "bonusBalance": bal.get(A.BONUS, 0),
+        "totalEarned": stats["total_earned"] if stats else 0, "totalSpent": stats["total_spent"] if stats else 0,
+        "earningsHeld": bal.get(A.HELD, 0), "earningsAvailable": bal.get(A.EARNINGS, 0),
+    }
+
+
+def daily_limit(user: sqlite3.Row, today: date, policy: SpendPolicy) -> int:
+    """The cap that applies today (0 = none). Minors never get more than the minor default."""
+    from ..accounts.users import ADULT_AGE, age_on
+    minor = age_on(date.fromisoformat(user["birth_date"]), today) < ADULT_AGE
+    own = user["daily_spend_limit"]
+    if minor:
+        cap = policy.default_daily_limit_minor
+        return min(own, cap) if own else cap
+    return own if own else policy.default_daily_limit_adult
+
+
+def _stats(conn: sqlite3.Connection, user_id: str) -> sqlite3.Row:
+    conn.execute("INSERT OR IGNORE INTO wallet_stats(user_id) VALUES (?)", (user_id,))
+    return conn.execute("SELECT * FROM wallet_stats WHERE user_id = ?", (user_id,)).fetchone()
+
+
+def spent_today(conn: sqlite3.Connection, user_id: str, today: str) -> int:
+    row = conn.execute("SELECT spend_day, spent_today FROM wallet_stats WHERE user_id = ?", (user_id,)).fetchone()
+    return row["spent_today"] if row and row["spend_day"] == today else 0
+
+
+@dataclass(frozen=True)
+class Debit:
+    paid: int
+    bonus: int
+
+    @property
+    def total(self) -> int:
+        return self.paid + self.bonus
+
+
+def plan_spend(conn: sqlite3.Connection, user: sqlite3.Row, amount: int, now: datetime, policy: SpendPolicy,
+               *, allow_bonus: bool = True) -> Debit:
+    """Decide how `amount` is paid (bonus first) and check balance and today's cap.
+
+    Raises Conflict (409) with the balances when the coins are not there.
+    """
+    if amount <= 0 or amount > MAX_SINGLE_SPEND:
+        raise Invalid(f"amount must be between 1 and {MAX_SINGLE_SPEND}", field="amount")
+    user_id = user["id"]
+    paid = ledger.balance(conn, A.user_account(user_id, A.PAID))
+    bonus = ledger.balance(conn, A.user_account(user_id, A.BONUS)) if allow_bonus else 0
+    if paid < 0:
+        raise Conflict("spending is paused until a negative balance (from a refund) is paid back",
+                       code="negative_balance", extra={"balance": paid})
+    use_bonus = min(max(bonus, 0), amount)
+    use_paid = amount - use_bonus
+    if use_paid > max(paid, 0):
+        raise Conflict("not enough coins", code="insufficient_coins",
+                       extra={"balance": paid, "bonusBalance": bonus if allow_bonus else
+                              ledger.balance(conn, A.user_account(user_id, A.BONUS)), "required": amount})
+    cap = daily_limit(user, now.date(), policy)
+    if cap:
+        already = spent_today(conn, user_id, now.date().isoformat())
+        if already + amount > cap:
+            raise Conflict(f"this would pass the daily spend limit of {cap} coins", code="spend_limit",
+                           extra={"dailyLimit": cap, "spentToday": already})
+    return Debit(use_paid, use_bonus)
+
+
+def record_spend(conn: sqlite3.Connection, user_id: str, amount: int, today: str) -> None:
+    _stats(conn, user_id)
+    conn.execute("UPDATE wallet_stats SET total_spent = total_spent + ?, "
+                 "spent_today = CASE WHEN spend_day = ? THEN spent_today + ? ELSE ? END, spend_day = ? "
+                 "WHERE user_id = ?", (amount, today, amount, amount, today, user_id))
+
+
+def record_earning(conn: sqlite3.Connection, user_id: str, amount: int) -> None:
+    _stats(conn, user_id)
+    conn.execute("UPDATE wallet_stats SET total_earned = total_earned + ? WHERE user_id = ?", (amount, user_id))
+
+
+def hold_earnings(conn: sqlite3.Connection, user_id: str, tx_id: int, amount: int, release_at: datetime) -> None:
+    conn.execute("INSERT INTO earnings_holds(user_id, tx_id, amount, remaining, release_at) VALUES (?,?,?,?,?)",
+                 (user_id, tx_id, amount, amount, iso(release_at)))
+
+
+def release_due_holds(conn: sqlite3.Connection, now: datetime, limit: int = 500) -> int:
+    """Move matured held earnings to withdrawable earnings. Idempotent (key per hold)."""
+    due = conn.execute("SELECT id, user_id, remaining FROM earnings_holds WHERE released_at IS NULL AND release_at <= ? "
+                       "ORDER BY release_at LIMIT ?", (iso(now), limit)).fetchall()
+    for h in due:
+        if h["remaining"] > 0:
+            ledger.post(conn, f"release:{h['id']}", "release",
+                        [(A.user_account(h["user_id"], A.HELD), -h["remaining"]),
+                         (A.user_account(h["user_id"], A.EARNINGS), h["remaining"])], iso(now),
+                        {"hold": h["id"]})
+        conn.execute("UPDATE earnings_holds SET released_at = ? WHERE id = ?", (iso(now), h["id"]))
+    return len(due)
+
+
+def set_daily_limit(conn: sqlite3.Connection, user_id: str, limit: int | None) -> None:
+    if limit is not None and not 0 <= limit <= MAX_SINGLE_SPEND:
+        raise Invalid(f"dailySpendLimit must be between 0 and {MAX_SINGLE_SPEND}", field="dailySpendLimit")
+    conn.execute("UPDATE users SET daily_spend_limit = ? WHERE id = ?", (limit or None, user_id))
+
+
+def transactions(conn: sqlite3.Connection, user_id: str, *, limit: int = 50, before: int | None = None
+                 ) -> list[dict[str, Any]]:
+    """The user's ledger lines, newest first (cursor = entry id)."""
+    sql = ("SELECT e.id, e.amount, e.account_id, a.bucket, t.kind, t.key, t.created_at, t.memo "
+           "FROM ledger_accounts a JOIN ledger_entries e ON e.account_id = a.id JOIN ledger_tx t ON t.id = e.tx_id "
+           "WHERE a.owner_id = ?")
+    params: list[Any] = [user_id]
+    if before:
+        sql += " AND e.id < ?"
+        params.append(before)
+    sql += " ORDER BY e.id DESC LIMIT ?"
+    params.append(limit)
+    import json
+    return [{"id": r["id"], "amount": r["amount"], "bucket": r["bucket"], "kind": r["kind"],
+             "at": r["created_at"], "memo": json.loads(r["memo"]) if r["memo"] else None}
+            for r in conn.execute(sql, params)]
+
+
+# -- payouts ---------------------------------------------------------------------------
+
+def request_payout(conn: sqlite3.Connection, payout_id: str, user_id: str, amount: int, now: datetime) -> dict:
+    if amount <= 0:
+        raise Invalid("amount must be positive", field="amount")
+    available = ledger.balance(conn, A.user_account(user_id, A.EARNINGS))
+    if amount > available:
+        raise Conflict("not enough withdrawable earnings", code="insufficient_earnings",
+                       extra={"earningsAvailable": available})
+    ledger.post(conn, f"payout:{payout_id}", "payout_request",
+                [(A.user_account(user_id, A.EARNINGS), -amount), (A.PAYOUTS_PENDING, amount)], iso(now),
+                {"payout": payout_id})
+    conn.execute("INSERT INTO payouts(id, user_id, amount, status, requested_at) VALUES (?,?,?,?,?)",
+                 (payout_id, user_id, amount, "pending", iso(now)))
+    return {"id": payout_id, "amount": amount, "status": "pending"}
+
+
+def decide_payout(conn: sqlite3.Connection, payout_id: str, approve: bool, decided_by: str, now: datetime,
+                  note: str | None = None) -> dict:
+    p = conn.execute("SELECT * FROM payouts WHERE id = ?", (payout_id,)).fetchone()
+    if p is None:
+        from ..errors import NotFound
+        raise NotFound("no such payout", field="payout")
+    if p["status"] != "pending":
+        raise Conflict(f"payout is already {p['status']}", code="payout_decided")
+    if approve:
+        legs = [(A.PAYOUTS_PENDING, -p["amount"]), (A.PAYOUTS_PAID, p["amount"])]
+    else:
+        legs = [(A.PAYOUTS_PENDING, -p["amount"]), (A.user_account(p["user_id"], A.EARNINGS), p["amount"])]
+    ledger.post(conn, f"payout-{'approve' if approve else 'reject'}:{payout_id}", "payout_decision", legs, iso(now),
+                {"payout": payout_id, "by": decided_by})
+    status = "approved" if approve else "rejected"
+    conn.execute("UPDATE payouts SET status = ?, decided_at = ?, decided_by = ?, note = ? WHERE id = ?",
+                 (status, iso(now), decided_by, note, payout_id))
+    return {"id": payout_id, "amount": p["amount"], "status": status, "userId": p["user_id"]}
+
+
+def adjust(conn: sqlite3.Connection, key: str, user_id: str, amount: int, bucket: str, reason: str,
+           now: datetime) -> ledger.Posted:
+    """Operator grant (amount > 0) or revocation (amount < 0) against sys:admin_adjust."""
+    if bucket not in (A.PAID, A.BONUS):
+        raise Invalid("bucket must be paid or bonus", field="bucket")
+    if amount == 0:
+        raise Invalid("amount must not be zero", field="amount")
+    if not reason.strip():
+        raise Invalid("a reason is required", field="reason")
+    return ledger.post(conn, key, "grant" if amount > 0 else "revoke",
+                       [(A.user_account(user_id, bucket), amount), (A.ADMIN_ADJUST, -amount)], iso(now),
+                       {"reason": reason})

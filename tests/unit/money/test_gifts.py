@@ -1,0 +1,184 @@
+import pytest
+
+from halobuzz.errors import Conflict, Forbidden, Invalid, NotFound
+from halobuzz.events import GIFT_SENT, THRONE_CLAIMED
+from halobuzz.gifts.send import leaderboard, send_gift
+from halobuzz.wallet import accounts as A
+from halobuzz.wallet import ledger, wallet
+
+from .conftest import POLICY
+
+
+def gift(world, sender, stream, gift_id="rose", qty=1, key=None):
+    world.n += 1
+    return send_gift(world.conn, sender_id=sender, stream_id=stream, gift_id=gift_id, quantity=qty,
+                     key=key or f"k{world.n}", policy=POLICY, now=world.clock.now())
+
+
+def test_gift_moves_coins_through_the_ledger(world):
+    host, viewer = world.user(), world.user()
+    s = world.stream(host)
+    world.grant(viewer, 1000)
+    out = gift(world, viewer, s, "rhino", 2)  # 2 x 99 = 198
+    assert out.response["coins"] == 198
+    assert world.view(viewer)["balance"] == 802 and world.view(viewer)["totalSpent"] == 198
+    host_view = world.view(host)
+    fee = 198 * 3000 // 10000
+    assert host_view["earningsHeld"] == 198 - fee and host_view["earningsAvailable"] == 0
+    assert host_view["totalEarned"] == 198 - fee
+    assert ledger.balance(world.conn, A.PLATFORM_FEE) == fee
+    assert world.conn.execute("SELECT total_coins FROM streams WHERE id = ?", (s,)).fetchone()[0] == 198
+    names = [e.name for e in out.events]
+    assert names == [GIFT_SENT, THRONE_CLAIMED]
+    assert out.events[0].room == s and out.events[0].data["combo"] == 2
+    assert ledger.verify_balances(world.conn) == [] and ledger.verify_chain(world.conn) == []
+
+
+def test_bonus_spent_first_and_never_earned(world):
+    host, viewer = world.user(), world.user()
+    s = world.stream(host)
+    world.grant(viewer, 100, "paid")
+    world.grant(viewer, 60, "bonus")
+    out = gift(world, viewer, s, "rhino")  # 99 coins: 60 bonus + 39 paid
+    assert (out.response["bonusCoins"], out.response["paidCoins"]) == (60, 39)
+    v = world.view(viewer)
+    assert v["bonusBalance"] == 0 and v["balance"] == 61
+    assert world.view(host)["earningsHeld"] == 39 - 39 * 3000 // 10000
+    assert ledger.balance(world.conn, A.BONUS_BURN) == 60
+
+
+@pytest.mark.parametrize("qty", [0, -1, 10_000, 10**12])
+def test_bad_quantities(world, qty):
+    host, viewer = world.user(), world.user()
+    s = world.stream(host)
+    world.grant(viewer, 1000)
+    with pytest.raises(Invalid) as e:
+        gift(world, viewer, s, qty=qty)
+    assert "quantity" in e.value.fields
+
+
+def test_refusals_change_nothing(world):
+    host, viewer = world.user(), world.user()
+    live, ended = world.stream(host), world.stream(host, "ended")
+    world.grant(viewer, 50)
+    before = world.conn.execute("SELECT count(*) FROM ledger_entries").fetchone()[0]
+    with pytest.raises(NotFound):
+        gift(world, viewer, live, "no-such-gift")
+    with pytest.raises(NotFound):
+        gift(world, viewer, "nope")
+    with pytest.raises(Conflict) as e:
+        gift(world, viewer, ended)
+    assert e.value.code == "stream_not_live"
+    with pytest.raises(Forbidden):
+        gift(world, host, live)
+    with pytest.raises(Conflict) as e:
+        gift(world, viewer, live, "rhino")
+    assert e.value.code == "insufficient_coins" and e.value.extra["balance"] == 50
+    with pytest.raises(Forbidden) as e:
+        world.grant(viewer, 5000)
+        gift(world, viewer, live, "crown")
+    assert e.value.code == "og_required"
+    assert world.conn.execute("SELECT count(*) FROM ledger_entries").fetchone()[0] == before + 2  # only the grant
+
+
+def test_combo_and_throne(world):
+    host, a, b = world.user(), world.user("alice"), world.user("bob")
+    s = world.stream(host)
+    world.grant(a, 1000)
+    world.grant(b, 1000)
+    assert gift(world, a, s, "rose").response["combo"] == 1
+    world.clock.advance(seconds=2)
+    assert gift(world, a, s, "rose").response["combo"] == 2
+    world.clock.advance(seconds=10)
+    assert gift(world, a, s, "rose").response["combo"] == 1, "the combo window passed"
+    out = gift(world, b, s, "heart")  # 5 > 3: bob takes the throne
+    assert [e.name for e in out.events][-1] == THRONE_CLAIMED
+    assert out.events[-1].data["previousUserId"] == a
+    tie = gift(world, a, s, "rose", 2)  # alice 5 = bob 5: holder keeps it
+    assert [e.name for e in tie.events] == [GIFT_SENT]
+    board = leaderboard(world.conn, s)
+    assert [r["username"] for r in board] == ["bob", "alice"] or board[0]["coins"] == board[1]["coins"]
+
+
+def test_daily_spend_cap_for_minors_and_own_limit(world):
+    host = world.user()
+    minor = world.user(birth="2012-01-01")
+    adult = world.user()
+    s = world.stream(host)
+    world.grant(minor, 10_000)
+    world.grant(adult, 10_000)
+    gift(world, minor, s, "himalaya")  # 999
+    gift(world, minor, s, "himalaya")  # 1998
+    with pytest.raises(Conflict) as e:
+        gift(world, minor, s, "rose", 3)  # 2001 > 2000
+    assert e.value.code == "spend_limit" and e.value.extra["spentToday"] == 1998
+    wallet.set_daily_limit(world.conn, adult, 100)
+    gift(world, adult, s, "rhino")
+    with pytest.raises(Conflict):
+        gift(world, adult, s, "rose", 2)
+    world.clock.advance(days=1)
+    gift(world, adult, s, "rhino")  # a new day
+    gift(world, minor, s, "himalaya")
+    # a minor can lower, never raise, the cap
+    wallet.set_daily_limit(world.conn, minor, 50_000)
+    u = world.conn.execute("SELECT * FROM users WHERE id = ?", (minor,)).fetchone()
+    assert wallet.daily_limit(u, world.clock.now().date(), wallet.SpendPolicy(0, 2000)) == 2000
+
+
+def test_negative_balance_after_clawback_stops_spending(world):
+    host, viewer = world.user(), world.user()
+    s = world.stream(host)
+    world.grant(viewer, 10, "bonus")
+    world.grant(viewer, -5, "paid")  # e.g. a refund clawed back coins already spent
+    with pytest.raises(Conflict) as e:
+        gift(world, viewer, s, "rose")
+    assert e.value.code == "negative_balance"
+
+
+def test_holds_release_and_payouts(world):
+    host, viewer = world.user(role="host"), world.user()
+    s = world.stream(host)
+    world.grant(viewer, 10_000)
+    gift(world, viewer, s, "himalaya")
+    held = world.view(host)["earningsHeld"]
+    assert wallet.release_due_holds(world.conn, world.clock.now()) == 0
+    world.clock.advance(days=7, seconds=1)
+    assert wallet.release_due_holds(world.conn, world.clock.now()) == 1
+    assert wallet.release_due_holds(world.conn, world.clock.now()) == 0, "idempotent"
+    v = world.view(host)
+    assert v["earningsHeld"] == 0 and v["earningsAvailable"] == held
+    with pytest.raises(Conflict):
+        wallet.request_payout(world.conn, "P1", host, held + 1, world.clock.now())
+    wallet.request_payout(world.conn, "P1", host, 300, world.clock.now())
+    wallet.request_payout(world.conn, "P2", host, 100, world.clock.now())
+    wallet.decide_payout(world.conn, "P1", True, "admin@x", world.clock.now())
+    wallet.decide_payout(world.conn, "P2", False, "admin@x", world.clock.now())
+    with pytest.raises(Conflict):
+        wallet.decide_payout(world.conn, "P1", False, "admin@x", world.clock.now())
+    assert world.view(host)["earningsAvailable"] == held - 300
+    assert ledger.balance(world.conn, A.PAYOUTS_PAID) == 300
+    assert ledger.verify_balances(world.conn) == []
+
+
+def test_ledger_verify_detects_tampering(world):
+    host, viewer = world.user(), world.user()
+    s = world.stream(host)
+    world.grant(viewer, 1000)
+    for _ in range(3):
+        gift(world, viewer, s)
+    assert ledger.verify_chain(world.conn) == []
+    world.conn.execute("UPDATE ledger_entries SET amount = amount - 1 WHERE id = 3")
+    assert any("edited" in p for p in ledger.verify_chain(world.conn))
+    assert any("balance" in p or "sum" in p for p in ledger.verify_balances(world.conn))
+    world.conn.execute("UPDATE ledger_entries SET amount = amount + 1 WHERE id = 3")
+    world.conn.execute("DELETE FROM ledger_entries WHERE id = 5")
+    assert ledger.verify_chain(world.conn)
+
+
+def test_ledger_rejects_unbalanced_and_duplicate(world):
+    u = world.user()
+    with pytest.raises(ValueError):
+        ledger.post(world.conn, "x1", "grant", [(A.user_account(u, A.PAID), 5), (A.ADMIN_ADJUST, -4)], "t")
+    ledger.post(world.conn, "x2", "grant", [(A.user_account(u, A.PAID), 5), (A.ADMIN_ADJUST, -5)], "t")
+    with pytest.raises(ledger.DuplicateTransaction):
+        ledger.post(world.conn, "x2", "grant", [(A.user_account(u, A.PAID), 5), (A.ADMIN_ADJUST, -5)], "t")
