@@ -38,6 +38,8 @@ from .normalize import collapse, spaced_runs
 _TOKEN = re.compile(r"[\w\u0900-\u0963\u0966-\u097f*]+")
 _DEVANAGARI = re.compile(r"[\u0900-\u097f]")
 _DIGIT_LEET = str.maketrans("013457", "oieast")
+_DIGIT = re.compile(r"[a-z][0-9]|[0-9][a-z]")
+_DOUBLE_CHAR = re.compile(r"(\w)\1")
 _FILLERS = frozenset("are r re a an such so the big total complete absolute little real fucking fkn stupid "
                      "dirty is hai ho hau hos chas chau chhau ek ekdam sabse bada thulo pakka kasto kati".split())
 
@@ -109,9 +111,14 @@ class Lexicon:
         self.roman_stems = re.compile(rf"\b(?:{stems})\w*")
         deva_stems = sorted({deva_canon(s) for s in data["devanagari"]["stems"]}, key=len, reverse=True)
         self.deva_stems = tuple(deva_stems)
-        english_stems = "|".join(sorted(map(re.escape, data["english"]["stems"]), key=len, reverse=True))
-        infixes = "|".join(sorted(map(re.escape, data["english"]["infixes"]), key=len, reverse=True))
-        self.english_roots = re.compile(rf"\w*(?:{english_stems}|{infixes})\w*")
+        roots = sorted(set(data["english"]["stems"]) | set(data["english"]["infixes"]), key=len, reverse=True)
+        self._roots = re.compile("|".join(map(re.escape, roots)))
+        self._long_allow = tuple(a for a in self.allow if len(a) > 5)
+        self._stem_hint = re.compile("|".join(sorted({re.escape(roman_skeleton(s)[:4]) for s in data["romanized"]["stems"]})))
+        suffixes = "|".join(map(re.escape, self.suffix_latin))
+        self._suffixed = re.compile(rf"\b(\w{{3,}}?)(?:{suffixes})\b")
+        self._first_halves = frozenset(w[:i] for w, t in self.english.items() if t == "severe"
+                                       for i in range(1, min(5, len(w))))
         self.copula_2p = frozenset(data["copula_2p"])
         self.of_particles = frozenset(data["of_particles"])
         self.offspring = frozenset(data["offspring"])
@@ -132,93 +139,99 @@ class Lexicon:
         return self.scores[tier]
 
     def match(self, normalized: str) -> list[Hit]:
-        """All lexicon hits in an already-normalised message (see normalize.normalize)."""
+        """All lexicon hits in an already-normalised message (see normalize.normalize).
+
+        Built for the common case (a clean message): set intersections and a few regex
+        searches decide whether any token can hit before any per-token Python runs.
+        """
         tokens = self._tokens(normalized)
         if not tokens:
             return []
         hits: list[Hit] = []
-        latin = [t for t in tokens if t.isascii()]
-        deva = [] if len(latin) == len(tokens) else [deva_canon(t) for t in tokens if _DEVANAGARI.search(t)]
-        # tier per token position, for the second-person rule
-        tiers: list[str | None] = [None] * len(tokens)
-
-        english, roman, allow = self.english, self.roman, self.allow
-        skel_text = roman_skeleton(" ".join(latin)) if latin else ""
-        skel = skel_text.split(" ") if skel_text else []
-        li = 0
-        for pos, tok in enumerate(tokens):
-            if not tok.isascii():
-                continue
-            if tok in allow:
-                li += 1
-                continue
-            found = None
-            sk = skel[li] if li < len(skel) else tok
-            if not tok.isalpha() and tok.isalnum() and not tok.isdigit():
-                tok = tok.translate(_DIGIT_LEET)  # "muj1", "ch00tiya": digits the normaliser left alone
-                sk = roman_skeleton(tok)
-            tier = english.get(tok)
-            if tier is None and "*" not in tok:
-                c = collapse(tok)
-                if c != tok:
-                    tier = english.get(c)
-            if tier is not None:
-                found = Hit(tok, "english", tier, self._score(tier))
-            else:
-                tier = roman.get(sk)
-                if tier is None and len(sk) > 4 and sk.endswith(self.suffix_latin):
-                    for suf in self.suffix_latin:
-                        if sk.endswith(suf) and len(sk) - len(suf) >= 3:
-                            tier = roman.get(sk[: -len(suf)])
-                            if tier is not None:
-                                break
-                if tier is not None:
-                    found = Hit(tok, "romanized", tier, self._score(tier))
-            if found is not None:
-                tiers[pos] = found.tier
-                if found.tier != "context":
-                    hits.append(found)
-            li += 1
-
-        if skel_text:
-            for m in self.roman_stems.finditer(skel_text):
-                if m.group() not in allow:
-                    hits.append(Hit(m.group(), "romanized", "severe", self._score("severe")))
-            for m in self.english_roots.finditer(" ".join(latin)):
-                word = m.group()
-                if word not in allow and not any(word.startswith(a) or a in word for a in allow if len(a) > 5):
-                    hits.append(Hit(word, "english", "severe", self._score("severe")))
-            if "*" in skel_text:
-                hits.extend(self._masked(latin))
-            for joined in spaced_runs(normalized):
-                tier = english.get(joined) or english.get(collapse(joined)) or roman.get(roman_skeleton(joined))
-                if tier in ("severe", "moderate"):
-                    hits.append(Hit(joined, "english", tier, self._score(tier)))
-            hits.extend(self._split_words(latin))
-
-        if deva:
-            dpos = [i for i, t in enumerate(tokens) if _DEVANAGARI.search(t)]
-            for pos, tok in zip(dpos, deva):
-                tier = self.deva.get(tok)
-                if tier is None and len(tok) > 2 and tok.endswith(self.suffix_deva):
-                    for suf in self.suffix_deva:
-                        if tok.endswith(suf) and len(tok) - len(suf) >= 2:
-                            tier = self.deva.get(tok[: -len(suf)])
-                            if tier is not None:
-                                break
-                if tier is None and tok.startswith(self.deva_stems):
-                    tier = "severe"
-                if tier is not None:
-                    tiers[pos] = tier
-                    if tier != "context":
-                        hits.append(Hit(tokens[pos], "devanagari", tier, self._score(tier)))
-            tokens = [deva_canon(t) if _DEVANAGARI.search(t) else t for t in tokens]
-
-        hits.extend(self._targeted(tokens, tiers))
+        ascii_only = normalized.isascii()
+        latin = tokens if ascii_only else [t for t in tokens if t.isascii()]
+        tiers: dict[int, str] = {}  # token position -> tier, for the second-person rules
+        if latin:
+            self._match_latin(latin, normalized, hits, tiers, ascii_only, tokens)
+        if not ascii_only:
+            tokens = self._match_devanagari(tokens, hits, tiers)
+        if tiers and any(t in ("context", "moderate") for t in tiers.values()):
+            hits.extend(self._targeted(tokens, tiers))
         glued = self._glue(tokens)
         if not self.phrase_first.isdisjoint(glued):
             hits.extend(self._phrases(glued))
         return hits
+
+    def _match_latin(self, latin: list[str], normalized: str, hits: list[Hit], tiers: dict[int, str],
+                     ascii_only: bool, tokens: list[str]) -> None:
+        english, roman, allow = self.english, self.roman, self.allow
+        text = " ".join(latin)
+        if _DIGIT.search(text):  # "muj1", "ch00tiya": digits inside words the normaliser left alone
+            latin = [t.translate(_DIGIT_LEET) if t.isalnum() and not t.isalpha() and not t.isdigit() else t
+                     for t in latin]
+            text = " ".join(latin)
+        coll = collapse(text).split(" ") if _DOUBLE_CHAR.search(text) else latin
+        skel_text = roman_skeleton(text)
+        skel = skel_text.split(" ")
+        if (english.keys() & set(latin) or (coll is not latin and english.keys() & set(coll))
+                or roman.keys() & set(skel) or self._suffixed.search(skel_text)):
+            positions = range(len(tokens)) if ascii_only else [i for i, t in enumerate(tokens) if t.isascii()]
+            for li, pos in enumerate(positions):
+                tok = latin[li]
+                if tok in allow:
+                    continue
+                lang = "english"
+                tier = english.get(tok) or english.get(coll[li])
+                if tier is None:
+                    lang = "romanized"
+                    sk = skel[li]
+                    tier = roman.get(sk)
+                    if tier is None and len(sk) > 4:
+                        m = self._suffixed.fullmatch(sk)
+                        if m:
+                            tier = roman.get(m.group(1))
+                if tier is not None:
+                    tiers[pos] = tier
+                    if tier != "context":
+                        hits.append(Hit(tok, lang, tier, self._score(tier)))
+        if self._stem_hint.search(skel_text):
+            for m in self.roman_stems.finditer(skel_text):
+                if m.group() not in allow:
+                    hits.append(Hit(m.group(), "romanized", "severe", self._score("severe")))
+        if self._roots.search(text):
+            for word in latin:
+                if self._roots.search(word) and word not in allow and not any(a in word for a in self._long_allow):
+                    hits.append(Hit(word, "english", "severe", self._score("severe")))
+        if "*" in text:
+            hits.extend(self._masked(latin))
+        if len(latin) >= 3 or "." in normalized or "-" in normalized:
+            for joined in spaced_runs(normalized):
+                tier = english.get(joined) or english.get(collapse(joined)) or roman.get(roman_skeleton(joined))
+                if tier in ("severe", "moderate"):
+                    hits.append(Hit(joined, "english", tier, self._score(tier)))
+        if len(latin) > 1 and not self._first_halves.isdisjoint(latin):
+            hits.extend(self._split_words(latin))
+
+    def _match_devanagari(self, tokens: list[str], hits: list[Hit], tiers: dict[int, str]) -> list[str]:
+        out = list(tokens)
+        for pos, raw in enumerate(tokens):
+            if not _DEVANAGARI.search(raw):
+                continue
+            tok = out[pos] = deva_canon(raw)
+            tier = self.deva.get(tok)
+            if tier is None and len(tok) > 2 and tok.endswith(self.suffix_deva):
+                for suf in self.suffix_deva:
+                    if tok.endswith(suf) and len(tok) - len(suf) >= 2:
+                        tier = self.deva.get(tok[: -len(suf)])
+                        if tier is not None:
+                            break
+            if tier is None and tok.startswith(self.deva_stems):
+                tier = "severe"
+            if tier is not None:
+                tiers[pos] = tier
+                if tier != "context":
+                    hits.append(Hit(raw, "devanagari", tier, self._score(tier)))
+        return out
 
     def _glue(self, tokens: list[str]) -> list[str]:
         """Attach detached postpositions, so "bhalu ko ban" matches the phrase "bhaluko ban"."""
@@ -232,10 +245,10 @@ class Lexicon:
                 out.append(tok)
         return out
 
-    def _targeted(self, tokens: list[str], tiers: list[str | None]) -> list[Hit]:
+    def _targeted(self, tokens: list[str], tiers: dict[int, str]) -> list[Hit]:
         out = []
         n = len(tokens)
-        for pos, tier in enumerate(tiers):
+        for pos, tier in sorted(tiers.items()):
             if tier not in ("context", "moderate"):
                 continue
             j = pos - 1
@@ -249,7 +262,7 @@ class Lexicon:
             # "suar ki aulad", "kukur ko choro": an insult word + of + offspring
             lineage = nxt in self.of_particles and pos + 2 < n and tokens[pos + 2] in self.offspring
             # two insult words ending the message ("saala kutta", "fat pig") name a person without "you"
-            paired = pos == n - 1 and pos > 0 and tiers[pos - 1] in ("context", "moderate")
+            paired = pos == n - 1 and pos > 0 and tiers.get(pos - 1) in ("context", "moderate")
             if before or after or lineage or paired:
                 key = "targeted_moderate" if tier == "moderate" else "targeted_context"
                 out.append(Hit(tokens[pos], "targeted", key, self._score(key)))

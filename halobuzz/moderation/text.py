@@ -13,9 +13,11 @@ block.  Everything is explainable through ``TextVerdict.reasons``.
 """
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from math import sqrt
 from pathlib import Path
 
 import numpy as np
@@ -58,13 +60,15 @@ class TextScorer:
         self.model: LoadedModel = load_model(TEXT_MODEL_ID, models_directory)
         meta = self.model.metadata
         try:
-            import json
-
             terms = json.loads(meta["vocabulary"])
             self.pad = int(meta["pad_id"])
+            idf = json.loads(meta["idf"])
         except (KeyError, ValueError) as exc:
             raise ModelError(f"text model metadata unreadable ({exc})", self.model.spec.file) from None
         self.vocab: dict[str, int] = {t: i for i, t in enumerate(terms)}
+        self.lookup: dict[str, tuple[int, float]] = {t: (i, idf[i]) for i, t in enumerate(terms)}
+        self._empty = (np.array([[self.pad]], dtype=np.int64), np.zeros((1, 1), dtype=np.float32))
+        self._outputs = ["score"]
         self.benign_ids = frozenset(self.vocab[w] for w in _BENIGN_DRIVERS if w in self.vocab)
         self.stop_words = frozenset(meta.get("english_stop_words", "").split())
         self.lexicon = lexicon or default_lexicon()
@@ -72,29 +76,40 @@ class TextScorer:
         self.model_id = self.model.spec.id
 
     # -- model ---------------------------------------------------------------------------------
-    def features(self, normalized: str) -> dict[int, int]:
-        vocab = self.vocab
-        counts: dict[int, int] = {}
+    def features(self, normalized: str) -> dict[int, float]:
+        """Vocabulary id -> L2-normalised tf-idf weight, as sklearn's TfidfVectorizer computes it."""
+        lookup = self.lookup
+        weights: dict[int, float] = {}
         for tok in _SKLEARN_TOKEN.findall(normalized):
-            i = vocab.get(tok)
-            if i is not None:
-                counts[i] = counts.get(i, 0) + 1
-        return counts
+            hit = lookup.get(tok)
+            if hit is not None:
+                i, idf = hit
+                weights[i] = weights.get(i, 0.0) + idf
+        if weights:
+            norm = sqrt(sum(v * v for v in weights.values()))
+            for i in weights:
+                weights[i] /= norm
+        return weights
 
-    def _arrays(self, rows: Sequence[dict[int, int]]) -> tuple[np.ndarray, np.ndarray]:
-        width = max(1, max((len(r) for r in rows), default=1))
+    def _arrays(self, rows: Sequence[dict[int, float]]) -> tuple[np.ndarray, np.ndarray]:
+        if len(rows) == 1:  # the hot single-message path
+            row = rows[0]
+            if not row:
+                return self._empty
+            return np.array([tuple(row)], dtype=np.int64), np.array([tuple(row.values())], dtype=np.float32)
+        width = max(1, max(len(r) for r in rows))
         ids = np.full((len(rows), width), self.pad, dtype=np.int64)
-        tf = np.zeros((len(rows), width), dtype=np.float32)
-        for r, counts in enumerate(rows):
-            if counts:
-                n = len(counts)
-                ids[r, :n] = tuple(counts)
-                tf[r, :n] = tuple(counts.values())
-        return ids, tf
+        w = np.zeros((len(rows), width), dtype=np.float32)
+        for r, row in enumerate(rows):
+            if row:
+                n = len(row)
+                ids[r, :n] = tuple(row)
+                w[r, :n] = tuple(row.values())
+        return ids, w
 
-    def model_scores(self, rows: Sequence[dict[int, int]]) -> np.ndarray:
-        ids, tf = self._arrays(rows)
-        return self.session.run(None, {"ids": ids, "tf": tf})[0]
+    def model_scores(self, rows: Sequence[dict[int, float]]) -> np.ndarray:
+        ids, w = self._arrays(rows)
+        return self.session.run(self._outputs, {"ids": ids, "weights": w})[0]
 
     # -- public ----------------------------------------------------------------------------------
     def score(self, text: str) -> TextVerdict:
@@ -144,13 +159,18 @@ class TextScorer:
             return "not-english"
         if not counts:
             return None
-        rest = {i: c for i, c in counts.items() if i not in self.benign_ids}
+        rest = _renorm({i: c for i, c in counts.items() if i not in self.benign_ids})
         if len(rest) < len(counts) and (not rest or float(self.model_scores([rest])[0]) < 0.5):
             return "benign-context"
         addressed = any(w in _SECOND_PERSON for w in normalized.replace("'", "").split())
         if not addressed:
             keys = list(counts)
-            drops = [{k: counts[k] for k in keys if k != drop} for drop in keys]
+            drops = [_renorm({k: counts[k] for k in keys if k != drop}) for drop in keys]
             if min(self.model_scores(drops).tolist()) < 0.5:
                 return "single-word"
         return None
+
+
+def _renorm(weights: dict[int, float]) -> dict[int, float]:
+    norm = sqrt(sum(v * v for v in weights.values()))
+    return {i: v / norm for i, v in weights.items()} if norm else {}
