@@ -10,13 +10,13 @@ from .readers import InlineReader, Readers
 from .writer import Writer
 
 
-def open_and_migrate(path: str | Path, synchronous: str = "FULL") -> list[migrations.Migration]:
-    """Bring the schema up to date (used by `serve` at start and by `halobuzz migrate`)."""
-    conn = connect(path, synchronous=synchronous)
-    try:
-        return migrations.migrate(conn)
-    finally:
-        conn.close()
+def open_and_migrate(path: str | Path, synchronous: str = "FULL",
+                     backups_dir: str | Path | None = None) -> list[migrations.Migration]:
+    """Bring the schema up to date (used by `serve` at start and by `halobuzz migrate`).
+    With pending migrations on an existing schema, a pre-upgrade snapshot goes to backups_dir
+    (default <db dir>/backups) first; a failing migration restores it (db/backup.py)."""
+    from .backup import migrate_with_rollback
+    return migrate_with_rollback(Path(path), synchronous, Path(backups_dir) if backups_dir else None)
 
 
 class Database:
