@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from . import money_plugin
 from .db import backup, replication
+from .realtime import wiring as live_rooms
 
 PLUGINS: tuple = (
     backup.plugin,
     replication.plugin,
     money_plugin.plugin,
+    live_rooms.plugin,  # streams, chat, DMs, battles, /ws
     money_plugin.jobs_plugin,  # keep last: starts the scheduler with every job registered
 )

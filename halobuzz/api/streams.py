@@ -1,0 +1,253 @@
+"""Routes: streams lifecycle, live list (trending), media credentials, host controls, chat history."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from sanic import Blueprint, Request
+from sanic.response import json
+from sanic_ext import openapi
+
+from .. import events as ev
+from ..errors import Invalid
+from ..realtime import protocol as p
+from .middleware import principal
+from .validation import Schema, decode_json, decode_query
+
+bp = Blueprint("streams", url_prefix="/api/v1")
+
+
+class CreateBody(Schema):
+    title: Annotated[str, msgspec.Meta(max_length=200)]
+    category: Annotated[str, msgspec.Meta(max_length=60)] | None = None
+    country: Annotated[str, msgspec.Meta(max_length=8)] | None = None
+
+
+class ListQuery(msgspec.Struct, forbid_unknown_fields=True):
+    country: Annotated[str, msgspec.Meta(max_length=8)] | None = None
+    sort: Literal["trending"] = "trending"
+    cursor: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 20
+
+
+class UserBody(Schema):
+    user_id: Annotated[str, msgspec.Meta(max_length=64)]
+
+
+class SanctionBody(Schema):
+    user_id: Annotated[str, msgspec.Meta(max_length=64)]
+    seconds: Annotated[int, msgspec.Meta(ge=1, le=365 * 86400)] | None = None
+    reason: Annotated[str, msgspec.Meta(max_length=300)] | None = None
+
+
+class SettingsBody(Schema):
+    slow_mode_seconds: Annotated[int, msgspec.Meta(ge=0, le=3600)] | None = None
+    chat_enabled: bool | None = None
+
+
+class PinBody(Schema):
+    message_id: Annotated[str, msgspec.Meta(max_length=64)] | None
+
+
+class HistoryQuery(msgspec.Struct, forbid_unknown_fields=True):
+    limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 50
+    before: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+
+
+def _rt(request: Request):
+    return request.app.ctx.hb.extras["realtime"]
+
+
+@bp.post("/streams")
+@openapi.summary("Create a stream (status pending)")
+@openapi.secured("bearer")
+async def create(request: Request):
+    who = principal(request)
+    hb = request.app.ctx.hb
+    body = decode_json(request.body, CreateBody, hb.settings.max_body_bytes)
+    return json(await _rt(request).streams.create(who.user_id, body.title, body.category, body.country), status=201)
+
+
+@bp.get("/streams")
+@openapi.summary("Live streams, trending first (filter by country)")
+async def list_live(request: Request):
+    q = decode_query(request.args, ListQuery)
+    return json(_rt(request).streams.list_live(q.country, q.cursor, q.limit))
+
+
+@bp.get("/streams/<stream_id:str>")
+@openapi.summary("One stream, with live numbers while it is live")
+async def get_one(request: Request, stream_id: str):
+    return json(_rt(request).streams.view(stream_id))
+
+
+@bp.post("/streams/<stream_id:str>/start")
+@openapi.summary("Go live (host only); returns the host's media credentials")
+@openapi.secured("bearer")
+async def start(request: Request, stream_id: str):
+    who = principal(request)
+    return json(await _rt(request).streams.start(stream_id, who.user_id))
+
+
+@bp.post("/streams/<stream_id:str>/end")
+@openapi.summary("End the stream (host only); analytics are stored")
+@openapi.secured("bearer")
+async def end(request: Request, stream_id: str):
+    who = principal(request)
+    return json(await _rt(request).streams.end(stream_id, "host", host_id=who.user_id))
+
+
+@bp.post("/streams/<stream_id:str>/heartbeat")
+@openapi.summary("Host heartbeat; a live stream without one for stream_heartbeat_timeout s is ended")
+@openapi.secured("bearer")
+async def heartbeat(request: Request, stream_id: str):
+    who = principal(request)
+    _rt(request).streams.heartbeat(stream_id, who.user_id)
+    return json({"ok": True})
+
+
+@bp.get("/streams/<stream_id:str>/media")
+@openapi.summary("Media credentials (Agora RTC token): publisher for the host, subscriber for viewers")
+@openapi.secured("bearer")
+async def media_token(request: Request, stream_id: str):
+    who = principal(request)
+    rt = _rt(request)
+    row = rt.streams.row(stream_id)
+    rt.chat.check_can_join(who.user_id, row["host_id"])
+    return json(rt.streams.credentials(stream_id, who.user_id).as_json())
+
+
+@bp.get("/streams/<stream_id:str>/messages")
+@openapi.summary("Persisted chat of a stream, oldest first")
+async def history(request: Request, stream_id: str):
+    q = decode_query(request.args, HistoryQuery)
+    items = await _rt(request).chat.history(stream_id, q.limit, q.before)
+    return json({"items": items, "cursor": items[0]["id"] if len(items) == q.limit else None})
+
+
+# -- host controls ---------------------------------------------------------------------
+
+@bp.post("/streams/<stream_id:str>/moderators")
+@openapi.summary("Appoint a room moderator (host only)")
+@openapi.secured("bearer")
+async def add_moderator(request: Request, stream_id: str):
+    who = principal(request)
+    body = decode_json(request.body, UserBody, request.app.ctx.hb.settings.max_body_bytes)
+    await _rt(request).chat.set_moderator(who.user_id, stream_id, body.user_id, True)
+    return json({"ok": True})
+
+
+@bp.delete("/streams/<stream_id:str>/moderators/<user_id:str>")
+@openapi.summary("Remove a room moderator (host only)")
+@openapi.secured("bearer")
+async def remove_moderator(request: Request, stream_id: str, user_id: str):
+    who = principal(request)
+    await _rt(request).chat.set_moderator(who.user_id, stream_id, user_id, False)
+    return json({"ok": True})
+
+
+async def _sanction(request: Request, stream_id: str, kind: str):
+    who = principal(request)
+    body = decode_json(request.body, SanctionBody, request.app.ctx.hb.settings.max_body_bytes)
+    rt = _rt(request)
+    if kind == "mute" and body.seconds is None:
+        raise Invalid("seconds is required for a mute", field="seconds")
+    until = await rt.chat.sanction(who.user_id, stream_id, body.user_id, kind, body.seconds, body.reason)
+    action = {"mute": "muted", "ban": "banned", "kick": "kicked"}[kind]
+    if kind == "mute":
+        rt.hub.to_users((body.user_id,), p.ROOM_SANCTION, {"streamId": stream_id, "action": action, "until": until})
+    else:
+        rt.kick_from_room(stream_id, body.user_id, action, until)
+    return json({"ok": True, "userId": body.user_id, "action": action, "until": until})
+
+
+@bp.post("/streams/<stream_id:str>/mutes")
+@openapi.summary("Mute a user in the host's rooms for `seconds` (host or room moderator)")
+@openapi.secured("bearer")
+async def mute(request: Request, stream_id: str):
+    return await _sanction(request, stream_id, "mute")
+
+
+@bp.delete("/streams/<stream_id:str>/mutes/<user_id:str>")
+@openapi.secured("bearer")
+async def unmute(request: Request, stream_id: str, user_id: str):
+    who = principal(request)
+    await _rt(request).chat.lift(who.user_id, stream_id, user_id, "mute")
+    return json({"ok": True})
+
+
+@bp.post("/streams/<stream_id:str>/kicks")
+@openapi.summary("Kick a user out of the room (they cannot rejoin for 5 minutes)")
+@openapi.secured("bearer")
+async def kick(request: Request, stream_id: str):
+    return await _sanction(request, stream_id, "kick")
+
+
+@bp.post("/streams/<stream_id:str>/bans")
+@openapi.summary("Ban a user from the host's rooms (for `seconds`, or until lifted)")
+@openapi.secured("bearer")
+async def ban(request: Request, stream_id: str):
+    return await _sanction(request, stream_id, "ban")
+
+
+@bp.delete("/streams/<stream_id:str>/bans/<user_id:str>")
+@openapi.secured("bearer")
+async def unban(request: Request, stream_id: str, user_id: str):
+    who = principal(request)
+    await _rt(request).chat.lift(who.user_id, stream_id, user_id, "ban")
+    return json({"ok": True})
+
+
+@bp.patch("/streams/<stream_id:str>/chat")
+@openapi.summary("Room chat settings: slow mode seconds, chat on/off (host or room moderator)")
+@openapi.secured("bearer")
+async def chat_settings(request: Request, stream_id: str):
+    who = principal(request)
+    hb = request.app.ctx.hb
+    body = decode_json(request.body, SettingsBody, hb.settings.max_body_bytes)
+    rt = _rt(request)
+    rt.chat.require_moderator(who.user_id, stream_id)
+    from ..streams import lifecycle
+    row = await hb.db.write(lambda conn: lifecycle.set_controls(conn, stream_id, slow_mode_seconds=body.slow_mode_seconds,
+                                                                 chat_enabled=body.chat_enabled))
+    data = {"streamId": stream_id, "slowModeSeconds": row["slow_mode_seconds"], "chatEnabled": bool(row["chat_enabled"])}
+    hb.bus.publish(ev.Event(p.ROOM_SETTINGS, data, room=stream_id))
+    return json(data)
+
+
+@bp.post("/streams/<stream_id:str>/pin")
+@openapi.summary("Pin a chat message (or unpin with messageId null)")
+@openapi.secured("bearer")
+async def pin(request: Request, stream_id: str):
+    who = principal(request)
+    hb = request.app.ctx.hb
+    body = decode_json(request.body, PinBody, hb.settings.max_body_bytes)
+    rt = _rt(request)
+    rt.chat.require_moderator(who.user_id, stream_id)
+    message = None
+    if body.message_id:
+        row = hb.db.inline.one("SELECT m.*, u.username, u.og_level FROM chat_messages m JOIN users u ON u.id = m.user_id "
+                               "WHERE m.id = ? AND m.stream_id = ? AND m.status = 'visible'",
+                               (body.message_id, stream_id))
+        if row is None:
+            from ..errors import NotFound
+            raise NotFound("no such message in this stream", field="messageId")
+        from ..chat.messages import row_json
+        message = row_json(row)
+    from ..streams import lifecycle
+    await hb.db.write(lambda conn: lifecycle.set_controls(conn, stream_id, pinned_message_id=body.message_id))
+    data = {"streamId": stream_id, "message": message}
+    hb.bus.publish(ev.Event(p.CHAT_PINNED, data, room=stream_id))
+    return json(data)
+
+
+@bp.delete("/streams/<stream_id:str>/messages/<message_id:str>")
+@openapi.summary("Delete a chat message for everyone (author, host or room moderator)")
+@openapi.secured("bearer")
+async def delete_message(request: Request, stream_id: str, message_id: str):
+    who = principal(request)
+    hb = request.app.ctx.hb
+    await _rt(request).chat.delete(who.user_id, stream_id, message_id)
+    hb.bus.publish(ev.Event(p.CHAT_DELETED, {"streamId": stream_id, "messageId": message_id, "by": who.user_id},
+                            room=stream_id))
+    return json({"ok": True})

@@ -1,0 +1,1 @@
+"""Live chat: messages (persisted), moderation call point, late-join backlog, room sanctions."""

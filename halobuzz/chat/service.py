@@ -1,0 +1,259 @@
+"""Chat rules in one place: who may speak, how fast, how long, what moderation says.
+
+`send` checks, in order: the stream is live and chat is on; the sender is not banned or
+muted in the host's rooms; the length limit (longer for OG members); per-user and
+per-room rate limits; slow mode (host, room moderators and OG members bypass it); then
+the moderation call point. Accepted messages are persisted through the single writer,
+then (after COMMIT) appended to the room's late-join backlog; the caller fans out.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from ..infra.clock import iso
+from ..infra.ratelimit import RateLimiter, Rule, retry_after_seconds
+from . import messages, sanctions
+from .moderation import AllowAll, ModerationVerdict, safe_check
+
+PLATFORM_MODERATOR_ROLES = ("moderator", "admin")
+
+
+class ChatRefused(DomainError):
+    status = 409
+    code = "chat_refused"
+
+
+@dataclass
+class ChatOutcome:
+    message: dict[str, Any] | None      # delivered to the room (None when blocked)
+    verdict: ModerationVerdict
+    message_id: str
+
+
+class ChatService:
+    def __init__(self, db, clock, ids, *, rate_user: str, rate_room: str, max_length: int, max_length_og: int,
+                 backlog: int, moderator_source: Callable[[], Any]) -> None:
+        self.db = db
+        self.clock = clock
+        self.ids = ids
+        self.rule_user = Rule.parse(rate_user)
+        self.rule_room = Rule.parse(rate_room)
+        self.max_length = max_length
+        self.max_length_og = max_length_og
+        self.backlog_size = backlog
+        self.moderator_source = moderator_source
+        self.limiter = RateLimiter()
+        self.policies: dict[str, sanctions.RoomPolicy] = {}
+        self.backlogs: dict[str, deque] = {}
+        self.last_sent: dict[tuple[str, str], float] = {}
+
+    # -- lookups -----------------------------------------------------------------------
+    def user(self, user_id: str):
+        row = self.db.inline.one("SELECT id, username, role, og_level, status FROM users WHERE id = ?", (user_id,))
+        if row is None:
+            raise NotFound("no such user", field="userId")
+        return row
+
+    def user_by_name(self, username: str):
+        row = self.db.inline.one("SELECT id, username, role, og_level, status FROM users WHERE username = ?",
+                                 (username.strip(),))
+        if row is None:
+            raise NotFound("no such user", field="username")
+        return row
+
+    def policy(self, host_id: str) -> sanctions.RoomPolicy:
+        pol = self.policies.get(host_id)
+        if pol is None:
+            pol = self.policies[host_id] = sanctions.load(self.db.inline.conn, host_id)
+        return pol
+
+    def stream(self, stream_id: str):
+        row = self.db.inline.one("SELECT id, host_id, status, chat_enabled, slow_mode_seconds, pinned_message_id "
+                                 "FROM streams WHERE id = ?", (stream_id,))
+        if row is None:
+            raise NotFound("no such stream", field="streamId")
+        return row
+
+    def recent(self, stream_id: str) -> list[dict[str, Any]]:
+        return list(self.backlogs.get(stream_id, ()))
+
+    def can_moderate(self, actor_id: str, host_id: str) -> bool:
+        if self.policy(host_id).can_moderate(actor_id):
+            return True
+        return self.user(actor_id)["role"] in PLATFORM_MODERATOR_ROLES
+
+    def require_moderator(self, actor_id: str, stream_id: str):
+        st = self.stream(stream_id)
+        if not self.can_moderate(actor_id, st["host_id"]):
+            raise Forbidden("only the host or a room moderator can do this", code="not_room_moderator")
+        return st
+
+    def check_can_join(self, user_id: str, host_id: str) -> None:
+        until = self.policy(host_id).banned(user_id, self.clock.timestamp())
+        if until is not False:
+            extra = {"until": iso_ts(until)} if until is not True else {}
+            raise Forbidden("you are banned from this host's rooms", code="room_banned", extra=extra)
+
+    # -- sending -----------------------------------------------------------------------
+    async def send(self, user_id: str, stream_id: str, text: str) -> ChatOutcome:
+        st = self.stream(stream_id)
+        if st["status"] != "live":
+            raise ChatRefused("the stream is not live", code="not_live")
+        user = self.user(user_id)
+        now = self.clock.timestamp()
+        pol = self.policy(st["host_id"])
+        privileged = pol.can_moderate(user_id) or user["role"] in PLATFORM_MODERATOR_ROLES
+        if not st["chat_enabled"] and not privileged:
+            raise ChatRefused("chat is turned off in this room", code="chat_off")
+        if pol.banned(user_id, now) is not False:
+            raise Forbidden("you are banned from this host's rooms", code="room_banned")
+        muted = pol.muted(user_id, now)
+        if muted is not False:
+            extra = {"until": iso_ts(muted)} if muted is not True else {}
+            raise ChatRefused("you are muted in this room", code="muted", extra=extra)
+        text = text.strip() if isinstance(text, str) else ""
+        if not text:
+            raise Invalid("text must not be empty", field="text")
+        og = int(user["og_level"] or 0)
+        limit = self.max_length_og if og > 0 else self.max_length
+        if len(text) > limit:
+            raise Invalid(f"text is longer than {limit} characters", field="text")
+        mono = time.monotonic()
+        wait = self.limiter.hit("chat_room", stream_id, self.rule_room, mono)
+        if wait:
+            raise RateLimitedChat(f"this room is busy; try again in {retry_after_seconds(wait)} s",
+                                  retry_after_seconds(wait))
+        wait = self.limiter.hit("chat_user", f"{user_id}:{stream_id}", self.rule_user, mono)
+        if wait:
+            raise RateLimitedChat(f"you are sending too fast; try again in {retry_after_seconds(wait)} s",
+                                  retry_after_seconds(wait))
+        slow = int(st["slow_mode_seconds"] or 0)
+        key = (stream_id, user_id)
+        if slow and not privileged and og == 0:
+            last = self.last_sent.get(key)
+            if last is not None and now - last < slow:
+                raise RateLimitedChat(f"slow mode: one message every {slow} s", max(1, int(slow - (now - last) + 0.999)),
+                                      code="slow_mode")
+        verdict = safe_check(self.moderator_source() or AllowAll(), user_id, text)
+        mid, when = self.ids.new(), self.clock.now()
+        await self.db.write(lambda conn: messages.insert(conn, message_id=mid, stream_id=stream_id, user_id=user_id,
+                                                         text=text, now=when, verdict=verdict))
+        if verdict.action == "block":
+            hook = getattr(self.moderator_source(), "on_blocked", None)
+            if hook:
+                try:
+                    hook(user_id, stream_id, verdict)
+                except Exception:
+                    pass
+            return ChatOutcome(None, verdict, mid)
+        self.last_sent[key] = now
+        if len(self.last_sent) > 100_000:
+            self.last_sent.clear()
+        msg = messages.to_json(mid, stream_id, {"id": user_id, "username": user["username"], "ogLevel": og,
+                                                "badge": f"og{og}" if og else None,
+                                                "role": "host" if user_id == st["host_id"] else
+                                                ("moderator" if privileged else "viewer")},
+                               text, iso(when), warned=verdict.action == "warn")
+        buf = self.backlogs.get(stream_id)
+        if buf is None:
+            buf = self.backlogs[stream_id] = deque(maxlen=self.backlog_size)
+        buf.append(msg)
+        return ChatOutcome(msg, verdict, mid)
+
+    def forget_stream(self, stream_id: str) -> None:
+        self.backlogs.pop(stream_id, None)
+
+    # -- host controls -----------------------------------------------------------------
+    async def delete(self, actor_id: str, stream_id: str, message_id: str) -> None:
+        st = self.stream(stream_id)
+        row = self.db.inline.one("SELECT user_id FROM chat_messages WHERE id = ? AND stream_id = ?",
+                                 (message_id, stream_id))
+        if row is None:
+            raise NotFound("no such message in this stream", field="messageId")
+        if row["user_id"] != actor_id and not self.can_moderate(actor_id, st["host_id"]):
+            raise Forbidden("only the author, the host or a room moderator can delete this", code="not_room_moderator")
+        await self.db.write(lambda conn: messages.mark_deleted(conn, message_id, stream_id, actor_id))
+        buf = self.backlogs.get(stream_id)
+        if buf:
+            for m in list(buf):
+                if m["id"] == message_id:
+                    buf.remove(m)
+        if st["pinned_message_id"] == message_id:
+            from ..streams import lifecycle
+            await self.db.write(lambda conn: lifecycle.set_controls(conn, stream_id, pinned_message_id=None))
+
+    async def set_moderator(self, actor_id: str, stream_id: str, user_id: str, on: bool) -> None:
+        st = self.stream(stream_id)
+        if actor_id != st["host_id"]:
+            raise Forbidden("only the host appoints room moderators", code="not_host")
+        if user_id == st["host_id"]:
+            raise Invalid("the host is always a moderator", field="userId")
+        self.user(user_id)
+        now = self.clock.now()
+        if on:
+            await self.db.write(lambda conn: sanctions.add_moderator(conn, st["host_id"], user_id, now))
+            self.policy(st["host_id"]).moderators.add(user_id)
+        else:
+            await self.db.write(lambda conn: sanctions.remove_moderator(conn, st["host_id"], user_id))
+            self.policy(st["host_id"]).moderators.discard(user_id)
+
+    async def sanction(self, actor_id: str, stream_id: str, user_id: str, kind: str, seconds: int | None,
+                       reason: str | None) -> str | None:
+        """kind: mute | ban | kick (a kick is a ban for KICK_SECONDS). Returns the end time (ISO) or None."""
+        st = self.require_moderator(actor_id, stream_id)
+        host_id = st["host_id"]
+        target = self.user(user_id)
+        pol = self.policy(host_id)
+        if user_id == host_id:
+            raise Forbidden("the host cannot be sanctioned in their own room", code="target_is_host")
+        if user_id in pol.moderators and actor_id != host_id:
+            raise Forbidden("only the host can sanction a room moderator", code="target_is_moderator")
+        if target["role"] in PLATFORM_MODERATOR_ROLES and user_id != actor_id:
+            raise Forbidden("platform moderators cannot be sanctioned in rooms", code="target_is_staff")
+        if kind == "kick":
+            kind, seconds = "ban", sanctions.KICK_SECONDS
+        if seconds is not None and seconds <= 0:
+            raise Invalid("seconds must be positive", field="seconds")
+        now = self.clock.now()
+        until = await self.db.write(lambda conn: sanctions.sanction(conn, host_id, user_id, kind, seconds, actor_id,
+                                                                    reason, now))
+        table = pol.mutes if kind == "mute" else pol.bans
+        table[user_id] = (now.timestamp() + seconds) if seconds else None
+        return until
+
+    async def lift(self, actor_id: str, stream_id: str, user_id: str, kind: str) -> None:
+        st = self.require_moderator(actor_id, stream_id)
+        await self.db.write(lambda conn: sanctions.lift(conn, st["host_id"], user_id, kind))
+        pol = self.policy(st["host_id"])
+        (pol.mutes if kind == "mute" else pol.bans).pop(user_id, None)
+
+    async def history(self, stream_id: str, limit: int = 50, before: str | None = None) -> list[dict[str, Any]]:
+        self.stream(stream_id)
+        sql = ("SELECT m.*, u.username, u.og_level FROM chat_messages m JOIN users u ON u.id = m.user_id "
+               "WHERE m.stream_id = ? AND m.status = 'visible'")
+        params: list[Any] = [stream_id]
+        if before:
+            sql += " AND m.id < ?"
+            params.append(before)
+        sql += " ORDER BY m.id DESC LIMIT ?"
+        params.append(limit)
+        rows = await self.db.readers.fetchall(sql, params)
+        return [messages.row_json(r) for r in reversed(rows)]
+
+
+class RateLimitedChat(DomainError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code, extra={"retryAfter": retry_after})
+        self.retry_after = retry_after
+
+
+def iso_ts(ts: float) -> str:
+    from datetime import datetime, timezone
+    return iso(datetime.fromtimestamp(ts, timezone.utc))

@@ -1,0 +1,1 @@
+"""Websocket rooms: the /ws endpoint, per-connection send queues, event fan-out from the bus."""

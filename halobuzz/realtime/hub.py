@@ -1,0 +1,365 @@
+"""Connections, rooms and fan-out with backpressure.
+
+The fan-out path never awaits and never makes a task per client (the lever measured in
+performance.md): an event is encoded and framed once; rooms collect a tick's frames per
+priority lane; one flusher task then hands each member ONE joined write for the tick
+(per-connection coalescing), straight to the connection's transport.
+
+Backpressure, per connection:
+* if the transport already buffers more than HIGH_WATER bytes (the client is not
+  reading), the blob goes to the connection's own bounded backlog instead;
+* when the backlog exceeds `ws_send_queue_bytes`, presence/metrics (lane 2) are shed
+  first, then the oldest chat (lane 1); gift/throne/battle (lane 0) are never dropped —
+  a client that cannot take them is disconnected with close code 4002;
+* backlogged connections are drained on later ticks as their buffers empty.
+So a slow or dead client costs the room one `get_write_buffer_size()` call per tick.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections import deque
+from typing import Any, Iterable
+
+from . import protocol as p
+
+log = logging.getLogger("halobuzz.realtime")
+HIGH_WATER = 64 * 1024
+YIELD_EVERY = 500   # writes between yields to the loop, so a huge room never stalls HTTP
+
+
+class Conn:
+    __slots__ = ("hub", "ws", "transport", "user_id", "username", "session_id", "ip", "room", "backlog",
+                 "backlog_bytes", "closed", "ping_fut", "conn_id", "limiter_key", "shed", "meta")
+
+    def __init__(self, hub: "Hub", ws: Any, user_id: str, username: str, session_id: str, ip: str) -> None:
+        self.hub = hub
+        self.ws = ws
+        self.transport = ws.io_proto.transport
+        self.user_id = user_id
+        self.username = username
+        self.session_id = session_id
+        self.ip = ip
+        self.room: Room | None = None
+        self.backlog: deque | None = None
+        self.backlog_bytes = 0
+        self.closed = False
+        self.ping_fut: asyncio.Future | None = None
+        self.conn_id = p.next_id()
+        self.limiter_key = f"{user_id}:{self.conn_id}"
+        self.shed = 0
+        self.meta: dict[str, Any] = {}
+
+    # -- sending -------------------------------------------------------------------
+    def send(self, data: bytes, lane: int = p.ESSENTIAL) -> None:
+        """Hand framed bytes to this connection now (or to its backlog if it is behind)."""
+        if self.closed:
+            return
+        if self.backlog is None and self.transport.get_write_buffer_size() < HIGH_WATER:
+            self.transport.write(data)
+            return
+        self._enqueue(data, lane)
+
+    def send_event(self, event: str, data: Any) -> None:
+        self.send(p.frame(event, data), p.LANES.get(event, p.ESSENTIAL))
+
+    def error(self, code: str, message: str, reply_to: str | None = None, **extra: Any) -> None:
+        self.send_event(p.ERROR, {"code": code, "message": message, "replyTo": reply_to, **extra})
+
+    def _enqueue(self, data: bytes, lane: int) -> None:
+        if self.backlog is None:
+            self.backlog = deque()
+            self.hub.slow.add(self)
+        self.backlog.append((lane, data))
+        self.backlog_bytes += len(data)
+        limit = self.hub.queue_limit
+        if self.backlog_bytes <= limit:
+            return
+        for shed_lane in (p.PRESENCE, p.CHAT):
+            kept: deque = deque()
+            for item in self.backlog:
+                if item[0] == shed_lane and self.backlog_bytes > limit:
+                    self.backlog_bytes -= len(item[1])
+                    self.shed += 1
+                    self.hub.shed_total += 1
+                else:
+                    kept.append(item)
+            self.backlog = kept
+            if self.backlog_bytes <= limit:
+                return
+        self.hub.slow_disconnects += 1
+        self.close(p.CLOSE_SLOW, "slow client: send queue overflow", hard=True)
+
+    def drain(self) -> bool:
+        """Write backlog while the transport has room. Returns True when fully drained."""
+        if self.closed:
+            return True
+        backlog = self.backlog
+        if backlog is None:
+            return True
+        transport = self.transport
+        while backlog and transport.get_write_buffer_size() < HIGH_WATER:
+            chunk = []
+            size = 0
+            while backlog and size < HIGH_WATER:
+                _, data = backlog.popleft()
+                chunk.append(data)
+                size += len(data)
+            self.backlog_bytes -= size
+            transport.write(b"".join(chunk))
+        if backlog:
+            return False
+        self.backlog = None
+        self.backlog_bytes = 0
+        return True
+
+    def close(self, code: int, reason: str, *, hard: bool = False) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.hub.detach(self)
+        ws = self.ws
+        try:
+            if hard:
+                ws.fail_connection(code, reason)
+                loop = asyncio.get_running_loop()
+                loop.call_later(1.0, self.transport.abort)
+            else:
+                ws.end_connection(code, reason)
+        except Exception:
+            self.transport.abort()
+
+
+class Room:
+    __slots__ = ("id", "members", "pending", "hub")
+
+    def __init__(self, hub: "Hub", room_id: str) -> None:
+        self.hub = hub
+        self.id = room_id
+        self.members: set[Conn] = set()
+        self.pending: list[list[bytes]] = [[], [], []]
+
+    def publish(self, data: bytes, lane: int) -> None:
+        if not self.members:
+            return
+        self.pending[lane].append(data)
+        self.hub.mark_dirty(self)
+
+
+class Hub:
+    def __init__(self, *, tick: float = 0.01, queue_limit: int = 512 * 1024, max_per_user: int = 10,
+                 max_per_ip: int = 500, ping_interval: float = 20.0, ping_timeout: float = 20.0) -> None:
+        self.tick = tick
+        self.queue_limit = queue_limit
+        self.max_per_user = max_per_user
+        self.max_per_ip = max_per_ip
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
+        self.conns: set[Conn] = set()
+        self.by_user: dict[str, set[Conn]] = {}
+        self.by_ip: dict[str, int] = {}
+        self.rooms: dict[str, Room] = {}
+        self.dirty: dict[Room, None] = {}
+        self.slow: set[Conn] = set()
+        self._wake: asyncio.Event | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._last_flush = 0.0
+        # counters for /metrics and tests
+        self.shed_total = 0
+        self.slow_disconnects = 0
+        self.deliveries = 0
+        self.writes = 0
+        self.on_leave: list = []   # callbacks(conn, room_id) when a connection leaves a room
+
+    # -- lifecycle -------------------------------------------------------------------
+    def start(self) -> None:
+        self._wake = asyncio.Event()
+        self._tasks = [asyncio.create_task(self._flusher(), name="ws-flusher"),
+                       asyncio.create_task(self._pinger(), name="ws-pinger")]
+
+    async def stop(self) -> None:
+        for conn in list(self.conns):
+            conn.close(p.CLOSE_SHUTDOWN, "server shutting down")
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            try:
+                await t
+            except (asyncio.CancelledError, Exception):
+                pass
+
+    # -- connections -----------------------------------------------------------------
+    def admit(self, user_id: str, ip: str) -> str | None:
+        """Why a new connection is refused, or None."""
+        if len(self.by_user.get(user_id, ())) >= self.max_per_user:
+            return f"too many connections for this account (max {self.max_per_user})"
+        if self.by_ip.get(ip, 0) >= self.max_per_ip:
+            return f"too many connections from this address (max {self.max_per_ip})"
+        return None
+
+    def attach(self, ws: Any, user_id: str, username: str, session_id: str, ip: str) -> Conn:
+        conn = Conn(self, ws, user_id, username, session_id, ip)
+        self.conns.add(conn)
+        self.by_user.setdefault(user_id, set()).add(conn)
+        self.by_ip[ip] = self.by_ip.get(ip, 0) + 1
+        return conn
+
+    def detach(self, conn: Conn) -> None:
+        if conn not in self.conns:
+            return
+        self.conns.discard(conn)
+        self.leave(conn)
+        users = self.by_user.get(conn.user_id)
+        if users is not None:
+            users.discard(conn)
+            if not users:
+                del self.by_user[conn.user_id]
+        n = self.by_ip.get(conn.ip, 0) - 1
+        if n > 0:
+            self.by_ip[conn.ip] = n
+        else:
+            self.by_ip.pop(conn.ip, None)
+        self.slow.discard(conn)
+        conn.backlog = None
+
+    def join(self, conn: Conn, room_id: str) -> Room:
+        if conn.room is not None and conn.room.id != room_id:
+            self.leave(conn)
+        room = self.rooms.get(room_id)
+        if room is None:
+            room = self.rooms[room_id] = Room(self, room_id)
+        room.members.add(conn)
+        conn.room = room
+        return room
+
+    def leave(self, conn: Conn) -> str | None:
+        room = conn.room
+        if room is None:
+            return None
+        conn.room = None
+        room.members.discard(conn)
+        if not room.members:
+            self.rooms.pop(room.id, None)
+            self.dirty.pop(room, None)
+        for cb in self.on_leave:
+            try:
+                cb(conn, room.id)
+            except Exception:
+                log.exception("leave callback failed")
+        return room.id
+
+    def members(self, room_id: str) -> Iterable[Conn]:
+        room = self.rooms.get(room_id)
+        return tuple(room.members) if room else ()
+
+    # -- fan-out ---------------------------------------------------------------------
+    def to_room(self, room_id: str, event: str, data: Any) -> None:
+        room = self.rooms.get(room_id)
+        if room is not None and room.members:
+            room.publish(p.frame(event, data), p.LANES.get(event, p.ESSENTIAL))
+
+    def to_users(self, user_ids: Iterable[str], event: str, data: Any) -> None:
+        blob = None
+        lane = p.LANES.get(event, p.ESSENTIAL)
+        for uid in user_ids:
+            for conn in tuple(self.by_user.get(uid, ())):
+                if blob is None:
+                    blob = p.frame(event, data)
+                conn.send(blob, lane)
+
+    def mark_dirty(self, room: Room) -> None:
+        if room not in self.dirty:
+            self.dirty[room] = None
+            if self._wake is not None:
+                self._wake.set()
+
+    async def _flusher(self) -> None:
+        wake = self._wake
+        assert wake is not None
+        while True:
+            await wake.wait()
+            wake.clear()
+            # Leading edge: an idle hub flushes at once (lowest latency at low rates);
+            # under load, messages gather for one tick and each member gets one write.
+            wait = self._last_flush + self.tick - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._last_flush = time.monotonic()
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("flush failed")
+            if self.slow:
+                wake.set()   # keep draining backlogs next tick
+
+    async def flush(self) -> None:
+        rooms, self.dirty = self.dirty, {}
+        n = 0
+        for room in rooms:
+            pending = room.pending
+            room.pending = [[], [], []]
+            blobs = [b"".join(lane) if lane else b"" for lane in pending]
+            count = len(pending[0]) + len(pending[1]) + len(pending[2])
+            everything = b"".join(blobs)
+            for conn in tuple(room.members):
+                if conn.closed:
+                    continue
+                if conn.backlog is None and conn.transport.get_write_buffer_size() < HIGH_WATER:
+                    conn.transport.write(everything)
+                else:
+                    for lane, blob in enumerate(blobs):
+                        if blob and not conn.closed:
+                            conn._enqueue(blob, lane)
+                n += 1
+                self.deliveries += count
+                if n % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+            self.writes += len(room.members)
+        if self.slow:
+            for conn in tuple(self.slow):
+                if conn.drain():
+                    self.slow.discard(conn)
+        await asyncio.sleep(0)
+
+    # -- keepalive -------------------------------------------------------------------
+    async def _pinger(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.ping_interval)
+            round_ = []
+            for conn in tuple(self.conns):
+                if conn.closed:
+                    continue
+                try:
+                    conn.ping_fut = self._ping(conn, loop)
+                    round_.append(conn)
+                except Exception:
+                    conn.close(p.CLOSE_PING_TIMEOUT, "connection lost", hard=True)
+            if round_:
+                loop.call_later(self.ping_timeout, self._check_pings, round_)
+
+    @staticmethod
+    def _ping(conn: Conn, loop: asyncio.AbstractEventLoop) -> asyncio.Future:
+        """A protocol-level ping written synchronously (no task, no lock per connection)."""
+        ws = conn.ws
+        payload = os.urandom(4)
+        fut = loop.create_future()
+        ws.pings[payload] = fut
+        ws.ws_proto.send_ping(payload)
+        for chunk in ws.ws_proto.data_to_send():
+            if chunk:
+                conn.transport.write(chunk)
+        return fut
+
+    def _check_pings(self, conns: list[Conn]) -> None:
+        for conn in conns:
+            fut = conn.ping_fut
+            if not conn.closed and fut is not None and not fut.done():
+                conn.close(p.CLOSE_PING_TIMEOUT, "ping timeout", hard=True)
+
+    def stats(self) -> dict[str, int]:
+        return {"connections": len(self.conns), "rooms": len(self.rooms), "slow": len(self.slow),
+                "shed": self.shed_total, "slowDisconnects": self.slow_disconnects,
+                "deliveries": self.deliveries, "writes": self.writes}

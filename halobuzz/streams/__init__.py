@@ -1,0 +1,1 @@
+"""Live streams: lifecycle (pending → live → ended), live analytics, trending, media, PK battles."""
