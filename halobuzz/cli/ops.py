@@ -81,7 +81,8 @@ def register(cli: click.Group) -> None:
                    f"{', built ' + info['built_at'] if info.get('built_at') else ''}"
                    f"{', one-file binary' if info['frozen'] else ''})")
         click.echo(f"python {sys.version.split()[0]}  sqlite {sqlite3.sqlite_version}")
-        click.echo(f"litestream {replication.litestream_version()}")
+        if "litestream" not in info["components"]:
+            click.echo(f"litestream {replication.litestream_version()}")
         for pkg, ver in sorted(info["components"].items()):
             click.echo(f"{pkg} {ver}")
         for model in resources.models_manifest():
