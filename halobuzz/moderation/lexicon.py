@@ -39,6 +39,8 @@ _TOKEN = re.compile(r"[\w\u0900-\u0963\u0966-\u097f*]+")
 _DEVANAGARI = re.compile(r"[\u0900-\u097f]")
 _DIGIT_LEET = str.maketrans("013457", "oieast")
 _DIGIT = re.compile(r"[a-z][0-9]|[0-9][a-z]")
+_MISS = object()
+_CACHE_MAX = 200_000  # distinct tokens remembered by Lexicon.match (~20 MB at most)
 _DOUBLE_CHAR = re.compile(r"(\w)\1")
 _FILLERS = frozenset("are r re a an such so the big total complete absolute little real fucking fkn stupid "
                      "dirty is hai ho hau hos chas chau chhau ek ekdam sabse bada thulo pakka kasto kati".split())
@@ -118,7 +120,7 @@ class Lexicon:
         suffixes = "|".join(map(re.escape, self.suffix_latin))
         self._suffixed = re.compile(rf"\b(\w{{3,}}?)(?:{suffixes})\b")
         self._first_halves = frozenset(w[:i] for w, t in self.english.items() if t == "severe"
-                                       for i in range(1, min(5, len(w))))
+                                       for i in range(1, min(5, len(w)))) - _COMMON
         self.copula_2p = frozenset(data["copula_2p"])
         self.of_particles = frozenset(data["of_particles"])
         self.offspring = frozenset(data["offspring"])
@@ -130,6 +132,7 @@ class Lexicon:
                 canon = tuple(self._glue(toks))
                 self.phrases.setdefault(canon[0], []).append((canon, tier, phrase))
         self.phrase_first = frozenset(self.phrases)
+        self._cache: dict[str, tuple[str, str] | None] = {}
 
     @staticmethod
     def _tokens(normalized: str) -> list[str]:
@@ -141,20 +144,41 @@ class Lexicon:
     def match(self, normalized: str) -> list[Hit]:
         """All lexicon hits in an already-normalised message (see normalize.normalize).
 
-        Built for the common case (a clean message): set intersections and a few regex
-        searches decide whether any token can hit before any per-token Python runs.
+        Each distinct token is classified once (``_classify``: lookups, skeletons, suffixes,
+        stems, roots) and remembered; chat vocabulary is Zipfian, so even a stream of distinct
+        messages is mostly cache hits.  Only the rules that span tokens run per message.
         """
         tokens = self._tokens(normalized)
         if not tokens:
             return []
         hits: list[Hit] = []
+        tiers: dict[int, str] = {}
+        cache = self._cache
+        scores = self.scores
+        for pos, tok in enumerate(tokens):
+            found = cache.get(tok, _MISS)
+            if found is _MISS:
+                if len(cache) >= _CACHE_MAX:
+                    cache.clear()
+                found = cache[tok] = self._classify(tok)
+            if found is not None:
+                lang, tier = found
+                tiers[pos] = tier
+                if tier != "context":
+                    hits.append(Hit(tok, lang, tier, scores[tier]))
         ascii_only = normalized.isascii()
-        latin = tokens if ascii_only else [t for t in tokens if t.isascii()]
-        tiers: dict[int, str] = {}  # token position -> tier, for the second-person rules
-        if latin:
-            self._match_latin(latin, normalized, hits, tiers, ascii_only, tokens)
         if not ascii_only:
-            tokens = self._match_devanagari(tokens, hits, tiers)
+            tokens = [deva_canon(t) if _DEVANAGARI.search(t) else t for t in tokens]
+        latin = tokens if ascii_only else [t for t in tokens if t.isascii()]
+        if len(latin) > 2 and list(map(len, latin)).count(1) >= 3:  # "f u c k", "f.u.c.k"
+            for joined in spaced_runs(normalized):
+                found = self._classify(joined)
+                if found is not None and found[1] in ("severe", "moderate"):
+                    hits.append(Hit(joined, found[0], found[1], scores[found[1]]))
+        if "*" in normalized:
+            hits.extend(self._masked(latin))
+        if len(latin) > 1 and not self._first_halves.isdisjoint(latin):
+            hits.extend(self._split_words(latin))
         if tiers and any(t in ("context", "moderate") for t in tiers.values()):
             hits.extend(self._targeted(tokens, tiers))
         glued = self._glue(tokens)
@@ -162,76 +186,44 @@ class Lexicon:
             hits.extend(self._phrases(glued))
         return hits
 
-    def _match_latin(self, latin: list[str], normalized: str, hits: list[Hit], tiers: dict[int, str],
-                     ascii_only: bool, tokens: list[str]) -> None:
-        english, roman, allow = self.english, self.roman, self.allow
-        text = " ".join(latin)
-        if _DIGIT.search(text):  # "muj1", "ch00tiya": digits inside words the normaliser left alone
-            latin = [t.translate(_DIGIT_LEET) if t.isalnum() and not t.isalpha() and not t.isdigit() else t
-                     for t in latin]
-            text = " ".join(latin)
-        coll = collapse(text).split(" ") if _DOUBLE_CHAR.search(text) else latin
-        skel_text = roman_skeleton(text)
-        skel = skel_text.split(" ")
-        if (english.keys() & set(latin) or (coll is not latin and english.keys() & set(coll))
-                or roman.keys() & set(skel) or self._suffixed.search(skel_text)):
-            positions = range(len(tokens)) if ascii_only else [i for i, t in enumerate(tokens) if t.isascii()]
-            for li, pos in enumerate(positions):
-                tok = latin[li]
-                if tok in allow:
-                    continue
-                lang = "english"
-                tier = english.get(tok) or english.get(coll[li])
-                if tier is None:
-                    lang = "romanized"
-                    sk = skel[li]
-                    tier = roman.get(sk)
-                    if tier is None and len(sk) > 4:
-                        m = self._suffixed.fullmatch(sk)
-                        if m:
-                            tier = roman.get(m.group(1))
-                if tier is not None:
-                    tiers[pos] = tier
-                    if tier != "context":
-                        hits.append(Hit(tok, lang, tier, self._score(tier)))
-        if self._stem_hint.search(skel_text):
-            for m in self.roman_stems.finditer(skel_text):
-                if m.group() not in allow:
-                    hits.append(Hit(m.group(), "romanized", "severe", self._score("severe")))
-        if self._roots.search(text):
-            for word in latin:
-                if self._roots.search(word) and word not in allow and not any(a in word for a in self._long_allow):
-                    hits.append(Hit(word, "english", "severe", self._score("severe")))
-        if "*" in text:
-            hits.extend(self._masked(latin))
-        if len(latin) >= 3 or "." in normalized or "-" in normalized:
-            for joined in spaced_runs(normalized):
-                tier = english.get(joined) or english.get(collapse(joined)) or roman.get(roman_skeleton(joined))
-                if tier in ("severe", "moderate"):
-                    hits.append(Hit(joined, "english", tier, self._score(tier)))
-        if len(latin) > 1 and not self._first_halves.isdisjoint(latin):
-            hits.extend(self._split_words(latin))
+    def _classify(self, tok: str) -> tuple[str, str] | None:
+        """(lang, tier) of one token, or None.  Slow path; results are cached by ``match``."""
+        if tok in self.allow:
+            return None
+        if _DEVANAGARI.search(tok):
+            return self._classify_devanagari(deva_canon(tok))
+        if not tok.isascii():
+            return None
+        if _DIGIT.search(tok):  # "muj1", "ch00tiya": digits the normaliser left alone
+            tok = tok.translate(_DIGIT_LEET)
+        tier = self.english.get(tok) or self.english.get(collapse(tok))
+        if tier is not None:
+            return "english", tier
+        sk = roman_skeleton(tok)
+        tier = self.roman.get(sk)
+        if tier is None and len(sk) > 4:
+            m = self._suffixed.fullmatch(sk)
+            if m:
+                tier = self.roman.get(m.group(1))
+        if tier is not None:
+            return "romanized", tier
+        if self.roman_stems.match(sk):
+            return "romanized", "severe"
+        if self._roots.search(tok) and not any(a in tok for a in self._long_allow):
+            return "english", "severe"
+        return None
 
-    def _match_devanagari(self, tokens: list[str], hits: list[Hit], tiers: dict[int, str]) -> list[str]:
-        out = list(tokens)
-        for pos, raw in enumerate(tokens):
-            if not _DEVANAGARI.search(raw):
-                continue
-            tok = out[pos] = deva_canon(raw)
-            tier = self.deva.get(tok)
-            if tier is None and len(tok) > 2 and tok.endswith(self.suffix_deva):
-                for suf in self.suffix_deva:
-                    if tok.endswith(suf) and len(tok) - len(suf) >= 2:
-                        tier = self.deva.get(tok[: -len(suf)])
-                        if tier is not None:
-                            break
-            if tier is None and tok.startswith(self.deva_stems):
-                tier = "severe"
-            if tier is not None:
-                tiers[pos] = tier
-                if tier != "context":
-                    hits.append(Hit(raw, "devanagari", tier, self._score(tier)))
-        return out
+    def _classify_devanagari(self, tok: str) -> tuple[str, str] | None:
+        tier = self.deva.get(tok)
+        if tier is None and len(tok) > 2 and tok.endswith(self.suffix_deva):
+            for suf in self.suffix_deva:
+                if tok.endswith(suf) and len(tok) - len(suf) >= 2:
+                    tier = self.deva.get(tok[: -len(suf)])
+                    if tier is not None:
+                        break
+        if tier is None and tok.startswith(self.deva_stems):
+            tier = "severe"
+        return None if tier is None else ("devanagari", tier)
 
     def _glue(self, tokens: list[str]) -> list[str]:
         """Attach detached postpositions, so "bhalu ko ban" matches the phrase "bhaluko ban"."""

@@ -65,12 +65,14 @@ _STRETCH = re.compile(r"(.)\1\1+")
 _DOUBLE = re.compile(r"(.)\1+")
 # A leet-bearing word: letters and leet symbols, at least one letter (checked in _unleet).
 _LEET_CHARS = "013457$@!|+"
-_LEET_ANY = re.compile(r"[a-z][0-9$@!|+]|[0-9$@!|+][a-z]")
+_LEET_ANY = re.compile(r"[a-z][0-9$@!|+]+[a-z]|[a-z]\$")  # sh1t, b!tch, a$$ (not "mp3", "wow!", "@bob")
+_CTRL = re.compile(r"[\x00-\x1f\x7f]")
 _LEET_WORD = re.compile(r"[a-z0-9$@!|+]+")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "$": "s", "@": "a", "!": "i",
                        "|": "i", "+": "t"})
 _SPACED = re.compile(r"(?<![\w*])(?:[a-z0-9@$*](?:[ ._\-~/\\]{1,2})){2,}[a-z0-9@$*](?![\w*])")
 _SPACED_SEP = re.compile(r"[ ._\-~/\\]")
+_LATIN_MARKS = re.compile(r"[\u00c0-\u024f\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff]")
 _COMBINING_LATIN = re.compile(r"(?<=[A-Za-z])[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 
 
@@ -95,21 +97,18 @@ def normalize(text: str) -> str:
     """Canonical lower-case form used by both the model and the lexicon."""
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text).translate(_NON_ASCII_TABLE)
-        text = _COMBINING_LATIN.sub("", unicodedata.normalize("NFD", text)) if _has_latin_marks(text) else text
+        if _LATIN_MARKS.search(text):  # accented Latin / zalgo: drop the marks, keep the letters
+            text = unicodedata.normalize("NFC", _COMBINING_LATIN.sub("", unicodedata.normalize("NFD", text)))
         text = text.casefold().translate(_LOOKALIKE)
-        text = unicodedata.normalize("NFC", text)
     else:
         text = text.lower()
-    text = text.translate(_CONTROL)
+    if _CTRL.search(text):
+        text = text.translate(_CONTROL)
     if _LEET_ANY.search(text):
         text = _LEET_WORD.sub(_unleet, text)
     if _STRETCH.search(text):
         text = _STRETCH.sub(r"\1\1", text)
-    return _SPACES.sub(" ", text).strip()
-
-
-def _has_latin_marks(text: str) -> bool:
-    return any(0x300 <= ord(c) <= 0x36F or 0xC0 <= ord(c) <= 0x24F for c in text)
+    return " ".join(text.split())
 
 
 def collapse(text: str) -> str:

@@ -159,15 +159,25 @@ class TextScorer:
             return "not-english"
         if not counts:
             return None
+        # One onnxruntime call answers both questions: row 0 without the stream-chat words,
+        # rows 1.. with one word left out each (only if the message addresses no one).
         rest = _renorm({i: c for i, c in counts.items() if i not in self.benign_ids})
-        if len(rest) < len(counts) and (not rest or float(self.model_scores([rest])[0]) < 0.5):
+        has_benign = len(rest) < len(counts)
+        if has_benign and not rest:
             return "benign-context"
         addressed = any(w in _SECOND_PERSON for w in normalized.replace("'", "").split())
-        if not addressed:
-            keys = list(counts)
-            drops = [_renorm({k: counts[k] for k in keys if k != drop}) for drop in keys]
-            if min(self.model_scores(drops).tolist()) < 0.5:
-                return "single-word"
+        keys = list(counts) if not addressed and len(counts) > 1 else []
+        rows = [rest] if has_benign else []
+        rows += [_renorm({k: counts[k] for k in keys if k != drop}) for drop in keys]
+        if not addressed and len(counts) == 1:
+            return "single-word"
+        if not rows:
+            return None
+        scores = self.model_scores(rows).tolist()
+        if has_benign and scores[0] < 0.5:
+            return "benign-context"
+        if keys and min(scores[1 if has_benign else 0:]) < 0.5:
+            return "single-word"
         return None
 
 

@@ -2,7 +2,8 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
+
+Image = pytest.importorskip("PIL.Image", reason="image moderation needs Pillow (runtime dependency)")
 
 from halobuzz.moderation.age import AgeEstimator
 from halobuzz.moderation.image import ImageError, NsfwScorer, blur, decode, resize_align_corners, sniff

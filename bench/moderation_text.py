@@ -1,0 +1,135 @@
+"""Text moderation speed: per-message latency (incl. normalisation) and batched throughput.
+
+    python -m bench.moderation_text [--seconds 2] [--json out.json]
+
+Baseline in the same run: a bare ``session.run`` of the same ONNX graph on
+pre-featurised input (what onnxruntime alone costs).  Targets
+(docs performance.md): p99 <= 50 us per message, >= 100k msgs/s batched.
+The corpus is synthetic live-stream chat (mostly ordinary messages, ~8 %
+abusive, English / romanized Nepali / Devanagari / Hinglish), every message
+distinct, so no cache can help.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from halobuzz.moderation.normalize import normalize
+from halobuzz.moderation.text import TextScorer
+
+DEV = Path(__file__).resolve().parents[1] / "tests" / "data" / "moderation_dev.jsonl"
+
+_OPENERS = ["", "", "lol ", "bro ", "dai ", "bhai ", "omg ", "haha ", "yo ", "wow ", "ok ", "hey "]
+_BODIES = [
+    "nice stream", "gg wp", "what song is this", "play despacito", "where are you from", "hello from pokhara",
+    "this game is fun", "who won the last round", "kati baje live aaunu huncha", "ramro cha", "kya baat hai",
+    "mast gaana", "love from delhi", "first time here", "how old is this game", "can you say hi to me",
+    "that was close", "nice shot", "happy birthday", "thanks for the gift", "khana khanu bhayo", "sahi hai",
+    "नमस्ते दाइ", "राम्रो गीत", "which mic do you use", "volume is low", "lag ho raha hai", "stream is laggy",
+    "i just followed", "send me the link", "good night everyone", "see you tomorrow", "what rank are you",
+]
+_TOXIC = ["fuck you", "you are an idiot", "muji", "chutiya", "stfu noob", "kys", "tero muji", "madarchod",
+          "you suck", "piece of shit", "मुजी", "randi", "send nudes", "sh1t streamer", "f u c k off"]
+_TAILS = ["", "", "", "!", "!!", " :)", " 😂", " 🔥", "?", " haha", " lol", " ❤️"]
+
+
+def corpus(n: int, seed: int = 7) -> list[str]:
+    rng = random.Random(seed)
+    out: set[str] = set()
+    while len(out) < n:
+        body = rng.choice(_TOXIC) if rng.random() < 0.08 else rng.choice(_BODIES)
+        msg = f"{rng.choice(_OPENERS)}{body}{rng.choice(_TAILS)}"
+        if rng.random() < 0.5:
+            msg += f" {rng.choice(_BODIES)}"
+        if rng.random() < 0.3:
+            msg += f" #{rng.randrange(10_000)}"
+        out.add(msg)
+    return sorted(out, key=lambda _: rng.random())
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    a = np.array(samples) * 1e6
+    return float(np.percentile(a, 50)), float(np.percentile(a, 99))
+
+
+def time_each(fn, items, budget: float) -> list[float]:
+    out = []
+    deadline = time.perf_counter() + budget
+    while time.perf_counter() < deadline:
+        for x in items:
+            t = time.perf_counter()
+            fn(x)
+            out.append(time.perf_counter() - t)
+    return out
+
+
+def throughput(fn, batches, n_per_pass: int, budget: float) -> float:
+    done, start = 0, time.perf_counter()
+    while time.perf_counter() - start < budget:
+        for b in batches:
+            fn(b)
+        done += n_per_pass
+    return done / (time.perf_counter() - start)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=2.0, help="time budget per measurement")
+    ap.add_argument("--messages", type=int, default=4000)
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args(argv)
+
+    scorer = TextScorer()
+    msgs = corpus(args.messages)
+    dev = [json.loads(line)["text"] for line in DEV.read_text(encoding="utf-8").splitlines()]
+    for m in msgs[:500]:
+        scorer.score(m)  # warm up
+
+    # raw baseline: onnxruntime alone on pre-featurised input
+    feats = [scorer.features(normalize(m)) for m in msgs]
+    singles = [scorer._arrays([f]) for f in feats]
+    sess = scorer.session
+    raw_single = time_each(lambda a: sess.run(["score"], {"ids": a[0], "weights": a[1]}), singles, args.seconds)
+    pre_batches = [scorer._arrays(feats[i:i + args.batch]) for i in range(0, len(feats), args.batch)]
+    raw_batch = throughput(lambda a: sess.run(["score"], {"ids": a[0], "weights": a[1]}), pre_batches, len(feats),
+                           args.seconds)
+
+    ours_single = time_each(scorer.score, msgs, args.seconds)
+    dev_single = time_each(scorer.score, dev, args.seconds / 2)
+    text_batches = [msgs[i:i + args.batch] for i in range(0, len(msgs), args.batch)]
+    ours_batch = throughput(scorer.score_batch, text_batches, len(msgs), args.seconds)
+
+    r50, r99 = percentiles(raw_single)
+    o50, o99 = percentiles(ours_single)
+    d50, d99 = percentiles(dev_single)
+    rows = [
+        ("raw session.run, 1 msg (pre-featurised)", f"{r50:8.1f}", f"{r99:8.1f}", ""),
+        ("score() incl. normalise+lexicon, chat mix", f"{o50:8.1f}", f"{o99:8.1f}", f"{o50 / r50:5.2f}x raw p50"),
+        ("score(), dev set (hard cases)", f"{d50:8.1f}", f"{d99:8.1f}", f"{d50 / r50:5.2f}x raw p50"),
+    ]
+    print(f"text moderation ({len(msgs)} distinct chat messages, batch {args.batch}, 1 intra-op thread)")
+    print(f"{'':44}{'p50 us':>8}{'p99 us':>9}")
+    for name, p50, p99, note in rows:
+        print(f"{name:44}{p50}{' ' + p99}  {note}")
+    print(f"{'raw session.run batched (pre-featurised)':44}{raw_batch:12,.0f} msgs/s")
+    print(f"{'score_batch() incl. everything':44}{ours_batch:12,.0f} msgs/s   ({ours_batch / raw_batch:.3f}x raw)")
+    ok_p99, ok_batch = o99 <= 50, ours_batch >= 100_000
+    print(f"targets: p99 <= 50 us: {'PASS' if ok_p99 else 'MISS'} ({o99:.1f});"
+          f" batched >= 100k msgs/s: {'PASS' if ok_batch else 'MISS'} ({ours_batch:,.0f})")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "raw_p50_us": r50, "raw_p99_us": r99, "p50_us": o50, "p99_us": o99, "dev_p50_us": d50,
+            "dev_p99_us": d99, "raw_batch_msgs_s": raw_batch, "batch_msgs_s": ours_batch,
+        }, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
