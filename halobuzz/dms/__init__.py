@@ -1,0 +1,1 @@
+"""Direct messages: one-to-one conversations, unread counts, read receipts, blocks, privacy."""
