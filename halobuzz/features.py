@@ -1,7 +1,7 @@
 """The list of feature plugins create_app wires in, in order (each: plugin(app, ctx))."""
 from __future__ import annotations
 
-from . import money_plugin
+from . import console, money_plugin
 from .db import backup, replication
 from .realtime import wiring as live_rooms
 
@@ -10,5 +10,6 @@ PLUGINS: tuple = (
     replication.plugin,
     money_plugin.plugin,
     live_rooms.plugin,  # streams, chat, DMs, battles, /ws
+    console.plugin,  # web console at / and static files at /assets/
     money_plugin.jobs_plugin,  # keep last: starts the scheduler with every job registered
 )
