@@ -36,6 +36,8 @@ CONFIG_NAME = "litestream.yml"
 PROBE_INTERVAL = 1.0           # seconds between health/lag probes
 BACKOFF_START, BACKOFF_MAX = 0.5, 30.0
 STOP_GRACE = 10.0              # seconds Litestream gets to flush on shutdown
+LIST_TIMEOUT = 5.0             # a replica that cannot list its files in this long is unreachable
+START_GRACE = 5.0              # seconds after start before "not confirmed yet" counts as a problem
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$")
 
 
@@ -84,12 +86,14 @@ def litestream_version(binary: str | None = None) -> str:
 
 
 def child_env() -> dict[str, str]:
-    """Environment for Litestream children. AWS_CA_BUNDLE makes Litestream's S3 client fail at
-    start ("unable to add custom RootCAs"), so it is passed only if it names a real file."""
+    """Environment for Litestream children. With AWS_CA_BUNDLE set (even to a real file),
+    Litestream 0.5's S3 client fails at start ("unable to add custom RootCAs HTTPClient",
+    platform.md), so it is removed; Go reads SSL_CERT_FILE instead, so a custom bundle
+    is carried over there when SSL_CERT_FILE is not already set."""
     env = dict(os.environ)
-    ca = env.get("AWS_CA_BUNDLE")
-    if ca is not None and not Path(ca).is_file():
-        env.pop("AWS_CA_BUNDLE")
+    ca = env.pop("AWS_CA_BUNDLE", None)
+    if ca and Path(ca).is_file() and not env.get("SSL_CERT_FILE"):
+        env["SSL_CERT_FILE"] = ca
     return env
 
 
@@ -208,6 +212,7 @@ class Replicator:
         self._stopping = asyncio.Event()
         self._port = 0
         self._binary = ""
+        self._last_line = ""
 
     # lifecycle
     async def start(self) -> None:
@@ -270,7 +275,7 @@ class Replicator:
                 self._publish()
                 if self._stopping.is_set():
                     return
-                self._error(f"litestream exited with status {code}")
+                self._error(f"litestream exited with status {code}: {_short(self._last_line)}")
             if time.monotonic() - began > 60:
                 delay = BACKOFF_START       # it ran a good while: restart promptly
             self.status.restarts += 1
@@ -290,7 +295,8 @@ class Replicator:
             line = raw.decode("utf-8", "replace").rstrip()
             if not line:
                 continue
-            if "level=ERROR" in line or "level=WARN" in line:
+            self._last_line = line
+            if "level=ERROR" in line or "level=WARN" in line or line.startswith("ERROR"):
                 self._error(_short(line))
                 log.warning("litestream: %s", line)
             else:
@@ -331,7 +337,8 @@ class Replicator:
         else:
             st.replica_reachable = True
             st.replica_txid = max(st.replica_txid, replica) if replica >= st.replica_txid else replica
-        # lag = age of the oldest local txid the replica does not have
+        # lag = age of the oldest local txid the replica does not have (now: after the listing)
+        now = time.monotonic()
         behind = [t for t in st.first_seen if t > st.replica_txid]
         st.lag_seconds = (now - min(st.first_seen[t] for t in behind)) if behind else 0.0
         for t in [t for t in st.first_seen if t <= st.replica_txid]:
@@ -368,7 +375,7 @@ class Replicator:
         except OSError as exc:
             return None, str(exc)
         try:
-            out, errout = await asyncio.wait_for(proc.communicate(), 10)
+            out, errout = await asyncio.wait_for(proc.communicate(), LIST_TIMEOUT)
         except asyncio.TimeoutError:
             proc.kill()
             await proc.wait()
@@ -403,6 +410,8 @@ class Replicator:
             return f"litestream not running (restarts {st.restarts}): {st.last_error or 'starting'}"
         if st.replica_reachable is False:
             return f"replica unreachable (lag {st.lag_seconds:.1f}s): {st.last_error}"
+        if st.replica_reachable is None and time.monotonic() - st.started_at > START_GRACE:
+            return f"replica not reached yet: {st.last_error or 'waiting for the first listing'}"
         if st.lag_seconds > self.max_lag:
             return f"replica lag {st.lag_seconds:.1f}s exceeds {self.max_lag:.0f}s"
         return None
