@@ -237,9 +237,9 @@ class ChatService:
                "WHERE m.stream_id = ? AND m.status = 'visible'")
         params: list[Any] = [stream_id]
         if before:
-            sql += " AND m.id < ?"
+            sql += " AND m.rowid < (SELECT rowid FROM chat_messages WHERE id = ?)"
             params.append(before)
-        sql += " ORDER BY m.id DESC LIMIT ?"
+        sql += " ORDER BY m.rowid DESC LIMIT ?"
         params.append(limit)
         rows = await self.db.readers.fetchall(sql, params)
         return [messages.row_json(r) for r in reversed(rows)]

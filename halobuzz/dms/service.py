@@ -157,9 +157,9 @@ class DirectMessages:
         sql = "SELECT * FROM dm_messages WHERE conversation_id = ?"
         params: list[Any] = [conv_id]
         if before:
-            sql += " AND id < ?"
+            sql += " AND rowid < (SELECT rowid FROM dm_messages WHERE id = ?)"
             params.append(before[0])
-        sql += " ORDER BY id DESC LIMIT ?"
+        sql += " ORDER BY rowid DESC LIMIT ?"
         params.append(limit + 1)
         rows = await self.db.readers.fetchall(sql, params)
         page = rows[:limit]

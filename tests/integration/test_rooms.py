@@ -13,7 +13,8 @@ from tests.integration.rooms_client import WS, live_stream, ready
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     srv = Server(tmp_path_factory.mktemp("rooms") / "data",
-                 env={"HALOBUZZ_METRICS_INTERVAL": "0.3", "HALOBUZZ_CHAT_RATE_USER": "5/10s"}).start()
+                 env={"HALOBUZZ_METRICS_INTERVAL": "0.3", "HALOBUZZ_CHAT_RATE_USER": "5/10s",
+                      "HALOBUZZ_BATTLE_MIN_SECONDS": "1", "HALOBUZZ_BATTLE_BOOST_SECONDS": "1"}).start()
     yield srv
     srv.stop()
 
@@ -305,3 +306,84 @@ def test_connection_cap_per_user(server, client):
         for s in socks[1:] + [again]:
             await s.close()
     run(go())
+
+
+def test_pk_battle_from_invite_to_result(server, client, admin):
+    host_a, host_b, fan_a, fan_b, outsider = (register(client) for _ in range(5))
+    for f in (fan_a, fan_b):
+        grant(client, admin, f)
+    sa, sb = live_stream(client, host_a)["id"], live_stream(client, host_b)["id"]
+    gift = cheapest_gift(client)
+
+    async def go():
+        ha, hb_, wa, wb = [await ready(server, u["accessToken"]) for u in (host_a, host_b, fan_a, fan_b)]
+        await ha.join(sa)
+        await wa.join(sa)
+        await hb_.join(sb)
+        await wb.join(sb)
+        r = client.post("/api/v1/battles", json={"streamId": sa, "opponentStreamId": sb, "durationSeconds": 3},
+                        headers=outsider["auth"])
+        assert r.status_code == 403
+        r = client.post("/api/v1/battles", json={"streamId": sa, "opponentStreamId": sb, "durationSeconds": 3},
+                        headers=host_a["auth"])
+        assert r.status_code == 201, r.text
+        bid = r.json()["id"]
+        assert (await hb_.expect("battle:invite"))["data"]["id"] == bid
+        assert client.post(f"/api/v1/battles/{bid}/accept", headers=host_a["auth"]).status_code == 403
+        assert client.post(f"/api/v1/battles/{bid}/accept", headers=host_b["auth"]).status_code == 200
+        for s in (ha, hb_, wa, wb):
+            assert (await s.expect("battle:start"))["data"]["id"] == bid
+        # a normal-time gift for A counts once
+        send_gift(client, fan_a, sa, gift["id"])
+        score = await wb.expect("battle:score")
+        assert score["data"]["scores"] == {sa: gift["price"], sb: 0} and score["data"]["multiplier"] == 1
+        # the boost window is announced to both rooms; gifts in it count double
+        for s in (wa, wb):
+            boost = await s.expect("battle:boost", timeout=5)
+            assert boost["data"]["battleId"] == bid and boost["data"]["multiplier"] == 2
+        send_gift(client, fan_b, sb, gift["id"])
+        score = await wa.expect("battle:score", where=lambda d: d["streamId"] == sb)
+        assert score["data"]["scores"][sb] == 2 * gift["price"]
+        for s in (ha, hb_, wa, wb):
+            end = await s.expect("battle:end", timeout=5)
+            assert end["data"]["winnerHostId"] == host_b["user"]["id"] and end["data"]["winnerStreamId"] == sb
+        for s in (ha, hb_, wa, wb):
+            await s.close()
+        return bid
+    bid = run(go())
+    result = client.get(f"/api/v1/battles/{bid}").json()
+    assert result["status"] == "finished" and result["winnerHostId"] == host_b["user"]["id"]
+    assert result["scores"] == {sa: gift["price"], sb: 2 * gift["price"]} and len(result["boosts"]) == 1
+    for h, s in ((host_a, sa), (host_b, sb)):
+        client.post(f"/api/v1/streams/{s}/end", headers=h["auth"])
+
+
+def test_host_without_heartbeat_is_ended(tmp_path):
+    srv = Server(tmp_path / "data", env={"HALOBUZZ_STREAM_HEARTBEAT_TIMEOUT": "1"}).start()
+    try:
+        with srv.client() as c:
+            host, viewer = register(c), register(c)
+            sid = live_stream(c, host)["id"]
+
+            async def go():
+                v = await ready(srv, viewer["accessToken"])
+                await v.join(sid)
+                ended = await v.expect("stream:ended", timeout=6)
+                assert ended["data"]["reason"] == "heartbeat"
+                await v.close()
+            run(go())
+            s = c.get(f"/api/v1/streams/{sid}").json()
+            assert s["status"] == "ended" and s["endedReason"] == "heartbeat"
+            # a host connected to its own room keeps the stream alive
+            host2 = register(c)
+            sid2 = live_stream(c, host2)["id"]
+
+            async def stay():
+                h = await ready(srv, host2["accessToken"])
+                await h.join(sid2)
+                await asyncio.sleep(2.5)
+                assert c.get(f"/api/v1/streams/{sid2}").json()["status"] == "live"
+                await h.close()
+            run(stay())
+    finally:
+        srv.stop()
