@@ -105,6 +105,31 @@ def register_backup(cli: click.Group) -> None:
 
     @cli.command()
     @data_dir_option
+    @click.option("--url", default=None, help="URL to probe (default http://<host>:<port>/healthz from settings)")
+    @click.option("--ready", is_flag=True, help="Probe /readyz instead (database, migrations, replication)")
+    def healthcheck(data_dir, url, ready):
+        """Exit 0 if the local server answers 200 (for container HEALTHCHECK and scripts).
+
+        \b
+        Example:
+          halobuzz healthcheck --ready
+        """
+        import urllib.error
+        import urllib.request
+        settings = load_settings(data_dir)
+        host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+        url = url or f"http://{host}:{settings.port}/{'readyz' if ready else 'healthz'}"
+        try:
+            with urllib.request.urlopen(url, timeout=3) as r:
+                body = r.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as exc:
+            fail(f"{url} answered {exc.code}: {exc.read().decode('utf-8', 'replace')[:300]}")
+        except (urllib.error.URLError, OSError) as exc:
+            fail(f"{url} unreachable: {getattr(exc, 'reason', exc)}")
+        click.echo(body)
+
+    @cli.command()
+    @data_dir_option
     @click.option("--to", "dest", type=click.Path(file_okay=False), default=None,
                   help="Directory for the snapshot (default: the backups_dir setting, <data>/backups)")
     @click.option("--replica", is_flag=True,

@@ -1,7 +1,7 @@
 """Every Prometheus metric the appliance exposes is named here, on one registry per app."""
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -9,6 +9,8 @@ _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0
 class Metrics:
     def __init__(self) -> None:
         r = self.registry = CollectorRegistry()
+        # process_cpu_seconds_total, process_resident_memory_bytes ... (the CPU alert in packaging/)
+        ProcessCollector(registry=r)
         self.http_requests = Counter(
             "halobuzz_http_requests_total", "HTTP requests by route and status",
             ["method", "route", "status"], registry=r)

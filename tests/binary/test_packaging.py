@@ -1,0 +1,75 @@
+"""packaging/: alert rules parse and pass promtool, and every metric they (and the Grafana
+dashboard) use is one the code exposes. Fast; runs in the default suite."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from prometheus_client import generate_latest
+
+from halobuzz.observability.metrics import Metrics
+
+ROOT = Path(__file__).resolve().parents[2]
+RULES = ROOT / "packaging" / "prometheus" / "halobuzz-alerts.yml"
+RULE_TESTS = ROOT / "packaging" / "prometheus" / "halobuzz-alerts.test.yml"
+DASHBOARD = ROOT / "packaging" / "grafana" / "halobuzz-dashboard.json"
+METRIC = re.compile(r"\b((?:halobuzz|process)_[a-z0-9_]+|up)\b(?!\s*\()")
+SEED_ALERTS = {"HalobuzzHighErrorRate", "HalobuzzHighLatencyP95", "HalobuzzHighCPU", "HalobuzzRevenueDrop"}
+
+
+def exposed_metrics() -> set[str]:
+    names = set(re.findall(r'"(halobuzz_[a-z0-9_]+)"', "\n".join(
+        p.read_text(encoding="utf-8") for p in (ROOT / "halobuzz").rglob("*.py"))))
+    text = generate_latest(Metrics().registry).decode()
+    names |= set(re.findall(r"^# TYPE (\S+)", text, re.M))
+    names |= {n[: -len("_total")] + "_total" for n in names}
+    return names | {"up"}   # `up` is Prometheus' own scrape metric
+
+
+def base(name: str) -> str:
+    for suffix in ("_bucket", "_sum", "_count"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def used(expr: str) -> set[str]:
+    return {base(m) for m in METRIC.findall(expr)}
+
+
+def test_alert_rules_structure_and_metrics_exist():
+    doc = yaml.safe_load(RULES.read_text())
+    rules = [r for g in doc["groups"] for r in g["rules"]]
+    assert all(g.get("name") for g in doc["groups"])
+    assert SEED_ALERTS <= {r["alert"] for r in rules}
+    known = exposed_metrics()
+    for r in rules:
+        assert r["labels"]["severity"] in ("page", "warn"), r["alert"]
+        assert r["annotations"]["summary"], r["alert"]
+        missing = used(r["expr"]) - known
+        assert not missing, f"{r['alert']} uses metrics the code does not expose: {missing}"
+    revenue = next(r for r in rules if r["alert"] == "HalobuzzRevenueDrop")
+    assert "halobuzz_payments_revenue_minor_total" in revenue["expr"] and "offset 1d" in revenue["expr"]
+
+
+def test_dashboard_metrics_exist():
+    dash = json.loads(DASHBOARD.read_text())
+    known = exposed_metrics()
+    exprs = [t["expr"] for p in dash["panels"] for t in p.get("targets", [])]
+    assert len(exprs) > 15
+    for expr in exprs:
+        missing = used(expr) - known
+        assert not missing, f"dashboard panel uses unknown metrics {missing}: {expr}"
+
+
+@pytest.mark.skipif(not shutil.which("promtool"), reason="promtool not installed (apt-get install prometheus)")
+def test_promtool_check_and_unit_tests():
+    for args in (["check", "rules", str(RULES)], ["test", "rules", str(RULE_TESTS)]):
+        out = subprocess.run(["promtool", *args], capture_output=True, text=True, timeout=60,
+                             cwd=RULES.parent)
+        assert out.returncode == 0, out.stdout + out.stderr
