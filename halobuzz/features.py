@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from . import console, money_plugin
 from .db import backup, replication
+from .payments import plugin as payments
 from .realtime import wiring as live_rooms
 
 PLUGINS: tuple = (
@@ -11,5 +12,6 @@ PLUGINS: tuple = (
     money_plugin.plugin,
     live_rooms.plugin,  # streams, chat, DMs, battles, /ws
     console.plugin,  # web console at / and static files at /assets/
+    payments.plugin,  # coin purchases: eSewa, Khalti, Stripe (+ reconciliation job)
     money_plugin.jobs_plugin,  # keep last: starts the scheduler with every job registered
 )

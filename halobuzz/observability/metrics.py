@@ -50,3 +50,14 @@ class Metrics:
             "halobuzz_replication_replica_txid", "Latest transaction id present on the replica", registry=r)
         self.replication_restarts = Counter(
             "halobuzz_replication_restarts_total", "Times the Litestream child was restarted", registry=r)
+        # Payments (halobuzz/payments): revenue is what verified gateway payments credited, in minor units.
+        self.payments_revenue = Counter(
+            "halobuzz_payments_revenue_minor_total", "Verified payment revenue credited, minor units",
+            ["gateway", "currency"], registry=r)
+        self.payments_verification_failures = Counter(
+            "halobuzz_payments_verification_failures_total",
+            "Gateway callbacks/webhooks refused (bad signature, amount, unknown order ...)",
+            ["gateway", "reason"], registry=r)
+        self.payments_clawback_coins = Counter(
+            "halobuzz_payments_clawback_coins_total", "Coins clawed back on refunds and chargebacks",
+            ["gateway"], registry=r)

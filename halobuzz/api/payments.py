@@ -1,0 +1,216 @@
+"""Routes for buying coins: packs, orders, gateway returns, the Stripe webhook, and the admin side."""
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional
+
+import msgspec
+from sanic import Blueprint, Request
+from sanic.response import json
+from sanic_ext import openapi
+
+from ..errors import NotFound
+from ..infra.clock import iso
+from ..payments import store
+from .admin import actor_of
+from .middleware import admin, principal
+from .validation import Schema, decode_json, decode_query
+
+bp = Blueprint("payments", url_prefix="/api/v1/payments")
+admin_bp = Blueprint("admin_payments", url_prefix="/api/v1/admin/payments")
+
+Gateway = Literal["esewa", "khalti", "stripe"]
+Status = Literal["created", "pending", "completed", "failed", "expired", "refunded", "partially_refunded", "disputed"]
+
+
+class OrderBody(Schema):
+    gateway: Gateway
+    pack_id: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+
+
+class PackQuery(msgspec.Struct, forbid_unknown_fields=True):
+    gateway: Optional[Gateway] = None
+
+
+class MyOrders(msgspec.Struct, forbid_unknown_fields=True):
+    limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 20
+    cursor: Optional[Annotated[str, msgspec.Meta(max_length=40)]] = None
+
+
+class OrderQuery(msgspec.Struct, forbid_unknown_fields=True):
+    status: Optional[Status] = None
+    gateway: Optional[Gateway] = None
+    user: Optional[Annotated[str, msgspec.Meta(max_length=40)]] = None
+    review: Optional[bool] = None
+    limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 50
+    cursor: Optional[Annotated[str, msgspec.Meta(max_length=40)]] = None
+
+
+class EventQuery(msgspec.Struct, forbid_unknown_fields=True):
+    gateway: Optional[Gateway] = None
+    verdict: Optional[Annotated[str, msgspec.Meta(max_length=40)]] = None
+    order: Optional[Annotated[str, msgspec.Meta(max_length=40)]] = None
+    limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 50
+    cursor: Optional[int] = None
+
+
+class RefundBody(Schema):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    amount: Optional[Annotated[int, msgspec.Meta(ge=1)]] = None
+
+
+class ReconcileBody(Schema):
+    order_id: Optional[Annotated[str, msgspec.Meta(max_length=40)]] = None
+
+
+def _pay(request: Request):
+    return request.app.ctx.hb.extras["payments"]
+
+
+def _reply(reply):
+    return json(reply.body, status=reply.status)
+
+
+@bp.get("/packs")
+@openapi.summary("Coin packs (and OG tier packs) per gateway and currency")
+async def packs(request: Request):
+    q = decode_query(request.args, PackQuery)
+    return json({"items": _pay(request).pack_list(q.gateway)})
+
+
+@bp.post("/orders")
+@openapi.summary("Create an order and get how to redirect to the gateway")
+@openapi.body({"application/json": {"gateway": str, "packId": str}})
+@openapi.secured("bearer")
+async def create_order(request: Request):
+    who = principal(request)
+    body = decode_json(request.body, OrderBody, request.app.ctx.hb.settings.max_body_bytes)
+    return _reply(await _pay(request).create_order(who.user_id, body.gateway, body.pack_id))
+
+
+@bp.get("/orders")
+@openapi.summary("The caller's orders, newest first")
+@openapi.secured("bearer")
+async def my_orders(request: Request):
+    who = principal(request)
+    q = decode_query(request.args, MyOrders)
+    sql, params = "SELECT * FROM payment_orders WHERE user_id = ?", [who.user_id]
+    if q.cursor:
+        sql += " AND id < ?"
+        params.append(q.cursor)
+    rows = await request.app.ctx.hb.db.readers.fetchall(sql + " ORDER BY id DESC LIMIT ?", (*params, q.limit))
+    items = [store.order_json(r) for r in rows]
+    return json({"items": items, "cursor": items[-1]["id"] if len(items) == q.limit else None})
+
+
+@bp.get("/orders/<order_id:str>")
+@openapi.summary("One of the caller's orders (poll after returning from the gateway)")
+@openapi.secured("bearer")
+async def my_order(request: Request, order_id: str):
+    who = principal(request)
+    row = request.app.ctx.hb.db.inline.one("SELECT * FROM payment_orders WHERE id = ?", (order_id,))
+    if row is None or row["user_id"] != who.user_id:
+        raise NotFound("no such order", field="orderId")
+    return json(store.order_json(row))
+
+
+@bp.get("/esewa/return")
+@openapi.summary("eSewa browser return (success: ?data=<signed base64 JSON>; failure: ?failed=1)")
+async def esewa_return(request: Request):
+    return _reply(await _pay(request).esewa_return(request.args))
+
+
+@bp.get("/khalti/return")
+@openapi.summary("Khalti browser return (unsigned; confirmed with the lookup API)")
+async def khalti_return(request: Request):
+    return _reply(await _pay(request).khalti_return(request.args))
+
+
+@bp.post("/stripe/webhook")
+@openapi.summary("Stripe webhook (Stripe-Signature verified over the raw body)")
+async def stripe_webhook(request: Request):
+    if len(request.body or b"") > 512 * 1024:
+        raise NotFound("body too large")
+    return _reply(await _pay(request).stripe_webhook(request.body or b"", request.headers.get("stripe-signature")))
+
+
+# -- admin ------------------------------------------------------------------------------------
+
+@admin_bp.get("/orders")
+@openapi.summary("Payment orders (filter by status, gateway, user, needs-review), newest first")
+@openapi.secured("bearer")
+async def admin_orders(request: Request):
+    admin(request)
+    q = decode_query(request.args, OrderQuery)
+    sql, params = "SELECT * FROM payment_orders WHERE 1=1", []
+    for col, val in (("status", q.status), ("gateway", q.gateway), ("user_id", q.user)):
+        if val:
+            sql += f" AND {col} = ?"
+            params.append(val)
+    if q.review is not None:
+        sql += " AND needs_review = ?"
+        params.append(1 if q.review else 0)
+    if q.cursor:
+        sql += " AND id < ?"
+        params.append(q.cursor)
+    rows = await request.app.ctx.hb.db.readers.fetchall(sql + " ORDER BY id DESC LIMIT ?", (*params, q.limit))
+    items = [store.order_json(r, admin=True) for r in rows]
+    return json({"items": items, "cursor": items[-1]["id"] if len(items) == q.limit else None})
+
+
+@admin_bp.get("/events")
+@openapi.summary("The gateway event log (filter by gateway, verdict, order); payloads stay encrypted")
+@openapi.secured("bearer")
+async def admin_events(request: Request):
+    admin(request)
+    q = decode_query(request.args, EventQuery)
+    sql, params = "SELECT * FROM payment_events WHERE 1=1", []
+    for col, val in (("gateway", q.gateway), ("verdict", q.verdict), ("order_id", q.order)):
+        if val:
+            sql += f" AND {col} = ?"
+            params.append(val)
+    if q.cursor:
+        sql += " AND id < ?"
+        params.append(q.cursor)
+    rows = await request.app.ctx.hb.db.readers.fetchall(sql + " ORDER BY id DESC LIMIT ?", (*params, q.limit))
+    items = [store.event_json(r) for r in rows]
+    return json({"items": items, "cursor": items[-1]["id"] if len(items) == q.limit else None})
+
+
+@admin_bp.get("/events/<event_id:int>")
+@openapi.summary("One gateway event with its decrypted raw payload (audited)")
+@openapi.secured("bearer")
+async def admin_event(request: Request, event_id: int):
+    actor = actor_of(request)
+    hb = request.app.ctx.hb
+    row = hb.db.inline.one("SELECT * FROM payment_events WHERE id = ?", (event_id,))
+    if row is None:
+        raise NotFound("no such event")
+    from ..accounts import audit
+    now = iso(hb.clock.now())
+    await hb.db.write(lambda conn: audit.record(conn, actor, "payments.view_payload", target_type="payment_event",
+                                                target_id=str(event_id), at=now))
+    return json(store.event_json(row, hb.cipher))
+
+
+@admin_bp.post("/orders/<order_id:str>/refund")
+@openapi.summary("Record a refund made outside the appliance (claws the coins back; audited)")
+@openapi.secured("bearer")
+async def admin_refund(request: Request, order_id: str):
+    actor = actor_of(request)
+    body = decode_json(request.body, RefundBody, request.app.ctx.hb.settings.max_body_bytes)
+    return json(await _pay(request).manual_refund(order_id, body.amount, body.reason, actor))
+
+
+@admin_bp.post("/reconcile")
+@openapi.summary("Run reconciliation now (all due orders, or one)")
+@openapi.secured("bearer")
+async def admin_reconcile(request: Request):
+    actor = actor_of(request)
+    hb = request.app.ctx.hb
+    body = decode_json(request.body or b"{}", ReconcileBody, hb.settings.max_body_bytes)
+    counts = await _pay(request).reconcile(body.order_id)
+    from ..accounts import audit
+    now = iso(hb.clock.now())
+    await hb.db.write(lambda conn: audit.record(conn, actor, "payments.reconcile", target_type="payment_order",
+                                                target_id=body.order_id, after=counts, at=now))
+    return json(counts)

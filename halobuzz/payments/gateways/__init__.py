@@ -1,0 +1,1 @@
+"""Gateway clients: one module per gateway, each speaking its documented protocol."""

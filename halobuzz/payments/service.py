@@ -1,0 +1,421 @@
+"""Payments: the async calls routes, jobs and the CLI use.
+
+Network calls to gateways happen outside any write unit; each inbound delivery then
+runs ONE write unit that logs the raw payload (encrypted) with its verdict and applies
+the verified answer (settle.apply). Events and metrics leave after COMMIT.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Awaitable, Callable
+from urllib.parse import urlencode
+
+from ..accounts import audit
+from ..errors import Conflict, DomainError, Invalid, NotFound
+from ..events import Event
+from ..infra.clock import Clock, iso, parse_iso
+from ..infra.crypto import FieldCipher
+from ..infra.ids import IdFactory
+from ..og.tiers import Tier
+from ..wallet import wallet
+from . import checkout, settle, store
+from .gateways import esewa as esewa_gw
+from .gateways import stripe as stripe_gw
+from .gateways.base import COMPLETED, EXPIRED, FAILED, PENDING, UNKNOWN, GatewayUnavailable, OrderRef, Status, Urls
+from .packs import Pack
+
+log = logging.getLogger("halobuzz.payments")
+
+
+class CallbackRejected(DomainError):
+    status = 400
+    code = "callback_rejected"
+
+
+@dataclass
+class Reply:
+    status: int
+    body: dict[str, Any]
+
+
+class Payments:
+    def __init__(self, *, write: Callable[[Callable], Awaitable[Any]], fetchall: Callable[..., Awaitable[list]],
+                 cipher: FieldCipher, clock: Clock, ids: IdFactory, settings, tiers: dict[int, Tier],
+                 packs: dict[str, Pack], gateways: dict[str, Any], metrics=None,
+                 publish: Callable[[Event], None] | None = None) -> None:
+        self.write, self.fetchall = write, fetchall
+        self.cipher, self.clock, self.ids, self.settings = cipher, clock, ids, settings
+        self.packs, self.gateways, self.metrics, self.publish = packs, gateways, metrics, publish
+        self.ctx = settle.Ctx(tiers, wallet.SpendPolicy(settings.spend_limit_adult, settings.spend_limit_minor),
+                              ids.new)
+        base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+        api = base + "/api/v1/payments"
+        self.urls = Urls(esewa_success=api + "/esewa/return", esewa_failure=api + "/esewa/return?failed=1",
+                         khalti_return=api + "/khalti/return", website=base,
+                         stripe_success=base + "/?payment=success", stripe_cancel=base + "/?payment=cancelled")
+
+    # -- reads ------------------------------------------------------------------------
+    def pack_list(self, gateway: str | None = None) -> list[dict[str, Any]]:
+        out = []
+        for p in self.packs.values():
+            gws = tuple(g for g in p.gateways if g in self.gateways and (gateway is None or g == gateway))
+            if gws:
+                out.append({**p.to_json(), "gateways": list(gws)})
+        return out
+
+    async def _one(self, sql: str, params: tuple) -> Any:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    # -- orders -----------------------------------------------------------------------
+    async def create_order(self, user_id: str, gateway: str, pack_id: str) -> Reply:
+        gw = self.gateways.get(gateway)
+        if gw is None:
+            raise Invalid(f"{gateway} is not enabled on this server", field="gateway")
+        pack = self.packs.get(pack_id)
+        if pack is None:
+            raise Invalid("no such pack", field="packId")
+        now = self.clock.now()
+        order_id = self.ids.new()
+        await self.write(lambda conn: checkout.insert_order(conn, order_id=order_id, user_id=user_id, gateway=gateway,
+                                                            pack=pack, now=now,
+                                                            ttl_seconds=self.settings.payment_order_ttl))
+        ref = OrderRef(order_id, pack.amount_minor, pack.currency, pack.name)
+        try:
+            started = await gw.start(ref, self.urls)
+        except DomainError as exc:
+            await self.write(lambda conn: store.update(conn, order_id, self.clock.now(), status="failed",
+                                                       note=f"gateway start failed: {exc.message}"))
+            raise
+
+        def unit(conn):
+            store.update(conn, order_id, self.clock.now(), gateway_ref=started.gateway_ref)
+            return store.order_json(store.get(conn, order_id))
+
+        order = await self.write(unit)
+        return Reply(201, {"order": order, "redirect": started.redirect})
+
+    # -- shared plumbing --------------------------------------------------------------
+    def _fail_metric(self, gateway: str, reason: str) -> None:
+        if self.metrics:
+            self.metrics.payments_verification_failures.labels(gateway, reason).inc()
+
+    async def _reject(self, gateway: str, source: str, raw: dict, reason: str, message: str, *, status: int = 400,
+                      code: str = "callback_rejected", order_id: str | None = None, event_id: str | None = None,
+                      event_type: str | None = None) -> None:
+        now = self.clock.now()
+        uid = self.ids.new()
+        await self.write(lambda conn: store.log_event(conn, self.cipher, uid=uid, gateway=gateway, source=source,
+                                                      raw=raw, verdict="rejected", reason=f"{reason}: {message}",
+                                                      now=now, order_id=order_id, event_id=event_id,
+                                                      event_type=event_type))
+        self._fail_metric(gateway, reason)
+        log.warning("payment callback rejected", extra={"gateway": gateway, "reason": reason, "order": order_id})
+        raise CallbackRejected(message, code=code, status=status, extra={"reason": reason})
+
+    async def _settle(self, gateway: str, source: str, raw: dict, order_id: str,
+                      work: Callable[[Any], settle.Outcome], *, event_id: str | None = None,
+                      event_type: str | None = None, log_always: bool = True) -> settle.Outcome:
+        now = self.clock.now()
+        uid = self.ids.new()
+
+        def unit(conn):
+            out = work(conn)
+            if log_always or out.verdict not in ("pending", "duplicate"):
+                store.log_event(conn, self.cipher, uid=uid, gateway=gateway, source=source, raw=raw,
+                                verdict=out.verdict, reason=out.reason, now=now, order_id=order_id,
+                                event_id=event_id, event_type=event_type)
+            return out
+
+        out = await self.write(unit)
+        self._after(out)
+        return out
+
+    def _after(self, out: settle.Outcome) -> None:
+        if self.publish:
+            for e in out.events:
+                self.publish(e)
+        if self.metrics:
+            if out.revenue:
+                gw, cur, amount = out.revenue
+                self.metrics.payments_revenue.labels(gw, cur).inc(amount)
+            if out.clawed:
+                self.metrics.payments_clawback_coins.labels(out.clawed[0]).inc(out.clawed[1])
+            if out.verdict == "mismatch":
+                self._fail_metric(out.order["gateway"] if out.order else "unknown", "amount_mismatch")
+
+    def _ref(self, order) -> OrderRef:
+        return OrderRef(order["id"], order["amount_minor"], order["currency"], order["pack_id"], order["gateway_ref"])
+
+    # -- eSewa: signed redirect + status API --------------------------------------------
+    async def esewa_return(self, args: dict[str, list[str]]) -> Reply:
+        raw = {"query": {k: v[-1] for k, v in args.items()}}
+        q = raw["query"]
+        if "data" not in q:
+            # Failure/pending redirect: unsigned, informational; reconciliation decides.
+            order_id = q.get("order") or q.get("transaction_uuid")
+            if not order_id:
+                await self._reject("esewa", "return", raw, "malformed", "the data parameter is missing", status=422,
+                                   code="validation_error")
+            order = await self._one("SELECT * FROM payment_orders WHERE id = ? AND gateway = 'esewa'", (order_id,))
+            if order is None:
+                await self._reject("esewa", "return", raw, "unknown_order", "no such order", status=404,
+                                   code="not_found")
+            out = await self._settle("esewa", "return", raw, order_id,
+                                     lambda conn: settle.apply(conn, order_id, Status(PENDING, "failure redirect"),
+                                                               self.clock.now(), self.ctx))
+            return Reply(200, out.body())
+        try:
+            obj = esewa_gw.decode_data(q["data"])
+            esewa_gw.verify_response(obj, self.gateways["esewa"].secret)
+        except esewa_gw.CallbackError as exc:
+            await self._reject("esewa", "return", raw, exc.reason, str(exc),
+                               code="invalid_signature" if exc.reason == "bad_signature" else "malformed_callback")
+        raw["decoded"] = obj
+        gw = self.gateways["esewa"]
+        order_id = obj["transaction_uuid"]
+        event_id = f"esewa:{order_id}:{obj['status']}"
+        if obj["product_code"] != gw.product_code:
+            await self._reject("esewa", "return", raw, "wrong_merchant", "the payment is for another merchant",
+                               event_id=event_id)
+        order = await self._one("SELECT * FROM payment_orders WHERE id = ? AND gateway = 'esewa'", (order_id,))
+        if order is None:
+            await self._reject("esewa", "return", raw, "unknown_order", "no such order", status=404, code="not_found",
+                               event_id=event_id)
+        if esewa_gw.amount_minor(obj["total_amount"]) != order["amount_minor"]:
+            await self._reject("esewa", "return", raw, "amount_mismatch", "the amount does not match the order",
+                               status=409, code="amount_mismatch", order_id=order_id, event_id=event_id)
+        if order["status"] in store.CREDITED:
+            # A replayed (or repeated) success payload: nothing to do, say so.
+            out = await self._settle("esewa", "return", raw, order_id, lambda conn: settle.Outcome(
+                "duplicate", "already credited", store.order_json(store.get(conn, order_id))), event_id=event_id)
+            return Reply(200, out.body())
+        if parse_iso(order["created_at"]) + timedelta(seconds=self.settings.payment_order_ttl) < self.clock.now():
+            await self._reject("esewa", "return", raw, "stale", "the order is older than its payment window; "
+                               "reconciliation will check it", status=409, code="order_expired",
+                               order_id=order_id, event_id=event_id)
+        try:
+            st = await gw.status(self._ref(order))
+        except GatewayUnavailable as exc:
+            st = Status(PENDING, f"status check unavailable: {exc.message}")
+        if obj["status"] == "COMPLETE" and st.state != COMPLETED:
+            self._fail_metric("esewa", "status_disagrees")
+        out = await self._settle("esewa", "return", raw, order_id,
+                                 lambda conn: settle.apply(conn, order_id, st, self.clock.now(), self.ctx),
+                                 event_id=event_id)
+        if obj["status"] == "COMPLETE" and out.verdict in ("pending", "failed", "expired", "ignored"):
+            return Reply(409 if out.verdict != "pending" else 202,
+                         {**out.body(), "error": {"code": "not_completed",
+                                                  "message": f"eSewa's status check says {st.gateway_status}"}})
+        return Reply(200, out.body())
+
+    # -- Khalti: unsigned callback, lookup decides --------------------------------------------
+    async def khalti_return(self, args: dict[str, list[str]]) -> Reply:
+        raw = {"query": {k: v[-1] for k, v in args.items()}}
+        q = raw["query"]
+        pidx = q.get("pidx", "")
+        if not pidx or len(pidx) > 100:
+            await self._reject("khalti", "return", raw, "malformed", "pidx is required", status=422,
+                               code="validation_error")
+        event_id = f"khalti:{pidx}:{q.get('status', '')}"
+        order = await self._one("SELECT * FROM payment_orders WHERE gateway = 'khalti' AND gateway_ref = ?", (pidx,))
+        if order is None or (q.get("purchase_order_id") and q["purchase_order_id"] != order["id"]):
+            await self._reject("khalti", "return", raw, "unknown_order", "no such order", status=404, code="not_found",
+                               event_id=event_id)
+        order_id = order["id"]
+        if order["status"] in store.CREDITED:
+            out = await self._settle("khalti", "return", raw, order_id, lambda conn: settle.Outcome(
+                "duplicate", "already credited", store.order_json(store.get(conn, order_id))), event_id=event_id)
+            return Reply(200, out.body())
+        try:
+            st = await self.gateways["khalti"].status(self._ref(order))
+        except GatewayUnavailable as exc:
+            st = Status(PENDING, f"lookup unavailable: {exc.message}")
+        claims = q.get("status", "")
+        out = await self._settle("khalti", "return", raw, order_id,
+                                 lambda conn: settle.apply(conn, order_id, st, self.clock.now(), self.ctx),
+                                 event_id=event_id)
+        if claims.lower() == "completed" and st.state != COMPLETED:
+            self._fail_metric("khalti", "callback_disagrees")
+            return Reply(409 if st.state != PENDING else 202,
+                         {**out.body(), "error": {"code": "not_completed",
+                                                  "message": f"the callback says Completed but Khalti's lookup says "
+                                                             f"{st.gateway_status}"}})
+        return Reply(200, out.body())
+
+    # -- Stripe: signed webhooks ------------------------------------------------------------
+    async def stripe_webhook(self, body: bytes, header: str | None) -> Reply:
+        raw = {"body": body.decode("utf-8", "replace"), "signature": header}
+        gw = self.gateways.get("stripe")
+        if gw is None:
+            raise NotFound("Stripe is not enabled on this server")
+        try:
+            event = stripe_gw.verify_webhook(body, header, gw.webhook_secret, self.settings.stripe_webhook_tolerance)
+        except stripe_gw.BadWebhook as exc:
+            await self._reject("stripe", "webhook", raw, exc.reason, str(exc),
+                               code="invalid_signature" if exc.reason == "bad_signature" else "malformed_callback")
+        etype, obj, eid = event.get("type", ""), event["data"]["object"], event["id"]
+        ok = {"received": True}
+        if etype.startswith("checkout.session."):
+            sid = obj.get("id")
+            order = await self._one("SELECT * FROM payment_orders WHERE gateway = 'stripe' AND gateway_ref = ?", (sid,))
+            if order is None or obj.get("client_reference_id") not in (None, order["id"]):
+                out = await self._log_only("stripe", raw, "ignored", "unknown_order", eid, etype)
+                return Reply(200, {**ok, **out})
+            if etype in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
+                st = stripe_gw.session_status(obj)
+            elif etype == "checkout.session.async_payment_failed":
+                st = Status(FAILED, "async_payment_failed")
+            elif etype == "checkout.session.expired":
+                st = Status(EXPIRED, "expired")
+            else:
+                return Reply(200, {**ok, **await self._log_only("stripe", raw, "ignored", etype, eid, etype)})
+            order_id = order["id"]
+            out = await self._settle("stripe", "webhook", raw, order_id,
+                                     lambda conn: settle.apply(conn, order_id, st, self.clock.now(), self.ctx),
+                                     event_id=eid, event_type=etype)
+            return Reply(200, {**ok, **out.body()})
+        if etype == "charge.refunded" or etype.startswith("charge.dispute."):
+            pi = obj.get("payment_intent")
+            order = await self._stripe_order_for(pi, obj)
+            if order is None:
+                return Reply(200, {**ok, **await self._log_only("stripe", raw, "ignored", "unknown_order", eid, etype)})
+            order_id = order["id"]
+            now = self.clock.now()
+            if etype == "charge.refunded":
+                total = int(obj.get("amount_refunded") or 0)
+                key = f"clawback:stripe:{obj.get('id')}:{total}"
+
+                def work(conn):
+                    fresh = store.get(conn, order_id)
+                    if not fresh["gateway_txn"] and pi:
+                        store.update(conn, order_id, now, gateway_txn=pi)
+                    return settle.refund_to(conn, fresh, total, key, f"stripe refund {obj.get('id')}", now)
+            else:
+                status = obj.get("status", "")
+                if etype == "charge.dispute.funds_reinstated":
+                    status = "won"
+                elif etype in ("charge.dispute.created", "charge.dispute.funds_withdrawn"):
+                    status = "open"
+                elif etype == "charge.dispute.closed":
+                    status = status if status in ("won", "lost") else "lost"
+                else:
+                    return Reply(200, {**ok, **await self._log_only("stripe", raw, "ignored", etype, eid, etype)})
+                amount, did = int(obj.get("amount") or 0), str(obj.get("id"))
+
+                def work(conn):
+                    fresh = store.get(conn, order_id)
+                    out = settle.dispute(conn, fresh, did, amount, status, now)
+                    out.order = store.order_json(store.get(conn, order_id))
+                    return out
+            out = await self._settle("stripe", "webhook", raw, order_id, work, event_id=eid, event_type=etype)
+            return Reply(200, {**ok, **out.body()})
+        return Reply(200, {**ok, **await self._log_only("stripe", raw, "ignored", f"unhandled {etype}", eid, etype)})
+
+    async def _stripe_order_for(self, pi: str | None, obj: dict) -> Any:
+        if pi:
+            order = await self._one("SELECT * FROM payment_orders WHERE gateway = 'stripe' AND gateway_txn = ?", (pi,))
+            if order:
+                return order
+        order_id = (obj.get("metadata") or {}).get("order_id")
+        if not order_id and pi:
+            order_id = await self.gateways["stripe"].payment_intent_order(pi)
+        if order_id:
+            return await self._one("SELECT * FROM payment_orders WHERE gateway = 'stripe' AND id = ?", (order_id,))
+        return None
+
+    async def _log_only(self, gateway: str, raw: dict, verdict: str, reason: str, event_id: str | None,
+                        event_type: str | None) -> dict:
+        now, uid = self.clock.now(), self.ids.new()
+        await self.write(lambda conn: store.log_event(conn, self.cipher, uid=uid, gateway=gateway, source="webhook",
+                                                      raw=raw, verdict=verdict, reason=reason, now=now,
+                                                      event_id=event_id, event_type=event_type))
+        return {"verdict": verdict, "reason": reason}
+
+    # -- reconciliation ------------------------------------------------------------------
+    async def reconcile(self, order_id: str | None = None, limit: int = 200) -> dict[str, int]:
+        """Re-ask the gateways about pending orders (until final) and about completed eSewa/Khalti
+        orders (for refunds, for payment_refund_watch_days). Idempotent; safe to run any time."""
+        now = self.clock.now()
+        s = self.settings
+        if order_id:
+            rows = await self.fetchall("SELECT * FROM payment_orders WHERE id = ?", (order_id,))
+            if not rows:
+                raise NotFound("no such order", field="order")
+        else:
+            due = iso(now - timedelta(seconds=s.payment_recheck_after))
+            rows = await self.fetchall(
+                "SELECT * FROM payment_orders WHERE status IN ('created','pending') AND created_at <= ? "
+                "AND (checked_at IS NULL OR checked_at <= ?) ORDER BY created_at LIMIT ?", (due, due, limit))
+            rows += await self.fetchall(
+                "SELECT * FROM payment_orders WHERE gateway IN ('esewa','khalti') AND status IN "
+                "('completed','partially_refunded') AND completed_at >= ? AND (checked_at IS NULL OR checked_at <= ?) "
+                "ORDER BY checked_at LIMIT ?",
+                (iso(now - timedelta(days=s.payment_refund_watch_days)),
+                 iso(now - timedelta(seconds=s.payment_refund_check_interval)), limit))
+        counts: dict[str, int] = {"checked": 0}
+        for order in rows:
+            gw = self.gateways.get(order["gateway"])
+            if gw is None:
+                continue
+            counts["checked"] += 1
+            try:
+                st = await gw.status(self._ref(order))
+            except GatewayUnavailable as exc:
+                st = Status(UNKNOWN, f"unavailable: {exc.message}")
+            oid = order["id"]
+            expired = parse_iso(order["expires_at"]) <= self.clock.now()
+
+            def work(conn, oid=oid, st=st, expired=expired):
+                t = self.clock.now()
+                out = settle.apply(conn, oid, st, t, self.ctx)
+                fresh = store.get(conn, oid)
+                if expired and fresh["status"] in store.OPEN and st.state in (PENDING, UNKNOWN):
+                    store.update(conn, oid, t, status="expired", needs_review=1 if st.state == PENDING else 0,
+                                 note=f"no final status before expiry (last: {st.gateway_status})")
+                    out = settle.Outcome("expired", f"expired; last status {st.gateway_status}")
+                conn.execute("UPDATE payment_orders SET checked_at = ?, check_count = check_count + 1 WHERE id = ?",
+                             (iso(t), oid))
+                out.order = store.order_json(store.get(conn, oid))
+                return out
+
+            raw = {"status": st.gateway_status, "answer": st.raw}
+            out = await self._settle(order["gateway"], "reconcile", raw, oid, work, log_always=False,
+                                     event_id=f"{order['gateway']}:{order['gateway_ref']}:{st.gateway_status}")
+            counts[out.verdict] = counts.get(out.verdict, 0) + 1
+        return counts
+
+    # -- admin ------------------------------------------------------------------------------
+    async def manual_refund(self, order_id: str, amount: int | None, reason: str, actor: audit.Actor) -> dict:
+        if not reason.strip():
+            raise Invalid("a reason is required", field="reason")
+        now, uid = self.clock.now(), self.ids.new()
+
+        def unit(conn):
+            order = store.get(conn, order_id)
+            if order["status"] not in store.CREDITED:
+                raise Conflict(f"the order is {order['status']}; only credited orders can be refunded",
+                               code="order_not_credited")
+            left = order["amount_minor"] - order["refunded_minor"]
+            amt = left if amount is None else amount
+            if not 0 < amt <= left:
+                raise Invalid(f"amount must be between 1 and {left}", field="amount")
+            total = order["refunded_minor"] + amt
+            out = settle.refund_to(conn, order, total, f"clawback:manual:{order_id}:{total}",
+                                   f"manual: {reason}", now)
+            store.update(conn, order_id, now, needs_review=0)
+            out.order = store.order_json(store.get(conn, order_id), admin=True)
+            audit.record(conn, actor, "payments.refund", target_type="payment_order", target_id=order_id,
+                         before={"status": order["status"], "refunded": order["refunded_minor"]},
+                         after={"status": out.order["status"], "refunded": total, "reason": reason,
+                                "result": out.reason}, at=iso(now))
+            store.log_event(conn, self.cipher, uid=uid, gateway=order["gateway"], source="admin",
+                            raw={"actor": actor.name, "amount": amt, "reason": reason}, verdict=out.verdict,
+                            reason=out.reason, now=now, order_id=order_id)
+            return out
+
+        out = await self.write(unit)
+        self._after(out)
+        return out.body()
