@@ -6,7 +6,7 @@ import sys
 import click
 
 from .. import __version__
-from . import admin, money, ops, serve
+from . import admin, bench, money, ops, serve
 
 
 class DefaultGroup(click.Group):
@@ -33,6 +33,7 @@ def cli() -> None:
 serve.register(cli)
 admin.register(cli)
 ops.register(cli)
+bench.register(cli)
 money.register(cli)
 
 
