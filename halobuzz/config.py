@@ -282,6 +282,11 @@ def _validate(s: Settings) -> None:
             Rule.parse(text)
         except ValueError as exc:
             raise ConfigError(f"setting 'rate_limits.{group}': {exc}") from None
+    from .db.replication import ReplicationError, replica_spec
+    try:
+        replica_spec(s)
+    except ReplicationError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 # -- secrets kept in the data directory -------------------------------------------

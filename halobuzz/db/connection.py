@@ -27,7 +27,13 @@ def connect(path: str | Path, *, readonly: bool = False, synchronous: str = "FUL
         if synchronous.upper() not in SYNC_MODES:
             raise ValueError(f"synchronous must be one of {SYNC_MODES}")
         conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
-        # Litestream does its own checkpoints; a huge autocheckpoint would let the WAL
-        # grow unbounded without it, so keep SQLite's default threshold.
+        # Checkpoints and Litestream (checked against Litestream 0.5.17's docs and source):
+        # Litestream keeps a long-running read transaction and checkpoints itself (PASSIVE at
+        # 1000 pages or every minute, TRUNCATE only past ~121k pages). Our autocheckpoint is
+        # PASSIVE too, so it can never reset the WAL under Litestream's read mark; the worst a
+        # race can do is make Litestream take a fresh snapshot (litestream issue #547), never
+        # corrupt the replica. The tips page's "disable autocheckpoints under heavy writes"
+        # would leave the WAL unbounded whenever Litestream is down or not configured, so we
+        # keep SQLite's default threshold. busy_timeout above covers its short write locks.
         conn.execute("PRAGMA wal_autocheckpoint=1000")
     return conn

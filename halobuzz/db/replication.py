@@ -106,7 +106,11 @@ def replica_spec(settings: Any, url: str | None = None) -> dict[str, Any] | None
     if not url:
         return None
     sync = settings.replica_sync_interval
-    parse_duration(sync)
+    for name in ("replica_sync_interval", "replica_monitor_interval"):
+        try:
+            parse_duration(getattr(settings, name))
+        except ReplicationError as exc:
+            raise ReplicationError(f"setting {name!r}: {exc}") from None
     parsed = urlparse(url)
     if parsed.scheme in ("", "file"):
         path = Path(parsed.path if parsed.scheme == "file" else url).expanduser()
