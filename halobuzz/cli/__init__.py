@@ -7,6 +7,7 @@ import click
 
 from .. import __version__
 from . import admin, bench, money, ops, serve
+from . import dev, payments
 
 
 class DefaultGroup(click.Group):
@@ -35,6 +36,8 @@ admin.register(cli)
 ops.register(cli)
 bench.register(cli)
 money.register(cli)
+payments.register(cli)
+dev.register(cli)
 
 
 def main() -> None:
