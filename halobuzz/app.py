@@ -5,6 +5,7 @@ import itertools
 import logging
 from typing import Callable
 
+import msgspec
 from sanic import Sanic
 from sanic_ext import Extend
 
@@ -47,7 +48,8 @@ def create_app(settings: config.Settings, *, clock: Clock | None = None,
                rand: RandomSource | None = None, plugins: tuple[Plugin, ...] = ()) -> Sanic:
     from . import api, features
     hb = build_context(settings, clock=clock, rand=rand)
-    app = Sanic(f"halobuzz{next(_names) or ''}", configure_logging=False)
+    # msgspec's encoder is several times faster than the stdlib's for response bodies.
+    app = Sanic(f"halobuzz{next(_names) or ''}", configure_logging=False, dumps=msgspec.json.encode)
     app.config.update({
         "REQUEST_MAX_SIZE": max(settings.max_body_bytes, 16 * 1024 * 1024),
         "REQUEST_TIMEOUT": settings.request_timeout,

@@ -20,8 +20,8 @@ def plugin(app, hb) -> None:
     from .api import money
     economy = Economy(hb.db, hb.bus, hb.clock, hb.ids, hb.settings)
     hb.extras["economy"] = economy
-    hb.extras["wallet_view"] = lambda user_id: {k: v for k, v in wallet.view(hb.db.inline.conn, user_id).items()
-                                                if k in ("balance", "bonusBalance", "totalEarned", "totalSpent")}
+    hb.extras["wallet_view"] = lambda user_id: _coins_block(
+        wallet.view_from_row(hb.db.inline.one(wallet.WALLET_VIEW_SQL, (user_id,))))
     jobs: Jobs = hb.extras.setdefault("jobs", Jobs())
     jobs.add("og_daily_bonus", economy.run_daily_bonus, 600)
     jobs.add("og_expiry", economy.run_og_expiry, 60)
@@ -34,6 +34,11 @@ def plugin(app, hb) -> None:
         specs = catalog.load_seed(assets_dir())
         now = hb.clock.now()
         await hb.db.write(lambda conn: catalog.seed(conn, specs, now))
+
+
+def _coins_block(view: dict) -> dict:
+    """The seed's User.coins block."""
+    return {k: view[k] for k in ("balance", "bonusBalance", "totalEarned", "totalSpent")}
 
 
 def jobs_plugin(app, hb) -> None:

@@ -19,6 +19,7 @@ class Principal:
     role: str
     email: str
     username: str
+    user: Any = None  # the users row read for this request (fresh: read per request)
 
     def require(self, role: str) -> None:
         if not at_least(self.role, role):
@@ -98,8 +99,7 @@ class Accounts:
         now = self.clock.now()
         claims = self.access.verify(token, now.timestamp())
         row = self.db.inline.one(
-            "SELECT u.id, u.role, u.email, u.username, u.status, u.status_until, s.revoked_at "
-            "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ? AND s.user_id = ?",
+            "SELECT u.*, s.revoked_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ? AND s.user_id = ?",
             (claims.session_id, claims.user_id))
         if row is None:
             raise Unauthorized("unknown session", code="invalid_token")
@@ -108,4 +108,4 @@ class Accounts:
             raise Forbidden(blocked, code="account_blocked")
         if row["revoked_at"]:
             raise Unauthorized("this session has ended; log in again", code="session_revoked")
-        return Principal(row["id"], claims.session_id, row["role"], row["email"], row["username"])
+        return Principal(row["id"], claims.session_id, row["role"], row["email"], row["username"], row)

@@ -86,9 +86,8 @@ async def logout(request: Request):
 async def me(request: Request):
     who = principal(request)
     hb = _hb(request)
-    row = hb.db.inline.one("SELECT * FROM users WHERE id = ?", (who.user_id,))
     coins = hb.extras["wallet_view"](who.user_id) if "wallet_view" in hb.extras else None
-    return json(profile(row, hb.clock.now().date(), coins))
+    return json(profile(who.user, hb.clock.now().date(), coins))
 
 
 @bp.get("/auth/keys")

@@ -33,11 +33,11 @@ class Database:
 
     async def open(self) -> None:
         open_and_migrate(self.path, self.synchronous)
+        self.inline = InlineReader(self.path)
         self.writer = Writer(self.path, synchronous=self.synchronous, max_batch=self.max_batch,
-                             metrics=self.metrics)
+                             metrics=self.metrics, on_commit=self.inline.invalidate)
         self.readers = Readers(self.path, self.reader_count)
         await self.readers.open()
-        self.inline = InlineReader(self.path)
 
     async def close(self) -> None:
         if self.writer:

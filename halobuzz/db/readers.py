@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -59,11 +60,50 @@ class Readers:
 
 
 class InlineReader:
-    def __init__(self, path: str | Path) -> None:
-        self.conn = connect(path, readonly=True, check_same_thread=False)
+    """Point reads on the event loop, with a cache bounded by the latest commit.
 
-    def one(self, sql: str, params: Sequence[Any] | dict = ()) -> sqlite3.Row | None:
-        return self.conn.execute(sql, params).fetchone()
+    `PRAGMA data_version` changes whenever *another* connection commits (our
+    writer, the CLI in another process, a restore). We drop the whole cache when
+    it moved. Checking costs a read-lock round trip, so it is done at most once
+    per `recheck_ns` (0.5 ms): a row from another process's commit is at most
+    that old. Our own writer calls `invalidate()` before it answers any caller,
+    so a request always reads what this process has committed (read-your-writes).
+    """
+
+    def __init__(self, path: str | Path, cache_size: int = 20_000, recheck_ns: int = 500_000) -> None:
+        self.conn = connect(path, readonly=True, check_same_thread=False)
+        self._version = -1
+        self._checked_ns = 0
+        self._cache: dict[tuple, Any] = {}
+        self.cache_size = cache_size
+        self.recheck_ns = recheck_ns
+
+    def invalidate(self) -> None:
+        """Force the next read to re-check (called from the writer thread after COMMIT)."""
+        self._checked_ns = 0
+
+    def _fresh(self) -> None:
+        now = time.monotonic_ns()
+        if now - self._checked_ns < self.recheck_ns:
+            return
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        self._checked_ns = now
+        if version != self._version:
+            self._cache.clear()
+            self._version = version
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        self._fresh()
+        key = (sql, *params)
+        try:
+            return self._cache[key]
+        except KeyError:
+            pass
+        row = self.conn.execute(sql, params).fetchone()
+        if len(self._cache) >= self.cache_size:
+            self._cache.clear()
+        self._cache[key] = row
+        return row
 
     def all(self, sql: str, params: Sequence[Any] | dict = ()) -> list[sqlite3.Row]:
         return self.conn.execute(sql, params).fetchall()

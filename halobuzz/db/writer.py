@@ -170,10 +170,10 @@ class Writer:
             self.metrics.commit_latency.observe(time.perf_counter() - started)
             self.metrics.batch_size.observe(len(outcomes))
             self.metrics.write_queue_depth.set(self._queue.qsize())
+        if self.on_commit:
+            self.on_commit()  # before any caller hears back: read-your-writes for inline readers
         for unit, ok, value in outcomes:
             if ok:
                 unit.future.set_result(value)
             else:
                 unit.future.set_exception(value)
-        if self.on_commit:
-            self.on_commit()

@@ -30,6 +30,7 @@ class Metrics:
             registry=r)
         self.rate_limited = Counter(
             "halobuzz_rate_limited_total", "Requests refused by the rate limiter", ["group"], registry=r)
+        self._request_children: dict[tuple, tuple] = {}
         self.events_published = Counter(
             "halobuzz_events_published_total", "Events published on the in-process bus", ["event"],
             registry=r)
@@ -61,3 +62,13 @@ class Metrics:
         self.payments_clawback_coins = Counter(
             "halobuzz_payments_clawback_coins_total", "Coins clawed back on refunds and chargebacks",
             ["gateway"], registry=r)
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one request; label children are cached (labels() is the costly part)."""
+        key = (method, route, status)
+        children = self._request_children.get(key)
+        if children is None:
+            children = (self.http_latency.labels(method, route), self.http_requests.labels(method, route, str(status)))
+            self._request_children[key] = children
+        children[0].observe(seconds)
+        children[1].inc()

@@ -26,15 +26,23 @@ class SpendPolicy:
     default_daily_limit_minor: int = 2_000    # under-18 accounts
 
 
+WALLET_VIEW_SQL = (
+        "SELECT (SELECT balance FROM ledger_accounts WHERE id = ?1 || ':paid') AS paid, "
+        "(SELECT balance FROM ledger_accounts WHERE id = ?1 || ':bonus') AS bonus, "
+        "(SELECT balance FROM ledger_accounts WHERE id = ?1 || ':held') AS held, "
+        "(SELECT balance FROM ledger_accounts WHERE id = ?1 || ':earnings') AS earnings, "
+        "s.total_earned, s.total_spent FROM (SELECT 1) LEFT JOIN wallet_stats s ON s.user_id = ?1")
+
+
 def view(conn: sqlite3.Connection, user_id: str) -> dict[str, int]:
-    bal = {r["bucket"]: r["balance"] for r in conn.execute(
-        "SELECT bucket, balance FROM ledger_accounts WHERE owner_id = ?", (user_id,))}
-    stats = conn.execute("SELECT total_earned, total_spent FROM wallet_stats WHERE user_id = ?", (user_id,)).fetchone()
-    return {
-        "balance": bal.get(A.PAID, 0), "bonusBalance": bal.get(A.BONUS, 0),
-        "totalEarned": stats["total_earned"] if stats else 0, "totalSpent": stats["total_spent"] if stats else 0,
-        "earningsHeld": bal.get(A.HELD, 0), "earningsAvailable": bal.get(A.EARNINGS, 0),
-    }
+    """One query: the four bucket balances and the lifetime totals."""
+    return view_from_row(conn.execute(WALLET_VIEW_SQL, (user_id,)).fetchone())
+
+
+def view_from_row(r: sqlite3.Row) -> dict[str, int]:
+    return {"balance": r["paid"] or 0, "bonusBalance": r["bonus"] or 0, "totalEarned": r["total_earned"] or 0,
+            "totalSpent": r["total_spent"] or 0, "earningsHeld": r["held"] or 0,
+            "earningsAvailable": r["earnings"] or 0}
 
 
 def daily_limit(user: sqlite3.Row, today: date, policy: SpendPolicy) -> int:
