@@ -107,8 +107,9 @@ class StripeGateway:
             if (exc.http_status or 500) >= 500:
                 raise GatewayUnavailable(f"Stripe error {exc.http_status}") from None
             raise GatewayRefused(f"Stripe refused the session: {exc.user_message or exc}") from None
-        return Checkout({"method": "GET", "url": session["url"]}, gateway_ref=session["id"],
-                        expires_at=str(session.get("expires_at")) if session.get("expires_at") else None)
+        data = _plain(session)
+        return Checkout({"method": "GET", "url": data["url"]}, gateway_ref=data["id"],
+                        expires_at=str(data["expires_at"]) if data.get("expires_at") else None)
 
     async def status(self, order: OrderRef) -> Status:
         if not order.gateway_ref:
@@ -117,7 +118,7 @@ class StripeGateway:
             session = await self.client.v1.checkout.sessions.retrieve_async(order.gateway_ref)
         except stripe_sdk.StripeError as exc:
             raise GatewayUnavailable(f"Stripe session lookup failed: {exc.__class__.__name__}") from None
-        data = session.to_dict() if hasattr(session, "to_dict") else dict(session)
+        data = _plain(session)
         return session_status(data, json.dumps(data))
 
     async def payment_intent_order(self, payment_intent: str) -> str | None:
@@ -126,5 +127,10 @@ class StripeGateway:
             pi = await self.client.v1.payment_intents.retrieve_async(payment_intent)
         except stripe_sdk.StripeError:
             return None
-        meta = pi.get("metadata") or {}
+        meta = _plain(pi).get("metadata") or {}
         return meta.get("order_id")
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    """SDK objects (StripeObject is not a dict since v15) as plain dicts."""
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)

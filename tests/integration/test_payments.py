@@ -1,0 +1,292 @@
+"""Payments end to end: a real server and the gateway simulators, each a loopback child process."""
+from __future__ import annotations
+
+import base64
+import concurrent.futures
+import json
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tests.conftest import ADMIN_EMAIL, Server, cli, free_port, register
+
+
+class Sims:
+    def __init__(self, log_path, webhook_url: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(log_path, "ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "halobuzz", "dev", "gateways", "--port", str(self.port),
+                                      "--stripe-webhook-url", webhook_url, "--retry-delays", "0.2,0.4"],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url + "/_sim/health", timeout=0.5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("simulators did not start")
+        self.http = httpx.Client(base_url=self.url, timeout=10)
+
+    def env(self) -> dict[str, str]:
+        out = subprocess.run([sys.executable, "-m", "halobuzz", "dev", "gateways", "--port", str(self.port),
+                              "--print-env"], capture_output=True, text=True, check=True).stdout
+        env = {}
+        for line in out.splitlines():
+            k, _, v = line.removeprefix("export ").partition("=")
+            env[k] = v.strip("'")
+        return env
+
+    def post(self, path: str, **body):
+        r = self.http.post(path, json=body)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    base = tmp_path_factory.mktemp("pay")
+    port = free_port()
+    sims = Sims(base / "sims.log", f"http://127.0.0.1:{port}/api/v1/payments/stripe/webhook")
+    srv = Server(base / "data", env={**sims.env(), "HALOBUZZ_PUBLIC_URL": f"http://127.0.0.1:{port}",
+                                     "HALOBUZZ_PAYMENT_RECHECK_AFTER": "0"})
+    srv.port, srv.url = port, f"http://127.0.0.1:{port}"
+    srv.start()
+    yield srv, sims
+    srv.stop()
+    sims.stop()
+
+
+@pytest.fixture()
+def c(world):
+    with world[0].client() as client:
+        yield client
+
+
+def wallet(c, user):
+    return c.get("/api/v1/wallet", headers=user["auth"]).json()
+
+
+def order(c, user, gateway, pack):
+    r = c.post("/api/v1/payments/orders", json={"gateway": gateway, "packId": pack}, headers=user["auth"])
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def admin_auth(c, server):
+    a = register(c, email=ADMIN_EMAIL) if False else None
+    return a
+
+
+def esewa_pay(sims, c, o):
+    """The browser posts the signed form to eSewa, the customer pays, the browser comes back."""
+    form = sims.http.post(o["redirect"]["url"].replace(sims.url, ""), data=o["redirect"]["fields"])
+    assert form.status_code == 200, form.text
+    redirect = sims.post("/_sim/esewa/pay", transaction_uuid=o["order"]["id"], success=True)["redirect"]
+    return redirect
+
+
+def test_packs_list_every_gateway(c):
+    items = c.get("/api/v1/payments/packs").json()["items"]
+    base = next(p for p in items if p["id"] == "npr-10")
+    assert base["currency"] == "NPR" and base["amount"] == 1000 and base["coins"] == 500
+    assert set(base["gateways"]) == {"esewa", "khalti"}
+    assert any(p["currency"] == "USD" and "stripe" in p["gateways"] for p in items)
+    assert any(p["ogTier"] == 1 for p in items)
+
+
+def test_esewa_purchase_credits_once_and_replay_is_a_noop(world, c):
+    srv, sims = world
+    u = register(c)
+    o = order(c, u, "esewa", "npr-10")
+    f = o["redirect"]["fields"]
+    assert o["redirect"]["method"] == "POST" and f["total_amount"] == "10" and f["transaction_uuid"] == o["order"]["id"]
+    back = esewa_pay(sims, c, o)
+    r = c.get(back.replace(srv.url, ""))
+    assert r.status_code == 200 and r.json()["verdict"] == "credited", r.text
+    assert wallet(c, u)["balance"] == 500
+    again = c.get(back.replace(srv.url, ""))        # the same signed payload replayed
+    assert again.status_code == 200 and again.json()["verdict"] == "duplicate"
+    assert wallet(c, u)["balance"] == 500
+    metrics = c.get("/metrics").text
+    assert 'halobuzz_payments_revenue_minor_total{currency="NPR",gateway="esewa"}' in metrics
+
+
+def test_esewa_forged_tampered_and_unknown(world, c):
+    srv, sims = world
+    u = register(c)
+    o = order(c, u, "esewa", "npr-50")
+    back = esewa_pay(sims, c, o)
+    data = back.split("data=")[1]
+    from urllib.parse import unquote
+    obj = json.loads(base64.b64decode(unquote(data)))
+    tampered = {**obj, "total_amount": "5000.0"}
+    r = c.get("/api/v1/payments/esewa/return", params={"data": base64.b64encode(json.dumps(tampered).encode()).decode()})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_signature"
+    r = c.get("/api/v1/payments/esewa/return", params={"data": "%%%not-base64"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "malformed_callback"
+    r = c.get("/api/v1/payments/esewa/return", params={"data": base64.b64encode(b"[1,2").decode()})
+    assert r.status_code == 400
+    # Correctly signed with the published key, but for an order we never made.
+    from halobuzz.payments.gateways import esewa
+    ghost = {**obj, "transaction_uuid": "01NOTOURS"}
+    ghost["signature"] = esewa.sign_fields(ghost, ghost["signed_field_names"], esewa.PUBLISHED_UAT_KEY)
+    r = c.get("/api/v1/payments/esewa/return", params={"data": base64.b64encode(json.dumps(ghost).encode()).decode()})
+    assert r.status_code == 404
+    assert wallet(c, u)["balance"] == 0
+    assert "halobuzz_payments_verification_failures_total" in c.get("/metrics").text
+
+
+def test_esewa_signed_complete_but_status_api_disagrees(world, c):
+    srv, sims = world
+    u = register(c)
+    o = order(c, u, "esewa", "npr-10")
+    back = esewa_pay(sims, c, o)
+    sims.post("/_sim/esewa/status", transaction_uuid=o["order"]["id"], status="PENDING")
+    r = c.get(back.replace(srv.url, ""))
+    assert r.status_code == 202 and r.json()["verdict"] == "pending"
+    assert wallet(c, u)["balance"] == 0
+    sims.post("/_sim/esewa/status", transaction_uuid=o["order"]["id"], status="COMPLETE")
+    out = cli(srv.data_dir, "payments", "reconcile", "--order", o["order"]["id"], env=sims.env())
+    assert out.returncode == 0, out.stderr
+    assert wallet(c, u)["balance"] == 500
+
+
+def test_khalti_callback_is_never_trusted(world, c):
+    srv, sims = world
+    u = register(c)
+    o = order(c, u, "khalti", "npr-100")
+    assert o["redirect"]["url"].startswith(sims.url + "/khalti/pay/?pidx=")
+    pidx = o["redirect"]["url"].split("pidx=")[1]
+    # A forged callback claiming Completed while the lookup still says Initiated.
+    forged = c.get("/api/v1/payments/khalti/return", params={"pidx": pidx, "status": "Completed",
+                                                             "amount": 10000, "purchase_order_id": o["order"]["id"]})
+    assert forged.status_code == 202 and forged.json()["error"]["code"] == "not_completed"
+    assert wallet(c, u)["balance"] == 0
+    back = sims.post("/_sim/khalti/pay", pidx=pidx, status="Completed")["redirect"]
+    r = c.get(back.replace(srv.url, ""))
+    assert r.status_code == 200 and r.json()["verdict"] == "credited"
+    assert wallet(c, u)["balance"] == 5000
+    assert c.get(back.replace(srv.url, "")).json()["verdict"] == "duplicate"
+    # Khalti reports the payment refunded later: reconciliation claws it back.
+    sims.post("/_sim/khalti/status", pidx=pidx, status="Refunded")
+    out = cli(srv.data_dir, "payments", "reconcile", "--order", o["order"]["id"], env=sims.env())
+    assert out.returncode == 0, out.stderr
+    assert wallet(c, u)["balance"] == 0
+    assert c.get(f"/api/v1/payments/orders/{o['order']['id']}", headers=u["auth"]).json()["status"] == "refunded"
+
+
+def _stripe_session(o):
+    return o["redirect"]["url"].rsplit("/", 1)[1]
+
+
+def wait_for(fn, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_stripe_fifty_concurrent_duplicates_credit_once(world, c):
+    srv, sims = world
+    u = register(c)
+    o = order(c, u, "stripe", "usd-1")
+    sid = _stripe_session(o)
+    assert sid.startswith("cs_test_")
+    ev = sims.post("/_sim/stripe/pay", session=sid, outcome="paid")["events"][0]
+    wait_for(lambda: wallet(c, u)["balance"] == 6000)
+    started = time.perf_counter()
+    out = sims.post("/_sim/stripe/resend", event=ev, times=50)
+    elapsed = time.perf_counter() - started
+    assert [d["status"] for d in out["deliveries"]] == [200] * 50
+    assert wallet(c, u)["balance"] == 6000
+    print(f"50 concurrent duplicate webhooks: {elapsed * 1000:.0f} ms, 1 credit")
+
+
+def test_stripe_fifty_concurrent_first_deliveries_credit_once(world, c):
+    srv, sims = world
+    u = register(c)
+    o = order(c, u, "stripe", "usd-5")
+    sims.post("/_sim/config", stripeWebhookUrl="http://127.0.0.1:9/nowhere")   # first delivery lost
+    ev = sims.post("/_sim/stripe/pay", session=_stripe_session(o), outcome="paid")["events"][0]
+    sims.post("/_sim/config", stripeWebhookUrl=f"{srv.url}/api/v1/payments/stripe/webhook")
+    out = sims.post("/_sim/stripe/resend", event=ev, times=50)
+    assert [d["status"] for d in out["deliveries"]] == [200] * 50
+    assert wallet(c, u)["balance"] == 30000
+
+
+def test_stripe_forged_and_stale_signatures(world, c):
+    srv, sims = world
+    body = json.dumps({"id": "evt_x", "object": "event", "type": "checkout.session.completed",
+                       "data": {"object": {"id": "cs_x", "payment_status": "paid"}}})
+    r = c.post("/api/v1/payments/stripe/webhook", content=body, headers={"Stripe-Signature": "t=1,v1=deadbeef"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_signature"
+    r = c.post("/api/v1/payments/stripe/webhook", content=body)
+    assert r.status_code == 400
+    from halobuzz.payments.simulators.core import stripe_signature
+    stale = stripe_signature(body, "whsec_halobuzz_sim", int(time.time()) - 3600)
+    r = c.post("/api/v1/payments/stripe/webhook", content=body, headers={"Stripe-Signature": stale})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_signature"
+
+
+def test_stripe_async_failure_and_refund_and_dispute(world, c):
+    srv, sims = world
+    u = register(c)
+    o = order(c, u, "stripe", "usd-1")
+    sid = _stripe_session(o)
+    sims.post("/_sim/stripe/pay", session=sid, outcome="unpaid")
+    my = lambda: c.get(f"/api/v1/payments/orders/{o['order']['id']}", headers=u["auth"]).json()
+    wait_for(lambda: my()["status"] == "pending")
+    sims.post("/_sim/stripe/pay", session=sid, outcome="async_failed")
+    wait_for(lambda: my()["status"] == "failed")
+    assert wallet(c, u)["balance"] == 0
+    # A second order: paid, partially refunded, then disputed and won.
+    o2 = order(c, u, "stripe", "usd-1")
+    sid2 = _stripe_session(o2)
+    sims.post("/_sim/stripe/pay", session=sid2, outcome="paid")
+    wait_for(lambda: wallet(c, u)["balance"] == 6000)
+    sims.post("/_sim/stripe/refund", session=sid2, amount=50)
+    wait_for(lambda: wallet(c, u)["balance"] == 3000)
+    sims.post("/_sim/stripe/dispute", session=sid2, status="created")
+    wait_for(lambda: wallet(c, u)["balance"] == 0)
+    sims.post("/_sim/stripe/dispute", session=sid2, status="won")
+    wait_for(lambda: wallet(c, u)["balance"] == 3000)
+
+
+def test_og_tier_bought_directly_and_revoked_on_refund(world, c):
+    srv, sims = world
+    u = register(c)
+    o = order(c, u, "stripe", "og1-usd")
+    sims.post("/_sim/stripe/pay", session=_stripe_session(o), outcome="paid")
+    me = lambda: c.get("/api/v1/me", headers=u["auth"]).json()
+    wait_for(lambda: me()["ogLevel"] == 1)
+    assert wallet(c, u)["balance"] == 0            # the coins were spent on the tier in the same transaction
+    sims.post("/_sim/stripe/refund", session=_stripe_session(o))
+    wait_for(lambda: me()["ogLevel"] == 0)
+    assert wallet(c, u)["balance"] == 0            # revoked tier's coins reversed against the clawback
+
+
+def test_minor_cannot_buy_and_bad_bodies(c):
+    kid = register(c, birthDate="2012-01-01")
+    r = c.post("/api/v1/payments/orders", json={"gateway": "esewa", "packId": "npr-10"}, headers=kid["auth"])
+    assert r.status_code == 403 and r.json()["error"]["code"] == "minor_purchase"
+    u = register(c)
+    for body in ({"gateway": "paypal", "packId": "npr-10"}, {"gateway": "esewa", "packId": "usd-1"},
+                 {"gateway": "esewa", "packId": "nope"}, {"gateway": "esewa"}, {"gateway": "esewa", "packId": "npr-10",
+                                                                                 "amount": 1}):
+        r = c.post("/api/v1/payments/orders", json=body, headers=u["auth"])
+        assert r.status_code == 422, (body, r.text)
+    assert c.post("/api/v1/payments/orders", json={"gateway": "esewa", "packId": "npr-10"}).status_code == 401
