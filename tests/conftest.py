@@ -36,7 +36,7 @@ class Server:
         self.proc: subprocess.Popen | None = None
         self.log_path = data_dir.parent / f"server-{self.port}.log"
 
-    def start(self, timeout: float = 20.0) -> "Server":
+    def start(self, timeout: float = 60.0) -> "Server":
         self.port = self.port or free_port()
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
