@@ -73,6 +73,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("battle_boost_seconds", 30, "Last seconds of a PK battle in which gifts count double (battle:boost)"),
     Setting("ws_tick_ms", 10, "Websocket coalescing tick: messages for one connection within a tick go in one write"),
     Setting("ws_send_queue_bytes", 512 * 1024, "Per-connection send backlog before shedding / disconnecting"),
+    Setting("ws_stall_seconds", 10.0, "A connection whose backlog made no progress this long is dropped (4002)"),
     Setting("ws_max_per_user", 10, "Open websocket connections allowed per user"),
     Setting("ws_max_per_ip", 500, "Open websocket connections allowed per client IP"),
     Setting("ws_ping_interval", 20.0, "Seconds between server pings on each websocket"),
@@ -153,6 +154,7 @@ class Settings:
     battle_boost_seconds: int = 30
     ws_tick_ms: int = 10
     ws_send_queue_bytes: int = 512 * 1024
+    ws_stall_seconds: float = 10.0
     ws_max_per_user: int = 10
     ws_max_per_ip: int = 500
     ws_ping_interval: float = 20.0

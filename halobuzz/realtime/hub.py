@@ -28,11 +28,15 @@ from . import protocol as p
 log = logging.getLogger("halobuzz.realtime")
 HIGH_WATER = 64 * 1024
 YIELD_EVERY = 500   # writes between yields to the loop, so a huge room never stalls HTTP
+# A fixed kernel send buffer per socket (instead of autotuning up to tcp_wmem max, 4 MB):
+# bounds kernel memory per slow client and makes a stalled reader visible to backpressure quickly.
+SOCKET_SNDBUF = 128 * 1024
 
 
 class Conn:
     __slots__ = ("hub", "ws", "transport", "user_id", "username", "session_id", "ip", "room", "backlog",
-                 "backlog_bytes", "closed", "ping_fut", "conn_id", "limiter_key", "shed", "meta")
+                 "backlog_bytes", "closed", "ping_fut", "conn_id", "limiter_key", "shed", "meta",
+                 "stalled_since")
 
     def __init__(self, hub: "Hub", ws: Any, user_id: str, username: str, session_id: str, ip: str) -> None:
         self.hub = hub
@@ -51,6 +55,7 @@ class Conn:
         self.limiter_key = f"{user_id}:{self.conn_id}"
         self.shed = 0
         self.meta: dict[str, Any] = {}
+        self.stalled_since = 0.0
 
     # -- sending -------------------------------------------------------------------
     def send(self, data: bytes, lane: int = p.ESSENTIAL) -> None:
@@ -71,6 +76,7 @@ class Conn:
     def _enqueue(self, data: bytes, lane: int) -> None:
         if self.backlog is None:
             self.backlog = deque()
+            self.stalled_since = time.monotonic()
             self.hub.slow.add(self)
         self.backlog.append((lane, data))
         self.backlog_bytes += len(data)
@@ -100,6 +106,13 @@ class Conn:
         if backlog is None:
             return True
         transport = self.transport
+        if backlog and transport.get_write_buffer_size() >= HIGH_WATER:
+            if time.monotonic() - self.stalled_since > self.hub.stall_seconds:
+                self.hub.slow_disconnects += 1
+                self.close(p.CLOSE_SLOW, "slow client: not reading", hard=True)
+                return True
+            return False
+        self.stalled_since = time.monotonic()
         while backlog and transport.get_write_buffer_size() < HIGH_WATER:
             chunk = []
             size = 0
@@ -119,13 +132,19 @@ class Conn:
         if self.closed:
             return
         self.closed = True
+        log.info("closing websocket", extra={"code": code, "reason": reason, "userId": self.user_id})
         self.hub.detach(self)
         ws = self.ws
         try:
             if hard:
-                ws.fail_connection(code, reason)
+                # Our own close frame goes behind whatever the client has not read yet (so a
+                # client that resumes reading learns the code), then the socket is closed
+                # (flushing) and aborted if it has not gone within 10 s.
+                body = code.to_bytes(2, "big") + reason.encode()[:120]
+                self.transport.write(bytes((0x88, len(body))) + body)
+                ws.fail_connection(1006)
                 loop = asyncio.get_running_loop()
-                loop.call_later(1.0, self.transport.abort)
+                loop.call_later(10.0, self.transport.abort)
             else:
                 ws.end_connection(code, reason)
         except Exception:
@@ -150,8 +169,10 @@ class Room:
 
 class Hub:
     def __init__(self, *, tick: float = 0.01, queue_limit: int = 512 * 1024, max_per_user: int = 10,
-                 max_per_ip: int = 500, ping_interval: float = 20.0, ping_timeout: float = 20.0) -> None:
+                 max_per_ip: int = 500, ping_interval: float = 20.0, ping_timeout: float = 20.0,
+                 stall_seconds: float = 10.0) -> None:
         self.tick = tick
+        self.stall_seconds = stall_seconds
         self.queue_limit = queue_limit
         self.max_per_user = max_per_user
         self.max_per_ip = max_per_ip
@@ -201,6 +222,13 @@ class Hub:
 
     def attach(self, ws: Any, user_id: str, username: str, session_id: str, ip: str) -> Conn:
         conn = Conn(self, ws, user_id, username, session_id, ip)
+        sock = conn.transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                import socket
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SNDBUF)
+            except OSError:
+                pass
         self.conns.add(conn)
         self.by_user.setdefault(user_id, set()).add(conn)
         self.by_ip[ip] = self.by_ip.get(ip, 0) + 1

@@ -20,7 +20,8 @@ def plugin(app: Sanic, hb) -> None:
                        max_length=s.chat_max_length, max_length_og=s.chat_max_length_og, backlog=s.chat_backlog,
                        moderator_source=lambda: hb.extras.get("chat_moderator"))
     hub = Hub(tick=s.ws_tick_ms / 1000.0, queue_limit=s.ws_send_queue_bytes, max_per_user=s.ws_max_per_user,
-              max_per_ip=s.ws_max_per_ip, ping_interval=s.ws_ping_interval, ping_timeout=s.ws_ping_timeout)
+              max_per_ip=s.ws_max_per_ip, ping_interval=s.ws_ping_interval, ping_timeout=s.ws_ping_timeout,
+              stall_seconds=s.ws_stall_seconds)
     dms = _dms(hb)
     battles = _battles(hb, streams)
     rt = Realtime(hb, hub, streams, chat, dms, battles)
