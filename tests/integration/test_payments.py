@@ -83,9 +83,10 @@ def order(c, user, gateway, pack):
     return r.json()
 
 
-def admin_auth(c, server):
-    a = register(c, email=ADMIN_EMAIL) if False else None
-    return a
+def admin_auth(c, srv):
+    boss = register(c, email=ADMIN_EMAIL, username="payadmin")
+    assert cli(srv.data_dir, "user", "set-role", "payadmin", "admin").returncode == 0
+    return boss["auth"]
 
 
 def esewa_pay(sims, c, o):
@@ -290,3 +291,36 @@ def test_minor_cannot_buy_and_bad_bodies(c):
         r = c.post("/api/v1/payments/orders", json=body, headers=u["auth"])
         assert r.status_code == 422, (body, r.text)
     assert c.post("/api/v1/payments/orders", json={"gateway": "esewa", "packId": "npr-10"}).status_code == 401
+
+
+def test_admin_orders_events_and_manual_refund_are_audited(world, c):
+    srv, sims = world
+    boss = admin_auth(c, srv)
+    u = register(c)
+    o = order(c, u, "esewa", "npr-50")
+    c.get(esewa_pay(sims, c, o).replace(srv.url, ""))
+    assert wallet(c, u)["balance"] == 2500
+    oid = o["order"]["id"]
+    listed = c.get("/api/v1/admin/payments/orders", params={"status": "completed", "gateway": "esewa"},
+                   headers=boss).json()["items"]
+    assert oid in [x["id"] for x in listed] and all(x["gateway"] == "esewa" for x in listed)
+    assert c.get("/api/v1/admin/payments/orders", params={"status": "bogus"}, headers=boss).status_code == 422
+    assert c.get("/api/v1/admin/payments/orders", headers=u["auth"]).status_code == 403
+    events = c.get("/api/v1/admin/payments/events", params={"order": oid}, headers=boss).json()["items"]
+    assert events and events[0]["verdict"] == "credited" and "payload" not in events[0]
+    one = c.get(f"/api/v1/admin/payments/events/{events[0]['id']}", headers=boss).json()
+    assert "data" in one["payload"]["query"]
+    rejected = c.get("/api/v1/admin/payments/events", params={"verdict": "rejected"}, headers=boss).json()["items"]
+    assert rejected, "the bad callbacks of earlier tests are in the log"
+    r = c.post(f"/api/v1/admin/payments/orders/{oid}/refund", json={"amount": 1000, "reason": "merchant panel"},
+               headers=boss)
+    assert r.status_code == 200 and r.json()["order"]["status"] == "partially_refunded", r.text
+    assert wallet(c, u)["balance"] == 2000
+    audit = c.get("/api/v1/admin/audit", params={"target": oid}, headers=boss).json()["items"]
+    assert audit[0]["action"] == "payments.refund"
+    assert c.post(f"/api/v1/admin/payments/orders/{oid}/refund", json={"amount": 999999, "reason": "x"},
+                  headers=boss).status_code == 422
+    out = cli(srv.data_dir, "payments", "orders", "--gateway", "esewa", "--json")
+    assert out.returncode == 0 and oid in out.stdout
+    out = cli(srv.data_dir, "payments", "events", "--order", oid)
+    assert out.returncode == 0 and "credited" in out.stdout
