@@ -142,10 +142,33 @@ def step_wallet(s: Smoke):
 
 
 def step_gift(s: Smoke):
-    # A gift needs a live stream: POST /api/v1/streams by a host (the streams area).
+    # A second user hosts a live stream; the smoke user (coins from step_wallet) sends a gift.
     s.need("POST", "/api/v1/streams")
     s.need("POST", "/api/v1/streams/{stream_id}/gifts")
-    raise Skip("gift flow: extend here once streams can be started from the API")
+    viewer_token = s.token
+    s.token = ""
+    host_name = "host" + uuid.uuid4().hex[:8]
+    host = s.call("POST", "/api/v1/auth/register", {
+        "email": f"{host_name}@example.com", "password": "correct horse battery", "username": host_name,
+        "country": "NP", "birthDate": "1995-02-03"}, expect=201)
+    s.token = host["accessToken"]
+    stream = s.call("POST", "/api/v1/streams", {"title": "smoke stream"}, expect=201)
+    sid = stream.get("id") or stream.get("streamId")
+    s.call("POST", f"/api/v1/streams/{sid}/start", {}, expect=(200, 201))
+    s.token = viewer_token
+    before = s.call("GET", "/api/v1/wallet")["balance"]
+    gifts = s.call("GET", "/api/v1/gifts")["items"]
+    price = lambda g: g.get("price", g.get("coins", g.get("cost", 10**9)))
+    gift = min(gifts, key=price)
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    first = s.call("POST", f"/api/v1/streams/{sid}/gifts", {"giftId": gift["id"], "quantity": 1}, key,
+                   expect=(200, 201))
+    again = s.call("POST", f"/api/v1/streams/{sid}/gifts", {"giftId": gift["id"], "quantity": 1}, key,
+                   expect=(200, 201))
+    assert again == first, "a retried gift must return the first result"
+    after = s.call("GET", "/api/v1/wallet")["balance"]
+    assert after == before - price(gift), (before, after, gift)
+    return f"{gift['id']} ({price(gift)} coins), balance {before} -> {after}"
 
 
 def step_metrics(s: Smoke):
