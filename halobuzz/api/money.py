@@ -218,8 +218,8 @@ async def payouts(request: Request):
     admin(request)
     q = decode_query(request.args, PayoutQuery)
     rows = await request.app.ctx.hb.db.readers.fetchall(
-        "SELECT p.*, u.username FROM payouts p JOIN users u ON u.id = p.user_id WHERE status = ? "
-        "ORDER BY requested_at LIMIT ?", (q.status, q.limit))
+        "SELECT p.*, u.username FROM payouts p JOIN users u ON u.id = p.user_id WHERE p.status = ? "
+        "ORDER BY p.requested_at LIMIT ?", (q.status, q.limit))
     return json({"items": [{"id": r["id"], "userId": r["user_id"], "username": r["username"], "amount": r["amount"],
                             "status": r["status"], "requestedAt": r["requested_at"], "decidedAt": r["decided_at"],
                             "decidedBy": r["decided_by"], "note": r["note"]} for r in rows]})
