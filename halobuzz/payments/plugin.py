@@ -83,7 +83,21 @@ def plugin(app, hb) -> None:
     payments = build(hb.settings, write=hb.db.write, fetchall=lambda sql, p=(): hb.db.readers.fetchall(sql, p),
                      cipher=hb.cipher, clock=hb.clock, ids=hb.ids, metrics=hb.metrics, publish=hb.bus.publish)
     hb.extras["payments"] = payments
+    for name in payments.gateways:        # export the revenue series at 0 so alert rules see them from the start
+        for currency in {p.currency for p in payments.packs.values() if name in p.gateways}:
+            hb.metrics.payments_revenue.labels(name, currency).inc(0)
+
+    async def reconcile_job():
+        counts = await payments.reconcile()
+        return counts if counts.get("checked") else None
     jobs: Jobs = hb.extras.setdefault("jobs", Jobs())
-    jobs.add("payments_reconcile", payments.reconcile, hb.settings.payment_reconcile_interval)
+    jobs.add("payments_reconcile", reconcile_job, hb.settings.payment_reconcile_interval)
     app.blueprint(routes.bp)
     app.blueprint(routes.admin_bp)
+
+    @app.listener("after_server_stop")
+    async def close_http(app):
+        for gw in payments.gateways.values():
+            http = getattr(gw, "http", None)
+            if http is not None and not http.is_closed:
+                await http.aclose()
