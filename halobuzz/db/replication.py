@@ -332,6 +332,9 @@ class Replicator:
         if local is not None:
             if local > st.local_txid:
                 st.first_seen.setdefault(local, now)
+                if len(st.first_seen) > 20000:   # a replica down for hours: keep memory bounded
+                    for t in sorted(st.first_seen)[1:10000:2]:
+                        del st.first_seen[t]
             st.local_txid = max(st.local_txid, local)
         replica, err = await self._replica_txid()
         if replica is None:
@@ -340,7 +343,7 @@ class Replicator:
                 self._error(f"replica unreachable: {err}")
         else:
             st.replica_reachable = True
-            st.replica_txid = max(st.replica_txid, replica) if replica >= st.replica_txid else replica
+            st.replica_txid = replica      # may go down: a replica reset or replaced by the operator
         # lag = age of the oldest local txid the replica does not have (now: after the listing)
         now = time.monotonic()
         behind = [t for t in st.first_seen if t > st.replica_txid]
