@@ -324,3 +324,16 @@ def test_admin_orders_events_and_manual_refund_are_audited(world, c):
     assert out.returncode == 0 and oid in out.stdout
     out = cli(srv.data_dir, "payments", "events", "--order", oid)
     assert out.returncode == 0 and "credited" in out.stdout
+
+
+def test_stripe_retries_a_failed_delivery_with_a_fresh_signature(world, c):
+    srv, sims = world
+    u = register(c)
+    o = order(c, u, "stripe", "usd-1")
+    sims.post("/_sim/config", stripeWebhookUrl=f"{srv.url}/api/v1/payments/stripe/missing")   # 404 at first
+    ev = sims.post("/_sim/stripe/pay", session=_stripe_session(o), outcome="paid")["events"][0]
+    time.sleep(0.05)
+    sims.post("/_sim/config", stripeWebhookUrl=f"{srv.url}/api/v1/payments/stripe/webhook")
+    wait_for(lambda: wallet(c, u)["balance"] == 6000)
+    tries = [d for d in sims.http.get("/_sim/stripe/deliveries").json()["items"] if d["event"] == ev]
+    assert tries[0]["status"] == 404 and tries[-1]["status"] == 200 and len(tries) >= 2
