@@ -107,6 +107,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("stripe_secret_key", "", "Stripe secret API key (empty = Stripe off)"),
     Setting("stripe_webhook_secret", "", "Stripe webhook endpoint secret (whsec_...)"),
     Setting("stripe_webhook_tolerance", 300, "Seconds a Stripe-Signature timestamp may be old (or ahead)"),
+    # moderation — owner: halobuzz.moderation (see halobuzz/moderation/service.py)
+    Setting("moderation_warn", 0.6, "Chat text score at which a message is delivered with ai:warning to the sender"),
+    Setting("moderation_block", 0.9, "Chat text score at which a message is blocked and a temporary chat ban starts"),
+    Setting("moderation_image_warn", 0.5, "NSFW image score at which an image is queued for human review"),
+    Setting("moderation_image_block", 0.7, "NSFW image score at which an image is served blurred (and queued)"),
+    Setting("moderation_age_review", 0.5, "P(age<18) from a verification selfie at which a review item is queued"),
+    Setting("moderation_ban_ladder", "600,3600,86400", "Chat ban seconds for the 1st, 2nd, 3rd+ automated block"),
+    Setting("moderation_ban_window", 7 * 86400, "Seconds over which repeated automated blocks escalate the ban"),
+    Setting("moderation_image_max_bytes", 5 * 1024 * 1024, "Largest accepted image upload, bytes"),
+    Setting("moderation_image_max_pixels", 25_000_000, "Largest accepted image upload, width x height"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -193,6 +203,15 @@ class Settings:
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""
     stripe_webhook_tolerance: int = 300
+    moderation_warn: float = 0.6
+    moderation_block: float = 0.9
+    moderation_image_warn: float = 0.5
+    moderation_image_block: float = 0.7
+    moderation_age_review: float = 0.5
+    moderation_ban_ladder: str = "600,3600,86400"
+    moderation_ban_window: int = 7 * 86400
+    moderation_image_max_bytes: int = 5 * 1024 * 1024
+    moderation_image_max_pixels: int = 25_000_000
 
     @property
     def db_path(self) -> Path:

@@ -6,7 +6,7 @@ import sys
 import click
 
 from .. import __version__
-from . import admin, bench, money, ops, serve
+from . import admin, bench, moderation, money, ops, serve
 from . import dev, payments
 
 
@@ -36,6 +36,7 @@ admin.register(cli)
 ops.register(cli)
 bench.register(cli)
 money.register(cli)
+moderation.register(cli)
 payments.register(cli)
 dev.register(cli)
 

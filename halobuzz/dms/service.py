@@ -108,6 +108,9 @@ class DirectMessages:
             raise Forbidden("you blocked this user; unblock them to send a message", code="you_blocked")
         if self._blocked(to["id"], sender_id) or self._privacy(to["id"]) == "nobody" or to["status"] != "active":
             raise Forbidden("this user does not accept your messages", code="dm_not_allowed")
+        # Accounts restricted as under 18 get DMs only from people they wrote to (moderation.restrictions).
+        from ..moderation.restrictions import require_dm_allowed
+        require_dm_allowed(self.db.inline.conn, sender_id, to["id"], self.clock.now().date())
         conv_id, msg_id, now = self.ids.new(), self.ids.new(), self.clock.now()
         cid = await self.db.write(lambda conn: send_unit(conn, conv_id=conv_id, msg_id=msg_id, sender_id=sender_id,
                                                          recipient_id=to["id"], text=text, now=now))

@@ -26,6 +26,9 @@ def insert_order(conn: sqlite3.Connection, *, order_id: str, user_id: str, gatew
         raise Invalid(f"pack {pack.id} is not sold through {gateway}", field="packId")
     user = conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
     check_buyer(user, now.date())
+    # A moderator's under-18 judgement restricts too (halobuzz.moderation.restrictions).
+    from ..moderation.restrictions import require_can_pay
+    require_can_pay(conn, user_id, now.date())
     at = iso(now)
     conn.execute("INSERT INTO payment_orders(id, user_id, gateway, pack_id, og_tier, currency, amount_minor, coins, "
                  "status, gateway_ref, created_at, expires_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",

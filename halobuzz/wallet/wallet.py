@@ -49,6 +49,8 @@ def daily_limit(user: sqlite3.Row, today: date, policy: SpendPolicy) -> int:
     """The cap that applies today (0 = none). Minors never get more than the minor default."""
     from ..accounts.users import ADULT_AGE, age_on
     minor = age_on(date.fromisoformat(user["birth_date"]), today) < ADULT_AGE
+    # ... or judged under 18 by a moderator (users.judged_minor, migration 0005; see moderation.restrictions).
+    minor = minor or bool("judged_minor" in user.keys() and user["judged_minor"])
     own = user["daily_spend_limit"]
     if minor:
         cap = policy.default_daily_limit_minor
