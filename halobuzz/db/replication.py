@@ -403,7 +403,6 @@ class Replicator:
         st = self.status
         m.replication_enabled.set(1 if st.enabled else 0)
         m.replication_up.set(1 if st.running else 0)
-        m.replication_healthy.set(1 if self.problem() is None else 0)
         m.replication_lag.set(st.lag_seconds)
         m.replication_local_txid.set(st.local_txid)
         m.replication_replica_txid.set(st.replica_txid)
@@ -452,6 +451,8 @@ def plugin(app: Any, hb: Any) -> None:
     hb.extras["replication"] = rep
     hb.readiness["replication"] = rep.problem
     rep._publish()
+    # health is evaluated at scrape time, so /metrics and /readyz never disagree
+    hb.metrics.replication_healthy.set_function(lambda: 1.0 if rep.problem() is None else 0.0)
 
     @app.listener("after_server_start")
     async def _start_replication(app):
