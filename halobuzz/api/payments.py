@@ -13,7 +13,7 @@ from ..infra.clock import iso
 from ..payments import store
 from .admin import actor_of
 from .middleware import admin, principal
-from .validation import Schema, decode_json, decode_query
+from .validation import PayloadTooLarge, Schema, decode_json, decode_query
 
 bp = Blueprint("payments", url_prefix="/api/v1/payments")
 admin_bp = Blueprint("admin_payments", url_prefix="/api/v1/admin/payments")
@@ -129,7 +129,7 @@ async def khalti_return(request: Request):
 @openapi.summary("Stripe webhook (Stripe-Signature verified over the raw body)")
 async def stripe_webhook(request: Request):
     if len(request.body or b"") > 512 * 1024:
-        raise NotFound("body too large")
+        raise PayloadTooLarge("a Stripe event is never this large")
     return _reply(await _pay(request).stripe_webhook(request.body or b"", request.headers.get("stripe-signature")))
 
 
