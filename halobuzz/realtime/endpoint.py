@@ -23,6 +23,18 @@ from .hub import Conn
 log = logging.getLogger("halobuzz.realtime")
 bp = Blueprint("realtime")
 MAX_BAD_FRAMES = 20
+MAX_INFLIGHT = 32
+
+
+async def _handle(rt, conn: Conn, msg: p.ClientFrame) -> None:
+    try:
+        await rt.dispatch(conn, msg)
+    except DomainError as exc:
+        body = exc.body()
+        conn.error(body.pop("code"), body.pop("message"), msg.id, **body)
+    except Exception:
+        log.exception("ws handler failed", extra={"event": msg.event})
+        conn.error("internal", "the server could not handle this frame", msg.id)
 
 
 async def _authenticate(request: Request, ws, hb) -> Any:
@@ -71,6 +83,7 @@ async def ws_endpoint(request: Request, ws):
         conn.send_event(p.READY, {"userId": who.user_id, "username": who.username, "connectionId": conn.conn_id,
                                   "replyTo": reply_to})
         bad = 0
+        inflight: set[asyncio.Task] = set()
         while not conn.closed:
             raw = await ws.recv()
             if raw is None:
@@ -83,14 +96,17 @@ async def ws_endpoint(request: Request, ws):
                 if bad > MAX_BAD_FRAMES:
                     conn.close(p.CLOSE_BAD_FRAME, "too many bad frames")
                 continue
-            try:
-                await rt.dispatch(conn, msg)
-            except DomainError as exc:
-                body = exc.body()
-                conn.error(body.pop("code"), body.pop("message"), msg.id, **body)
-            except Exception:
-                log.exception("ws handler failed", extra={"event": msg.event})
-                conn.error("internal", "the server could not handle this frame", msg.id)
+            if msg.event == ev.CHAT_NEW:
+                # Pipelined: a sender's messages do not wait for each other's group commit.
+                # Tasks start in order, their write units queue in order and commit in order,
+                # so the room sees them in the order sent. At most MAX_INFLIGHT per socket.
+                while len(inflight) >= MAX_INFLIGHT:
+                    await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
+                t = asyncio.create_task(_handle(rt, conn, msg))
+                inflight.add(t)
+                t.add_done_callback(inflight.discard)
+            else:
+                await _handle(rt, conn, msg)
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # connection closed under us
