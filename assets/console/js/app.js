@@ -21,6 +21,7 @@ const NAV = [["live", "nav.live", null], ["inbox", "nav.inbox", "user"], ["walle
 
 let cleanup = null;
 let renderSeq = 0;
+let firstRoute = true;   // on first load focus stays at the top (the skip link is the first Tab stop)
 
 export function parseHash() {
   const raw = location.hash.replace(/^#\/?/, "");
@@ -74,7 +75,9 @@ async function route() {
     console.error(e);
     mount(main, h("section", {class: "page"}, h("p", {class: "notice error", role: "alert"}, e.message || String(e))));
   }
-  if (my === renderSeq && document.activeElement === document.body) main.focus({preventScroll: true});
+  // After a route change, move focus to the new content so screen readers announce it.
+  if (my === renderSeq && !firstRoute && document.activeElement === document.body) main.focus({preventScroll: true});
+  firstRoute = false;
 }
 
 function renderNav(active) {
@@ -103,6 +106,11 @@ async function boot() {
   document.documentElement.lang = lang();
   window.addEventListener("hashchange", route);
   onSession(() => renderNav(parseHash().name));
+  // Gateways send the browser back to "/?payment=success|cancelled": show it on the wallet page.
+  const back = new URLSearchParams(location.search).get("payment");
+  if (back) {
+    history.replaceState(null, "", `/#/wallet?payment=${encodeURIComponent(back)}`);
+  }
   try { await restore(); } catch (e) { toast(String(e.message || e), "error"); }
   document.getElementById("boot")?.remove();
   route();

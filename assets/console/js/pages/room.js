@@ -74,23 +74,26 @@ export async function render(main, r) {
       h("b", null, m.user ? m.user.username : ""), ": ", m.text);
   }
   function setBattle(b) {
-    if (!b || b.status === "finished" || b.status === "declined" || b.status === "cancelled") {
+    if (!b || ["finished", "declined", "cancelled", "invited"].includes(b.status)) {
       battle.hidden = true;
       return;
     }
-    const a = b.scoreA ?? b.score_a ?? 0;
-    const c = b.scoreB ?? b.score_b ?? 0;
-    const total = a + c || 1;
+    // scores are keyed by stream id: ours on the left, the opponent's on the right.
+    const scores = b.scores || {};
+    const a = scores[streamId] || 0;
+    const other = Object.entries(scores).find(([k]) => k !== streamId);
+    const c = other ? other[1] : 0;
+    const total = a + c;
+    const pct = total ? Math.round(100 * a / total) : 50;
     battle.hidden = false;
     mount(battle,
-      h("span", {class: "battle-label"}, t("room.battle")),
-      h("div", {class: "battle-track", role: "meter", "aria-valuemin": 0, "aria-valuemax": total, "aria-valuenow": a,
+      h("span", {class: "battle-label"}, t("room.battle"), b.multiplier > 1 ? ` ×${b.multiplier}` : ""),
+      h("div", {class: "battle-track", role: "meter", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": pct,
         "aria-label": t("room.battleScore", {a: fmt(a), b: fmt(c)})},
-      h("div", {class: "battle-a", style: null, dataset: {pct: Math.round(100 * a / total)}}),
-      h("div", {class: "battle-b"})),
-      h("span", {class: "battle-score"}, `${fmt(a)} : ${fmt(c)}`));
-    // Width through CSSOM (allowed under style-src 'self'; no inline style attribute).
-    battle.querySelector(".battle-a").style.width = `${Math.round(100 * a / total)}%`;
+      h("div", {class: "battle-a"}), h("div", {class: "battle-b"})),
+      h("span", {class: "battle-score", id: "battle-score"}, `${fmt(a)} : ${fmt(c)}`));
+    // Width through the CSSOM (allowed under style-src 'self'; no inline style attribute).
+    battle.querySelector(".battle-a").style.width = `${pct}%`;
   }
   function line(node) {
     log.append(node);
@@ -189,11 +192,17 @@ export async function render(main, r) {
     setThrone(d);
     systemLine(t("room.throneClaimed", {name: d.username}), "throne-line");
   });
-  for (const e of ["battle:start", "battle:score", "battle:boost"]) on(e, (d) => setBattle(d.battle || d));
-  on("battle:end", (d) => {
+  // Battle events name both streams; keep those that concern this room.
+  const ours = (d) => d && ((d.scores && streamId in d.scores) || (d.streams || []).includes(streamId));
+  for (const e of ["battle:start", "battle:score", "battle:boost"]) {
+    off.push(ws.on(e, (d) => { if (ours(d)) setBattle({status: "active", ...d}); }));
+  }
+  off.push(ws.on("battle:end", (d) => {
+    if (!ours(d)) return;
     setBattle(null);
-    systemLine(t("room.battleEnded"));
-  });
+    const won = d.winnerStreamId === streamId ? t("room.battleWon") : d.winnerStreamId ? t("room.battleLost") : t("room.battleDraw");
+    systemLine(`${t("room.battleEnded")} ${won}`);
+  }));
   on("room:settings", settings);
   on("stream:ended", () => {
     ended.hidden = false;
