@@ -163,3 +163,22 @@ def test_upgrade_dry_run_and_rollback_on_failed_migration(tmp_path, monkeypatch)
         conn.close()
     assert (bk.check_file(db), _users(db)) == before
     assert list((d / "backups").glob("*-pre-upgrade-*.db"))           # kept
+
+
+def test_corrupt_replica_gives_clear_error_and_writes_nothing(tmp_path):
+    d, replica = tmp_path / "data", tmp_path / "replica"
+    env = {"HALOBUZZ_REPLICA_URL": str(replica)}
+    assert cli(d, "init").returncode == 0
+    pushed = cli(d, "backup", "--replica", env=env)
+    assert pushed.returncode == 0 and "replica snapshot pushed" in pushed.stdout, pushed.stderr
+    good = cli(tmp_path / "ok", "restore", "--from", str(replica))
+    assert good.returncode == 0, good.stderr
+    for ltx in replica.glob("ltx/*/*.ltx"):
+        data = bytearray(ltx.read_bytes())
+        for i in range(200, min(len(data), 400)):
+            data[i] ^= 0xFF
+        ltx.write_bytes(bytes(data))
+    bad = cli(tmp_path / "new", "restore", "--from", str(replica))
+    assert bad.returncode == 1 and "corrupt" in bad.stderr, bad.stderr
+    assert not (tmp_path / "new" / "halobuzz.db").exists()
+    assert not list((tmp_path / "new").glob(".halobuzz.db.restoring*"))
