@@ -26,7 +26,6 @@ import sqlite3
 import threading
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -41,10 +40,35 @@ class WriterClosed(RuntimeError):
     pass
 
 
-@dataclass
 class _Unit:
-    fn: Callable[[sqlite3.Connection], Any]
-    future: Future = field(default_factory=Future)
+    """One write unit and how to answer its caller.
+
+    `claim` is taken exactly once: by the writer just before running the unit,
+    or by a cancelled caller withdrawing it. Whoever takes it decides its fate,
+    so a unit is either never run or run to its end.
+    """
+    __slots__ = ("fn", "claim", "future", "loop", "afut")
+
+    def __init__(self, fn, future: Future | None = None, loop=None, afut=None) -> None:
+        self.fn = fn
+        self.claim = threading.Lock()
+        self.future = future      # concurrent.futures caller (threads, CLI)
+        self.loop = loop          # asyncio caller: its loop and future
+        self.afut = afut
+
+    def take(self) -> bool:
+        return self.claim.acquire(blocking=False)
+
+
+def _deliver(items: list) -> None:
+    """Runs on the caller's event loop: one call for a whole committed group."""
+    for afut, ok, value in items:
+        if afut.done():  # the caller was cancelled while its unit ran
+            continue
+        if ok:
+            afut.set_result(value)
+        else:
+            afut.set_exception(value)
 
 
 _STOP = object()
@@ -69,24 +93,34 @@ class Writer:
             raise self._startup_error
 
     # -- caller side -------------------------------------------------------
-    def submit(self, fn: WriteFn[T]) -> "Future[T]":
-        """Queue a write unit; returns a concurrent Future (for threads and the CLI)."""
+    def _put(self, unit: _Unit) -> None:
         if self._closed:
             raise WriterClosed("the writer is shut down")
-        unit = _Unit(fn)
         self._queue.put(unit)
         if self.metrics:
             self.metrics.write_queue_depth.set(self._queue.qsize())
-        return unit.future
+
+    def submit(self, fn: WriteFn[T]) -> "Future[T]":
+        """Queue a write unit; returns a concurrent Future (for threads and the CLI)."""
+        fut: Future = Future()
+        self._put(_Unit(fn, future=fut))
+        return fut
 
     async def write(self, fn: WriteFn[T]) -> T:
         """Run one write unit in the next group commit and return its result.
 
-        If the awaiting task is cancelled, the unit is withdrawn when it has not
-        started yet; otherwise it completes (or fails) atomically regardless.
+        If the awaiting task is cancelled (client disconnect), the unit is
+        withdrawn when it has not started yet; otherwise it completes (or
+        fails) atomically with its group and the result is dropped.
         """
-        fut = self.submit(fn)
-        return await asyncio.wrap_future(fut)
+        loop = asyncio.get_running_loop()
+        unit = _Unit(fn, loop=loop, afut=loop.create_future())
+        self._put(unit)
+        try:
+            return await unit.afut
+        except asyncio.CancelledError:
+            unit.take()  # withdraw it if the writer has not claimed it yet
+            raise
 
     def write_sync(self, fn: WriteFn[T], timeout: float | None = None) -> T:
         return self.submit(fn).result(timeout)
@@ -128,6 +162,11 @@ class Writer:
         finally:
             conn.close()
 
+    def _claim(self, unit: _Unit) -> bool:
+        if unit.future is not None:
+            return unit.future.set_running_or_notify_cancel()
+        return unit.take()
+
     def _run_batch(self, conn: sqlite3.Connection, batch: list[_Unit]) -> None:
         started = time.perf_counter()
         outcomes: list[tuple[_Unit, bool, Any]] = []
@@ -136,7 +175,7 @@ class Writer:
                 # Claim each unit just before running it: a caller that cancelled while
                 # its unit waited (even behind a slow neighbour) is skipped, and once
                 # claimed a unit can no longer be withdrawn.
-                if not unit.future.set_running_or_notify_cancel():
+                if not self._claim(unit):
                     continue
                 if not conn.in_transaction:
                     conn.execute("BEGIN IMMEDIATE")
@@ -162,18 +201,29 @@ class Writer:
                     conn.execute("ROLLBACK")
                 except sqlite3.Error:
                     pass
-            for unit in batch:
-                if unit.future.running():
-                    unit.future.set_exception(exc)
-            return
-        if self.metrics:
-            self.metrics.commit_latency.observe(time.perf_counter() - started)
-            self.metrics.batch_size.observe(len(outcomes))
-            self.metrics.write_queue_depth.set(self._queue.qsize())
-        if self.on_commit:
-            self.on_commit()  # before any caller hears back: read-your-writes for inline readers
+            outcomes = [(unit, False, exc) for unit, _, _ in outcomes]
+        else:
+            if self.metrics:
+                self.metrics.commit_latency.observe(time.perf_counter() - started)
+                self.metrics.batch_size.observe(len(outcomes))
+                self.metrics.write_queue_depth.set(self._queue.qsize())
+            if self.on_commit:
+                self.on_commit()  # before any caller hears back: read-your-writes for inline readers
+        self._answer(outcomes)
+
+    @staticmethod
+    def _answer(outcomes: list[tuple[_Unit, bool, Any]]) -> None:
+        by_loop: dict[Any, list] = {}
         for unit, ok, value in outcomes:
-            if ok:
-                unit.future.set_result(value)
+            if unit.future is not None:
+                if ok:
+                    unit.future.set_result(value)
+                else:
+                    unit.future.set_exception(value)
             else:
-                unit.future.set_exception(value)
+                by_loop.setdefault(unit.loop, []).append((unit.afut, ok, value))
+        for loop, items in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_deliver, items)
+            except RuntimeError:  # that loop is closed: nobody is waiting any more
+                pass

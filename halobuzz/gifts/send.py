@@ -42,18 +42,25 @@ def send_gift(conn: sqlite3.Connection, *, sender_id: str, stream_id: str, gift_
               key: str, policy: GiftPolicy, now: datetime) -> GiftOutcome:
     if not 1 <= quantity <= MAX_QUANTITY:
         raise Invalid(f"quantity must be between 1 and {MAX_QUANTITY}", field="quantity")
-    stream = conn.execute("SELECT id, host_id, status FROM streams WHERE id = ?", (stream_id,)).fetchone()
-    if stream is None:
-        raise NotFound("no such stream", field="streamId")
-    if stream["status"] != "live":
-        raise Conflict(f"the stream is {stream['status']}, not live", code="stream_not_live", field="streamId")
-    host_id = stream["host_id"]
+    # One statement for the common case; the separate lookups below only name what is missing.
+    row = conn.execute(
+        "SELECT s.host_id, s.status, g.price, g.name AS gift_name, g.animation, g.art, g.og_min_level, g.active, "
+        "g.active_from, g.active_until, u.* FROM streams s, gifts g, users u WHERE s.id = ? AND g.id = ? AND u.id = ?",
+        (stream_id, gift_id, sender_id)).fetchone()
+    if row is None:
+        if not conn.execute("SELECT 1 FROM streams WHERE id = ?", (stream_id,)).fetchone():
+            raise NotFound("no such stream", field="streamId")
+        catalog.get(conn, gift_id)  # raises NotFound naming giftId
+        raise NotFound("no such user", field="user")
+    if row["status"] != "live":
+        raise Conflict(f"the stream is {row['status']}, not live", code="stream_not_live", field="streamId")
+    host_id = row["host_id"]
     if host_id == sender_id:
         raise Forbidden("you cannot send gifts to your own stream", code="self_gift")
-    gift = catalog.get(conn, gift_id)
+    gift = row
     if not catalog.available_now(gift, now):
         raise Conflict("this gift is not available now", code="gift_unavailable", field="giftId")
-    sender = conn.execute("SELECT * FROM users WHERE id = ?", (sender_id,)).fetchone()
+    sender = row
     if gift["og_min_level"]:
         expires = parse_iso(sender["og_expires_at"])
         if sender["og_level"] < gift["og_min_level"] or expires is None or expires <= now:
@@ -81,7 +88,7 @@ def send_gift(conn: sqlite3.Connection, *, sender_id: str, stream_id: str, gift_
         "ON CONFLICT(stream_id, user_id) DO UPDATE SET coins = coins + excluded.coins, updated_at = excluded.updated_at "
         "RETURNING coins", (stream_id, sender_id, total, at)).fetchone()[0]
     events = [Event(GIFT_SENT, {
-        "streamId": stream_id, "giftId": gift_id, "giftName": gift["name"], "quantity": quantity,
+        "streamId": stream_id, "giftId": gift_id, "giftName": gift["gift_name"], "quantity": quantity,
         "coins": total, "paidCoins": debit.paid, "bonusCoins": debit.bonus, "hostEarned": host_share,
         "senderId": sender_id, "senderName": sender["username"], "senderOgLevel": sender["og_level"],
         "hostId": host_id, "combo": combo, "animation": gift["animation"], "art": "/assets/" + gift["art"],
@@ -89,30 +96,27 @@ def send_gift(conn: sqlite3.Connection, *, sender_id: str, stream_id: str, gift_
     throne = _throne(conn, stream_id, sender_id, sender["username"], sender_total, at)
     if throne:
         events.append(throne)
-    balances = posted.balances
+    paid_acct, bonus_acct = A.user_account(sender_id, A.PAID), A.user_account(sender_id, A.BONUS)
+    after = {paid_acct: debit.paid_before - debit.paid, bonus_acct: debit.bonus_before - debit.bonus,
+             **posted.balances}
     response = {
         "txId": posted.tx_id, "streamId": stream_id, "giftId": gift_id, "quantity": quantity, "coins": total,
         "paidCoins": debit.paid, "bonusCoins": debit.bonus, "combo": combo,
-        "wallet": {"balance": balances.get(A.user_account(sender_id, A.PAID),
-                                           ledger.balance(conn, A.user_account(sender_id, A.PAID))),
-                   "bonusBalance": balances.get(A.user_account(sender_id, A.BONUS),
-                                                ledger.balance(conn, A.user_account(sender_id, A.BONUS)))},
+        "wallet": {"balance": after[paid_acct], "bonusBalance": after[bonus_acct]},
     }
     return GiftOutcome(response, events)
 
 
 def _combo(conn: sqlite3.Connection, stream_id: str, sender_id: str, gift_id: str, quantity: int, now: datetime,
            window: int) -> int:
+    """Same gift from the same sender within `window` seconds continues the combo."""
     ts = now.timestamp()
-    row = conn.execute("SELECT gift_id, count, last_at FROM gift_combos WHERE stream_id = ? AND sender_id = ?",
-                       (stream_id, sender_id)).fetchone()
-    count = quantity
-    if row and row["gift_id"] == gift_id and ts - row["last_at"] <= window:
-        count = row["count"] + quantity
-    conn.execute("INSERT INTO gift_combos(stream_id, sender_id, gift_id, count, last_at) VALUES (?,?,?,?,?) "
-                 "ON CONFLICT(stream_id, sender_id) DO UPDATE SET gift_id = excluded.gift_id, count = excluded.count, "
-                 "last_at = excluded.last_at", (stream_id, sender_id, gift_id, count, ts))
-    return count
+    return conn.execute(
+        "INSERT INTO gift_combos(stream_id, sender_id, gift_id, count, last_at) VALUES (?1,?2,?3,?4,?5) "
+        "ON CONFLICT(stream_id, sender_id) DO UPDATE SET "
+        "count = CASE WHEN gift_id = excluded.gift_id AND ?5 - last_at <= ?6 THEN count + ?4 ELSE ?4 END, "
+        "gift_id = excluded.gift_id, last_at = excluded.last_at RETURNING count",
+        (stream_id, sender_id, gift_id, quantity, ts, window)).fetchone()[0]
 
 
 def _throne(conn: sqlite3.Connection, stream_id: str, sender_id: str, username: str, sender_total: int,

@@ -12,6 +12,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+import msgspec
+
 from ..errors import Conflict
 from .accounts import split
 
@@ -43,27 +45,32 @@ def post(conn: sqlite3.Connection, key: str, kind: str, legs: Iterable[tuple[str
         raise ValueError(f"ledger legs must sum to zero: {legs}")
     try:
         tx_id = conn.execute("INSERT INTO ledger_tx(key, kind, created_at, memo) VALUES (?,?,?,?)",
-                             (key, kind, at, json.dumps(memo, sort_keys=True) if memo else None)).lastrowid
+                             (key, kind, at, msgspec.json.encode(memo).decode() if memo else None)).lastrowid
     except sqlite3.IntegrityError:
         raise DuplicateTransaction(f"ledger transaction {key!r} already exists") from None
     last = conn.execute("SELECT id, hash FROM ledger_entries ORDER BY id DESC LIMIT 1").fetchone()
-    prev, next_id = (last["hash"], last["id"] + 1) if last else (GENESIS, 1)
+    prev, next_id = (last[1], last[0] + 1) if last else (GENESIS, 1)
     balances: dict[str, int] = {}
+    entries = []
     for account, amount in legs:
-        row = conn.execute("UPDATE ledger_accounts SET balance = balance + ? WHERE id = ? RETURNING balance",
-                           (amount, account)).fetchone()
-        if row is None:
-            owner, bucket = split(account)
-            conn.execute("INSERT INTO ledger_accounts(id, owner_id, bucket, balance) VALUES (?,?,?,?)",
-                         (account, owner, bucket, amount))
-            balances[account] = amount
-        else:
-            balances[account] = row[0]
+        owner, bucket = split(account)
+        balances[account] = conn.execute(
+            "INSERT INTO ledger_accounts(id, owner_id, bucket, balance) VALUES (?,?,?,?) "
+            "ON CONFLICT(id) DO UPDATE SET balance = balance + excluded.balance RETURNING balance",
+            (account, owner, bucket, amount)).fetchone()[0]
         h = entry_hash(prev, next_id, tx_id, account, amount, key, at)
-        conn.execute("INSERT INTO ledger_entries(id, tx_id, account_id, amount, prev_hash, hash) VALUES (?,?,?,?,?,?)",
-                     (next_id, tx_id, account, amount, prev, h))
+        entries.append((next_id, tx_id, account, amount, prev, h))
         prev, next_id = h, next_id + 1
+    conn.executemany("INSERT INTO ledger_entries(id, tx_id, account_id, amount, prev_hash, hash) VALUES (?,?,?,?,?,?)",
+                     entries)
     return Posted(tx_id, key, balances)
+
+
+def balances_of(conn: sqlite3.Connection, user_id: str) -> tuple[int, int]:
+    """(paid, bonus) in one statement: the spend path's hottest read."""
+    row = conn.execute("SELECT (SELECT balance FROM ledger_accounts WHERE id = ?1 || ':paid'), "
+                       "(SELECT balance FROM ledger_accounts WHERE id = ?1 || ':bonus')", (user_id,)).fetchone()
+    return row[0] or 0, row[1] or 0
 
 
 def balance(conn: sqlite3.Connection, account: str) -> int:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from ..accounts.users import ADULT_AGE, age_on
 from ..errors import Conflict, Invalid
 from ..infra.clock import iso
 from . import accounts as A
@@ -47,7 +48,6 @@ def view_from_row(r: sqlite3.Row) -> dict[str, int]:
 
 def daily_limit(user: sqlite3.Row, today: date, policy: SpendPolicy) -> int:
     """The cap that applies today (0 = none). Minors never get more than the minor default."""
-    from ..accounts.users import ADULT_AGE, age_on
     minor = age_on(date.fromisoformat(user["birth_date"]), today) < ADULT_AGE
     # ... or judged under 18 by a moderator (users.judged_minor, migration 0005; see moderation.restrictions).
     minor = minor or bool("judged_minor" in user.keys() and user["judged_minor"])
@@ -56,11 +56,6 @@ def daily_limit(user: sqlite3.Row, today: date, policy: SpendPolicy) -> int:
         cap = policy.default_daily_limit_minor
         return min(own, cap) if own else cap
     return own if own else policy.default_daily_limit_adult
-
-
-def _stats(conn: sqlite3.Connection, user_id: str) -> sqlite3.Row:
-    conn.execute("INSERT OR IGNORE INTO wallet_stats(user_id) VALUES (?)", (user_id,))
-    return conn.execute("SELECT * FROM wallet_stats WHERE user_id = ?", (user_id,)).fetchone()
 
 
 def spent_today(conn: sqlite3.Connection, user_id: str, today: str) -> int:
@@ -72,6 +67,8 @@ def spent_today(conn: sqlite3.Connection, user_id: str, today: str) -> int:
 class Debit:
     paid: int
     bonus: int
+    paid_before: int = 0
+    bonus_before: int = 0
 
     @property
     def total(self) -> int:
@@ -87,8 +84,8 @@ def plan_spend(conn: sqlite3.Connection, user: sqlite3.Row, amount: int, now: da
     if amount <= 0 or amount > MAX_SINGLE_SPEND:
         raise Invalid(f"amount must be between 1 and {MAX_SINGLE_SPEND}", field="amount")
     user_id = user["id"]
-    paid = ledger.balance(conn, A.user_account(user_id, A.PAID))
-    bonus = ledger.balance(conn, A.user_account(user_id, A.BONUS)) if allow_bonus else 0
+    paid, bonus_now = ledger.balances_of(conn, user_id)
+    bonus = bonus_now if allow_bonus else 0
     if paid < 0:
         raise Conflict("spending is paused until a negative balance (from a refund) is paid back",
                        code="negative_balance", extra={"balance": paid})
@@ -96,27 +93,26 @@ def plan_spend(conn: sqlite3.Connection, user: sqlite3.Row, amount: int, now: da
     use_paid = amount - use_bonus
     if use_paid > max(paid, 0):
         raise Conflict("not enough coins", code="insufficient_coins",
-                       extra={"balance": paid, "bonusBalance": bonus if allow_bonus else
-                              ledger.balance(conn, A.user_account(user_id, A.BONUS)), "required": amount})
+                       extra={"balance": paid, "bonusBalance": bonus_now, "required": amount})
     cap = daily_limit(user, now.date(), policy)
     if cap:
         already = spent_today(conn, user_id, now.date().isoformat())
         if already + amount > cap:
             raise Conflict(f"this would pass the daily spend limit of {cap} coins", code="spend_limit",
                            extra={"dailyLimit": cap, "spentToday": already})
-    return Debit(use_paid, use_bonus)
+    return Debit(use_paid, use_bonus, paid, bonus_now)
 
 
 def record_spend(conn: sqlite3.Connection, user_id: str, amount: int, today: str) -> None:
-    _stats(conn, user_id)
-    conn.execute("UPDATE wallet_stats SET total_spent = total_spent + ?, "
-                 "spent_today = CASE WHEN spend_day = ? THEN spent_today + ? ELSE ? END, spend_day = ? "
-                 "WHERE user_id = ?", (amount, today, amount, amount, today, user_id))
+    conn.execute("INSERT INTO wallet_stats(user_id, total_spent, spend_day, spent_today) VALUES (?1, ?2, ?3, ?2) "
+                 "ON CONFLICT(user_id) DO UPDATE SET total_spent = total_spent + ?2, "
+                 "spent_today = CASE WHEN spend_day = ?3 THEN spent_today + ?2 ELSE ?2 END, spend_day = ?3",
+                 (user_id, amount, today))
 
 
 def record_earning(conn: sqlite3.Connection, user_id: str, amount: int) -> None:
-    _stats(conn, user_id)
-    conn.execute("UPDATE wallet_stats SET total_earned = total_earned + ? WHERE user_id = ?", (amount, user_id))
+    conn.execute("INSERT INTO wallet_stats(user_id, total_earned) VALUES (?1, ?2) "
+                 "ON CONFLICT(user_id) DO UPDATE SET total_earned = total_earned + ?2", (user_id, amount))
 
 
 def hold_earnings(conn: sqlite3.Connection, user_id: str, tx_id: int, amount: int, release_at: datetime) -> None:
