@@ -1,8 +1,8 @@
 """Platform-wide temporary chat bans from automated blocks, escalating on repeats.
 
 Each blocked message imposes the next rung of the ladder (default 10 min, 1 h, 24 h):
-the rung is the number of automated bans the user got within the window (default 7 days),
-capped at the last rung. Bans are rows in SQLite and are enforced at send time by the chat
+the rung is the number of bans the user got within the window (default 7 days) that were not
+lifted, capped at the last rung. Bans are rows in SQLite and are enforced at send time by the chat
 moderator; an overturned appeal lifts the ban tied to its flag.
 """
 from __future__ import annotations
@@ -42,7 +42,9 @@ def active_until(conn: sqlite3.Connection, user_id: str, now: datetime) -> datet
 
 def impose(conn: sqlite3.Connection, user_id: str, now: datetime, *, ladder: tuple[int, ...] = DEFAULT_LADDER,
            window_seconds: int = 7 * 86400, reason: str, flag_id: str | None = None) -> Ban:
-    recent = conn.execute("SELECT COUNT(*) FROM moderation_chat_bans WHERE user_id = ? AND starts_at > ?",
+    # Bans lifted on appeal or dismissal (false positives) do not count toward escalation.
+    recent = conn.execute("SELECT COUNT(*) FROM moderation_chat_bans WHERE user_id = ? AND starts_at > ? "
+                          "AND lifted_at IS NULL",
                           (user_id, iso(now - timedelta(seconds=window_seconds)))).fetchone()[0]
     level = min(int(recent), len(ladder) - 1)
     seconds = ladder[level]
