@@ -51,6 +51,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_body_bytes", 64 * 1024, "Largest accepted request body (uploads have their own limit)"),
     Setting("tls", False, "Set when served over TLS (enables HSTS)"),
     Setting("log_level", "info", "Log level"),
+    Setting("access_log", True, "One JSON line per request (method, route, status, ms, ip, requestId)"),
     Setting("request_timeout", 30, "Seconds before a request is abandoned"),
     Setting("graceful_shutdown_timeout", 10, "Seconds to drain requests on shutdown"),
     Setting("demo", False, "Seed demo users, streams and coins on first start"),
@@ -143,6 +144,7 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     tls: bool = False
     log_level: str = "info"
+    access_log: bool = True
     request_timeout: int = 30
     graceful_shutdown_timeout: int = 10
     demo: bool = False

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 import secrets
 import time
@@ -16,6 +17,7 @@ from ..observability.logging import request_id_var
 
 _ID_PREFIX = secrets.token_hex(4)
 _ID_COUNTER = itertools.count(1)
+_access = logging.getLogger("halobuzz.access")
 _GOOD_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 _UNLIMITED_PREFIXES = ("/healthz", "/readyz", "/metrics", "/assets", "/docs", "/favicon")
 _CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "
@@ -47,6 +49,10 @@ def route_group(path: str) -> str | None:
         return None
     if path == "/ws":
         return "ws"
+    if path.endswith("/webhook"):
+        # Gateways deliver from a few IPs in bursts and every delivery is signature-checked:
+        # they get their own, larger bucket instead of sharing a user's.
+        return "webhooks"
     parts = path.split("/")
     # /api/v1/<group>/...
     return parts[3] if len(parts) > 3 and parts[3] else "api"
@@ -70,7 +76,8 @@ def install(app: Sanic) -> None:
         group = route_group(request.path)
         if group is None:
             return None
-        text = s.rate_limits.get(group) or (s.rate_limit_auth if group == "auth" else s.rate_limit_default)
+        text = s.rate_limits.get(group) or _DEFAULT_GROUP_LIMITS.get(group) or (
+            s.rate_limit_auth if group == "auth" else s.rate_limit_default)
         rule = _rules.get(text) or _rules.setdefault(text, Rule.parse(text))
         wait = hb.limiter.hit(group, request.ctx.client_ip, rule, time.monotonic())
         if wait:
@@ -108,10 +115,16 @@ def install(app: Sanic) -> None:
         route = "/" + request.route.path if request.route else "unmatched"
         started = getattr(request.ctx, "started", None)
         if started is not None:
-            hb.metrics.observe_request(request.method, route, response.status, time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            hb.metrics.observe_request(request.method, route, response.status, elapsed)
+            if hb.settings.access_log:
+                _access.info("request", extra={"method": request.method, "path": request.path, "route": route,
+                                               "status": response.status, "ms": round(elapsed * 1000, 2),
+                                               "ip": getattr(request.ctx, "client_ip", None)})
 
 
 _rules: dict[str, Rule] = {}
+_DEFAULT_GROUP_LIMITS = {"webhooks": "20000/15m"}
 
 
 def bearer(request: Request) -> str:

@@ -44,3 +44,18 @@ def test_serve_refuses_newer_database(tmp_path):
     out = cli(d, "migrate")
     assert out.returncode == 1 and "newer than this build" in out.stderr
     assert cli(d, "doctor").returncode == 1
+
+
+def test_json_access_log_carries_request_id(tmp_path):
+    import json as _json
+    from tests.conftest import Server
+    srv = Server(tmp_path / "d", env={"HALOBUZZ_LOG_LEVEL": "info"}).start()
+    try:
+        with srv.client() as c:
+            c.get("/healthz", headers={"X-Request-Id": "trace-me-42"})
+    finally:
+        srv.stop()
+    lines = [_json.loads(ln) for ln in srv.log_path.read_text().splitlines() if ln.startswith("{")]
+    hits = [ln for ln in lines if ln.get("requestId") == "trace-me-42"]
+    assert hits and hits[0]["logger"] == "halobuzz.access" and hits[0]["status"] == 200
+    assert hits[0]["route"] == "/healthz" and hits[0]["ms"] >= 0
