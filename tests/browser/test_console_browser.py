@@ -153,7 +153,7 @@ def test_nepali_strings_keyboard_and_labels(console, api):
     page.keyboard.press("Enter")
     page.wait_for_function("() => document.activeElement.id === 'main' || document.activeElement.closest('#main')")
     # sign in with the keyboard only
-    u = api.user("keys")
+    u = api.user("keys", coins=100)
     c.goto("/login")
     page.wait_for_selector("#login-form")
     page.focus("#auth-email")
@@ -273,15 +273,29 @@ def test_og_tier_purchase(console, api):
     assert api.http.get("/api/v1/me", headers=u["auth"]).json()["ogLevel"] == 1
 
 
-def test_moderator_resolves_a_report(console, api):
-    if not api.has_route("GET", "/api/v1/admin/reports"):
-        pytest.skip("moderation API (/api/v1/reports, /api/v1/admin/reports) is not on this build yet")
+def test_moderator_resolves_a_report(console, api, results_dir):
+    if not api.has_route("GET", "/api/v1/moderation/queue"):
+        pytest.skip("moderation API (/api/v1/reports, /api/v1/moderation/queue) is not on this build yet")
     reporter, bad = api.user("rep"), api.user("bad")
+    mod = api.user("mod", role="moderator")
     r = api.http.post("/api/v1/reports", headers=reporter["auth"],
-                      json={"targetType": "user", "targetId": bad["user"]["id"], "reason": "spam"})
-    assert r.status_code in (200, 201), r.text
+                      json={"type": "user", "targetId": bad["user"]["id"], "reason": "spam <script>x</script>"})
+    assert r.status_code == 201, r.text
+    flag = r.json()["id"]
     c = console(1280)
-    c.login("admin@demo.halobuzz", then="/admin/reports")
-    c.page.wait_for_selector("#report-list .resolve-dismiss")
-    c.page.locator("#report-list .resolve-dismiss").first.click()
-    c.page.wait_for_selector(".toast >> text=Report resolved.")
+    c.login(mod["email"], mod["password"], then="/moderation")
+    page = c.page
+    item = page.locator(f'#review-queue li[data-id="{flag}"]')
+    item.wait_for()
+    assert "spam <script>x</script>" in item.text_content()
+    page.screenshot(path=str(results_dir / "moderation-queue-1280.png"), full_page=True)
+    item.locator(".resolve-warn").click()
+    page.wait_for_selector(".toast >> text=Report resolved.")
+    page.wait_for_selector(f'#review-queue li[data-id="{flag}"]', state="detached")
+    got = api.http.get(f"/api/v1/moderation/flags/{flag}", headers=mod["auth"]).json()
+    assert got["status"] != "pending"
+    # a plain admin sees the same queue under Admin → Reports
+    a = console(768)
+    a.login("admin@demo.halobuzz", then="/admin/reports")
+    a.page.wait_for_selector("#review-queue, #no-review")
+    a.no_overflow()

@@ -14,10 +14,12 @@ const ROUTES = {
   og: [() => import("./pages/og.js"), null],
   inbox: [() => import("./pages/inbox.js"), "user"],
   host: [() => import("./pages/host.js"), "user"],
+  moderation: [() => import("./pages/moderation.js"), ["moderator"]],
   admin: [() => import("./pages/admin.js"), ["admin"]],
 };
 const NAV = [["live", "nav.live", null], ["inbox", "nav.inbox", "user"], ["wallet", "nav.wallet", "user"],
-  ["og", "nav.og", null], ["host", "nav.host", ["host"]], ["admin", "nav.admin", ["admin"]]];
+  ["og", "nav.og", null], ["host", "nav.host", ["host"]],
+  ["moderation", "nav.moderation", ["moderator"]], ["admin", "nav.admin", ["admin"]]];
 
 let cleanup = null;
 let renderSeq = 0;

@@ -105,36 +105,7 @@ const PANELS = {
     }));
   },
 
-  async reports(panel) {
-    const data = await optional("GET", "/admin/reports", {query: {status: "open"}});
-    const queue = await optional("GET", "/admin/moderation/queue");
-    if (!data && !queue) return unavailable(panel, t("admin.tab.reports"));
-    const parts = [];
-    if (data) {
-      const items = data.items || [];
-      parts.push(h("h2", null, t("admin.reports")), items.length ? h("ul", {class: "convos", id: "report-list"}, items.map((rep) =>
-        h("li", {class: "card", dataset: {id: rep.id}},
-          h("p", null, h("b", null, rep.reason || rep.category || ""), " · ", plain(rep.targetType || rep.type), " ",
-            h("code", null, rep.targetId || ""), " · ", plain(rep.createdAt)),
-          rep.text || (rep.target && rep.target.text) ? h("blockquote", null, rep.text || rep.target.text) : null,
-          preview(rep),
-          h("div", {class: "row-actions"}, ["dismiss", "warn", "remove", "ban"].map((action) =>
-            h("button", {type: "button", class: `mini resolve-${action}`, onclick: async () => {
-              if (await run(() => api("POST", `/admin/reports/${rep.id}/resolve`, {body: {action}}), t("admin.resolved"))) {
-                PANELS.reports(panel);
-              }
-            }}, t(`admin.action.${action}`))))))) : h("p", {class: "empty", id: "no-reports"}, t("admin.noReports")));
-    }
-    if (queue) {
-      const items = queue.items || [];
-      parts.push(h("h2", null, t("admin.review")), items.length
-        ? h("ul", {class: "convos", id: "review-queue"}, items.map((it) => h("li", {class: "card"},
-          h("p", null, plain(it.kind || it.type), " · ", plain(it.score), " · ", plain(it.createdAt)), preview(it),
-          it.text ? h("blockquote", null, it.text) : null)))
-        : h("p", {class: "empty"}, t("admin.noReview")));
-    }
-    mount(panel, parts);
-  },
+  reports: reviewQueue,
 
   async payments(panel) {
     const orders = await optional("GET", "/admin/payments/orders", {query: {limit: 100}});
@@ -219,7 +190,7 @@ const PANELS = {
       fetch("/metrics").then((x) => (x.ok ? x.text() : "")).catch(() => ""),
       optional("GET", "/streams", {query: {limit: 100}}).catch(() => null)]);
     const sums = parseMetrics(text);
-    const pick = (name) => sums.get(name);
+    const pick = (name) => sums.get(name) ?? (text ? 0 : undefined);
     const stat = (label, n, id) => h("div", {class: "stat", id}, h("span", {class: "n"}, n === undefined ? "—" : fmt(Math.round(n))),
       h("span", {class: "l"}, label));
     const known = [...sums.keys()].filter((k) => k.startsWith("halobuzz_")).sort();
@@ -238,6 +209,35 @@ const PANELS = {
           known.map((name) => ({name, value: sums.get(name)})))));
   },
 };
+
+// The moderation review queue (moderators and admins): oldest first; confirm with an action or dismiss.
+export async function reviewQueue(panel) {
+  const data = await optional("GET", "/moderation/queue", {query: {status: "pending", limit: 100}});
+  if (!data) return unavailable(panel, t("admin.tab.reports"));
+  const items = data.items || [];
+  if (!items.length) return mount(panel, h("h2", null, t("admin.review")), h("p", {class: "empty", id: "no-review"}, t("admin.noReview")));
+  const decide = (f, body) => async () => {
+    if (await run(() => api("POST", `/moderation/flags/${encodeURIComponent(f.id)}/review`, {body}), t("admin.resolved"))) {
+      reviewQueue(panel);
+    }
+  };
+  mount(panel, h("h2", null, t("admin.review")), h("ul", {class: "convos", id: "review-queue"}, items.map((f) =>
+    h("li", {class: "card review-item", dataset: {id: f.id}},
+      h("p", null, h("b", null, t(`admin.type.${f.type}`)), " · ", f.automated ? t("admin.automated") : t("admin.userReport"),
+        f.score !== null && f.score !== undefined ? ` · ${t("admin.score")} ${Number(f.score).toFixed(2)}` : "",
+        " · ", plain(f.createdAt)),
+      h("p", null, h("span", {class: "muted"}, `${t("admin.reasonLabel")}: `), f.reason || ""),
+      f.details ? h("blockquote", null, f.details) : null,
+      h("p", {class: "mono"}, `${f.type}: ${f.targetId}`),
+      preview(f.type === "content" ? {previewUrl: `/api/v1/images/${encodeURIComponent(f.targetId)}`} : f),
+      h("div", {class: "row-actions", role: "group", "aria-label": t("admin.decide")},
+        h("button", {type: "button", class: "mini resolve-dismiss", onclick: decide(f, {decision: "dismiss"})}, t("admin.action.dismiss")),
+        h("button", {type: "button", class: "mini resolve-warn", onclick: decide(f, {decision: "confirm", action: "warn"})}, t("admin.action.warn")),
+        f.type === "content" && h("button", {type: "button", class: "mini resolve-blur", onclick: decide(f, {decision: "confirm", action: "blur"})}, t("admin.action.blur")),
+        (f.type === "message" || f.type === "content") && h("button", {type: "button", class: "mini resolve-delete",
+          onclick: decide(f, {decision: "confirm", action: "delete"})}, t("admin.action.remove")),
+        h("button", {type: "button", class: "mini danger resolve-ban", onclick: decide(f, {decision: "confirm", action: "ban"})}, t("admin.action.ban")))))));
+}
 
 function preview(item) {
   const src = item.previewUrl || item.mediaUrl || item.imageUrl || (item.target && item.target.previewUrl);

@@ -134,7 +134,7 @@ export async function render(main) {
     mount(controls, h("h2", {id: "controls-h"}, t("host.controls")),
       h("div", {class: "inline-form"},
         h("div", {class: "field"}, h("label", {for: "slow-mode"}, t("host.slowMode")), slow),
-        h("div", {class: "field"}, h("label", {for: "chat-enabled"}, chatOn, " ", t("host.chatOn")))),
+        h("div", {class: "field check"}, chatOn, h("label", {for: "chat-enabled"}, t("host.chatOn")))),
       h("h3", null, t("host.recent")), recent,
       h("button", {type: "button", onclick: () => loadRecent(recent)}, t("host.refresh")));
     loadRecent(recent);
@@ -168,7 +168,7 @@ export async function render(main) {
 
   // ---- battles ---------------------------------------------------------------------------------
   async function renderBattles() {
-    const list = h("ul", {id: "battle-targets", class: "convos"});
+    const list = h("ul", {id: "battle-targets", class: "plain-list"});
     const duration = h("select", {id: "battle-duration"}, [60, 180, 300, 600].map((n) =>
       h("option", {value: n, selected: n === 300}, t("host.minutes", {n: n / 60}))));
     mount(battles, h("h2", {id: "battles-h"}, t("host.battles")),
@@ -177,7 +177,7 @@ export async function render(main) {
     const live = await optional("GET", "/streams", {query: {limit: 50}});
     const others = live ? live.items.filter((s) => s.hostId !== session.user.id) : [];
     if (!others.length) return mount(list, h("li", {class: "empty"}, t("host.noOpponents")));
-    mount(list, others.map((s) => h("li", {class: "row-actions"},
+    mount(list, others.map((s) => h("li", null,
       h("span", null, `${s.title} (@${s.host ? s.host.username : "?"})`),
       h("button", {type: "button", class: "mini", onclick: async () => {
         try {

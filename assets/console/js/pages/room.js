@@ -101,8 +101,7 @@ export async function render(main, r) {
     log.scrollTop = log.scrollHeight;
   }
   function chatLine(m) {
-    const actions = state.canModerate || (m.user && session.user && m.user.id === session.user.id)
-      ? modActions(m) : null;
+    const actions = modActions(m);
     return h("li", {class: ["msg", m.user && m.user.ogLevel ? `og og${m.user.ogLevel}` : ""], id: `msg-${m.id}`,
       dataset: {id: m.id, user: m.user ? m.user.id : ""}},
     h("time", {datetime: m.ts || ""}, clock(m.ts)), " ",
@@ -118,7 +117,9 @@ export async function render(main, r) {
     const mine = session.user && m.user && m.user.id === session.user.id;
     const btn = (label, fn, cls) => h("button", {type: "button", class: `mini ${cls}`, onclick: fn}, label);
     return h("span", {class: "msg-actions"},
-      btn(t("mod.delete"), () => act(() => api("DELETE", `/streams/${streamId}/messages/${m.id}`)), "act-delete"),
+      (state.canModerate || mine) && btn(t("mod.delete"), () => act(() => api("DELETE", `/streams/${streamId}/messages/${m.id}`)), "act-delete"),
+      !mine && btn(t("mod.report"), () => act(() => api("POST", "/reports",
+        {body: {type: "message", targetId: m.id, reason: "chat"}}), t("mod.reported")), "act-report"),
       state.canModerate && btn(t("mod.pin"), () => act(() => api("POST", `/streams/${streamId}/pin`,
         {body: {messageId: m.id}})), "act-pin"),
       state.canModerate && !mine && btn(t("mod.mute"), () => act(() => api("POST", `/streams/${streamId}/mutes`,
