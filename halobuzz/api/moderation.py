@@ -159,8 +159,8 @@ async def recent_decisions(request: Request):
     hb = request.app.ctx.hb
     q = decode_query(request.args, DecisionQuery)
     since = hb.clock.now() - timedelta(seconds=q.since)
-    rows = await _mod(request).read(lambda conn: decisions.since(conn, q.kind, since))
-    return json({"items": [decisions.to_json(d) for d in rows[-q.limit:]]})
+    rows = await _mod(request).read(lambda conn: decisions.since(conn, q.kind, since, limit=q.limit))
+    return json({"items": [decisions.to_json(d) for d in rows]})
 
 
 @bp.post("/moderation/streams/<stream_id:str>/end")

@@ -38,13 +38,19 @@ def record_raw(conn: sqlite3.Connection, *, kind: str, source: str, at: datetime
     return int(cur.lastrowid)
 
 
-def since(conn: sqlite3.Connection, kind: str, since_at: datetime, *, source: str | None = None) -> list[dict[str, Any]]:
-    """Rows in the shape replay() takes: id, score, action, model_id (plus the rest)."""
+def since(conn: sqlite3.Connection, kind: str, since_at: datetime, *, source: str | None = None,
+          limit: int | None = None) -> list[dict[str, Any]]:
+    """Rows in the shape replay() takes: id, score, action, model_id (plus the rest), oldest first.
+    With `limit`, only the newest `limit` rows."""
     sql = "SELECT * FROM moderation_decisions WHERE kind = ? AND at >= ?"
     params: list[Any] = [kind, iso(since_at)]
     if source:
         sql += " AND source = ?"
         params.append(source)
+    if limit:
+        sql += " ORDER BY id DESC LIMIT ?"
+        params.append(limit)
+        return [row_dict(r) for r in reversed(conn.execute(sql, params).fetchall())]
     sql += " ORDER BY id"
     return [row_dict(r) for r in conn.execute(sql, params)]
 
