@@ -83,7 +83,7 @@ class Smoke:
         t0 = time.monotonic()
         self.proc = subprocess.Popen([str(self.binary), "serve", "--port", str(self.port), "--data-dir",
                                       str(self.data_dir)], env=self.env, stdout=open(self.log_path, "ab"),
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, start_new_session=True)
         while time.monotonic() - t0 < 60:
             if self.proc.poll() is not None:
                 raise AssertionError(f"binary exited {self.proc.returncode}: {self.log_path.read_text()[-2000:]}")
@@ -103,7 +103,7 @@ class Smoke:
         try:
             return self.proc.wait(40)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            os.killpg(self.proc.pid, signal.SIGKILL)   # the one-file bootloader and its child
             self.proc.wait()
             raise AssertionError("binary did not stop within 40 s of SIGTERM")
 
