@@ -1,6 +1,8 @@
 """`halobuzz serve` and `halobuzz init`."""
 from __future__ import annotations
 
+import sqlite3
+
 import click
 
 from .. import config
@@ -34,6 +36,14 @@ def register(cli: click.Group) -> None:
             from ..demo import DEMO_ADMIN_EMAIL
             settings = settings.with_(admin_emails=(*settings.admin_emails, DEMO_ADMIN_EMAIL))
         jsonlog.configure(settings.log_level)
+        # Bring the schema up to date before the server starts, so a database from a newer
+        # build or a failing migration ends with one clear line, not a server traceback.
+        from ..db.database import open_and_migrate
+        from ..db.migrate import MigrationError
+        try:
+            open_and_migrate(settings.db_path, settings.synchronous)
+        except (MigrationError, sqlite3.Error) as exc:
+            fail(f"cannot open {settings.db_path}: {exc}")
         try:
             app = create_app(settings)
         except config.ConfigError as exc:

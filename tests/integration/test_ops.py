@@ -43,6 +43,8 @@ def test_serve_refuses_newer_database(tmp_path):
     conn.close()
     out = cli(d, "migrate")
     assert out.returncode == 1 and "newer than this build" in out.stderr
+    served = cli(d, "serve", "--port", "1")
+    assert served.returncode == 1 and served.stderr.strip().splitlines()[-1].startswith("error: cannot open")
     assert cli(d, "doctor").returncode == 1
 
 
