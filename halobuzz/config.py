@@ -58,6 +58,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("jwt_key_file", "", "Ed25519 private key (PEM) for tokens; generated if empty"),
     Setting("field_keys_file", "", "JSON {active, keys:{id: base64}} for AES-256-GCM fields"),
     Setting("min_age", 13, "Youngest age allowed to register"),
+    # coins — owner: halobuzz.wallet / gifts / og (see README "Coins, gifts and OG tiers")
+    Setting("platform_fee_bps", 3000, "Platform's cut of the paid part of a gift, in basis points (3000 = 30 %)"),
+    Setting("earnings_hold_days", 7, "Days host earnings stay held before they are withdrawable"),
+    Setting("gift_combo_seconds", 5, "Same gift again within this many seconds continues a combo"),
+    Setting("spend_limit_adult", 0, "Default daily spend cap in coins for adults (0 = none)"),
+    Setting("spend_limit_minor", 2000, "Default (and highest) daily spend cap for under-18 accounts"),
+    Setting("og_tiers", {}, "Override OG tiers: {\"1\" = \"price:days\", ...}"),
     # live rooms (streams, chat, websocket) — owner: halobuzz.streams / chat / realtime
     Setting("media_provider", "none", "Media provider for stream video: agora or none (development)"),
     Setting("agora_app_id", "", "Agora app id (32 hex) when media_provider = agora"),
@@ -118,6 +125,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("moderation_ban_window", 7 * 86400, "Seconds over which repeated automated blocks escalate the ban"),
     Setting("moderation_image_max_bytes", 5 * 1024 * 1024, "Largest accepted image upload, bytes"),
     Setting("moderation_image_max_pixels", 25_000_000, "Largest accepted image upload, width x height"),
+    Setting("moderation_keep_days", 30, "Days automated 'allow' decisions are kept (warn/block ones are kept)"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -214,6 +222,7 @@ class Settings:
     moderation_ban_window: int = 7 * 86400
     moderation_image_max_bytes: int = 5 * 1024 * 1024
     moderation_image_max_pixels: int = 25_000_000
+    moderation_keep_days: int = 30
 
     @property
     def db_path(self) -> Path:

@@ -6,7 +6,7 @@ tables — all in one transaction) and publishes its events only after COMMIT.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from .accounts import audit
 from .config import Settings
@@ -39,43 +39,47 @@ class Economy:
         for e in events:
             self.bus.publish(e)
 
-    async def send_gift(self, user_id: str, stream_id: str, gift_id: str, quantity: int, key: str) -> Reply:
+    async def _once(self, user_id: str, key: str | None, route: str, body: dict[str, Any],
+                    work: Callable[[Any, Any], tuple[dict[str, Any], list[Event]]]) -> Reply:
+        """Run `work(conn, now)` once per (user, Idempotency-Key) in one write unit; publish
+        its events after COMMIT. A replay returns the stored first answer and publishes nothing."""
         key = idempotency.check_key(key)
-        req_hash = idempotency.body_hash(f"gift:{stream_id}", {"giftId": gift_id, "quantity": quantity})
+        req_hash = idempotency.body_hash(route, body)
         now = self.clock.now()
         events: list[Event] = []
 
         def unit(conn):
-            def work():
-                outcome = gift_send.send_gift(conn, sender_id=user_id, stream_id=stream_id, gift_id=gift_id,
-                                              quantity=quantity, key=key, policy=self.gift_policy, now=now)
-                events.extend(outcome.events)
-                return 201, outcome.response
-            return idempotency.once(conn, user_id, key, req_hash, iso(now), work)
+            def run():
+                response, evs = work(conn, now)
+                events.extend(evs)
+                return 201, response
+            return idempotency.once(conn, user_id, key, req_hash, iso(now), run)
 
-        status, body, replayed = await self.db.write(unit)
+        status, answer, replayed = await self.db.write(unit)
         self._publish(events)
-        return Reply(status, body, replayed)
+        return Reply(status, answer, replayed)
 
-    async def subscribe_og(self, user_id: str, tier: int, key: str) -> Reply:
-        key = idempotency.check_key(key)
+    async def send_gift(self, user_id: str, stream_id: str, gift_id: str, quantity: int, key: str | None) -> Reply:
+        def work(conn, now):
+            out = gift_send.send_gift(conn, sender_id=user_id, stream_id=stream_id, gift_id=gift_id,
+                                      quantity=quantity, key=key, policy=self.gift_policy, now=now)
+            return out.response, out.events
+        return await self._once(user_id, key, f"gift:{stream_id}", {"giftId": gift_id, "quantity": quantity}, work)
+
+    async def subscribe_og(self, user_id: str, tier: int, key: str | None) -> Reply:
         t = og_tiers.get(self.tiers, tier)
-        req_hash = idempotency.body_hash("og:subscribe", {"tier": tier})
-        now = self.clock.now()
         sub_id = self.ids.new()
-        events: list[Event] = []
 
-        def unit(conn):
-            def work():
-                out = og_subscribe.subscribe(conn, user_id=user_id, tier=t, key=key, sub_id=sub_id, now=now,
-                                             spend=self.spend)
-                events.extend(out.events)
-                return 201, out.response
-            return idempotency.once(conn, user_id, key, req_hash, iso(now), work)
+        def work(conn, now):
+            out = og_subscribe.subscribe(conn, user_id=user_id, tier=t, key=key, sub_id=sub_id, now=now,
+                                         spend=self.spend)
+            return out.response, out.events
+        return await self._once(user_id, key, "og:subscribe", {"tier": tier}, work)
 
-        status, body, replayed = await self.db.write(unit)
-        self._publish(events)
-        return Reply(status, body, replayed)
+    async def request_payout(self, user_id: str, amount: int, key: str | None) -> Reply:
+        payout_id = self.ids.new()
+        return await self._once(user_id, key, "payout", {"amount": amount},
+                                lambda conn, now: (wallet.request_payout(conn, payout_id, user_id, amount, now), []))
 
     async def set_daily_limit(self, user_id: str, limit: int | None, actor: audit.Actor | None = None) -> dict:
         now = self.clock.now()
@@ -92,19 +96,6 @@ class Economy:
                     "spentToday": wallet.spent_today(conn, user_id, now.date().isoformat())}
 
         return await self.db.write(unit)
-
-    async def request_payout(self, user_id: str, amount: int, key: str) -> Reply:
-        key = idempotency.check_key(key)
-        req_hash = idempotency.body_hash("payout", {"amount": amount})
-        now = self.clock.now()
-        payout_id = self.ids.new()
-
-        def unit(conn):
-            return idempotency.once(conn, user_id, key, req_hash, iso(now),
-                                    lambda: (201, wallet.request_payout(conn, payout_id, user_id, amount, now)))
-
-        status, body, replayed = await self.db.write(unit)
-        return Reply(status, body, replayed)
 
     async def decide_payout(self, payout_id: str, approve: bool, actor: audit.Actor, note: str | None) -> dict:
         now = self.clock.now()

@@ -266,3 +266,22 @@ async def patch_gift(request: Request, gift_id: str):
     changes = {f: getattr(b, f) for f in b.__struct_fields__ if getattr(b, f) is not None}
     now = hb.clock.now()
     return json(await hb.db.write(lambda conn: catalog.update(conn, gift_id, changes, actor, now)))
+
+
+@admin_bp.post("/jobs/<name:str>/run")
+@openapi.summary("Run a scheduled job now (they are idempotent, so an extra run is harmless)")
+@openapi.secured("bearer")
+async def run_job(request: Request, name: str):
+    actor = actor_of(request)
+    hb = request.app.ctx.hb
+    jobs = hb.extras["jobs"]
+    if name not in jobs.names():
+        from ..errors import NotFound
+        raise NotFound(f"no job {name!r}; known: {', '.join(jobs.names())}", field="name")
+    result = await jobs.run_now(name)
+    now = hb.clock.now()
+    from ..accounts import audit
+    from ..infra.clock import iso
+    await hb.db.write(lambda conn: audit.record(conn, actor, "job.run", target_type="job", target_id=name,
+                                                after={"result": result}, at=iso(now)))
+    return json({"job": name, "result": result})

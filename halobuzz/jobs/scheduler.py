@@ -34,6 +34,9 @@ class Jobs:
         if self.scheduler and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
+    def names(self) -> list[str]:
+        return [n for n, _, _ in self._specs]
+
     async def run_now(self, name: str) -> object:
         for n, fn, _ in self._specs:
             if n == name:

@@ -158,3 +158,44 @@ def test_admin_api_grant_payout_queue(server, client):
                        headers={**u["auth"], "Idempotency-Key": key()}).status_code == 403
     queue = client.get("/api/v1/admin/payouts", headers=root["auth"])
     assert queue.status_code == 200 and queue.json()["items"] == [], queue.text
+
+
+def test_payout_after_hold_release(tmp_path):
+    from tests.conftest import Server
+    srv = Server(tmp_path / "d", env={"HALOBUZZ_EARNINGS_HOLD_DAYS": "0"}).start()
+    try:
+        with srv.client() as c:
+            root = register(c, email=ADMIN_EMAIL, username="payroot")
+            cli(srv.data_dir, "user", "set-role", "payroot", "admin")
+            host, viewer = register(c), register(c)
+            cli(srv.data_dir, "user", "set-role", host["user"]["username"], "host")
+            sid = live_stream(c, host)
+            grant(srv, viewer, 1000)
+            sent = c.post(f"/api/v1/streams/{sid}/gifts", json={"giftId": "himalaya"},
+                          headers={**viewer["auth"], "Idempotency-Key": key()})
+            assert sent.status_code == 201, sent.text
+            assert c.get("/api/v1/wallet", headers=host["auth"]).json()["earningsAvailable"] == 0
+            ran = c.post("/api/v1/admin/jobs/earnings_release/run", headers=root["auth"])
+            assert ran.status_code == 200 and ran.json()["result"] == 1, ran.text
+            w = c.get("/api/v1/wallet", headers=host["auth"]).json()
+            earned = 999 - 999 * 3000 // 10000
+            assert (w["earningsHeld"], w["earningsAvailable"]) == (0, earned)
+            k = key()
+            p1 = c.post("/api/v1/wallet/payouts", json={"amount": 500}, headers={**host["auth"], "Idempotency-Key": k})
+            p2 = c.post("/api/v1/wallet/payouts", json={"amount": 500}, headers={**host["auth"], "Idempotency-Key": k})
+            assert p1.status_code == 201 and p1.json() == p2.json()
+            too_much = c.post("/api/v1/wallet/payouts", json={"amount": earned},
+                              headers={**host["auth"], "Idempotency-Key": key()})
+            assert too_much.status_code == 409 and too_much.json()["error"]["code"] == "insufficient_earnings"
+            queue = c.get("/api/v1/admin/payouts", headers=root["auth"]).json()["items"]
+            assert [q["amount"] for q in queue] == [500]
+            ok = c.post(f"/api/v1/admin/payouts/{queue[0]['id']}", json={"approve": True}, headers=root["auth"])
+            assert ok.status_code == 200 and ok.json()["status"] == "approved"
+            again = c.post(f"/api/v1/admin/payouts/{queue[0]['id']}", json={"approve": False}, headers=root["auth"])
+            assert again.status_code == 409
+            assert c.get("/api/v1/wallet", headers=host["auth"]).json()["earningsAvailable"] == earned - 500
+            unknown = c.post("/api/v1/admin/jobs/nope/run", headers=root["auth"])
+            assert unknown.status_code == 404
+    finally:
+        srv.stop()
+    assert cli(srv.data_dir, "ledger", "verify").returncode == 0

@@ -68,3 +68,13 @@ def test_secrets_generated_once_with_mode_0600(tmp_path):
     for f in (s.secrets_dir / "jwt-ed25519.pem", s.secrets_dir / "field-keys.json"):
         config.field_keys(s)
         assert stat.S_IMODE(os.stat(f).st_mode) == 0o600
+
+
+def test_every_setting_field_has_a_documented_row():
+    """Settings fields and the SETTINGS help table must not drift apart (env/toml read the table)."""
+    from dataclasses import fields
+    rows = {s.name for s in config.SETTINGS}
+    missing = [f.name for f in fields(config.Settings) if f.name != "data_dir" and f.name not in rows]
+    assert not missing, f"Settings fields without a SETTINGS row (cannot be configured): {missing}"
+    extra = rows - {f.name for f in fields(config.Settings)}
+    assert not extra, f"SETTINGS rows without a Settings field: {extra}"
