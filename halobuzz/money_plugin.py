@@ -20,7 +20,7 @@ def plugin(app, hb) -> None:
     from .api import money
     economy = Economy(hb.db, hb.bus, hb.clock, hb.ids, hb.settings)
     hb.extras["economy"] = economy
-    hb.extras["wallet_view"] = lambda user_id: _coins_block(
+    hb.accounts.coins_of = lambda user_id: _coins_block(
         wallet.view_from_row(hb.db.inline.one(wallet.WALLET_VIEW_SQL, (user_id,))))
     jobs: Jobs = hb.extras.setdefault("jobs", Jobs())
     jobs.add("og_daily_bonus", economy.run_daily_bonus, 600)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import Forbidden, Unauthorized
 from ..infra.crypto import burn_password_check, check_password, hash_password
@@ -36,6 +36,12 @@ class Accounts:
         self.bcrypt_rounds = bcrypt_rounds
         self.refresh_ttl = refresh_ttl
         self.min_age = min_age
+        # Set by the money core: user id -> the seed's coins block. Accounts does not
+        # know the ledger; profiles show zeros until something provides this.
+        self.coins_of: Callable[[str], dict[str, int]] | None = None
+
+    def profile(self, row, today) -> dict[str, Any]:
+        return users.profile(row, today, self.coins_of(row["id"]) if self.coins_of else None)
 
     def _pair(self, user_id: str, session_id: str, refresh: str) -> dict[str, str]:
         return {"accessToken": self.access.issue(user_id, session_id, self.clock.now()),
@@ -55,7 +61,7 @@ class Accounts:
             return users.get(conn, user_id)
 
         row = await self.db.write(unit)
-        return {"user": users.profile(row, now.date()), **self._pair(user_id, session_id, refresh)}
+        return {"user": self.profile(row, now.date()), **self._pair(user_id, session_id, refresh)}
 
     async def login(self, email: str, password: str, *, user_agent: str | None = None,
                     ip: str | None = None) -> dict[str, Any]:
@@ -72,7 +78,7 @@ class Accounts:
         session_id, refresh = self.ids.new(), self.ids.token()
         await self.db.write(lambda conn: tokens.start_session(
             conn, session_id, row["id"], refresh, now, self.refresh_ttl, user_agent, ip))
-        return {"user": users.profile(row, now.date()), **self._pair(row["id"], session_id, refresh)}
+        return {"user": self.profile(row, now.date()), **self._pair(row["id"], session_id, refresh)}
 
     async def refresh(self, presented: str) -> dict[str, Any]:
         now = self.clock.now()

@@ -8,7 +8,7 @@ from sanic import Blueprint, Request
 from sanic.response import json
 from sanic_ext import openapi
 
-from ..accounts.users import NewUser, profile
+from ..accounts.users import NewUser
 from .middleware import principal
 from .validation import Schema, decode_json
 
@@ -86,8 +86,7 @@ async def logout(request: Request):
 async def me(request: Request):
     who = principal(request)
     hb = _hb(request)
-    coins = hb.extras["wallet_view"](who.user_id) if "wallet_view" in hb.extras else None
-    return json(profile(who.user, hb.clock.now().date(), coins))
+    return json(hb.accounts.profile(who.user, hb.clock.now().date()))
 
 
 @bp.get("/auth/keys")

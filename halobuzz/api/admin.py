@@ -55,7 +55,7 @@ async def list_users(request: Request):
     q = decode_query(request.args, UserQuery)
     rows = await hb.db.readers.fetchall(*_user_sql(q))
     today = hb.clock.now().date()
-    items = [users.profile(r, today) for r in rows]
+    items = [hb.accounts.profile(r, today) for r in rows]
     return json({"items": items, "cursor": items[-1]["id"] if len(items) == q.limit else None})
 
 

@@ -199,3 +199,10 @@ def test_payout_after_hold_release(tmp_path):
     finally:
         srv.stop()
     assert cli(srv.data_dir, "ledger", "verify").returncode == 0
+
+
+def test_login_profile_shows_coins(server, client):
+    u = register(client)
+    grant(server, u, 77)
+    login = client.post("/api/v1/auth/login", json={"email": u["user"]["email"], "password": u["password"]})
+    assert login.json()["user"]["coins"]["balance"] == 77
