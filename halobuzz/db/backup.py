@@ -280,7 +280,9 @@ def restore_from_file(snapshot_path: Path, db_path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-_LITESTREAM_ERRORS = (
+_LITESTREAM_ERRORS = (   # first match wins: local causes before replica ones
+    ("no space left", "disk full while restoring (nothing was replaced)"),
+    ("permission denied", "permission denied while restoring (nothing was replaced)"),
     ("no matching backup", "nothing to restore: the replica has no backup{when}"),
     ("no backups found", "nothing to restore: the replica has no backup{when}"),
     ("no snapshots", "nothing to restore: the replica has no snapshot{when}"),

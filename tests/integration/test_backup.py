@@ -4,10 +4,12 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import subprocess
 import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from halobuzz.db import backup as bk
 from halobuzz.db import migrate as migrations
@@ -182,3 +184,23 @@ def test_corrupt_replica_gives_clear_error_and_writes_nothing(tmp_path):
     assert bad.returncode == 1 and "corrupt" in bad.stderr, bad.stderr
     assert not (tmp_path / "new" / "halobuzz.db").exists()
     assert not list((tmp_path / "new").glob(".halobuzz.db.restoring*"))
+
+
+def test_disk_full_gives_clear_errors_and_leaves_nothing_half_written(tmp_path):
+    full = tmp_path / "full"
+    full.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(full)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("needs root and tmpfs mounts to make a full disk")
+    try:
+        d, replica = tmp_path / "data", tmp_path / "replica"
+        assert cli(d, "init").returncode == 0
+        assert cli(d, "backup", "--replica", env={"HALOBUZZ_REPLICA_URL": str(replica)}).returncode == 0
+        snap = cli(d, "backup", "--to", str(full / "b"))
+        assert snap.returncode == 1 and "disk is full" in snap.stderr, snap.stderr
+        assert not list((full / "b").iterdir())
+        out = cli(full / "new", "restore", "--from", str(replica))
+        assert out.returncode == 1 and "disk full" in out.stderr, out.stderr
+        assert not list((full / "new").glob("*halobuzz.db*"))
+    finally:
+        subprocess.run(["umount", str(full)], capture_output=True)
