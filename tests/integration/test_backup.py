@@ -91,6 +91,7 @@ def test_restore_refuses_live_database_even_with_force(tmp_path):
     assert cli(srv.data_dir, "restore", "--from", snap, "--force").returncode == 0
 
 
+@pytest.mark.slow   # ~10 s of real time between the two points
 def test_directory_replica_point_in_time_restore(tmp_path):
     replica = tmp_path / "replica"
     env = {"HALOBUZZ_REPLICA_URL": str(replica)}
