@@ -58,6 +58,7 @@ class Proc:
 
 def halobuzz_server(data_dir: Path, port: int, env: dict | None = None) -> Proc:
     base = {"HALOBUZZ_RATE_LIMIT_DEFAULT": "100000000/1m", "HALOBUZZ_RATE_LIMIT_AUTH": "100000000/1m",
+            "HALOBUZZ_RATE_LIMIT_USER": "100000000/1m",
             "HALOBUZZ_LOG_LEVEL": "warning", "HALOBUZZ_BCRYPT_ROUNDS": "4", "HALOBUZZ_ACCESS_LOG": "0"}
     return Proc([sys.executable, "-m", "halobuzz", "serve", "--port", str(port), "--data-dir", str(data_dir)],
                 env={**base, **(env or {})}, health=f"http://127.0.0.1:{port}/healthz")

@@ -47,6 +47,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("trusted_proxies", (), "Proxy addresses whose X-Forwarded-For is believed"),
     Setting("rate_limit_default", "100/15m", "Requests per IP for API routes"),
     Setting("rate_limit_auth", "20/15m", "Requests per IP for login/register/refresh"),
+    Setting("rate_limit_user", "1500/15m", "Requests per signed-in account (instead of per IP) on API routes"),
     Setting("rate_limits", {}, "Per route-group overrides, e.g. {wallet = '300/15m'}"),
     Setting("max_body_bytes", 64 * 1024, "Largest accepted request body (uploads have their own limit)"),
     Setting("tls", False, "Set when served over TLS (enables HSTS)"),
@@ -148,6 +149,7 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     rate_limit_default: str = "100/15m"
     rate_limit_auth: str = "20/15m"
+    rate_limit_user: str = "1500/15m"
     rate_limits: Mapping[str, str] = field(default_factory=dict)
     max_body_bytes: int = 64 * 1024
     tls: bool = False
@@ -302,7 +304,7 @@ def _validate(s: Settings) -> None:
         raise ConfigError("setting 'synchronous' must be FULL, NORMAL or EXTRA")
     if not 4 <= s.bcrypt_rounds <= 16:
         raise ConfigError("setting 'bcrypt_rounds' must be between 4 and 16")
-    for name in ("rate_limit_default", "rate_limit_auth"):
+    for name in ("rate_limit_default", "rate_limit_auth", "rate_limit_user"):
         try:
             Rule.parse(getattr(s, name))
         except ValueError as exc:

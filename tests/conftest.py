@@ -31,7 +31,8 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "HALOBUZZ_BCRYPT_ROUNDS": "4", "HALOBUZZ_RATE_LIMIT_DEFAULT": "100000/1m",
-                    "HALOBUZZ_RATE_LIMIT_AUTH": "100000/1m", "HALOBUZZ_ADMIN_EMAILS": ADMIN_EMAIL,
+                    "HALOBUZZ_RATE_LIMIT_AUTH": "100000/1m",
+                    "HALOBUZZ_RATE_LIMIT_USER": "100000/1m", "HALOBUZZ_ADMIN_EMAILS": ADMIN_EMAIL,
                     "HALOBUZZ_LOG_LEVEL": "warning", **(env or {})}
         self.proc: subprocess.Popen | None = None
         self.log_path = data_dir.parent / f"server-{self.port}.log"

@@ -76,10 +76,21 @@ def install(app: Sanic) -> None:
         group = route_group(request.path)
         if group is None:
             return None
-        text = s.rate_limits.get(group) or _DEFAULT_GROUP_LIMITS.get(group) or (
-            s.rate_limit_auth if group == "auth" else s.rate_limit_default)
+        # A caller whose token this process has already verified is limited per account, so
+        # people behind one carrier-grade NAT (common on mobile networks) don't share a bucket;
+        # everyone else (anonymous, login, unknown or forged tokens) is limited per IP.
+        user_id = None
+        header = request.headers.get("authorization", "")
+        if group != "auth" and header[:7].lower() == "bearer ":
+            user_id = hb.accounts.access.cached_subject(header[7:].strip(), time.time())
+        if user_id:
+            key, text = "u:" + user_id, s.rate_limits.get("user:" + group) or s.rate_limit_user
+        else:
+            key = request.ctx.client_ip
+            text = s.rate_limits.get(group) or _DEFAULT_GROUP_LIMITS.get(group) or (
+                s.rate_limit_auth if group == "auth" else s.rate_limit_default)
         rule = _rules.get(text) or _rules.setdefault(text, Rule.parse(text))
-        wait = hb.limiter.hit(group, request.ctx.client_ip, rule, time.monotonic())
+        wait = hb.limiter.hit(group, key, rule, time.monotonic())
         if wait:
             hb.metrics.rate_limited.labels(group).inc()
             raise RateLimited(f"too many requests; try again in {retry_after_seconds(wait)} s",

@@ -128,3 +128,20 @@ def test_xss_text_stored_as_given_returned_as_json(client):
     # usernames are restricted; what matters is the API never renders HTML
     r = client.get("/api/v1/me?<script>alert(1)</script>")
     assert r.headers["content-type"].startswith("application/json")
+
+
+def test_signed_in_users_are_limited_per_account_not_per_ip(tmp_path):
+    srv = Server(tmp_path / "d", env={"HALOBUZZ_RATE_LIMIT_DEFAULT": "4/1m", "HALOBUZZ_RATE_LIMIT_USER": "6/1m"}).start()
+    try:
+        with srv.client() as c:
+            a, b = register(c), register(c)  # auth group: its own (large, test) bucket
+            # anonymous callers share the IP's bucket of 4
+            assert [c.get("/api/v1/gifts").status_code for _ in range(5)] == [200] * 4 + [429]
+            # garbage tokens are not a way out of the IP bucket
+            assert c.get("/api/v1/gifts", headers={"Authorization": "Bearer nope"}).status_code == 429
+            # two accounts on the same IP each get their own bucket of 6
+            for who in (a, b):
+                codes = [c.get("/api/v1/me", headers=who["auth"]).status_code for _ in range(7)]
+                assert codes == [200] * 6 + [429], codes
+    finally:
+        srv.stop()
