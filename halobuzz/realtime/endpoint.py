@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 from sanic import Blueprint, Request
+from websockets.frames import Opcode
 
 from .. import events as ev
 from ..api.middleware import client_ip
@@ -64,6 +65,86 @@ async def _authenticate(request: Request, ws, hb) -> Any:
         return None
 
 
+class Inbox:
+    """Stands in for Sanic's per-connection frame assembler once a socket is authenticated.
+
+    Sanic's assembler keeps an asyncio.Queue, two Events and two Locks per connection, and
+    every `ws.recv()` makes a task and two futures; with thousands of idle viewers that was
+    ~5 KB each. Here frames are joined into a message and dispatched straight from Sanic's
+    `process_events` (which runs them one at a time, in order), so an idle socket holds
+    nothing but this small object. Chat frames are pipelined (up to MAX_INFLIGHT tasks per
+    socket, started in order so they commit and reach the room in order); other frames are
+    handled before the next frame is read. While a frame is being handled the transport
+    stops reading, so a flooding client is throttled by TCP instead of piling up tasks.
+    """
+    __slots__ = ("rt", "conn", "ws", "chunks", "bad", "inflight")
+
+    def __init__(self, rt, conn: Conn, ws) -> None:
+        self.rt = rt
+        self.conn = conn
+        self.ws = ws
+        self.chunks: list[bytes] | None = None
+        self.bad = 0
+        self.inflight: set[asyncio.Task] | None = None
+
+    async def put(self, frame) -> None:
+        op = frame.opcode
+        if op is Opcode.TEXT or op is Opcode.BINARY:
+            self.chunks = [frame.data]
+        elif op is Opcode.CONT and self.chunks is not None:
+            self.chunks.append(frame.data)
+        else:
+            return   # ping (answered by the protocol) or a stray continuation
+        if not frame.fin:
+            return
+        raw = self.chunks[0] if len(self.chunks) == 1 else b"".join(self.chunks)
+        self.chunks = None
+        await self.handle(raw)
+
+    async def handle(self, raw) -> None:
+        conn = self.conn
+        if conn.closed:
+            return
+        try:
+            msg = p.decode_client(raw)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            self.bad += 1
+            conn.error("bad_frame", "every frame must be a JSON envelope {event, data, id, ts}")
+            if self.bad > MAX_BAD_FRAMES:
+                conn.close(p.CLOSE_BAD_FRAME, "too many bad frames")
+            return
+        if msg.event == ev.CHAT_NEW:
+            inflight = self.inflight
+            if inflight is None:
+                inflight = self.inflight = set()
+            if len(inflight) >= MAX_INFLIGHT:
+                paused = self.ws.pause_frames()
+                try:
+                    while len(inflight) >= MAX_INFLIGHT:
+                        await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    if paused:
+                        self.ws.resume_frames()
+            t = asyncio.create_task(_handle(self.rt, conn, msg))
+            inflight.add(t)
+            t.add_done_callback(inflight.discard)
+            return
+        paused = self.ws.pause_frames()
+        try:
+            await _handle(self.rt, conn, msg)
+        finally:
+            if paused:
+                self.ws.resume_frames()
+
+    # Sanic's recv()/recv_burst() would call these; after the swap nobody may.
+    async def get(self, timeout=None):
+        raise RuntimeError("this websocket is read by its Inbox")
+
+    async def get_iter(self):
+        raise RuntimeError("this websocket is read by its Inbox")
+        yield  # pragma: no cover
+
+
 @bp.websocket("/ws")
 async def ws_endpoint(request: Request, ws):
     hb = request.app.ctx.hb
@@ -74,39 +155,39 @@ async def ws_endpoint(request: Request, ws):
         return
     who, reply_to = auth
     ip = client_ip(request, hb.settings.trusted_proxies)
+    del request
     refused = hub.admit(who.user_id, ip)
     if refused:
         await ws.close(p.CLOSE_TOO_MANY, refused)
         return
     conn = hub.attach(ws, who.user_id, who.username, who.session_id, ip)
+    loop = asyncio.get_running_loop()
+    closed = conn.done = loop.create_future()
+    old, inbox = ws.assembler, Inbox(rt, conn, ws)
+    ws.assembler = inbox
+    # A close frame or EOF cancels ws.recv_cancel; losing the TCP connection resolves
+    # connection_lost_waiter; Conn.close resolves `closed` itself.
+    ws.recv_cancel = closed
+    lost = ws.connection_lost_waiter
+    if lost is not None:
+        lost.add_done_callback(lambda _f: closed.done() or closed.set_result(None))
     try:
         conn.send_event(p.READY, {"userId": who.user_id, "username": who.username, "connectionId": conn.conn_id,
                                   "replyTo": reply_to})
-        bad = 0
-        inflight: set[asyncio.Task] = set()
+        # A frame that reached Sanic's assembler before the swap (pipelined after a first-frame auth).
         while not conn.closed:
-            raw = await ws.recv()
-            if raw is None:
+            pending = await old.get(0)
+            if pending is None:
                 break
+            await inbox.handle(pending.encode() if isinstance(pending, str) else pending)
+        del old
+        if not conn.closed and not closed.done():
             try:
-                msg = p.decode_client(raw)
-            except (msgspec.DecodeError, msgspec.ValidationError):
-                bad += 1
-                conn.error("bad_frame", "every frame must be a JSON envelope {event, data, id, ts}")
-                if bad > MAX_BAD_FRAMES:
-                    conn.close(p.CLOSE_BAD_FRAME, "too many bad frames")
-                continue
-            if msg.event == ev.CHAT_NEW:
-                # Pipelined: a sender's messages do not wait for each other's group commit.
-                # Tasks start in order, their write units queue in order and commit in order,
-                # so the room sees them in the order sent. At most MAX_INFLIGHT per socket.
-                while len(inflight) >= MAX_INFLIGHT:
-                    await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
-                t = asyncio.create_task(_handle(rt, conn, msg))
-                inflight.add(t)
-                t.add_done_callback(inflight.discard)
-            else:
-                await _handle(rt, conn, msg)
+                await closed
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not closed.cancelled() or (task is not None and task.cancelling()):
+                    raise
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # connection closed under us
@@ -114,3 +195,4 @@ async def ws_endpoint(request: Request, ws):
     finally:
         hub.detach(conn)
         conn.closed = True
+        ws.recv_cancel = None

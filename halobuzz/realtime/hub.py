@@ -36,7 +36,7 @@ SOCKET_SNDBUF = 128 * 1024
 class Conn:
     __slots__ = ("hub", "ws", "transport", "user_id", "username", "session_id", "ip", "room", "backlog",
                  "backlog_bytes", "closed", "ping_fut", "conn_id", "limiter_key", "shed", "meta",
-                 "stalled_since")
+                 "stalled_since", "done")
 
     def __init__(self, hub: "Hub", ws: Any, user_id: str, username: str, session_id: str, ip: str) -> None:
         self.hub = hub
@@ -56,6 +56,7 @@ class Conn:
         self.shed = 0
         self.meta: dict[str, Any] = {}
         self.stalled_since = 0.0
+        self.done: asyncio.Future | None = None   # resolved when the socket is finished with
 
     # -- sending -------------------------------------------------------------------
     def send(self, data: bytes, lane: int = p.ESSENTIAL) -> None:
@@ -132,6 +133,8 @@ class Conn:
         if self.closed:
             return
         self.closed = True
+        if self.done is not None and not self.done.done():
+            self.done.set_result(None)
         log.info("closing websocket", extra={"code": code, "reason": reason, "userId": self.user_id})
         self.hub.detach(self)
         ws = self.ws
