@@ -61,11 +61,20 @@ def build(hb):
 
 def plugin(app, hb) -> None:
     from .api import moderation as api
+    from .jobs.scheduler import Jobs
     svc = build(hb)
     hb.extras["moderation"] = svc
     hb.extras["chat_moderator"] = svc   # halobuzz.chat.moderation.ChatModerator: check() + on_blocked()
     app.blueprint(api.bp)
 
-    @app.listener("after_server_stop")
+    async def prune_decisions():
+        from datetime import timedelta
+        from .moderation import decisions
+        before = hb.clock.now() - timedelta(days=max(1, hb.settings.moderation_keep_days))
+        return await hb.db.write(lambda conn: decisions.prune_allowed(conn, before)) or None
+
+    hb.extras.setdefault("jobs", Jobs()).add("moderation_prune", prune_decisions, 3600)
+
+    @app.listener("before_server_stop")
     async def close_moderation(app):
-        svc.close()
+        svc.close()   # flushes buffered decisions while the writer is still open

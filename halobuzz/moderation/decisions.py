@@ -15,15 +15,28 @@ from ..infra.clock import iso
 from .policy import Decision
 
 
+_INSERT = ("INSERT INTO moderation_decisions(at, kind, source, subject_id, user_id, model_id, score, action, threshold, "
+           "warn_at, block_at, reasons_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+
+
+def values(decision: Decision, *, kind: str, source: str, at: datetime, subject_id: str | None = None,
+           user_id: str | None = None) -> tuple:
+    return (iso(at), kind, source, subject_id, user_id, decision.model_id, float(decision.score),
+            decision.action.value, decision.threshold, decision.thresholds.warn, decision.thresholds.block,
+            json.dumps(list(decision.reasons)))
+
+
 def record(conn: sqlite3.Connection, decision: Decision, *, kind: str, source: str, at: datetime,
            subject_id: str | None = None, user_id: str | None = None) -> int:
-    cur = conn.execute(
-        "INSERT INTO moderation_decisions(at, kind, source, subject_id, user_id, model_id, score, action, threshold, "
-        "warn_at, block_at, reasons_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-        (iso(at), kind, source, subject_id, user_id, decision.model_id, float(decision.score),
-         decision.action.value, decision.threshold, decision.thresholds.warn, decision.thresholds.block,
-         json.dumps(list(decision.reasons))))
+    cur = conn.execute(_INSERT, values(decision, kind=kind, source=source, at=at, subject_id=subject_id,
+                                       user_id=user_id))
     return int(cur.lastrowid)
+
+
+def record_many(conn: sqlite3.Connection, rows: list[tuple]) -> int:
+    """Rows from `values()`: the chat moderator buffers them and writes one unit per flush."""
+    conn.executemany(_INSERT, rows)
+    return len(rows)
 
 
 def record_raw(conn: sqlite3.Connection, *, kind: str, source: str, at: datetime, model_id: str, score: float,
@@ -77,3 +90,14 @@ def to_json(d: dict[str, Any] | None) -> dict[str, Any] | None:
             "userId": d["user_id"], "modelId": d["model_id"], "score": round(float(d["score"]), 4),
             "action": d["action"], "threshold": d["threshold"],
             "thresholds": {"warn": d["warn"], "block": d["block"]}, "reasons": d["reasons"]}
+
+
+def prune_allowed(conn: sqlite3.Connection, before: datetime, batch: int = 5000) -> int:
+    """Drop old 'allow' decisions (chat stores one per message); warn/block/review ones stay,
+    and so does anything a flag points at."""
+    cur = conn.execute(
+        "DELETE FROM moderation_decisions WHERE id IN (SELECT id FROM moderation_decisions d WHERE d.action = 'allow' "
+        "AND d.at < ? AND NOT EXISTS(SELECT 1 FROM moderation_flags f WHERE f.decision_id = d.id) "
+        "AND NOT EXISTS(SELECT 1 FROM moderation_images i WHERE i.decision_id = d.id) LIMIT ?)",
+        (iso(before), batch))
+    return cur.rowcount

@@ -104,3 +104,17 @@ def test_decisions_round_trip_into_replay(world):
     rep = replay(rows, Thresholds(0.5, 0.85), model_id="text-profanity-en-v1")
     assert rep.stale == 1 and len(rep.changes) == 2   # 0.55 allow->warn, 0.88 warn->block
     assert decisions.since(world.conn, "text", now + timedelta(seconds=1)) == []
+
+
+def test_prune_keeps_warn_block_and_flagged_decisions(world):
+    u, now = world.user(), world.clock.now()
+    th = Thresholds(0.6, 0.9)
+    old = now - timedelta(days=40)
+    ids = [decisions.record(world.conn, decide(s, th, model_id="m"), kind="text", source="chat", at=old, user_id=u)
+           for s in (0.1, 0.2, 0.7, 0.95)]
+    flagged = decisions.record(world.conn, decide(0.1, th, model_id="m"), kind="image", source="profile", at=old)
+    flag(world, type="user", target_id=u, reason="x", decision_id=flagged, target_user_id=u)
+    fresh = decisions.record(world.conn, decide(0.1, th, model_id="m"), kind="text", source="chat", at=now)
+    assert decisions.prune_allowed(world.conn, now - timedelta(days=30)) == 2
+    left = {r[0] for r in world.conn.execute("SELECT id FROM moderation_decisions")}
+    assert left == {ids[2], ids[3], flagged, fresh}
