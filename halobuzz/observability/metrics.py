@@ -63,6 +63,11 @@ class Metrics:
             "halobuzz_payments_clawback_coins_total", "Coins clawed back on refunds and chargebacks",
             ["gateway"], registry=r)
 
+    def watch_websockets(self, snapshot) -> None:
+        """Websocket room counters, read from the hub at scrape time (no per-delivery cost):
+        `snapshot()` returns {connections, rooms, deliveries, writes, shed, disconnects: {code: n}}."""
+        self.registry.register(_WebsocketCollector(snapshot))
+
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one request; label children are cached (labels() is the costly part)."""
         key = (method, route, status)
@@ -72,3 +77,25 @@ class Metrics:
             self._request_children[key] = children
         children[0].observe(seconds)
         children[1].inc()
+
+
+class _WebsocketCollector:
+    def __init__(self, snapshot) -> None:
+        self.snapshot = snapshot
+
+    def collect(self):
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+        s = self.snapshot()
+        yield GaugeMetricFamily("halobuzz_ws_connections", "Open authenticated websocket connections",
+                                value=s["connections"])
+        yield GaugeMetricFamily("halobuzz_ws_rooms", "Rooms with at least one connection", value=s["rooms"])
+        yield CounterMetricFamily("halobuzz_ws_deliveries", "Events delivered (messages x recipients)",
+                                  value=s["deliveries"])
+        yield CounterMetricFamily("halobuzz_ws_writes", "Coalesced socket writes (one per member per tick)",
+                                  value=s["writes"])
+        yield CounterMetricFamily("halobuzz_ws_dropped", "Presence/chat events shed from slow clients' queues",
+                                  value=s["shed"])
+        closes = CounterMetricFamily("halobuzz_ws_disconnects", "Websocket disconnects by close code", labels=["code"])
+        for code, n in sorted(s["disconnects"].items()):
+            closes.add_metric([str(code)], n)
+        yield closes

@@ -38,6 +38,11 @@ async def _handle(rt, conn: Conn, msg: p.ClientFrame) -> None:
         conn.error("internal", "the server could not handle this frame", msg.id)
 
 
+async def _refuse(ws, hb, code: int, reason: str) -> None:
+    hb.extras["realtime"].hub.count_disconnect(code)
+    await ws.close(code, reason)
+
+
 async def _authenticate(request: Request, ws, hb) -> Any:
     token = request.args.get("token")
     reply_to = None
@@ -47,7 +52,7 @@ async def _authenticate(request: Request, ws, hb) -> Any:
         except asyncio.TimeoutError:
             raw = None
         if raw is None:
-            await ws.close(p.CLOSE_AUTH, "authentication timed out")
+            await _refuse(ws, hb, p.CLOSE_AUTH, "authentication timed out")
             return None
         try:
             msg = p.decode_client(raw)
@@ -56,12 +61,12 @@ async def _authenticate(request: Request, ws, hb) -> Any:
         except (msgspec.DecodeError, msgspec.ValidationError, AttributeError):
             token = None
         if not token:
-            await ws.close(p.CLOSE_AUTH, "the first frame must be auth {token}")
+            await _refuse(ws, hb, p.CLOSE_AUTH, "the first frame must be auth {token}")
             return None
     try:
         return hb.accounts.authenticate(token), reply_to
     except DomainError as exc:
-        await ws.close(p.CLOSE_AUTH, f"{exc.code}: {exc.message}"[:120])
+        await _refuse(ws, hb, p.CLOSE_AUTH, f"{exc.code}: {exc.message}"[:120])
         return None
 
 
@@ -158,7 +163,7 @@ async def ws_endpoint(request: Request, ws):
     del request
     refused = hub.admit(who.user_id, ip)
     if refused:
-        await ws.close(p.CLOSE_TOO_MANY, refused)
+        await _refuse(ws, hb, p.CLOSE_TOO_MANY, refused)
         return
     conn = hub.attach(ws, who.user_id, who.username, who.session_id, ip)
     loop = asyncio.get_running_loop()
@@ -193,6 +198,9 @@ async def ws_endpoint(request: Request, ws):
     except Exception as exc:  # connection closed under us
         log.debug("ws read loop ended: %r", exc)
     finally:
+        if not conn.closed:   # the client (or the network) ended it: count its close code
+            rcvd = getattr(ws.ws_proto, "close_rcvd", None)
+            hub.count_disconnect(int(rcvd.code) if rcvd is not None else 1006)
         hub.detach(conn)
         conn.closed = True
         ws.recv_cancel = None

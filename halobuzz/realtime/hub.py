@@ -133,6 +133,7 @@ class Conn:
         if self.closed:
             return
         self.closed = True
+        self.hub.count_disconnect(code)
         if self.done is not None and not self.done.done():
             self.done.set_result(None)
         log.info("closing websocket", extra={"code": code, "reason": reason, "userId": self.user_id})
@@ -195,6 +196,7 @@ class Hub:
         self.slow_disconnects = 0
         self.deliveries = 0
         self.writes = 0
+        self.disconnects: dict[int, int] = {}   # close code -> count (ours and the clients')
         self.on_leave: list = []   # callbacks(conn, room_id) when a connection leaves a room
 
     # -- lifecycle -------------------------------------------------------------------
@@ -389,6 +391,13 @@ class Hub:
             fut = conn.ping_fut
             if not conn.closed and fut is not None and not fut.done():
                 conn.close(p.CLOSE_PING_TIMEOUT, "ping timeout", hard=True)
+
+    def count_disconnect(self, code: int) -> None:
+        self.disconnects[code] = self.disconnects.get(code, 0) + 1
+
+    def metrics_snapshot(self) -> dict[str, Any]:
+        return {"connections": len(self.conns), "rooms": len(self.rooms), "deliveries": self.deliveries,
+                "writes": self.writes, "shed": self.shed_total, "disconnects": dict(self.disconnects)}
 
     def stats(self) -> dict[str, int]:
         return {"connections": len(self.conns), "rooms": len(self.rooms), "slow": len(self.slow),

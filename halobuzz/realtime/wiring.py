@@ -25,6 +25,8 @@ def plugin(app: Sanic, hb) -> None:
     dms = _dms(hb)
     battles = _battles(hb, streams)
     rt = Realtime(hb, hub, streams, chat, dms, battles)
+    if hasattr(hb.metrics, "watch_websockets"):
+        hb.metrics.watch_websockets(hub.metrics_snapshot)
     hb.extras.update({"streams": streams, "chat": chat, "hub": hub, "realtime": rt})
     if dms is not None:
         hb.extras["dms"] = dms
