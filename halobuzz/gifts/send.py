@@ -97,8 +97,7 @@ def send_gift(conn: sqlite3.Connection, *, sender_id: str, stream_id: str, gift_
     if throne:
         events.append(throne)
     paid_acct, bonus_acct = A.user_account(sender_id, A.PAID), A.user_account(sender_id, A.BONUS)
-    after = {paid_acct: debit.paid_before - debit.paid, bonus_acct: debit.bonus_before - debit.bonus,
-             **posted.balances}
+    after = {paid_acct: debit.paid_before - debit.paid, bonus_acct: debit.bonus_before - debit.bonus}
     response = {
         "txId": posted.tx_id, "streamId": stream_id, "giftId": gift_id, "quantity": quantity, "coins": total,
         "paidCoins": debit.paid, "bonusCoins": debit.bonus, "combo": combo,

@@ -15,7 +15,6 @@ from typing import Any, Iterable
 import msgspec
 
 from ..errors import Conflict
-from .accounts import split
 
 GENESIS = "0" * 64
 
@@ -28,7 +27,6 @@ class DuplicateTransaction(Conflict):
 class Posted:
     tx_id: int
     key: str
-    balances: dict[str, int]   # account -> balance after this transaction
 
 
 def entry_hash(prev: str, entry_id: int, tx_id: int, account: str, amount: int, key: str, at: str) -> str:
@@ -50,20 +48,15 @@ def post(conn: sqlite3.Connection, key: str, kind: str, legs: Iterable[tuple[str
         raise DuplicateTransaction(f"ledger transaction {key!r} already exists") from None
     last = conn.execute("SELECT id, hash FROM ledger_entries ORDER BY id DESC LIMIT 1").fetchone()
     prev, next_id = (last[1], last[0] + 1) if last else (GENESIS, 1)
-    balances: dict[str, int] = {}
     entries = []
     for account, amount in legs:
-        owner, bucket = split(account)
-        balances[account] = conn.execute(
-            "INSERT INTO ledger_accounts(id, owner_id, bucket, balance) VALUES (?,?,?,?) "
-            "ON CONFLICT(id) DO UPDATE SET balance = balance + excluded.balance RETURNING balance",
-            (account, owner, bucket, amount)).fetchone()[0]
         h = entry_hash(prev, next_id, tx_id, account, amount, key, at)
         entries.append((next_id, tx_id, account, amount, prev, h))
         prev, next_id = h, next_id + 1
+    # Triggers (migration 0013) open missing accounts and move their balances per entry.
     conn.executemany("INSERT INTO ledger_entries(id, tx_id, account_id, amount, prev_hash, hash) VALUES (?,?,?,?,?,?)",
                      entries)
-    return Posted(tx_id, key, balances)
+    return Posted(tx_id, key)
 
 
 def balances_of(conn: sqlite3.Connection, user_id: str) -> tuple[int, int]:

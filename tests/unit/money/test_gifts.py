@@ -167,6 +167,14 @@ def test_ledger_verify_detects_tampering(world):
     for _ in range(3):
         gift(world, viewer, s)
     assert ledger.verify_chain(world.conn) == []
+    import sqlite3
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        world.conn.execute("UPDATE ledger_entries SET amount = amount - 1 WHERE id = 3")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        world.conn.execute("DELETE FROM ledger_tx WHERE id = 1")
+    # someone with the file drops the guards: the hash chain still tells
+    for trigger in ("ledger_entries_append_only_update", "ledger_entries_append_only_delete"):
+        world.conn.execute(f"DROP TRIGGER {trigger}")
     world.conn.execute("UPDATE ledger_entries SET amount = amount - 1 WHERE id = 3")
     assert any("edited" in p for p in ledger.verify_chain(world.conn))
     assert any("balance" in p or "sum" in p for p in ledger.verify_balances(world.conn))
