@@ -1,7 +1,8 @@
 """The list of feature plugins create_app wires in, in order (each: plugin(app, ctx))."""
 from __future__ import annotations
 
-from . import console, moderation_plugin, money_plugin
+from . import moderation_plugin, money_plugin
+from .api import console
 from .db import backup, replication
 from .payments import plugin as payments
 from .realtime import wiring as live_rooms

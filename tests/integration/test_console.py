@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from halobuzz.console import safe_parts
+from halobuzz.api.console import safe_parts
 
 CONSOLE = Path(__file__).resolve().parents[2] / "assets" / "console"
 
@@ -77,7 +77,7 @@ def test_safe_parts():
 
 
 def test_symlink_out_of_root_refused(tmp_path):
-    from halobuzz.console import StaticFiles
+    from halobuzz.api.console import StaticFiles
     from halobuzz.errors import NotFound
     root = tmp_path / "assets"
     root.mkdir()
