@@ -154,8 +154,8 @@ async def raw_run(n: int, m: int, rate: float, sample_every: int, k: int) -> dic
 # -- ours ---------------------------------------------------------------------------------
 
 class Ours:
-    def __init__(self, n: int, env: dict | None = None) -> None:
-        self.dir = tempfile.mkdtemp(prefix="hb-fanout-")
+    def __init__(self, n: int, env: dict | None = None, tmpfs: bool = False) -> None:
+        self.dir = tempfile.mkdtemp(prefix="hb-fanout-", dir="/dev/shm" if tmpfs else None)
         self.port = free_port()
         self.proc = halobuzz_server(Path(self.dir) / "data", self.port, env={
             "HALOBUZZ_WS_MAX_PER_USER": str(n + 10), "HALOBUZZ_WS_MAX_PER_IP": str(n + 10),
@@ -199,8 +199,9 @@ class Driver(asyncio.Protocol):
         self.transport.write(head + b"\0\0\0\0" + payload)
 
 
-async def ours_run(n: int, m: int, rate: float, sample_every: int, seconds: float, k: int, env: dict | None) -> dict:
-    ours = Ours(n, env)
+async def ours_run(n: int, m: int, rate: float, sample_every: int, seconds: float, k: int, env: dict | None,
+                   tmpfs: bool = False) -> dict:
+    ours = Ours(n, env, tmpfs)
     viewers = None
     try:
         tag = time.time_ns() % 10**9
@@ -269,7 +270,7 @@ async def main(args) -> None:
     env = dict(kv.split("=", 1) for kv in args.env)
     runs = []
     for r in range(args.runs):
-        mine = await ours_run(n, m, args.rate, sample, args.seconds, k, env)
+        mine = await ours_run(n, m, args.rate, sample, args.seconds, k, env, args.tmpfs)
         raw_blast = await raw_run(n, m, 0, sample, k)
         raw_paced = await raw_run(n, int(args.rate * args.seconds), args.rate, sample, k)
         b, p = mine["blast"], mine["paced"]
@@ -310,17 +311,20 @@ async def main(args) -> None:
               f"(target <= {target} ms); ours/raw p99 = {col(['p99_ratio']):.2f}x",
               f"memory per idle connection ours/raw = {col(['mem_ratio']):.2f}x "
               f"({col(['ours', 'blast', 'kb_per_conn']):.1f} KB, target <= 20 KB)"]
-    table(f"Room fan-out, {n} viewers, {m} messages, medians of {len(runs)} runs ({k} Node client procs)", rows, ratios)
-    save(f"fanout_{n}", {"args": vars(args), "runs": runs})
+    table(f"Room fan-out, {n} viewers, {m} messages, medians of {len(runs)} runs ({k} Node client procs)"
+          + (", DB on tmpfs" if args.tmpfs else ""), rows, ratios)
+    save(f"fanout_{n}" + ("_tmpfs" if args.tmpfs else ""), {"args": vars(args), "runs": runs})
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--clients", type=int, default=1000)
-    ap.add_argument("--messages", type=int, default=1000)
+    ap.add_argument("--messages", type=int, default=300)
     ap.add_argument("--rate", type=float, default=50)
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--client-procs", type=int, default=1)
+    ap.add_argument("--tmpfs", action="store_true",
+                    help="diagnostic: our database on /dev/shm, so fsync is free (shows what the disk costs)")
     ap.add_argument("--env", action="append", default=[], help="extra HALOBUZZ_*=value for our server")
     asyncio.run(main(ap.parse_args()))

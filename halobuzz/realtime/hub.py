@@ -329,32 +329,64 @@ class Hub:
 
     async def flush(self) -> None:
         rooms, self.dirty = self.dirty, {}
-        n = 0
         for room in rooms:
-            pending = room.pending
-            room.pending = [[], [], []]
-            blobs = [b"".join(lane) if lane else b"" for lane in pending]
-            count = len(pending[0]) + len(pending[1]) + len(pending[2])
-            everything = b"".join(blobs)
-            for conn in tuple(room.members):
-                if conn.closed:
-                    continue
-                if conn.backlog is None and conn.transport.get_write_buffer_size() < HIGH_WATER:
-                    conn.transport.write(everything)
-                else:
-                    for lane, blob in enumerate(blobs):
-                        if blob and not conn.closed:
-                            conn._enqueue(blob, lane)
-                n += 1
-                self.deliveries += count
-                if n % YIELD_EVERY == 0:
-                    await asyncio.sleep(0)
-            self.writes += len(room.members)
+            await self._flush_room(room)
         if self.slow:
             for conn in tuple(self.slow):
                 if conn.drain():
                     self.slow.discard(conn)
         await asyncio.sleep(0)
+
+    @staticmethod
+    def _take(room: Room) -> tuple[list[bytes], int]:
+        pending = room.pending
+        room.pending = [[], [], []]
+        return ([b"".join(lane) if lane else b"" for lane in pending],
+                len(pending[0]) + len(pending[1]) + len(pending[2]))
+
+    async def _flush_room(self, room: Room) -> None:
+        """One coalesced write per member. A big room is walked in chunks of YIELD_EVERY
+        (so HTTP and commits are not starved); frames that commit while the walk yields
+        ride along with the rest of this walk, and only the members already passed get
+        them in a follow-up walk — so in a 5k room a message waits for the remainder of the
+        current walk, not for a whole new one. (Only while this is the one dirty room, so
+        other rooms are never starved by a busy one.)"""
+        blobs, count = self._take(room)
+        jobs: deque = deque([(tuple(room.members), [blobs], count)])
+        while jobs:
+            members, parts, count = jobs.popleft()
+            everything = b"".join(b for part in parts for b in part)
+            n, i = len(members), 0
+            while i < n:
+                end = min(n, i + YIELD_EVERY)
+                sent = 0
+                for conn in members[i:end]:
+                    if conn.closed or conn.room is not room:
+                        continue
+                    transport = conn.transport
+                    if conn.backlog is None and transport.get_write_buffer_size() < HIGH_WATER:
+                        transport.write(everything)
+                    else:
+                        for part in parts:
+                            for lane, blob in enumerate(part):
+                                if blob and not conn.closed:
+                                    conn._enqueue(blob, lane)
+                    sent += 1
+                self.deliveries += count * sent
+                self.writes += sent
+                i = end
+                if i < n:
+                    await asyncio.sleep(0)
+                    if room in self.dirty and len(self.dirty) == 1:
+                        del self.dirty[room]
+                        more, more_count = self._take(room)
+                        rest = set(members[i:])
+                        passed = tuple(c for c in room.members if c not in rest)
+                        if passed:
+                            jobs.append((passed, [more], more_count))
+                        parts = parts + [more]
+                        count += more_count
+                        everything += b"".join(more)
 
     # -- keepalive -------------------------------------------------------------------
     async def _pinger(self) -> None:
