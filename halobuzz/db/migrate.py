@@ -76,7 +76,13 @@ def pending(conn: sqlite3.Connection) -> list[Migration]:
             raise MigrationError(
                 f"migration {mig.version:04d}_{mig.name} was edited after it was applied "
                 "(checksum mismatch); shipped migrations must never change")
-    return [mig for mig in known if mig.version not in done]
+    todo = [mig for mig in known if mig.version not in done]
+    if done and todo and todo[0].version < max(done):
+        # Applying it now would order migrations differently here than on a fresh database.
+        raise MigrationError(
+            f"migration {todo[0].version:04d}_{todo[0].name} is older than the newest applied one "
+            f"({max(done):04d}); this database and a fresh one would end up with different schemas")
+    return todo
 
 
 def migrate(conn: sqlite3.Connection) -> list[Migration]:

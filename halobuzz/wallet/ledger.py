@@ -53,7 +53,7 @@ def post(conn: sqlite3.Connection, key: str, kind: str, legs: Iterable[tuple[str
         h = entry_hash(prev, next_id, tx_id, account, amount, key, at)
         entries.append((next_id, tx_id, account, amount, prev, h))
         prev, next_id = h, next_id + 1
-    # Triggers (migration 0013) open missing accounts and move their balances per entry.
+    # Triggers (migration 0006) open missing accounts and move their balances per entry.
     conn.executemany("INSERT INTO ledger_entries(id, tx_id, account_id, amount, prev_hash, hash) VALUES (?,?,?,?,?,?)",
                      entries)
     return Posted(tx_id, key)

@@ -27,3 +27,11 @@ def test_detects_edited_shipped_migration(tmp_path):
     conn.execute("UPDATE schema_migrations SET checksum = 'tampered' WHERE version = 1")
     with pytest.raises(migrate.MigrationError, match="edited after it was applied"):
         migrate.pending(conn)
+
+
+def test_refuses_a_pending_migration_older_than_applied(tmp_path):
+    conn = connect(tmp_path / "m.db")
+    migrate.migrate(conn)
+    conn.execute("DELETE FROM schema_migrations WHERE version = 2")
+    with pytest.raises(migrate.MigrationError, match="older than the newest applied"):
+        migrate.pending(conn)
