@@ -11,7 +11,7 @@ from ..infra.clock import Clock
 from ..infra.crypto import hash_password
 from ..infra.ids import IdFactory, SystemRandom
 from ..errors import DomainError
-from .common import cli_actor, data_dir_option, fail, load_settings, run, writer_for
+from .common import cli_actor, data_dir_option, fail, load_settings, reader_for, run, writer_for
 
 
 def register(cli: click.Group) -> None:
@@ -69,8 +69,8 @@ def register(cli: click.Group) -> None:
           halobuzz user list -q demo --role host
         """
         settings = load_settings(data_dir)
-        with writer_for(settings) as w:
-            rows = run(w, lambda conn: users.listing(conn, query=query, role=role, limit=limit))
+        with reader_for(settings) as conn:
+            rows = users.listing(conn, query=query, role=role, limit=limit)
         for r in rows:
             if as_json:
                 click.echo(json.dumps({k: r[k] for k in ("id", "username", "email", "role", "status", "country")}))
@@ -135,8 +135,8 @@ def register(cli: click.Group) -> None:
           halobuzz audit list --action user.ban --limit 20
         """
         settings = load_settings(data_dir)
-        with writer_for(settings) as w:
-            rows = run(w, lambda conn: audit.entries(conn, limit=limit, action=action, target_id=target))
+        with reader_for(settings) as conn:
+            rows = audit.entries(conn, limit=limit, action=action, target_id=target)
         for e in rows:
             if as_json:
                 click.echo(json.dumps(e))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import getpass
+import sqlite3
 import sys
 from contextlib import contextmanager
 from typing import Iterator
@@ -41,14 +42,39 @@ def cli_actor() -> Actor:
     return Actor(name=f"cli:{who}", source="cli")
 
 
-@contextmanager
-def writer_for(settings: config.Settings) -> Iterator[Writer]:
-    """A writer on the data dir's database. Safe while the server runs: SQLite's
-    write lock (BEGIN IMMEDIATE + busy_timeout) serialises us with its writer."""
+def _prepare(settings: config.Settings) -> None:
+    """Make sure the schema matches this build before a command touches the database.
+
+    Migrating while `serve` runs would change tables under a server built for the old
+    schema, so then we refuse and say what to do; with no server running (or no database
+    yet) the command may bring the schema up to date itself.
+    """
+    from ..db import backup, migrate as migrations
+    from ..db.connection import connect as open_db
+    if settings.db_path.exists():
+        conn = open_db(settings.db_path, readonly=True)
+        try:
+            todo = migrations.pending(conn)
+        except MigrationError as exc:
+            fail(str(exc))
+        finally:
+            conn.close()
+        if not todo:
+            return
+        if backup.ServeLock.held(settings.data_dir):
+            fail(f"{len(todo)} schema migration(s) pending while a server runs on {settings.data_dir}: "
+                 "restart `halobuzz serve` with this version (it migrates at start) and try again")
     try:
         open_and_migrate(settings.db_path, settings.synchronous)
     except MigrationError as exc:
         fail(str(exc))
+
+
+@contextmanager
+def writer_for(settings: config.Settings) -> Iterator[Writer]:
+    """A writer on the data dir's database. Safe while the server runs: SQLite's
+    write lock (BEGIN IMMEDIATE + busy_timeout) serialises us with its writer."""
+    _prepare(settings)
     w = Writer(settings.db_path, synchronous=settings.synchronous)
     try:
         yield w
@@ -56,8 +82,31 @@ def writer_for(settings: config.Settings) -> Iterator[Writer]:
         w.close()
 
 
+@contextmanager
+def reader_for(settings: config.Settings) -> Iterator[sqlite3.Connection]:
+    """A read-only connection for commands that only look: never migrates, never writes."""
+    from ..db import migrate as migrations
+    from ..db.connection import connect as open_db
+    if not settings.db_path.exists():
+        fail(f"no database at {settings.db_path} (run `halobuzz init`)")
+    conn = open_db(settings.db_path, readonly=True)
+    try:
+        try:
+            todo = migrations.pending(conn)
+        except MigrationError as exc:
+            fail(str(exc))
+        if todo:
+            fail(f"{len(todo)} schema migration(s) pending: run `halobuzz migrate` (with the server stopped)")
+        yield conn
+    finally:
+        conn.close()
+
+
 def run(writer: Writer, fn):
+    """Run one write unit; any failure is one line on stderr and exit 1."""
     try:
         return writer.write_sync(fn)
     except DomainError as exc:
         fail(exc.message if not exc.fields else f"{exc.message} ({', '.join(f'{k}: {v}' for k, v in exc.fields.items())})")
+    except sqlite3.Error as exc:
+        fail(f"database error: {exc}")

@@ -22,8 +22,11 @@ def register(cli: click.Group) -> None:
         Example:
           halobuzz migrate --data-dir /var/lib/halobuzz
         """
-        from ..db.backup import BackupError, migrate_with_rollback
+        from ..db.backup import BackupError, ServeLock, migrate_with_rollback
         settings = load_settings(data_dir)
+        if ServeLock.held(settings.data_dir):
+            fail(f"a server is running on {settings.data_dir}; stop it first "
+                 "(or just restart it with the new version: serve migrates at start)")
         try:
             done = migrate_with_rollback(settings.db_path, settings.synchronous, settings.backups_path)
         except (migrations.MigrationError, BackupError) as exc:

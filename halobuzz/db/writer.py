@@ -29,6 +29,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
+from ..errors import Unavailable
 from .connection import connect
 
 log = logging.getLogger("halobuzz.db.writer")
@@ -37,6 +38,10 @@ WriteFn = Callable[[sqlite3.Connection], T]
 
 
 class WriterClosed(RuntimeError):
+    pass
+
+
+class SchemaChanged(RuntimeError):
     pass
 
 
@@ -141,6 +146,7 @@ class Writer:
             self._startup_error = exc
             self._ready.set()
             return
+        self._schema = self._schema_version(conn)
         self._ready.set()
         stopping = False
         try:
@@ -162,6 +168,20 @@ class Writer:
         finally:
             conn.close()
 
+    @staticmethod
+    def _schema_version(conn: sqlite3.Connection) -> int | None:
+        try:
+            return conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
+        except sqlite3.OperationalError:  # a database without migrations (benchmarks, tests)
+            return None
+
+    def _check_schema(self, conn: sqlite3.Connection) -> None:
+        """Under the write lock, so nothing can migrate between this check and our COMMIT:
+        a schema changed by another process since we opened means our code no longer fits it."""
+        if self._schema is not None and self._schema_version(conn) != self._schema:
+            raise SchemaChanged(f"the database schema changed from version {self._schema} while this process "
+                                "ran; restart it")
+
     def _claim(self, unit: _Unit) -> bool:
         if unit.future is not None:
             return unit.future.set_running_or_notify_cancel()
@@ -170,6 +190,7 @@ class Writer:
     def _run_batch(self, conn: sqlite3.Connection, batch: list[_Unit]) -> None:
         started = time.perf_counter()
         outcomes: list[tuple[_Unit, bool, Any]] = []
+        current: _Unit | None = None
         try:
             for unit in batch:
                 # Claim each unit just before running it: a caller that cancelled while
@@ -177,8 +198,10 @@ class Writer:
                 # claimed a unit can no longer be withdrawn.
                 if not self._claim(unit):
                     continue
+                current = unit
                 if not conn.in_transaction:
                     conn.execute("BEGIN IMMEDIATE")
+                    self._check_schema(conn)
                 conn.execute("SAVEPOINT unit")
                 try:
                     result = unit.fn(conn)
@@ -191,25 +214,45 @@ class Writer:
                 else:
                     conn.execute("RELEASE unit")
                     outcomes.append((unit, True, result))
+                current = None
             if not outcomes:
                 return
             conn.execute("COMMIT")
         except BaseException as exc:
-            log.exception("group commit failed; every unit in it is rolled back")
-            if conn.in_transaction:
-                try:
-                    conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
-            outcomes = [(unit, False, exc) for unit, _, _ in outcomes]
-        else:
-            if self.metrics:
-                self.metrics.commit_latency.observe(time.perf_counter() - started)
-                self.metrics.batch_size.observe(len(outcomes))
-                self.metrics.write_queue_depth.set(self._queue.qsize())
-            if self.on_commit:
-                self.on_commit()  # before any caller hears back: read-your-writes for inline readers
+            self._fail_group(conn, batch, outcomes, current, exc)
+            return
+        if self.metrics:
+            self.metrics.commit_latency.observe(time.perf_counter() - started)
+            self.metrics.batch_size.observe(len(outcomes))
+            self.metrics.write_queue_depth.set(self._queue.qsize())
+        if self.on_commit:
+            self.on_commit()  # before any caller hears back: read-your-writes for inline readers
         self._answer(outcomes)
+
+    def _fail_group(self, conn: sqlite3.Connection, batch: list[_Unit], outcomes: list, current: _Unit | None,
+                    exc: BaseException) -> None:
+        """The group itself failed (BEGIN could not get the lock within busy_timeout, the disk is
+        full, COMMIT failed ...): nothing in it is kept, and *every* unit of the batch is answered
+        — those already run, the one running, and those not reached yet — so no caller waits forever."""
+        log.error("group commit failed; every unit in it is rolled back", exc_info=exc)
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+        message = (str(exc) if isinstance(exc, SchemaChanged)
+                   else "the database could not take this write right now; try again")
+        error = Unavailable(message, code="db_unavailable")
+        error.__cause__ = exc
+        answered = {id(u) for u, _, _ in outcomes}
+        failed = [(u, False, error) for u, _, _ in outcomes]
+        if current is not None and id(current) not in answered:
+            failed.append((current, False, error))
+            answered.add(id(current))
+        for unit in batch:
+            if id(unit) not in answered and self._claim(unit):
+                failed.append((unit, False, error))
+        self._answer(failed)
 
     @staticmethod
     def _answer(outcomes: list[tuple[_Unit, bool, Any]]) -> None:

@@ -61,3 +61,21 @@ def test_json_access_log_carries_request_id(tmp_path):
     hits = [ln for ln in lines if ln.get("requestId") == "trace-me-42"]
     assert hits and hits[0]["logger"] == "halobuzz.access" and hits[0]["status"] == 200
     assert hits[0]["route"] == "/healthz" and hits[0]["ms"] >= 0
+
+
+def test_cli_never_migrates_under_a_running_server(server):
+    db = sqlite3.connect(server.data_dir / "halobuzz.db")
+    row = db.execute("SELECT * FROM schema_migrations ORDER BY version DESC LIMIT 1").fetchone()
+    db.execute("DELETE FROM schema_migrations WHERE version = ?", (row[0],))  # as if this build were newer
+    db.commit()
+    try:
+        out = cli(server.data_dir, "coins", "grant", "--user", "nobody", "--amount", "1", "--reason", "x")
+        assert out.returncode == 1 and "pending while a server runs" in out.stderr
+        out = cli(server.data_dir, "migrate")
+        assert out.returncode == 1 and "a server is running" in out.stderr
+        out = cli(server.data_dir, "user", "list")
+        assert out.returncode == 1 and "pending" in out.stderr
+    finally:
+        db.execute("INSERT INTO schema_migrations VALUES (?,?,?,?)", tuple(row))
+        db.commit()
+        db.close()

@@ -150,3 +150,39 @@ def test_sigkill_mid_transaction_reopens_consistent(db_path, tmp_path):
     conn = connect(db_path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert [r[0] for r in conn.execute("SELECT v FROM t")] == [5], "committed unit kept, killed one gone whole"
+
+
+def test_a_failing_group_answers_every_caller(db_path):
+    """Another process holds the write lock past busy_timeout: BEGIN fails, and every unit of the
+    batch (the one that tried BEGIN and those behind it) gets an error instead of waiting forever."""
+    from halobuzz.db import connection
+    from halobuzz.errors import Unavailable
+    blocker = connect(db_path)
+    blocker.execute("BEGIN IMMEDIATE")
+    old = connection.BUSY_TIMEOUT_MS
+    connection.BUSY_TIMEOUT_MS = 200
+    try:
+        w = Writer(db_path)
+    finally:
+        connection.BUSY_TIMEOUT_MS = old
+    futs = [w.submit(lambda c, i=i: c.execute("INSERT INTO t(v) VALUES (?)", (i,))) for i in range(20)]
+    for f in futs:
+        with pytest.raises(Unavailable):
+            f.result(timeout=10)
+    blocker.execute("ROLLBACK")
+    assert w.write_sync(lambda c: c.execute("INSERT INTO t(v) VALUES (1)").lastrowid, timeout=10) == 1
+    w.close()
+
+
+def test_writer_refuses_when_another_process_changed_the_schema(tmp_path):
+    from halobuzz.db.migrate import migrate
+    from halobuzz.errors import Unavailable
+    path = tmp_path / "s.db"
+    conn = connect(path)
+    migrate(conn)
+    w = Writer(path)
+    assert w.write_sync(lambda c: 1) == 1
+    conn.execute("INSERT INTO schema_migrations VALUES (9999, 'newer', 'x', 't')")  # e.g. a newer CLI migrated
+    with pytest.raises(Unavailable, match="schema changed"):
+        w.write_sync(lambda c: c.execute("SELECT 1").fetchone())
+    w.close()
