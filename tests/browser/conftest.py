@@ -49,7 +49,9 @@ def browser():
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory):
     srv = Server(tmp_path_factory.mktemp("browser") / "data", env={
-        "HALOBUZZ_DEMO": "1", "HALOBUZZ_STREAM_HEARTBEAT_TIMEOUT": "3600", "HALOBUZZ_CHAT_RATE_USER": "100/1s"}).start()
+        "HALOBUZZ_DEMO": "1", "HALOBUZZ_STREAM_HEARTBEAT_TIMEOUT": "3600", "HALOBUZZ_CHAT_RATE_USER": "100/1s",
+        # combos are asserted in the UI; a loaded CI box must not let the 5 s window lapse between clicks
+        "HALOBUZZ_GIFT_COMBO_SECONDS": "120"}).start()
     yield srv
     srv.stop()
 
