@@ -55,8 +55,9 @@ class Economy:
                 return 201, response
             return idempotency.once(conn, user_id, key, req_hash, iso(now), run)
 
-        status, answer, replayed = await self.db.write(unit)
-        self._publish(events)
+        # Published from the writer's after-commit hook, so a client that disconnects while
+        # its gift commits cannot keep the room from seeing it.
+        status, answer, replayed = await self.db.write(unit, after=lambda _: self._publish(events))
         return Reply(status, answer, replayed)
 
     async def send_gift(self, user_id: str, stream_id: str, gift_id: str, quantity: int, key: str | None) -> Reply:
@@ -130,13 +131,18 @@ class Economy:
 
     async def run_og_expiry(self) -> int:
         now = self.clock.now()
-        events = await self.db.write(lambda conn: og_bonus.expire_tiers(conn, now))
-        self._publish(events)
+        events = await self.db.write(lambda conn: og_bonus.expire_tiers(conn, now), after=self._publish)
         return len(events)
 
-    async def run_hold_release(self) -> int:
+    async def run_hold_release(self, batch: int = 2000) -> int:
+        """Release every matured hold, `batch` per write unit so the writer is never held long."""
         now = self.clock.now()
-        return await self.db.write(lambda conn: wallet.release_due_holds(conn, now))
+        total = 0
+        while True:
+            done = await self.db.write(lambda conn: wallet.release_due_holds(conn, now, limit=batch))
+            total += done
+            if done < batch:
+                return total
 
 
 def _no_user():

@@ -47,9 +47,9 @@ class Database:
         if self.inline:
             self.inline.close()
 
-    async def write(self, fn):
+    async def write(self, fn, after=None):
         assert self.writer is not None, "database is not open"
-        return await self.writer.write(fn)
+        return await self.writer.write(fn, after)
 
     def is_writable(self) -> bool:
         return self.writer is not None and not self.writer._closed and self.writer._thread.is_alive()

@@ -52,10 +52,11 @@ class _Unit:
     or by a cancelled caller withdrawing it. Whoever takes it decides its fate,
     so a unit is either never run or run to its end.
     """
-    __slots__ = ("fn", "claim", "future", "loop", "afut")
+    __slots__ = ("fn", "claim", "future", "loop", "afut", "after")
 
-    def __init__(self, fn, future: Future | None = None, loop=None, afut=None) -> None:
+    def __init__(self, fn, future: Future | None = None, loop=None, afut=None, after=None) -> None:
         self.fn = fn
+        self.after = after        # called on the caller's loop after COMMIT, even if the caller left
         self.claim = threading.Lock()
         self.future = future      # concurrent.futures caller (threads, CLI)
         self.loop = loop          # asyncio caller: its loop and future
@@ -67,7 +68,16 @@ class _Unit:
 
 def _deliver(items: list) -> None:
     """Runs on the caller's event loop: one call for a whole committed group."""
-    for afut, ok, value in items:
+    for unit, ok, value in items:
+        if ok and unit.after is not None:
+            # A committed unit's follow-up (publishing its events) runs even when its caller
+            # was cancelled meanwhile (client disconnect): the data is durable, so the room
+            # must hear about it.
+            try:
+                unit.after(value)
+            except Exception:
+                log.exception("after-commit callback failed")
+        afut = unit.afut
         if afut.done():  # the caller was cancelled while its unit ran
             continue
         if ok:
@@ -111,15 +121,16 @@ class Writer:
         self._put(_Unit(fn, future=fut))
         return fut
 
-    async def write(self, fn: WriteFn[T]) -> T:
+    async def write(self, fn: WriteFn[T], after: Callable[[T], Any] | None = None) -> T:
         """Run one write unit in the next group commit and return its result.
 
         If the awaiting task is cancelled (client disconnect), the unit is
         withdrawn when it has not started yet; otherwise it completes (or
-        fails) atomically with its group and the result is dropped.
+        fails) atomically with its group and the result is dropped. `after(result)` runs on
+        this loop once the unit is committed, whether or not the caller is still waiting.
         """
         loop = asyncio.get_running_loop()
-        unit = _Unit(fn, loop=loop, afut=loop.create_future())
+        unit = _Unit(fn, loop=loop, afut=loop.create_future(), after=after)
         self._put(unit)
         try:
             return await unit.afut
@@ -264,7 +275,7 @@ class Writer:
                 else:
                     unit.future.set_exception(value)
             else:
-                by_loop.setdefault(unit.loop, []).append((unit.afut, ok, value))
+                by_loop.setdefault(unit.loop, []).append((unit, ok, value))
         for loop, items in by_loop.items():
             try:
                 loop.call_soon_threadsafe(_deliver, items)

@@ -186,3 +186,26 @@ def test_writer_refuses_when_another_process_changed_the_schema(tmp_path):
     with pytest.raises(Unavailable, match="schema changed"):
         w.write_sync(lambda c: c.execute("SELECT 1").fetchone())
     w.close()
+
+
+def test_after_commit_hook_runs_even_if_the_caller_left(db_path):
+    started = threading.Event()
+    heard = []
+
+    def slow(c):
+        started.set()
+        time.sleep(0.2)
+        return c.execute("INSERT INTO t(v) VALUES (3)").lastrowid
+
+    async def scenario():
+        w = Writer(db_path)
+        task = asyncio.ensure_future(w.write(slow, after=heard.append))
+        while not started.is_set():
+            await asyncio.sleep(0.005)
+        task.cancel()  # the client disconnected while its gift was committing
+        await w.write(lambda c: None)  # next group: the first one has been delivered by now
+        await asyncio.sleep(0.05)
+        w.close()
+
+    asyncio.run(scenario())
+    assert heard == [1], "the committed unit's events must still be published"
