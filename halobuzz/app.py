@@ -41,7 +41,8 @@ def build_context(settings: config.Settings, *, clock: Clock | None = None,
         settings=settings, clock=clock, ids=ids, db=db, bus=Bus(metrics), metrics=metrics,
         limiter=RateLimiter(), cipher=FieldCipher(keys, active),
         accounts=Accounts(db, clock, ids, access, bcrypt_rounds=settings.bcrypt_rounds,
-                          refresh_ttl=settings.refresh_token_ttl, min_age=settings.min_age))
+                          refresh_ttl=settings.refresh_token_ttl, min_age=settings.min_age,
+                          reuse_leeway=settings.refresh_reuse_leeway))
 
 
 def create_app(settings: config.Settings, *, clock: Clock | None = None,

@@ -41,6 +41,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("readers", 3, "Read-only connections in the pool"),
     Setting("access_token_ttl", 900, "Access token lifetime, seconds"),
     Setting("refresh_token_ttl", 30 * 86400, "Refresh token lifetime, seconds"),
+    Setting("refresh_reuse_leeway", 30, "Seconds a just-rotated refresh token may be retried (lost response) "
+            "before reuse revokes the session"),
     Setting("bcrypt_rounds", 12, "bcrypt cost for password hashes"),
     Setting("admin_emails", (), "Emails allowed on admin routes (comma separated in env)"),
     Setting("cors_origins", (), "Origins allowed to call the API from a browser"),
@@ -143,6 +145,7 @@ class Settings:
     readers: int = 3
     access_token_ttl: int = 900
     refresh_token_ttl: int = 30 * 86400
+    refresh_reuse_leeway: int = 30
     bcrypt_rounds: int = 12
     admin_emails: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Callable
 
 from ..errors import Forbidden, Unauthorized
@@ -28,7 +29,7 @@ class Principal:
 
 class Accounts:
     def __init__(self, db, clock, ids, access: tokens.AccessTokens, *, bcrypt_rounds: int,
-                 refresh_ttl: int, min_age: int) -> None:
+                 refresh_ttl: int, min_age: int, reuse_leeway: int = 30) -> None:
         self.db = db
         self.clock = clock
         self.ids = ids
@@ -36,6 +37,7 @@ class Accounts:
         self.bcrypt_rounds = bcrypt_rounds
         self.refresh_ttl = refresh_ttl
         self.min_age = min_age
+        self.reuse_leeway = timedelta(seconds=reuse_leeway)
         # Set by the money core: user id -> the seed's coins block. Accounts does not
         # know the ledger; profiles show zeros until something provides this.
         self.coins_of: Callable[[str], dict[str, int]] | None = None
@@ -84,7 +86,8 @@ class Accounts:
         now = self.clock.now()
         new_refresh = self.ids.token()
         user_id, session_id = await self.db.write(
-            lambda conn: tokens.rotate_refresh(conn, presented, new_refresh, now, self.refresh_ttl))
+            lambda conn: tokens.rotate_refresh(conn, presented, new_refresh, now, self.refresh_ttl,
+                                               self.reuse_leeway))
         if not user_id:
             raise tokens.ReuseDetected("refresh token was already used; the session is revoked",
                                        field="refreshToken")

@@ -25,6 +25,7 @@ from ..infra.clock import iso, parse_iso
 from ..infra.crypto import sha256_hex
 
 AUDIENCE = "halobuzz"
+REUSE_LEEWAY = timedelta(seconds=30)
 _CACHE_SIZE = 20_000
 
 
@@ -125,7 +126,7 @@ class ReuseDetected(Unauthorized):
 
 
 def rotate_refresh(conn: sqlite3.Connection, presented: str, new_token: str, now: datetime,
-                   ttl: int) -> tuple[str, str]:
+                   ttl: int, leeway: timedelta = REUSE_LEEWAY) -> tuple[str, str]:
     """Exchange a live refresh token for a new one. Returns (user_id, session_id).
 
     On reuse of a dead token the session is revoked *and that revocation is
@@ -141,6 +142,11 @@ def rotate_refresh(conn: sqlite3.Connection, presented: str, new_token: str, now
     if row["revoked_at"]:
         raise Unauthorized("this session has ended; log in again", code="session_revoked", field="refreshToken")
     if row["used_at"]:
+        if now - parse_iso(row["used_at"]) < leeway:
+            # The owner retrying after a lost response (flaky mobile network): hand out another
+            # successor instead of killing the session. A thief replaying later is still caught.
+            _store_refresh(conn, row["session_id"], new_token, now, ttl)
+            return (row["user_id"], row["session_id"])
         revoke_session(conn, row["session_id"], now, "refresh token reuse")
         return ("", row["session_id"])
     if parse_iso(row["expires_at"]) <= now:

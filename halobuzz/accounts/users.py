@@ -17,6 +17,7 @@ from .roles import ROLES, STATUSES, trust_level
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 _USERNAME = re.compile(r"^[A-Za-z0-9_.]{3,32}$")
+_LOOKS_LIKE_ID = re.compile(r"^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$")  # our ULID ids, any case
 ADULT_AGE = 18
 
 
@@ -38,6 +39,8 @@ def validate_new_user(u: NewUser, today: date, min_age: int) -> NewUser:
     username = u.username.strip()  # identifiers are refused, not silently cleaned
     if not _USERNAME.match(username):
         problems["username"] = "must be 3-32 letters, digits, '_' or '.'"
+    elif _LOOKS_LIKE_ID.match(username):
+        problems["username"] = "must not look like an account id"
     if len(u.password) < 8:
         problems["password"] = "must be at least 8 characters"
     elif len(u.password.encode()) > MAX_PASSWORD_BYTES:
@@ -87,8 +90,9 @@ def get(conn: sqlite3.Connection, user_id: str) -> sqlite3.Row:
 
 def find(conn: sqlite3.Connection, ref: str) -> sqlite3.Row:
     """A user by id, email or username (what an operator types at the CLI)."""
-    row = conn.execute("SELECT * FROM users WHERE id = ? OR email = ? COLLATE NOCASE OR username = ? COLLATE NOCASE",
-                       (ref, ref, ref)).fetchone()
+    # An exact id wins over an email or username that happens to equal it.
+    row = conn.execute("SELECT * FROM users WHERE id = ? OR email = ? COLLATE NOCASE OR username = ? COLLATE NOCASE "
+                       "ORDER BY id = ? DESC LIMIT 1", (ref, ref, ref, ref)).fetchone()
     if not row:
         raise NotFound(f"no user {ref!r}", field="user")
     return row

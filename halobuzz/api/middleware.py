@@ -49,6 +49,10 @@ def route_group(path: str) -> str | None:
         return None
     if path == "/ws":
         return "ws"
+    if path == "/api/v1/auth/refresh":
+        # Access tokens last 15 minutes, so every active user refreshes: behind one carrier
+        # NAT that is many users per IP. Refresh gets its own, larger per-IP bucket.
+        return "refresh"
     if path.endswith("/webhook"):
         # Gateways deliver from a few IPs in bursts and every delivery is signature-checked:
         # they get their own, larger bucket instead of sharing a user's.
@@ -81,7 +85,7 @@ def install(app: Sanic) -> None:
         # everyone else (anonymous, login, unknown or forged tokens) is limited per IP.
         user_id = None
         header = request.headers.get("authorization", "")
-        if group != "auth" and header[:7].lower() == "bearer ":
+        if group not in ("auth", "refresh") and header[:7].lower() == "bearer ":
             user_id = hb.accounts.access.cached_subject(header[7:].strip(), time.time())
         if user_id:
             key, text = "u:" + user_id, s.rate_limits.get("user:" + group) or s.rate_limit_user
@@ -135,7 +139,7 @@ def install(app: Sanic) -> None:
 
 
 _rules: dict[str, Rule] = {}
-_DEFAULT_GROUP_LIMITS = {"webhooks": "20000/15m"}
+_DEFAULT_GROUP_LIMITS = {"webhooks": "20000/15m", "refresh": "600/15m"}
 
 
 def bearer(request: Request) -> str:

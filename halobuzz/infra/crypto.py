@@ -23,10 +23,23 @@ def hash_password(password: str, rounds: int = BCRYPT_ROUNDS) -> str:
 
 
 def check_password(password: str, hashed: str) -> bool:
+    """Constant-shape check: an over-long password costs a full hash too, so timing does not
+    tell an existing account (instant refusal) from a missing one (a burned hash)."""
+    raw = password.encode()
+    if len(raw) > MAX_PASSWORD_BYTES:
+        burn_password_check(password, _rounds_of(hashed))
+        return False
     try:
-        return bcrypt.checkpw(password.encode(), hashed.encode())
+        return bcrypt.checkpw(raw, hashed.encode())
     except ValueError:
         return False
+
+
+def _rounds_of(hashed: str) -> int:
+    try:
+        return int(hashed.split("$")[2])
+    except (IndexError, ValueError):
+        return BCRYPT_ROUNDS
 
 
 # A real hash to compare against when the account does not exist, so login time

@@ -6,6 +6,7 @@ go idle. `limit` requests per `window` seconds, bursting up to `limit`.
 """
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -34,6 +35,7 @@ class RateLimiter:
     def __init__(self, max_keys: int = 200_000) -> None:
         self._tat: dict[tuple[str, str], float] = {}
         self.max_keys = max_keys
+        self._pruned_at = float("-inf")
 
     def hit(self, group: str, key: str, rule: Rule, now: float) -> float:
         """Count one request. Returns 0 if allowed, else seconds until it would be."""
@@ -43,15 +45,22 @@ class RateLimiter:
         allow_at = tat + interval - rule.window
         if allow_at > now:
             return allow_at - now
+        self._tat.pop(k, None)  # re-insert: dict order stays "least recently seen first"
         self._tat[k] = tat + interval
         if len(self._tat) > self.max_keys:
             self.prune(now)
         return 0.0
 
     def prune(self, now: float) -> None:
-        """Forget keys whose bucket has fully drained."""
-        for k in [k for k, tat in self._tat.items() if tat <= now]:
-            del self._tat[k]
+        """Forget drained buckets (at most once a second: a scan is O(keys)); if a flood of
+        distinct keys (e.g. IPv6 addresses) still overflows, drop the least recently seen tenth."""
+        if now - self._pruned_at >= 1.0:
+            self._pruned_at = now
+            for k in [k for k, tat in self._tat.items() if tat <= now]:
+                del self._tat[k]
+        if len(self._tat) > self.max_keys:
+            for k in list(itertools.islice(self._tat, max(1, self.max_keys // 10))):
+                del self._tat[k]
 
 
 def retry_after_seconds(wait: float) -> int:

@@ -1,7 +1,7 @@
 """Accounts over real HTTP against a real server process."""
 import jwt
 
-from tests.conftest import ADMIN_EMAIL, cli, register
+from tests.conftest import ADMIN_EMAIL, Server, cli, register
 
 
 def test_register_login_me_roundtrip(client):
@@ -36,7 +36,25 @@ def test_wrong_password_and_duplicate_registration(client):
     assert again.status_code == 409 and "email" in again.json()["error"]["fields"]
 
 
-def test_refresh_rotates_and_reuse_revokes_family(client):
+def test_refresh_retry_within_leeway_keeps_the_session(client):
+    reg = register(client)
+    first = client.post("/api/v1/auth/refresh", json={"refreshToken": reg["refreshToken"]})
+    retry = client.post("/api/v1/auth/refresh", json={"refreshToken": reg["refreshToken"]})  # response was lost
+    assert first.status_code == retry.status_code == 200
+    for pair in (first.json(), retry.json()):
+        assert client.get("/api/v1/me", headers={"Authorization": "Bearer " + pair["accessToken"]}).status_code == 200
+
+
+def test_refresh_rotates_and_reuse_revokes_family(tmp_path):
+    srv = Server(tmp_path / "d", env={"HALOBUZZ_REFRESH_REUSE_LEEWAY": "0"}).start()
+    try:
+        with srv.client() as client:
+            _rotation_and_reuse(client)
+    finally:
+        srv.stop()
+
+
+def _rotation_and_reuse(client):
     reg = register(client)
     first = reg["refreshToken"]
     r1 = client.post("/api/v1/auth/refresh", json={"refreshToken": first})

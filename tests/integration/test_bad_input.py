@@ -25,6 +25,7 @@ def body(i, **changes):
     (lambda i: body(i, username="a" * 500), "username", 422),
     (lambda i: body(i, username="bad\u0000name"), "username", 422),
     (lambda i: body(i, password="short"), "password", 422),
+    (lambda i: body(i, username="01M88VYN7JW7VHQG1G1697PR3M"), "username", 422),  # would shadow an id
     (lambda i: {**body(i), "isAdmin": True}, "isAdmin", 422),
     (lambda i: {k: v for k, v in body(i).items() if k != "email"}, "email", 422),
 ])

@@ -78,3 +78,13 @@ def test_every_setting_field_has_a_documented_row():
     assert not missing, f"Settings fields without a SETTINGS row (cannot be configured): {missing}"
     extra = rows - {f.name for f in fields(config.Settings)}
     assert not extra, f"SETTINGS rows without a Settings field: {extra}"
+
+
+def test_over_long_password_is_refused_after_a_full_hash():
+    import time as _t
+    from halobuzz.infra.crypto import check_password, hash_password
+    hashed = hash_password("right password", rounds=6)
+    started = _t.perf_counter()
+    assert check_password("x" * 100, hashed) is False
+    assert _t.perf_counter() - started > 0.001, "refusing instantly would reveal the account exists"
+    assert check_password("right password", hashed) is True
