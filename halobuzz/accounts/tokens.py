@@ -100,8 +100,8 @@ class AccessTokens:
                 raise Unauthorized("access token signed by an unknown key", code="invalid_token")
             data = jwt.decode(token, key, algorithms=["EdDSA"], audience=AUDIENCE,
                               options={"require": ["exp", "iat", "sub", "sid"], "verify_exp": False})
-        except jwt.PyJWTError as exc:
-            raise Unauthorized(f"access token is not valid ({exc})", code="invalid_token") from None
+        except (jwt.PyJWTError, ValueError) as exc:  # ValueError covers non-ASCII garbage
+            raise Unauthorized(f"access token is not valid ({type(exc).__name__})", code="invalid_token") from None
         if not isinstance(data.get("sub"), str) or not isinstance(data.get("sid"), str):
             raise Unauthorized("access token is not valid", code="invalid_token")
         return Claims(data["sub"], data["sid"], str(data.get("iss", "")), float(data["exp"]))

@@ -38,7 +38,7 @@ class AuditQuery(msgspec.Struct, forbid_unknown_fields=True):
     action: Optional[Annotated[str, msgspec.Meta(max_length=64)]] = None
     target: Optional[Annotated[str, msgspec.Meta(max_length=64)]] = None
     limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 50
-    cursor: Optional[int] = None
+    cursor: Optional[Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]] = None
 
 
 def actor_of(request: Request) -> Actor:

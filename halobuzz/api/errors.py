@@ -25,6 +25,9 @@ def handle(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, DomainError):
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
         return error_response(exc.status, exc.body(), headers)
+    if isinstance(exc, OverflowError):
+        # A number too large for SQLite's 64-bit integers reached a query: the client's mistake.
+        return error_response(422, {"code": "validation_error", "message": "a number is out of range"})
     if isinstance(exc, SanicException):
         status = getattr(exc, "status_code", 500) or 500
         if status >= 500:

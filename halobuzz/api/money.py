@@ -19,6 +19,8 @@ admin_bp = Blueprint("admin_money", url_prefix="/api/v1/admin")
 
 Count = Annotated[int, msgspec.Meta(ge=1, le=gift_send.MAX_QUANTITY)]
 Coins = Annotated[int, msgspec.Meta(ge=1, le=wallet.MAX_SINGLE_SPEND)]
+Cursor = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
+Sort = Annotated[int, msgspec.Meta(ge=-1_000_000, le=1_000_000)]
 
 
 class GiftBody(Schema):
@@ -59,7 +61,7 @@ class GiftAdminBody(Schema):
     active: bool = True
     active_from: Optional[str] = None
     active_until: Optional[str] = None
-    sort: int = 0
+    sort: Sort = 0
 
 
 class GiftPatchBody(Schema):
@@ -71,12 +73,12 @@ class GiftPatchBody(Schema):
     active: Optional[bool] = None
     active_from: Optional[str] = None
     active_until: Optional[str] = None
-    sort: Optional[int] = None
+    sort: Optional[Sort] = None
 
 
 class Page(msgspec.Struct, forbid_unknown_fields=True):
     limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 50
-    cursor: Optional[int] = None
+    cursor: Optional[Cursor] = None
 
 
 class PayoutQuery(msgspec.Struct, forbid_unknown_fields=True):

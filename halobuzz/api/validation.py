@@ -46,8 +46,8 @@ def decode_json(body: bytes | None, schema: Type[T], max_bytes: int) -> T:
         msg = str(exc)
         field = _field_of(msg)
         raise Invalid(f"{field}: {_human(msg)}", fields={field: _human(msg)}) from None
-    except msgspec.DecodeError:
-        raise Invalid("request body is not valid JSON", field="body") from None
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        raise Invalid("request body is not valid JSON (UTF-8)", field="body") from None
 
 
 def decode_query(args: dict[str, list[str]], schema: Type[T]) -> T:

@@ -146,3 +146,16 @@ def test_signed_in_users_are_limited_per_account_not_per_ip(tmp_path):
                 assert codes == [200] * 6 + [429], codes
     finally:
         srv.stop()
+
+
+def test_odd_bytes_and_huge_numbers_are_4xx_not_500(client):
+    reg = register(client)
+    r = client.post("/api/v1/auth/login", content=b'{"email":"\xff\xfe","password":"x"}',
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    for path in ("/api/v1/wallet/transactions?cursor=99999999999999999999",
+                 "/api/v1/wallet/transactions?cursor=9223372036854775808", "/api/v1/wallet/transactions?limit=-1"):
+        r = client.get(path, headers=reg["auth"])
+        assert r.status_code == 422, (path, r.text)
+    r = client.get("/api/v1/me", headers={"Authorization": "Bearer \xff\xfe".encode("latin-1")})
+    assert r.status_code == 401
