@@ -345,48 +345,34 @@ class Hub:
                 len(pending[0]) + len(pending[1]) + len(pending[2]))
 
     async def _flush_room(self, room: Room) -> None:
-        """One coalesced write per member. A big room is walked in chunks of YIELD_EVERY
-        (so HTTP and commits are not starved); frames that commit while the walk yields
-        ride along with the rest of this walk, and only the members already passed get
-        them in a follow-up walk — so in a 5k room a message waits for the remainder of the
-        current walk, not for a whole new one. (Only while this is the one dirty room, so
-        other rooms are never starved by a busy one.)"""
+        """One coalesced write per member for everything the room gathered since its last
+        flush. A big room is walked in chunks of YIELD_EVERY so HTTP and commits are not
+        starved; whatever commits meanwhile goes out on the next flush, coalesced again
+        (so under load a write carries more messages instead of the room taking more writes).
+        Members who left the room during the walk are skipped."""
         blobs, count = self._take(room)
-        jobs: deque = deque([(tuple(room.members), [blobs], count)])
-        while jobs:
-            members, parts, count = jobs.popleft()
-            everything = b"".join(b for part in parts for b in part)
-            n, i = len(members), 0
-            while i < n:
-                end = min(n, i + YIELD_EVERY)
-                sent = 0
-                for conn in members[i:end]:
-                    if conn.closed or conn.room is not room:
-                        continue
-                    transport = conn.transport
-                    if conn.backlog is None and transport.get_write_buffer_size() < HIGH_WATER:
-                        transport.write(everything)
-                    else:
-                        for part in parts:
-                            for lane, blob in enumerate(part):
-                                if blob and not conn.closed:
-                                    conn._enqueue(blob, lane)
-                    sent += 1
-                self.deliveries += count * sent
-                self.writes += sent
-                i = end
-                if i < n:
-                    await asyncio.sleep(0)
-                    if room in self.dirty and len(self.dirty) == 1:
-                        del self.dirty[room]
-                        more, more_count = self._take(room)
-                        rest = set(members[i:])
-                        passed = tuple(c for c in room.members if c not in rest)
-                        if passed:
-                            jobs.append((passed, [more], more_count))
-                        parts = parts + [more]
-                        count += more_count
-                        everything += b"".join(more)
+        everything = b"".join(blobs)
+        members = tuple(room.members)
+        n, i = len(members), 0
+        while i < n:
+            end = min(n, i + YIELD_EVERY)
+            sent = 0
+            for conn in members[i:end]:
+                if conn.closed or conn.room is not room:
+                    continue
+                transport = conn.transport
+                if conn.backlog is None and transport.get_write_buffer_size() < HIGH_WATER:
+                    transport.write(everything)
+                else:
+                    for lane, blob in enumerate(blobs):
+                        if blob and not conn.closed:
+                            conn._enqueue(blob, lane)
+                sent += 1
+            self.deliveries += count * sent
+            self.writes += sent
+            i = end
+            if i < n:
+                await asyncio.sleep(0)
 
     # -- keepalive -------------------------------------------------------------------
     async def _pinger(self) -> None:

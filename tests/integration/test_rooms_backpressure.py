@@ -1,6 +1,7 @@
 """A client that stops reading never slows the room: it is shed, then disconnected with 4002;
 a silent client is dropped on ping timeout."""
 import asyncio
+import re
 import socket
 import time
 import uuid
@@ -93,6 +94,11 @@ def test_slow_reader_is_shed_then_disconnected_without_slowing_others(server, cl
         for f in fast + [h]:
             await f.close()
     asyncio.run(asyncio.wait_for(go(), 60))
+    text = client.get("/metrics").text   # the drop and the disconnect are counted
+    assert re.search(r'^halobuzz_ws_disconnects_total\{code="4002"\} [1-9]', text, re.M), \
+        "\n".join(l for l in text.splitlines() if l.startswith("halobuzz_ws"))
+    shed = next(float(l.split()[-1]) for l in text.splitlines() if l.startswith("halobuzz_ws_dropped_total "))
+    assert shed > 0
 
 
 def test_silent_client_dropped_on_ping_timeout(tmp_path):
