@@ -27,8 +27,9 @@ def record(conn: sqlite3.Connection, actor: Actor, action: str, *, target_type: 
          actor.request_id, actor.source))
 
 
-def entries(conn: sqlite3.Connection, *, limit: int = 50, action: str | None = None,
-            target_id: str | None = None, before_id: int | None = None) -> list[dict[str, Any]]:
+def entries_query(*, limit: int = 50, action: str | None = None, target_id: str | None = None,
+                  before_id: int | None = None) -> tuple[str, list[Any]]:
+    """Newest first; filters use the (target_type, target_id) index or walk ids backwards."""
     sql = "SELECT * FROM audit_log WHERE 1=1"
     params: list[Any] = []
     if action:
@@ -42,7 +43,11 @@ def entries(conn: sqlite3.Connection, *, limit: int = 50, action: str | None = N
         params.append(before_id)
     sql += " ORDER BY id DESC LIMIT ?"
     params.append(limit)
-    return [audit_row(r) for r in conn.execute(sql, params)]
+    return sql, params
+
+
+def entries(conn: sqlite3.Connection, **filters: Any) -> list[dict[str, Any]]:
+    return [audit_row(r) for r in conn.execute(*entries_query(**filters))]
 
 
 def audit_row(r: sqlite3.Row) -> dict[str, Any]:

@@ -108,6 +108,7 @@ async def audit_log(request: Request):
     admin(request)
     q = decode_query(request.args, AuditQuery)
     hb = request.app.ctx.hb
-    items = audit.entries(hb.db.inline.conn, limit=q.limit, action=q.action, target_id=q.target,
-                          before_id=q.cursor)
+    rows = await hb.db.readers.fetchall(*audit.entries_query(limit=q.limit, action=q.action, target_id=q.target,
+                                                             before_id=q.cursor))
+    items = [audit.audit_row(r) for r in rows]
     return json({"items": items, "cursor": items[-1]["id"] if len(items) == q.limit else None})

@@ -118,7 +118,8 @@ async def wallet_transactions(request: Request):
     who = principal(request)
     q = decode_query(request.args, Page)
     hb = request.app.ctx.hb
-    items = wallet.transactions(hb.db.inline.conn, who.user_id, limit=q.limit, before=q.cursor)
+    items = wallet.transaction_rows(await hb.db.readers.fetchall(
+        *wallet.transactions_query(who.user_id, limit=q.limit, before=q.cursor)))
     return json({"items": items, "cursor": items[-1]["id"] if len(items) == q.limit else None})
 
 
@@ -196,9 +197,10 @@ async def og_subscribe(request: Request):
 async def user_ledger(request: Request, user_id: str):
     admin(request)
     q = decode_query(request.args, Page)
-    conn = request.app.ctx.hb.db.inline.conn
-    items = wallet.transactions(conn, user_id, limit=q.limit, before=q.cursor)
-    return json({"wallet": wallet.view(conn, user_id), "items": items,
+    hb = request.app.ctx.hb
+    items = wallet.transaction_rows(await hb.db.readers.fetchall(
+        *wallet.transactions_query(user_id, limit=q.limit, before=q.cursor)))
+    return json({"wallet": wallet.view_from_row(hb.db.inline.one(wallet.WALLET_VIEW_SQL, (user_id,))), "items": items,
                  "cursor": items[-1]["id"] if len(items) == q.limit else None})
 
 

@@ -7,6 +7,7 @@ coins earns the host only the paid part (bonus coins are burned, never earned).
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -140,22 +141,31 @@ def set_daily_limit(conn: sqlite3.Connection, user_id: str, limit: int | None) -
     conn.execute("UPDATE users SET daily_spend_limit = ? WHERE id = ?", (limit or None, user_id))
 
 
+def transactions_query(user_id: str, *, limit: int = 50, before: int | None = None) -> tuple[str, list[Any]]:
+    """The user's ledger lines, newest first (cursor = entry id).
+
+    One index range per bucket (ledger_entries(account_id, id)), each stopped at `limit`,
+    merged: the cost stays proportional to the page, not to the user's whole history.
+    """
+    bound = before if before else 2**63 - 1
+    parts, params = [], []
+    for bucket in A.USER_BUCKETS:
+        parts.append("SELECT * FROM (SELECT id, tx_id, amount, ? AS bucket FROM ledger_entries "
+                     "WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?)")
+        params += [bucket, A.user_account(user_id, bucket), bound, limit]
+    sql = ("SELECT e.id, e.amount, e.bucket, t.kind, t.created_at, t.memo FROM ("
+           + " UNION ALL ".join(parts) + ") e JOIN ledger_tx t ON t.id = e.tx_id ORDER BY e.id DESC LIMIT ?")
+    return sql, [*params, limit]
+
+
+def transaction_rows(rows) -> list[dict[str, Any]]:
+    return [{"id": r["id"], "amount": r["amount"], "bucket": r["bucket"], "kind": r["kind"],
+             "at": r["created_at"], "memo": json.loads(r["memo"]) if r["memo"] else None} for r in rows]
+
+
 def transactions(conn: sqlite3.Connection, user_id: str, *, limit: int = 50, before: int | None = None
                  ) -> list[dict[str, Any]]:
-    """The user's ledger lines, newest first (cursor = entry id)."""
-    sql = ("SELECT e.id, e.amount, e.account_id, a.bucket, t.kind, t.key, t.created_at, t.memo "
-           "FROM ledger_accounts a JOIN ledger_entries e ON e.account_id = a.id JOIN ledger_tx t ON t.id = e.tx_id "
-           "WHERE a.owner_id = ?")
-    params: list[Any] = [user_id]
-    if before:
-        sql += " AND e.id < ?"
-        params.append(before)
-    sql += " ORDER BY e.id DESC LIMIT ?"
-    params.append(limit)
-    import json
-    return [{"id": r["id"], "amount": r["amount"], "bucket": r["bucket"], "kind": r["kind"],
-             "at": r["created_at"], "memo": json.loads(r["memo"]) if r["memo"] else None}
-            for r in conn.execute(sql, params)]
+    return transaction_rows(conn.execute(*transactions_query(user_id, limit=limit, before=before)))
 
 
 # -- payouts ---------------------------------------------------------------------------
