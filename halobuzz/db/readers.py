@@ -10,8 +10,9 @@ Two kinds, chosen by cost:
   ~65-90 µs on this class of machine, more than the lookup itself, so the
   per-request auth check reads inline. Never use it for scans.
 
-Neither caches rows: every read sees the latest commit, including changes the
-CLI makes from another process while the server runs.
+`Readers` never cache. `InlineReader` caches point reads, exactly invalidated for this
+process's own commits and re-checked against other processes (the CLI) at least every
+0.5 ms (see its docstring).
 """
 from __future__ import annotations
 
@@ -74,20 +75,25 @@ class InlineReader:
         self.conn = connect(path, readonly=True, check_same_thread=False)
         self._version = -1
         self._checked_ns = 0
+        self._generation = 0        # bumped by our writer after each COMMIT (another thread)
+        self._seen_generation = -1
         self._cache: dict[tuple, Any] = {}
         self.cache_size = cache_size
         self.recheck_ns = recheck_ns
 
     def invalidate(self) -> None:
-        """Force the next read to re-check (called from the writer thread after COMMIT)."""
-        self._checked_ns = 0
+        """Called from the writer thread after COMMIT: the next read must re-check. A counter,
+        not a flag, so a check already in flight on the loop cannot swallow it."""
+        self._generation += 1
 
     def _fresh(self) -> None:
+        generation = self._generation  # read before data_version: a later bump forces a recheck
         now = time.monotonic_ns()
-        if now - self._checked_ns < self.recheck_ns:
+        if generation == self._seen_generation and now - self._checked_ns < self.recheck_ns:
             return
         version = self.conn.execute("PRAGMA data_version").fetchone()[0]
         self._checked_ns = now
+        self._seen_generation = generation
         if version != self._version:
             self._cache.clear()
             self._version = version
