@@ -49,10 +49,14 @@ def validate(spec: GiftSpec) -> GiftSpec:
     for name in ("active_from", "active_until"):
         value = getattr(spec, name)
         if value:
+            field = "activeFrom" if name == "active_from" else "activeUntil"
             try:
-                parse_iso(value)
+                parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
             except ValueError:
-                problems["activeFrom" if name == "active_from" else "activeUntil"] = "must be an ISO-8601 time"
+                problems[field] = "must be an ISO-8601 time"
+                continue
+            if parsed.tzinfo is None:
+                problems[field] = "must carry a UTC offset, e.g. 2026-10-20T00:00:00Z"
     if problems:
         raise Invalid("some gift fields are not valid", fields=problems)
     return spec

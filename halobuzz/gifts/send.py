@@ -45,7 +45,9 @@ def send_gift(conn: sqlite3.Connection, *, sender_id: str, stream_id: str, gift_
     # One statement for the common case; the separate lookups below only name what is missing.
     row = conn.execute(
         "SELECT s.host_id, s.status, g.price, g.name AS gift_name, g.animation, g.art, g.og_min_level, g.active, "
-        "g.active_from, g.active_until, u.* FROM streams s, gifts g, users u WHERE s.id = ? AND g.id = ? AND u.id = ?",
+        "g.active_from, g.active_until, "
+        "(SELECT fee_carry FROM wallet_stats WHERE user_id = s.host_id) AS host_fee_carry, "
+        "u.* FROM streams s, gifts g, users u WHERE s.id = ? AND g.id = ? AND u.id = ?",
         (stream_id, gift_id, sender_id)).fetchone()
     if row is None:
         if not conn.execute("SELECT 1 FROM streams WHERE id = ?", (stream_id,)).fetchone():
@@ -67,7 +69,7 @@ def send_gift(conn: sqlite3.Connection, *, sender_id: str, stream_id: str, gift_
             raise Forbidden(f"this gift needs OG tier {gift['og_min_level']}", code="og_required", field="giftId")
     total = gift["price"] * quantity
     debit = wallet.plan_spend(conn, sender, total, now, policy.spend)
-    fee = debit.paid * policy.fee_bps // 10_000
+    fee, carry = platform_fee(debit.paid, policy.fee_bps, row["host_fee_carry"] or 0)
     host_share = debit.paid - fee
     at = iso(now)
     posted = ledger.post(conn, f"gift:{sender_id}:{key}", "gift", [
@@ -78,8 +80,8 @@ def send_gift(conn: sqlite3.Connection, *, sender_id: str, stream_id: str, gift_
         (A.PLATFORM_FEE, fee),
     ], at, {"stream": stream_id, "gift": gift_id, "quantity": quantity, "from": sender_id, "to": host_id})
     wallet.record_spend(conn, sender_id, total, now.date().isoformat())
+    wallet.record_earning(conn, host_id, host_share, fee_carry=carry)
     if host_share:
-        wallet.record_earning(conn, host_id, host_share)
         wallet.hold_earnings(conn, host_id, posted.tx_id, host_share, now + timedelta(days=policy.hold_days))
     conn.execute("UPDATE streams SET total_coins = total_coins + ? WHERE id = ?", (total, stream_id))
     combo = _combo(conn, stream_id, sender_id, gift_id, quantity, now, policy.combo_seconds)
@@ -104,6 +106,17 @@ def send_gift(conn: sqlite3.Connection, *, sender_id: str, stream_id: str, gift_
         "wallet": {"balance": after[paid_acct], "bonusBalance": after[bonus_acct]},
     }
     return GiftOutcome(response, events)
+
+
+def platform_fee(paid: int, fee_bps: int, carry: int) -> tuple[int, int]:
+    """The fee in whole coins and the remainder to carry, in 1/10000 coin.
+
+    Each host carries the fraction of a coin its gifts have not yet paid in fee, so over
+    any run of gifts the platform takes exactly fee_bps of the paid part (within one coin):
+    single 1-coin roses neither escape the fee nor pay 100 % of it.
+    """
+    exact = paid * fee_bps + carry
+    return exact // 10_000, exact % 10_000
 
 
 def _combo(conn: sqlite3.Connection, stream_id: str, sender_id: str, gift_id: str, quantity: int, now: datetime,

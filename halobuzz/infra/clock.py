@@ -44,4 +44,6 @@ def iso(dt: datetime | None) -> str | None:
 def parse_iso(text: str | None) -> datetime | None:
     if not text:
         return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    # Everything we store is UTC; a time without an offset is read as UTC, never as local time.
+    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)

@@ -111,9 +111,10 @@ def record_spend(conn: sqlite3.Connection, user_id: str, amount: int, today: str
                  (user_id, amount, today))
 
 
-def record_earning(conn: sqlite3.Connection, user_id: str, amount: int) -> None:
-    conn.execute("INSERT INTO wallet_stats(user_id, total_earned) VALUES (?1, ?2) "
-                 "ON CONFLICT(user_id) DO UPDATE SET total_earned = total_earned + ?2", (user_id, amount))
+def record_earning(conn: sqlite3.Connection, user_id: str, amount: int, *, fee_carry: int | None = None) -> None:
+    conn.execute("INSERT INTO wallet_stats(user_id, total_earned, fee_carry) VALUES (?1, ?2, COALESCE(?3, 0)) "
+                 "ON CONFLICT(user_id) DO UPDATE SET total_earned = total_earned + ?2, "
+                 "fee_carry = COALESCE(?3, fee_carry)", (user_id, amount, fee_carry))
 
 
 def hold_earnings(conn: sqlite3.Connection, user_id: str, tx_id: int, amount: int, release_at: datetime) -> None:

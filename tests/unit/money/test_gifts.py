@@ -190,3 +190,29 @@ def test_ledger_rejects_unbalanced_and_duplicate(world):
     ledger.post(world.conn, "x2", "grant", [(A.user_account(u, A.PAID), 5), (A.ADMIN_ADJUST, -5)], "t")
     with pytest.raises(ledger.DuplicateTransaction):
         ledger.post(world.conn, "x2", "grant", [(A.user_account(u, A.PAID), 5), (A.ADMIN_ADJUST, -5)], "t")
+
+
+def test_platform_fee_is_exact_over_many_small_gifts(world):
+    host, viewer = world.user(), world.user()
+    s = world.stream(host)
+    world.grant(viewer, 1000)
+    for _ in range(100):
+        gift(world, viewer, s, "rose")  # 1 coin each
+    assert ledger.balance(world.conn, A.PLATFORM_FEE) == 30, "30 % of 100 coins, not 0 (floor per gift)"
+    assert world.view(host)["earningsHeld"] == 70
+    from halobuzz.gifts.send import platform_fee
+    assert platform_fee(5, 3000, 0) == (1, 5000) and platform_fee(5, 3000, 5000) == (2, 0)
+
+
+def test_festival_window_needs_an_offset(world):
+    from halobuzz.accounts.audit import Actor
+    from halobuzz.gifts import catalog
+    actor = Actor("admin@x", "api")
+    spec = catalog.GiftSpec("diya", "Diya", 20, "gifts/rose.svg", active_from="2026-10-20T00:00:00")
+    with pytest.raises(Invalid) as e:
+        catalog.create(world.conn, spec, actor, world.clock.now())
+    assert "activeFrom" in e.value.fields
+    ok = catalog.GiftSpec("diya", "Diya", 20, "gifts/rose.svg", active_from="2026-10-20T00:00:00Z",
+                          active_until="2026-10-25T00:00:00+05:45")
+    catalog.create(world.conn, ok, actor, world.clock.now())
+    assert not catalog.available_now(catalog.get(world.conn, "diya"), world.clock.now())  # T0 is March
