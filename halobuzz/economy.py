@@ -82,18 +82,22 @@ class Economy:
         return await self._once(user_id, key, "payout", {"amount": amount},
                                 lambda conn, now: (wallet.request_payout(conn, payout_id, user_id, amount, now), []))
 
-    async def set_daily_limit(self, user_id: str, limit: int | None, actor: audit.Actor | None = None) -> dict:
+    async def set_daily_limit(self, user_id: str, limit: int | None, actor: audit.Actor | None = None,
+                              lock: bool | None = None) -> dict:
+        """The user's own call (no actor) or an admin's (actor: audited, may lock)."""
         now = self.clock.now()
 
         def unit(conn):
-            before = conn.execute("SELECT daily_spend_limit FROM users WHERE id = ?", (user_id,)).fetchone()
-            wallet.set_daily_limit(conn, user_id, limit)
+            before = conn.execute("SELECT daily_spend_limit, spend_limit_locked FROM users WHERE id = ?",
+                                  (user_id,)).fetchone()
+            wallet.set_daily_limit(conn, user_id, limit, by_admin=actor is not None, lock=lock)
+            user = conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
             if actor:
                 audit.record(conn, actor, "wallet.set_limit", target_type="user", target_id=user_id,
-                             before={"dailySpendLimit": before[0] if before else None},
-                             after={"dailySpendLimit": limit}, at=iso(now))
-            user = conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+                             before={"dailySpendLimit": before[0], "locked": bool(before[1])},
+                             after={"dailySpendLimit": limit, "locked": bool(user["spend_limit_locked"])}, at=iso(now))
             return {"dailySpendLimit": wallet.daily_limit(user, now.date(), self.spend) or None,
+                    "locked": bool(user["spend_limit_locked"]),
                     "spentToday": wallet.spent_today(conn, user_id, now.date().isoformat())}
 
         return await self.db.write(unit)
@@ -111,18 +115,22 @@ class Economy:
 
     async def adjust(self, user_id: str, amount: int, bucket: str, reason: str, actor: audit.Actor,
                      key: str | None = None) -> dict:
+        """An operator grant or revocation, audited. With an Idempotency-Key a retry returns the
+        first answer (keys are per admin) instead of granting twice."""
         now = self.clock.now()
-        key = key or f"adjust:{self.ids.new()}"
+        tx_key = f"adjust:{self.ids.new()}"
+        if key is None:
+            return await self.db.write(lambda conn: adjust_audited(conn, tx_key, user_id, amount, bucket, reason,
+                                                                   actor, now))
+        key = idempotency.check_key(key)
+        req_hash = idempotency.body_hash(f"adjust:{user_id}", {"amount": amount, "bucket": bucket, "reason": reason})
 
         def unit(conn):
-            conn.execute("SELECT id FROM users WHERE id = ?", (user_id,)).fetchone() or _no_user()
-            posted = wallet.adjust(conn, key, user_id, amount, bucket, reason, now)
-            audit.record(conn, actor, "coins.grant" if amount > 0 else "coins.revoke", target_type="user",
-                         target_id=user_id, after={"amount": amount, "bucket": bucket, "reason": reason,
-                                                   "txId": posted.tx_id}, at=iso(now))
-            return {"txId": posted.tx_id, **wallet.view(conn, user_id)}
+            return idempotency.once(conn, actor.user_id or actor.name, key, req_hash, iso(now), lambda: (
+                200, adjust_audited(conn, tx_key, user_id, amount, bucket, reason, actor, now)))
 
-        return await self.db.write(unit)
+        _, answer, _ = await self.db.write(unit)
+        return answer
 
     # -- jobs (idempotent functions of the database) -------------------------------
     async def run_daily_bonus(self) -> int:
@@ -143,6 +151,17 @@ class Economy:
             total += done
             if done < batch:
                 return total
+
+
+def adjust_audited(conn, tx_key: str, user_id: str, amount: int, bucket: str, reason: str, actor: audit.Actor,
+                   now) -> dict:
+    """The write unit behind `coins grant|revoke` and the admin API: ledger + audit, together."""
+    conn.execute("SELECT id FROM users WHERE id = ?", (user_id,)).fetchone() or _no_user()
+    posted = wallet.adjust(conn, tx_key, user_id, amount, bucket, reason, now)
+    audit.record(conn, actor, "coins.grant" if amount > 0 else "coins.revoke", target_type="user",
+                 target_id=user_id, after={"amount": amount, "bucket": bucket, "reason": reason,
+                                           "txId": posted.tx_id}, at=iso(now))
+    return {"txId": posted.tx_id, **wallet.view(conn, user_id)}
 
 
 def _no_user():

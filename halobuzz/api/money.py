@@ -36,6 +36,11 @@ class LimitBody(Schema):
     daily_spend_limit: Optional[Annotated[int, msgspec.Meta(ge=0, le=wallet.MAX_SINGLE_SPEND)]]
 
 
+class AdminLimitBody(Schema):
+    daily_spend_limit: Optional[Annotated[int, msgspec.Meta(ge=0, le=wallet.MAX_SINGLE_SPEND)]]
+    locked: bool = False
+
+
 class PayoutBody(Schema):
     amount: Coins
 
@@ -212,7 +217,16 @@ async def grant(request: Request, user_id: str):
     body = decode_json(request.body, GrantBody, request.app.ctx.hb.settings.max_body_bytes)
     key = request.headers.get("idempotency-key")
     return json(await _eco(request).adjust(user_id, body.amount, body.bucket, body.reason, actor,
-                                           key=f"adjust:{key}" if key else None))
+                                           key=key))
+
+
+@admin_bp.put("/users/<user_id:str>/limits")
+@openapi.summary("Set (and optionally lock) a user's daily spend cap — a parental lock")
+@openapi.secured("bearer")
+async def admin_limit(request: Request, user_id: str):
+    actor = actor_of(request)
+    body = decode_json(request.body, AdminLimitBody, request.app.ctx.hb.settings.max_body_bytes)
+    return json(await _eco(request).set_daily_limit(user_id, body.daily_spend_limit, actor, lock=body.locked))
 
 
 @admin_bp.get("/payouts")

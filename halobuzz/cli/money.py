@@ -8,6 +8,7 @@ import click
 
 from ..accounts import audit, users
 from ..db.connection import connect
+from ..economy import adjust_audited
 from ..infra.clock import Clock, iso
 from ..wallet import ledger, wallet
 from .common import cli_actor, data_dir_option, fail, load_settings, run, writer_for
@@ -26,15 +27,47 @@ def register(cli: click.Group) -> None:
 
         def unit(conn):
             user = users.find(conn, who)
-            posted = wallet.adjust(conn, tx_key, user["id"], amount, bucket, reason, clock.now())
-            audit.record(conn, actor, "coins.grant" if amount > 0 else "coins.revoke", target_type="user",
-                         target_id=user["id"], after={"amount": amount, "bucket": bucket, "reason": reason,
-                                                      "txId": posted.tx_id}, at=iso(clock.now()))
-            return user["username"], wallet.view(conn, user["id"])
+            already = ledger.tx_exists(conn, tx_key)
+            if already is None:
+                adjust_audited(conn, tx_key, user["id"], amount, bucket, reason, actor, clock.now())
+            return user["username"], wallet.view(conn, user["id"]), already
 
         with writer_for(settings) as w:
-            name, view = run(w, unit)
+            name, view, already = run(w, unit)
+        if already is not None:
+            click.echo(f"already applied with --key {key} (transaction {already}); nothing changed")
         click.echo(f"{name}: balance {view['balance']}, bonus {view['bonusBalance']}")
+
+    @coins.command("limit")
+    @click.option("--user", "who", required=True, help="User id, email or username")
+    @click.option("--daily", type=click.IntRange(0, 10_000_000), required=True,
+                  help="Coins per UTC day (0 = back to the default for the user's age)")
+    @click.option("--lock/--no-lock", default=True, show_default=True,
+                  help="Locked: the user can only lower it (parental lock)")
+    @data_dir_option
+    def limit(who, daily, lock, data_dir):
+        """Set a user's daily spend cap, as an admin (audited).
+
+        \b
+        Example:
+          halobuzz coins limit --user kiran --daily 500 --lock
+        """
+        settings = load_settings(data_dir)
+        clock = Clock()
+        actor = cli_actor()
+
+        def unit(conn):
+            user = users.find(conn, who)
+            before = (user["daily_spend_limit"], bool(user["spend_limit_locked"]))
+            wallet.set_daily_limit(conn, user["id"], daily or None, by_admin=True, lock=lock)
+            audit.record(conn, actor, "wallet.set_limit", target_type="user", target_id=user["id"],
+                         before={"dailySpendLimit": before[0], "locked": before[1]},
+                         after={"dailySpendLimit": daily or None, "locked": lock}, at=iso(clock.now()))
+            return user["username"]
+
+        with writer_for(settings) as w:
+            name = run(w, unit)
+        click.echo(f"{name}: daily limit {daily or 'default'}{' (locked)' if lock else ''}")
 
     @coins.command("grant")
     @click.option("--user", "who", required=True, help="User id, email or username")

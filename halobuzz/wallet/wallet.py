@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ..accounts.users import ADULT_AGE, age_on
-from ..errors import Conflict, Invalid
+from ..errors import Conflict, Forbidden, Invalid
 from ..infra.clock import iso
 from . import accounts as A
 from . import ledger
@@ -136,10 +136,27 @@ def release_due_holds(conn: sqlite3.Connection, now: datetime, limit: int = 500)
     return len(due)
 
 
-def set_daily_limit(conn: sqlite3.Connection, user_id: str, limit: int | None) -> None:
+def set_daily_limit(conn: sqlite3.Connection, user_id: str, limit: int | None, *, by_admin: bool = False,
+                    lock: bool | None = None) -> None:
+    """Set a user's daily cap (None or 0 = the default for their age).
+
+    An admin may set any cap and lock it (a parental lock): a locked cap can then only be
+    lowered by the user, never raised or removed.
+    """
     if limit is not None and not 0 <= limit <= MAX_SINGLE_SPEND:
         raise Invalid(f"dailySpendLimit must be between 0 and {MAX_SINGLE_SPEND}", field="dailySpendLimit")
-    conn.execute("UPDATE users SET daily_spend_limit = ? WHERE id = ?", (limit or None, user_id))
+    user = conn.execute("SELECT daily_spend_limit, spend_limit_locked FROM users WHERE id = ?", (user_id,)).fetchone()
+    if user is None:
+        from ..errors import NotFound
+        raise NotFound("no such user", field="user")
+    if user["spend_limit_locked"] and not by_admin:
+        current = user["daily_spend_limit"]
+        if not limit or (current and limit > current):
+            raise Forbidden("this daily limit was locked by an admin; it can only be lowered",
+                            code="spend_limit_locked", field="dailySpendLimit")
+    locked = user["spend_limit_locked"] if lock is None or not by_admin else int(lock)
+    conn.execute("UPDATE users SET daily_spend_limit = ?, spend_limit_locked = ? WHERE id = ?",
+                 (limit or None, locked, user_id))
 
 
 def transactions_query(user_id: str, *, limit: int = 50, before: int | None = None) -> tuple[str, list[Any]]:

@@ -23,6 +23,17 @@ def key():
     return uuid.uuid4().hex
 
 
+def root_admin(server, client):
+    """The allow-listed admin of this module's server (registered once, then logged in)."""
+    r = client.post("/api/v1/auth/login", json={"email": ADMIN_EMAIL, "password": "correct horse battery"})
+    if r.status_code != 200:
+        register(client, email=ADMIN_EMAIL, username="money_root")
+        r = client.post("/api/v1/auth/login", json={"email": ADMIN_EMAIL, "password": "correct horse battery"})
+    assert cli(server.data_dir, "user", "set-role", ADMIN_EMAIL, "admin").returncode == 0
+    data = r.json()
+    return {**data, "auth": {"Authorization": f"Bearer {data['accessToken']}"}}
+
+
 def test_gift_flow_wallet_and_ledger_lines(server, client):
     host, viewer = register(client), register(client)
     sid = live_stream(client, host)
@@ -140,8 +151,7 @@ def test_admin_grant_and_ledger_inspection_audited(server, client):
 
 
 def test_admin_api_grant_payout_queue(server, client):
-    root = register(client, email=ADMIN_EMAIL, username="money_root")
-    assert cli(server.data_dir, "user", "set-role", "money_root", "admin").returncode == 0
+    root = root_admin(server, client)
     u = register(client)
     r = client.post(f"/api/v1/admin/users/{u['user']['id']}/coins", json={"amount": 250, "reason": "prize"},
                     headers={**root["auth"], "Idempotency-Key": "grant-" + key()})
@@ -206,3 +216,30 @@ def test_login_profile_shows_coins(server, client):
     grant(server, u, 77)
     login = client.post("/api/v1/auth/login", json={"email": u["user"]["email"], "password": u["password"]})
     assert login.json()["user"]["coins"]["balance"] == 77
+
+
+def test_admin_grant_replay_and_parental_lock(server, client):
+    root = root_admin(server, client)
+    u = register(client)
+    k = "grant-" + key()
+    first = client.post(f"/api/v1/admin/users/{u['user']['id']}/coins", json={"amount": 40, "reason": "prize"},
+                        headers={**root["auth"], "Idempotency-Key": k})
+    again = client.post(f"/api/v1/admin/users/{u['user']['id']}/coins", json={"amount": 40, "reason": "prize"},
+                        headers={**root["auth"], "Idempotency-Key": k})
+    assert first.status_code == again.status_code == 200 and first.json() == again.json()
+    assert client.get("/api/v1/wallet", headers=u["auth"]).json()["balance"] == 40
+    locked = client.put(f"/api/v1/admin/users/{u['user']['id']}/limits", json={"dailySpendLimit": 30, "locked": True},
+                        headers=root["auth"])
+    assert locked.status_code == 200 and locked.json()["locked"] is True
+    lift = client.put("/api/v1/wallet/limits", json={"dailySpendLimit": None}, headers=u["auth"])
+    assert lift.status_code == 403 and lift.json()["error"]["code"] == "spend_limit_locked"
+    assert client.put("/api/v1/wallet/limits", json={"dailySpendLimit": 20}, headers=u["auth"]).status_code == 200
+    out = cli(server.data_dir, "coins", "grant", "--user", u["user"]["username"], "--amount", "5", "--reason", "r",
+              "--key", "cli-once-1")
+    again = cli(server.data_dir, "coins", "grant", "--user", u["user"]["username"], "--amount", "5", "--reason", "r",
+                "--key", "cli-once-1")
+    assert out.returncode == again.returncode == 0 and "already applied" in again.stdout
+    assert client.get("/api/v1/wallet", headers=u["auth"]).json()["balance"] == 45
+    lim = cli(server.data_dir, "coins", "limit", "--user", u["user"]["username"], "--daily", "0", "--no-lock")
+    assert lim.returncode == 0
+    assert client.put("/api/v1/wallet/limits", json={"dailySpendLimit": None}, headers=u["auth"]).status_code == 200

@@ -216,3 +216,17 @@ def test_festival_window_needs_an_offset(world):
                           active_until="2026-10-25T00:00:00+05:45")
     catalog.create(world.conn, ok, actor, world.clock.now())
     assert not catalog.available_now(catalog.get(world.conn, "diya"), world.clock.now())  # T0 is March
+
+
+def test_admin_locked_limit_can_only_be_lowered_by_the_user(world):
+    from halobuzz.errors import Forbidden as F
+    u = world.user()
+    wallet.set_daily_limit(world.conn, u, 500, by_admin=True, lock=True)
+    for attempt in (None, 0, 600):
+        with pytest.raises(F):
+            wallet.set_daily_limit(world.conn, u, attempt)
+    wallet.set_daily_limit(world.conn, u, 300)  # lowering is always allowed
+    row = world.conn.execute("SELECT daily_spend_limit, spend_limit_locked FROM users WHERE id = ?", (u,)).fetchone()
+    assert tuple(row) == (300, 1)
+    wallet.set_daily_limit(world.conn, u, None, by_admin=True, lock=False)
+    wallet.set_daily_limit(world.conn, u, 10_000)
