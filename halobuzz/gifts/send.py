@@ -149,8 +149,11 @@ def _throne(conn: sqlite3.Connection, stream_id: str, sender_id: str, username: 
 
 
 def leaderboard(conn: sqlite3.Connection, stream_id: str, limit: int = 20) -> list[dict[str, Any]]:
+    # Ties rank the throne holder first (the throne stays with its holder on a tie), then
+    # whoever reached the total first.
     rows = conn.execute("SELECT g.user_id, g.coins, u.username, u.og_level FROM stream_gifters g JOIN users u "
-                        "ON u.id = g.user_id WHERE g.stream_id = ? ORDER BY g.coins DESC, g.updated_at LIMIT ?",
-                        (stream_id, limit)).fetchall()
+                        "ON u.id = g.user_id LEFT JOIN stream_throne t ON t.stream_id = g.stream_id "
+                        "WHERE g.stream_id = ? ORDER BY g.coins DESC, g.user_id = t.user_id DESC, g.updated_at "
+                        "LIMIT ?", (stream_id, limit)).fetchall()
     return [{"rank": i + 1, "userId": r["user_id"], "username": r["username"], "coins": r["coins"],
              "ogLevel": r["og_level"]} for i, r in enumerate(rows)]

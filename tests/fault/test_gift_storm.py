@@ -72,6 +72,11 @@ def test_sigkill_during_gift_storm_loses_and_creates_nothing(tmp_path):
     for k in acked:
         user_id = attempted[k][0]
         assert f"gift:{user_id}:{k}" in keys, "an acknowledged gift is missing after the crash"
+    # ... and each is in the ledger for exactly the coins we were told.
+    debits = dict(db.execute("SELECT t.key, -SUM(e.amount) FROM ledger_tx t JOIN ledger_entries e ON e.tx_id = t.id "
+                             "WHERE t.kind = 'gift' AND e.account_id LIKE '%:paid' GROUP BY t.key"))
+    for k, coins in acked.items():
+        assert debits[f"gift:{attempted[k][0]}:{k}"] == coins
     # Every committed gift came from an attempt, once.
     attempted_keys = {f"gift:{u}:{k}" for k, (u, *_rest) in attempted.items()}
     assert keys <= attempted_keys

@@ -125,10 +125,16 @@ def test_security_headers_cors_and_request_id(tmp_path):
         srv.stop()
 
 
-def test_xss_text_stored_as_given_returned_as_json(client):
-    # usernames are restricted; what matters is the API never renders HTML
-    r = client.get("/api/v1/me?<script>alert(1)</script>")
-    assert r.headers["content-type"].startswith("application/json")
+def test_user_text_is_stored_as_given_and_only_ever_served_as_json(client):
+    host = register(client)
+    title = '<script>alert("x")</script> & <img src=x onerror=alert(1)>'
+    r = client.post("/api/v1/streams", json={"title": title}, headers=host["auth"])
+    assert r.status_code == 201
+    got = client.get(f"/api/v1/streams/{r.json()['id']}")
+    assert got.json()["title"] == title, "stored as given (escaping is the renderer's job)"
+    assert got.headers["content-type"].startswith("application/json")
+    assert got.headers["x-content-type-options"] == "nosniff"
+    assert "default-src 'none'" in got.headers["content-security-policy"]
 
 
 def test_signed_in_users_are_limited_per_account_not_per_ip(tmp_path):
