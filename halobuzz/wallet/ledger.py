@@ -29,8 +29,10 @@ class Posted:
     key: str
 
 
-def entry_hash(prev: str, entry_id: int, tx_id: int, account: str, amount: int, key: str, at: str) -> str:
-    payload = f"{prev}|{entry_id}|{tx_id}|{account}|{amount}|{key}|{at}"
+def entry_hash(prev: str, entry_id: int, tx_id: int, account: str, amount: int, key: str, at: str,
+               kind: str, memo: str | None) -> str:
+    """Covers everything a person reads about a movement: who, how much, when, what kind, why."""
+    payload = f"{prev}|{entry_id}|{tx_id}|{account}|{amount}|{key}|{at}|{kind}|{memo or ''}"
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -42,15 +44,16 @@ def post(conn: sqlite3.Connection, key: str, kind: str, legs: Iterable[tuple[str
     if sum(a for _, a in legs) != 0:
         raise ValueError(f"ledger legs must sum to zero: {legs}")
     try:
+        memo_text = msgspec.json.encode(memo).decode() if memo else None
         tx_id = conn.execute("INSERT INTO ledger_tx(key, kind, created_at, memo) VALUES (?,?,?,?)",
-                             (key, kind, at, msgspec.json.encode(memo).decode() if memo else None)).lastrowid
+                             (key, kind, at, memo_text)).lastrowid
     except sqlite3.IntegrityError:
         raise DuplicateTransaction(f"ledger transaction {key!r} already exists") from None
     last = conn.execute("SELECT id, hash FROM ledger_entries ORDER BY id DESC LIMIT 1").fetchone()
     prev, next_id = (last[1], last[0] + 1) if last else (GENESIS, 1)
     entries = []
     for account, amount in legs:
-        h = entry_hash(prev, next_id, tx_id, account, amount, key, at)
+        h = entry_hash(prev, next_id, tx_id, account, amount, key, at, kind, memo_text)
         entries.append((next_id, tx_id, account, amount, prev, h))
         prev, next_id = h, next_id + 1
     # Triggers (migration 0006) open missing accounts and move their balances per entry.
@@ -83,14 +86,16 @@ def verify_chain(conn: sqlite3.Connection, limit_problems: int = 20) -> list[str
     problems: list[str] = []
     prev = GENESIS
     expected_id = None
-    cur = conn.execute("SELECT e.id, e.tx_id, e.account_id, e.amount, e.prev_hash, e.hash, t.key, t.created_at "
+    cur = conn.execute("SELECT e.id, e.tx_id, e.account_id, e.amount, e.prev_hash, e.hash, t.key, t.created_at, "
+                       "t.kind, t.memo "
                        "FROM ledger_entries e JOIN ledger_tx t ON t.id = e.tx_id ORDER BY e.id")
     for r in cur:
         if expected_id is not None and r["id"] != expected_id:
             problems.append(f"entry ids jump from {expected_id - 1} to {r['id']} (deleted entries)")
         if r["prev_hash"] != prev:
             problems.append(f"entry {r['id']}: previous-hash link broken")
-        h = entry_hash(r["prev_hash"], r["id"], r["tx_id"], r["account_id"], r["amount"], r["key"], r["created_at"])
+        h = entry_hash(r["prev_hash"], r["id"], r["tx_id"], r["account_id"], r["amount"], r["key"], r["created_at"],
+                       r["kind"], r["memo"])
         if h != r["hash"]:
             problems.append(f"entry {r['id']}: content does not match its hash (edited)")
         prev, expected_id = r["hash"], r["id"] + 1

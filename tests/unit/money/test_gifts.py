@@ -185,6 +185,16 @@ def test_ledger_verify_detects_tampering(world):
     assert ledger.verify_chain(world.conn)
 
 
+def test_chain_covers_kind_and_memo(world):
+    host, viewer = world.user(), world.user()
+    s = world.stream(host)
+    world.grant(viewer, 100)
+    gift(world, viewer, s)
+    world.conn.execute("DROP TRIGGER ledger_tx_append_only_update")
+    world.conn.execute("UPDATE ledger_tx SET memo = '{\"reason\":\"prize\"}' WHERE kind = 'grant'")
+    assert any("edited" in p for p in ledger.verify_chain(world.conn))
+
+
 def test_ledger_rejects_unbalanced_and_duplicate(world):
     u = world.user()
     with pytest.raises(ValueError):
