@@ -67,6 +67,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("gift_combo_seconds", 5, "Same gift again within this many seconds continues a combo"),
     Setting("spend_limit_adult", 0, "Default daily spend cap in coins for adults (0 = none)"),
     Setting("spend_limit_minor", 2000, "Default (and highest) daily spend cap for under-18 accounts"),
+    Setting("idempotency_days", 7, "Days a money call's first answer is kept for Idempotency-Key replays"),
     Setting("og_tiers", {}, "Override OG tiers: {\"1\" = \"price:days\", ...}"),
     # live rooms (streams, chat, websocket) — owner: halobuzz.streams / chat / realtime
     Setting("media_provider", "none", "Media provider for stream video: agora or none (development)"),
@@ -190,6 +191,7 @@ class Settings:
     gift_combo_seconds: int = 5
     spend_limit_adult: int = 0
     spend_limit_minor: int = 2000
+    idempotency_days: int = 7
     og_tiers: Mapping[str, str] = field(default_factory=dict)
     replica_url: str = ""
     replica_endpoint: str = ""

@@ -1,12 +1,15 @@
 """Wires the money core into the app: Economy, routes, catalog seed, jobs, doctor checks, demo coins."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from . import demo, doctor
 from .economy import Economy
 from .gifts import catalog
+from .infra.clock import iso
 from .jobs.scheduler import Jobs
 from .resources import assets_dir
-from .wallet import ledger, wallet
+from .wallet import idempotency, ledger, wallet
 
 
 def _ledger_chain(conn):
@@ -26,6 +29,17 @@ def plugin(app, hb) -> None:
     jobs.add("og_daily_bonus", economy.run_daily_bonus, 600)
     jobs.add("og_expiry", economy.run_og_expiry, 60)
     jobs.add("earnings_release", economy.run_hold_release, 600)
+
+    async def prune_idempotency() -> int:
+        cutoff = iso(hb.clock.now() - timedelta(days=hb.settings.idempotency_days))
+        total = 0
+        while True:  # bounded units: the writer is never held long
+            n = await hb.db.write(lambda conn: idempotency.prune(conn, cutoff))
+            total += n
+            if n < 5000:
+                return total
+
+    jobs.add("idempotency_prune", prune_idempotency, 3600)
     app.blueprint(money.bp)
     app.blueprint(money.admin_bp)
 
@@ -56,7 +70,6 @@ def jobs_plugin(app, hb) -> None:
 
 def seed_demo_coins(writer, settings, clock, ids) -> None:
     """Give demo viewers coins to gift with (an audited-style admin grant, once)."""
-    from .infra.clock import iso
 
     def unit(conn):
         for row in conn.execute("SELECT id, username FROM users WHERE email LIKE '%@demo.halobuzz'").fetchall():

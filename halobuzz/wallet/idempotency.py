@@ -44,3 +44,10 @@ def once(conn: sqlite3.Connection, user_id: str, key: str, request_hash: str, at
     conn.execute("INSERT INTO idempotency(user_id, key, request_hash, status, response, created_at) VALUES (?,?,?,?,?,?)",
                  (user_id, key, request_hash, status, json.dumps(response, separators=(",", ":")), at))
     return status, response, False
+
+
+def prune(conn: sqlite3.Connection, older_than: str, limit: int = 5000) -> int:
+    """Forget stored answers older than `older_than`. The ledger keeps every money key forever,
+    so a very late retry is still refused as a duplicate; it just gets a 409, not the replay."""
+    return conn.execute("DELETE FROM idempotency WHERE (user_id, key) IN (SELECT user_id, key FROM idempotency "
+                        "WHERE created_at < ? LIMIT ?)", (older_than, limit)).rowcount

@@ -242,3 +242,13 @@ def test_admin_locked_limit_can_only_be_lowered_by_the_user(world):
     assert tuple(row) == (300, 1)
     wallet.set_daily_limit(world.conn, u, None, by_admin=True, lock=False)
     wallet.set_daily_limit(world.conn, u, 10_000)
+
+
+def test_idempotency_answers_are_pruned_by_age(world):
+    from halobuzz.wallet import idempotency
+    for i in range(3):
+        world.conn.execute("INSERT INTO idempotency VALUES (?,?,?,?,?,?)",
+                           ("u", f"k{i}", "h", 201, "{}", f"2026-01-0{i + 1}T00:00:00.000Z"))
+    assert idempotency.prune(world.conn, "2026-01-03T00:00:00.000Z", limit=1) == 1
+    assert idempotency.prune(world.conn, "2026-01-03T00:00:00.000Z") == 1
+    assert [r[0] for r in world.conn.execute("SELECT key FROM idempotency")] == ["k2"]
