@@ -155,8 +155,9 @@ def set_status(conn: sqlite3.Connection, ref: str, status: str, actor: audit.Act
     return {"id": row["id"], "status": status}
 
 
-def listing(conn: sqlite3.Connection, *, query: str | None = None, role: str | None = None,
-            limit: int = 50, after: str | None = None) -> list[sqlite3.Row]:
+def listing_query(*, query: str | None = None, role: str | None = None, limit: int = 50,
+                  after: str | None = None) -> tuple[str, list[Any]]:
+    """Users filtered by part of a username/email and role, in id order (cursor = last id)."""
     sql = "SELECT * FROM users WHERE 1=1"
     params: list[Any] = []
     if query:
@@ -171,4 +172,8 @@ def listing(conn: sqlite3.Connection, *, query: str | None = None, role: str | N
         params.append(after)
     sql += " ORDER BY id LIMIT ?"
     params.append(limit)
-    return conn.execute(sql, params).fetchall()
+    return sql, params
+
+
+def listing(conn: sqlite3.Connection, **filters: Any) -> list[sqlite3.Row]:
+    return conn.execute(*listing_query(**filters)).fetchall()

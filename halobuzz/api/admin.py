@@ -53,27 +53,10 @@ async def list_users(request: Request):
     admin(request)
     hb = request.app.ctx.hb
     q = decode_query(request.args, UserQuery)
-    rows = await hb.db.readers.fetchall(*_user_sql(q))
+    rows = await hb.db.readers.fetchall(*users.listing_query(query=q.q, role=q.role, limit=q.limit, after=q.cursor))
     today = hb.clock.now().date()
     items = [hb.accounts.profile(r, today) for r in rows]
     return json({"items": items, "cursor": items[-1]["id"] if len(items) == q.limit else None})
-
-
-def _user_sql(q: UserQuery):
-    # The same filter as the CLI's `user list`, run on the inline reader.
-    sql = "SELECT * FROM users WHERE 1=1"
-    params: list = []
-    if q.q:
-        like = "%" + q.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        sql += " AND (username LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\')"
-        params += [like, like]
-    if q.role:
-        sql += " AND role = ?"
-        params.append(q.role)
-    if q.cursor:
-        sql += " AND id > ?"
-        params.append(q.cursor)
-    return sql + " ORDER BY id LIMIT ?", (*params, q.limit)
 
 
 @bp.post("/users/<user_id:str>/role")
