@@ -183,7 +183,7 @@ def register(cli: click.Group) -> None:
         chat rate. Takes about 4x --seconds; runs on a temporary database next to the data
         directory (same disk) and loopback websockets, and changes nothing.
 
-        \\b
+        \b
         Example:
           halobuzz bench --data-dir /var/lib/halobuzz
         """
