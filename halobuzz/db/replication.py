@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from ..infra.tasks import cancel_and_wait
+
 log = logging.getLogger("halobuzz.replication")
 
 CONFIG_NAME = "litestream.yml"
@@ -234,13 +236,7 @@ class Replicator:
     async def stop(self) -> None:
         self._stopping.set()
         await self._terminate()
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            try:
-                await t
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait(self._tasks)
         self._tasks = []
         self.status.running = False
         self._publish()

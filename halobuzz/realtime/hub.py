@@ -23,6 +23,7 @@ import time
 from collections import deque
 from typing import Any, Iterable
 
+from ..infra.tasks import cancel_and_wait
 from . import protocol as p
 
 log = logging.getLogger("halobuzz.realtime")
@@ -208,13 +209,7 @@ class Hub:
     async def stop(self) -> None:
         for conn in list(self.conns):
             conn.close(p.CLOSE_SHUTDOWN, "server shutting down")
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            try:
-                await t
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait(self._tasks)
 
     # -- connections -----------------------------------------------------------------
     def admit(self, user_id: str, ip: str) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import events as ev
 from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..infra.tasks import cancel_and_wait
 from ..streams.service import STREAM_ENDED, STREAM_STARTED
 from . import protocol as p
 from .hub import Conn, Hub
@@ -188,13 +189,7 @@ class Realtime:
                        asyncio.create_task(self._heartbeat_loop(), name="stream-heartbeats")]
 
     async def stop(self) -> None:
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            try:
-                await t
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait(self._tasks)
 
     async def _metrics_loop(self) -> None:
         interval = max(0.2, float(self.hb.settings.metrics_interval))

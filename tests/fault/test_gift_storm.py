@@ -20,6 +20,19 @@ GRANT = 100_000
 PRICES = {"rose": 1, "heart": 5, "momo": 10, "rhino": 99}
 
 
+def live_room_with_viewers(srv, prefix: str, count: int, coins: int):
+    """A host live in a fresh stream and `count` viewers holding `coins` each (granted by the CLI)."""
+    with srv.client() as c:
+        host = register(c, f"{prefix}host")
+        viewers = [register(c, f"{prefix}{i}") for i in range(count)]
+        sid = c.post("/api/v1/streams", json={"title": prefix}, headers=host["auth"]).json()["id"]
+        assert c.post(f"/api/v1/streams/{sid}/start", headers=host["auth"]).status_code == 200
+    for v in viewers:
+        assert cli(srv.data_dir, "coins", "grant", "--user", v["user"]["username"], "--amount", str(coins),
+                   "--reason", prefix).returncode == 0
+    return viewers, sid
+
+
 def storm(url, viewers, sid, stop, acked, attempted, lock):
     rnd = random.Random()
     with httpx.Client(base_url=url, timeout=5.0) as c:
@@ -42,14 +55,7 @@ def storm(url, viewers, sid, stop, acked, attempted, lock):
 def test_sigkill_during_gift_storm_loses_and_creates_nothing(tmp_path):
     data = tmp_path / "data"
     srv = Server(data).start()
-    with srv.client() as c:
-        host = register(c, "stormhost")
-        viewers = [register(c, f"storm{i}") for i in range(6)]
-        sid = c.post("/api/v1/streams", json={"title": "storm"}, headers=host["auth"]).json()["id"]
-        c.post(f"/api/v1/streams/{sid}/start", headers=host["auth"])
-    for v in viewers:
-        assert cli(data, "coins", "grant", "--user", v["user"]["username"], "--amount", str(GRANT),
-                   "--reason", "storm").returncode == 0
+    viewers, sid = live_room_with_viewers(srv, "storm", 6, GRANT)
     acked, attempted, lock = {}, {}, threading.Lock()
     rounds = 3
     for _ in range(rounds):

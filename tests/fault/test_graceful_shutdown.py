@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from tests.conftest import Server, cli, register
-from tests.fault.test_gift_storm import storm
+from tests.conftest import Server, cli
+from tests.fault.test_gift_storm import live_room_with_viewers, storm
 
 pytestmark = pytest.mark.slow
 
@@ -16,14 +16,7 @@ pytestmark = pytest.mark.slow
 def test_sigterm_drains_and_keeps_every_acknowledged_gift(tmp_path):
     data = tmp_path / "data"
     srv = Server(data).start()
-    with srv.client() as c:
-        host = register(c, "termhost")
-        viewers = [register(c, f"term{i}") for i in range(4)]
-        sid = c.post("/api/v1/streams", json={"title": "term"}, headers=host["auth"]).json()["id"]
-        c.post(f"/api/v1/streams/{sid}/start", headers=host["auth"])
-    for v in viewers:
-        assert cli(data, "coins", "grant", "--user", v["user"]["username"], "--amount", "100000",
-                   "--reason", "t").returncode == 0
+    viewers, sid = live_room_with_viewers(srv, "term", 4, 100_000)
     acked, attempted, lock, stop = {}, {}, threading.Lock(), threading.Event()
     workers = [threading.Thread(target=storm, args=(srv.url, viewers, sid, stop, acked, attempted, lock))
                for _ in range(8)]
