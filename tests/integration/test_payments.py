@@ -332,7 +332,9 @@ def test_stripe_retries_a_failed_delivery_with_a_fresh_signature(world, c):
     o = order(c, u, "stripe", "usd-1")
     sims.post("/_sim/config", stripeWebhookUrl=f"{srv.url}/api/v1/payments/stripe/missing")   # 404 at first
     ev = sims.post("/_sim/stripe/pay", session=_stripe_session(o), outcome="paid")["events"][0]
-    time.sleep(0.05)
+    # switch the endpoint only after the first delivery has really failed (not after a guess of time)
+    wait_for(lambda: any(d["event"] == ev and d["status"] == 404
+                         for d in sims.http.get("/_sim/stripe/deliveries").json()["items"]))
     sims.post("/_sim/config", stripeWebhookUrl=f"{srv.url}/api/v1/payments/stripe/webhook")
     wait_for(lambda: wallet(c, u)["balance"] == 6000)
     tries = [d for d in sims.http.get("/_sim/stripe/deliveries").json()["items"] if d["event"] == ev]
