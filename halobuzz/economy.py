@@ -133,14 +133,30 @@ class Economy:
         return answer
 
     # -- jobs (idempotent functions of the database) -------------------------------
+    job_batch = og_bonus.BATCH  # OG rows per write unit, so an OG job never holds the writer long
+
     async def run_daily_bonus(self) -> int:
-        now = self.clock.now()
-        return len(await self.db.write(lambda conn: og_bonus.pay_daily_bonuses(conn, now)))
+        """Pay every owed OG bonus: due periods listed on a reader, settled in short write units."""
+        now, paid = self.clock.now(), 0
+        sql, params = og_bonus.due_query(now)
+        due = [r[0] for r in await self.db.readers.fetchall(sql, params)]
+        while due:  # every unit consumes at least one id
+            batch = await self.db.write(lambda conn, ids=due: og_bonus.pay_batch(conn, now, self.job_batch, ids=ids))
+            paid += len(batch.paid)
+            due = due[batch.consumed:]
+        return paid
 
     async def run_og_expiry(self) -> int:
-        now = self.clock.now()
-        events = await self.db.write(lambda conn: og_bonus.expire_tiers(conn, now), after=self._publish)
-        return len(events)
+        """Bring OG levels in line, `job_batch` users per write unit; events published after each commit."""
+        now, changed = self.clock.now(), 0
+        sql, params = og_bonus.level_query(now)
+        users = [r[0] for r in await self.db.readers.fetchall(sql, params)]
+        while users:
+            batch = await self.db.write(lambda conn, ids=users: og_bonus.expire_batch(conn, now, self.job_batch, ids),
+                                        after=lambda b: self._publish(b.events))
+            changed += len(batch.events)
+            users = users[batch.consumed:]
+        return changed
 
     async def run_hold_release(self, batch: int = 2000) -> int:
         """Release every matured hold, `batch` per write unit so the writer is never held long."""
