@@ -178,6 +178,21 @@ class Writer:
                 self._run_batch(conn, batch)
         finally:
             conn.close()
+            self._refuse_leftovers()
+
+    def _refuse_leftovers(self) -> None:
+        """A unit queued in the instant between the close check and the stop marker must still
+        get an answer, not wait forever."""
+        error = Unavailable("the server is shutting down; try again", code="shutting_down")
+        leftovers = []
+        while True:
+            try:
+                unit = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if unit is not _STOP and self._claim(unit):
+                leftovers.append((unit, False, error))
+        self._answer(leftovers)
 
     @staticmethod
     def _schema_version(conn: sqlite3.Connection) -> int | None:
