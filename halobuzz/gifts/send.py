@@ -98,12 +98,10 @@ def send_gift(conn: sqlite3.Connection, *, sender_id: str, stream_id: str, gift_
     throne = _throne(conn, stream_id, sender_id, sender["username"], sender_total, at)
     if throne:
         events.append(throne)
-    paid_acct, bonus_acct = A.user_account(sender_id, A.PAID), A.user_account(sender_id, A.BONUS)
-    after = {paid_acct: debit.paid_before - debit.paid, bonus_acct: debit.bonus_before - debit.bonus}
     response = {
         "txId": posted.tx_id, "streamId": stream_id, "giftId": gift_id, "quantity": quantity, "coins": total,
         "paidCoins": debit.paid, "bonusCoins": debit.bonus, "combo": combo,
-        "wallet": {"balance": after[paid_acct], "bonusBalance": after[bonus_acct]},
+        "wallet": {"balance": debit.paid_before - debit.paid, "bonusBalance": debit.bonus_before - debit.bonus},
     }
     return GiftOutcome(response, events)
 
