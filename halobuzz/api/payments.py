@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
+from urllib.parse import quote
 
 import msgspec
 from sanic import Blueprint, Request
-from sanic.response import json
+from sanic.response import json, redirect
 from sanic_ext import openapi
 
-from ..errors import NotFound
+from ..errors import DomainError, NotFound
 from ..infra.clock import iso
 from ..payments import store
 from .admin import actor_of
@@ -113,16 +114,33 @@ async def my_order(request: Request, order_id: str):
     return json(store.order_json(row))
 
 
+async def _gateway_return(request: Request, handle):
+    """A person's browser comes back here from the gateway: after settling, send it to the
+    console's wallet page with the outcome. API clients (no text/html in Accept) get JSON."""
+    browser = "text/html" in request.headers.get("accept", "")
+    try:
+        reply = await handle(request.args)
+    except DomainError as exc:
+        if not browser:
+            raise
+        return redirect(f"/?payment=failed&reason={quote(exc.code)}", status=303)
+    if not browser:
+        return _reply(reply)
+    order = reply.body.get("order") or {}
+    outcome = {"completed": "success", "pending": "pending"}.get(order.get("status"), "failed")
+    return redirect(f"/?payment={outcome}&order={quote(str(order.get('id', '')))}", status=303)
+
+
 @bp.get("/esewa/return")
 @openapi.summary("eSewa browser return (success: ?data=<signed base64 JSON>; failure: ?failed=1)")
 async def esewa_return(request: Request):
-    return _reply(await _pay(request).esewa_return(request.args))
+    return await _gateway_return(request, _pay(request).esewa_return)
 
 
 @bp.get("/khalti/return")
 @openapi.summary("Khalti browser return (unsigned; confirmed with the lookup API)")
 async def khalti_return(request: Request):
-    return _reply(await _pay(request).khalti_return(request.args))
+    return await _gateway_return(request, _pay(request).khalti_return)
 
 
 @bp.post("/stripe/webhook")

@@ -121,6 +121,11 @@ def test_esewa_purchase_credits_once_and_replay_is_a_noop(world, c):
     assert wallet(c, u)["balance"] == 500
     metrics = c.get("/metrics").text
     assert 'halobuzz_payments_revenue_minor_total{currency="NPR",gateway="esewa"}' in metrics
+    # a person's browser (Accept: text/html) is sent back to the console's wallet page instead
+    page = c.get(back.replace(srv.url, ""), headers={"Accept": "text/html,application/xhtml+xml"})
+    assert page.status_code == 303 and page.headers["location"] == f"/?payment=success&order={o['order']['id']}"
+    bad = c.get("/api/v1/payments/esewa/return?data=not-base64!", headers={"Accept": "text/html"})
+    assert bad.status_code == 303 and bad.headers["location"].startswith("/?payment=failed")
 
 
 def test_esewa_forged_tampered_and_unknown(world, c):
