@@ -20,7 +20,7 @@ import asyncio
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import aiosqlite
 
@@ -110,6 +110,16 @@ class InlineReader:
             self._cache.clear()
         self._cache[key] = row
         return row
+
+    def memo(self, key: tuple, build: Callable[[], Any]) -> Any:
+        """Cache anything derived only from the database (e.g. an encoded response body) under the
+        same freshness rule as the rows: dropped as soon as any commit is seen."""
+        self._fresh()
+        try:
+            return self._cache[key]
+        except KeyError:
+            value = self._cache[key] = build()
+            return value
 
     def all(self, sql: str, params: Sequence[Any] | dict = ()) -> list[sqlite3.Row]:
         return self.conn.execute(sql, params).fetchall()
