@@ -151,24 +151,36 @@ class Lexicon:
         tokens = self._tokens(normalized)
         if not tokens:
             return []
+        classify = self.classify
+        founds = [classify(tok) for tok in tokens]
+        ascii_only = normalized.isascii()
+        canon = tokens if ascii_only else [deva_canon(t) if _DEVANAGARI.search(t) else t for t in tokens]
+        return self.match_tokens(normalized, tokens, founds, canon, ascii_only)
+
+    def classify(self, tok: str) -> tuple[str, str] | None:
+        """``_classify`` remembered in a bounded dict."""
+        found = self._cache.get(tok, _MISS)
+        if found is _MISS:
+            if len(self._cache) >= _CACHE_MAX:
+                self._cache.clear()
+            found = self._cache[tok] = self._classify(tok)
+        return found
+
+    def match_tokens(self, normalized: str, tokens: list[str], founds: list, canon: list[str],
+                     ascii_only: bool) -> list[Hit]:
+        """``match`` for a message already split into tokens (``_tokens``), each classified
+        (``classify``) and Devanagari tokens canonicalised (``deva_canon``; ``canon is tokens``
+        when the message is ASCII).  Only the rules that span tokens run here."""
         hits: list[Hit] = []
         tiers: dict[int, str] = {}
-        cache = self._cache
         scores = self.scores
-        for pos, tok in enumerate(tokens):
-            found = cache.get(tok, _MISS)
-            if found is _MISS:
-                if len(cache) >= _CACHE_MAX:
-                    cache.clear()
-                found = cache[tok] = self._classify(tok)
+        for pos, found in enumerate(founds):
             if found is not None:
                 lang, tier = found
                 tiers[pos] = tier
                 if tier != "context":
-                    hits.append(Hit(tok, lang, tier, scores[tier]))
-        ascii_only = normalized.isascii()
-        if not ascii_only:
-            tokens = [deva_canon(t) if _DEVANAGARI.search(t) else t for t in tokens]
+                    hits.append(Hit(tokens[pos], lang, tier, scores[tier]))
+        tokens = canon
         latin = tokens if ascii_only else [t for t in tokens if t.isascii()]
         if len(latin) > 2 and list(map(len, latin)).count(1) >= 3:  # "f u c k", "f.u.c.k"
             for joined in spaced_runs(normalized):

@@ -93,8 +93,53 @@ def _unleet(match: re.Match[str]) -> str:
     return word[:start] + core.translate(_LEET) + word[start + len(core):]
 
 
+_WORD_CACHE_MAX = 65_536  # distinct raw ASCII words remembered by normalized_words (a few MB at most)
+_words: dict[str, tuple[bool, str, str]] = {}
+
+
+def _ascii_word(word: str) -> tuple[bool, str, str]:
+    """One lower-cased, control-free ASCII word (no whitespace) -> (it triggers the leet pass,
+    its normal form when the message has no leet, its normal form when it has).
+
+    Every step of ``normalize`` after casefolding works inside whitespace-free runs (the leet
+    and stretch patterns cannot cross a space), so a message's normal form is its words' forms
+    joined by one space; only the decision *whether* the leet pass runs is per message.
+    """
+    leet = _LEET_ANY.search(word) is not None
+    plain = _STRETCH.sub(r"\1\1", word) if _STRETCH.search(word) else word
+    leeted = _LEET_WORD.sub(_unleet, word)
+    if _STRETCH.search(leeted):
+        leeted = _STRETCH.sub(r"\1\1", leeted)
+    form = (leet, plain, leeted)
+    if len(_words) >= _WORD_CACHE_MAX:
+        _words.clear()
+    _words[word] = form
+    return form
+
+
+def normalized_words(text: str) -> list[str]:
+    """``normalize(text).split()``, computed word by word with a bounded cache for ASCII text."""
+    if not text.isascii():
+        return _normalize_unicode(text).split()
+    text = text.lower()
+    if not text.isprintable():  # ASCII non-printables are exactly the control characters
+        text = text.translate(_CONTROL)
+    words = _words
+    forms = [words.get(w) or _ascii_word(w) for w in text.split()]
+    for f in forms:
+        if f[0]:
+            return [f[2] for f in forms]
+    return [f[1] for f in forms]
+
+
 def normalize(text: str) -> str:
     """Canonical lower-case form used by both the model and the lexicon."""
+    if text.isascii():
+        return " ".join(normalized_words(text))
+    return _normalize_unicode(text)
+
+
+def _normalize_unicode(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text).translate(_NON_ASCII_TABLE)
         if _LATIN_MARKS.search(text):  # accented Latin / zalgo: drop the marks, keep the letters

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .lexicon import Lexicon, default_lexicon
+from .lexicon import _DEVANAGARI, Lexicon, deva_canon, default_lexicon
 from .models import LoadedModel, ModelError, load_model
-from .normalize import normalize
+from .normalize import normalized_words
 
 TEXT_MODEL_ID = "text-profanity-en-v1"
 _SKLEARN_TOKEN = re.compile(r"(?u)\b\w\w+\b")
@@ -42,6 +42,7 @@ _GATE = 0.55            # a model-only score that fails _why_not is held here, b
 _MODEL_ONLY_MAX = 0.89  # the model alone can warn, never block
 _ENGLISH_SHARE = 2 / 3
 _SECOND_PERSON = frozenset("you u ur youre ya yall yourself urself".split())
+_WORD_CACHE_MAX = 65_536  # distinct normalised words remembered by TextScorer (~30 MB at most)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,12 @@ class TextScorer:
         self.stop_words = frozenset(meta.get("english_stop_words", "").split())
         self.lexicon = lexicon or default_lexicon()
         self.session = self.model.session
+        self._words: dict[str, tuple] = {}
+        # The compiled session's run without the Python wrapper's per-call input checks (~2 us);
+        # our inputs are built here, always named and typed right.  Same kernel, same output.
+        inner = getattr(self.session, "_sess", None)
+        self._run = inner.run if inner is not None and hasattr(inner, "run") else (
+            lambda names, feed, _opts: self.session.run(names, feed))
         self.model_id = self.model.spec.id
 
     # -- model ---------------------------------------------------------------------------------
@@ -97,39 +104,100 @@ class TextScorer:
             if not row:
                 return self._empty
             return np.array([tuple(row)], dtype=np.int64), np.array([tuple(row.values())], dtype=np.float32)
-        width = max(1, max(len(r) for r in rows))
-        ids = np.full((len(rows), width), self.pad, dtype=np.int64)
-        w = np.zeros((len(rows), width), dtype=np.float32)
-        for r, row in enumerate(rows):
-            if row:
-                n = len(row)
-                ids[r, :n] = tuple(row)
-                w[r, :n] = tuple(row.values())
-        return ids, w
+        width = max(1, max(map(len, rows)))
+        pad_ids = [self.pad] * width
+        pad_w = [0.0] * width
+        ids, w = [], []
+        for row in rows:
+            n = len(row)
+            if n == width:
+                ids.append(list(row))
+                w.append(list(row.values()))
+            else:
+                ids.append([*row, *pad_ids[n:]])
+                w.append([*row.values(), *pad_w[n:]])
+        return np.array(ids, dtype=np.int64), np.array(w, dtype=np.float32)
 
     def model_scores(self, rows: Sequence[dict[int, float]]) -> np.ndarray:
         ids, w = self._arrays(rows)
-        return self.session.run(self._outputs, {"ids": ids, "weights": w})[0]
+        return self._run(self._outputs, {"ids": ids, "weights": w}, None)[0]
 
     # -- public ----------------------------------------------------------------------------------
     def score(self, text: str) -> TextVerdict:
         return self.score_batch([text])[0]
 
+    def _word(self, word: str) -> tuple:
+        """Everything the scorer needs from one normalised word, computed once and remembered:
+        (lexicon tokens, their classifications, their canonical forms, (vocab id, idf) of its
+        model tokens, number of model tokens, how many are English, is it a second-person word,
+        is it ASCII).  Lexicon and model tokenisers never cross whitespace, so a message is the
+        concatenation of its words' entries."""
+        lex = self.lexicon
+        toks = tuple(lex._tokens(word))
+        founds = tuple(map(lex.classify, toks))
+        canon = tuple(deva_canon(t) if _DEVANAGARI.search(t) else t for t in toks)
+        model_toks = _SKLEARN_TOKEN.findall(word)
+        lookup = self.lookup
+        vocab = tuple(lookup[t] for t in model_toks if t in lookup)
+        known = sum(1 for t in model_toks if t in self.vocab or t in self.stop_words)
+        entry = (toks, founds, canon, vocab, len(model_toks), known, word.replace("'", "") in _SECOND_PERSON,
+                 word.isascii())
+        words = self._words
+        if len(words) >= _WORD_CACHE_MAX:
+            words.clear()
+        words[word] = entry
+        return entry
+
+    def _prepare(self, text: str) -> tuple:
+        """normalise + featurise + gather lexicon tokens for one message, word by word from caches."""
+        words = normalized_words(text[:MAX_CHARS])
+        get = self._words.get
+        toks: list[str] = []
+        founds: list = []
+        canon: list[str] = []
+        weights: dict[int, float] = {}
+        n_words = n_known = 0
+        addressed = False
+        ascii_only = True
+        for word in words:
+            entry = get(word) or self._word(word)
+            if entry[0]:
+                toks += entry[0]
+                founds += entry[1]
+                canon += entry[2]
+            for i, idf in entry[3]:
+                weights[i] = weights.get(i, 0.0) + idf
+            n_words += entry[4]
+            n_known += entry[5]
+            if entry[6]:
+                addressed = True
+            if not entry[7]:
+                ascii_only = False
+        if weights:
+            norm = sqrt(sum(v * v for v in weights.values()))
+            for i in weights:
+                weights[i] /= norm
+        return " ".join(words), toks, founds, canon, ascii_only, weights, n_words, n_known, addressed
+
     def score_batch(self, texts: Sequence[str]) -> list[TextVerdict]:
         if not texts:
             return []
-        normalized = [normalize(t[:MAX_CHARS]) for t in texts]
-        rows = [self.features(n) for n in normalized]
-        probs = self.model_scores(rows).tolist()
-        match = self.lexicon.match
+        prepared = [self._prepare(t) for t in texts]
+        probs = self.model_scores([p[5] for p in prepared]).tolist()
+        match = self.lexicon.match_tokens
+        model_id = self.model_id
         out = []
-        for norm, counts, p in zip(normalized, rows, probs):
-            hits = match(norm) if norm else []
-            lex = max((h.score for h in hits), default=0.0)
-            reasons = list(dict.fromkeys(h.reason for h in hits))
+        for (norm, toks, founds, canon, ascii_only, counts, n_words, n_known, addressed), p in zip(prepared, probs):
+            if toks:
+                hits = match(norm, toks, founds, canon if not ascii_only else toks, ascii_only)
+                lex = max((h.score for h in hits), default=0.0)
+                reasons = list(dict.fromkeys(h.reason for h in hits))
+            else:
+                lex = 0.0
+                reasons = []
             model = p
             if p >= _GATE and lex < 0.6:
-                why = self._why_not(norm, counts)
+                why = self._why_not(counts, n_words, n_known, addressed)
                 if why:
                     model = _GATE
                     reasons.append(f"model:{p:.3f}:capped:{why}")
@@ -140,10 +208,10 @@ class TextScorer:
                 # severe evidence we can name (slur, threat, sexual harassment).
                 model = _MODEL_ONLY_MAX
             score = max(model, lex)
-            out.append(TextVerdict(round(score, 6), reasons, self.model_id, round(p, 6), lex))
+            out.append(TextVerdict(round(score, 6), reasons, model_id, round(p, 6), lex))
         return out
 
-    def _why_not(self, normalized: str, counts: dict[int, int]) -> str | None:
+    def _why_not(self, counts: dict[int, float], n_words: int, n_known: int, addressed: bool) -> str | None:
         """Why a model-only flag should not stand (None: it stands).
 
         * not-english: under 2/3 of the words are English (vocabulary or stop words); the model
@@ -153,9 +221,7 @@ class TextScorer:
         * single-word: one non-lexicon word carries the whole score ("shut the door",
           "rat race") and the message is not addressed to anyone.
         """
-        words = _SKLEARN_TOKEN.findall(normalized)
-        known = sum(1 for w in words if w in self.vocab or w in self.stop_words)
-        if words and known / len(words) < _ENGLISH_SHARE:
+        if n_words and n_known / n_words < _ENGLISH_SHARE:
             return "not-english"
         if not counts:
             return None
@@ -165,7 +231,6 @@ class TextScorer:
         has_benign = len(rest) < len(counts)
         if has_benign and not rest:
             return "benign-context"
-        addressed = any(w in _SECOND_PERSON for w in normalized.replace("'", "").split())
         keys = list(counts) if not addressed and len(counts) > 1 else []
         rows = [rest] if has_benign else []
         rows += [_renorm({k: counts[k] for k in keys if k != drop}) for drop in keys]
