@@ -133,6 +133,7 @@ class Lexicon:
                 self.phrases.setdefault(canon[0], []).append((canon, tier, phrase))
         self.phrase_first = frozenset(self.phrases)
         self._cache: dict[str, tuple[str, str] | None] = {}
+        self._no_digits = not any(c.isdigit() for w in _strings(data) for c in w)
 
     @staticmethod
     def _tokens(normalized: str) -> list[str]:
@@ -202,6 +203,8 @@ class Lexicon:
         """(lang, tier) of one token, or None.  Slow path; results are cached by ``match``."""
         if tok in self.allow:
             return None
+        if self._no_digits and tok.isdigit() and tok.isascii():
+            return None  # "2", "1337", "#4521": no word, stem, root or suffix has a digit
         if _DEVANAGARI.search(tok):
             return self._classify_devanagari(deva_canon(tok))
         if not tok.isascii():
@@ -313,6 +316,19 @@ _COMMON = frozenset("a i as is it in on at to of or so no go do be we he me my b
                     "for not but was you can had her his one our out day get has him how man new now old see "
                     "two way who boy did its let put say she too use dad mom fun hot cool pen nice fat ass "
                     "cock tail kit sun set pit all bit sh".split())
+
+
+def _strings(data: object):
+    """Every word, stem, root and suffix in the lexicon data (not its ``about`` text)."""
+    if isinstance(data, str):
+        yield data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            if key not in ("about", "scores"):
+                yield from _strings(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _strings(value)
 
 
 @lru_cache(maxsize=1)

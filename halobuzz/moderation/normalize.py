@@ -117,10 +117,60 @@ def _ascii_word(word: str) -> tuple[bool, str, str]:
     return form
 
 
+_uwords: dict[str, tuple] = {}
+
+
+def _variant(text: str) -> tuple[bool, tuple[str, ...], tuple[str, ...]]:
+    leet = _LEET_ANY.search(text) is not None
+    plain = _STRETCH.sub(r"\1\1", text) if _STRETCH.search(text) else text
+    leeted = _LEET_WORD.sub(_unleet, text)
+    if _STRETCH.search(leeted):
+        leeted = _STRETCH.sub(r"\1\1", leeted)
+    return leet, tuple(plain.split()), tuple(leeted.split())
+
+
+def _unicode_word(word: str) -> tuple:
+    """One whitespace-free run of a non-ASCII message without control characters -> (it has
+    accent marks over Latin letters, its forms without / with the marks pass).
+
+    NFKC, the character tables and casefolding never act across whitespace, so they work word
+    by word.  Two passes are decided per message: dropping marks (NFD also splits precomposed
+    letters of *other* words, e.g. ``ạ``) and leet; each variant is a ``_variant`` triple.
+    A word's form may itself contain spaces (``🖕`` → `` fuck ``), hence the tuples.
+    """
+    text = unicodedata.normalize("NFKC", word).translate(_NON_ASCII_TABLE)
+    marks = _LATIN_MARKS.search(text) is not None
+    demarked = unicodedata.normalize("NFC", _COMBINING_LATIN.sub("", unicodedata.normalize("NFD", text)))
+    form = (marks, _variant(text.casefold().translate(_LOOKALIKE)),
+            _variant(demarked.casefold().translate(_LOOKALIKE)))
+    if len(_uwords) >= _WORD_CACHE_MAX:
+        _uwords.clear()
+    _uwords[word] = form
+    return form
+
+
 def normalized_words(text: str) -> list[str]:
-    """``normalize(text).split()``, computed word by word with a bounded cache for ASCII text."""
+    """``normalize(text).split()``, computed word by word from bounded caches."""
     if not text.isascii():
-        return _normalize_unicode(text).split()
+        if _CTRL.search(text):  # controls change whitespace and gate a message-wide pass: do it whole
+            return _normalize_unicode(text).split()
+        uwords = _uwords
+        entries = [uwords.get(w) or _unicode_word(w) for w in text.split()]
+        m = 1
+        for e in entries:
+            if e[0]:
+                m = 2
+                break
+        variants = [e[m] for e in entries]
+        k = 1
+        for v in variants:
+            if v[0]:
+                k = 2
+                break
+        out: list[str] = []
+        for v in variants:
+            out += v[k]
+        return out
     text = text.lower()
     if not text.isprintable():  # ASCII non-printables are exactly the control characters
         text = text.translate(_CONTROL)
@@ -134,12 +184,11 @@ def normalized_words(text: str) -> list[str]:
 
 def normalize(text: str) -> str:
     """Canonical lower-case form used by both the model and the lexicon."""
-    if text.isascii():
-        return " ".join(normalized_words(text))
-    return _normalize_unicode(text)
+    return " ".join(normalized_words(text))
 
 
 def _normalize_unicode(text: str) -> str:
+    """The whole-message form of ``normalize`` (used when the text has control characters)."""
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text).translate(_NON_ASCII_TABLE)
         if _LATIN_MARKS.search(text):  # accented Latin / zalgo: drop the marks, keep the letters

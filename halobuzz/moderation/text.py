@@ -42,6 +42,7 @@ _GATE = 0.55            # a model-only score that fails _why_not is held here, b
 _MODEL_ONLY_MAX = 0.89  # the model alone can warn, never block
 _ENGLISH_SHARE = 2 / 3
 _SECOND_PERSON = frozenset("you u ur youre ya yall yourself urself".split())
+_ROW_CACHE_MAX = 65_536   # feature rows whose single-message model score is remembered (~15 MB at most)
 _WORD_CACHE_MAX = 65_536  # distinct normalised words remembered by TextScorer (~30 MB at most)
 
 
@@ -75,6 +76,7 @@ class TextScorer:
         self.lexicon = lexicon or default_lexicon()
         self.session = self.model.session
         self._words: dict[str, tuple] = {}
+        self._row_scores: dict[tuple, float] = {}
         # The compiled session's run without the Python wrapper's per-call input checks (~2 us);
         # our inputs are built here, always named and typed right.  Same kernel, same output.
         inner = getattr(self.session, "_sess", None)
@@ -117,6 +119,19 @@ class TextScorer:
                 ids.append([*row, *pad_ids[n:]])
                 w.append([*row.values(), *pad_w[n:]])
         return np.array(ids, dtype=np.int64), np.array(w, dtype=np.float32)
+
+    def _single_score(self, row: dict[int, float]) -> float:
+        """The model's score for one message, remembered per feature row (bounded): the same
+        (1, n) input always gives the same output, and chat repeats itself ("gg", "lol", a
+        message plus an emoji or a "#123")."""
+        key = tuple(row.items())
+        p = self._row_scores.get(key)
+        if p is None:
+            p = self.model_scores([row]).tolist()[0]
+            if len(self._row_scores) >= _ROW_CACHE_MAX:
+                self._row_scores.clear()
+            self._row_scores[key] = p
+        return p
 
     def model_scores(self, rows: Sequence[dict[int, float]]) -> np.ndarray:
         ids, w = self._arrays(rows)
@@ -183,7 +198,10 @@ class TextScorer:
         if not texts:
             return []
         prepared = [self._prepare(t) for t in texts]
-        probs = self.model_scores([p[5] for p in prepared]).tolist()
+        if len(prepared) == 1:
+            probs = [self._single_score(prepared[0][5])]
+        else:
+            probs = self.model_scores([p[5] for p in prepared]).tolist()
         match = self.lexicon.match_tokens
         model_id = self.model_id
         out = []
