@@ -1,13 +1,18 @@
 """Connections, rooms and fan-out with backpressure.
 
 The fan-out path never awaits and never makes a task per client (the lever measured in
-performance.md): an event is encoded and framed once; rooms collect a tick's frames per
-priority lane; one flusher task then hands each member ONE joined write for the tick
-(per-connection coalescing), straight to the connection's transport.
+performance.md): an event is encoded and framed once and appended to its room's log; one
+flusher task sweeps each dirty room and hands every member ONE joined write with everything
+the member has not had yet (per-connection coalescing), straight to the connection's
+transport. Each connection keeps a cursor (`seen`) into its room's log, so a message that
+commits while a big room is being swept goes to the members not yet reached in that same
+sweep (in the same write as the rest), and only the members already passed wait for the
+next sweep: a message waits at most about one sweep, never "the rest of this walk + a
+whole walk of its own".
 
 Backpressure, per connection:
 * if the transport already buffers more than HIGH_WATER bytes (the client is not
-  reading), the blob goes to the connection's own bounded backlog instead;
+  reading), the frames go to the connection's own bounded backlog instead;
 * when the backlog exceeds `ws_send_queue_bytes`, presence/metrics (lane 2) are shed
   first, then the oldest chat (lane 1); gift/throne/battle (lane 0) are never dropped —
   a client that cannot take them is disconnected with close code 4002;
@@ -37,7 +42,7 @@ SOCKET_SNDBUF = 128 * 1024
 class Conn:
     __slots__ = ("hub", "ws", "transport", "user_id", "username", "session_id", "ip", "room", "backlog",
                  "backlog_bytes", "closed", "ping_fut", "conn_id", "limiter_key", "shed", "meta",
-                 "stalled_since", "done")
+                 "stalled_since", "done", "seen")
 
     def __init__(self, hub: "Hub", ws: Any, user_id: str, username: str, session_id: str, ip: str) -> None:
         self.hub = hub
@@ -58,6 +63,7 @@ class Conn:
         self.meta: dict[str, Any] = {}
         self.stalled_since = 0.0
         self.done: asyncio.Future | None = None   # resolved when the socket is finished with
+        self.seen = 0   # cursor into room.log: frames before it were handed to this connection
 
     # -- sending -------------------------------------------------------------------
     def send(self, data: bytes, lane: int = p.ESSENTIAL) -> None:
@@ -157,18 +163,28 @@ class Conn:
 
 
 class Room:
-    __slots__ = ("id", "members", "pending", "hub")
+    """A room's log of framed events in publish order (`frames`, with their `lanes`);
+    `base` is the absolute index of frames[0]. Members hold absolute cursors into it; the
+    flusher trims what every member has had."""
+    __slots__ = ("id", "members", "frames", "lanes", "base", "hub")
 
     def __init__(self, hub: "Hub", room_id: str) -> None:
         self.hub = hub
         self.id = room_id
         self.members: set[Conn] = set()
-        self.pending: list[list[bytes]] = [[], [], []]
+        self.frames: list[bytes] = []
+        self.lanes = bytearray()
+        self.base = 0
+
+    @property
+    def end(self) -> int:
+        return self.base + len(self.frames)
 
     def publish(self, data: bytes, lane: int) -> None:
         if not self.members:
             return
-        self.pending[lane].append(data)
+        self.frames.append(data)
+        self.lanes.append(lane)
         self.hub.mark_dirty(self)
 
 
@@ -260,6 +276,7 @@ class Hub:
             room = self.rooms[room_id] = Room(self, room_id)
         room.members.add(conn)
         conn.room = room
+        conn.seen = room.base + len(room.frames)   # what was published before joining is not ours
         return room
 
     def leave(self, conn: Conn) -> str | None:
@@ -332,42 +349,63 @@ class Hub:
                     self.slow.discard(conn)
         await asyncio.sleep(0)
 
-    @staticmethod
-    def _take(room: Room) -> tuple[list[bytes], int]:
-        pending = room.pending
-        room.pending = [[], [], []]
-        return ([b"".join(lane) if lane else b"" for lane in pending],
-                len(pending[0]) + len(pending[1]) + len(pending[2]))
-
     async def _flush_room(self, room: Room) -> None:
-        """One coalesced write per member for everything the room gathered since its last
-        flush. A big room is walked in chunks of YIELD_EVERY so HTTP and commits are not
-        starved; whatever commits meanwhile goes out on the next flush, coalesced again
-        (so under load a write carries more messages instead of the room taking more writes).
-        Members who left the room during the walk are skipped."""
-        blobs, count = self._take(room)
-        everything = b"".join(blobs)
+        """One sweep over the room: each member that is behind gets ONE write with every frame
+        from its cursor to the end of the log as the sweep reaches it. A big room is swept in
+        chunks of YIELD_EVERY so HTTP and commits are not starved; frames that commit while
+        the sweep yields are picked up by the members not reached yet (same write), and the
+        members already passed get them on the next sweep (the room is dirty again).
+        Members who left the room during the sweep are skipped; members who joined during it
+        start at the end of the log as it was when they joined."""
+        swept_to = room.base + len(room.frames)   # after this sweep every member has at least this
         members = tuple(room.members)
         n, i = len(members), 0
+        cache: dict[int, bytes] = {}
+        cache_end = -1
         while i < n:
-            end = min(n, i + YIELD_EVERY)
-            sent = 0
-            for conn in members[i:end]:
-                if conn.closed or conn.room is not room:
+            frames, base = room.frames, room.base
+            end = base + len(frames)
+            if end != cache_end:
+                cache, cache_end = {}, end
+            writes = deliveries = 0
+            for conn in members[i:i + YIELD_EVERY]:
+                seen = conn.seen
+                if seen >= end or conn.closed or conn.room is not room:
                     continue
+                conn.seen = end
+                if seen < base:   # defensive: never slice from before the log's start
+                    seen = base
                 transport = conn.transport
                 if conn.backlog is None and transport.get_write_buffer_size() < HIGH_WATER:
-                    transport.write(everything)
+                    blob = cache.get(seen)
+                    if blob is None:
+                        blob = cache[seen] = b"".join(frames[seen - base:])
+                    transport.write(blob)
                 else:
-                    for lane, blob in enumerate(blobs):
-                        if blob and not conn.closed:
-                            conn._enqueue(blob, lane)
-                sent += 1
-            self.deliveries += count * sent
-            self.writes += sent
-            i = end
+                    self._backlog(conn, frames, room.lanes, seen - base)
+                writes += 1
+                deliveries += end - seen
+            self.writes += writes
+            self.deliveries += deliveries
+            i += YIELD_EVERY
             if i < n:
                 await asyncio.sleep(0)
+        drop = swept_to - room.base
+        if drop > 0:
+            room.frames = room.frames[drop:]
+            room.lanes = room.lanes[drop:]
+            room.base = swept_to
+
+    @staticmethod
+    def _backlog(conn: Conn, frames: list[bytes], lanes: bytearray, k: int) -> None:
+        """Queue frames[k:] on a connection that is behind, one item per run of one lane."""
+        n = len(frames)
+        while k < n and not conn.closed:
+            lane, j = lanes[k], k + 1
+            while j < n and lanes[j] == lane:
+                j += 1
+            conn._enqueue(frames[k] if j == k + 1 else b"".join(frames[k:j]), lane)
+            k = j
 
     # -- keepalive -------------------------------------------------------------------
     async def _pinger(self) -> None:

@@ -1,5 +1,6 @@
-"""Hub fan-out without sockets: coalesced writes, frames that commit during a chunked walk
-of a big room (next flush, coalesced), joiners mid-walk, and the counters /metrics reads."""
+"""Hub fan-out without sockets: coalesced writes, frames that commit during a chunked sweep
+of a big room (members not reached yet get them in the same sweep and the same write; members
+already passed on the next sweep), joiners mid-sweep, and the counters /metrics reads."""
 import asyncio
 
 from halobuzz.realtime import hub as hub_mod
@@ -26,6 +27,9 @@ class FakeWS:
         self.io_proto = type("IO", (), {})()
         self.io_proto.transport = FakeTransport()
 
+    def fail_connection(self, code: int) -> None:
+        pass
+
 
 def frames(conn) -> list[bytes]:
     data, out, i = bytes(conn.transport.data), [], 0
@@ -37,7 +41,7 @@ def frames(conn) -> list[bytes]:
     return out
 
 
-def test_messages_committed_during_a_walk_go_out_next_flush_once_in_order(monkeypatch):
+def test_messages_committed_during_a_sweep_reach_the_rest_of_it_once_in_order(monkeypatch):
     monkeypatch.setattr(hub_mod, "YIELD_EVERY", 3)
 
     async def go():
@@ -69,10 +73,16 @@ def test_messages_committed_during_a_walk_go_out_next_flush_once_in_order(monkey
         await hub.flush()   # anything left over
         for c in conns:
             assert frames(c) == [b"m1", b"m2", b"m3"], frames(c)
-        assert frames(late[0]) == [b"m2", b"m3"]   # joined before m2 went out
+            assert c.seen == 3
+        assert frames(late[0]) == [b"m3"]   # joined after m2 was published
+        # one write per member per sweep: sweep 1 gives 0-2 [m1], 3-5 [m1 m2], 6-9 [m1 m2 m3];
+        # sweep 2 gives 0-2 [m2 m3], 3-5 [m3], late [m3]; 6-9 are skipped (already up to date)
+        assert bytes(conns[4].transport.data) == p.text_frame(b"m1") + p.text_frame(b"m2") + p.text_frame(b"m3")
         snap = hub.metrics_snapshot()
         assert snap["connections"] == 11 and snap["rooms"] == 1
-        assert snap["deliveries"] == 10 + 11 * 2 and snap["writes"] == 10 + 11
+        assert snap["deliveries"] == (3 + 6 + 12) + (6 + 3 + 1) and snap["writes"] == 10 + 7
+        room = hub.rooms["R"]
+        assert room.frames == [] and room.base == 3   # the log is trimmed once everyone had it
     asyncio.run(go())
 
 
@@ -91,4 +101,47 @@ def test_member_who_left_gets_nothing_more_and_closes_are_counted():
         hub.count_disconnect(p.CLOSE_SLOW)
         hub.count_disconnect(p.CLOSE_SLOW)
         assert hub.metrics_snapshot()["disconnects"] == {1000: 1, 4002: 2}
+    asyncio.run(go())
+
+
+class SlowTransport(FakeTransport):
+    aborted = False
+
+    def get_write_buffer_size(self) -> int:
+        return 10 ** 9   # never drains: everything goes to the backlog
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+def test_slow_member_backlog_keeps_publish_order_sheds_chat_and_keeps_money_events():
+    async def go():
+        hub = Hub(tick=0.0, queue_limit=1000)
+        fast = hub.attach(FakeWS(), "f", "f", "s", "ip")
+        slow = hub.attach(FakeWS(), "s", "s", "s", "ip")
+        slow.transport = SlowTransport()
+        for c in (fast, slow):
+            hub.join(c, "R")
+        room = hub.rooms["R"]
+        room.publish(p.text_frame(b"c1"), p.CHAT)
+        room.publish(p.text_frame(b"g1"), p.ESSENTIAL)
+        room.publish(p.text_frame(b"c2"), p.CHAT)
+        room.publish(p.text_frame(b"c3"), p.CHAT)
+        await hub.flush()
+        assert frames(fast) == [b"c1", b"g1", b"c2", b"c3"]   # publish order, one write
+        assert [lane for lane, _ in slow.backlog] == [p.CHAT, p.ESSENTIAL, p.CHAT]   # runs of one lane
+        assert b"".join(d for _, d in slow.backlog) == b"".join(
+            p.text_frame(x) for x in (b"c1", b"g1", b"c2", b"c3"))
+        for _ in range(40):   # overflow: chat is shed, the gift stays
+            room.publish(p.text_frame(b"c" * 60), p.CHAT)
+        await hub.flush()
+        assert not slow.closed and any(d == p.text_frame(b"g1") for _, d in slow.backlog)
+        assert slow.backlog_bytes <= 1000 and hub.shed_total > 0
+        for _ in range(20):   # money events that cannot fit: 4002, never dropped silently
+            room.publish(p.text_frame(b"g" * 100), p.ESSENTIAL)
+        await hub.flush()
+        assert slow.closed and hub.slow_disconnects == 1
+        assert slow.transport.data.startswith(b"\x88")   # our 4002 close frame went out
+        assert hub.metrics_snapshot()["disconnects"] == {p.CLOSE_SLOW: 1}
+        assert len(frames(fast)) == 4 + 40 + 20
     asyncio.run(go())
