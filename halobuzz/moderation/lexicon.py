@@ -167,6 +167,18 @@ class Lexicon:
             found = self._cache[tok] = self._classify(tok)
         return found
 
+    def may_match(self, word: str, canon: tuple[str, ...], founds: tuple) -> bool:
+        """False when no rule of ``match_tokens`` can fire on a message made only of words for
+        which this is False: no token is classified, and none can start a spaced, masked,
+        split or glued/phrase match (``canon``: the word's canonical lexicon tokens)."""
+        if any(founds) or "*" in word:
+            return True
+        for tok in canon:
+            if (len(tok) == 1 and tok.isascii()) or tok in self._first_halves or tok in self.phrase_first \
+                    or tok in self.postpositions:
+                return True
+        return False
+
     def match_tokens(self, normalized: str, tokens: list[str], founds: list, canon: list[str],
                      ascii_only: bool) -> list[Hit]:
         """``match`` for a message already split into tokens (``_tokens``), each classified
@@ -175,12 +187,13 @@ class Lexicon:
         hits: list[Hit] = []
         tiers: dict[int, str] = {}
         scores = self.scores
-        for pos, found in enumerate(founds):
-            if found is not None:
-                lang, tier = found
-                tiers[pos] = tier
-                if tier != "context":
-                    hits.append(Hit(tokens[pos], lang, tier, scores[tier]))
+        if any(founds):
+            for pos, found in enumerate(founds):
+                if found is not None:
+                    lang, tier = found
+                    tiers[pos] = tier
+                    if tier != "context":
+                        hits.append(Hit(tokens[pos], lang, tier, scores[tier]))
         tokens = canon
         latin = tokens if ascii_only else [t for t in tokens if t.isascii()]
         if len(latin) > 2 and list(map(len, latin)).count(1) >= 3:  # "f u c k", "f.u.c.k"

@@ -149,6 +149,19 @@ def _unicode_word(word: str) -> tuple:
     return form
 
 
+def ascii_word_forms(word: str) -> tuple[bool, str, str]:
+    """``_ascii_word``, cached: for callers that keep their own per-word state (text.TextScorer)."""
+    return _words.get(word) or _ascii_word(word)
+
+
+def ascii_words(text: str) -> list[str]:
+    """An ASCII message lower-cased, controls made spaces, split: the words ``_ascii_word`` takes."""
+    text = text.lower()
+    if not text.isprintable():  # ASCII non-printables are exactly the control characters
+        text = text.translate(_CONTROL)
+    return text.split()
+
+
 def normalized_words(text: str) -> list[str]:
     """``normalize(text).split()``, computed word by word from bounded caches."""
     if not text.isascii():

@@ -24,7 +24,7 @@ import numpy as np
 
 from .lexicon import _DEVANAGARI, Lexicon, deva_canon, default_lexicon
 from .models import LoadedModel, ModelError, load_model
-from .normalize import normalized_words
+from .normalize import ascii_word_forms, ascii_words, normalized_words
 
 TEXT_MODEL_ID = "text-profanity-en-v1"
 _SKLEARN_TOKEN = re.compile(r"(?u)\b\w\w+\b")
@@ -75,7 +75,8 @@ class TextScorer:
         self.stop_words = frozenset(meta.get("english_stop_words", "").split())
         self.lexicon = lexicon or default_lexicon()
         self.session = self.model.session
-        self._words: dict[str, tuple] = {}
+        self._words: dict[str, tuple] = {}   # normalised word -> _word entry
+        self._raw: dict[str, tuple] = {}     # lower-cased ASCII word as typed -> _raw_word
         self._row_scores: dict[tuple, float] = {}
         # The compiled session's run without the Python wrapper's per-call input checks (~2 us);
         # our inputs are built here, always named and typed right.  Same kernel, same output.
@@ -156,66 +157,83 @@ class TextScorer:
         vocab = tuple(lookup[t] for t in model_toks if t in lookup)
         known = sum(1 for t in model_toks if t in self.vocab or t in self.stop_words)
         entry = (toks, founds, canon, vocab, len(model_toks), known, word.replace("'", "") in _SECOND_PERSON,
-                 word.isascii())
+                 lex.may_match(word, canon, founds), word)
         words = self._words
         if len(words) >= _WORD_CACHE_MAX:
             words.clear()
         words[word] = entry
         return entry
 
-    def _prepare(self, text: str) -> tuple:
-        """normalise + featurise + gather lexicon tokens for one message, word by word from caches."""
-        words = normalized_words(text[:MAX_CHARS])
+    def _raw_word(self, raw: str) -> tuple:
+        """A lower-cased ASCII word as typed -> (it triggers leet, ``_word`` of its normal form
+        without / with the message-wide leet pass); see normalize.ascii_word_forms."""
+        leet, plain, leeted = ascii_word_forms(raw)
         get = self._words.get
-        toks: list[str] = []
-        founds: list = []
-        canon: list[str] = []
+        form = (leet, get(plain) or self._word(plain), get(leeted) or self._word(leeted))
+        if len(self._raw) >= _WORD_CACHE_MAX:
+            self._raw.clear()
+        self._raw[raw] = form
+        return form
+
+    def _prepare(self, text: str) -> tuple:
+        """normalise + featurise + gather lexicon tokens for one message, word by word from caches.
+
+        Returns (normalised text, its word entries (``_word``), lexicon tokens, their
+        classifications, L2-normalised tf-idf row); the rest is derived only when needed."""
+        text = text[:MAX_CHARS]
+        if text.isascii():
+            get = self._raw.get
+            forms = [get(w) or self._raw_word(w) for w in ascii_words(text)]
+            k = 1
+            for f in forms:
+                if f[0]:
+                    k = 2
+                    break
+            entries = [f[k] for f in forms]
+            words = [e[8] for e in entries]
+        else:
+            words = normalized_words(text)
+            get = self._words.get
+            entries = [get(w) or self._word(w) for w in words]
         weights: dict[int, float] = {}
-        n_words = n_known = 0
-        addressed = False
-        ascii_only = True
-        for word in words:
-            entry = get(word) or self._word(word)
-            if entry[0]:
-                toks += entry[0]
-                founds += entry[1]
-                canon += entry[2]
-            for i, idf in entry[3]:
+        for e in entries:
+            for i, idf in e[3]:
                 weights[i] = weights.get(i, 0.0) + idf
-            n_words += entry[4]
-            n_known += entry[5]
-            if entry[6]:
-                addressed = True
-            if not entry[7]:
-                ascii_only = False
         if weights:
             norm = sqrt(sum(v * v for v in weights.values()))
             for i in weights:
                 weights[i] /= norm
-        return " ".join(words), toks, founds, canon, ascii_only, weights, n_words, n_known, addressed
+        return (" ".join(words), entries, [t for e in entries for t in e[0]], [f for e in entries for f in e[1]],
+                weights)
 
     def score_batch(self, texts: Sequence[str]) -> list[TextVerdict]:
         if not texts:
             return []
         prepared = [self._prepare(t) for t in texts]
         if len(prepared) == 1:
-            probs = [self._single_score(prepared[0][5])]
+            probs = [self._single_score(prepared[0][4])]
         else:
-            probs = self.model_scores([p[5] for p in prepared]).tolist()
+            probs = self.model_scores([p[4] for p in prepared]).tolist()
         match = self.lexicon.match_tokens
         model_id = self.model_id
         out = []
-        for (norm, toks, founds, canon, ascii_only, counts, n_words, n_known, addressed), p in zip(prepared, probs):
-            if toks:
-                hits = match(norm, toks, founds, canon if not ascii_only else toks, ascii_only)
-                lex = max((h.score for h in hits), default=0.0)
-                reasons = list(dict.fromkeys(h.reason for h in hits))
+        for (norm, entries, toks, founds, counts), p in zip(prepared, probs):
+            if toks and any([e[7] for e in entries]):
+                if norm.isascii():
+                    hits = match(norm, toks, founds, toks, True)
+                else:
+                    hits = match(norm, toks, founds, [c for e in entries for c in e[2]], False)
+            else:
+                hits = None
+            if hits:
+                lex = max([h.score for h in hits])
+                reasons = list(dict.fromkeys([h.reason for h in hits]))
             else:
                 lex = 0.0
                 reasons = []
             model = p
             if p >= _GATE and lex < 0.6:
-                why = self._why_not(counts, n_words, n_known, addressed)
+                why = self._why_not(counts, entries)
                 if why:
                     model = _GATE
                     reasons.append(f"model:{p:.3f}:capped:{why}")
@@ -229,7 +247,7 @@ class TextScorer:
             out.append(TextVerdict(round(score, 6), reasons, model_id, round(p, 6), lex))
         return out
 
-    def _why_not(self, counts: dict[int, float], n_words: int, n_known: int, addressed: bool) -> str | None:
+    def _why_not(self, counts: dict[int, float], entries: list[tuple]) -> str | None:
         """Why a model-only flag should not stand (None: it stands).
 
         * not-english: under 2/3 of the words are English (vocabulary or stop words); the model
@@ -239,7 +257,8 @@ class TextScorer:
         * single-word: one non-lexicon word carries the whole score ("shut the door",
           "rat race") and the message is not addressed to anyone.
         """
-        if n_words and n_known / n_words < _ENGLISH_SHARE:
+        n_words = sum(e[4] for e in entries)
+        if n_words and sum(e[5] for e in entries) / n_words < _ENGLISH_SHARE:
             return "not-english"
         if not counts:
             return None
@@ -249,6 +268,7 @@ class TextScorer:
         has_benign = len(rest) < len(counts)
         if has_benign and not rest:
             return "benign-context"
+        addressed = any(e[6] for e in entries)
         keys = list(counts) if not addressed and len(counts) > 1 else []
         rows = [rest] if has_benign else []
         rows += [_renorm({k: counts[k] for k in keys if k != drop}) for drop in keys]
