@@ -7,7 +7,11 @@ pre-featurised input (what onnxruntime alone costs).  Targets
 (docs performance.md): p99 <= 50 us per message, >= 100k msgs/s batched.
 The corpus is synthetic live-stream chat (mostly ordinary messages, ~8 %
 abusive, English / romanized Nepali / Devanagari / Hinglish), every message
-distinct, so no cache can help.
+distinct.  The scorer keeps bounded caches per word (normal form, lexicon
+class, vocabulary weight) and per feature row (model score, extra model
+check), so the "corpus" rows, which loop over the same 4000 messages for the
+time budget, run warm; the "stream" rows score fresh messages exactly once
+each (their words and feature rows may still repeat, as in real chat).
 """
 from __future__ import annotations
 
@@ -69,6 +73,15 @@ def time_each(fn, items, budget: float) -> list[float]:
     return out
 
 
+def time_each_once(fn, items) -> list[float]:
+    out = []
+    for x in items:
+        t = time.perf_counter()
+        fn(x)
+        out.append(time.perf_counter() - t)
+    return out
+
+
 def throughput(fn, batches, n_per_pass: int, budget: float) -> float:
     done, start = 0, time.perf_counter()
     while time.perf_counter() - start < budget:
@@ -83,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=2.0, help="time budget per measurement")
     ap.add_argument("--messages", type=int, default=4000)
     ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--stream", type=int, default=20000, help="fresh messages scored once each")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
 
@@ -106,13 +120,25 @@ def main(argv: list[str] | None = None) -> int:
     text_batches = [msgs[i:i + args.batch] for i in range(0, len(msgs), args.batch)]
     ours_batch = throughput(scorer.score_batch, text_batches, len(msgs), args.seconds)
 
+    # each message once: fresh messages the scorer has never seen
+    seen = set(msgs)
+    fresh = [m for m in corpus(2 * args.stream, seed=99) if m not in seen]
+    once_single, once_batch = fresh[:args.stream], fresh[args.stream:]
+    stream_single = time_each_once(scorer.score, once_single)
+    t0 = time.perf_counter()
+    for i in range(0, len(once_batch), args.batch):
+        scorer.score_batch(once_batch[i:i + args.batch])
+    stream_batch = len(once_batch) / (time.perf_counter() - t0)
+
     r50, r99 = percentiles(raw_single)
     o50, o99 = percentiles(ours_single)
     d50, d99 = percentiles(dev_single)
+    s50, s99 = percentiles(stream_single)
     rows = [
         ("raw session.run, 1 msg (pre-featurised)", f"{r50:8.1f}", f"{r99:8.1f}", ""),
         ("score() incl. normalise+lexicon, chat mix", f"{o50:8.1f}", f"{o99:8.1f}", f"{o50 / r50:5.2f}x raw p50"),
         ("score(), dev set (hard cases)", f"{d50:8.1f}", f"{d99:8.1f}", f"{d50 / r50:5.2f}x raw p50"),
+        ("score(), stream (each message once)", f"{s50:8.1f}", f"{s99:8.1f}", f"{s50 / r50:5.2f}x raw p50"),
     ]
     print(f"text moderation ({len(msgs)} distinct chat messages, batch {args.batch}, 1 intra-op thread)")
     print(f"{'':44}{'p50 us':>8}{'p99 us':>9}")
@@ -120,13 +146,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:44}{p50}{' ' + p99}  {note}")
     print(f"{'raw session.run batched (pre-featurised)':44}{raw_batch:12,.0f} msgs/s")
     print(f"{'score_batch() incl. everything':44}{ours_batch:12,.0f} msgs/s   ({ours_batch / raw_batch:.3f}x raw)")
-    ok_p99, ok_batch = o99 <= 50, ours_batch >= 100_000
-    print(f"targets: p99 <= 50 us: {'PASS' if ok_p99 else 'MISS'} ({o99:.1f});"
-          f" batched >= 100k msgs/s: {'PASS' if ok_batch else 'MISS'} ({ours_batch:,.0f})")
+    print(f"{'score_batch() stream (each message once)':44}{stream_batch:12,.0f} msgs/s")
+    for label, p99, batch in (("corpus", o99, ours_batch), ("stream", s99, stream_batch)):
+        ok_p99, ok_batch = p99 <= 50, batch >= 100_000
+        print(f"targets ({label}): p99 <= 50 us: {'PASS' if ok_p99 else 'MISS'} ({p99:.1f});"
+              f" batched >= 100k msgs/s: {'PASS' if ok_batch else 'MISS'} ({batch:,.0f})")
     if args.json:
         args.json.write_text(json.dumps({
             "raw_p50_us": r50, "raw_p99_us": r99, "p50_us": o50, "p99_us": o99, "dev_p50_us": d50,
             "dev_p99_us": d99, "raw_batch_msgs_s": raw_batch, "batch_msgs_s": ours_batch,
+            "stream_p50_us": s50, "stream_p99_us": s99, "stream_batch_msgs_s": stream_batch,
         }, indent=2))
     return 0
 

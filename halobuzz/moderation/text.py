@@ -43,6 +43,7 @@ _MODEL_ONLY_MAX = 0.89  # the model alone can warn, never block
 _ENGLISH_SHARE = 2 / 3
 _SECOND_PERSON = frozenset("you u ur youre ya yall yourself urself".split())
 _ROW_CACHE_MAX = 65_536   # feature rows whose single-message model score is remembered (~15 MB at most)
+_MISS = object()
 _WORD_CACHE_MAX = 65_536  # distinct normalised words remembered by TextScorer (~30 MB at most)
 
 
@@ -78,6 +79,7 @@ class TextScorer:
         self._words: dict[str, tuple] = {}   # normalised word -> _word entry
         self._raw: dict[str, tuple] = {}     # lower-cased ASCII word as typed -> _raw_word
         self._row_scores: dict[tuple, float] = {}
+        self._why_cache: dict[tuple, str | None] = {}
         # The compiled session's run without the Python wrapper's per-call input checks (~2 us);
         # our inputs are built here, always named and typed right.  Same kernel, same output.
         inner = getattr(self.session, "_sess", None)
@@ -176,10 +178,10 @@ class TextScorer:
         return form
 
     def _prepare(self, text: str) -> tuple:
-        """normalise + featurise + gather lexicon tokens for one message, word by word from caches.
+        """normalise + featurise one message, word by word from caches.
 
-        Returns (normalised text, its word entries (``_word``), lexicon tokens, their
-        classifications, L2-normalised tf-idf row); the rest is derived only when needed."""
+        Returns (its normalised words' entries (``_word``), L2-normalised tf-idf row); the
+        normalised text and lexicon tokens are assembled only when a word can match."""
         text = text[:MAX_CHARS]
         if text.isascii():
             get = self._raw.get
@@ -190,35 +192,37 @@ class TextScorer:
                     k = 2
                     break
             entries = [f[k] for f in forms]
-            words = [e[8] for e in entries]
         else:
             words = normalized_words(text)
             get = self._words.get
             entries = [get(w) or self._word(w) for w in words]
-        weights: dict[int, float] = {}
-        for e in entries:
-            for i, idf in e[3]:
+        flat = [x for e in entries for x in e[3]]
+        if not flat:
+            return entries, {}
+        weights = dict(flat)
+        if len(weights) < len(flat):  # a repeated word: its tf-idf weights add up, in order
+            weights = {}
+            for i, idf in flat:
                 weights[i] = weights.get(i, 0.0) + idf
-        if weights:
-            norm = sqrt(sum(v * v for v in weights.values()))
-            for i in weights:
-                weights[i] /= norm
-        return (" ".join(words), entries, [t for e in entries for t in e[0]], [f for e in entries for f in e[1]],
-                weights)
+        norm = sqrt(sum([v * v for v in weights.values()]))
+        return entries, {i: v / norm for i, v in weights.items()}
 
     def score_batch(self, texts: Sequence[str]) -> list[TextVerdict]:
         if not texts:
             return []
         prepared = [self._prepare(t) for t in texts]
         if len(prepared) == 1:
-            probs = [self._single_score(prepared[0][4])]
+            probs = [self._single_score(prepared[0][1])]
         else:
-            probs = self.model_scores([p[4] for p in prepared]).tolist()
+            probs = self.model_scores([p[1] for p in prepared]).tolist()
         match = self.lexicon.match_tokens
         model_id = self.model_id
         out = []
-        for (norm, entries, toks, founds, counts), p in zip(prepared, probs):
-            if toks and any([e[7] for e in entries]):
+        for (entries, counts), p in zip(prepared, probs):
+            if any([e[7] for e in entries]):
+                norm = " ".join([e[8] for e in entries])
+                toks = [t for e in entries for t in e[0]]
+                founds = [f for e in entries for f in e[1]]
                 if norm.isascii():
                     hits = match(norm, toks, founds, toks, True)
                 else:
@@ -262,13 +266,25 @@ class TextScorer:
             return "not-english"
         if not counts:
             return None
+        addressed = any(e[6] for e in entries)
+        key = (tuple(counts.items()), addressed)
+        why = self._why_cache.get(key, _MISS)
+        if why is _MISS:
+            why = self._model_check(counts, addressed)
+            if len(self._why_cache) >= _ROW_CACHE_MAX:
+                self._why_cache.clear()
+            self._why_cache[key] = why
+        return why
+
+    def _model_check(self, counts: dict[int, float], addressed: bool) -> str | None:
+        """The part of ``_why_not`` that asks the model again; a function of the feature row and
+        of whether the message addresses someone, so it is remembered per (row, addressed)."""
         # One onnxruntime call answers both questions: row 0 without the stream-chat words,
         # rows 1.. with one word left out each (only if the message addresses no one).
         rest = _renorm({i: c for i, c in counts.items() if i not in self.benign_ids})
         has_benign = len(rest) < len(counts)
         if has_benign and not rest:
             return "benign-context"
-        addressed = any(e[6] for e in entries)
         keys = list(counts) if not addressed and len(counts) > 1 else []
         rows = [rest] if has_benign else []
         rows += [_renorm({k: counts[k] for k in keys if k != drop}) for drop in keys]
