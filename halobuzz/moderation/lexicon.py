@@ -132,6 +132,13 @@ class Lexicon:
                 canon = tuple(self._glue(toks))
                 self.phrases.setdefault(canon[0], []).append((canon, tier, phrase))
         self.phrase_first = frozenset(self.phrases)
+        # first token -> ({second token: the phrases that can still match, in order}, one-word phrases)
+        self._phrase_next: dict[str, tuple[dict[str, list], list]] = {}
+        for first, items in self.phrases.items():
+            singles = [it for it in items if len(it[0]) == 1]
+            by_next = {w[1]: [it for it in items if len(it[0]) == 1 or it[0][1] == w[1]]
+                       for w, _, _ in items if len(w) > 1}
+            self._phrase_next[first] = (by_next, singles)
         self._cache: dict[str, tuple[str, str] | None] = {}
         self._no_digits = not any(c.isdigit() for w in _strings(data) for c in w)
 
@@ -291,8 +298,13 @@ class Lexicon:
     def _phrases(self, tokens: list[str]) -> list[Hit]:
         out = []
         n = len(tokens)
+        phrase_next = self._phrase_next
         for i, tok in enumerate(tokens):
-            for words, tier, phrase in self.phrases.get(tok, ()):
+            nxt = phrase_next.get(tok)
+            if nxt is None:
+                continue
+            candidates = nxt[0].get(tokens[i + 1], nxt[1]) if i + 1 < n else nxt[1]
+            for words, tier, phrase in candidates:
                 k = len(words)
                 if i + k <= n and tuple(tokens[i:i + k]) == words:
                     score = self._score(tier if tier in ("threat", "sexual") else tier)

@@ -112,16 +112,16 @@ class TextScorer:
         width = max(1, max(map(len, rows)))
         pad_ids = [self.pad] * width
         pad_w = [0.0] * width
-        ids, w = [], []
+        ids: list[int] = []
+        w: list[float] = []
         for row in rows:
             n = len(row)
-            if n == width:
-                ids.append(list(row))
-                w.append(list(row.values()))
-            else:
-                ids.append([*row, *pad_ids[n:]])
-                w.append([*row.values(), *pad_w[n:]])
-        return np.array(ids, dtype=np.int64), np.array(w, dtype=np.float32)
+            ids += row
+            ids += pad_ids[n:]
+            w += row.values()
+            w += pad_w[n:]
+        shape = (len(rows), width)
+        return np.array(ids, dtype=np.int64).reshape(shape), np.array(w, dtype=np.float32).reshape(shape)
 
     def _single_score(self, row: dict[int, float]) -> float:
         """The model's score for one message, remembered per feature row (bounded): the same
