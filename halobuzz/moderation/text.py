@@ -232,6 +232,10 @@ class TextScorer:
             if hits:
                 lex = max([h.score for h in hits])
                 reasons = list(dict.fromkeys([h.reason for h in hits]))
+            elif p < 0.5:  # the common case: nothing to explain, the score is the model's
+                r = round(p, 6)
+                out.append(TextVerdict(r, [], model_id, r, 0.0))
+                continue
             else:
                 lex = 0.0
                 reasons = []
