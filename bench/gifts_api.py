@@ -8,7 +8,6 @@ Targets (performance.md): >= 10k gifts/s with p99 <= 20 ms, and >= 0.25x raw.
 from __future__ import annotations
 
 import argparse
-import random
 import sqlite3
 import sys
 import tempfile

@@ -1,10 +1,20 @@
-"""create_app(settings) -> Sanic: builds the parts, registers routes, owns start and stop."""
+"""The composition root: what the appliance is made of, built in one place.
+
+`build_services(settings)` constructs every part once and returns them as one typed
+`Services`; `create_app(settings)` puts them on a Sanic app, registers every route
+(`api.register`) and owns every start and stop listener. Nothing else wires parts
+together: a reader follows a gift from its route to `services.economy` and from
+there into `wallet/` and `gifts/`.
+"""
 from __future__ import annotations
 
 import itertools
 import logging
-from typing import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Awaitable, Callable
 
+import httpx
 import msgspec
 from sanic import Sanic
 from sanic_ext import Extend
@@ -12,43 +22,152 @@ from sanic_ext import Extend
 from . import __version__, config
 from .accounts.service import Accounts
 from .accounts.tokens import AccessTokens
-from .context import AppContext
+from .chat.service import ChatService
 from .db import Database
+from .db.backup import ServeLock
+from .db.replication import ReplicationError, Replicator
+from .dms.service import DirectMessages
+from .wallet.service import Economy
 from .events import Bus
-from .infra.clock import Clock
+from .gifts import catalog
+from .infra.clock import Clock, iso
 from .infra.crypto import FieldCipher
 from .infra.ids import IdFactory, RandomSource, SystemRandom
 from .infra.ratelimit import RateLimiter
+from .jobs.scheduler import Jobs
+from .moderation import decisions
+from .moderation.setup import build_moderation
+from .moderation.service import Moderation
 from .observability.metrics import Metrics
+from .payments.service import Payments
+from .payments.setup import build_payments
+from .realtime import endpoint as ws_endpoint
+from .realtime import sanic_ws
+from .realtime.hub import Hub
+from .realtime.rooms import Realtime
+from .resources import assets_dir
+from .streams.battles import Battles
+from .streams.media import make_provider
+from .streams.service import Streams
+from .wallet import idempotency
 
 log = logging.getLogger("halobuzz.app")
 _names = itertools.count()
-# Parts added by later packages: each gets the app and its context once, before serving.
-Plugin = Callable[[Sanic, AppContext], None]
 
 
-def build_context(settings: config.Settings, *, clock: Clock | None = None,
-                  rand: RandomSource | None = None) -> AppContext:
-    config.ensure_secrets(settings)
+@dataclass
+class Services:
+    """Every part of a running appliance. Routes reach it as `request.app.ctx.services`."""
+    settings: config.Settings
+    clock: Clock
+    ids: IdFactory
+    db: Database
+    bus: Bus
+    metrics: Metrics
+    limiter: RateLimiter
+    cipher: FieldCipher
+    accounts: Accounts
+    economy: Economy
+    streams: Streams
+    chat: ChatService
+    dms: DirectMessages
+    battles: Battles
+    hub: Hub
+    realtime: Realtime
+    payments: Payments
+    moderation: Moderation
+    replication: Replicator
+    serve_lock: ServeLock
+    jobs: Jobs
+    http: httpx.AsyncClient
+    # Named readiness probes for /readyz: name -> () -> problem or None.
+    readiness: dict[str, Callable[[], Any]] = field(default_factory=dict)
+
+
+def build_services(settings: config.Settings, *, clock: Clock | None = None,
+                   rand: RandomSource | None = None) -> Services:
+    """Construct every part, in dependency order. Raises config.ConfigError on bad settings."""
+    s = settings
+    config.ensure_secrets(s)
     clock = clock or Clock()
     ids = IdFactory(clock, rand or SystemRandom())
     metrics = Metrics()
-    db = Database(settings.db_path, synchronous=settings.synchronous, max_batch=settings.writer_max_batch,
-                  readers=settings.readers, metrics=metrics)
-    access = AccessTokens(config.signing_key(settings), settings.shard_id, settings.access_token_ttl)
-    keys, active = config.field_keys(settings)
-    return AppContext(
-        settings=settings, clock=clock, ids=ids, db=db, bus=Bus(metrics), metrics=metrics,
-        limiter=RateLimiter(), cipher=FieldCipher(keys, active),
-        accounts=Accounts(db, clock, ids, access, bcrypt_rounds=settings.bcrypt_rounds,
-                          refresh_ttl=settings.refresh_token_ttl, min_age=settings.min_age,
-                          reuse_leeway=settings.refresh_reuse_leeway))
+    bus = Bus(metrics)
+    db = Database(s.db_path, synchronous=s.synchronous, max_batch=s.writer_max_batch, readers=s.readers,
+                  metrics=metrics, publish=bus.publish_all)
+    keys, active = config.field_keys(s)
+    cipher = FieldCipher(keys, active)
+    economy = Economy(db, clock, ids, s)
+    accounts = Accounts(db, clock, ids, AccessTokens(config.signing_key(s), s.shard_id, s.access_token_ttl),
+                        bcrypt_rounds=s.bcrypt_rounds, refresh_ttl=s.refresh_token_ttl, min_age=s.min_age,
+                        reuse_leeway=s.refresh_reuse_leeway, coins_of=economy.coins_of)
+    try:
+        provider = make_provider(s.media_provider, s.agora_app_id, s.agora_app_certificate, s.agora_token_ttl)
+    except ValueError as exc:
+        raise config.ConfigError(f"media provider: {exc}") from None
+    streams = Streams(db, clock, ids, provider, heartbeat_timeout=s.stream_heartbeat_timeout)
+    chat = ChatService(db, clock, ids, rate_user=s.chat_rate_user, rate_room=s.chat_rate_room,
+                       max_length=s.chat_max_length, max_length_og=s.chat_max_length_og, backlog=s.chat_backlog)
+    moderation = build_moderation(s, db, clock, ids, end_stream=streams.end, forget_message=chat.forget_message)
+    chat.moderator = moderation
+    dms = DirectMessages(db, clock, ids)
+    battles = Battles(db, clock, ids, bus, streams, min_seconds=s.battle_min_seconds,
+                      boost_seconds=s.battle_boost_seconds)
+    hub = Hub(tick=s.ws_tick_ms / 1000.0, queue_limit=s.ws_send_queue_bytes, max_per_user=s.ws_max_per_user,
+              max_per_ip=s.ws_max_per_ip, ping_interval=s.ws_ping_interval, ping_timeout=s.ws_ping_timeout,
+              stall_seconds=s.ws_stall_seconds)
+    realtime = Realtime(s, clock, db, bus, hub, streams, chat, dms, battles)
+    metrics.watch_websockets(hub.metrics_snapshot)
+    http = httpx.AsyncClient(timeout=15.0)
+    payments = build_payments(s, write=db.write, fetchall=lambda sql, params=(): db.readers.fetchall(sql, params),
+                              cipher=cipher, clock=clock, ids=ids, metrics=metrics, http=http)
+    replication = Replicator(s, metrics)
+    services = Services(
+        settings=s, clock=clock, ids=ids, db=db, bus=bus, metrics=metrics, limiter=RateLimiter(), cipher=cipher,
+        accounts=accounts, economy=economy, streams=streams, chat=chat, dms=dms, battles=battles, hub=hub,
+        realtime=realtime, payments=payments, moderation=moderation, replication=replication,
+        serve_lock=ServeLock(s.data_dir), jobs=Jobs(), http=http)
+    services.readiness["replication"] = replication.problem
+    for name, fn, every in scheduled_jobs(services):
+        services.jobs.add(name, fn, every)
+    return services
+
+
+def scheduled_jobs(sv: Services) -> tuple[tuple[str, Callable[[], Awaitable[object]], float], ...]:
+    """Every scheduler job: (name, coroutine function, seconds between runs). All idempotent."""
+    s = sv.settings
+
+    async def prune_idempotency() -> int:
+        cutoff = iso(sv.clock.now() - timedelta(days=s.idempotency_days))
+        total = 0
+        while True:  # bounded units: the writer is never held long
+            n = await sv.db.write(lambda conn: idempotency.prune(conn, cutoff))
+            total += n
+            if n < 5000:
+                return total
+
+    async def prune_decisions() -> int | None:
+        before = sv.clock.now() - timedelta(days=max(1, s.moderation_keep_days))
+        return await sv.db.write(lambda conn: decisions.prune_allowed(conn, before)) or None
+
+    async def reconcile_payments() -> dict | None:
+        counts = await sv.payments.reconcile()
+        return counts if counts.get("checked") else None
+
+    return (
+        ("og_daily_bonus", sv.economy.run_daily_bonus, 600),
+        ("og_expiry", sv.economy.run_og_expiry, 60),
+        ("earnings_release", sv.economy.run_hold_release, 600),
+        ("idempotency_prune", prune_idempotency, 3600),
+        ("payments_reconcile", reconcile_payments, s.payment_reconcile_interval),
+        ("moderation_prune", prune_decisions, 3600),
+    )
 
 
 def create_app(settings: config.Settings, *, clock: Clock | None = None,
-               rand: RandomSource | None = None, plugins: tuple[Plugin, ...] = ()) -> Sanic:
-    from . import api, features
-    hb = build_context(settings, clock=clock, rand=rand)
+               rand: RandomSource | None = None) -> Sanic:
+    from . import api
+    services = build_services(settings, clock=clock, rand=rand)
     # msgspec's encoder is several times faster than the stdlib's for response bodies.
     app = Sanic(f"halobuzz{next(_names) or ''}", configure_logging=False, dumps=msgspec.json.encode)
     app.config.update({
@@ -63,28 +182,78 @@ def create_app(settings: config.Settings, *, clock: Clock | None = None,
         "OAS_UI_DEFAULT": "swagger",
         "OAS_UI_REDOC": False,
         "HEALTH": False,
+        "OAS_TITLE": "HaloBuzz",
+        "OAS_VERSION": __version__,
     })
-    app.ctx.hb = hb
-    app.config.OAS_TITLE = "HaloBuzz"
-    app.config.OAS_VERSION = __version__
+    sanic_ws.configure(app)
+    app.ctx.services = services
     # Only what we use: OpenAPI. The injection extension alone adds a signal dispatch
     # to every request, which we do not need.
     from sanic_ext.extensions.openapi.extension import OpenAPIExtension  # noqa: PLC0415
     Extend(app, extensions=[OpenAPIExtension], built_in_extensions=False)
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
     api.register(app)
-    for plugin in (*features.PLUGINS, *plugins):
-        plugin(app, hb)
+    app.blueprint(ws_endpoint.bp)
+    _listeners(app, services)
+    return app
+
+
+def _listeners(app: Sanic, sv: Services) -> None:
+    """Start and stop, in order. Priorities: higher runs first."""
+
+    @app.listener("before_server_start", priority=2000)
+    async def lock_data_dir(app: Sanic) -> None:
+        # serve holds the data dir's lock while it runs (so `restore` can refuse a live database)
+        if not sv.serve_lock.acquire():
+            log.warning("another process holds %s: two servers on one data dir?", sv.serve_lock.path)
 
     @app.listener("before_server_start", priority=1000)
-    async def open_db(app: Sanic):
-        await hb.db.open()
-        log.info("database open", extra={"path": str(settings.db_path)})
+    async def open_db(app: Sanic) -> None:
+        await sv.db.open()
+        log.info("database open", extra={"path": str(sv.settings.db_path)})
+
+    @app.listener("before_server_start", priority=900)
+    async def seed_catalog(app: Sanic) -> None:
+        specs = catalog.load_seed(assets_dir(sv.settings))
+        now = sv.clock.now()
+        await sv.db.write(lambda conn: catalog.seed(conn, specs, now))
+
+    @app.listener("after_server_start")
+    async def start_parts(app: Sanic) -> None:
+        try:
+            await sv.replication.start()
+        except ReplicationError as exc:
+            # A bad replica setting must not stop the appliance serving: say so loudly.
+            sv.replication.status.last_error = str(exc)
+            log.error("replication not started: %s", exc)
+        await sv.streams.load()
+        sv.hub.start()
+        sv.realtime.start()
+        await sv.battles.load()
+        sv.jobs.start()   # last: every job's parts are up
+
+    @app.listener("before_server_stop")
+    async def stop_parts(app: Sanic) -> None:
+        sv.jobs.shutdown()
+        await sv.realtime.stop()
+        await sv.battles.stop()
+        await sv.hub.stop()
+        sv.moderation.close()   # flushes buffered decisions while the writer is still open
 
     @app.listener("after_server_stop", priority=-1000)
-    async def close_db(app: Sanic):
-        # Runs last: the writer drains its queue and makes the final commit.
-        await hb.db.close()
+    async def close_db(app: Sanic) -> None:
+        # The writer drains its queue and makes the final commit.
+        await sv.db.close()
+        if not sv.http.is_closed:
+            await sv.http.aclose()
         log.info("database closed")
 
-    return app
+    # After the database closed: the writer's final commit is in the WAL, and Litestream's
+    # shutdown sync ships it.
+    @app.listener("after_server_stop", priority=-2000)
+    async def stop_replication(app: Sanic) -> None:
+        await sv.replication.stop()
+
+    @app.listener("after_server_stop", priority=-3000)
+    async def unlock_data_dir(app: Sanic) -> None:
+        sv.serve_lock.release()

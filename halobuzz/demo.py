@@ -1,6 +1,6 @@
 """Demo data for a first look: an admin, a host and two viewers (password `halobuzz-demo`).
 
-Each later part adds its own seeder (coins, a live stream, gifts) to SEEDERS.
+SEEDERS lists every seeder after the users (coins ...): a new package adds its line there.
 Seeding is idempotent: it only creates what is missing.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ from .db.writer import Writer
 from .infra.clock import Clock
 from .infra.crypto import hash_password
 from .infra.ids import IdFactory, SystemRandom
+from .wallet import ledger, wallet
 
 DEMO_PASSWORD = "halobuzz-demo"
 DEMO_ADMIN_EMAIL = "admin@demo.halobuzz"
@@ -22,7 +23,7 @@ DEMO_USERS = (
     ("viewer@demo.halobuzz", "demo_viewer", "user"),
     ("viewer2@demo.halobuzz", "demo_viewer2", "user"),
 )
-SEEDERS: list[Callable[[Writer, Settings, Clock, IdFactory], None]] = []
+Seeder = Callable[[Writer, Settings, Clock, IdFactory], None]
 
 
 def seed_demo(writer: Writer, settings: Settings) -> None:
@@ -41,3 +42,17 @@ def seed_demo(writer: Writer, settings: Settings) -> None:
     writer.write_sync(unit)
     for seeder in SEEDERS:
         seeder(writer, settings, clock, ids)
+
+
+def seed_demo_coins(writer: Writer, settings: Settings, clock: Clock, ids: IdFactory) -> None:
+    """Give demo accounts coins to gift with (a ledger grant, once per account)."""
+
+    def unit(conn):
+        for row in conn.execute("SELECT id, username FROM users WHERE email LIKE '%@demo.halobuzz'").fetchall():
+            key = f"demo-grant:{row['id']}"
+            if not ledger.tx_exists(conn, key):
+                wallet.adjust(conn, key, row["id"], 50_000, "paid", "demo coins", clock.now())
+    writer.write_sync(unit)
+
+
+SEEDERS: tuple[Seeder, ...] = (seed_demo_coins,)

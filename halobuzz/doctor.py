@@ -1,6 +1,7 @@
-"""Integrity checks run by `halobuzz doctor`. Later parts append their own checks.
+"""Integrity checks run by `halobuzz doctor` (and by `upgrade --dry-run` on a copy).
 
 A check is (name, fn(conn) -> list of problems); an empty list means healthy.
+CHECKS lists every one, in the order they run: a new package adds its line here.
 """
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import sqlite3
 from typing import Callable
 
 from .db import migrate
+from .moderation.setup import models_check
+from .payments.setup import open_orders_past_expiry
+from .wallet import ledger
 
 Check = Callable[[sqlite3.Connection], list[str]]
-CHECKS: list[tuple[str, Check]] = []
 
 
 def schema(conn: sqlite3.Connection) -> list[str]:
@@ -30,7 +33,15 @@ def foreign_keys(conn: sqlite3.Connection) -> list[str]:
     return [f"{r[0]} row {r[1]} points at a missing {r[2]}" for r in conn.execute("PRAGMA foreign_key_check")][:20]
 
 
-CHECKS.extend([("schema", schema), ("integrity", integrity), ("foreign keys", foreign_keys)])
+CHECKS: tuple[tuple[str, Check], ...] = (
+    ("schema", schema),
+    ("integrity", integrity),
+    ("foreign keys", foreign_keys),
+    ("ledger balances", ledger.verify_balances),
+    ("ledger chain", ledger.verify_chain),
+    ("payments", open_orders_past_expiry),
+    ("moderation models", models_check),
+)
 
 
 def run_all(conn: sqlite3.Connection) -> list[tuple[str, list[str]]]:

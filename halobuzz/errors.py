@@ -1,4 +1,4 @@
-"""One error type for the whole appliance.
+"""Every error type a domain call can raise, in one place.
 
 Domain code raises a DomainError (or a subclass); the API layer turns it into
 the contract's JSON shape: {"error": {"code", "message", "fields"}, "requestId"}.
@@ -60,12 +60,47 @@ class Conflict(DomainError):
 
 
 class RateLimited(DomainError):
+    """429; `retry_after` seconds also goes out as the Retry-After header."""
     status = 429
     code = "rate_limited"
 
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, retry_after: int, code: str | None = None, *,
+                 in_body: bool = False) -> None:
+        super().__init__(message, code=code, extra={"retryAfter": retry_after} if in_body else None)
         self.retry_after = retry_after
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMedia(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class ChatRefused(Conflict):
+    """The room does not take this message now (not live, chat off, muted)."""
+    code = "chat_refused"
+
+
+class CallbackRejected(DomainError):
+    """A gateway callback that fails its signature, amount or state checks."""
+    status = 400
+    code = "callback_rejected"
+
+
+class GatewayUnavailable(DomainError):
+    """The gateway could not be asked (network, 5xx, error body): transient, try later."""
+    status = 502
+    code = "gateway_unavailable"
+
+
+class GatewayRefused(DomainError):
+    """The gateway answered but refused the request (bad key, validation)."""
+    status = 502
+    code = "gateway_refused"
 
 
 class Unavailable(DomainError):

@@ -1,7 +1,9 @@
 """The in-process event bus and every event name in one place.
 
-Domain code publishes after its write has committed; `realtime/` subscribes and
-fans out to rooms. Subscribers are plain callables; one failing subscriber is
+Domain code records events inside its write unit (`db.emit(conn, event)`); the writer
+hands them to `Bus.publish_all` after COMMIT, and `realtime/` subscribes and fans out
+to rooms. Only derived, unpersisted updates (battle scores, metrics) are published
+directly. Subscribers are plain callables; one failing subscriber is
 logged and never stops the others or the publisher.
 """
 from __future__ import annotations
@@ -25,6 +27,25 @@ OG_CHANGED = "og:changed"
 METRICS_UPDATE = "metrics:update"
 CANONICAL = (STREAM_JOIN, STREAM_LEAVE, CHAT_NEW, GIFT_SENT, THRONE_CLAIMED, BATTLE_BOOST,
              AI_WARNING, OG_CHANGED, METRICS_UPDATE)
+# The client protocol's own events (/ws and Socket.IO).
+ERROR = "error"
+AUTH = "auth"
+READY = "ready"                  # reply to a successful auth
+STREAM_STATE = "stream:state"    # reply to stream:join: stream, recent chat, pinned, throne, battle
+STREAM_ENDED = "stream:ended"
+STREAM_STARTED = "stream:started"
+CHAT_DELETED = "chat:deleted"
+CHAT_PINNED = "chat:pinned"
+ROOM_SETTINGS = "room:settings"  # slow mode, chat on/off
+ROOM_SANCTION = "room:sanction"  # to the target: muted / kicked / banned
+DM_NEW = "dm:new"
+DM_READ = "dm:read"
+BATTLE_INVITE = "battle:invite"
+BATTLE_START = "battle:start"
+BATTLE_SCORE = "battle:score"
+BATTLE_END = "battle:end"
+PONG = "pong"
+
 # Internal (not sent to clients as-is).
 USER_CHANGED = "user:changed"
 WALLET_CHANGED = "wallet:changed"
@@ -51,6 +72,11 @@ class Bus:
         target = self._all if name is None else self._subs[name]
         target.append(handler)
         return lambda: target.remove(handler)
+
+    def publish_all(self, events: list[Event]) -> None:
+        """A committed write unit's events, in the order it emitted them."""
+        for event in events:
+            self.publish(event)
 
     def publish(self, event: Event) -> None:
         if self.metrics:

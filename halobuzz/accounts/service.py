@@ -8,7 +8,9 @@ from typing import Any, Callable
 
 from ..errors import Forbidden, Unauthorized
 from ..infra.crypto import burn_password_check, check_password, hash_password
-from . import tokens, users
+from ..infra.clock import iso
+from ..infra.paging import page
+from . import audit, tokens, users
 from .roles import at_least
 
 
@@ -29,7 +31,8 @@ class Principal:
 
 class Accounts:
     def __init__(self, db, clock, ids, access: tokens.AccessTokens, *, bcrypt_rounds: int,
-                 refresh_ttl: int, min_age: int, reuse_leeway: int = 30) -> None:
+                 refresh_ttl: int, min_age: int, reuse_leeway: int = 30,
+                 coins_of: Callable[[str], dict[str, int]] | None = None) -> None:
         self.db = db
         self.clock = clock
         self.ids = ids
@@ -38,9 +41,40 @@ class Accounts:
         self.refresh_ttl = refresh_ttl
         self.min_age = min_age
         self.reuse_leeway = timedelta(seconds=reuse_leeway)
-        # Set by the money core: user id -> the seed's coins block. Accounts does not
-        # know the ledger; profiles show zeros until something provides this.
-        self.coins_of: Callable[[str], dict[str, int]] | None = None
+        # user id -> the seed's coins block (the wallet's view). Accounts does not know
+        # the ledger; without it profiles show zeros.
+        self.coins_of = coins_of
+
+    async def audit(self, actor: audit.Actor, action: str, **details: Any) -> None:
+        """Record an admin action that changed nothing else (a job run, a payload viewed)."""
+        at = iso(self.clock.now())
+        await self.db.write(lambda conn: audit.record(conn, actor, action, at=at, **details))
+
+    # -- administration ----------------------------------------------------------------
+    async def list_users(self, query: str | None, role: str | None, cursor: str | None,
+                         limit: int) -> dict[str, Any]:
+        rows = await self.db.readers.fetchall(*users.listing_query(query=query, role=role, limit=limit, after=cursor))
+        today = self.clock.now().date()
+        return page([self.profile(r, today) for r in rows], limit)
+
+    async def set_role(self, user_id: str, role: str, actor: audit.Actor) -> dict[str, Any]:
+        now = self.clock.now()
+        return await self.db.write(lambda conn: users.set_role(conn, user_id, role, actor, now))
+
+    async def set_status(self, user_id: str, actor: audit.Actor, *, lift: bool = False, days: int | None = None,
+                         reason: str | None = None) -> dict[str, Any]:
+        """Ban (no days), suspend for `days`, or lift; audited."""
+        now = self.clock.now()
+        status = "active" if lift else ("suspended" if days else "banned")
+        until = now + timedelta(days=days) if days and not lift else None
+        return await self.db.write(lambda conn: users.set_status(conn, user_id, status, actor, now, reason=reason,
+                                                                 until=until))
+
+    async def audit_entries(self, action: str | None, target: str | None, cursor: int | None,
+                            limit: int) -> dict[str, Any]:
+        rows = await self.db.readers.fetchall(*audit.entries_query(limit=limit, action=action, target_id=target,
+                                                                  before_id=cursor))
+        return page([audit.audit_row(r) for r in rows], limit)
 
     def profile(self, row, today) -> dict[str, Any]:
         return users.profile(row, today, self.coins_of(row["id"]) if self.coins_of else None)

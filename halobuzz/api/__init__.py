@@ -1,14 +1,32 @@
-"""HTTP routes. Each area is a blueprint registered from here, in one place."""
+"""HTTP routes. Every blueprint is registered here, in one place (the /ws endpoint is
+realtime's and registered beside this call in app.py)."""
 from __future__ import annotations
 
 from sanic import Sanic
 
-from . import accounts, admin, health, middleware
+from ..resources import assets_dir
+from . import accounts, admin, battles, console, dms, health, middleware, moderation, money, payments, streams
 from .errors import handle
+
+BLUEPRINTS = (
+    health.bp,
+    accounts.bp,
+    admin.bp,
+    money.bp,
+    money.admin_bp,
+    streams.bp,
+    dms.bp,
+    battles.bp,
+    console.bp,          # web console at / and static files at /assets/
+    payments.bp,         # coin purchases: eSewa, Khalti, Stripe
+    payments.admin_bp,
+    moderation.bp,       # reports, review queue, appeals, image checks
+)
 
 
 def register(app: Sanic) -> None:
     middleware.install(app)
     app.error_handler.add(Exception, handle)
-    for bp in (health.bp, accounts.bp, admin.bp):
+    app.ctx.static_files = console.StaticFiles(assets_dir(app.ctx.services.settings))
+    for bp in BLUEPRINTS:
         app.blueprint(bp)

@@ -36,8 +36,8 @@ class RefreshBody(Schema):
     refresh_token: Annotated[str, msgspec.Meta(max_length=200)]
 
 
-def _hb(request: Request):
-    return request.app.ctx.hb
+def _sv(request: Request):
+    return request.app.ctx.services
 
 
 @bp.post("/auth/register")
@@ -45,9 +45,9 @@ def _hb(request: Request):
 @openapi.body({"application/json": {"email": str, "password": str, "username": str, "country": str,
                                      "birthDate": str}})
 async def register(request: Request):
-    hb = _hb(request)
-    body = decode_json(request.body, RegisterBody, hb.settings.max_body_bytes)
-    result = await hb.accounts.register(
+    sv = _sv(request)
+    body = decode_json(request.body, RegisterBody, sv.settings.max_body_bytes)
+    result = await sv.accounts.register(
         NewUser(body.email, body.username, body.password, body.country, body.birth_date),
         user_agent=request.headers.get("user-agent"), ip=request.ctx.client_ip)
     return json(result, status=201)
@@ -57,9 +57,9 @@ async def register(request: Request):
 @openapi.summary("Log in with email and password")
 @openapi.body({"application/json": {"email": str, "password": str}})
 async def login(request: Request):
-    hb = _hb(request)
-    body = decode_json(request.body, LoginBody, hb.settings.max_body_bytes)
-    return json(await hb.accounts.login(body.email, body.password,
+    sv = _sv(request)
+    body = decode_json(request.body, LoginBody, sv.settings.max_body_bytes)
+    return json(await sv.accounts.login(body.email, body.password,
                                         user_agent=request.headers.get("user-agent"), ip=request.ctx.client_ip))
 
 
@@ -67,9 +67,9 @@ async def login(request: Request):
 @openapi.summary("Exchange a refresh token for a new pair (the old one dies)")
 @openapi.body({"application/json": {"refreshToken": str}})
 async def refresh(request: Request):
-    hb = _hb(request)
-    body = decode_json(request.body, RefreshBody, hb.settings.max_body_bytes)
-    return json(await hb.accounts.refresh(body.refresh_token))
+    sv = _sv(request)
+    body = decode_json(request.body, RefreshBody, sv.settings.max_body_bytes)
+    return json(await sv.accounts.refresh(body.refresh_token))
 
 
 @bp.post("/auth/logout")
@@ -77,7 +77,7 @@ async def refresh(request: Request):
 @openapi.secured("bearer")
 async def logout(request: Request):
     who = principal(request)
-    await _hb(request).accounts.logout(who)
+    await _sv(request).accounts.logout(who)
     return json({"ok": True})
 
 
@@ -86,15 +86,15 @@ async def logout(request: Request):
 @openapi.secured("bearer")
 async def me(request: Request):
     who = principal(request)
-    hb = _hb(request)
-    today = hb.clock.now().date()
+    sv = _sv(request)
+    today = sv.clock.now().date()
     # The profile is a pure function of rows the inline reader already watches, so its encoded
     # body is cached under the same rule (dropped on any commit): the hottest authed read.
-    body = hb.db.inline.memo(("me", who.user_id, today), lambda: json_bytes(hb.accounts.profile(who.user, today)))
+    body = sv.db.inline.memo(("me", who.user_id, today), lambda: json_bytes(sv.accounts.profile(who.user, today)))
     return HTTPResponse(body, content_type="application/json")
 
 
 @bp.get("/auth/keys")
 @openapi.summary("Public keys (JWKS) that verify this shard's access tokens")
 async def keys(request: Request):
-    return json(_hb(request).accounts.access.public_jwks())
+    return json(_sv(request).accounts.access.public_jwks())

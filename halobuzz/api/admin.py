@@ -1,7 +1,6 @@
 """Admin routes for users and the audit log. Every change is audited in the same transaction."""
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Literal, Optional
 
 import msgspec
@@ -9,7 +8,6 @@ from sanic import Blueprint, Request
 from sanic.response import json
 from sanic_ext import openapi
 
-from ..accounts import audit, users
 from ..accounts.audit import Actor
 from .middleware import admin
 from .validation import Schema, decode_json, decode_query
@@ -51,12 +49,8 @@ def actor_of(request: Request) -> Actor:
 @openapi.secured("bearer")
 async def list_users(request: Request):
     admin(request)
-    hb = request.app.ctx.hb
     q = decode_query(request.args, UserQuery)
-    rows = await hb.db.readers.fetchall(*users.listing_query(query=q.q, role=q.role, limit=q.limit, after=q.cursor))
-    today = hb.clock.now().date()
-    items = [hb.accounts.profile(r, today) for r in rows]
-    return json({"items": items, "cursor": items[-1]["id"] if len(items) == q.limit else None})
+    return json(await request.app.ctx.services.accounts.list_users(q.q, q.role, q.cursor, q.limit))
 
 
 @bp.post("/users/<user_id:str>/role")
@@ -64,10 +58,9 @@ async def list_users(request: Request):
 @openapi.secured("bearer")
 async def set_role(request: Request, user_id: str):
     actor = actor_of(request)
-    hb = request.app.ctx.hb
-    body = decode_json(request.body, RoleBody, hb.settings.max_body_bytes)
-    now = hb.clock.now()
-    return json(await hb.db.write(lambda conn: users.set_role(conn, user_id, body.role, actor, now)))
+    sv = request.app.ctx.services
+    body = decode_json(request.body, RoleBody, sv.settings.max_body_bytes)
+    return json(await sv.accounts.set_role(user_id, body.role, actor))
 
 
 @bp.post("/users/<user_id:str>/ban")
@@ -75,13 +68,10 @@ async def set_role(request: Request, user_id: str):
 @openapi.secured("bearer")
 async def ban(request: Request, user_id: str):
     actor = actor_of(request)
-    hb = request.app.ctx.hb
-    body = decode_json(request.body, BanBody, hb.settings.max_body_bytes)
-    now = hb.clock.now()
-    status = "active" if body.lift else ("suspended" if body.days else "banned")
-    until = now + timedelta(days=body.days) if body.days and not body.lift else None
-    return json(await hb.db.write(lambda conn: users.set_status(
-        conn, user_id, status, actor, now, reason=body.reason or None, until=until)))
+    sv = request.app.ctx.services
+    body = decode_json(request.body, BanBody, sv.settings.max_body_bytes)
+    return json(await sv.accounts.set_status(user_id, actor, lift=body.lift, days=body.days,
+                                             reason=body.reason or None))
 
 
 @bp.get("/audit")
@@ -90,8 +80,4 @@ async def ban(request: Request, user_id: str):
 async def audit_log(request: Request):
     admin(request)
     q = decode_query(request.args, AuditQuery)
-    hb = request.app.ctx.hb
-    rows = await hb.db.readers.fetchall(*audit.entries_query(limit=q.limit, action=q.action, target_id=q.target,
-                                                             before_id=q.cursor))
-    items = [audit.audit_row(r) for r in rows]
-    return json({"items": items, "cursor": items[-1]["id"] if len(items) == q.limit else None})
+    return json(await request.app.ctx.services.accounts.audit_entries(q.action, q.target, q.cursor, q.limit))

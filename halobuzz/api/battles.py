@@ -21,7 +21,7 @@ class InviteBody(Schema):
 
 
 def _b(request: Request):
-    return request.app.ctx.hb.extras["battles"]
+    return request.app.ctx.services.battles
 
 
 @bp.post("/battles")
@@ -29,7 +29,7 @@ def _b(request: Request):
 @openapi.secured("bearer")
 async def invite(request: Request):
     who = principal(request)
-    body = decode_json(request.body, InviteBody, request.app.ctx.hb.settings.max_body_bytes)
+    body = decode_json(request.body, InviteBody, request.app.ctx.services.settings.max_body_bytes)
     return json(await _b(request).invite(who.user_id, body.stream_id, body.opponent_stream_id,
                                          body.duration_seconds), status=201)
 

@@ -21,11 +21,10 @@ import mimetypes
 from pathlib import Path
 from urllib.parse import unquote
 
-from sanic import Request, Sanic
+from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from ..errors import NotFound
-from ..resources import assets_dir
 
 TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -110,18 +109,26 @@ def cache_policy(raw: str) -> str:
     return REVALIDATE if raw.startswith("console/") and not raw.startswith("console/vendor/") else LONG_CACHE
 
 
-def plugin(app: Sanic, hb) -> None:
-    files = StaticFiles(assets_dir(hb.settings))
-    hb.extras["static_files"] = files
+bp = Blueprint("console")
 
-    @app.route("/assets/<path:path>", methods=["GET", "HEAD"], name="console_asset")
-    async def asset(request: Request, path: str):
-        return files.respond(request, files.resolve(path), cache_policy(path))
 
-    @app.route("/", methods=["GET", "HEAD"], name="console_index")
-    async def index(request: Request):
-        return files.respond(request, files.resolve("console/index.html"), REVALIDATE)
+def _files(request: Request) -> StaticFiles:
+    return request.app.ctx.static_files
 
-    @app.route("/favicon.ico", methods=["GET", "HEAD"], name="console_favicon")
-    async def favicon(request: Request):
-        return files.respond(request, files.resolve("console/icon.svg"), LONG_CACHE)
+
+@bp.route("/assets/<path:path>", methods=["GET", "HEAD"], name="console_asset")
+async def asset(request: Request, path: str):
+    files = _files(request)
+    return files.respond(request, files.resolve(path), cache_policy(path))
+
+
+@bp.route("/", methods=["GET", "HEAD"], name="console_index")
+async def index(request: Request):
+    files = _files(request)
+    return files.respond(request, files.resolve("console/index.html"), REVALIDATE)
+
+
+@bp.route("/favicon.ico", methods=["GET", "HEAD"], name="console_favicon")
+async def favicon(request: Request):
+    files = _files(request)
+    return files.respond(request, files.resolve("console/icon.svg"), LONG_CACHE)

@@ -34,7 +34,7 @@ class PrivacyBody(Schema):
 
 
 def _dms(request: Request):
-    return request.app.ctx.hb.extras["dms"]
+    return request.app.ctx.services.dms
 
 
 @bp.post("/dms")
@@ -42,9 +42,8 @@ def _dms(request: Request):
 @openapi.secured("bearer")
 async def send(request: Request):
     who = principal(request)
-    body = decode_json(request.body, SendBody, request.app.ctx.hb.settings.max_body_bytes)
+    body = decode_json(request.body, SendBody, request.app.ctx.services.settings.max_body_bytes)
     result = await _dms(request).send(who.user_id, body.to, body.text)
-    request.app.ctx.hb.extras["realtime"].dms_announce(result)
     return json({"conversationId": result["conversationId"], "message": result["message"]}, status=201)
 
 
@@ -71,9 +70,7 @@ async def conversation(request: Request, conversation_id: str):
 @openapi.secured("bearer")
 async def read(request: Request, conversation_id: str):
     who = principal(request)
-    receipt = await _dms(request).mark_read(who.user_id, conversation_id)
-    request.app.ctx.hb.extras["realtime"].dms_read_announce(receipt)
-    return json(receipt)
+    return json(await _dms(request).mark_read(who.user_id, conversation_id))
 
 
 @bp.get("/blocks")
@@ -89,7 +86,7 @@ async def blocks(request: Request):
 @openapi.secured("bearer")
 async def block(request: Request):
     who = principal(request)
-    body = decode_json(request.body, BlockBody, request.app.ctx.hb.settings.max_body_bytes)
+    body = decode_json(request.body, BlockBody, request.app.ctx.services.settings.max_body_bytes)
     return json(await _dms(request).block(who.user_id, body.username, True))
 
 
@@ -114,5 +111,5 @@ async def get_privacy(request: Request):
 @openapi.secured("bearer")
 async def put_privacy(request: Request):
     who = principal(request)
-    body = decode_json(request.body, PrivacyBody, request.app.ctx.hb.settings.max_body_bytes)
+    body = decode_json(request.body, PrivacyBody, request.app.ctx.services.settings.max_body_bytes)
     return json(await _dms(request).set_privacy(who.user_id, body.privacy))

@@ -17,19 +17,19 @@ async def healthz(request: Request):
 
 @bp.get("/readyz")
 async def readyz(request: Request):
-    hb = request.app.ctx.hb
+    sv = request.app.ctx.services
     checks: dict[str, str] = {}
     try:
-        await hb.db.write(lambda conn: conn.execute("SELECT 1").fetchone())
+        await sv.db.write(lambda conn: conn.execute("SELECT 1").fetchone())
         checks["database"] = "ok"
     except Exception as exc:  # the probe reports, it never raises
         checks["database"] = f"not writable: {exc}"
     try:
-        waiting = migrate.pending(hb.db.inline.conn)
+        waiting = migrate.pending(sv.db.inline.conn)
         checks["migrations"] = "ok" if not waiting else f"{len(waiting)} pending"
     except migrate.MigrationError as exc:
         checks["migrations"] = str(exc)
-    for name, probe in hb.readiness.items():
+    for name, probe in sv.readiness.items():
         try:
             problem = probe()
         except Exception as exc:
@@ -41,5 +41,5 @@ async def readyz(request: Request):
 
 @bp.get("/metrics")
 async def metrics(request: Request):
-    registry = request.app.ctx.hb.metrics.registry
+    registry = request.app.ctx.services.metrics.registry
     return HTTPResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

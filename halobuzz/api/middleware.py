@@ -12,6 +12,7 @@ from sanic.response import HTTPResponse
 
 from ..accounts.service import Principal
 from ..errors import Forbidden, RateLimited, Unauthorized
+from ..infra import netaddr
 from ..infra.ratelimit import Rule, retry_after_seconds
 from ..observability.logging import request_id_var
 
@@ -35,13 +36,7 @@ def new_request_id() -> str:
 
 def client_ip(request: Request, trusted: tuple[str, ...]) -> str:
     peer = request.conn_info.client_ip if request.conn_info else "unknown"
-    if trusted and peer in trusted:
-        forwarded = request.headers.get("x-forwarded-for", "")
-        # Walk from the right: the last hop not ours is the client.
-        for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
-            if hop not in trusted:
-                return hop
-    return peer
+    return netaddr.client_ip(peer, request.headers.get("x-forwarded-for", ""), trusted)
 
 
 def route_group(path: str) -> str | None:
@@ -72,8 +67,8 @@ def install(app: Sanic) -> None:
         request.ctx.started = time.perf_counter()
         request.ctx.principal = None
         request_id_var.set(rid)
-        hb = request.app.ctx.hb
-        s = hb.settings
+        sv = request.app.ctx.services
+        s = sv.settings
         request.ctx.client_ip = client_ip(request, s.trusted_proxies)
         if request.method == "OPTIONS" and request.headers.get("origin"):
             return HTTPResponse(status=204)
@@ -86,7 +81,7 @@ def install(app: Sanic) -> None:
         user_id = None
         header = request.headers.get("authorization", "")
         if group not in ("auth", "refresh") and header[:7].lower() == "bearer ":
-            user_id = hb.accounts.access.cached_subject(header[7:].strip(), time.time())
+            user_id = sv.accounts.access.cached_subject(header[7:].strip(), time.time())
         if user_id:
             key, text = "u:" + user_id, s.rate_limits.get("user:" + group) or s.rate_limit_user
         else:
@@ -94,16 +89,16 @@ def install(app: Sanic) -> None:
             text = s.rate_limits.get(group) or _DEFAULT_GROUP_LIMITS.get(group) or (
                 s.rate_limit_auth if group == "auth" else s.rate_limit_default)
         rule = _rules.get(text) or _rules.setdefault(text, Rule.parse(text))
-        wait = hb.limiter.hit(group, key, rule, time.monotonic())
+        wait = sv.limiter.hit(group, key, rule, time.monotonic())
         if wait:
-            hb.metrics.rate_limited.labels(group).inc()
+            sv.metrics.rate_limited.labels(group).inc()
             raise RateLimited(f"too many requests; try again in {retry_after_seconds(wait)} s",
                               retry_after_seconds(wait))
         return None
 
     @app.on_response(priority=100)
     async def finish(request: Request, response: HTTPResponse):
-        hb = request.app.ctx.hb
+        sv = request.app.ctx.services
         rid = getattr(request.ctx, "request_id", None) or new_request_id()
         h = response.headers
         h["X-Request-Id"] = rid
@@ -116,10 +111,10 @@ def install(app: Sanic) -> None:
             h["X-Frame-Options"] = "DENY"
             h["Cross-Origin-Opener-Policy"] = "same-origin"
             h.setdefault("Content-Security-Policy", _CSP_DOCS if request.path.startswith("/docs") else _CSP)
-        if hb.settings.tls:
+        if sv.settings.tls:
             h["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
         origin = request.headers.get("origin")
-        if origin and origin in hb.settings.cors_origins:
+        if origin and origin in sv.settings.cors_origins:
             h["Access-Control-Allow-Origin"] = origin
             h["Vary"] = "Origin"
             h["Access-Control-Allow-Credentials"] = "true"
@@ -131,8 +126,8 @@ def install(app: Sanic) -> None:
         started = getattr(request.ctx, "started", None)
         if started is not None:
             elapsed = time.perf_counter() - started
-            hb.metrics.observe_request(request.method, route, response.status, elapsed)
-            if hb.settings.access_log:
+            sv.metrics.observe_request(request.method, route, response.status, elapsed)
+            if sv.settings.access_log:
                 _access.info("request", extra={"method": request.method, "path": request.path, "route": route,
                                                "status": response.status, "ms": round(elapsed * 1000, 2),
                                                "ip": getattr(request.ctx, "client_ip", None)})
@@ -154,7 +149,7 @@ def principal(request: Request, role: str | None = None) -> Principal:
     """The authenticated caller; raises 401/403. Cached on the request."""
     who = getattr(request.ctx, "principal", None)
     if who is None:
-        who = request.app.ctx.hb.accounts.authenticate(bearer(request))
+        who = request.app.ctx.services.accounts.authenticate(bearer(request))
         request.ctx.principal = who
     if role:
         who.require(role)
@@ -164,7 +159,7 @@ def principal(request: Request, role: str | None = None) -> Principal:
 def admin(request: Request) -> Principal:
     """Admin routes need the admin role AND an email on the configured allow-list (the seed's guard)."""
     who = principal(request, "admin")
-    allowed = {e.lower() for e in request.app.ctx.hb.settings.admin_emails}
+    allowed = {e.lower() for e in request.app.ctx.services.settings.admin_emails}
     if who.email.lower() not in allowed:
         raise Forbidden("this account is not on the admin allow-list", code="admin_not_allowed")
     return who

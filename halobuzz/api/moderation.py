@@ -83,7 +83,7 @@ class ImageQuery(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def _mod(request: Request):
-    return request.app.ctx.hb.extras["moderation"]
+    return request.app.ctx.services.moderation
 
 
 def _moderator(request: Request) -> Actor:
@@ -112,8 +112,8 @@ def _upload(request: Request, field: str) -> bytes:
 @openapi.body({"application/json": {"type": str, "targetId": str, "reason": str, "details": str}})
 async def create_report(request: Request):
     who = principal(request)
-    hb = request.app.ctx.hb
-    body = decode_json(request.body, ReportBody, hb.settings.max_body_bytes)
+    sv = request.app.ctx.services
+    body = decode_json(request.body, ReportBody, sv.settings.max_body_bytes)
     flag = await _mod(request).report(who.user_id, body.type, body.target_id, body.reason, body.details)
     return json({"id": flag["id"], "type": flag["type"], "targetId": flag["targetId"], "status": flag["status"],
                  "createdAt": flag["createdAt"]}, status=201)
@@ -146,7 +146,7 @@ async def flag(request: Request, flag_id: str):
                                      "endStream": bool}})
 async def review(request: Request, flag_id: str):
     actor = _moderator(request)
-    body = decode_json(request.body, ReviewBody, request.app.ctx.hb.settings.max_body_bytes)
+    body = decode_json(request.body, ReviewBody, request.app.ctx.services.settings.max_body_bytes)
     return json(await _mod(request).review(flag_id, decision=body.decision, action=body.action, actor=actor,
                                            note=body.note, ban_seconds=body.ban_seconds, end_stream=body.end_stream))
 
@@ -156,9 +156,9 @@ async def review(request: Request, flag_id: str):
 @openapi.secured("bearer")
 async def recent_decisions(request: Request):
     _moderator(request)
-    hb = request.app.ctx.hb
+    sv = request.app.ctx.services
     q = decode_query(request.args, DecisionQuery)
-    since = hb.clock.now() - timedelta(seconds=q.since)
+    since = sv.clock.now() - timedelta(seconds=q.since)
     rows = await _mod(request).read(lambda conn: decisions.since(conn, q.kind, since, limit=q.limit))
     return json({"items": [decisions.to_json(d) for d in rows]})
 
@@ -168,7 +168,7 @@ async def recent_decisions(request: Request):
 @openapi.secured("bearer")
 async def end_stream(request: Request, stream_id: str):
     actor = _moderator(request)
-    body = decode_json(request.body or b"{}", EndBody, request.app.ctx.hb.settings.max_body_bytes)
+    body = decode_json(request.body or b"{}", EndBody, request.app.ctx.services.settings.max_body_bytes)
     ended = await _mod(request).end_stream(stream_id, actor, body.reason or "moderation")
     return json({"streamId": stream_id, "ended": ended})
 
@@ -178,7 +178,7 @@ async def end_stream(request: Request, stream_id: str):
 @openapi.secured("bearer")
 async def judge_minor(request: Request, user_id: str):
     actor = _moderator(request)
-    body = decode_json(request.body, MinorBody, request.app.ctx.hb.settings.max_body_bytes)
+    body = decode_json(request.body, MinorBody, request.app.ctx.services.settings.max_body_bytes)
     return json(await _mod(request).judge_minor(user_id, body.minor, actor, body.reason))
 
 
@@ -187,8 +187,8 @@ async def judge_minor(request: Request, user_id: str):
 @openapi.secured("bearer")
 async def user_summary(request: Request, user_id: str):
     _moderator(request)
-    hb = request.app.ctx.hb
-    today = hb.clock.now().date()
+    sv = request.app.ctx.services
+    today = sv.clock.now().date()
 
     def read(conn):
         out = restrictions.summary(conn, user_id, today)
@@ -212,7 +212,7 @@ async def list_appeals(request: Request):
 @openapi.secured("bearer")
 async def decide_appeal(request: Request, appeal_id: str):
     actor = _moderator(request)
-    body = decode_json(request.body, DecideBody, request.app.ctx.hb.settings.max_body_bytes)
+    body = decode_json(request.body, DecideBody, request.app.ctx.services.settings.max_body_bytes)
     return json(await _mod(request).decide_appeal(appeal_id, body.outcome, actor, body.note))
 
 
@@ -231,7 +231,7 @@ async def my_flags(request: Request):
 @openapi.secured("bearer")
 async def appeal(request: Request, flag_id: str):
     who = principal(request)
-    body = decode_json(request.body, AppealBody, request.app.ctx.hb.settings.max_body_bytes)
+    body = decode_json(request.body, AppealBody, request.app.ctx.services.settings.max_body_bytes)
     return json(await _mod(request).appeal(flag_id, who.user_id, body.text), status=201)
 
 
@@ -240,8 +240,8 @@ async def appeal(request: Request, flag_id: str):
 @openapi.secured("bearer")
 async def my_restrictions(request: Request):
     who = principal(request)
-    hb = request.app.ctx.hb
-    return json(restrictions.summary(hb.db.inline.conn, who.user_id, hb.clock.now().date()))
+    sv = request.app.ctx.services
+    return json(restrictions.summary(sv.db.inline.conn, who.user_id, sv.clock.now().date()))
 
 
 # -- images ----------------------------------------------------------------------------------------

@@ -92,7 +92,7 @@ class PayoutQuery(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def _eco(request: Request):
-    return request.app.ctx.hb.extras["economy"]
+    return request.app.ctx.services.economy
 
 
 def _reply(reply):
@@ -107,13 +107,7 @@ def _reply(reply):
 @openapi.secured("bearer")
 async def get_wallet(request: Request):
     who = principal(request)
-    hb = request.app.ctx.hb
-    view = wallet.view(hb.db.inline.conn, who.user_id)
-    now = hb.clock.now()
-    user = hb.db.inline.one("SELECT * FROM users WHERE id = ?", (who.user_id,))
-    view["dailySpendLimit"] = wallet.daily_limit(user, now.date(), _eco(request).spend) or None
-    view["spentToday"] = wallet.spent_today(hb.db.inline.conn, who.user_id, now.date().isoformat())
-    return json(view)
+    return json(_eco(request).wallet_of(who.user_id))
 
 
 @bp.get("/wallet/transactions")
@@ -122,10 +116,7 @@ async def get_wallet(request: Request):
 async def wallet_transactions(request: Request):
     who = principal(request)
     q = decode_query(request.args, Page)
-    hb = request.app.ctx.hb
-    items = wallet.transaction_rows(await hb.db.readers.fetchall(
-        *wallet.transactions_query(who.user_id, limit=q.limit, before=q.cursor)))
-    return json({"items": items, "cursor": items[-1]["id"] if len(items) == q.limit else None})
+    return json(await _eco(request).transactions(who.user_id, q.cursor, q.limit))
 
 
 @bp.put("/wallet/limits")
@@ -133,7 +124,7 @@ async def wallet_transactions(request: Request):
 @openapi.secured("bearer")
 async def set_limit(request: Request):
     who = principal(request)
-    body = decode_json(request.body, LimitBody, request.app.ctx.hb.settings.max_body_bytes)
+    body = decode_json(request.body, LimitBody, request.app.ctx.services.settings.max_body_bytes)
     return json(await _eco(request).set_daily_limit(who.user_id, body.daily_spend_limit))
 
 
@@ -142,7 +133,7 @@ async def set_limit(request: Request):
 @openapi.secured("bearer")
 async def payout(request: Request):
     who = principal(request, "host")
-    body = decode_json(request.body, PayoutBody, request.app.ctx.hb.settings.max_body_bytes)
+    body = decode_json(request.body, PayoutBody, request.app.ctx.services.settings.max_body_bytes)
     return _reply(await _eco(request).request_payout(who.user_id, body.amount,
                                                       request.headers.get("idempotency-key")))
 
@@ -152,8 +143,8 @@ async def payout(request: Request):
 @bp.get("/gifts")
 @openapi.summary("The gift catalog available now")
 async def list_gifts(request: Request):
-    hb = request.app.ctx.hb
-    return json({"items": catalog.listing(hb.db.inline.conn, hb.clock.now())})
+    sv = request.app.ctx.services
+    return json({"items": catalog.listing(sv.db.inline.conn, sv.clock.now())})
 
 
 @bp.post("/streams/<stream_id:str>/gifts")
@@ -161,7 +152,7 @@ async def list_gifts(request: Request):
 @openapi.secured("bearer")
 async def send_gift(request: Request, stream_id: str):
     who = principal(request)
-    body = decode_json(request.body, GiftBody, request.app.ctx.hb.settings.max_body_bytes)
+    body = decode_json(request.body, GiftBody, request.app.ctx.services.settings.max_body_bytes)
     return _reply(await _eco(request).send_gift(who.user_id, stream_id, body.gift_id, body.quantity,
                                                  request.headers.get("idempotency-key")))
 
@@ -169,8 +160,8 @@ async def send_gift(request: Request, stream_id: str):
 @bp.get("/streams/<stream_id:str>/leaderboard")
 @openapi.summary("Top gifters of a stream (the first holds the Halo Throne)")
 async def leaderboard(request: Request, stream_id: str):
-    hb = request.app.ctx.hb
-    return json({"items": gift_send.leaderboard(hb.db.inline.conn, stream_id)})
+    sv = request.app.ctx.services
+    return json({"items": gift_send.leaderboard(sv.db.inline.conn, stream_id)})
 
 
 # -- OG --------------------------------------------------------------------------------
@@ -178,11 +169,7 @@ async def leaderboard(request: Request, stream_id: str):
 @bp.get("/og/tiers")
 @openapi.summary("OG tiers with price, duration and benefits")
 async def og_tiers(request: Request):
-    hb = request.app.ctx.hb
-    rows = hb.db.inline.all("SELECT id, og_min_level FROM gifts WHERE og_min_level > 0 AND active = 1")
-    items = [t.to_json([r["id"] for r in rows if r["og_min_level"] <= t.tier])
-             for _, t in sorted(_eco(request).tiers.items())]
-    return json({"items": items})
+    return json({"items": _eco(request).og_tier_list()})
 
 
 @bp.post("/og/subscribe")
@@ -190,7 +177,7 @@ async def og_tiers(request: Request):
 @openapi.secured("bearer")
 async def og_subscribe(request: Request):
     who = principal(request)
-    body = decode_json(request.body, SubscribeBody, request.app.ctx.hb.settings.max_body_bytes)
+    body = decode_json(request.body, SubscribeBody, request.app.ctx.services.settings.max_body_bytes)
     return _reply(await _eco(request).subscribe_og(who.user_id, body.tier, request.headers.get("idempotency-key")))
 
 
@@ -202,11 +189,7 @@ async def og_subscribe(request: Request):
 async def user_ledger(request: Request, user_id: str):
     admin(request)
     q = decode_query(request.args, Page)
-    hb = request.app.ctx.hb
-    items = wallet.transaction_rows(await hb.db.readers.fetchall(
-        *wallet.transactions_query(user_id, limit=q.limit, before=q.cursor)))
-    return json({"wallet": wallet.view_from_row(hb.db.inline.one(wallet.WALLET_VIEW_SQL, (user_id,))), "items": items,
-                 "cursor": items[-1]["id"] if len(items) == q.limit else None})
+    return json(await _eco(request).ledger_of(user_id, q.cursor, q.limit))
 
 
 @admin_bp.post("/users/<user_id:str>/coins")
@@ -214,7 +197,7 @@ async def user_ledger(request: Request, user_id: str):
 @openapi.secured("bearer")
 async def grant(request: Request, user_id: str):
     actor = actor_of(request)
-    body = decode_json(request.body, GrantBody, request.app.ctx.hb.settings.max_body_bytes)
+    body = decode_json(request.body, GrantBody, request.app.ctx.services.settings.max_body_bytes)
     key = request.headers.get("idempotency-key")
     return json(await _eco(request).adjust(user_id, body.amount, body.bucket, body.reason, actor,
                                            key=key))
@@ -225,7 +208,7 @@ async def grant(request: Request, user_id: str):
 @openapi.secured("bearer")
 async def admin_limit(request: Request, user_id: str):
     actor = actor_of(request)
-    body = decode_json(request.body, AdminLimitBody, request.app.ctx.hb.settings.max_body_bytes)
+    body = decode_json(request.body, AdminLimitBody, request.app.ctx.services.settings.max_body_bytes)
     return json(await _eco(request).set_daily_limit(user_id, body.daily_spend_limit, actor, lock=body.locked))
 
 
@@ -235,12 +218,7 @@ async def admin_limit(request: Request, user_id: str):
 async def payouts(request: Request):
     admin(request)
     q = decode_query(request.args, PayoutQuery)
-    rows = await request.app.ctx.hb.db.readers.fetchall(
-        "SELECT p.*, u.username FROM payouts p JOIN users u ON u.id = p.user_id WHERE p.status = ? "
-        "ORDER BY p.requested_at LIMIT ?", (q.status, q.limit))
-    return json({"items": [{"id": r["id"], "userId": r["user_id"], "username": r["username"], "amount": r["amount"],
-                            "status": r["status"], "requestedAt": r["requested_at"], "decidedAt": r["decided_at"],
-                            "decidedBy": r["decided_by"], "note": r["note"]} for r in rows]})
+    return json(await _eco(request).payouts(q.status, q.limit))
 
 
 @admin_bp.post("/payouts/<payout_id:str>")
@@ -248,7 +226,7 @@ async def payouts(request: Request):
 @openapi.secured("bearer")
 async def decide(request: Request, payout_id: str):
     actor = actor_of(request)
-    body = decode_json(request.body, DecisionBody, request.app.ctx.hb.settings.max_body_bytes)
+    body = decode_json(request.body, DecisionBody, request.app.ctx.services.settings.max_body_bytes)
     return json(await _eco(request).decide_payout(payout_id, body.approve, actor, body.note or None))
 
 
@@ -257,8 +235,8 @@ async def decide(request: Request, payout_id: str):
 @openapi.secured("bearer")
 async def admin_gifts(request: Request):
     admin(request)
-    hb = request.app.ctx.hb
-    return json({"items": catalog.listing(hb.db.inline.conn, hb.clock.now(), include_inactive=True)})
+    sv = request.app.ctx.services
+    return json({"items": catalog.listing(sv.db.inline.conn, sv.clock.now(), include_inactive=True)})
 
 
 @admin_bp.post("/gifts")
@@ -266,12 +244,11 @@ async def admin_gifts(request: Request):
 @openapi.secured("bearer")
 async def create_gift(request: Request):
     actor = actor_of(request)
-    hb = request.app.ctx.hb
-    b = decode_json(request.body, GiftAdminBody, hb.settings.max_body_bytes)
+    sv = request.app.ctx.services
+    b = decode_json(request.body, GiftAdminBody, sv.settings.max_body_bytes)
     spec = catalog.GiftSpec(b.id, b.name, b.price, b.art, b.animation, b.og_min_level, b.active, b.active_from,
                             b.active_until, b.sort)
-    now = hb.clock.now()
-    return json(await hb.db.write(lambda conn: catalog.create(conn, spec, actor, now)), status=201)
+    return json(await sv.economy.create_gift(spec, actor), status=201)
 
 
 @admin_bp.patch("/gifts/<gift_id:str>")
@@ -279,11 +256,10 @@ async def create_gift(request: Request):
 @openapi.secured("bearer")
 async def patch_gift(request: Request, gift_id: str):
     actor = actor_of(request)
-    hb = request.app.ctx.hb
-    b = decode_json(request.body, GiftPatchBody, hb.settings.max_body_bytes)
+    sv = request.app.ctx.services
+    b = decode_json(request.body, GiftPatchBody, sv.settings.max_body_bytes)
     changes = {f: getattr(b, f) for f in b.__struct_fields__ if getattr(b, f) is not None}
-    now = hb.clock.now()
-    return json(await hb.db.write(lambda conn: catalog.update(conn, gift_id, changes, actor, now)))
+    return json(await sv.economy.update_gift(gift_id, changes, actor))
 
 
 @admin_bp.post("/jobs/<name:str>/run")
@@ -291,15 +267,7 @@ async def patch_gift(request: Request, gift_id: str):
 @openapi.secured("bearer")
 async def run_job(request: Request, name: str):
     actor = actor_of(request)
-    hb = request.app.ctx.hb
-    jobs = hb.extras["jobs"]
-    if name not in jobs.names():
-        from ..errors import NotFound
-        raise NotFound(f"no job {name!r}; known: {', '.join(jobs.names())}", field="name")
-    result = await jobs.run_now(name)
-    now = hb.clock.now()
-    from ..accounts import audit
-    from ..infra.clock import iso
-    await hb.db.write(lambda conn: audit.record(conn, actor, "job.run", target_type="job", target_id=name,
-                                                after={"result": result}, at=iso(now)))
+    sv = request.app.ctx.services
+    result = await sv.jobs.run_now(name)
+    await sv.accounts.audit(actor, "job.run", target_type="job", target_id=name, after={"result": result})
     return json({"job": name, "result": result})

@@ -9,12 +9,10 @@ from sanic import Blueprint, Request
 from sanic.response import json, redirect
 from sanic_ext import openapi
 
-from ..errors import DomainError, NotFound
-from ..infra.clock import iso
-from ..payments import store
+from ..errors import DomainError, PayloadTooLarge
 from .admin import actor_of
 from .middleware import admin, principal
-from .validation import PayloadTooLarge, Schema, decode_json, decode_query
+from .validation import Schema, decode_json, decode_query
 
 bp = Blueprint("payments", url_prefix="/api/v1/payments")
 admin_bp = Blueprint("admin_payments", url_prefix="/api/v1/admin/payments")
@@ -64,7 +62,7 @@ class ReconcileBody(Schema):
 
 
 def _pay(request: Request):
-    return request.app.ctx.hb.extras["payments"]
+    return request.app.ctx.services.payments
 
 
 def _reply(reply):
@@ -84,7 +82,7 @@ async def packs(request: Request):
 @openapi.secured("bearer")
 async def create_order(request: Request):
     who = principal(request)
-    body = decode_json(request.body, OrderBody, request.app.ctx.hb.settings.max_body_bytes)
+    body = decode_json(request.body, OrderBody, request.app.ctx.services.settings.max_body_bytes)
     return _reply(await _pay(request).create_order(who.user_id, body.gateway, body.pack_id))
 
 
@@ -94,13 +92,7 @@ async def create_order(request: Request):
 async def my_orders(request: Request):
     who = principal(request)
     q = decode_query(request.args, MyOrders)
-    sql, params = "SELECT * FROM payment_orders WHERE user_id = ?", [who.user_id]
-    if q.cursor:
-        sql += " AND id < ?"
-        params.append(q.cursor)
-    rows = await request.app.ctx.hb.db.readers.fetchall(sql + " ORDER BY id DESC LIMIT ?", (*params, q.limit))
-    items = [store.order_json(r) for r in rows]
-    return json({"items": items, "cursor": items[-1]["id"] if len(items) == q.limit else None})
+    return json(await _pay(request).orders_of(who.user_id, q.cursor, q.limit))
 
 
 @bp.get("/orders/<order_id:str>")
@@ -108,10 +100,7 @@ async def my_orders(request: Request):
 @openapi.secured("bearer")
 async def my_order(request: Request, order_id: str):
     who = principal(request)
-    row = request.app.ctx.hb.db.inline.one("SELECT * FROM payment_orders WHERE id = ?", (order_id,))
-    if row is None or row["user_id"] != who.user_id:
-        raise NotFound("no such order", field="orderId")
-    return json(store.order_json(row))
+    return json(await _pay(request).order_of(who.user_id, order_id))
 
 
 async def _gateway_return(request: Request, handle):
@@ -159,20 +148,8 @@ async def stripe_webhook(request: Request):
 async def admin_orders(request: Request):
     admin(request)
     q = decode_query(request.args, OrderQuery)
-    sql, params = "SELECT * FROM payment_orders WHERE 1=1", []
-    for col, val in (("status", q.status), ("gateway", q.gateway), ("user_id", q.user)):
-        if val:
-            sql += f" AND {col} = ?"
-            params.append(val)
-    if q.review is not None:
-        sql += " AND needs_review = ?"
-        params.append(1 if q.review else 0)
-    if q.cursor:
-        sql += " AND id < ?"
-        params.append(q.cursor)
-    rows = await request.app.ctx.hb.db.readers.fetchall(sql + " ORDER BY id DESC LIMIT ?", (*params, q.limit))
-    items = [store.order_json(r, admin=True) for r in rows]
-    return json({"items": items, "cursor": items[-1]["id"] if len(items) == q.limit else None})
+    return json(await _pay(request).orders(status=q.status, gateway=q.gateway, user=q.user, review=q.review,
+                                           cursor=q.cursor, limit=q.limit))
 
 
 @admin_bp.get("/events")
@@ -181,33 +158,15 @@ async def admin_orders(request: Request):
 async def admin_events(request: Request):
     admin(request)
     q = decode_query(request.args, EventQuery)
-    sql, params = "SELECT * FROM payment_events WHERE 1=1", []
-    for col, val in (("gateway", q.gateway), ("verdict", q.verdict), ("order_id", q.order)):
-        if val:
-            sql += f" AND {col} = ?"
-            params.append(val)
-    if q.cursor:
-        sql += " AND id < ?"
-        params.append(q.cursor)
-    rows = await request.app.ctx.hb.db.readers.fetchall(sql + " ORDER BY id DESC LIMIT ?", (*params, q.limit))
-    items = [store.event_json(r) for r in rows]
-    return json({"items": items, "cursor": items[-1]["id"] if len(items) == q.limit else None})
+    return json(await _pay(request).events(gateway=q.gateway, verdict=q.verdict, order=q.order, cursor=q.cursor,
+                                           limit=q.limit))
 
 
 @admin_bp.get("/events/<event_id:int>")
 @openapi.summary("One gateway event with its decrypted raw payload (audited)")
 @openapi.secured("bearer")
 async def admin_event(request: Request, event_id: int):
-    actor = actor_of(request)
-    hb = request.app.ctx.hb
-    row = hb.db.inline.one("SELECT * FROM payment_events WHERE id = ?", (event_id,))
-    if row is None:
-        raise NotFound("no such event")
-    from ..accounts import audit
-    now = iso(hb.clock.now())
-    await hb.db.write(lambda conn: audit.record(conn, actor, "payments.view_payload", target_type="payment_event",
-                                                target_id=str(event_id), at=now))
-    return json(store.event_json(row, hb.cipher))
+    return json(await _pay(request).event_with_payload(event_id, actor_of(request)))
 
 
 @admin_bp.post("/orders/<order_id:str>/refund")
@@ -215,7 +174,7 @@ async def admin_event(request: Request, event_id: int):
 @openapi.secured("bearer")
 async def admin_refund(request: Request, order_id: str):
     actor = actor_of(request)
-    body = decode_json(request.body, RefundBody, request.app.ctx.hb.settings.max_body_bytes)
+    body = decode_json(request.body, RefundBody, request.app.ctx.services.settings.max_body_bytes)
     return json(await _pay(request).manual_refund(order_id, body.amount, body.reason, actor))
 
 
@@ -224,11 +183,5 @@ async def admin_refund(request: Request, order_id: str):
 @openapi.secured("bearer")
 async def admin_reconcile(request: Request):
     actor = actor_of(request)
-    hb = request.app.ctx.hb
-    body = decode_json(request.body or b"{}", ReconcileBody, hb.settings.max_body_bytes)
-    counts = await _pay(request).reconcile(body.order_id)
-    from ..accounts import audit
-    now = iso(hb.clock.now())
-    await hb.db.write(lambda conn: audit.record(conn, actor, "payments.reconcile", target_type="payment_order",
-                                                target_id=body.order_id, after=counts, at=now))
-    return json(counts)
+    body = decode_json(request.body or b"{}", ReconcileBody, request.app.ctx.services.settings.max_body_bytes)
+    return json(await _pay(request).reconcile_by(actor, body.order_id))

@@ -8,9 +8,7 @@ from sanic import Blueprint, Request
 from sanic.response import json
 from sanic_ext import openapi
 
-from .. import events as ev
 from ..errors import Invalid
-from ..realtime import protocol as p
 from .middleware import principal
 from .validation import Schema, decode_json, decode_query
 
@@ -54,8 +52,8 @@ class HistoryQuery(msgspec.Struct, forbid_unknown_fields=True):
     before: Annotated[str, msgspec.Meta(max_length=64)] | None = None
 
 
-def _rt(request: Request):
-    return request.app.ctx.hb.extras["realtime"]
+def _sv(request: Request):
+    return request.app.ctx.services
 
 
 @bp.post("/streams")
@@ -63,22 +61,21 @@ def _rt(request: Request):
 @openapi.secured("bearer")
 async def create(request: Request):
     who = principal(request)
-    hb = request.app.ctx.hb
-    body = decode_json(request.body, CreateBody, hb.settings.max_body_bytes)
-    return json(await _rt(request).streams.create(who.user_id, body.title, body.category, body.country), status=201)
+    body = decode_json(request.body, CreateBody, _sv(request).settings.max_body_bytes)
+    return json(await _sv(request).streams.create(who.user_id, body.title, body.category, body.country), status=201)
 
 
 @bp.get("/streams")
 @openapi.summary("Live streams, trending first (filter by country)")
 async def list_live(request: Request):
     q = decode_query(request.args, ListQuery)
-    return json(_rt(request).streams.list_live(q.country, q.cursor, q.limit))
+    return json(_sv(request).streams.list_live(q.country, q.cursor, q.limit))
 
 
 @bp.get("/streams/<stream_id:str>")
 @openapi.summary("One stream, with live numbers while it is live")
 async def get_one(request: Request, stream_id: str):
-    return json(_rt(request).streams.view(stream_id))
+    return json(_sv(request).streams.view(stream_id))
 
 
 @bp.post("/streams/<stream_id:str>/start")
@@ -86,7 +83,7 @@ async def get_one(request: Request, stream_id: str):
 @openapi.secured("bearer")
 async def start(request: Request, stream_id: str):
     who = principal(request)
-    return json(await _rt(request).streams.start(stream_id, who.user_id))
+    return json(await _sv(request).streams.start(stream_id, who.user_id))
 
 
 @bp.post("/streams/<stream_id:str>/end")
@@ -94,7 +91,7 @@ async def start(request: Request, stream_id: str):
 @openapi.secured("bearer")
 async def end(request: Request, stream_id: str):
     who = principal(request)
-    return json(await _rt(request).streams.end(stream_id, "host", host_id=who.user_id))
+    return json(await _sv(request).streams.end(stream_id, "host", host_id=who.user_id))
 
 
 @bp.post("/streams/<stream_id:str>/heartbeat")
@@ -102,7 +99,7 @@ async def end(request: Request, stream_id: str):
 @openapi.secured("bearer")
 async def heartbeat(request: Request, stream_id: str):
     who = principal(request)
-    _rt(request).streams.heartbeat(stream_id, who.user_id)
+    _sv(request).streams.heartbeat(stream_id, who.user_id)
     return json({"ok": True})
 
 
@@ -111,17 +108,17 @@ async def heartbeat(request: Request, stream_id: str):
 @openapi.secured("bearer")
 async def media_token(request: Request, stream_id: str):
     who = principal(request)
-    rt = _rt(request)
-    row = rt.streams.row(stream_id)
-    rt.chat.check_can_join(who.user_id, row["host_id"])
-    return json(rt.streams.credentials(stream_id, who.user_id).as_json())
+    sv = _sv(request)
+    row = sv.streams.row(stream_id)
+    sv.chat.check_can_join(who.user_id, row["host_id"])
+    return json(sv.streams.credentials(stream_id, who.user_id).as_json())
 
 
 @bp.get("/streams/<stream_id:str>/messages")
 @openapi.summary("Persisted chat of a stream, oldest first")
 async def history(request: Request, stream_id: str):
     q = decode_query(request.args, HistoryQuery)
-    items = await _rt(request).chat.history(stream_id, q.limit, q.before)
+    items = await _sv(request).chat.history(stream_id, q.limit, q.before)
     return json({"items": items, "cursor": items[0]["id"] if len(items) == q.limit else None})
 
 
@@ -132,8 +129,8 @@ async def history(request: Request, stream_id: str):
 @openapi.secured("bearer")
 async def add_moderator(request: Request, stream_id: str):
     who = principal(request)
-    body = decode_json(request.body, UserBody, request.app.ctx.hb.settings.max_body_bytes)
-    await _rt(request).chat.set_moderator(who.user_id, stream_id, body.user_id, True)
+    body = decode_json(request.body, UserBody, request.app.ctx.services.settings.max_body_bytes)
+    await _sv(request).chat.set_moderator(who.user_id, stream_id, body.user_id, True)
     return json({"ok": True})
 
 
@@ -142,22 +139,18 @@ async def add_moderator(request: Request, stream_id: str):
 @openapi.secured("bearer")
 async def remove_moderator(request: Request, stream_id: str, user_id: str):
     who = principal(request)
-    await _rt(request).chat.set_moderator(who.user_id, stream_id, user_id, False)
+    await _sv(request).chat.set_moderator(who.user_id, stream_id, user_id, False)
     return json({"ok": True})
 
 
 async def _sanction(request: Request, stream_id: str, kind: str):
     who = principal(request)
-    body = decode_json(request.body, SanctionBody, request.app.ctx.hb.settings.max_body_bytes)
-    rt = _rt(request)
+    body = decode_json(request.body, SanctionBody, request.app.ctx.services.settings.max_body_bytes)
+    sv = _sv(request)
     if kind == "mute" and body.seconds is None:
         raise Invalid("seconds is required for a mute", field="seconds")
-    until = await rt.chat.sanction(who.user_id, stream_id, body.user_id, kind, body.seconds, body.reason)
+    until = await sv.chat.sanction(who.user_id, stream_id, body.user_id, kind, body.seconds, body.reason)
     action = {"mute": "muted", "ban": "banned", "kick": "kicked"}[kind]
-    if kind == "mute":
-        rt.hub.to_users((body.user_id,), p.ROOM_SANCTION, {"streamId": stream_id, "action": action, "until": until})
-    else:
-        rt.kick_from_room(stream_id, body.user_id, action, until)
     return json({"ok": True, "userId": body.user_id, "action": action, "until": until})
 
 
@@ -172,7 +165,7 @@ async def mute(request: Request, stream_id: str):
 @openapi.secured("bearer")
 async def unmute(request: Request, stream_id: str, user_id: str):
     who = principal(request)
-    await _rt(request).chat.lift(who.user_id, stream_id, user_id, "mute")
+    await _sv(request).chat.lift(who.user_id, stream_id, user_id, "mute")
     return json({"ok": True})
 
 
@@ -194,7 +187,7 @@ async def ban(request: Request, stream_id: str):
 @openapi.secured("bearer")
 async def unban(request: Request, stream_id: str, user_id: str):
     who = principal(request)
-    await _rt(request).chat.lift(who.user_id, stream_id, user_id, "ban")
+    await _sv(request).chat.lift(who.user_id, stream_id, user_id, "ban")
     return json({"ok": True})
 
 
@@ -203,16 +196,10 @@ async def unban(request: Request, stream_id: str, user_id: str):
 @openapi.secured("bearer")
 async def chat_settings(request: Request, stream_id: str):
     who = principal(request)
-    hb = request.app.ctx.hb
-    body = decode_json(request.body, SettingsBody, hb.settings.max_body_bytes)
-    rt = _rt(request)
-    rt.chat.require_moderator(who.user_id, stream_id)
-    from ..streams import lifecycle
-    row = await hb.db.write(lambda conn: lifecycle.set_controls(conn, stream_id, slow_mode_seconds=body.slow_mode_seconds,
-                                                                 chat_enabled=body.chat_enabled))
-    data = {"streamId": stream_id, "slowModeSeconds": row["slow_mode_seconds"], "chatEnabled": bool(row["chat_enabled"])}
-    hb.bus.publish(ev.Event(p.ROOM_SETTINGS, data, room=stream_id))
-    return json(data)
+    sv = request.app.ctx.services
+    body = decode_json(request.body, SettingsBody, sv.settings.max_body_bytes)
+    return json(await sv.chat.set_room_settings(who.user_id, stream_id, slow_mode_seconds=body.slow_mode_seconds,
+                                                chat_enabled=body.chat_enabled))
 
 
 @bp.post("/streams/<stream_id:str>/pin")
@@ -220,25 +207,9 @@ async def chat_settings(request: Request, stream_id: str):
 @openapi.secured("bearer")
 async def pin(request: Request, stream_id: str):
     who = principal(request)
-    hb = request.app.ctx.hb
-    body = decode_json(request.body, PinBody, hb.settings.max_body_bytes)
-    rt = _rt(request)
-    rt.chat.require_moderator(who.user_id, stream_id)
-    message = None
-    if body.message_id:
-        row = hb.db.inline.one("SELECT m.*, u.username, u.og_level FROM chat_messages m JOIN users u ON u.id = m.user_id "
-                               "WHERE m.id = ? AND m.stream_id = ? AND m.status = 'visible'",
-                               (body.message_id, stream_id))
-        if row is None:
-            from ..errors import NotFound
-            raise NotFound("no such message in this stream", field="messageId")
-        from ..chat.messages import row_json
-        message = row_json(row)
-    from ..streams import lifecycle
-    await hb.db.write(lambda conn: lifecycle.set_controls(conn, stream_id, pinned_message_id=body.message_id))
-    data = {"streamId": stream_id, "message": message}
-    hb.bus.publish(ev.Event(p.CHAT_PINNED, data, room=stream_id))
-    return json(data)
+    sv = request.app.ctx.services
+    body = decode_json(request.body, PinBody, sv.settings.max_body_bytes)
+    return json(await sv.chat.pin(who.user_id, stream_id, body.message_id))
 
 
 @bp.delete("/streams/<stream_id:str>/messages/<message_id:str>")
@@ -246,8 +217,5 @@ async def pin(request: Request, stream_id: str):
 @openapi.secured("bearer")
 async def delete_message(request: Request, stream_id: str, message_id: str):
     who = principal(request)
-    hb = request.app.ctx.hb
-    await _rt(request).chat.delete(who.user_id, stream_id, message_id)
-    hb.bus.publish(ev.Event(p.CHAT_DELETED, {"streamId": stream_id, "messageId": message_id, "by": who.user_id},
-                            room=stream_id))
+    await request.app.ctx.services.chat.delete(who.user_id, stream_id, message_id)
     return json({"ok": True})

@@ -6,16 +6,12 @@ from typing import Any, Type, TypeVar
 
 import msgspec
 
-from ..errors import DomainError, Invalid
+from ..errors import Invalid, PayloadTooLarge
 
 T = TypeVar("T")
 _AT = re.compile(r"at `\$\.?([^`]*)`")
 _FIELD = re.compile(r"field `([^`]+)`")
 
-
-class PayloadTooLarge(DomainError):
-    status = 413
-    code = "payload_too_large"
 
 
 def _field_of(message: str) -> str:

@@ -1,7 +1,7 @@
 """The chat moderation call point.
 
-Chat asks `hb.extras.get("chat_moderator")` (looked up per message, so a plugin wired
-later still takes effect) for a verdict on every message:
+Chat asks its `moderator` (the Moderation service, set by the composition root) for a
+verdict on every message:
 
 * allow — deliver;
 * warn  — deliver, and send `ai:warning` to the sender;

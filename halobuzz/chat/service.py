@@ -3,28 +3,29 @@
 `send` checks, in order: the stream is live and chat is on; the sender is not banned or
 muted in the host's rooms; the length limit (longer for OG members); per-user and
 per-room rate limits; slow mode (host, room moderators and OG members bypass it); then
-the moderation call point. Accepted messages are persisted through the single writer,
-then (after COMMIT) appended to the room's late-join backlog; the caller fans out.
+the moderation call point. Accepted messages are persisted through the single writer
+with their `chat:new` event emitted in the same unit; after COMMIT they join the room's
+late-join backlog. Host controls (pin, delete, chat settings, sanctions) live here too:
+routes and socket handlers only translate.
 """
 from __future__ import annotations
 
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from ..errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from .. import events as ev
+from ..db import emit
+from ..errors import ChatRefused, Forbidden, Invalid, NotFound, RateLimited
 from ..infra.clock import iso
+from ..streams import lifecycle
 from ..infra.ratelimit import RateLimiter, Rule, retry_after_seconds
 from . import messages, sanctions
 from .moderation import AllowAll, ModerationVerdict, safe_check
 
 PLATFORM_MODERATOR_ROLES = ("moderator", "admin")
 
-
-class ChatRefused(DomainError):
-    status = 409
-    code = "chat_refused"
 
 
 @dataclass
@@ -36,7 +37,7 @@ class ChatOutcome:
 
 class ChatService:
     def __init__(self, db, clock, ids, *, rate_user: str, rate_room: str, max_length: int, max_length_og: int,
-                 backlog: int, moderator_source: Callable[[], Any]) -> None:
+                 backlog: int, moderator: Any = None) -> None:
         self.db = db
         self.clock = clock
         self.ids = ids
@@ -45,7 +46,8 @@ class ChatService:
         self.max_length = max_length
         self.max_length_og = max_length_og
         self.backlog_size = backlog
-        self.moderator_source = moderator_source
+        # halobuzz.chat.moderation.ChatModerator: check() (+ on_blocked()); set by the composition root.
+        self.moderator = moderator
         self.limiter = RateLimiter()
         self.policies: dict[str, sanctions.RoomPolicy] = {}
         self.backlogs: dict[str, deque] = {}
@@ -125,25 +127,25 @@ class ChatService:
         mono = time.monotonic()
         wait = self.limiter.hit("chat_room", stream_id, self.rule_room, mono)
         if wait:
-            raise RateLimitedChat(f"this room is busy; try again in {retry_after_seconds(wait)} s",
-                                  retry_after_seconds(wait))
+            raise RateLimited(f"this room is busy; try again in {retry_after_seconds(wait)} s",
+                              retry_after_seconds(wait), in_body=True)
         wait = self.limiter.hit("chat_user", f"{user_id}:{stream_id}", self.rule_user, mono)
         if wait:
-            raise RateLimitedChat(f"you are sending too fast; try again in {retry_after_seconds(wait)} s",
-                                  retry_after_seconds(wait))
+            raise RateLimited(f"you are sending too fast; try again in {retry_after_seconds(wait)} s",
+                              retry_after_seconds(wait), in_body=True)
         slow = int(st["slow_mode_seconds"] or 0)
         key = (stream_id, user_id)
         if slow and not privileged and og == 0:
             last = self.last_sent.get(key)
             if last is not None and now - last < slow:
-                raise RateLimitedChat(f"slow mode: one message every {slow} s", max(1, int(slow - (now - last) + 0.999)),
-                                      code="slow_mode")
-        verdict = safe_check(self.moderator_source() or AllowAll(), user_id, text)
+                raise RateLimited(f"slow mode: one message every {slow} s", max(1, int(slow - (now - last) + 0.999)),
+                                  code="slow_mode", in_body=True)
+        verdict = safe_check(self.moderator or AllowAll(), user_id, text)
         mid, when = self.ids.new(), self.clock.now()
-        await self.db.write(lambda conn: messages.insert(conn, message_id=mid, stream_id=stream_id, user_id=user_id,
-                                                         text=text, now=when, verdict=verdict))
         if verdict.action == "block":
-            hook = getattr(self.moderator_source(), "on_blocked", None)
+            await self.db.write(lambda conn: messages.insert(conn, message_id=mid, stream_id=stream_id,
+                                                             user_id=user_id, text=text, now=when, verdict=verdict))
+            hook = getattr(self.moderator, "on_blocked", None)
             if hook:
                 try:
                     hook(user_id, stream_id, verdict)
@@ -158,11 +160,20 @@ class ChatService:
                                                 "role": "host" if user_id == st["host_id"] else
                                                 ("moderator" if privileged else "viewer")},
                                text, iso(when), warned=verdict.action == "warn")
+
+        def unit(conn):
+            messages.insert(conn, message_id=mid, stream_id=stream_id, user_id=user_id, text=text, now=when,
+                            verdict=verdict)
+            emit(conn, ev.Event(ev.CHAT_NEW, msg, room=stream_id))
+
+        await self.db.write(unit, after=lambda _: self._remember(stream_id, msg))
+        return ChatOutcome(msg, verdict, mid)
+
+    def _remember(self, stream_id: str, msg: dict[str, Any]) -> None:
         buf = self.backlogs.get(stream_id)
         if buf is None:
             buf = self.backlogs[stream_id] = deque(maxlen=self.backlog_size)
         buf.append(msg)
-        return ChatOutcome(msg, verdict, mid)
 
     def forget_stream(self, stream_id: str) -> None:
         self.backlogs.pop(stream_id, None)
@@ -176,15 +187,58 @@ class ChatService:
             raise NotFound("no such message in this stream", field="messageId")
         if row["user_id"] != actor_id and not self.can_moderate(actor_id, st["host_id"]):
             raise Forbidden("only the author, the host or a room moderator can delete this", code="not_room_moderator")
-        await self.db.write(lambda conn: messages.mark_deleted(conn, message_id, stream_id, actor_id))
+
+        def unit(conn):
+            messages.mark_deleted(conn, message_id, stream_id, actor_id)
+            if st["pinned_message_id"] == message_id:
+                lifecycle.set_controls(conn, stream_id, pinned_message_id=None)
+            emit(conn, ev.Event(ev.CHAT_DELETED, {"streamId": stream_id, "messageId": message_id, "by": actor_id},
+                                room=stream_id))
+
+        await self.db.write(unit, after=lambda _: self.forget_message(stream_id, message_id))
+
+    def forget_message(self, stream_id: str, message_id: str) -> None:
+        """Drop a deleted message from the late-join backlog."""
         buf = self.backlogs.get(stream_id)
         if buf:
             for m in list(buf):
                 if m["id"] == message_id:
                     buf.remove(m)
-        if st["pinned_message_id"] == message_id:
-            from ..streams import lifecycle
-            await self.db.write(lambda conn: lifecycle.set_controls(conn, stream_id, pinned_message_id=None))
+
+    async def pin(self, actor_id: str, stream_id: str, message_id: str | None) -> dict[str, Any]:
+        """Pin a visible message of this room (None unpins); host or room moderator."""
+        self.require_moderator(actor_id, stream_id)
+        message = None
+        if message_id:
+            row = self.db.inline.one(
+                "SELECT m.*, u.username, u.og_level FROM chat_messages m JOIN users u ON u.id = m.user_id "
+                "WHERE m.id = ? AND m.stream_id = ? AND m.status = 'visible'", (message_id, stream_id))
+            if row is None:
+                raise NotFound("no such message in this stream", field="messageId")
+            message = messages.row_json(row)
+        data = {"streamId": stream_id, "message": message}
+
+        def unit(conn):
+            lifecycle.set_controls(conn, stream_id, pinned_message_id=message_id)
+            emit(conn, ev.Event(ev.CHAT_PINNED, data, room=stream_id))
+
+        await self.db.write(unit)
+        return data
+
+    async def set_room_settings(self, actor_id: str, stream_id: str, *, slow_mode_seconds: int | None,
+                                chat_enabled: bool | None) -> dict[str, Any]:
+        """Slow mode and chat on/off; host or room moderator."""
+        self.require_moderator(actor_id, stream_id)
+
+        def unit(conn):
+            row = lifecycle.set_controls(conn, stream_id, slow_mode_seconds=slow_mode_seconds,
+                                         chat_enabled=chat_enabled)
+            data = {"streamId": stream_id, "slowModeSeconds": row["slow_mode_seconds"],
+                    "chatEnabled": bool(row["chat_enabled"])}
+            emit(conn, ev.Event(ev.ROOM_SETTINGS, data, room=stream_id))
+            return data
+
+        return await self.db.write(unit)
 
     async def set_moderator(self, actor_id: str, stream_id: str, user_id: str, on: bool) -> None:
         st = self.stream(stream_id)
@@ -194,12 +248,14 @@ class ChatService:
             raise Invalid("the host is always a moderator", field="userId")
         self.user(user_id)
         now = self.clock.now()
+        # The in-memory policy follows the committed row even if the caller left meanwhile.
+        mods = self.policy(st["host_id"]).moderators
         if on:
-            await self.db.write(lambda conn: sanctions.add_moderator(conn, st["host_id"], user_id, now))
-            self.policy(st["host_id"]).moderators.add(user_id)
+            await self.db.write(lambda conn: sanctions.add_moderator(conn, st["host_id"], user_id, now),
+                                after=lambda _: mods.add(user_id))
         else:
-            await self.db.write(lambda conn: sanctions.remove_moderator(conn, st["host_id"], user_id))
-            self.policy(st["host_id"]).moderators.discard(user_id)
+            await self.db.write(lambda conn: sanctions.remove_moderator(conn, st["host_id"], user_id),
+                                after=lambda _: mods.discard(user_id))
 
     async def sanction(self, actor_id: str, stream_id: str, user_id: str, kind: str, seconds: int | None,
                        reason: str | None) -> str | None:
@@ -214,22 +270,31 @@ class ChatService:
             raise Forbidden("only the host can sanction a room moderator", code="target_is_moderator")
         if target["role"] in PLATFORM_MODERATOR_ROLES and user_id != actor_id:
             raise Forbidden("platform moderators cannot be sanctioned in rooms", code="target_is_staff")
+        action = {"mute": "muted", "ban": "banned", "kick": "kicked"}[kind]
         if kind == "kick":
             kind, seconds = "ban", sanctions.KICK_SECONDS
         if seconds is not None and seconds <= 0:
             raise Invalid("seconds must be positive", field="seconds")
         now = self.clock.now()
-        until = await self.db.write(lambda conn: sanctions.sanction(conn, host_id, user_id, kind, seconds, actor_id,
-                                                                    reason, now))
         table = pol.mutes if kind == "mute" else pol.bans
-        table[user_id] = (now.timestamp() + seconds) if seconds else None
-        return until
+
+        def remember(_):
+            table[user_id] = (now.timestamp() + seconds) if seconds else None
+
+        def unit(conn):
+            until = sanctions.sanction(conn, host_id, user_id, kind, seconds, actor_id, reason, now)
+            # realtime tells the target and, for a ban or kick, takes their sockets out of the room
+            emit(conn, ev.Event(ev.ROOM_SANCTION, {"streamId": stream_id, "action": action, "until": until},
+                                users=(user_id,)))
+            return until
+        return await self.db.write(unit, after=remember)
 
     async def lift(self, actor_id: str, stream_id: str, user_id: str, kind: str) -> None:
         st = self.require_moderator(actor_id, stream_id)
-        await self.db.write(lambda conn: sanctions.lift(conn, st["host_id"], user_id, kind))
         pol = self.policy(st["host_id"])
-        (pol.mutes if kind == "mute" else pol.bans).pop(user_id, None)
+        table = pol.mutes if kind == "mute" else pol.bans
+        await self.db.write(lambda conn: sanctions.lift(conn, st["host_id"], user_id, kind),
+                            after=lambda _: table.pop(user_id, None))
 
     async def history(self, stream_id: str, limit: int = 50, before: str | None = None) -> list[dict[str, Any]]:
         self.stream(stream_id)
@@ -244,14 +309,6 @@ class ChatService:
         rows = await self.db.readers.fetchall(sql, params)
         return [messages.row_json(r) for r in reversed(rows)]
 
-
-class RateLimitedChat(DomainError):
-    status = 429
-    code = "rate_limited"
-
-    def __init__(self, message: str, retry_after: int, code: str | None = None) -> None:
-        super().__init__(message, code=code, extra={"retryAfter": retry_after})
-        self.retry_after = retry_after
 
 
 def iso_ts(ts: float) -> str:

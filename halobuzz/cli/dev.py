@@ -33,8 +33,8 @@ def register(cli: click.Group) -> None:
           halobuzz dev gateways --port 9090 &
           eval "$(halobuzz dev gateways --port 9090 --print-env)" && halobuzz serve
         """
-        from ..payments.simulators.core import SimConfig
-        from ..payments.simulators.server import build_app, settings_env
+        from ..simulators.core import SimConfig
+        from ..simulators.server import build_app, settings_env
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise click.BadParameter("the simulators listen on loopback only", param_hint="--host")
         try:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from .. import __version__
 from ..db import migrate as migrations
 from ..db.connection import connect
 from .common import data_dir_option, fail, load_settings
@@ -51,7 +50,6 @@ def register(cli: click.Group) -> None:
           halobuzz doctor --data-dir ./data
         """
         from .. import doctor as checks
-        from .. import features  # noqa: F401  (plugins register their checks on import)
         settings = load_settings(data_dir)
         if not settings.db_path.exists():
             fail(f"no database at {settings.db_path} (run `halobuzz init`)")
@@ -266,7 +264,8 @@ def register_backup(cli: click.Group) -> None:
             fail(f"no database at {settings.db_path} (run `halobuzz init`)")
         if dry_run:
             try:
-                report = bk.dry_run_upgrade(settings.db_path)
+                from .. import doctor as checks
+                report = bk.dry_run_upgrade(settings.db_path, checks.run_all)
             except (bk.BackupError, migrations.MigrationError) as exc:
                 fail(str(exc))
             click.echo(f"schema version {report['from']} -> {report.get('to', report['from'])}")

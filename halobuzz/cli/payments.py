@@ -19,19 +19,22 @@ from .common import cli_actor, data_dir_option, fail, load_settings, writer_for
 
 
 def _service(settings, writer):
-    from ..payments.plugin import build
+    from ..payments.setup import build_payments
     conn = connect(settings.db_path, readonly=True)
 
     async def fetchall(sql, params=()):
         return conn.execute(sql, params).fetchall()
 
-    async def write(fn):
-        return await asyncio.wrap_future(writer.submit(fn))
+    async def write(fn, after=None):
+        result = await asyncio.wrap_future(writer.submit(fn))
+        if after is not None:
+            after(result)
+        return result
 
     keys, active = config.field_keys(settings)
     clock = Clock()
     try:
-        return build(settings, write=write, fetchall=fetchall, cipher=FieldCipher(keys, active), clock=clock,
+        return build_payments(settings, write=write, fetchall=fetchall, cipher=FieldCipher(keys, active), clock=clock,
                      ids=IdFactory(clock, SystemRandom()))
     except config.ConfigError as exc:
         fail(str(exc))

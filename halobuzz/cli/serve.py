@@ -57,7 +57,7 @@ def register(cli: click.Group) -> None:
             app.run(host=settings.host, port=settings.port, single_process=True, access_log=False,
                     motd=False)
         finally:
-            _close_if_open(app.ctx.hb)
+            _close_if_open(app.ctx.services)
 
     @cli.command()
     @data_dir_option
@@ -78,13 +78,13 @@ def register(cli: click.Group) -> None:
         click.echo(f"initialised {settings.data_dir}")
 
 
-def _close_if_open(hb) -> None:
+def _close_if_open(sv) -> None:
     """A stop signal that lands while after_server_start listeners still run makes Sanic skip
     every stop listener ("Event loop stopped before Future completed"). Close the database
     here (idempotent after a normal stop), or its non-daemon reader threads keep the process
     alive forever after serve returns. A Litestream child gets SIGTERM when we exit."""
     import asyncio
     try:
-        asyncio.run(hb.db.close())
+        asyncio.run(sv.db.close())
     except Exception as exc:  # exiting anyway: report, do not mask the original error
         click.echo(f"warning: closing the database at exit failed: {exc}", err=True)

@@ -156,7 +156,7 @@ def migrate_with_rollback(path: Path, synchronous: str = "FULL",
             conn.close()
 
 
-def dry_run_upgrade(path: Path) -> dict[str, Any]:
+def dry_run_upgrade(path: Path, run_checks: Callable[[sqlite3.Connection], list[tuple[str, list[str]]]]) -> dict[str, Any]:
     """Apply pending migrations to a temporary copy and report; the database is not touched."""
     path = Path(path)
     if not path.exists():
@@ -182,8 +182,7 @@ def dry_run_upgrade(path: Path) -> dict[str, Any]:
             report["seconds"] = round(time.perf_counter() - started, 3)
             report["to"] = migrations.current_version(conn)
             if report["ok"]:
-                from .. import doctor as checks
-                report["checks"] = {name: problems for name, problems in checks.run_all(conn)}
+                report["checks"] = {name: problems for name, problems in run_checks(conn)}
                 report["ok"] = not any(report["checks"].values())
         except migrations.MigrationError as exc:
             report["ok"], report["error"] = False, str(exc)
@@ -354,20 +353,3 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-def plugin(app: Any, hb: Any) -> None:
-    """serve holds the data dir's lock while it runs (so `restore` can refuse a live database)."""
-    import logging
-    lock = ServeLock(hb.settings.data_dir)
-    hb.extras["serve_lock"] = lock
-
-    @app.listener("before_server_start", priority=2000)
-    async def _lock(app):
-        if not lock.acquire():
-            logging.getLogger("halobuzz.backup").warning(
-                "another process holds %s: two servers on one data dir?", lock.path)
-
-    @app.listener("after_server_stop", priority=-3000)
-    async def _unlock(app):
-        lock.release()

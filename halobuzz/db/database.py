@@ -1,11 +1,11 @@
 """The database handle the app passes down: writer + readers + inline reader."""
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from . import migrate as migrations
-from .connection import connect
 from .readers import InlineReader, Readers
 from .writer import Writer
 
@@ -21,12 +21,13 @@ def open_and_migrate(path: str | Path, synchronous: str = "FULL",
 
 class Database:
     def __init__(self, path: str | Path, *, synchronous: str = "FULL", max_batch: int = 500,
-                 readers: int = 3, metrics: Any = None) -> None:
+                 readers: int = 3, metrics: Any = None, publish: Callable[[list], None] | None = None) -> None:
         self.path = Path(path)
         self.synchronous = synchronous
         self.max_batch = max_batch
         self.reader_count = readers
         self.metrics = metrics
+        self.publish = publish        # gets each committed unit's emit()ted events (the app's bus)
         self.writer: Writer | None = None
         self.readers: Readers | None = None
         self.inline: InlineReader | None = None
@@ -35,7 +36,8 @@ class Database:
         open_and_migrate(self.path, self.synchronous)
         self.inline = InlineReader(self.path)
         self.writer = Writer(self.path, synchronous=self.synchronous, max_batch=self.max_batch,
-                             metrics=self.metrics, on_commit=self.inline.invalidate)
+                             metrics=self.metrics, on_commit=self.inline.invalidate,
+                             publish=self.publish, publish_loop=asyncio.get_running_loop())
         self.readers = Readers(self.path, self.reader_count)
         await self.readers.open()
 
@@ -48,6 +50,7 @@ class Database:
             self.inline.close()
 
     async def write(self, fn, after=None):
+        """Run `fn(conn)` in the next group commit; events it emit()s are published after COMMIT."""
         assert self.writer is not None, "database is not open"
         return await self.writer.write(fn, after)
 

@@ -219,6 +219,10 @@ class Replicator:
         self._port = 0
         self._binary = ""
         self._last_line = ""
+        if metrics is not None:
+            self._publish()
+            # health is evaluated at scrape time, so /metrics and /readyz never disagree
+            metrics.replication_healthy.set_function(lambda: 1.0 if self.problem() is None else 0.0)
 
     # lifecycle
     async def start(self) -> None:
@@ -439,28 +443,3 @@ def _redact(url: str) -> str:
     if p.password:
         return url.replace(p.password, "***")
     return url
-
-
-def plugin(app: Any, hb: Any) -> None:
-    """Wire the supervisor into serve: start after the database opens, stop before it closes."""
-    rep = Replicator(hb.settings, hb.metrics)
-    hb.extras["replication"] = rep
-    hb.readiness["replication"] = rep.problem
-    rep._publish()
-    # health is evaluated at scrape time, so /metrics and /readyz never disagree
-    hb.metrics.replication_healthy.set_function(lambda: 1.0 if rep.problem() is None else 0.0)
-
-    @app.listener("after_server_start")
-    async def _start_replication(app):
-        try:
-            await rep.start()
-        except ReplicationError as exc:
-            # A bad replica setting must not stop the appliance serving: say so loudly.
-            rep.status.last_error = str(exc)
-            log.error("replication not started: %s", exc)
-
-    # After the database closed (priority below close_db's -1000): the writer's final commit is
-    # in the WAL, and Litestream's shutdown sync ships it.
-    @app.listener("after_server_stop", priority=-2000)
-    async def _stop_replication(app):
-        await rep.stop()

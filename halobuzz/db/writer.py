@@ -15,7 +15,13 @@ own SAVEPOINT, so:
   transaction is ever left open or half-applied.
 
 Results are delivered only after COMMIT returns, so anything the caller does
-next (publish an event, answer the client) happens after the data is durable.
+next (answer the client) happens after the data is durable.
+
+Events: a unit records what it wants announced with `emit(conn, event)`. The
+writer keeps them with the unit, drops them if the unit rolls back, and hands
+them to `publish` after COMMIT on the caller's loop — even when the caller was
+cancelled meanwhile (a client that disconnects after COMMIT must not silence the
+room). No service publishes after awaiting a write.
 """
 from __future__ import annotations
 
@@ -37,6 +43,20 @@ T = TypeVar("T")
 WriteFn = Callable[[sqlite3.Connection], T]
 
 
+_running = threading.local()   # the writer thread's current unit: where emit() records events
+
+
+def emit(conn: sqlite3.Connection, event: Any) -> None:
+    """Record `event` for publication once the running write unit has committed.
+
+    Only valid inside a write unit (the writer thread, `conn` its connection); the
+    event is dropped if the unit raises and rolls back to its savepoint."""
+    events = getattr(_running, "events", None)
+    if events is None:
+        raise RuntimeError("emit() is only valid inside a write unit")
+    events.append(event)
+
+
 class WriterClosed(RuntimeError):
     pass
 
@@ -52,7 +72,7 @@ class _Unit:
     or by a cancelled caller withdrawing it. Whoever takes it decides its fate,
     so a unit is either never run or run to its end.
     """
-    __slots__ = ("fn", "claim", "future", "loop", "afut", "after")
+    __slots__ = ("fn", "claim", "future", "loop", "afut", "after", "events")
 
     def __init__(self, fn, future: Future | None = None, loop=None, afut=None, after=None) -> None:
         self.fn = fn
@@ -61,22 +81,28 @@ class _Unit:
         self.future = future      # concurrent.futures caller (threads, CLI)
         self.loop = loop          # asyncio caller: its loop and future
         self.afut = afut
+        self.events: list = []    # what the unit emit()ted, published after COMMIT
 
     def take(self) -> bool:
         return self.claim.acquire(blocking=False)
 
 
-def _deliver(items: list) -> None:
+def _deliver(items: list, publish: Callable[[list], None] | None) -> None:
     """Runs on the caller's event loop: one call for a whole committed group."""
     for unit, ok, value in items:
+        # A committed unit's follow-up (in-memory mirrors, then its events) runs even when
+        # its caller was cancelled meanwhile (client disconnect): the data is durable, so
+        # the room must hear about it.
         if ok and unit.after is not None:
-            # A committed unit's follow-up (publishing its events) runs even when its caller
-            # was cancelled meanwhile (client disconnect): the data is durable, so the room
-            # must hear about it.
             try:
                 unit.after(value)
             except Exception:
                 log.exception("after-commit callback failed")
+        if ok and unit.events and publish is not None:
+            try:
+                publish(unit.events)
+            except Exception:
+                log.exception("publishing committed events failed")
         afut = unit.afut
         if afut.done():  # the caller was cancelled while its unit ran
             continue
@@ -91,12 +117,18 @@ _STOP = object()
 
 class Writer:
     def __init__(self, path: str | Path, *, synchronous: str = "FULL", max_batch: int = 500,
-                 metrics: Any = None, on_commit: Callable[[], None] | None = None) -> None:
+                 metrics: Any = None, on_commit: Callable[[], None] | None = None,
+                 publish: Callable[[list], None] | None = None,
+                 publish_loop: asyncio.AbstractEventLoop | None = None) -> None:
         self.path = Path(path)
         self.synchronous = synchronous
         self.max_batch = max_batch
         self.metrics = metrics
         self.on_commit = on_commit
+        # Committed units' events go to publish(events) on the caller's loop; units from
+        # threads (write_sync) have none, so theirs go to publish_loop when there is one.
+        self.publish = publish
+        self.publish_loop = publish_loop
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
         self._ready = threading.Event()
@@ -229,9 +261,11 @@ class Writer:
                     conn.execute("BEGIN IMMEDIATE")
                     self._check_schema(conn)
                 conn.execute("SAVEPOINT unit")
+                _running.events = unit.events
                 try:
                     result = unit.fn(conn)
                 except BaseException as exc:  # the unit's own failure, not the group's
+                    unit.events.clear()
                     conn.execute("ROLLBACK TO unit")
                     conn.execute("RELEASE unit")
                     outcomes.append((unit, False, exc))
@@ -240,6 +274,8 @@ class Writer:
                 else:
                     conn.execute("RELEASE unit")
                     outcomes.append((unit, True, result))
+                finally:
+                    _running.events = None
                 current = None
             if not outcomes:
                 return
@@ -270,6 +306,8 @@ class Writer:
                    else "the database could not take this write right now; try again")
         error = Unavailable(message, code="db_unavailable")
         error.__cause__ = exc
+        for unit in batch:
+            unit.events.clear()   # nothing of the group committed: nothing to announce
         answered = {id(u) for u, _, _ in outcomes}
         failed = [(u, False, error) for u, _, _ in outcomes]
         if current is not None and id(current) not in answered:
@@ -280,8 +318,15 @@ class Writer:
                 failed.append((unit, False, error))
         self._answer(failed)
 
-    @staticmethod
-    def _answer(outcomes: list[tuple[_Unit, bool, Any]]) -> None:
+    def _answer(self, outcomes: list[tuple[_Unit, bool, Any]]) -> None:
+        # Thread callers' events are queued on the publish loop before any of them hears
+        # back, so what a caller does next never overtakes its own announcement.
+        thread_events = [e for unit, ok, _ in outcomes if ok and unit.future is not None for e in unit.events]
+        if thread_events and self.publish is not None and self.publish_loop is not None:
+            try:
+                self.publish_loop.call_soon_threadsafe(self.publish, thread_events)
+            except RuntimeError:
+                pass
         by_loop: dict[Any, list] = {}
         for unit, ok, value in outcomes:
             if unit.future is not None:
@@ -293,6 +338,6 @@ class Writer:
                 by_loop.setdefault(unit.loop, []).append((unit, ok, value))
         for loop, items in by_loop.items():
             try:
-                loop.call_soon_threadsafe(_deliver, items)
+                loop.call_soon_threadsafe(_deliver, items, self.publish)
             except RuntimeError:  # that loop is closed: nobody is waiting any more
                 pass

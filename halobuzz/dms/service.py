@@ -12,6 +12,8 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
+from ..db import emit
+from ..events import DM_NEW, DM_READ, Event
 from ..errors import Forbidden, Invalid, NotFound
 from ..infra.clock import iso
 
@@ -95,7 +97,8 @@ class DirectMessages:
             raise NotFound("no such conversation", field="conversationId")
         return row
 
-    async def send(self, sender_id: str, to_username: str, text: Any) -> dict[str, Any]:
+    async def send(self, sender_id: str, to_username: str, text: Any, reply_to: str | None = None) -> dict[str, Any]:
+        """Deliver a DM; `dm:new` goes to both sides after COMMIT (`reply_to`: the socket frame's id)."""
         if not isinstance(text, str) or not text.strip():
             raise Invalid("text must not be empty", field="text")
         text = text.strip()
@@ -112,19 +115,31 @@ class DirectMessages:
         from ..moderation.restrictions import require_dm_allowed
         require_dm_allowed(self.db.inline.conn, sender_id, to["id"], self.clock.now().date())
         conv_id, msg_id, now = self.ids.new(), self.ids.new(), self.clock.now()
-        cid = await self.db.write(lambda conn: send_unit(conn, conv_id=conv_id, msg_id=msg_id, sender_id=sender_id,
-                                                         recipient_id=to["id"], text=text, now=now))
         sender = self.db.inline.one("SELECT username FROM users WHERE id = ?", (sender_id,))
-        message = {"id": msg_id, "conversationId": cid, "senderId": sender_id,
-                   "senderName": sender["username"] if sender else None, "text": text, "ts": iso(now)}
-        return {"conversationId": cid, "message": message, "recipientId": to["id"]}
+
+        def unit(conn):
+            cid = send_unit(conn, conv_id=conv_id, msg_id=msg_id, sender_id=sender_id, recipient_id=to["id"],
+                            text=text, now=now)
+            message = {"id": msg_id, "conversationId": cid, "senderId": sender_id,
+                       "senderName": sender["username"] if sender else None, "text": text, "ts": iso(now)}
+            emit(conn, Event(DM_NEW, {"conversationId": cid, "message": message, "replyTo": reply_to},
+                             users=(sender_id, to["id"])))
+            return {"conversationId": cid, "message": message, "recipientId": to["id"]}
+
+        return await self.db.write(unit)
 
     async def mark_read(self, user_id: str, conv_id: str) -> dict[str, Any]:
         now = self.clock.now()
-        row = await self.db.write(lambda conn: read_unit(conn, conv_id, user_id, now))
-        other = row["user_b"] if row["user_a"] == user_id else row["user_a"]
-        return {"conversationId": conv_id, "userId": user_id, "otherUserId": other, "readAt": iso(now),
-                "lastReadMessageId": row["last_message_id"]}
+
+        def unit(conn):
+            row = read_unit(conn, conv_id, user_id, now)
+            other = row["user_b"] if row["user_a"] == user_id else row["user_a"]
+            receipt = {"conversationId": conv_id, "userId": user_id, "otherUserId": other, "readAt": iso(now),
+                       "lastReadMessageId": row["last_message_id"]}
+            emit(conn, Event(DM_READ, receipt, users=(other, user_id)))
+            return receipt
+
+        return await self.db.write(unit)
 
     async def inbox(self, user_id: str, cursor: str | None, limit: int) -> dict[str, Any]:
         after = _uncursor(cursor, 2)

@@ -11,6 +11,8 @@ from typing import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from ..errors import NotFound
+
 log = logging.getLogger("halobuzz.jobs")
 
 
@@ -41,7 +43,7 @@ class Jobs:
         for n, fn, _ in self._specs:
             if n == name:
                 return await self._wrap(n, fn)()
-        raise KeyError(name)
+        raise NotFound(f"no job {name!r}; known: {', '.join(self.names())}", field="name")
 
     def _wrap(self, name: str, fn: Callable[[], Awaitable[object]]):
         async def job():

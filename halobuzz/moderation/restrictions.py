@@ -5,7 +5,7 @@ moderator judged it under 18 (`users.judged_minor = 1`, set by `judge_minor`). T
 model alone never sets this: a selfie only queues a review item for a human.
 
 What a restricted minor may not do, and the function each area calls (all take a plain
-sqlite3 connection — the writer's inside a write unit, or `hb.db.inline.conn` — and raise
+sqlite3 connection — the writer's inside a write unit, or `services.db.inline.conn` — and raise
 `halobuzz.errors.Forbidden` with code ``minor_restricted``):
 
 * payments — `require_can_pay(conn, user_id)` before creating an order

@@ -1,8 +1,8 @@
 """Moderation at run time: the chat moderator, image uploads, selfies, the review queue.
 
-Built once by the moderation plugin with the ONNX scorers loaded at start. Domain code:
+Built once by the composition root (moderation/setup.py) with the ONNX scorers loaded at start. Domain code:
 no Sanic; events leave through the bus after COMMIT; other areas (ending a stream,
-pruning the chat backlog) are reached through plain callables the plugin passes in.
+pruning the chat backlog) are reached through plain callables passed in.
 """
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from typing import Any, Awaitable, Callable
 
 from ..accounts import audit
 from ..chat.moderation import ModerationVerdict
-from ..errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from ..events import AI_WARNING, Event
+from ..errors import Conflict, DomainError, Forbidden, Invalid, NotFound, PayloadTooLarge, UnsupportedMedia
+from ..db import emit
+from ..events import AI_WARNING, CHAT_DELETED, Event
 from ..infra.clock import iso, parse_iso
 from . import chatbans, decisions, reports, restrictions
 from . import image as img
@@ -25,19 +26,10 @@ from .media import MediaStore
 from .policy import Action, Decision, Thresholds, decide
 
 log = logging.getLogger("halobuzz.moderation")
-CHAT_DELETED = "chat:deleted"
 KINDS = ("profile", "thumbnail", "frame")
 FLUSH_SECONDS = 0.05
 
 
-class PayloadTooLarge(DomainError):
-    status = 413
-    code = "payload_too_large"
-
-
-class UnsupportedMedia(DomainError):
-    status = 415
-    code = "unsupported_media_type"
 
 
 _IMAGE_ERRORS = {"too_large": PayloadTooLarge, "unsupported_type": UnsupportedMedia}
@@ -73,13 +65,12 @@ class ModerationConfig:
 
 
 class Moderation:
-    def __init__(self, db, clock, ids, bus, *, config: ModerationConfig, text_scorer, nsfw_scorer, age_estimator,
+    def __init__(self, db, clock, ids, *, config: ModerationConfig, text_scorer, nsfw_scorer, age_estimator,
                  media: MediaStore, end_stream: Callable[[str, str], Awaitable[Any]] | None = None,
                  forget_message: Callable[[str, str], None] | None = None) -> None:
         self.db = db
         self.clock = clock
         self.ids = ids
-        self.bus = bus
         self.config = config
         self.text = text_scorer
         self.nsfw = nsfw_scorer
@@ -165,19 +156,18 @@ class Moderation:
                                 reason="toxic chat message (automated block)", score=d.score, decision_id=did,
                                 action="ban", target_user_id=user_id, stream_id=stream_id,
                                 details=", ".join(d.reasons) or None)
-            return chatbans.impose(conn, user_id, now, ladder=cfg.ban_ladder, window_seconds=cfg.ban_window,
-                                   reason="automated: toxic chat message", flag_id=flag_id)
+            ban = chatbans.impose(conn, user_id, now, ladder=cfg.ban_ladder, window_seconds=cfg.ban_window,
+                                  reason="automated: toxic chat message", flag_id=flag_id)
+            emit(conn, Event(AI_WARNING, {"streamId": stream_id, "kind": "chat_ban", "blocked": True,
+                                          "until": iso(ban.until), "seconds": ban.seconds,
+                                          "level": ban.level, "flagId": flag_id}, users=(user_id,)))
+            return ban
 
         def done(fut):
             self._ban_hint.pop(user_id, None)
             exc = fut.exception()
             if exc is not None:
                 log.error("could not store a chat block", exc_info=exc)
-                return
-            ban = fut.result()
-            self.bus.publish(Event(AI_WARNING, {"streamId": stream_id, "kind": "chat_ban", "blocked": True,
-                                                "until": iso(ban.until), "seconds": ban.seconds,
-                                                "level": ban.level, "flagId": flag_id}, users=(user_id,)))
 
         fut = self.db.writer.submit(unit)
         loop = _loop()
@@ -379,20 +369,27 @@ class Moderation:
                 await self.ensure_blurred(row["target_id"])
         now = self.clock.now()
         cfg = self.config
-        fx = await self.db.write(lambda conn: reports.review(
-            conn, flag_id, decision=decision, action=action, actor=actor, now=now, note=note, ban_seconds=ban_seconds,
-            end_stream=end_stream, ban_ladder=cfg.ban_ladder, ban_window=cfg.ban_window))
-        target = fx.flag.get("targetUserId")
-        if target:
-            self._ban_hint.pop(target, None)
-        if fx.warn_user:
-            self.bus.publish(Event(AI_WARNING, {"kind": "moderator_warning", "flagId": flag_id,
-                                                "reason": fx.flag["reason"], "note": note}, users=(fx.warn_user,)))
-        if fx.deleted_message:
-            sid, mid = fx.deleted_message
-            if self.forget_message:
-                self.forget_message(sid, mid)
-            self.bus.publish(Event(CHAT_DELETED, {"streamId": sid, "messageId": mid, "by": "moderation"}, room=sid))
+
+        def unit(conn):
+            fx = reports.review(conn, flag_id, decision=decision, action=action, actor=actor, now=now, note=note,
+                                ban_seconds=ban_seconds, end_stream=end_stream, ban_ladder=cfg.ban_ladder,
+                                ban_window=cfg.ban_window)
+            if fx.warn_user:
+                emit(conn, Event(AI_WARNING, {"kind": "moderator_warning", "flagId": flag_id,
+                                              "reason": fx.flag["reason"], "note": note}, users=(fx.warn_user,)))
+            if fx.deleted_message:
+                sid, mid = fx.deleted_message
+                emit(conn, Event(CHAT_DELETED, {"streamId": sid, "messageId": mid, "by": "moderation"}, room=sid))
+            return fx
+
+        def forget(fx):
+            target = fx.flag.get("targetUserId")
+            if target:
+                self._ban_hint.pop(target, None)
+            if fx.deleted_message and self.forget_message:
+                self.forget_message(*fx.deleted_message)
+
+        fx = await self.db.write(unit, after=forget)
         out = {"flag": fx.flag, "effects": list(fx.notes)}
         if fx.suspended_until:
             out["effects"].append(f"account suspended until {fx.suspended_until}")

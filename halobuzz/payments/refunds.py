@@ -34,7 +34,6 @@ from ..infra.clock import iso
 from ..og import subscribe as og_subscribe
 from ..wallet import accounts as A
 from ..wallet import ledger
-from . import store
 
 
 @dataclass

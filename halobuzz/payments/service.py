@@ -7,47 +7,52 @@ the verified answer (settle.apply). Events and metrics leave after COMMIT.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Awaitable, Callable
-from urllib.parse import urlencode
 
 from ..accounts import audit
-from ..errors import Conflict, DomainError, Invalid, NotFound
-from ..events import Event
+from ..db import emit
+from ..errors import (
+    CallbackRejected,
+    Conflict,
+    DomainError,
+    GatewayUnavailable,
+    Invalid,
+    NotFound,
+)
 from ..infra.clock import Clock, iso, parse_iso
 from ..infra.crypto import FieldCipher
 from ..infra.ids import IdFactory
+from ..infra.paging import page
 from ..og.tiers import Tier
+from ..reply import Reply
 from ..wallet import wallet
 from . import checkout, settle, store
 from .gateways import esewa as esewa_gw
 from .gateways import stripe as stripe_gw
-from .gateways.base import COMPLETED, EXPIRED, FAILED, PENDING, UNKNOWN, GatewayUnavailable, OrderRef, Status, Urls
+from .gateways.base import (
+    COMPLETED,
+    EXPIRED,
+    FAILED,
+    PENDING,
+    UNKNOWN,
+    OrderRef,
+    Status,
+    Urls,
+)
 from .packs import Pack
 
 log = logging.getLogger("halobuzz.payments")
 
 
-class CallbackRejected(DomainError):
-    status = 400
-    code = "callback_rejected"
-
-
-@dataclass
-class Reply:
-    status: int
-    body: dict[str, Any]
-
 
 class Payments:
     def __init__(self, *, write: Callable[[Callable], Awaitable[Any]], fetchall: Callable[..., Awaitable[list]],
                  cipher: FieldCipher, clock: Clock, ids: IdFactory, settings, tiers: dict[int, Tier],
-                 packs: dict[str, Pack], gateways: dict[str, Any], metrics=None,
-                 publish: Callable[[Event], None] | None = None) -> None:
+                 packs: dict[str, Pack], gateways: dict[str, Any], metrics=None) -> None:
         self.write, self.fetchall = write, fetchall
         self.cipher, self.clock, self.ids, self.settings = cipher, clock, ids, settings
-        self.packs, self.gateways, self.metrics, self.publish = packs, gateways, metrics, publish
+        self.packs, self.gateways, self.metrics = packs, gateways, metrics
         self.ctx = settle.Ctx(tiers, wallet.SpendPolicy(settings.spend_limit_adult, settings.spend_limit_minor),
                               ids.new)
         base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
@@ -69,6 +74,48 @@ class Payments:
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
 
+    # -- listings (routes translate these; they hold no SQL) ----------------------------
+    async def orders_of(self, user_id: str, cursor: str | None, limit: int) -> dict[str, Any]:
+        rows = await self.fetchall(*store.orders_query(user=user_id, before=cursor, limit=limit))
+        return page([store.order_json(r) for r in rows], limit)
+
+    async def order_of(self, user_id: str, order_id: str) -> dict[str, Any]:
+        """One of the user's own orders; someone else's is as absent as a missing one."""
+        row = await self._one("SELECT * FROM payment_orders WHERE id = ?", (order_id,))
+        if row is None or row["user_id"] != user_id:
+            raise NotFound("no such order", field="orderId")
+        return store.order_json(row)
+
+    async def orders(self, *, status: str | None, gateway: str | None, user: str | None, review: bool | None,
+                     cursor: str | None, limit: int) -> dict[str, Any]:
+        rows = await self.fetchall(*store.orders_query(status=status, gateway=gateway, user=user, review=review,
+                                                       before=cursor, limit=limit))
+        return page([store.order_json(r, admin=True) for r in rows], limit)
+
+    async def events(self, *, gateway: str | None, verdict: str | None, order: str | None, cursor: int | None,
+                     limit: int) -> dict[str, Any]:
+        rows = await self.fetchall(*store.events_query(gateway=gateway, verdict=verdict, order=order, before=cursor,
+                                                       limit=limit))
+        return page([store.event_json(r) for r in rows], limit)
+
+    async def event_with_payload(self, event_id: int, actor: audit.Actor) -> dict[str, Any]:
+        """One gateway event with its decrypted raw payload; every viewing is audited."""
+        row = await self._one("SELECT * FROM payment_events WHERE id = ?", (event_id,))
+        if row is None:
+            raise NotFound("no such event", field="eventId")
+        at = iso(self.clock.now())
+        await self.write(lambda conn: audit.record(conn, actor, "payments.view_payload", target_type="payment_event",
+                                                   target_id=str(event_id), at=at))
+        return store.event_json(row, self.cipher)
+
+    async def reconcile_by(self, actor: audit.Actor, order_id: str | None = None) -> dict[str, int]:
+        """An admin's reconciliation run, audited with its counts."""
+        counts = await self.reconcile(order_id)
+        at = iso(self.clock.now())
+        await self.write(lambda conn: audit.record(conn, actor, "payments.reconcile", target_type="payment_order",
+                                                   target_id=order_id, after=counts, at=at))
+        return counts
+
     # -- orders -----------------------------------------------------------------------
     async def create_order(self, user_id: str, gateway: str, pack_id: str) -> Reply:
         gw = self.gateways.get(gateway)
@@ -86,8 +133,8 @@ class Payments:
         try:
             started = await gw.start(ref, self.urls)
         except DomainError as exc:
-            await self.write(lambda conn: store.update(conn, order_id, self.clock.now(), status="failed",
-                                                       note=f"gateway start failed: {exc.message}"))
+            note = f"gateway start failed: {exc.message}"
+            await self.write(lambda conn: store.update(conn, order_id, self.clock.now(), status="failed", note=note))
             raise
 
         def unit(conn):
@@ -127,16 +174,14 @@ class Payments:
                 store.log_event(conn, self.cipher, uid=uid, gateway=gateway, source=source, raw=raw,
                                 verdict=out.verdict, reason=out.reason, now=now, order_id=order_id,
                                 event_id=event_id, event_type=event_type)
+            for event in out.events:
+                emit(conn, event)
             return out
 
-        out = await self.write(unit)
-        self._after(out)
-        return out
+        # Metrics count what committed, even when the gateway's connection went away meanwhile.
+        return await self.write(unit, after=self._count)
 
-    def _after(self, out: settle.Outcome) -> None:
-        if self.publish:
-            for e in out.events:
-                self.publish(e)
+    def _count(self, out: settle.Outcome) -> None:
         if self.metrics:
             if out.revenue:
                 gw, cur, amount = out.revenue
@@ -220,7 +265,7 @@ class Payments:
             await self._reject("khalti", "return", raw, "malformed", "pidx is required", status=422,
                                code="validation_error")
         event_id = f"khalti:{pidx}:{q.get('status', '')}"
-        order = await self._one("SELECT * FROM payment_orders WHERE gateway = 'khalti' AND gateway_ref = ?", (pidx,))
+        order = await self._one(store.BY_REF_SQL, ("khalti", pidx))
         if order is None or (q.get("purchase_order_id") and q["purchase_order_id"] != order["id"]):
             await self._reject("khalti", "return", raw, "unknown_order", "no such order", status=404, code="not_found",
                                event_id=event_id)
@@ -260,7 +305,7 @@ class Payments:
         ok = {"received": True}
         if etype.startswith("checkout.session."):
             sid = obj.get("id")
-            order = await self._one("SELECT * FROM payment_orders WHERE gateway = 'stripe' AND gateway_ref = ?", (sid,))
+            order = await self._one(store.BY_REF_SQL, ("stripe", sid))
             if order is None or obj.get("client_reference_id") not in (None, order["id"]):
                 out = await self._log_only("stripe", raw, "ignored", "unknown_order", eid, etype)
                 return Reply(200, {**ok, **out})
@@ -316,7 +361,7 @@ class Payments:
 
     async def _stripe_order_for(self, pi: str | None, obj: dict) -> Any:
         if pi:
-            order = await self._one("SELECT * FROM payment_orders WHERE gateway = 'stripe' AND gateway_txn = ?", (pi,))
+            order = await self._one(store.BY_TXN_SQL, ("stripe", pi))
             if order:
                 return order
         order_id = (obj.get("metadata") or {}).get("order_id")
@@ -414,8 +459,9 @@ class Payments:
             store.log_event(conn, self.cipher, uid=uid, gateway=order["gateway"], source="admin",
                             raw={"actor": actor.name, "amount": amt, "reason": reason}, verdict=out.verdict,
                             reason=out.reason, now=now, order_id=order_id)
+            for event in out.events:
+                emit(conn, event)
             return out
 
-        out = await self.write(unit)
-        self._after(out)
+        out = await self.write(unit, after=self._count)
         return out.body()

@@ -23,7 +23,15 @@ from ..og.tiers import Tier
 from ..wallet import accounts as A
 from ..wallet import ledger, wallet
 from . import refunds, store
-from .gateways.base import COMPLETED, EXPIRED, FAILED, PARTIALLY_REFUNDED, PENDING, REFUNDED, Status
+from .gateways.base import (
+    COMPLETED,
+    EXPIRED,
+    FAILED,
+    PARTIALLY_REFUNDED,
+    PENDING,
+    REFUNDED,
+    Status,
+)
 
 
 @dataclass

@@ -26,14 +26,39 @@ def find(conn: sqlite3.Connection, order_id: str) -> sqlite3.Row | None:
     return conn.execute("SELECT * FROM payment_orders WHERE id = ?", (order_id,)).fetchone()
 
 
-def by_ref(conn: sqlite3.Connection, gateway: str, ref: str) -> sqlite3.Row | None:
-    return conn.execute("SELECT * FROM payment_orders WHERE gateway = ? AND gateway_ref = ?",
-                        (gateway, ref)).fetchone()
+BY_REF_SQL = "SELECT * FROM payment_orders WHERE gateway = ? AND gateway_ref = ?"
+BY_TXN_SQL = "SELECT * FROM payment_orders WHERE gateway = ? AND gateway_txn = ?"
 
 
-def by_txn(conn: sqlite3.Connection, gateway: str, txn: str) -> sqlite3.Row | None:
-    return conn.execute("SELECT * FROM payment_orders WHERE gateway = ? AND gateway_txn = ?",
-                        (gateway, txn)).fetchone()
+def orders_query(*, user: str | None = None, status: str | None = None, gateway: str | None = None,
+                 review: bool | None = None, before: str | None = None, limit: int) -> tuple[str, list[Any]]:
+    """Orders newest first, filtered; `before` is the last id of the previous page."""
+    sql, params = "SELECT * FROM payment_orders WHERE 1=1", []
+    for col, val in (("status", status), ("gateway", gateway), ("user_id", user)):
+        if val:
+            sql += f" AND {col} = ?"
+            params.append(val)
+    if review is not None:
+        sql += " AND needs_review = ?"
+        params.append(1 if review else 0)
+    if before:
+        sql += " AND id < ?"
+        params.append(before)
+    return sql + " ORDER BY id DESC LIMIT ?", [*params, limit]
+
+
+def events_query(*, gateway: str | None = None, verdict: str | None = None, order: str | None = None,
+                 before: int | None = None, limit: int) -> tuple[str, list[Any]]:
+    """The gateway event log newest first, filtered."""
+    sql, params = "SELECT * FROM payment_events WHERE 1=1", []
+    for col, val in (("gateway", gateway), ("verdict", verdict), ("order_id", order)):
+        if val:
+            sql += f" AND {col} = ?"
+            params.append(val)
+    if before:
+        sql += " AND id < ?"
+        params.append(before)
+    return sql + " ORDER BY id DESC LIMIT ?", [*params, limit]
 
 
 def update(conn: sqlite3.Connection, order_id: str, now: datetime, **cols: Any) -> None:

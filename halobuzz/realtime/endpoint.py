@@ -16,9 +16,10 @@ from sanic import Blueprint, Request
 from websockets.frames import Opcode
 
 from .. import events as ev
-from ..api.middleware import client_ip
+from ..infra import netaddr
 from ..errors import DomainError
 from . import protocol as p
+from . import sanic_ws
 from .hub import Conn
 
 log = logging.getLogger("halobuzz.realtime")
@@ -38,35 +39,35 @@ async def _handle(rt, conn: Conn, msg: p.ClientFrame) -> None:
         conn.error("internal", "the server could not handle this frame", msg.id)
 
 
-async def _refuse(ws, hb, code: int, reason: str) -> None:
-    hb.extras["realtime"].hub.count_disconnect(code)
+async def _refuse(ws, sv, code: int, reason: str) -> None:
+    sv.hub.count_disconnect(code)
     await ws.close(code, reason)
 
 
-async def _authenticate(request: Request, ws, hb) -> Any:
+async def _authenticate(request: Request, ws, sv) -> Any:
     token = request.args.get("token")
     reply_to = None
     if not token:
         try:
-            raw = await asyncio.wait_for(ws.recv(), hb.settings.ws_auth_timeout)
+            raw = await asyncio.wait_for(ws.recv(), sv.settings.ws_auth_timeout)
         except asyncio.TimeoutError:
             raw = None
         if raw is None:
-            await _refuse(ws, hb, p.CLOSE_AUTH, "authentication timed out")
+            await _refuse(ws, sv, p.CLOSE_AUTH, "authentication timed out")
             return None
         try:
             msg = p.decode_client(raw)
             reply_to = msg.id
-            token = (msg.data or {}).get("token") if msg.event == p.AUTH and isinstance(msg.data, dict) else None
+            token = (msg.data or {}).get("token") if msg.event == ev.AUTH and isinstance(msg.data, dict) else None
         except (msgspec.DecodeError, msgspec.ValidationError, AttributeError):
             token = None
         if not token:
-            await _refuse(ws, hb, p.CLOSE_AUTH, "the first frame must be auth {token}")
+            await _refuse(ws, sv, p.CLOSE_AUTH, "the first frame must be auth {token}")
             return None
     try:
-        return hb.accounts.authenticate(token), reply_to
+        return sv.accounts.authenticate(token), reply_to
     except DomainError as exc:
-        await _refuse(ws, hb, p.CLOSE_AUTH, f"{exc.code}: {exc.message}"[:120])
+        await _refuse(ws, sv, p.CLOSE_AUTH, f"{exc.code}: {exc.message}"[:120])
         return None
 
 
@@ -152,32 +153,28 @@ class Inbox:
 
 @bp.websocket("/ws")
 async def ws_endpoint(request: Request, ws):
-    hb = request.app.ctx.hb
-    rt = hb.extras["realtime"]
+    sv = request.app.ctx.services
+    rt = sv.realtime
     hub = rt.hub
-    auth = await _authenticate(request, ws, hb)
+    auth = await _authenticate(request, ws, sv)
     if auth is None:
         return
     who, reply_to = auth
-    ip = client_ip(request, hb.settings.trusted_proxies)
+    peer = request.conn_info.client_ip if request.conn_info else "unknown"
+    ip = netaddr.client_ip(peer, request.headers.get("x-forwarded-for", ""), sv.settings.trusted_proxies)
     del request
     refused = hub.admit(who.user_id, ip)
     if refused:
-        await _refuse(ws, hb, p.CLOSE_TOO_MANY, refused)
+        await _refuse(ws, sv, p.CLOSE_TOO_MANY, refused)
         return
     conn = hub.attach(ws, who.user_id, who.username, who.session_id, ip)
     loop = asyncio.get_running_loop()
     closed = conn.done = loop.create_future()
-    old, inbox = ws.assembler, Inbox(rt, conn, ws)
-    ws.assembler = inbox
-    # A close frame or EOF cancels ws.recv_cancel; losing the TCP connection resolves
-    # connection_lost_waiter; Conn.close resolves `closed` itself.
-    ws.recv_cancel = closed
-    lost = ws.connection_lost_waiter
-    if lost is not None:
-        lost.add_done_callback(lambda _f: closed.done() or closed.set_result(None))
+    inbox = Inbox(rt, conn, ws)
+    # Conn.close resolves `closed` itself; so do a close frame, EOF and a lost connection.
+    old = sanic_ws.take_over_reading(ws, inbox, closed)
     try:
-        conn.send_event(p.READY, {"userId": who.user_id, "username": who.username, "connectionId": conn.conn_id,
+        conn.send_event(ev.READY, {"userId": who.user_id, "username": who.username, "connectionId": conn.conn_id,
                                   "replyTo": reply_to})
         # A frame that reached Sanic's assembler before the swap (pipelined after a first-frame auth).
         while not conn.closed:
@@ -199,8 +196,8 @@ async def ws_endpoint(request: Request, ws):
         log.debug("ws read loop ended: %r", exc)
     finally:
         if not conn.closed:   # the client (or the network) ended it: count its close code
-            rcvd = getattr(ws.ws_proto, "close_rcvd", None)
-            hub.count_disconnect(int(rcvd.code) if rcvd is not None else 1006)
+            code = sanic_ws.close_code_received(ws)
+            hub.count_disconnect(code if code is not None else 1006)
         hub.detach(conn)
         conn.closed = True
-        ws.recv_cancel = None
+        sanic_ws.release(ws)

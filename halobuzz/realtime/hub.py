@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections import deque
 from typing import Any, Iterable
 
 from ..infra.tasks import cancel_and_wait
+from .. import events as ev
 from . import protocol as p
+from . import sanic_ws
 
 log = logging.getLogger("halobuzz.realtime")
 HIGH_WATER = 64 * 1024
@@ -52,7 +53,7 @@ class Conn:
     def __init__(self, hub: "Hub", ws: Any, user_id: str, username: str, session_id: str, ip: str) -> None:
         self.hub = hub
         self.ws = ws
-        self.transport = ws.io_proto.transport
+        self.transport = sanic_ws.transport(ws)
         self.user_id = user_id
         self.username = username
         self.session_id = session_id
@@ -84,7 +85,7 @@ class Conn:
         self.send(p.frame(event, data), p.LANES.get(event, p.ESSENTIAL))
 
     def error(self, code: str, message: str, reply_to: str | None = None, **extra: Any) -> None:
-        self.send_event(p.ERROR, {"code": code, "message": message, "replyTo": reply_to, **extra})
+        self.send_event(ev.ERROR, {"code": code, "message": message, "replyTo": reply_to, **extra})
 
     def _enqueue(self, data: bytes, lane: int) -> None:
         if self.backlog is None:
@@ -437,15 +438,7 @@ class Hub:
     @staticmethod
     def _ping(conn: Conn, loop: asyncio.AbstractEventLoop) -> asyncio.Future:
         """A protocol-level ping written synchronously (no task, no lock per connection)."""
-        ws = conn.ws
-        payload = os.urandom(4)
-        fut = loop.create_future()
-        ws.pings[payload] = fut
-        ws.ws_proto.send_ping(payload)
-        for chunk in ws.ws_proto.data_to_send():
-            if chunk:
-                conn.transport.write(chunk)
-        return fut
+        return sanic_ws.send_ping(conn.ws, loop)
 
     def _check_pings(self, conns: list[Conn]) -> None:
         for conn in conns:

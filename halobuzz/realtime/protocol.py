@@ -20,36 +20,17 @@ import msgspec
 
 from .. import events as ev
 
-# Server → client events (canonical ones from events.py plus ours).
-ERROR = "error"
-AUTH = "auth"
-READY = "ready"                  # reply to a successful auth
-STREAM_STATE = "stream:state"    # reply to stream:join: stream, recent chat, pinned, throne, battle
-STREAM_ENDED = "stream:ended"
-STREAM_STARTED = "stream:started"
-CHAT_DELETED = "chat:deleted"
-CHAT_PINNED = "chat:pinned"
-ROOM_SETTINGS = "room:settings"  # slow mode, chat on/off
-ROOM_SANCTION = "room:sanction"  # to the target: muted / kicked / banned
-DM_NEW = "dm:new"
-DM_READ = "dm:read"
-BATTLE_INVITE = "battle:invite"
-BATTLE_START = "battle:start"
-BATTLE_SCORE = "battle:score"
-BATTLE_END = "battle:end"
-PONG = "pong"
-
 # Priority lanes. 0 is never dropped (a client that cannot take it is disconnected);
 # 2 is shed first, then 1 (oldest first).
 ESSENTIAL, CHAT, PRESENCE = 0, 1, 2
 LANES = {
     ev.GIFT_SENT: ESSENTIAL, ev.THRONE_CLAIMED: ESSENTIAL, ev.BATTLE_BOOST: ESSENTIAL,
-    BATTLE_START: ESSENTIAL, BATTLE_SCORE: ESSENTIAL, BATTLE_END: ESSENTIAL, BATTLE_INVITE: ESSENTIAL,
-    STREAM_ENDED: ESSENTIAL, STREAM_STARTED: ESSENTIAL, ev.OG_CHANGED: ESSENTIAL, ev.AI_WARNING: ESSENTIAL,
-    ROOM_SANCTION: ESSENTIAL, ROOM_SETTINGS: ESSENTIAL, CHAT_DELETED: ESSENTIAL, CHAT_PINNED: ESSENTIAL,
-    DM_NEW: ESSENTIAL, DM_READ: ESSENTIAL, ERROR: ESSENTIAL, READY: ESSENTIAL, STREAM_STATE: ESSENTIAL,
+    ev.BATTLE_START: ESSENTIAL, ev.BATTLE_SCORE: ESSENTIAL, ev.BATTLE_END: ESSENTIAL, ev.BATTLE_INVITE: ESSENTIAL,
+    ev.STREAM_ENDED: ESSENTIAL, ev.STREAM_STARTED: ESSENTIAL, ev.OG_CHANGED: ESSENTIAL, ev.AI_WARNING: ESSENTIAL,
+    ev.ROOM_SANCTION: ESSENTIAL, ev.ROOM_SETTINGS: ESSENTIAL, ev.CHAT_DELETED: ESSENTIAL, ev.CHAT_PINNED: ESSENTIAL,
+    ev.DM_NEW: ESSENTIAL, ev.DM_READ: ESSENTIAL, ev.ERROR: ESSENTIAL, ev.READY: ESSENTIAL, ev.STREAM_STATE: ESSENTIAL,
     ev.CHAT_NEW: CHAT,
-    ev.STREAM_JOIN: PRESENCE, ev.STREAM_LEAVE: PRESENCE, ev.METRICS_UPDATE: PRESENCE, PONG: PRESENCE,
+    ev.STREAM_JOIN: PRESENCE, ev.STREAM_LEAVE: PRESENCE, ev.METRICS_UPDATE: PRESENCE, ev.PONG: PRESENCE,
 }
 
 # Close codes (4000-4999 are the application's range).

@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
 
 from .. import events as ev
-from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..errors import Conflict, Invalid
 from ..infra.tasks import cancel_and_wait
-from ..streams.service import STREAM_ENDED, STREAM_STARTED
+
 from . import protocol as p
 from .hub import Conn, Hub
 
@@ -24,13 +23,15 @@ log = logging.getLogger("halobuzz.realtime")
 
 # Bus events forwarded to clients as they are.
 FORWARD = (ev.GIFT_SENT, ev.THRONE_CLAIMED, ev.BATTLE_BOOST, ev.AI_WARNING, ev.OG_CHANGED, ev.METRICS_UPDATE,
-           ev.CHAT_NEW, p.BATTLE_INVITE, p.BATTLE_START, p.BATTLE_SCORE, p.BATTLE_END, p.DM_NEW, p.DM_READ,
-           p.CHAT_DELETED, p.CHAT_PINNED, p.ROOM_SETTINGS, STREAM_STARTED)
+           ev.CHAT_NEW, ev.BATTLE_INVITE, ev.BATTLE_START, ev.BATTLE_SCORE, ev.BATTLE_END, ev.DM_NEW, ev.DM_READ,
+           ev.CHAT_DELETED, ev.CHAT_PINNED, ev.ROOM_SETTINGS, ev.STREAM_STARTED)
 
 
 class Realtime:
-    def __init__(self, hb, hub: Hub, streams, chat, dms=None, battles=None) -> None:
-        self.hb = hb
+    def __init__(self, settings, clock, db, bus, hub: Hub, streams, chat, dms, battles) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.db = db
         self.hub = hub
         self.streams = streams
         self.chat = chat
@@ -39,10 +40,12 @@ class Realtime:
         self._tasks: list[asyncio.Task] = []
         hub.on_leave.append(self._left)
         for name in FORWARD:
-            hb.bus.subscribe(name, self._forward)
-        hb.bus.subscribe(ev.GIFT_SENT, self._gift_stats)
-        hb.bus.subscribe(ev.THRONE_CLAIMED, self._throne_stats)
-        hb.bus.subscribe(STREAM_ENDED, self._stream_ended)
+            bus.subscribe(name, self._forward)
+        bus.subscribe(ev.GIFT_SENT, self._gift_stats)
+        bus.subscribe(ev.THRONE_CLAIMED, self._throne_stats)
+        bus.subscribe(ev.CHAT_NEW, self._chat_stats)
+        bus.subscribe(ev.ROOM_SANCTION, self._sanctioned)
+        bus.subscribe(ev.STREAM_ENDED, self._stream_ended)
 
     # -- bus → sockets -----------------------------------------------------------------
     def _forward(self, event: ev.Event) -> None:
@@ -58,6 +61,20 @@ class Realtime:
             stats.gift(str(d.get("giftId")), str(d.get("giftName", "")), int(d.get("quantity", 1) or 1),
                        int(d.get("coins", 0) or 0), time.time())
 
+    def _chat_stats(self, event: ev.Event) -> None:
+        stats = self.streams.live.get(event.room)
+        if stats is not None:
+            stats.chat_count += 1
+
+    def _sanctioned(self, event: ev.Event) -> None:
+        """Tell the target; a ban or kick also takes their sockets out of the room (they stay open)."""
+        d = event.data
+        if d["action"] == "muted":
+            self.hub.to_users(event.users, ev.ROOM_SANCTION, d)
+            return
+        for user_id in event.users:
+            self.kick_from_room(d["streamId"], user_id, d["action"], d["until"])
+
     def _throne_stats(self, event: ev.Event) -> None:
         stats = self.streams.live.get(event.room or event.data.get("streamId"))
         if stats is not None:
@@ -65,7 +82,7 @@ class Realtime:
 
     def _stream_ended(self, event: ev.Event) -> None:
         room = event.room
-        self.hub.to_room(room, p.STREAM_ENDED, event.data)
+        self.hub.to_room(room, ev.STREAM_ENDED, event.data)
         self.chat.forget_stream(room)
         # Members stay connected (they may join another stream) but leave the room after the final event.
         asyncio.get_event_loop().call_later(0.2, self._empty_room, room)
@@ -108,9 +125,9 @@ class Realtime:
         if row["pinned_message_id"]:
             pinned = next((m for m in self.chat.recent(sid) if m["id"] == row["pinned_message_id"]), None) or \
                 {"id": row["pinned_message_id"]}
-        conn.send_event(p.STREAM_STATE, {
+        conn.send_event(ev.STREAM_STATE, {
             "replyTo": reply_to, "stream": state, "recentChat": self.chat.recent(sid), "pinned": pinned,
-            "battle": self.battles.active_for(sid) if self.battles else None,
+            "battle": self.battles.active_for(sid),
             "you": {"id": conn.user_id, "username": conn.username, "ogLevel": user["og_level"],
                     "canModerate": self.chat.can_moderate(conn.user_id, row["host_id"])}})
         if first:
@@ -118,7 +135,7 @@ class Realtime:
                 "streamId": sid, "user": {"id": conn.user_id, "username": conn.username, "ogLevel": user["og_level"]},
                 "viewers": stats.viewer_count if stats else 0})
         if row["host_id"] == conn.user_id and stats is not None:
-            stats.heartbeat = self.hb.clock.timestamp()
+            stats.heartbeat = self.clock.timestamp()
 
     async def on_leave(self, conn: Conn, data: dict, reply_to: str | None) -> None:
         self.hub.leave(conn)
@@ -136,11 +153,6 @@ class Realtime:
             self.hub.to_users((conn.user_id,), ev.AI_WARNING, {
                 "streamId": sid, "messageId": outcome.message_id, "blocked": v.action == "block",
                 "replyTo": reply_to, **v.as_json()})
-        if outcome.message is not None:
-            stats = self.streams.live.get(sid)
-            if stats is not None:
-                stats.chat_count += 1
-            self.hub.to_room(sid, ev.CHAT_NEW, outcome.message)
 
     async def on_like(self, conn: Conn, data: dict, reply_to: str | None) -> None:
         if conn.room is None:
@@ -153,34 +165,20 @@ class Realtime:
         self.streams.heartbeat(_str(data, "streamId"), conn.user_id)
 
     async def on_ping(self, conn: Conn, data: dict, reply_to: str | None) -> None:
-        conn.send_event(p.PONG, {"replyTo": reply_to})
+        conn.send_event(ev.PONG, {"replyTo": reply_to})
 
     async def on_dm_send(self, conn: Conn, data: dict, reply_to: str | None) -> None:
-        if self.dms is None:
-            raise NotFound("direct messages are not available")
-        result = await self.dms.send(conn.user_id, _str(data, "to"), data.get("text"))
-        self.dms_announce(result, reply_to)
-
-    def dms_announce(self, result: dict[str, Any], reply_to: str | None = None) -> None:
-        msg = result["message"]
-        self.hub.to_users((msg["senderId"], result["recipientId"]), p.DM_NEW,
-                          {"conversationId": result["conversationId"], "message": msg, "replyTo": reply_to})
+        await self.dms.send(conn.user_id, _str(data, "to"), data.get("text"), reply_to)
 
     async def on_dm_read(self, conn: Conn, data: dict, reply_to: str | None) -> None:
-        if self.dms is None:
-            raise NotFound("direct messages are not available")
-        receipt = await self.dms.mark_read(conn.user_id, _str(data, "conversationId"))
-        self.dms_read_announce(receipt)
-
-    def dms_read_announce(self, receipt: dict[str, Any]) -> None:
-        self.hub.to_users((receipt["otherUserId"], receipt["userId"]), p.DM_READ, receipt)
+        await self.dms.mark_read(conn.user_id, _str(data, "conversationId"))
 
     # -- host controls (called from the REST routes) ------------------------------------
     def kick_from_room(self, stream_id: str, user_id: str, code: str, until: str | None) -> None:
         """Remove a user's connections from the room (and tell them why); sockets stay open."""
         for conn in tuple(self.hub.by_user.get(user_id, ())):
             if conn.room is not None and conn.room.id == stream_id:
-                conn.send_event(p.ROOM_SANCTION, {"streamId": stream_id, "action": code, "until": until})
+                conn.send_event(ev.ROOM_SANCTION, {"streamId": stream_id, "action": code, "until": until})
                 self.hub.leave(conn)
 
     # -- periodic ----------------------------------------------------------------------
@@ -192,7 +190,7 @@ class Realtime:
         await cancel_and_wait(self._tasks)
 
     async def _metrics_loop(self) -> None:
-        interval = max(0.2, float(self.hb.settings.metrics_interval))
+        interval = max(0.2, float(self.settings.metrics_interval))
         while True:
             await asyncio.sleep(interval)
             try:
@@ -201,12 +199,12 @@ class Realtime:
                 log.exception("metrics:update failed")
 
     def publish_metrics(self) -> None:
-        now = self.hb.clock.timestamp()
+        now = self.clock.timestamp()
         for room_id in list(self.hub.rooms):
             stats = self.streams.live.get(room_id)
             if stats is None:
                 continue
-            row = self.hb.db.inline.one("SELECT total_coins FROM streams WHERE id = ?", (room_id,))
+            row = self.db.inline.one("SELECT total_coins FROM streams WHERE id = ?", (room_id,))
             self.hub.to_room(room_id, ev.METRICS_UPDATE, {
                 "streamId": room_id, "viewers": stats.viewer_count, "peakViewers": stats.peak,
                 "uniqueViewers": len(stats.unique), "totalCoins": row["total_coins"] if row else stats.coins,
@@ -214,12 +212,12 @@ class Realtime:
                 "giftsPerMinute": round(stats.gifts_per_minute(now), 2)})
 
     async def _heartbeat_loop(self) -> None:
-        timeout = float(self.hb.settings.stream_heartbeat_timeout)
+        timeout = float(self.settings.stream_heartbeat_timeout)
         interval = max(0.2, min(5.0, timeout / 4))
         while True:
             await asyncio.sleep(interval)
             try:
-                now = self.hb.clock.timestamp()
+                now = self.clock.timestamp()
                 # A host connected to their own room is alive: its pings count as heartbeats.
                 for sid, stats in list(self.streams.live.by_id.items()):
                     for conn in self.hub.by_user.get(stats.host_id, ()):

@@ -12,20 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..events import BATTLE_BOOST, GIFT_SENT, Event
+from ..db import emit
+from ..events import BATTLE_BOOST, BATTLE_END, BATTLE_INVITE, BATTLE_SCORE, BATTLE_START, GIFT_SENT, STREAM_ENDED, Event
 from ..infra.clock import iso, parse_iso
 
-BATTLE_INVITE = "battle:invite"
-BATTLE_START = "battle:start"
-BATTLE_SCORE = "battle:score"
-BATTLE_END = "battle:end"
 BOOST_MULTIPLIER = 2
 INVITE_TTL = 120        # seconds an invitation stays open
 MAX_SECONDS = 3600
@@ -85,7 +81,6 @@ class Battles:
         self.by_stream: dict[str, str] = {}
         self._tasks: set[asyncio.Task] = set()
         bus.subscribe(GIFT_SENT, self._on_gift)
-        from .service import STREAM_ENDED
         bus.subscribe(STREAM_ENDED, self._on_stream_ended)
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -144,10 +139,12 @@ class Battles:
             conn.execute("INSERT INTO battles(id, stream_a, stream_b, host_a, host_b, status, duration_seconds, "
                          "created_at) VALUES (?,?,?,?,?, 'invited', ?, ?)",
                          (bid, stream_id, opponent_stream_id, host_id, theirs.host_id, duration, iso(now)))
-        await self.db.write(unit)
-        self.by_id[bid] = b
-        self.by_stream[stream_id] = self.by_stream[opponent_stream_id] = bid
-        self.bus.publish(Event(BATTLE_INVITE, b.as_json(), users=(theirs.host_id,)))
+            emit(conn, Event(BATTLE_INVITE, b.as_json(), users=(theirs.host_id,)))
+
+        def track(_):
+            self.by_id[bid] = b
+            self.by_stream[stream_id] = self.by_stream[opponent_stream_id] = bid
+        await self.db.write(unit, after=track)
         return b.as_json()
 
     def _mine(self, battle_id: str, host_id: str) -> Battle:
@@ -176,22 +173,29 @@ class Battles:
         def unit(conn):
             conn.execute("UPDATE battles SET status='active', started_at=?, ends_at=? WHERE id=?",
                          (iso(now), iso(ends), b.id))
-        await self.db.write(unit)
-        b.status = "active"
-        self._schedule(b)
-        self._announce(b, BATTLE_START, b.as_json())
+            self._emit_both(conn, b, BATTLE_START, {**b.as_json(), "status": "active"})
+
+        def activate(_):
+            b.status = "active"
+            self._schedule(b)
+        await self.db.write(unit, after=activate)
         return b.as_json()
 
     async def decline(self, host_id: str, battle_id: str) -> dict[str, Any]:
         b = self._mine(battle_id, host_id)
-        await self._close(b, "declined")
-        self.bus.publish(Event(BATTLE_END, {**b.as_json(), "winnerHostId": None}, users=(b.host_a,)))
+        await self._close(b, "declined", tell=(b.host_a,))
         return b.as_json()
 
-    async def _close(self, b: Battle, status: str) -> None:
-        await self.db.write(lambda conn: conn.execute("UPDATE battles SET status=? WHERE id=?", (status, b.id)))
-        b.status = status
-        self._forget(b)
+    async def _close(self, b: Battle, status: str, tell: tuple[str, ...] = ()) -> None:
+        def unit(conn):
+            conn.execute("UPDATE battles SET status=? WHERE id=?", (status, b.id))
+            if tell:
+                emit(conn, Event(BATTLE_END, {**b.as_json(), "status": status, "winnerHostId": None}, users=tell))
+
+        def forget(_):
+            b.status = status
+            self._forget(b)
+        await self.db.write(unit, after=forget)
 
     def _forget(self, b: Battle) -> None:
         for h in b.timers:
@@ -232,20 +236,28 @@ class Battles:
         winner = b.host_a if b.score_a > b.score_b else b.host_b if b.score_b > b.score_a else None
         now = self.clock.now()
 
+        result = {**b.as_json(), "winnerHostId": winner,
+                  "winnerStreamId": b.stream_a if winner == b.host_a else b.stream_b if winner else None}
+
         def unit(conn):
             conn.execute("UPDATE battles SET status='finished', finished_at=?, score_a=?, score_b=?, winner_host_id=?, "
                          "boosts_json=? WHERE id=?", (iso(now), b.score_a, b.score_b, winner, json.dumps(b.boosts), b.id))
+            self._emit_both(conn, b, BATTLE_END, result)
         try:
             await self.db.write(unit)
         finally:
             self._forget(b)
-        result = {**b.as_json(), "winnerHostId": winner,
-                  "winnerStreamId": b.stream_a if winner == b.host_a else b.stream_b if winner else None}
-        self._announce(b, BATTLE_END, result)
         return result
 
     # -- bus ------------------------------------------------------------------------------
+    @staticmethod
+    def _emit_both(conn, b: Battle, name: str, data: dict[str, Any]) -> None:
+        """Inside a write unit: the event goes to both rooms after COMMIT."""
+        for sid in (b.stream_a, b.stream_b):
+            emit(conn, Event(name, data, room=sid))
+
     def _announce(self, b: Battle, name: str, data: dict[str, Any]) -> None:
+        """Derived, unpersisted updates (scores, boosts) go straight to the bus."""
         for sid in (b.stream_a, b.stream_b):
             self.bus.publish(Event(name, data, room=sid))
 

@@ -1,7 +1,8 @@
 """Streams as the rest of the app sees them: lifecycle writes + live registry + media credentials.
 
-Plain async methods over the single writer; events go out on the bus only after
-the write returned. No Sanic here.
+Plain async methods over the single writer; events are emit()ted inside the write
+unit and the in-memory registry follows in its after-commit hook, so both happen
+even when the caller went away after COMMIT. No Sanic here.
 """
 from __future__ import annotations
 
@@ -9,15 +10,14 @@ import base64
 import logging
 from typing import Any
 
-from ..errors import Conflict, Invalid, NotFound
-from ..events import Event
+from ..db import emit
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..events import STREAM_ENDED, STREAM_STARTED, Event
 from ..infra.clock import parse_iso
 from . import lifecycle, media
 from .live import LiveStats, LiveStreams
 
 log = logging.getLogger("halobuzz.streams")
-STREAM_STARTED = "stream:started"
-STREAM_ENDED = "stream:ended"
 
 
 def encode_cursor(offset: int) -> str:
@@ -38,11 +38,10 @@ def decode_cursor(cursor: str | None) -> int:
 
 
 class Streams:
-    def __init__(self, db, clock, ids, bus, provider: media.MediaProvider, *, heartbeat_timeout: float) -> None:
+    def __init__(self, db, clock, ids, provider: media.MediaProvider, *, heartbeat_timeout: float) -> None:
         self.db = db
         self.clock = clock
         self.ids = ids
-        self.bus = bus
         self.media = provider
         self.heartbeat_timeout = heartbeat_timeout
         self.live = LiveStreams()
@@ -70,10 +69,15 @@ class Streams:
 
     async def start(self, stream_id: str, host_id: str) -> dict[str, Any]:
         now = self.clock.now()
-        row = await self.db.write(lambda conn: lifecycle.start(conn, stream_id, host_id, now))
-        self.live.add(stream_id, host_id, row["country"], now.timestamp(), now.timestamp())
+
+        def unit(conn):
+            row = lifecycle.start(conn, stream_id, host_id, now)
+            emit(conn, Event(STREAM_STARTED, {"streamId": stream_id, "hostId": host_id}, room=stream_id))
+            return row
+
+        await self.db.write(unit, after=lambda row: self.live.add(stream_id, host_id, row["country"],
+                                                                   now.timestamp(), now.timestamp()))
         out = self.view(stream_id)
-        self.bus.publish(Event(STREAM_STARTED, {"streamId": stream_id, "hostId": host_id}, room=stream_id))
         out["media"] = self.credentials(stream_id, host_id).as_json()
         return out
 
@@ -81,20 +85,22 @@ class Streams:
         now = self.clock.now()
         stats = self.live.get(stream_id)
         analytics = stats.analytics() if stats else None
-        row = await self.db.write(lambda conn: lifecycle.end(conn, stream_id, now, reason, analytics,
-                                                             host_id=host_id))
-        self.live.remove(stream_id)
-        out = lifecycle.to_json(row, self._user(row["host_id"]))
-        self.bus.publish(Event(STREAM_ENDED, {"streamId": stream_id, "reason": reason,
-                                              "analytics": out["analytics"]}, room=stream_id))
-        return out
+
+        def unit(conn):
+            row = lifecycle.end(conn, stream_id, now, reason, analytics, host_id=host_id)
+            ended = lifecycle.to_json(row)
+            emit(conn, Event(STREAM_ENDED, {"streamId": stream_id, "reason": reason,
+                                            "analytics": ended["analytics"]}, room=stream_id))
+            return row
+
+        row = await self.db.write(unit, after=lambda _row: self.live.remove(stream_id))
+        return lifecycle.to_json(row, self._user(row["host_id"]))
 
     def heartbeat(self, stream_id: str, host_id: str | None = None) -> LiveStats:
         stats = self.live.get(stream_id)
         if stats is None:
             raise Conflict("the stream is not live", code="not_live", field="streamId")
         if host_id is not None and stats.host_id != host_id:
-            from ..errors import Forbidden
             raise Forbidden("only the host sends heartbeats", code="not_host")
         stats.heartbeat = self.clock.timestamp()
         return stats

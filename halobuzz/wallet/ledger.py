@@ -7,7 +7,6 @@ hash chain. It must be called inside a write unit (the writer's transaction).
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 from dataclasses import dataclass
 from typing import Any, Iterable

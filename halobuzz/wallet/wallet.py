@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from ..accounts.users import ADULT_AGE, age_on
@@ -235,3 +235,13 @@ def adjust(conn: sqlite3.Connection, key: str, user_id: str, amount: int, bucket
     return ledger.post(conn, key, "grant" if amount > 0 else "revoke",
                        [(A.user_account(user_id, bucket), amount), (A.ADMIN_ADJUST, -amount)], iso(now),
                        {"reason": reason})
+
+
+PAYOUTS_SQL = ("SELECT p.*, u.username FROM payouts p JOIN users u ON u.id = p.user_id WHERE p.status = ? "
+               "ORDER BY p.requested_at LIMIT ?")
+
+
+def payout_json(r) -> dict:
+    return {"id": r["id"], "userId": r["user_id"], "username": r["username"], "amount": r["amount"],
+            "status": r["status"], "requestedAt": r["requested_at"], "decidedAt": r["decided_at"],
+            "decidedBy": r["decided_by"], "note": r["note"]}

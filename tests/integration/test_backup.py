@@ -151,7 +151,8 @@ def test_upgrade_dry_run_and_rollback_on_failed_migration(tmp_path, monkeypatch)
     broken = migrations.Migration(9000, "broken", "INSERT INTO nope VALUES (1);")
     monkeypatch.setattr(migrations, "available", lambda: [*real, ok, broken])
     before = bk.check_file(db), _users(db)
-    report = bk.dry_run_upgrade(db)
+    from halobuzz import doctor
+    report = bk.dry_run_upgrade(db, doctor.run_all)
     assert not report["ok"] and "nope" in report["error"] and report["pending"] == ["8999_fine", "9000_broken"]
     try:
         bk.migrate_with_rollback(db, backups_dir=d / "backups")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import base64
-import concurrent.futures
 import json
 import subprocess
 import sys
@@ -242,7 +241,7 @@ def test_stripe_forged_and_stale_signatures(world, c):
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_signature"
     r = c.post("/api/v1/payments/stripe/webhook", content=body)
     assert r.status_code == 400
-    from halobuzz.payments.simulators.core import stripe_signature
+    from halobuzz.simulators.core import stripe_signature
     stale = stripe_signature(body, "whsec_halobuzz_sim", int(time.time()) - 3600)
     r = c.post("/api/v1/payments/stripe/webhook", content=body, headers={"Stripe-Signature": stale})
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_signature"

@@ -47,7 +47,7 @@ def send_gift(client, user, stream_id, gift_id, quantity=1):
 
 
 def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 30))
+    return asyncio.run(asyncio.wait_for(coro, 60))
 
 
 def test_auth_first_then_envelope(server, client):

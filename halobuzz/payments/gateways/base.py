@@ -5,23 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ...errors import DomainError
-
 # Our states for what a gateway says about one payment.
 COMPLETED, PENDING, FAILED, EXPIRED = "completed", "pending", "failed", "expired"
 REFUNDED, PARTIALLY_REFUNDED, UNKNOWN = "refunded", "partially_refunded", "unknown"
 
 
-class GatewayUnavailable(DomainError):
-    """The gateway could not be asked (network, 5xx, error body): transient, try later."""
-    status = 502
-    code = "gateway_unavailable"
-
-
-class GatewayRefused(DomainError):
-    """The gateway answered but refused the request (bad key, validation)."""
-    status = 502
-    code = "gateway_refused"
 
 
 @dataclass(frozen=True)

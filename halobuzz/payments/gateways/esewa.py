@@ -18,8 +18,20 @@ from typing import Any
 
 import httpx
 
-from .base import (COMPLETED, EXPIRED, FAILED, PARTIALLY_REFUNDED, PENDING, REFUNDED, UNKNOWN, Checkout,
-                   GatewayUnavailable, OrderRef, Status, Urls)
+from ...errors import GatewayUnavailable
+from .base import (
+    COMPLETED,
+    EXPIRED,
+    FAILED,
+    PARTIALLY_REFUNDED,
+    PENDING,
+    REFUNDED,
+    UNKNOWN,
+    Checkout,
+    OrderRef,
+    Status,
+    Urls,
+)
 
 REQUEST_SIGNED = "total_amount,transaction_uuid,product_code"
 REQUIRED_RESPONSE_FIELDS = ("transaction_uuid", "total_amount", "status", "product_code")

@@ -6,8 +6,20 @@ from dataclasses import dataclass
 
 import httpx
 
-from .base import (COMPLETED, EXPIRED, FAILED, PARTIALLY_REFUNDED, PENDING, REFUNDED, UNKNOWN, Checkout,
-                   GatewayRefused, GatewayUnavailable, OrderRef, Status, Urls)
+from ...errors import GatewayRefused, GatewayUnavailable
+from .base import (
+    COMPLETED,
+    EXPIRED,
+    FAILED,
+    PARTIALLY_REFUNDED,
+    PENDING,
+    REFUNDED,
+    UNKNOWN,
+    Checkout,
+    OrderRef,
+    Status,
+    Urls,
+)
 
 # Compared case-insensitively: the docs spell "Partially Refunded" both ways.
 STATES = {"completed": COMPLETED, "pending": PENDING, "initiated": PENDING, "refunded": REFUNDED,

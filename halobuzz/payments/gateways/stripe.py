@@ -15,8 +15,18 @@ from typing import Any
 
 import stripe as stripe_sdk
 
-from .base import COMPLETED, EXPIRED, FAILED, PENDING, UNKNOWN, Checkout, GatewayRefused, GatewayUnavailable, \
-    OrderRef, Status, Urls
+from ...errors import GatewayRefused, GatewayUnavailable
+from .base import (
+    COMPLETED,
+    EXPIRED,
+    FAILED,
+    PENDING,
+    UNKNOWN,
+    Checkout,
+    OrderRef,
+    Status,
+    Urls,
+)
 
 PUBLISHED_TEST_SECRETS = ("whsec_test_secret",)
 

@@ -209,3 +209,81 @@ def test_after_commit_hook_runs_even_if_the_caller_left(db_path):
 
     asyncio.run(scenario())
     assert heard == [1], "the committed unit's events must still be published"
+
+
+def test_emitted_events_are_published_after_commit_and_dropped_on_rollback(db_path):
+    published = []
+
+    async def go():
+        loop = asyncio.get_running_loop()
+        w = Writer(db_path, publish=published.extend, publish_loop=loop)
+        from halobuzz.db.writer import emit
+
+        def ok(conn):
+            conn.execute("INSERT INTO t(v) VALUES (1)")
+            emit(conn, "inserted")
+            assert published == [], "nothing is published before COMMIT"
+
+        def bad(conn):
+            emit(conn, "never")
+            conn.execute("INSERT INTO t(v) VALUES (-1)")   # CHECK fails: the unit rolls back
+
+        await w.write(ok)
+        with pytest.raises(sqlite3.IntegrityError):
+            await w.write(bad)
+        w.close()
+    asyncio.run(go())
+    assert published == ["inserted"]
+
+
+def test_emit_outside_a_write_unit_is_refused():
+    from halobuzz.db.writer import emit
+    with pytest.raises(RuntimeError):
+        emit(None, "x")
+
+
+def test_a_caller_cancelled_after_commit_still_gets_its_events_published(db_path):
+    """The client disconnect case: the task awaiting the write is cancelled in the instant
+    between COMMIT and its wake-up; the room must still hear about the committed change."""
+    published = []
+
+    async def go():
+        loop = asyncio.get_running_loop()
+        from halobuzz.db.writer import emit
+        task: asyncio.Task | None = None
+        # on_commit runs in the writer thread after COMMIT and before the answer is queued:
+        # the cancellation reaches the loop first.
+        w = Writer(db_path, publish=published.extend, publish_loop=loop,
+                   on_commit=lambda: loop.call_soon_threadsafe(task.cancel))
+
+        def unit(conn):
+            conn.execute("INSERT INTO t(v) VALUES (7)")
+            emit(conn, "committed")
+        task = loop.create_task(w.write(unit))
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        w.close()
+        n = connect(db_path).execute("SELECT count(*) FROM t WHERE v = 7").fetchone()[0]
+        assert n == 1
+    asyncio.run(go())
+    assert published == ["committed"]
+
+
+def test_events_of_thread_callers_go_to_the_publish_loop(db_path):
+    published = []
+
+    async def go():
+        loop = asyncio.get_running_loop()
+        from halobuzz.db.writer import emit
+        w = Writer(db_path, publish=published.extend, publish_loop=loop)
+        done = asyncio.Event()
+
+        def unit(conn):
+            conn.execute("INSERT INTO t(v) VALUES (3)")
+            emit(conn, "from-thread")
+        await asyncio.to_thread(w.write_sync, unit)
+        loop.call_soon(done.set)   # queued after the writer's publish callback
+        await done.wait()
+        w.close()
+    asyncio.run(go())
+    assert published == ["from-thread"]

@@ -37,14 +37,14 @@ def test_parse_span():
 def test_chat_moderator_decides_stores_and_bans(tmp_path):
     async def go():
         clock = FrozenClock(T0)
-        db = Database(tmp_path / "svc.db", synchronous="OFF")
+        bus, events = Bus(), []
+        bus.subscribe(None, events.append)
+        db = Database(tmp_path / "svc.db", synchronous="OFF", publish=bus.publish_all)
         await db.open()
         from halobuzz.accounts import users
         await db.write(lambda c: users.insert_user(c, "U1", users.NewUser("u1@x.io", "u1", "pw", "NP", "1990-01-01"),
                                                    "h", clock.now()))
-        bus, events = Bus(), []
-        bus.subscribe(None, events.append)
-        svc = Moderation(db, clock, IdFactory(clock, SystemRandom()), bus,
+        svc = Moderation(db, clock, IdFactory(clock, SystemRandom()),
                          config=ModerationConfig(text=Thresholds(0.6, 0.9), ban_ladder=(60, 120)),
                          text_scorer=TextScorer(), nsfw_scorer=None, age_estimator=None,
                          media=MediaStore(tmp_path / "media"))

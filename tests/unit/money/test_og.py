@@ -346,39 +346,35 @@ def test_economy_jobs_list_on_a_reader_and_settle_in_small_write_units(tmp_path,
     import asyncio
 
     from halobuzz.config import Settings
-    from halobuzz.economy import Economy
+    from halobuzz.db import Database
+    from halobuzz.wallet.service import Economy
 
-    class Readers:
-        async def fetchall(self, sql, params=()):
-            return world.conn.execute(sql, params).fetchall()
-
-    class DB:
-        units = 0
-        readers = Readers()
-
-        async def write(self, fn, after=None):
-            DB.units += 1
-            out = fn(world.conn)
-            if after:
-                after(out)
-            return out
-
-    class Bus:
-        published = []
-
-        def publish(self, e):
-            Bus.published.append(e)
-
+    published = []
     people = [world.user() for _ in range(7)]
     for p in people:
         world.grant(p, 10_000)
         buy(world, p, 1)
-    eco = Economy(DB(), Bus(), world.clock, None, Settings(data_dir=tmp_path))
-    eco.job_batch = 3
-    assert asyncio.run(eco.run_daily_bonus()) == 7 and DB.units == 3
-    assert asyncio.run(eco.run_daily_bonus()) == 0 and DB.units == 3, "nothing due: no write unit at all"
-    world.clock.advance(days=31)
-    DB.units = 0
-    assert asyncio.run(eco.run_og_expiry()) == 7 and DB.units == 3
-    assert [e.data["ogLevel"] for e in Bus.published] == [0] * 7
-    assert asyncio.run(eco.run_og_expiry()) == 0
+
+    async def scenario():
+        db = Database(tmp_path / "money.db", synchronous="OFF", publish=published.extend)
+        await db.open()
+        units = []
+        real_write = db.write
+
+        async def counting_write(fn, after=None):
+            units.append(fn)
+            return await real_write(fn, after)
+        db.write = counting_write
+        eco = Economy(db, world.clock, None, Settings(data_dir=tmp_path))
+        eco.job_batch = 3
+        try:
+            assert await eco.run_daily_bonus() == 7 and len(units) == 3
+            assert await eco.run_daily_bonus() == 0 and len(units) == 3, "nothing due: no write unit at all"
+            world.clock.advance(days=31)
+            units.clear()
+            assert await eco.run_og_expiry() == 7 and len(units) == 3
+            assert [e.data["ogLevel"] for e in published] == [0] * 7
+            assert await eco.run_og_expiry() == 0
+        finally:
+            await db.close()
+    asyncio.run(scenario())

@@ -2,7 +2,7 @@ import pytest
 
 from halobuzz import config
 from halobuzz.og import tiers
-from halobuzz.payments import packs, plugin
+from halobuzz.payments import packs, setup
 
 
 def test_baseline_pack_and_og_packs():
@@ -27,15 +27,15 @@ def test_pack_overrides_are_validated():
 def test_live_mode_refuses_published_test_keys(tmp_path):
     s = config.load(tmp_path, env={}, payments_mode="live", stripe_secret_key="sk_test_abc",
                     stripe_webhook_secret="whsec_test_secret", khalti_api_base="https://dev.khalti.com/api/v2/")
-    problems = plugin.live_problems(s)
+    problems = setup.live_problems(s)
     assert any("eSewa" in p for p in problems) and any("test secret key" in p for p in problems)
     assert any("webhook secret" in p for p in problems) and any("khalti_api_base" in p for p in problems)
     with pytest.raises(config.ConfigError):
-        plugin.build(s, write=None, fetchall=None, cipher=None, clock=None, ids=None)
+        setup.build_payments(s, write=None, fetchall=None, cipher=None, clock=None, ids=None)
     ok = config.load(tmp_path, env={}, payments_mode="live", esewa_secret_key="real-merchant-key",
                      esewa_product_code="HALOBUZZ", esewa_form_url="https://epay.esewa.com.np/api/epay/main/v2/form",
                      esewa_status_url="https://epay.esewa.com.np/api/epay/transaction/status/",
                      khalti_api_base="https://khalti.com/api/v2/", stripe_secret_key="sk_live_x",
                      stripe_webhook_secret="whsec_live")
-    assert plugin.live_problems(ok) == []
-    assert plugin.live_problems(config.load(tmp_path, env={})) == []   # test mode allows them
+    assert setup.live_problems(ok) == []
+    assert setup.live_problems(config.load(tmp_path, env={})) == []   # test mode allows them

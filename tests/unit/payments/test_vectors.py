@@ -1,6 +1,5 @@
 """The published test vectors from the payments design note (eSewa, Stripe)."""
 import base64
-import json
 
 import pytest
 import stripe
@@ -110,12 +109,12 @@ def test_stripe_vector():
         stripe.WebhookSignature.verify_header(STRIPE_PAYLOAD, header, "whsec_test_secret", tolerance=300)
     rotated = f"t=1700000000,v1={'0' * 64},v1={STRIPE_V1},v0={'1' * 64}"
     assert stripe.WebhookSignature.verify_header(STRIPE_PAYLOAD, rotated, "whsec_test_secret", tolerance=None)
-    from halobuzz.payments.simulators.core import stripe_signature
+    from halobuzz.simulators.core import stripe_signature
     assert stripe_signature(STRIPE_PAYLOAD, "whsec_test_secret", 1700000000) == header
 
 
 def test_stripe_verify_webhook_refuses_old_future_and_v0_only():
-    from halobuzz.payments.simulators.core import stripe_signature
+    from halobuzz.simulators.core import stripe_signature
     h = stripe_signature(STRIPE_PAYLOAD, "whsec_test_secret", 1700000000)
     # our wrapper with tolerance disabled accepts; with the default it is too old
     assert stripe_gw.verify_webhook(STRIPE_PAYLOAD.encode(), h, "whsec_test_secret", 0)["id"] == "evt_test_webhook"
@@ -131,7 +130,7 @@ def test_stripe_verify_webhook_refuses_old_future_and_v0_only():
 
 
 def test_stripe_form_encoding_parser():
-    from halobuzz.payments.simulators.core import parse_form
+    from halobuzz.simulators.core import parse_form
     p = parse_form([("mode", "payment"), ("line_items[0][quantity]", "1"),
                     ("line_items[0][price_data][unit_amount]", "100"), ("metadata[order_id]", "X"),
                     ("payment_intent_data[metadata][order_id]", "X")])

@@ -1,64 +1,102 @@
-"""The money flows as async calls used by routes, jobs and the CLI.
+"""Economy: the money flows as async calls used by routes, jobs and the CLI.
 
 Each call runs exactly one write unit (idempotency check, rules, ledger, side
-tables — all in one transaction) and publishes its events only after COMMIT.
+tables — all in one transaction); its events are emit()ted inside the unit, so the
+writer publishes them only after COMMIT.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable
 
-from .accounts import audit
-from .config import Settings
-from .events import Bus, Event
-from .gifts import send as gift_send
-from .infra.clock import Clock, iso
-from .infra.ids import IdFactory
-from .og import bonus as og_bonus
-from .og import subscribe as og_subscribe
-from .og import tiers as og_tiers
-from .wallet import idempotency, wallet
+from ..accounts import audit
+from ..infra.paging import page
+from ..reply import Reply
+from ..config import Settings
+from ..db import emit
+from ..errors import NotFound
+from ..events import Event
+from ..gifts import catalog
+from ..gifts import send as gift_send
+from ..infra.clock import Clock, iso
+from ..infra.ids import IdFactory
+from ..og import bonus as og_bonus
+from ..og import subscribe as og_subscribe
+from ..og import tiers as og_tiers
+from . import idempotency, wallet
 
-
-@dataclass
-class Reply:
-    status: int
-    body: dict[str, Any]
-    replayed: bool = False
 
 
 class Economy:
-    def __init__(self, db, bus: Bus, clock: Clock, ids: IdFactory, settings: Settings) -> None:
-        self.db, self.bus, self.clock, self.ids = db, bus, clock, ids
+    def __init__(self, db, clock: Clock, ids: IdFactory, settings: Settings) -> None:
+        self.db, self.clock, self.ids = db, clock, ids
         self.spend = wallet.SpendPolicy(settings.spend_limit_adult, settings.spend_limit_minor)
         self.gift_policy = gift_send.GiftPolicy(settings.platform_fee_bps, settings.earnings_hold_days,
                                                 settings.gift_combo_seconds, self.spend)
         self.tiers = og_tiers.load(settings.og_tiers)
 
-    def _publish(self, events: list[Event]) -> None:
-        for e in events:
-            self.bus.publish(e)
+    def coins_of(self, user_id: str) -> dict[str, int]:
+        """The seed's User.coins block for a profile."""
+        view = wallet.view_from_row(self.db.inline.one(wallet.WALLET_VIEW_SQL, (user_id,)))
+        return {k: view[k] for k in ("balance", "bonusBalance", "totalEarned", "totalSpent")}
 
     async def _once(self, user_id: str, key: str | None, route: str, body: dict[str, Any],
                     work: Callable[[Any, Any], tuple[dict[str, Any], list[Event]]]) -> Reply:
-        """Run `work(conn, now)` once per (user, Idempotency-Key) in one write unit; publish
-        its events after COMMIT. A replay returns the stored first answer and publishes nothing."""
+        """Run `work(conn, now)` once per (user, Idempotency-Key) in one write unit; its events
+        go out after COMMIT. A replay returns the stored first answer and announces nothing."""
         key = idempotency.check_key(key)
         req_hash = idempotency.body_hash(route, body)
         now = self.clock.now()
-        events: list[Event] = []
 
         def unit(conn):
             def run():
-                response, evs = work(conn, now)
-                events.extend(evs)
+                response, events = work(conn, now)
+                for event in events:
+                    emit(conn, event)
                 return 201, response
             return idempotency.once(conn, user_id, key, req_hash, iso(now), run)
 
-        # Published from the writer's after-commit hook, so a client that disconnects while
-        # its gift commits cannot keep the room from seeing it.
-        status, answer, replayed = await self.db.write(unit, after=lambda _: self._publish(events))
+        status, answer, replayed = await self.db.write(unit)
         return Reply(status, answer, replayed)
+
+    # -- reads (routes translate these; they hold no SQL) -----------------------------
+    def wallet_of(self, user_id: str) -> dict[str, Any]:
+        """The caller's coins plus today's cap and spend."""
+        conn, now = self.db.inline.conn, self.clock.now()
+        view = wallet.view(conn, user_id)
+        user = self.db.inline.one("SELECT * FROM users WHERE id = ?", (user_id,))
+        view["dailySpendLimit"] = wallet.daily_limit(user, now.date(), self.spend) or None
+        view["spentToday"] = wallet.spent_today(conn, user_id, now.date().isoformat())
+        return view
+
+    async def transactions(self, user_id: str, cursor: str | None, limit: int) -> dict[str, Any]:
+        """Ledger lines, newest first, one page (`cursor`: the last id of the previous page)."""
+        rows = await self.db.readers.fetchall(*wallet.transactions_query(user_id, limit=limit, before=cursor))
+        return page(wallet.transaction_rows(rows), limit)
+
+    async def ledger_of(self, user_id: str, cursor: str | None, limit: int) -> dict[str, Any]:
+        """An admin's view of a user's wallet and ledger lines; 404 for an unknown user."""
+        row = self.db.inline.one(wallet.WALLET_VIEW_SQL, (user_id,))
+        if row is None:
+            raise NotFound("no such user", field="userId")
+        return {"wallet": wallet.view_from_row(row), **await self.transactions(user_id, cursor, limit)}
+
+    async def payouts(self, status: str, limit: int) -> dict[str, Any]:
+        rows = await self.db.readers.fetchall(wallet.PAYOUTS_SQL, (status, limit))
+        return {"items": [wallet.payout_json(r) for r in rows]}
+
+    def og_tier_list(self) -> list[dict[str, Any]]:
+        """Tiers with the gifts each unlocks."""
+        rows = self.db.inline.all("SELECT id, og_min_level FROM gifts WHERE og_min_level > 0 AND active = 1")
+        return [t.to_json([r["id"] for r in rows if r["og_min_level"] <= t.tier])
+                for _, t in sorted(self.tiers.items())]
+
+    async def create_gift(self, spec: catalog.GiftSpec, actor: audit.Actor) -> dict[str, Any]:
+        now = self.clock.now()
+        return await self.db.write(lambda conn: catalog.create(conn, spec, actor, now))
+
+    async def update_gift(self, gift_id: str, changes: dict[str, Any], actor: audit.Actor) -> dict[str, Any]:
+        now = self.clock.now()
+        return await self.db.write(lambda conn: catalog.update(conn, gift_id, changes, actor, now))
 
     async def send_gift(self, user_id: str, stream_id: str, gift_id: str, quantity: int, key: str | None) -> Reply:
         def work(conn, now):
@@ -147,13 +185,19 @@ class Economy:
         return paid
 
     async def run_og_expiry(self) -> int:
-        """Bring OG levels in line, `job_batch` users per write unit; events published after each commit."""
+        """Bring OG levels in line, `job_batch` users per write unit; events go out after each commit."""
         now, changed = self.clock.now(), 0
         sql, params = og_bonus.level_query(now)
         users = [r[0] for r in await self.db.readers.fetchall(sql, params)]
+
+        def unit(conn, ids):
+            batch = og_bonus.expire_batch(conn, now, self.job_batch, ids)
+            for event in batch.events:
+                emit(conn, event)
+            return batch
+
         while users:
-            batch = await self.db.write(lambda conn, ids=users: og_bonus.expire_batch(conn, now, self.job_batch, ids),
-                                        after=lambda b: self._publish(b.events))
+            batch = await self.db.write(lambda conn, ids=users: unit(conn, ids))
             changed += len(batch.events)
             users = users[batch.consumed:]
         return changed
@@ -172,14 +216,11 @@ class Economy:
 def adjust_audited(conn, tx_key: str, user_id: str, amount: int, bucket: str, reason: str, actor: audit.Actor,
                    now) -> dict:
     """The write unit behind `coins grant|revoke` and the admin API: ledger + audit, together."""
-    conn.execute("SELECT id FROM users WHERE id = ?", (user_id,)).fetchone() or _no_user()
+    if conn.execute("SELECT id FROM users WHERE id = ?", (user_id,)).fetchone() is None:
+        raise NotFound("no such user", field="user")
     posted = wallet.adjust(conn, tx_key, user_id, amount, bucket, reason, now)
     audit.record(conn, actor, "coins.grant" if amount > 0 else "coins.revoke", target_type="user",
                  target_id=user_id, after={"amount": amount, "bucket": bucket, "reason": reason,
                                            "txId": posted.tx_id}, at=iso(now))
     return {"txId": posted.tx_id, **wallet.view(conn, user_id)}
 
-
-def _no_user():
-    from .errors import NotFound
-    raise NotFound("no such user", field="user")

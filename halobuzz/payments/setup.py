@@ -1,11 +1,10 @@
-"""Wires payments into the app: gateways from settings, routes, the reconciliation job, doctor check."""
+"""Builds the Payments service from settings: gateways, packs, live-mode checks; the doctor check."""
 from __future__ import annotations
 
 from urllib.parse import urlparse
 
 import httpx
 
-from .. import doctor
 from ..config import ConfigError, Settings
 from ..og import tiers as og_tiers
 from . import packs as packs_mod
@@ -45,8 +44,10 @@ def build_gateways(s: Settings, http: httpx.AsyncClient) -> dict:
     return gws
 
 
-def build(s: Settings, *, write, fetchall, cipher, clock, ids, metrics=None, publish=None,
-          http: httpx.AsyncClient | None = None) -> Payments:
+def build_payments(s: Settings, *, write, fetchall, cipher, clock, ids, metrics=None,
+                   http: httpx.AsyncClient | None = None) -> Payments:
+    """`write(unit, after=None)` and `fetchall(sql, params)`: the server's database, or the CLI's
+    writer and read-only connection."""
     problems = live_problems(s)
     if s.payments_mode not in ("test", "live"):
         problems.append("payments_mode must be test or live")
@@ -58,11 +59,17 @@ def build(s: Settings, *, write, fetchall, cipher, clock, ids, metrics=None, pub
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     http = http or httpx.AsyncClient(timeout=15.0)
-    return Payments(write=write, fetchall=fetchall, cipher=cipher, clock=clock, ids=ids, settings=s, tiers=tiers,
-                    packs=packs, gateways=build_gateways(s, http), metrics=metrics, publish=publish)
+    payments = Payments(write=write, fetchall=fetchall, cipher=cipher, clock=clock, ids=ids, settings=s, tiers=tiers, packs=packs,
+                        gateways=build_gateways(s, http), metrics=metrics)
+    if metrics is not None:
+        for name in payments.gateways:    # export the revenue series at 0 so alert rules see them from the start
+            for currency in {p.currency for p in packs.values() if name in p.gateways}:
+                metrics.payments_revenue.labels(name, currency).inc(0)
+    return payments
 
 
-def _open_orders_past_expiry(conn) -> list[str]:
+def open_orders_past_expiry(conn) -> list[str]:
+    """Doctor check: orders nobody settled, and orders flagged for a human."""
     n = conn.execute("SELECT count(*) FROM payment_orders WHERE status IN ('created','pending') "
                      "AND expires_at < strftime('%Y-%m-%dT%H:%M:%fZ','now','-1 day')").fetchone()[0]
     review = conn.execute("SELECT count(*) FROM payment_orders WHERE needs_review = 1").fetchone()[0]
@@ -72,32 +79,3 @@ def _open_orders_past_expiry(conn) -> list[str]:
     if review:
         out.append(f"{review} payment order(s) need review (`halobuzz payments orders --review`)")
     return out
-
-
-doctor.CHECKS.append(("payments", _open_orders_past_expiry))
-
-
-def plugin(app, hb) -> None:
-    from ..api import payments as routes
-    from ..jobs.scheduler import Jobs
-    payments = build(hb.settings, write=hb.db.write, fetchall=lambda sql, p=(): hb.db.readers.fetchall(sql, p),
-                     cipher=hb.cipher, clock=hb.clock, ids=hb.ids, metrics=hb.metrics, publish=hb.bus.publish)
-    hb.extras["payments"] = payments
-    for name in payments.gateways:        # export the revenue series at 0 so alert rules see them from the start
-        for currency in {p.currency for p in payments.packs.values() if name in p.gateways}:
-            hb.metrics.payments_revenue.labels(name, currency).inc(0)
-
-    async def reconcile_job():
-        counts = await payments.reconcile()
-        return counts if counts.get("checked") else None
-    jobs: Jobs = hb.extras.setdefault("jobs", Jobs())
-    jobs.add("payments_reconcile", reconcile_job, hb.settings.payment_reconcile_interval)
-    app.blueprint(routes.bp)
-    app.blueprint(routes.admin_bp)
-
-    @app.listener("after_server_stop")
-    async def close_http(app):
-        for gw in payments.gateways.values():
-            http = getattr(gw, "http", None)
-            if http is not None and not http.is_closed:
-                await http.aclose()

@@ -7,13 +7,13 @@ import hmac
 import json
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
-from ..gateways import esewa as esewa_proto
+from ..payments.gateways import esewa as esewa_proto
 
 NPT = timezone(timedelta(hours=5, minutes=45))
 ESEWA_REQUIRED = ("amount", "tax_amount", "product_service_charge", "product_delivery_charge", "total_amount",
