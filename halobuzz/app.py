@@ -27,7 +27,7 @@ from .db import Database
 from .db.backup import ServeLock
 from .db.replication import ReplicationError, Replicator
 from .dms.service import DirectMessages
-from .wallet.service import Economy
+from .economy.service import Economy
 from .events import Bus
 from .gifts import catalog
 from .infra.clock import Clock, iso

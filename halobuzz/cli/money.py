@@ -8,7 +8,7 @@ import click
 
 from ..accounts import audit, users
 from ..db.connection import connect
-from ..wallet.service import adjust_audited
+from ..economy.service import adjust_audited
 from ..infra.clock import Clock, iso
 from ..wallet import ledger, wallet
 from .common import cli_actor, data_dir_option, fail, load_settings, run, writer_for

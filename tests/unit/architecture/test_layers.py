@@ -78,7 +78,7 @@ def test_realtime_never_imports_api_and_api_never_imports_realtime():
 
 def test_the_wiring_lives_only_in_app_py():
     """No plugin modules, service locator or import-time registration left to come back."""
-    for gone in ("features.py", "money_plugin.py", "moderation_plugin.py", "context.py", "economy.py",
+    for gone in ("features.py", "money_plugin.py", "moderation_plugin.py", "context.py", "economy.py", "wallet/service.py",
                  "payments/plugin.py", "realtime/wiring.py"):
         assert not (ROOT / gone).exists(), gone
     offenders = [str(f.relative_to(ROOT)) for f in ROOT.rglob("*.py")
@@ -105,3 +105,23 @@ def test_no_service_publishes_after_awaiting_a_write():
                 if awaited_write and isinstance(node, ast.Call) and ast.unparse(node.func).endswith("bus.publish"):
                     bad.append(f"{f.relative_to(ROOT)}:{fn.name}")
     assert bad == []
+
+
+def test_domain_packages_import_each_other_without_cycles():
+    """A package that imports another may not be imported back by it (directly or round a loop)."""
+    domain = set(_domain_packages())
+    edges: dict[str, set[str]] = {p: set() for p in domain}
+    for pkg in domain:
+        for f in _package_files(pkg):
+            for mod in _imports(f):
+                parts = mod.split(".")
+                if parts[0] == "halobuzz" and len(parts) > 1 and parts[1] in domain and parts[1] != pkg:
+                    edges[pkg].add(parts[1])
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        for nxt in edges[start] - seen:
+            if nxt == goal or reaches(nxt, goal, seen | {nxt}):
+                return True
+        return False
+    cycles = sorted(f"{a} <-> {b}" for a in domain for b in edges[a] if reaches(b, a, {b}))
+    assert cycles == []

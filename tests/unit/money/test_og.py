@@ -347,7 +347,7 @@ def test_economy_jobs_list_on_a_reader_and_settle_in_small_write_units(tmp_path,
 
     from halobuzz.config import Settings
     from halobuzz.db import Database
-    from halobuzz.wallet.service import Economy
+    from halobuzz.economy.service import Economy
 
     published = []
     people = [world.user() for _ in range(7)]

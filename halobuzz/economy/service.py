@@ -22,7 +22,7 @@ from ..infra.ids import IdFactory
 from ..og import bonus as og_bonus
 from ..og import subscribe as og_subscribe
 from ..og import tiers as og_tiers
-from . import idempotency, wallet
+from ..wallet import idempotency, wallet
 
 
 
