@@ -13,7 +13,8 @@ import threading
 
 import pytest
 
-from halobuzz import config, events as ev
+from halobuzz import config
+from halobuzz import events as ev
 from halobuzz.accounts import audit, users
 from halobuzz.app import build_services
 from halobuzz.gifts import catalog

@@ -50,6 +50,7 @@ def test_serve_refuses_newer_database(tmp_path):
 
 def test_json_access_log_carries_request_id(tmp_path):
     import json as _json
+
     from tests.conftest import Server
     srv = Server(tmp_path / "d", env={"HALOBUZZ_LOG_LEVEL": "info"}).start()
     try:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from halobuzz.accounts import users
-from halobuzz.db.connection import connect
-from halobuzz.db.migrate import migrate
 from halobuzz.infra.clock import FrozenClock, iso
+from tests.support.template import migrated_db
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -18,9 +17,7 @@ class World:
 
     @classmethod
     def open(cls, path) -> "World":
-        conn = connect(path, synchronous="OFF")
-        migrate(conn)
-        return cls(conn, FrozenClock(T0))
+        return cls(migrated_db(path), FrozenClock(T0))
 
     def user(self, name=None, birth="1990-01-01", role="user"):
         self.n += 1

@@ -1,7 +1,13 @@
 """The chat moderation call point: thresholds, fail-open, the escalation hook."""
 from types import SimpleNamespace
 
-from halobuzz.chat.moderation import AllowAll, ChatModerator, ModerationVerdict, ScorerModerator, safe_check
+from halobuzz.chat.moderation import (
+    AllowAll,
+    ChatModerator,
+    ModerationVerdict,
+    ScorerModerator,
+    safe_check,
+)
 
 
 class Scorer:

@@ -147,6 +147,7 @@ def test_sigkill_mid_transaction_reopens_consistent(db_path, tmp_path):
     assert proc.stdout.readline().strip() == "MID"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    proc.stdout.close()
     conn = connect(db_path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert [r[0] for r in conn.execute("SELECT v FROM t")] == [5], "committed unit kept, killed one gone whole"

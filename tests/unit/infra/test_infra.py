@@ -82,6 +82,7 @@ def test_every_setting_field_has_a_documented_row():
 
 def test_over_long_password_is_refused_after_a_full_hash():
     import time as _t
+
     from halobuzz.infra.crypto import check_password, hash_password
     hashed = hash_password("right password", rounds=6)
     started = _t.perf_counter()

@@ -6,7 +6,14 @@ import pytest
 Image = pytest.importorskip("PIL.Image", reason="image moderation needs Pillow (runtime dependency)")
 
 from halobuzz.moderation.age import AgeEstimator
-from halobuzz.moderation.image import ImageError, NsfwScorer, blur, decode, resize_align_corners, sniff
+from halobuzz.moderation.image import (
+    ImageError,
+    NsfwScorer,
+    blur,
+    decode,
+    resize_align_corners,
+    sniff,
+)
 
 from .conftest import encode
 

@@ -1,10 +1,10 @@
 import pytest
 
 from halobuzz.accounts.audit import Actor
-from halobuzz.db.connection import connect
-from halobuzz.db.migrate import migrate
 from halobuzz.infra.clock import FrozenClock, iso
-from tests.support.world import T0, World as BaseWorld
+from tests.support.template import migrated_db
+from tests.support.world import T0
+from tests.support.world import World as BaseWorld
 
 MOD = Actor(name="mod@x.io", source="api", user_id="MOD")
 
@@ -23,8 +23,7 @@ class World(BaseWorld):
 
 @pytest.fixture()
 def world(tmp_path):
-    conn = connect(tmp_path / "mod.db", synchronous="OFF")
-    migrate(conn)
+    conn = migrated_db(tmp_path / "mod.db")
     w = World(conn, FrozenClock(T0))
     w.user(role="moderator")  # U0001
     conn.execute("UPDATE users SET id = 'MOD' WHERE id = 'U0001'")

@@ -4,15 +4,15 @@ from datetime import timedelta
 
 import pytest
 
+from halobuzz.cli.moderation import parse_span
 from halobuzz.db import Database
 from halobuzz.events import Bus
 from halobuzz.infra.clock import FrozenClock
 from halobuzz.infra.ids import IdFactory, SystemRandom
 from halobuzz.moderation.media import MediaStore
+from halobuzz.moderation.policy import Thresholds
 from halobuzz.moderation.service import Moderation, ModerationConfig
 from halobuzz.moderation.text import TextScorer
-from halobuzz.moderation.policy import Thresholds
-from halobuzz.cli.moderation import parse_span
 
 from .conftest import T0
 

@@ -1,13 +1,13 @@
 import pytest
 
-from halobuzz.db.connection import connect
-from halobuzz.db.migrate import migrate
 from halobuzz.gifts import catalog
 from halobuzz.gifts.send import GiftPolicy
 from halobuzz.infra.clock import FrozenClock
 from halobuzz.resources import assets_dir
 from halobuzz.wallet import wallet
-from tests.support.world import T0, World as BaseWorld
+from tests.support.template import migrated_db
+from tests.support.world import T0
+from tests.support.world import World as BaseWorld
 
 POLICY = GiftPolicy(fee_bps=3000, hold_days=7, combo_seconds=5, spend=wallet.SpendPolicy(0, 2000))
 
@@ -23,8 +23,7 @@ class World(BaseWorld):
 
 @pytest.fixture()
 def world(tmp_path):
-    conn = connect(tmp_path / "money.db", synchronous="OFF")
-    migrate(conn)
+    conn = migrated_db(tmp_path / "money.db")
     clock = FrozenClock(T0)
     catalog.seed(conn, catalog.load_seed(assets_dir()), clock.now())
     yield World(conn, clock)

@@ -6,6 +6,7 @@ from halobuzz.errors import Conflict
 from halobuzz.events import OG_CHANGED
 from halobuzz.og import bonus, subscribe, tiers
 from halobuzz.wallet import ledger, wallet
+from tests.support.template import migrated_db
 
 TIERS = tiers.load()
 SPEND = wallet.SpendPolicy(0, 2000)
@@ -295,13 +296,10 @@ def test_bonus_once_per_user_per_day_across_batches_and_periods(world):
 
 
 def test_period_ending_at_midnight_on_a_leap_year(tmp_path):
-    from halobuzz.db.connection import connect
-    from halobuzz.db.migrate import migrate
     from halobuzz.infra.clock import FrozenClock
 
     from .conftest import World
-    conn = connect(tmp_path / "leap.db", synchronous="OFF")
-    migrate(conn)
+    conn = migrated_db(tmp_path / "leap.db")
     w = World(conn, FrozenClock(datetime(2028, 2, 28, tzinfo=timezone.utc)))
     u = w.user()
     w.grant(u, 10_000)

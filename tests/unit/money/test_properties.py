@@ -7,8 +7,6 @@ from fractions import Fraction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from halobuzz.db.connection import connect
-from halobuzz.db.migrate import migrate
 from halobuzz.errors import DomainError
 from halobuzz.gifts import catalog
 from halobuzz.gifts.send import send_gift
@@ -16,6 +14,7 @@ from halobuzz.infra.clock import FrozenClock, iso, parse_iso
 from halobuzz.og import bonus, subscribe, tiers
 from halobuzz.resources import assets_dir
 from halobuzz.wallet import ledger, wallet
+from tests.support.template import migrated_db
 
 from .conftest import POLICY, T0, World
 
@@ -35,8 +34,7 @@ op = st.one_of(
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(op, min_size=1, max_size=40))
 def test_random_operations_keep_the_books(tmp_path_factory, ops):
-    conn = connect(tmp_path_factory.mktemp("p") / "p.db", synchronous="OFF")
-    migrate(conn)
+    conn = migrated_db(tmp_path_factory.mktemp("p") / "p.db")
     w = World(conn, FrozenClock(T0))
     catalog.seed(conn, catalog.load_seed(assets_dir()), w.clock.now())
     people = [w.user() for _ in range(4)]
@@ -182,8 +180,7 @@ def _with_examples(test):
 @given(st.lists(og_op, min_size=1, max_size=45), st.integers(1, 3))
 @_with_examples
 def test_og_entitlements_over_time(tmp_path_factory, ops, batch):
-    conn = connect(tmp_path_factory.mktemp("og") / "og.db", synchronous="OFF")
-    migrate(conn)
+    conn = migrated_db(tmp_path_factory.mktemp("og") / "og.db")
     w = World(conn, FrozenClock(T0))
     people = [w.user() for _ in range(2)]
     for p in people:

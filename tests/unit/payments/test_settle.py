@@ -4,8 +4,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from halobuzz.accounts import users
-from halobuzz.db.connection import connect
-from halobuzz.db.migrate import migrate
 from halobuzz.errors import Conflict, Forbidden
 from halobuzz.gifts import catalog
 from halobuzz.gifts.send import GiftPolicy, send_gift
@@ -17,6 +15,7 @@ from halobuzz.payments.gateways.base import COMPLETED, FAILED, PENDING, REFUNDED
 from halobuzz.resources import assets_dir
 from halobuzz.wallet import accounts as A
 from halobuzz.wallet import ledger, wallet
+from tests.support.template import migrated_db
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 SPEND = wallet.SpendPolicy(0, 2000)
@@ -26,8 +25,7 @@ PACKS = packs.load("", TIERS)
 
 @pytest.fixture()
 def db(tmp_path):
-    conn = connect(tmp_path / "pay.db", synchronous="OFF")
-    migrate(conn)
+    conn = migrated_db(tmp_path / "pay.db")
     catalog.seed(conn, catalog.load_seed(assets_dir()), T0)
     n = iter(range(1, 10_000))
     ctx = settle.Ctx(TIERS, SPEND, lambda: f"ID{next(n):05d}")
