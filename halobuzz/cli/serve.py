@@ -57,13 +57,9 @@ def serve(host, port, data_dir, demo, log_format, help_settings):
         from ..demo import seed_demo
         with writer_for(settings) as w:
             seed_demo(w, settings)
+    # So `healthcheck` (and shell probes) find the port this server was started with.
     pid = os.getpid()
-
-    async def announce(app):
-        # Written once the socket listens, so `healthcheck` (and scripts) find this server's port.
-        serve_file.write(settings.data_dir, settings.host, settings.port, pid)
-
-    app.register_listener(announce, "after_server_start")
+    serve_file.write(settings.data_dir, settings.host, settings.port, pid)
     click.echo(f"HaloBuzz serving on http://{settings.host}:{settings.port} (data: {settings.data_dir})",
                err=True)
     try:

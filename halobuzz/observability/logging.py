@@ -57,8 +57,10 @@ class HumanFormatter(logging.Formatter):
 
 
 def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return json.dumps(text) if (not text or any(c.isspace() for c in text)) else text
+    """key=value stays one token: compact JSON for structures, quotes around strings with spaces."""
+    if not isinstance(value, str):
+        return json.dumps(value, default=str, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False) if (not value or any(c.isspace() for c in value)) else value
 
 
 def pick_format(requested: str | None, stream: Any = None) -> str:
