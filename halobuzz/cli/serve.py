@@ -17,8 +17,9 @@ from .common import data_dir_option, fail, load_settings, writer_for
 @click.option("--port", type=int, default=None, help="TCP port (default 8080)")
 @data_dir_option
 @click.option("--demo", is_flag=True, default=None, help="Seed demo users, streams and coins if absent")
-@click.option("--log-format", type=click.Choice(applog.FORMATS), envvar="HALOBUZZ_LOG_FORMAT", default=None,
-              help="Log lines for people or for a collector (default: human on a terminal, json otherwise)")
+@click.option("--log-format", type=click.Choice(["auto", *applog.FORMATS]), default=None,
+              help="Log lines for people or for a collector (default: the log_format setting, auto: "
+                   "human on a terminal, json otherwise)")
 
 
 @click.option("--help-settings", is_flag=True, help="List every setting with its default and exit")
@@ -35,11 +36,11 @@ def serve(host, port, data_dir, demo, log_format, help_settings):
         for name, default, text in config.describe():
             click.echo(f"{name:28} {default!r:16} {text}")
         return
-    settings = load_settings(data_dir, host=host, port=port, demo=demo)
+    settings = load_settings(data_dir, host=host, port=port, demo=demo, log_format=log_format)
     if settings.demo:
         from ..demo import DEMO_ADMIN_EMAIL
         settings = settings.with_(admin_emails=(*settings.admin_emails, DEMO_ADMIN_EMAIL))
-    applog.configure(settings.log_level, log_format)
+    applog.configure(settings.log_level, settings.log_format)
     # Bring the schema up to date before the server starts, so a database from a newer
     # build or a failing migration ends with one clear line, not a server traceback.
     from ..db.database import open_and_migrate

@@ -64,8 +64,8 @@ def _short(value: Any) -> str:
 
 
 def pick_format(requested: str | None, stream: Any = None) -> str:
-    """`requested` if given, else human when the stream is a terminal and JSON otherwise."""
-    if requested:
+    """`requested` if given (not "auto"), else human when the stream is a terminal and JSON otherwise."""
+    if requested and requested != "auto":
         if requested not in FORMATS:
             raise ValueError(f"log format must be one of {', '.join(FORMATS)}, not {requested!r}")
         return requested

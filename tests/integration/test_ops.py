@@ -98,3 +98,19 @@ def test_healthcheck_finds_the_port_serve_was_started_with(tmp_path):
     gone = cli(srv.data_dir, "healthcheck", env={"HALOBUZZ_PORT": str(srv.port)})
     assert gone.returncode == 1 and gone.stderr.startswith("error: ") and "unreachable" in gone.stderr
     assert len(gone.stderr.strip().splitlines()) == 1
+
+
+def test_human_log_format_on_request(tmp_path):
+    from tests.conftest import Server
+    srv = Server(tmp_path / "d", env={"HALOBUZZ_LOG_LEVEL": "info", "HALOBUZZ_LOG_FORMAT": "human"}).start()
+    try:
+        with srv.client() as c:
+            c.get("/healthz", headers={"X-Request-Id": "trace-me-43"})
+    finally:
+        srv.stop()
+    hits = [ln for ln in srv.log_path.read_text().splitlines() if "requestId=trace-me-43" in ln]
+    assert hits and not hits[0].startswith("{") and " halobuzz.access " in hits[0] and "status=200" in hits[0]
+    bad = cli(tmp_path / "d", "serve", "--log-format", "xml")
+    assert bad.returncode == 2 and "xml" in bad.stderr
+    bad = cli(tmp_path / "d", "serve", env={"HALOBUZZ_LOG_FORMAT": "xml"})
+    assert bad.returncode == 1 and bad.stderr.startswith("error: setting 'log_format'")

@@ -26,6 +26,7 @@ def record(msg: str = "job %s ran", *args, **extra) -> logging.LogRecord:
 def test_format_follows_the_terminal_unless_asked():
     assert applog.pick_format(None, Tty()) == "human"
     assert applog.pick_format(None, io.StringIO()) == "json"
+    assert applog.pick_format("auto", Tty()) == "human"
     assert applog.pick_format("json", Tty()) == "json"
     assert applog.pick_format("human", io.StringIO()) == "human"
     with pytest.raises(ValueError):
