@@ -63,6 +63,7 @@ class Settings:
     max_body_bytes: int = setting(64 * 1024, 'Largest accepted request body (uploads have their own limit)')
     tls: bool = setting(False, 'Set when served over TLS (enables HSTS)')
     log_level: str = setting("info", 'Log level')
+    log_format: str = setting("auto", 'Log lines: human, json, or auto (human when stdout is a terminal, else json)')
     access_log: bool = setting(True, 'One JSON line per request (method, route, status, ms, ip, requestId)')
     request_timeout: int = setting(30, 'Seconds before a request is abandoned')
     graceful_shutdown_timeout: int = setting(10, 'Seconds to drain requests on shutdown')
@@ -230,6 +231,8 @@ def _validate(s: Settings) -> None:
     from .infra.ratelimit import Rule
     if s.synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
         raise ConfigError("setting 'synchronous' must be FULL, NORMAL or EXTRA")
+    if s.log_format not in ("auto", "human", "json"):
+        raise ConfigError("setting 'log_format' must be auto, human or json")
     if not 4 <= s.bcrypt_rounds <= 16:
         raise ConfigError("setting 'bcrypt_rounds' must be between 4 and 16")
     for name in ("rate_limit_default", "rate_limit_auth", "rate_limit_user"):

@@ -6,8 +6,7 @@ import sys
 import click
 
 from .. import __version__
-from . import admin, bench, moderation, money, ops, serve
-from . import dev, payments
+from . import admin, backup, bench, dev, moderation, money, ops, payments, serve
 
 
 class DefaultGroup(click.Group):
@@ -31,14 +30,16 @@ def cli() -> None:
     """
 
 
-serve.register(cli)
-admin.register(cli)
-ops.register(cli)
-bench.register(cli)
-money.register(cli)
-moderation.register(cli)
-payments.register(cli)
-dev.register(cli)
+for command in (
+    serve.serve, serve.init,
+    ops.migrate, ops.doctor, ops.version, ops.healthcheck,
+    backup.backup, backup.restore, backup.upgrade,
+    admin.user, admin.audit_group,
+    money.coins, money.ledger_group,
+    moderation.moderation, payments.payments,
+    bench.bench, dev.dev,
+):
+    cli.add_command(command)
 
 
 def main() -> None:

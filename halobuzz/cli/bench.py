@@ -170,69 +170,70 @@ def _project_bench(name: str, seconds: float) -> dict | None:
         return {"error": str(exc)}
 
 
-def register(cli: click.Group) -> None:
-    @cli.command()
-    @data_dir_option
-    @click.option("--seconds", type=click.FloatRange(0.5, 60), default=3.0, show_default=True,
-                  help="Time per measurement")
-    @click.option("--viewers", type=click.IntRange(10, 5000), default=300, show_default=True,
-                  help="Websocket viewers in the fan-out run")
-    @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON")
-    def bench(data_dir, seconds, viewers, as_json):
-        """Measure this machine and print safe limits: gifts/s and viewers per room at a
-        chat rate. Takes about 4x --seconds; runs on a temporary database next to the data
-        directory (same disk) and loopback websockets, and changes nothing.
-
-        \b
-        Example:
-          halobuzz bench --data-dir /var/lib/halobuzz
-        """
-        settings = load_settings(data_dir)
-        base = settings.data_dir if settings.data_dir.is_dir() else Path(tempfile.gettempdir())
-        res: dict = {"cpu_count": os.cpu_count(), "seconds": seconds}
-        with tempfile.TemporaryDirectory(prefix=".halobuzz-bench-", dir=base) as tmp:
-            raw_db, our_db = Path(tmp) / "raw.db", Path(tmp) / "ours.db"
-            _prepare(raw_db)
-            _prepare(our_db)
-            click.echo("measuring gifts (raw sqlite3 baseline, then the group-commit writer) ...", err=True)
-            res["raw_gifts_per_s"] = round(raw_gifts(raw_db, seconds))
-            rate, p99 = writer_gifts(our_db, seconds)
-            res["writer_gifts_per_s"], res["writer_p99_ms"] = round(rate), round(p99, 2)
-        click.echo(f"measuring room fan-out ({viewers} viewers) ...", err=True)
-        frames = max(20, int(seconds * 60000 / viewers))
-        try:
-            res["deliveries_per_s"] = round(fanout(viewers, frames))
-        except Exception as exc:     # e.g. too few file descriptors for the viewers asked
-            res["deliveries_per_s"] = None
-            res["fanout_error"] = str(exc)
-        for name in ("writer", "rooms"):
-            found = _project_bench(name, seconds)
-            if found is not None:
-                res[f"bench.{name}"] = found
-        res["safe_gifts_per_s"] = int(res["writer_gifts_per_s"] * HEADROOM)
-        if res["deliveries_per_s"]:
-            res["safe_viewers_per_room"] = {f"{r}/s": int(res["deliveries_per_s"] * HEADROOM / r)
-                                            for r in CHAT_RATES}
-        if as_json:
-            click.echo(json.dumps(res, indent=2))
-            return
-        ratio = res["writer_gifts_per_s"] / max(res["raw_gifts_per_s"], 1)
-        click.echo(f"\nHaloBuzz bench ({res['cpu_count']} CPUs, {seconds:g}s per run)")
-        click.echo(f"  gifts, raw sqlite3 100/txn FULL      {res['raw_gifts_per_s']:>10,}/s")
-        click.echo(f"  gifts, group-commit writer FULL      {res['writer_gifts_per_s']:>10,}/s"
-                   f"  ({ratio:.2f}x raw, p99 {res['writer_p99_ms']} ms)")
-        if res["deliveries_per_s"]:
-            click.echo(f"  chat deliveries ({viewers} viewers)      {res['deliveries_per_s']:>10,}/s")
-        else:
-            click.echo(f"  chat fan-out: not measured ({res.get('fanout_error')})")
-        for name in ("writer", "rooms"):
-            if f"bench.{name}" in res:
-                click.echo(f"  bench/{name}.py: {json.dumps(res[f'bench.{name}'])[:200]}")
-        click.echo("\nSafe limits (half the measured capacity; the API path adds HTTP, auth, moderation):")
-        click.echo(f"  gifts/s through the storage layer     {res['safe_gifts_per_s']:>10,}")
-        for rate_label, n in (res.get("safe_viewers_per_room") or {}).items():
-            click.echo(f"  viewers in one room at {rate_label:>5} chat     {n:>10,}")
-        click.echo("  (sum over rooms: viewers x messages/s should stay under "
-                   f"{int((res['deliveries_per_s'] or 0) * HEADROOM):,} deliveries/s)")
+@click.command()
+@data_dir_option
+@click.option("--seconds", type=click.FloatRange(0.5, 60), default=3.0, show_default=True,
+              help="Time per measurement")
 
 
+@click.option("--viewers", type=click.IntRange(10, 5000), default=300, show_default=True,
+              help="Websocket viewers in the fan-out run")
+
+
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON")
+def bench(data_dir, seconds, viewers, as_json):
+    """Measure this machine and print safe limits: gifts/s and viewers per room at a
+    chat rate. Takes about 4x --seconds; runs on a temporary database next to the data
+    directory (same disk) and loopback websockets, and changes nothing.
+
+    \b
+    Example:
+      halobuzz bench --data-dir /var/lib/halobuzz
+    """
+    settings = load_settings(data_dir)
+    base = settings.data_dir if settings.data_dir.is_dir() else Path(tempfile.gettempdir())
+    res: dict = {"cpu_count": os.cpu_count(), "seconds": seconds}
+    with tempfile.TemporaryDirectory(prefix=".halobuzz-bench-", dir=base) as tmp:
+        raw_db, our_db = Path(tmp) / "raw.db", Path(tmp) / "ours.db"
+        _prepare(raw_db)
+        _prepare(our_db)
+        click.echo("measuring gifts (raw sqlite3 baseline, then the group-commit writer) ...", err=True)
+        res["raw_gifts_per_s"] = round(raw_gifts(raw_db, seconds))
+        rate, p99 = writer_gifts(our_db, seconds)
+        res["writer_gifts_per_s"], res["writer_p99_ms"] = round(rate), round(p99, 2)
+    click.echo(f"measuring room fan-out ({viewers} viewers) ...", err=True)
+    frames = max(20, int(seconds * 60000 / viewers))
+    try:
+        res["deliveries_per_s"] = round(fanout(viewers, frames))
+    except Exception as exc:     # e.g. too few file descriptors for the viewers asked
+        res["deliveries_per_s"] = None
+        res["fanout_error"] = str(exc)
+    for name in ("writer", "rooms"):
+        found = _project_bench(name, seconds)
+        if found is not None:
+            res[f"bench.{name}"] = found
+    res["safe_gifts_per_s"] = int(res["writer_gifts_per_s"] * HEADROOM)
+    if res["deliveries_per_s"]:
+        res["safe_viewers_per_room"] = {f"{r}/s": int(res["deliveries_per_s"] * HEADROOM / r)
+                                        for r in CHAT_RATES}
+    if as_json:
+        click.echo(json.dumps(res, indent=2))
+        return
+    ratio = res["writer_gifts_per_s"] / max(res["raw_gifts_per_s"], 1)
+    click.echo(f"\nHaloBuzz bench ({res['cpu_count']} CPUs, {seconds:g}s per run)")
+    click.echo(f"  gifts, raw sqlite3 100/txn FULL      {res['raw_gifts_per_s']:>10,}/s")
+    click.echo(f"  gifts, group-commit writer FULL      {res['writer_gifts_per_s']:>10,}/s"
+               f"  ({ratio:.2f}x raw, p99 {res['writer_p99_ms']} ms)")
+    if res["deliveries_per_s"]:
+        click.echo(f"  chat deliveries ({viewers} viewers)      {res['deliveries_per_s']:>10,}/s")
+    else:
+        click.echo(f"  chat fan-out: not measured ({res.get('fanout_error')})")
+    for name in ("writer", "rooms"):
+        if f"bench.{name}" in res:
+            click.echo(f"  bench/{name}.py: {json.dumps(res[f'bench.{name}'])[:200]}")
+    click.echo("\nSafe limits (half the measured capacity; the API path adds HTTP, auth, moderation):")
+    click.echo(f"  gifts/s through the storage layer     {res['safe_gifts_per_s']:>10,}")
+    for rate_label, n in (res.get("safe_viewers_per_room") or {}).items():
+        click.echo(f"  viewers in one room at {rate_label:>5} chat     {n:>10,}")
+    click.echo("  (sum over rooms: viewers x messages/s should stay under "
+               f"{int((res['deliveries_per_s'] or 0) * HEADROOM):,} deliveries/s)")

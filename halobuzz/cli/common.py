@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import getpass
 import sqlite3
-import sys
 from contextlib import contextmanager
-from typing import Iterator
+from typing import IO, Any, Iterator, NoReturn
 
 import click
 
@@ -21,9 +20,17 @@ data_dir_option = click.option(
     show_default=True, help="Directory holding halobuzz.db, halobuzz.toml and secrets/")
 
 
-def fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
+class CommandFailed(click.ClickException):
+    """A command that cannot do what was asked: one line on stderr, `error: <message>`, exit 1."""
+
+    exit_code = 1
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True, file=file)
+
+
+def fail(message: str) -> NoReturn:
+    raise CommandFailed(message)
 
 
 def load_settings(data_dir: str, **overrides) -> config.Settings:
@@ -31,7 +38,6 @@ def load_settings(data_dir: str, **overrides) -> config.Settings:
         return config.load(data_dir, **overrides)
     except config.ConfigError as exc:
         fail(str(exc))
-        raise  # unreachable
 
 
 def cli_actor() -> Actor:

@@ -38,169 +38,174 @@ def _ro(settings):
     return connect(settings.db_path, readonly=True)
 
 
-def register(cli: click.Group) -> None:
-    @cli.group()
-    def moderation():
-        """Moderation: replay thresholds, evaluate, score text, the review queue."""
+@click.group()
+def moderation():
+    """Moderation: replay thresholds, evaluate, score text, the review queue."""
 
-    @moderation.command("replay")
-    @click.option("--since", "since", default="1d", show_default=True, help="How far back: 30m, 12h, 1d, 2w")
-    @click.option("--warn", type=float, default=None, help="New warn threshold (default: the configured one)")
-    @click.option("--block", type=float, default=None, help="New block threshold (default: the configured one)")
-    @click.option("--kind", type=click.Choice(["text", "image"]), default="text", show_default=True)
-    @click.option("--show", default=10, show_default=True, help="Changed decisions to list")
-    @click.option("--json", "as_json", is_flag=True, help="One JSON object")
-    @data_dir_option
-    def replay_cmd(since, warn, block, kind, show, as_json, data_dir):
-        """What would change under new thresholds, from the stored decisions (no re-scoring).
 
-        \b
-        Example:
-          halobuzz moderation replay --since 1d --warn 0.5 --block 0.85
-        """
-        from ..infra.clock import Clock
-        from ..moderation import decisions
-        from ..moderation.image import NSFW_MODEL_ID
-        from ..moderation.policy import Thresholds
-        from ..moderation.replay import replay
-        from ..moderation.text import TEXT_MODEL_ID
-        settings = load_settings(data_dir)
-        span = parse_span(since)
-        if kind == "text":
-            base = (settings.moderation_warn, settings.moderation_block)
-        else:
-            base = (settings.moderation_image_warn, settings.moderation_image_block)
-        try:
-            new = Thresholds(base[0] if warn is None else warn, base[1] if block is None else block)
-        except ValueError as exc:
-            fail(str(exc))
-        conn = _ro(settings)
-        try:
-            rows = decisions.since(conn, kind, Clock().now() - span)
-        finally:
-            conn.close()
-        model = TEXT_MODEL_ID if kind == "text" else NSFW_MODEL_ID
-        report = replay(rows, new, model_id=model)
-        by_id = {r["id"]: r for r in rows}
-        changes = [{"id": c.ref, "at": by_id[c.ref]["at"], "source": by_id[c.ref]["source"],
-                    "userId": by_id[c.ref]["user_id"], "subjectId": by_id[c.ref]["subject_id"],
-                    "score": round(c.score, 4), "from": c.old.value, "to": c.new.value} for c in report.changes]
-        if as_json:
-            click.echo(json.dumps({"since": since, "kind": kind, "thresholds": {"warn": new.warn, "block": new.block},
-                                   "total": report.total, "changed": len(report.changes), "unchanged": report.unchanged,
-                                   "stale": report.stale,
-                                   "transitions": {f"{o.value}->{n.value}": c for (o, n), c in
-                                                   report.transitions.items()},
-                                   "changes": changes[:show] if show else changes}))
-            return
-        click.echo(f"{kind} decisions since {since}: warn {new.warn:.2f} (now {base[0]:.2f}), "
-                   f"block {new.block:.2f} (now {base[1]:.2f})")
-        click.echo(report.summary())
-        for c in changes[:show]:
-            click.echo(f"  #{c['id']:<8} {c['at']}  {c['source']:<9} score {c['score']:.3f}  {c['from']} -> {c['to']}")
+@moderation.command("replay")
+@click.option("--since", "since", default="1d", show_default=True, help="How far back: 30m, 12h, 1d, 2w")
+@click.option("--warn", type=float, default=None, help="New warn threshold (default: the configured one)")
+@click.option("--block", type=float, default=None, help="New block threshold (default: the configured one)")
+@click.option("--kind", type=click.Choice(["text", "image"]), default="text", show_default=True)
+@click.option("--show", default=10, show_default=True, help="Changed decisions to list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object")
+@data_dir_option
+def replay_cmd(since, warn, block, kind, show, as_json, data_dir):
+    """What would change under new thresholds, from the stored decisions (no re-scoring).
 
-    @moderation.command("eval")
-    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-    @click.option("--threshold", type=float, default=None, help="Only this threshold (default: warn and block)")
-    @click.option("--errors", "show_errors", default=0, help="Also list this many misclassified lines")
-    @click.option("--json", "as_json", is_flag=True)
-    @data_dir_option
-    def eval_cmd(file, threshold, show_errors, as_json, data_dir):
-        """Precision, recall and false-positive rate per language on a labelled JSONL file
-        (lines {"text", "label": "toxic"|"clean", "lang"}), at the configured thresholds.
+    \b
+    Example:
+      halobuzz moderation replay --since 1d --warn 0.5 --block 0.85
+    """
+    from ..infra.clock import Clock
+    from ..moderation import decisions
+    from ..moderation.image import NSFW_MODEL_ID
+    from ..moderation.policy import Thresholds
+    from ..moderation.replay import replay
+    from ..moderation.text import TEXT_MODEL_ID
+    settings = load_settings(data_dir)
+    span = parse_span(since)
+    if kind == "text":
+        base = (settings.moderation_warn, settings.moderation_block)
+    else:
+        base = (settings.moderation_image_warn, settings.moderation_image_block)
+    try:
+        new = Thresholds(base[0] if warn is None else warn, base[1] if block is None else block)
+    except ValueError as exc:
+        fail(str(exc))
+    conn = _ro(settings)
+    try:
+        rows = decisions.since(conn, kind, Clock().now() - span)
+    finally:
+        conn.close()
+    model = TEXT_MODEL_ID if kind == "text" else NSFW_MODEL_ID
+    report = replay(rows, new, model_id=model)
+    by_id = {r["id"]: r for r in rows}
+    changes = [{"id": c.ref, "at": by_id[c.ref]["at"], "source": by_id[c.ref]["source"],
+                "userId": by_id[c.ref]["user_id"], "subjectId": by_id[c.ref]["subject_id"],
+                "score": round(c.score, 4), "from": c.old.value, "to": c.new.value} for c in report.changes]
+    if as_json:
+        click.echo(json.dumps({"since": since, "kind": kind, "thresholds": {"warn": new.warn, "block": new.block},
+                               "total": report.total, "changed": len(report.changes), "unchanged": report.unchanged,
+                               "stale": report.stale,
+                               "transitions": {f"{o.value}->{n.value}": c for (o, n), c in
+                                               report.transitions.items()},
+                               "changes": changes[:show] if show else changes}))
+        return
+    click.echo(f"{kind} decisions since {since}: warn {new.warn:.2f} (now {base[0]:.2f}), "
+               f"block {new.block:.2f} (now {base[1]:.2f})")
+    click.echo(report.summary())
+    for c in changes[:show]:
+        click.echo(f"  #{c['id']:<8} {c['at']}  {c['source']:<9} score {c['score']:.3f}  {c['from']} -> {c['to']}")
 
-        \b
-        Example:
-          halobuzz moderation eval tests/data/moderation_dev.jsonl
-        """
-        from ..moderation.evaluate import evaluate, read_jsonl
-        settings = load_settings(data_dir)
-        try:
-            rows = read_jsonl(file)
-        except ValueError as exc:
-            fail(str(exc))
-        scorer = _scorer(settings)
-        scores = [v.score for v in scorer.score_batch([r["text"] for r in rows])]
-        points = [("threshold", threshold)] if threshold is not None else \
-            [("warn", settings.moderation_warn), ("block", settings.moderation_block)]
-        reports = [(name, evaluate(rows, scores, t)) for name, t in points]
-        if as_json:
-            click.echo(json.dumps({name: r.as_dict() for name, r in reports}))
-            return
-        for i, (name, r) in enumerate(reports):
-            if i:
-                click.echo("")
-            click.echo(f"[{name}] " + r.table())
-            for e in r.errors[:show_errors]:
-                click.echo(f"    {e['label']:<5} {e['lang']!s:<8} {e['score']:.3f}  {e['text'][:80]}")
 
-    @moderation.command("score")
-    @click.option("--batch", default=256, show_default=True, help="Lines scored per model call")
-    @data_dir_option
-    def score_cmd(batch, data_dir):
-        """Score one message per stdin line; one JSON line out per message:
-        {"text", "score", "action", "reasons"} at the configured thresholds.
+@moderation.command("eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--threshold", type=float, default=None, help="Only this threshold (default: warn and block)")
+@click.option("--errors", "show_errors", default=0, help="Also list this many misclassified lines")
+@click.option("--json", "as_json", is_flag=True)
+@data_dir_option
+def eval_cmd(file, threshold, show_errors, as_json, data_dir):
+    """Precision, recall and false-positive rate per language on a labelled JSONL file
+    (lines {"text", "label": "toxic"|"clean", "lang"}), at the configured thresholds.
 
-        \b
-        Example:
-          printf 'hello\\nyou idiot\\n' | halobuzz moderation score
-        """
-        from ..moderation.policy import Thresholds, decide
-        settings = load_settings(data_dir)
-        try:
-            th = Thresholds(settings.moderation_warn, settings.moderation_block)
-        except ValueError as exc:
-            fail(str(exc))
-        scorer = _scorer(settings)
-        out = sys.stdout
-        chunk: list[str] = []
+    \b
+    Example:
+      halobuzz moderation eval tests/data/moderation_dev.jsonl
+    """
+    from ..moderation.evaluate import evaluate, read_jsonl
+    settings = load_settings(data_dir)
+    try:
+        rows = read_jsonl(file)
+    except ValueError as exc:
+        fail(str(exc))
+    scorer = _scorer(settings)
+    scores = [v.score for v in scorer.score_batch([r["text"] for r in rows])]
+    points = [("threshold", threshold)] if threshold is not None else \
+        [("warn", settings.moderation_warn), ("block", settings.moderation_block)]
+    reports = [(name, evaluate(rows, scores, t)) for name, t in points]
+    if as_json:
+        click.echo(json.dumps({name: r.as_dict() for name, r in reports}))
+        return
+    for i, (name, r) in enumerate(reports):
+        if i:
+            click.echo("")
+        click.echo(f"[{name}] " + r.table())
+        for e in r.errors[:show_errors]:
+            click.echo(f"    {e['label']:<5} {e['lang']!s:<8} {e['score']:.3f}  {e['text'][:80]}")
 
-        def flush():
-            for text, v in zip(chunk, scorer.score_batch(chunk)):
-                d = decide(v.score, th, model_id=v.model_id, reasons=v.reasons)
-                out.write(json.dumps({"text": text, "score": round(v.score, 4), "action": d.action.value,
-                                      "reasons": list(v.reasons)}, ensure_ascii=False) + "\n")
-            out.flush()
-            chunk.clear()
 
-        for raw in sys.stdin.buffer:
-            # Binary or badly encoded input is scored as text with replacement characters, never a crash.
-            chunk.append(raw.rstrip(b"\r\n").decode("utf-8", errors="replace"))
-            if len(chunk) >= batch:
-                flush()
-        if chunk:
+@moderation.command("score")
+@click.option("--batch", default=256, show_default=True, help="Lines scored per model call")
+@data_dir_option
+def score_cmd(batch, data_dir):
+    """Score one message per stdin line; one JSON line out per message:
+    {"text", "score", "action", "reasons"} at the configured thresholds.
+
+    \b
+    Example:
+      printf 'hello\\nyou idiot\\n' | halobuzz moderation score
+    """
+    from ..moderation.policy import Thresholds, decide
+    settings = load_settings(data_dir)
+    try:
+        th = Thresholds(settings.moderation_warn, settings.moderation_block)
+    except ValueError as exc:
+        fail(str(exc))
+    scorer = _scorer(settings)
+    out = sys.stdout
+    chunk: list[str] = []
+
+    def flush():
+        for text, v in zip(chunk, scorer.score_batch(chunk)):
+            d = decide(v.score, th, model_id=v.model_id, reasons=v.reasons)
+            out.write(json.dumps({"text": text, "score": round(v.score, 4), "action": d.action.value,
+                                  "reasons": list(v.reasons)}, ensure_ascii=False) + "\n")
+        out.flush()
+        chunk.clear()
+
+    for raw in sys.stdin.buffer:
+        # Binary or badly encoded input is scored as text with replacement characters, never a crash.
+        chunk.append(raw.rstrip(b"\r\n").decode("utf-8", errors="replace"))
+        if len(chunk) >= batch:
             flush()
+    if chunk:
+        flush()
 
-    @moderation.command("queue")
-    @click.option("--status", type=click.Choice(["pending", "reviewed", "resolved", "appealed", "all"]),
-                  default="pending", show_default=True)
-    @click.option("--type", "type_", type=click.Choice(["user", "stream", "message", "content"]), default=None)
-    @click.option("--limit", default=50, show_default=True)
-    @click.option("--json", "as_json", is_flag=True, help="One JSON object per line")
-    @data_dir_option
-    def queue_cmd(status, type_, limit, as_json, data_dir):
-        """The review queue, oldest first (reports and automated flags).
 
-        \b
-        Example:
-          halobuzz moderation queue --status pending --type message
-        """
-        from ..moderation import reports
-        settings = load_settings(data_dir)
-        conn = _ro(settings)
-        try:
-            page = reports.queue(conn, status=status, type=type_, limit=limit)
-        finally:
-            conn.close()
-        for f in page["items"]:
-            if as_json:
-                click.echo(json.dumps(f))
-                continue
-            d = f.get("decision") or {}
-            who = "system" if f["automated"] else f"report by {f['reporterId']}"
-            score = f"{f['score']:.3f}" if f["score"] is not None else "  -  "
-            click.echo(f"{f['id']}  {f['createdAt']}  {f['type']:<8} {f['action']:<6} {f['status']:<9} "
-                       f"score {score}  {who}: {f['reason']}"
-                       + (f"  [{d.get('modelId')} >= {d.get('threshold')}]" if d.get("threshold") else ""))
-        if not page["items"] and not as_json:
-            click.echo(f"no {status} flags")
+@moderation.command("queue")
+@click.option("--status", type=click.Choice(["pending", "reviewed", "resolved", "appealed", "all"]),
+              default="pending", show_default=True)
+
+
+@click.option("--type", "type_", type=click.Choice(["user", "stream", "message", "content"]), default=None)
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line")
+@data_dir_option
+def queue_cmd(status, type_, limit, as_json, data_dir):
+    """The review queue, oldest first (reports and automated flags).
+
+    \b
+    Example:
+      halobuzz moderation queue --status pending --type message
+    """
+    from ..moderation import reports
+    settings = load_settings(data_dir)
+    conn = _ro(settings)
+    try:
+        page = reports.queue(conn, status=status, type=type_, limit=limit)
+    finally:
+        conn.close()
+    for f in page["items"]:
+        if as_json:
+            click.echo(json.dumps(f))
+            continue
+        d = f.get("decision") or {}
+        who = "system" if f["automated"] else f"report by {f['reporterId']}"
+        score = f"{f['score']:.3f}" if f["score"] is not None else "  -  "
+        click.echo(f"{f['id']}  {f['createdAt']}  {f['type']:<8} {f['action']:<6} {f['status']:<9} "
+                   f"score {score}  {who}: {f['reason']}"
+                   + (f"  [{d.get('modelId')} >= {d.get('threshold')}]" if d.get("threshold") else ""))
+    if not page["items"] and not as_json:
+        click.echo(f"no {status} flags")

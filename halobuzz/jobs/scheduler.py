@@ -1,11 +1,15 @@
 """APScheduler wiring: one AsyncIOScheduler on the server's loop.
 
 Every job runs once at start (catch-up after downtime) and then on its interval;
-`max_instances=1` and `coalesce=True` keep a slow run from piling up.
+`max_instances=1` and `coalesce=True` keep a slow run from piling up. Each run is logged
+once, by the job's name: at debug when it succeeds, at error (with the traceback) when it
+fails. APScheduler's own per-run lines ("Running job ...", "... executed successfully")
+are silenced: they name the wrapper, not the job, and would repeat every interval.
 """
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timezone
 from typing import Awaitable, Callable
 
@@ -14,6 +18,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from ..errors import NotFound
 
 log = logging.getLogger("halobuzz.jobs")
+# Warnings (a missed run, a job still running) still come through.
+APSCHEDULER_LOGGERS = ("apscheduler.scheduler", "apscheduler.executors.default")
 
 
 class Jobs:
@@ -26,10 +32,13 @@ class Jobs:
         self._specs.append((name, fn, every_seconds))
 
     def start(self) -> None:
+        for logger_name in APSCHEDULER_LOGGERS:
+            logging.getLogger(logger_name).setLevel(logging.WARNING)
         self.scheduler = AsyncIOScheduler(timezone=timezone.utc)
         for name, fn, every in self._specs:
-            self.scheduler.add_job(self._wrap(name, fn), "interval", seconds=every, id=name, max_instances=1,
-                                   coalesce=True, next_run_time=datetime.now(timezone.utc), misfire_grace_time=None)
+            self.scheduler.add_job(self._wrap(name, fn), "interval", seconds=every, id=name, name=name,
+                                   max_instances=1, coalesce=True, next_run_time=datetime.now(timezone.utc),
+                                   misfire_grace_time=None)
         self.scheduler.start()
 
     def shutdown(self) -> None:
@@ -47,13 +56,17 @@ class Jobs:
 
     def _wrap(self, name: str, fn: Callable[[], Awaitable[object]]):
         async def job():
+            started = time.perf_counter()
             try:
                 result = await fn()
-                self.runs[name] = self.runs.get(name, 0) + 1
-                if result:
-                    log.info("job ran", extra={"job": name, "result": result})
-                return result
             except Exception:
-                log.exception("job failed", extra={"job": name})
+                log.exception("job %s failed", name, extra={"job": name, "ms": _ms_since(started)})
                 return None
+            self.runs[name] = self.runs.get(name, 0) + 1
+            log.debug("job %s ran", name, extra={"job": name, "ms": _ms_since(started), "result": result})
+            return result
         return job
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)

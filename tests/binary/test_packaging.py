@@ -13,6 +13,7 @@ import yaml
 from prometheus_client import generate_latest
 
 from halobuzz.observability.metrics import Metrics
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "packaging" / "prometheus" / "halobuzz-alerts.yml"
@@ -73,3 +74,30 @@ def test_promtool_check_and_unit_tests():
         out = subprocess.run(["promtool", *args], capture_output=True, text=True, timeout=60,
                              cwd=RULES.parent)
         assert out.returncode == 0, out.stdout + out.stderr
+
+
+HEALTHCHECK_SCRIPT = ROOT / "packaging" / "healthcheck.sh"
+
+
+def probe(data_dir: Path, *args: str, port: str = "1") -> subprocess.CompletedProcess:
+    env = {"PATH": "/usr/bin:/bin", "HALOBUZZ_DATA_DIR": str(data_dir), "HALOBUZZ_PORT": port}
+    return subprocess.run(["/bin/bash", str(HEALTHCHECK_SCRIPT), *args], capture_output=True, text=True,
+                          timeout=10, env=env)
+
+
+def test_container_healthcheck_never_starts_the_binary():
+    text = (ROOT / "packaging" / "Containerfile").read_text()
+    check = re.search(r"^HEALTHCHECK (?:.*\\\n)*.*$", text, re.M).group(0)    # with its continuation lines
+    assert "halobuzz-healthcheck" in check and '"/usr/local/bin/halobuzz"' not in check
+    assert "COPY packaging/healthcheck.sh /usr/local/bin/halobuzz-healthcheck" in text
+
+
+def test_container_healthcheck_probes_the_recorded_port(server, tmp_path):
+    # The server runs on a random port; the script finds it in <data>/serve.port.
+    ok = probe(server.data_dir)
+    assert ok.returncode == 0, ok.stderr
+    assert probe(server.data_dir, "readyz").returncode == 0
+    missing = probe(server.data_dir, "no-such-path")
+    assert missing.returncode == 1 and "answered HTTP/1.1 404" in missing.stderr
+    down = probe(tmp_path, port=str(free_port()))     # no serve.port, nothing on $HALOBUZZ_PORT
+    assert down.returncode == 1 and "nothing listens" in down.stderr

@@ -80,3 +80,38 @@ def test_cli_never_migrates_under_a_running_server(server):
         db.execute("INSERT INTO schema_migrations VALUES (?,?,?,?)", tuple(row))
         db.commit()
         db.close()
+
+
+def test_healthcheck_finds_the_port_serve_was_started_with(tmp_path):
+    from tests.conftest import Server
+    srv = Server(tmp_path / "d").start()     # a random port; the settings still say 8080
+    recorded = srv.data_dir / "serve.port"
+    try:
+        assert recorded.stat().st_mode & 0o777 == 0o600
+        assert f"port={srv.port}\n" in recorded.read_text()
+        out = cli(srv.data_dir, "healthcheck")
+        assert out.returncode == 0 and '"ok"' in out.stdout, out.stderr
+        ready = cli(srv.data_dir, "healthcheck", "--ready")
+        assert ready.returncode == 0 and '"ready"' in ready.stdout, ready.stderr
+    finally:
+        assert srv.stop() == 0
+    assert not recorded.exists()             # a clean stop removes it
+    gone = cli(srv.data_dir, "healthcheck", env={"HALOBUZZ_PORT": str(srv.port)})
+    assert gone.returncode == 1 and gone.stderr.startswith("error: ") and "unreachable" in gone.stderr
+    assert len(gone.stderr.strip().splitlines()) == 1
+
+
+def test_human_log_format_on_request(tmp_path):
+    from tests.conftest import Server
+    srv = Server(tmp_path / "d", env={"HALOBUZZ_LOG_LEVEL": "info", "HALOBUZZ_LOG_FORMAT": "human"}).start()
+    try:
+        with srv.client() as c:
+            c.get("/healthz", headers={"X-Request-Id": "trace-me-43"})
+    finally:
+        srv.stop()
+    hits = [ln for ln in srv.log_path.read_text().splitlines() if "requestId=trace-me-43" in ln]
+    assert hits and not hits[0].startswith("{") and " halobuzz.access " in hits[0] and "status=200" in hits[0]
+    bad = cli(tmp_path / "d", "serve", "--log-format", "xml")
+    assert bad.returncode == 2 and "xml" in bad.stderr
+    bad = cli(tmp_path / "d", "serve", env={"HALOBUZZ_LOG_FORMAT": "xml"})
+    assert bad.returncode == 1 and bad.stderr.startswith("error: setting 'log_format'")
