@@ -44,6 +44,7 @@ def register(cli: click.Group) -> None:
             open_and_migrate(settings.db_path, settings.synchronous)
         except (MigrationError, sqlite3.Error) as exc:
             fail(f"cannot open {settings.db_path}: {exc}")
+        _port_free_or_fail(settings.host, settings.port)
         try:
             app = create_app(settings)
         except config.ConfigError as exc:
@@ -54,8 +55,11 @@ def register(cli: click.Group) -> None:
         click.echo(f"HaloBuzz serving on http://{settings.host}:{settings.port} (data: {settings.data_dir})",
                    err=True)
         try:
+            from ..api.http_protocol import TimelyProtocol
+            from ..api.stopping import StopGuard
+            StopGuard(app).install()
             app.run(host=settings.host, port=settings.port, single_process=True, access_log=False,
-                    motd=False)
+                    motd=False, protocol=TimelyProtocol)
         finally:
             _close_if_open(app.ctx.services)
 
@@ -76,6 +80,28 @@ def register(cli: click.Group) -> None:
             if demo:
                 seed_demo(w, settings)
         click.echo(f"initialised {settings.data_dir}")
+
+
+def _port_free_or_fail(host: str, port: int) -> None:
+    """One clear line instead of Sanic's traceback when the address is taken (bind as Sanic
+    will, SO_REUSEADDR, so a socket in TIME_WAIT does not count as taken)."""
+    import errno
+    import socket
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror}")
+        return
+    family, kind, proto, _, addr = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(addr)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                fail(f"port {port} on {host} is already in use (another halobuzz serve?); "
+                     f"stop it or pick another with --port")
+            fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 
 
 def _close_if_open(sv) -> None:
