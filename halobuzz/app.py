@@ -116,7 +116,7 @@ def build_services(settings: config.Settings, *, clock: Clock | None = None,
     hub = Hub(tick=s.ws_tick_ms / 1000.0, queue_limit=s.ws_send_queue_bytes, max_per_user=s.ws_max_per_user,
               max_per_ip=s.ws_max_per_ip, ping_interval=s.ws_ping_interval, ping_timeout=s.ws_ping_timeout,
               stall_seconds=s.ws_stall_seconds)
-    realtime = Realtime(s, clock, db, bus, hub, streams, chat, dms, battles)
+    realtime = Realtime(s, clock, db, bus, hub, streams, chat, dms, battles, authenticate=accounts.authenticate)
     metrics.watch_websockets(hub.metrics_snapshot)
     http = httpx.AsyncClient(timeout=15.0)
     payments = build_payments(s, write=db.write, fetchall=lambda sql, params=(): db.readers.fetchall(sql, params),

@@ -247,6 +247,13 @@ def _validate(s: Settings) -> None:
             Rule.parse(text)
         except ValueError as exc:
             raise ConfigError(f"setting 'rate_limits.{group}': {exc}") from None
+    if s.media_provider not in ("agora", "none"):
+        raise ConfigError("setting 'media_provider' must be agora or none")
+    if s.media_provider == "agora" and not all(
+            len(v) == 32 and all(c in "0123456789abcdefABCDEF" for c in v)
+            for v in (s.agora_app_id, s.agora_app_certificate)):
+        raise ConfigError("media_provider=agora needs agora_app_id and agora_app_certificate "
+                          "(32 hex characters each, from the Agora console)")
     from .db.replication import ReplicationError, replica_spec
     try:
         replica_spec(s)
@@ -294,9 +301,25 @@ def field_keys(s: Settings) -> tuple[dict[str, bytes], str]:
         raise ConfigError(f"{path}: not a valid field key file ({exc})") from None
 
 
+def secret_files(s: Settings) -> dict[str, Path]:
+    """Every secret a backup must carry, by its name inside the archive -> where it lives."""
+    return {"jwt-ed25519.pem": Path(s.jwt_key_file) if s.jwt_key_file else s.secrets_dir / "jwt-ed25519.pem",
+            "field-keys.json": Path(s.field_keys_file) if s.field_keys_file else s.secrets_dir / "field-keys.json"}
+
+
 def ensure_secrets(s: Settings) -> None:
+    secure_data_dir(s)
     signing_key(s)
     field_keys(s)
+
+
+def secure_data_dir(s: Settings) -> None:
+    """The data directory holds the database and its secrets: 0700 whatever the umask (and an
+    existing one left open to others is tightened)."""
+    s.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = s.data_dir.stat().st_mode & 0o777
+    if mode & 0o077 and s.data_dir.stat().st_uid == os.getuid():
+        os.chmod(s.data_dir, mode & 0o700)
 
 
 def describe() -> list[tuple[str, Any, str]]:

@@ -55,4 +55,43 @@ def seed_demo_coins(writer: Writer, settings: Settings, clock: Clock, ids: IdFac
     writer.write_sync(unit)
 
 
-SEEDERS: tuple[Seeder, ...] = (seed_demo_coins,)
+DEMO_STREAM_TITLE = "Demo: evening songs from Kathmandu"
+DEMO_CHAT = (
+    ("demo_viewer", "Namaste from Pokhara!"),
+    ("demo_viewer2", "This song again please"),
+    ("demo_host", "Welcome everyone, requests in the chat"),
+    ("demo_viewer", "Sending a rose for this one"),
+)
+
+
+def seed_demo_stream(writer: Writer, settings: Settings, clock: Clock, ids: IdFactory) -> None:
+    """A live stream by demo_host with a little chat, so a newcomer sees a room at once. While
+    `serve --demo` runs, demo_host's streams are kept live (see demo_hosts)."""
+    from .infra.clock import iso
+
+    def unit(conn):
+        host = conn.execute("SELECT id FROM users WHERE username = 'demo_host'").fetchone()
+        if host is None or conn.execute("SELECT 1 FROM streams WHERE host_id = ? AND status = 'live'",
+                                        (host["id"],)).fetchone():
+            return
+        now = iso(clock.now())
+        sid = ids.new()
+        conn.execute("INSERT INTO streams(id, host_id, title, category, country, status, created_at, started_at, "
+                     "last_heartbeat_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                     (sid, host["id"], DEMO_STREAM_TITLE, "music", "NP", "live", now, now, now))
+        for username, text in DEMO_CHAT:
+            who = conn.execute("SELECT id FROM users WHERE username = ?", (username,)).fetchone()
+            if who is not None:
+                conn.execute("INSERT INTO chat_messages(id, stream_id, user_id, text, created_at, moderation_action) "
+                             "VALUES (?,?,?,?,?, 'allow')", (ids.new(), sid, who["id"], text, now))
+
+    writer.write_sync(unit)
+
+
+def demo_hosts(read_one) -> set[str]:
+    """Host ids whose streams `serve --demo` keeps live without heartbeats (read_one(sql, params))."""
+    row = read_one("SELECT id FROM users WHERE username = 'demo_host' AND email = ?", ("host@demo.halobuzz",))
+    return {row["id"]} if row is not None else set()
+
+
+SEEDERS: tuple[Seeder, ...] = (seed_demo_coins, seed_demo_stream)

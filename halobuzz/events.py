@@ -30,7 +30,7 @@ CANONICAL = (STREAM_JOIN, STREAM_LEAVE, CHAT_NEW, GIFT_SENT, THRONE_CLAIMED, BAT
 # The client protocol's own events (/ws and Socket.IO).
 ERROR = "error"
 AUTH = "auth"
-READY = "ready"                  # reply to a successful auth
+READY = "ready"                  # reply to a successful auth (also to a re-auth frame)
 STREAM_STATE = "stream:state"    # reply to stream:join: stream, recent chat, pinned, throne, battle
 STREAM_ENDED = "stream:ended"
 STREAM_STARTED = "stream:started"

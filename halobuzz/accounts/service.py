@@ -23,6 +23,7 @@ class Principal:
     email: str
     username: str
     user: Any = None  # the users row read for this request (fresh: read per request)
+    expires: float = 0.0  # when the access token that proved this expires (unix seconds)
 
     def require(self, role: str) -> None:
         if not at_least(self.role, role):
@@ -151,4 +152,5 @@ class Accounts:
             raise Forbidden(blocked, code="account_blocked")
         if row["revoked_at"]:
             raise Unauthorized("this session has ended; log in again", code="session_revoked")
-        return Principal(row["id"], claims.session_id, row["role"], row["email"], row["username"], row)
+        return Principal(row["id"], claims.session_id, row["role"], row["email"], row["username"], row,
+                         claims.expires)

@@ -143,8 +143,11 @@ def rotate_refresh(conn: sqlite3.Connection, presented: str, new_token: str, now
         raise Unauthorized("this session has ended; log in again", code="session_revoked", field="refreshToken")
     if row["used_at"]:
         if now - parse_iso(row["used_at"]) < leeway:
-            # The owner retrying after a lost response (flaky mobile network): hand out another
-            # successor instead of killing the session. A thief replaying later is still caught.
+            # The owner retrying after a lost response (flaky mobile network): the successor
+            # minted before is replaced, not joined (a session has ONE live refresh token), so a
+            # replay within the leeway cannot fork the session. Presenting the replaced successor
+            # later is reuse and revokes the session. A thief replaying later is still caught.
+            _supersede_live(conn, row["session_id"], now)
             _store_refresh(conn, row["session_id"], new_token, now, ttl)
             return (row["user_id"], row["session_id"])
         revoke_session(conn, row["session_id"], now, "refresh token reuse")
@@ -152,8 +155,15 @@ def rotate_refresh(conn: sqlite3.Connection, presented: str, new_token: str, now
     if parse_iso(row["expires_at"]) <= now:
         raise Unauthorized("refresh token expired", code="token_expired", field="refreshToken")
     conn.execute("UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ?", (iso(now), sha256_hex(presented)))
+    _supersede_live(conn, row["session_id"], now)
     _store_refresh(conn, row["session_id"], new_token, now, ttl)
     return (row["user_id"], row["session_id"])
+
+
+def _supersede_live(conn: sqlite3.Connection, session_id: str, now: datetime) -> None:
+    """Retire every still-live refresh token of the session before its one successor is stored."""
+    conn.execute("UPDATE refresh_tokens SET used_at = ? WHERE session_id = ? AND used_at IS NULL",
+                 (iso(now), session_id))
 
 
 def revoke_session(conn: sqlite3.Connection, session_id: str, now: datetime, reason: str) -> None:

@@ -49,6 +49,14 @@ async def decline(request: Request, battle_id: str):
     return json(await _b(request).decline(who.user_id, battle_id))
 
 
+@bp.post("/battles/<battle_id:str>/cancel")
+@openapi.summary("Withdraw a battle invitation (the inviting host), before it is answered or expires")
+@openapi.secured("bearer")
+async def cancel(request: Request, battle_id: str):
+    who = principal(request)
+    return json(await _b(request).cancel(who.user_id, battle_id))
+
+
 @bp.get("/battles/<battle_id:str>")
 @openapi.summary("A battle: scores, boosts, result")
 async def get_one(request: Request, battle_id: str):

@@ -1,6 +1,7 @@
 """Per-request plumbing: request id, client IP, rate limits, CORS, security headers, metrics, auth."""
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import re
@@ -11,7 +12,7 @@ from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
 from ..accounts.service import Principal
-from ..errors import Forbidden, RateLimited, Unauthorized
+from ..errors import Forbidden, RateLimited, Unauthorized, UnsupportedMedia
 from ..infra import netaddr
 from ..infra.ratelimit import Rule, retry_after_seconds
 from ..observability.logging import request_id_var
@@ -73,6 +74,9 @@ def install(app: Sanic) -> None:
         if request.method == "OPTIONS" and request.headers.get("origin"):
             return HTTPResponse(status=204)
         group = route_group(request.path)
+        if request.route is None and not request.path.startswith(_UNLIMITED_PREFIXES):
+            # Unknown paths share ONE group (a fresh path segment is not a fresh bucket).
+            group = "unknown"
         if group is None:
             return None
         # A caller whose token this process has already verified is limited per account, so
@@ -82,18 +86,36 @@ def install(app: Sanic) -> None:
         header = request.headers.get("authorization", "")
         if group not in ("auth", "refresh") and header[:7].lower() == "bearer ":
             user_id = sv.accounts.access.cached_subject(header[7:].strip(), time.time())
+        now = time.monotonic()
         if user_id:
-            key, text = "u:" + user_id, s.rate_limits.get("user:" + group) or s.rate_limit_user
-        else:
-            key = request.ctx.client_ip
-            text = s.rate_limits.get(group) or _DEFAULT_GROUP_LIMITS.get(group) or (
-                s.rate_limit_auth if group == "auth" else s.rate_limit_default)
-        rule = _rules.get(text) or _rules.setdefault(text, Rule.parse(text))
-        wait = sv.limiter.hit(group, key, rule, time.monotonic())
-        if wait:
-            sv.metrics.rate_limited.labels(group).inc()
-            raise RateLimited(f"too many requests; try again in {retry_after_seconds(wait)} s",
-                              retry_after_seconds(wait))
+            _limit(sv, group, "u:" + user_id, s.rate_limits.get("user:" + group) or s.rate_limit_user, now)
+            return None
+        key = request.ctx.client_ip
+        # A group's own rule can only tighten the anonymous budget (auth: 20 / 15 min) ...
+        own = s.rate_limits.get(group) or _DEFAULT_GROUP_LIMITS.get(group) or (
+            s.rate_limit_auth if group == "auth" else None)
+        if own:
+            _limit(sv, group, key, own, now)
+        # ... and every anonymous request from an IP, whatever the route (unknown ones too), also
+        # counts against ONE overall budget: rate_limit_default (the seed's 100 / 15 min). Signed
+        # gateway webhooks and token refresh keep their own larger buckets (see _OWN_BUDGET).
+        if group not in _OWN_BUDGET:
+            _limit(sv, "anonymous", key, s.rate_limit_default, now)
+        return None
+
+    @app.on_request(priority=90)
+    async def json_bodies_only(request: Request):
+        # A body is parsed as JSON only when it says it is JSON (415 otherwise): a form post or
+        # text/plain from another origin must not be taken for an API call. Routes that take
+        # image bytes are marked ctx_raw_body; gateway webhooks verify their raw bodies.
+        if request.method in _BODY_METHODS and request.route is not None and request.path.startswith("/api/") \
+                and not getattr(request.route.ctx, "raw_body", False) and not request.path.endswith("/webhook") \
+                and request.body and len(request.body) <= request.app.ctx.services.settings.max_body_bytes:
+            ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+            if ctype != "application/json" and not (ctype.startswith("application/") and ctype.endswith("+json")):
+                raise UnsupportedMedia(
+                    f"send the body as JSON with Content-Type: application/json (got {ctype or 'none'})",
+                    field="Content-Type")
         return None
 
     @app.on_response(priority=100)
@@ -133,8 +155,23 @@ def install(app: Sanic) -> None:
                                                "ip": getattr(request.ctx, "client_ip", None)})
 
 
+_BODY_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
+
+
 _rules: dict[str, Rule] = {}
 _DEFAULT_GROUP_LIMITS = {"webhooks": "20000/15m", "refresh": "600/15m"}
+# Groups outside the overall anonymous budget: webhooks are signature-checked deliveries from a
+# few gateway IPs; refresh is shared by every user behind a carrier NAT and needs a live token.
+_OWN_BUDGET = frozenset(_DEFAULT_GROUP_LIMITS)
+
+
+def _limit(sv, group: str, key: str, text: str, now: float) -> None:
+    rule = _rules.get(text) or _rules.setdefault(text, Rule.parse(text))
+    wait = sv.limiter.hit(group, key, rule, now)
+    if wait:
+        sv.metrics.rate_limited.labels(group).inc()
+        raise RateLimited(f"too many requests; try again in {retry_after_seconds(wait)} s",
+                          retry_after_seconds(wait))
 
 
 def bearer(request: Request) -> str:
@@ -157,9 +194,50 @@ def principal(request: Request, role: str | None = None) -> Principal:
 
 
 def admin(request: Request) -> Principal:
-    """Admin routes need the admin role AND an email on the configured allow-list (the seed's guard)."""
-    who = principal(request, "admin")
-    allowed = {e.lower() for e in request.app.ctx.services.settings.admin_emails}
-    if who.email.lower() not in allowed:
-        raise Forbidden("this account is not on the admin allow-list", code="admin_not_allowed")
+    """Admin routes need the admin role AND an email on the configured allow-list (the seed's guard).
+    A refused attempt is written to the audit log (action `admin.refused`)."""
+    try:
+        who = principal(request, "admin")
+        allowed = {e.lower() for e in request.app.ctx.services.settings.admin_emails}
+        if who.email.lower() not in allowed:
+            raise Forbidden("this account is not on the admin allow-list", code="admin_not_allowed")
+    except (Forbidden, Unauthorized) as exc:
+        _record_refusal(request, exc)
+        raise
     return who
+
+
+# (who, method, route) -> monotonic time of the last recorded refusal: one row per minute each,
+# so someone hammering an admin route cannot flood the audit log.
+_refusals: dict[tuple[str, str, str], float] = {}
+_REFUSAL_EVERY = 60.0
+
+
+def _record_refusal(request: Request, exc: Exception) -> None:
+    from ..accounts import audit
+    from ..infra.clock import iso
+    sv = request.app.ctx.services
+    who = getattr(request.ctx, "principal", None)
+    name = who.email if who is not None else f"anonymous@{getattr(request.ctx, 'client_ip', '?')}"
+    route = "/" + request.route.path if request.route else request.path
+    key = (name, request.method, route)
+    now = time.monotonic()
+    if now - _refusals.get(key, -_REFUSAL_EVERY) < _REFUSAL_EVERY:
+        return
+    if len(_refusals) > 10_000:
+        _refusals.clear()
+    _refusals[key] = now
+    actor = audit.Actor(name=name, source="api", user_id=who.user_id if who else None,
+                        request_id=getattr(request.ctx, "request_id", None))
+    detail = {"method": request.method, "path": request.path[:200], "code": getattr(exc, "code", None),
+              "ip": getattr(request.ctx, "client_ip", None)}
+    at = iso(sv.clock.now())
+
+    async def write():
+        try:
+            await sv.db.write(lambda conn: audit.record(conn, actor, "admin.refused", target_type="route",
+                                                        target_id=route[:100], after=detail, at=at))
+        except Exception:
+            logging.getLogger("halobuzz.audit").exception("could not record a refused admin attempt")
+
+    asyncio.get_running_loop().create_task(write())

@@ -115,8 +115,9 @@ async def create_report(request: Request):
     sv = request.app.ctx.services
     body = decode_json(request.body, ReportBody, sv.settings.max_body_bytes)
     flag = await _mod(request).report(who.user_id, body.type, body.target_id, body.reason, body.details)
+    merged = bool(flag.get("merged"))   # the same reporter's open report of this target: 200, not a new one
     return json({"id": flag["id"], "type": flag["type"], "targetId": flag["targetId"], "status": flag["status"],
-                 "createdAt": flag["createdAt"]}, status=201)
+                 "createdAt": flag["createdAt"], "merged": merged}, status=200 if merged else 201)
 
 
 # -- review queue (moderators) ------------------------------------------------------------------
@@ -246,7 +247,7 @@ async def my_restrictions(request: Request):
 
 # -- images ----------------------------------------------------------------------------------------
 
-@bp.post("/me/avatar")
+@bp.post("/me/avatar", ctx_raw_body=True)
 @openapi.summary("Upload a profile picture (NSFW-checked; served blurred above the threshold)")
 @openapi.secured("bearer")
 async def upload_avatar(request: Request):
@@ -261,7 +262,7 @@ async def get_avatar(request: Request, user_id: str):
     return _serve(request, svc.latest_image("profile", owner_id=user_id))
 
 
-@bp.post("/streams/<stream_id:str>/thumbnail")
+@bp.post("/streams/<stream_id:str>/thumbnail", ctx_raw_body=True)
 @openapi.summary("Upload a stream thumbnail (host only)")
 @openapi.secured("bearer")
 async def upload_thumbnail(request: Request, stream_id: str):
@@ -276,7 +277,7 @@ async def get_thumbnail(request: Request, stream_id: str):
     return _serve(request, _mod(request).latest_image("thumbnail", stream_id=stream_id))
 
 
-@bp.post("/streams/<stream_id:str>/frames")
+@bp.post("/streams/<stream_id:str>/frames", ctx_raw_body=True)
 @openapi.summary("A periodic frame from the host app of a live stream (scored; kept only when flagged)")
 @openapi.secured("bearer")
 async def upload_frame(request: Request, stream_id: str):
@@ -304,7 +305,7 @@ def _serve(request: Request, row):
 
 # -- age -------------------------------------------------------------------------------------------
 
-@bp.post("/me/age-verification")
+@bp.post("/me/age-verification", ctx_raw_body=True)
 @openapi.summary("Verification selfie: a review signal for moderators only (never restricts by itself)")
 @openapi.secured("bearer")
 async def age_verification(request: Request):

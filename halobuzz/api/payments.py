@@ -66,7 +66,8 @@ def _pay(request: Request):
 
 
 def _reply(reply):
-    return json(reply.body, status=reply.status)
+    headers = {"Idempotent-Replayed": "true"} if reply.replayed else None
+    return json(reply.body, status=reply.status, headers=headers)
 
 
 @bp.get("/packs")
@@ -77,13 +78,16 @@ async def packs(request: Request):
 
 
 @bp.post("/orders")
-@openapi.summary("Create an order and get how to redirect to the gateway")
+@openapi.summary("Create an order and get how to redirect to the gateway (optional Idempotency-Key: "
+                 "a retry returns the same order)")
 @openapi.body({"application/json": {"gateway": str, "packId": str}})
+@openapi.parameter("Idempotency-Key", str, "header")
 @openapi.secured("bearer")
 async def create_order(request: Request):
     who = principal(request)
     body = decode_json(request.body, OrderBody, request.app.ctx.services.settings.max_body_bytes)
-    return _reply(await _pay(request).create_order(who.user_id, body.gateway, body.pack_id))
+    return _reply(await _pay(request).create_order(who.user_id, body.gateway, body.pack_id,
+                                                   request.headers.get("idempotency-key")))
 
 
 @bp.get("/orders")
@@ -116,6 +120,8 @@ async def _gateway_return(request: Request, handle):
     if not browser:
         return _reply(reply)
     order = reply.body.get("order") or {}
+    if reply.body.get("reason") == "cancelled":
+        return redirect(f"/?payment=cancelled&reason=cancelled&order={quote(str(order.get('id', '')))}", status=303)
     outcome = {"completed": "success", "pending": "pending"}.get(order.get("status"), "failed")
     return redirect(f"/?payment={outcome}&order={quote(str(order.get('id', '')))}", status=303)
 

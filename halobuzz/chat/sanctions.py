@@ -20,6 +20,7 @@ class RoomPolicy:
     moderators: set[str] = field(default_factory=set)
     mutes: dict[str, float | None] = field(default_factory=dict)   # user -> until (unix) or None = indefinite
     bans: dict[str, float | None] = field(default_factory=dict)
+    kicks: set[str] = field(default_factory=set)   # users whose current ban is a kick
 
     @staticmethod
     def _active(table: dict[str, float | None], user_id: str, now: float) -> float | None | bool:
@@ -45,10 +46,18 @@ def load(conn: sqlite3.Connection, host_id: str) -> RoomPolicy:
     pol = RoomPolicy(host_id)
     for r in conn.execute("SELECT user_id FROM room_moderators WHERE host_id = ?", (host_id,)):
         pol.moderators.add(r[0])
-    for r in conn.execute("SELECT user_id, kind, until FROM room_sanctions WHERE host_id = ?", (host_id,)):
+    for r in conn.execute("SELECT user_id, kind, until, created_at FROM room_sanctions WHERE host_id = ?",
+                          (host_id,)):
         until = parse_iso(r[2])
         (pol.mutes if r[1] == "mute" else pol.bans)[r[0]] = until.timestamp() if until else None
+        if r[1] == "ban" and until is not None and is_kick(parse_iso(r[3]), until):
+            pol.kicks.add(r[0])
     return pol
+
+
+def is_kick(created: datetime | None, until: datetime) -> bool:
+    """A kick is stored as a ban of exactly KICK_SECONDS."""
+    return created is not None and (until - created).total_seconds() == KICK_SECONDS
 
 
 def add_moderator(conn: sqlite3.Connection, host_id: str, user_id: str, now: datetime) -> None:

@@ -95,10 +95,20 @@ class ChatService:
         return st
 
     def check_can_join(self, user_id: str, host_id: str) -> None:
-        until = self.policy(host_id).banned(user_id, self.clock.timestamp())
-        if until is not False:
-            extra = {"until": iso_ts(until)} if until is not True else {}
-            raise Forbidden("you are banned from this host's rooms", code="room_banned", extra=extra)
+        self._refuse_if_banned(self.policy(host_id), user_id, self.clock.timestamp())
+
+    @staticmethod
+    def _refuse_if_banned(pol: sanctions.RoomPolicy, user_id: str, now: float) -> None:
+        until = pol.banned(user_id, now)
+        if until is False:
+            pol.kicks.discard(user_id)
+            return
+        extra = {"until": iso_ts(until)} if until is not True else {}
+        if user_id in pol.kicks and until is not True:
+            raise Forbidden(f"you were kicked from this host's rooms until {iso_ts(until)}", code="room_kicked",
+                            extra=extra)
+        raise Forbidden("you are banned from this host's rooms" + (f" until {iso_ts(until)}" if extra else ""),
+                        code="room_banned", extra=extra)
 
     # -- sending -----------------------------------------------------------------------
     async def send(self, user_id: str, stream_id: str, text: str) -> ChatOutcome:
@@ -111,8 +121,7 @@ class ChatService:
         privileged = pol.can_moderate(user_id) or user["role"] in PLATFORM_MODERATOR_ROLES
         if not st["chat_enabled"] and not privileged:
             raise ChatRefused("chat is turned off in this room", code="chat_off")
-        if pol.banned(user_id, now) is not False:
-            raise Forbidden("you are banned from this host's rooms", code="room_banned")
+        self._refuse_if_banned(pol, user_id, now)
         muted = pol.muted(user_id, now)
         if muted is not False:
             extra = {"until": iso_ts(muted)} if muted is not True else {}
@@ -174,6 +183,28 @@ class ChatService:
         if buf is None:
             buf = self.backlogs[stream_id] = deque(maxlen=self.backlog_size)
         buf.append(msg)
+
+    async def rebuild_backlog(self, stream_id: str) -> None:
+        """After a restart the in-memory late-join buffer is empty: refill it from the stored
+        messages (the newest `backlog` visible ones, shaped as they were sent)."""
+        if stream_id in self.backlogs:
+            return
+        st = self.stream(stream_id)
+        pol = self.policy(st["host_id"])
+        rows = await self.db.readers.fetchall(
+            "SELECT m.id, m.user_id, m.text, m.created_at, m.moderation_action, u.username, u.og_level, u.role "
+            "FROM chat_messages m JOIN users u ON u.id = m.user_id WHERE m.stream_id = ? AND m.status = 'visible' "
+            "ORDER BY m.rowid DESC LIMIT ?", (stream_id, self.backlog_size))
+        buf: deque = deque(maxlen=self.backlog_size)
+        for r in reversed(rows):
+            og = int(r["og_level"] or 0)
+            role = "host" if r["user_id"] == st["host_id"] else (
+                "moderator" if pol.can_moderate(r["user_id"]) or r["role"] in PLATFORM_MODERATOR_ROLES else "viewer")
+            buf.append(messages.to_json(r["id"], stream_id, {"id": r["user_id"], "username": r["username"],
+                                                            "ogLevel": og, "badge": f"og{og}" if og else None,
+                                                            "role": role},
+                                        r["text"], r["created_at"], warned=r["moderation_action"] == "warn"))
+        self.backlogs.setdefault(stream_id, buf)
 
     def forget_stream(self, stream_id: str) -> None:
         self.backlogs.pop(stream_id, None)
@@ -271,7 +302,8 @@ class ChatService:
         if target["role"] in PLATFORM_MODERATOR_ROLES and user_id != actor_id:
             raise Forbidden("platform moderators cannot be sanctioned in rooms", code="target_is_staff")
         action = {"mute": "muted", "ban": "banned", "kick": "kicked"}[kind]
-        if kind == "kick":
+        kicked = kind == "kick"
+        if kicked:
             kind, seconds = "ban", sanctions.KICK_SECONDS
         if seconds is not None and seconds <= 0:
             raise Invalid("seconds must be positive", field="seconds")
@@ -280,6 +312,8 @@ class ChatService:
 
         def remember(_):
             table[user_id] = (now.timestamp() + seconds) if seconds else None
+            if kind == "ban":
+                (pol.kicks.add if kicked else pol.kicks.discard)(user_id)
 
         def unit(conn):
             until = sanctions.sanction(conn, host_id, user_id, kind, seconds, actor_id, reason, now)

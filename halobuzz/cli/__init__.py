@@ -33,7 +33,7 @@ def cli() -> None:
 for command in (
     serve.serve, serve.init,
     ops.migrate, ops.doctor, ops.version, ops.healthcheck,
-    backup.backup, backup.restore, backup.upgrade,
+    backup.backup, backup.restore, backup.secrets_group, backup.upgrade,
     admin.user, admin.audit_group,
     money.coins, money.ledger_group,
     moderation.moderation, payments.payments,

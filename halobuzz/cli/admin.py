@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import timedelta
 
 import click
@@ -148,6 +149,24 @@ def audit_list(limit, action, target, as_json, data_dir):
         else:
             click.echo(f"{e['at']}  {e['actor']:<24} {e['action']:<22} {e['targetType'] or '-'}:"
                        f"{e['targetId'] or '-'}  {json.dumps(e['before'])} -> {json.dumps(e['after'])}")
+
+
+@audit_group.command("verify")
+@data_dir_option
+def audit_verify(data_dir):
+    """Walk the audit log's hash chain; exit 1 if a row was edited, inserted or deleted.
+
+    \b
+    Example:
+      halobuzz audit verify --data-dir ./data
+    """
+    settings = load_settings(data_dir)
+    with reader_for(settings) as conn:
+        chained, legacy, problems = audit.verify(conn)
+    click.echo(f"{chained} chained row(s), {legacy} from before the chain")
+    for problem in problems:
+        click.echo(f"PROBLEM {problem}")
+    sys.exit(1 if problems else 0)
 
 
 def _now(clock: Clock) -> str:

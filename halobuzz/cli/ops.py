@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -59,10 +58,16 @@ def doctor(data_dir):
         click.echo(f"schema version {migrations.current_version(conn)}")
         bad = 0
         for name, problems in checks.run_all(conn):
-            click.echo(f"{name:<16} {'ok' if not problems else 'PROBLEM'}")
+            serious = [p for p in problems if not p.startswith("warning:")]
+            click.echo(f"{name:<16} {'ok' if not problems else 'PROBLEM' if serious else 'WARN'}")
             for p in problems:
                 click.echo(f"    - {p}")
-            bad += len(problems)
+            bad += len(serious)
+        payloads = checks.stored_payloads(conn, settings)
+        click.echo(f"{'stored payloads':<16} {'ok' if not payloads else 'PROBLEM'}")
+        for p in payloads:
+            click.echo(f"    - {p}")
+        bad += len(payloads)
     finally:
         conn.close()
     sys.exit(1 if bad else 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import sys
 
 import click
 
@@ -127,15 +128,20 @@ def reconcile(order_id, data_dir):
     """
     settings = load_settings(data_dir)
     actor = cli_actor()
+    failures: list[dict[str, str]] = []
     with writer_for(settings) as w:
         svc = _service(settings, w)
         try:
-            counts = asyncio.run(svc.reconcile(order_id))
+            counts = asyncio.run(svc.reconcile(order_id, failures=failures))
         except DomainError as exc:
             fail(exc.message)
         w.write_sync(lambda conn: audit.record(conn, actor, "payments.reconcile", target_type="payment_order",
                                                target_id=order_id, after=counts, at=iso(Clock().now())))
     click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+    for f in failures:
+        click.echo(f"  {f['order']} ({f['gateway']}): {f['problem']}")
+    if order_id and failures:
+        sys.exit(1)
 
 
 @payments.command("refund")

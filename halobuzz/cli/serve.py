@@ -49,6 +49,7 @@ def serve(host, port, data_dir, demo, log_format, help_settings):
         open_and_migrate(settings.db_path, settings.synchronous)
     except (MigrationError, sqlite3.Error) as exc:
         fail(f"cannot open {settings.db_path}: {exc}")
+    _port_free_or_fail(settings.host, settings.port)
     from ..app import create_app
     try:
         app = create_app(settings)
@@ -64,8 +65,11 @@ def serve(host, port, data_dir, demo, log_format, help_settings):
     click.echo(f"HaloBuzz serving on http://{settings.host}:{settings.port} (data: {settings.data_dir})",
                err=True)
     try:
+        from ..api.http_protocol import TimelyProtocol
+        from ..api.stopping import StopGuard
+        StopGuard(app).install()
         app.run(host=settings.host, port=settings.port, single_process=True, access_log=False,
-                motd=False)
+                motd=False, protocol=TimelyProtocol)
     finally:
         serve_file.remove(settings.data_dir, pid)
         _close_if_open(app.ctx.services)
@@ -88,6 +92,28 @@ def init(data_dir, demo):
         if demo:
             seed_demo(w, settings)
     click.echo(f"initialised {settings.data_dir}")
+
+
+def _port_free_or_fail(host: str, port: int) -> None:
+    """One clear line instead of Sanic's traceback when the address is taken (bind as Sanic
+    will, SO_REUSEADDR, so a socket in TIME_WAIT does not count as taken)."""
+    import errno
+    import socket
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror}")
+        return
+    family, kind, proto, _, addr = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(addr)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                fail(f"port {port} on {host} is already in use (another halobuzz serve?); "
+                     f"stop it or pick another with --port")
+            fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 
 
 def _close_if_open(sv) -> None:

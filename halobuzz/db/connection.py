@@ -1,7 +1,9 @@
 """Opening SQLite connections with the PRAGMAs every connection of the appliance needs."""
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from pathlib import Path
 
 # Litestream holds read transactions while it copies the WAL; a busy_timeout lets
@@ -17,7 +19,8 @@ def connect(path: str | Path, *, readonly: bool = False, synchronous: str = "FUL
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
                                check_same_thread=check_same_thread)
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _private_file(path)
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=check_same_thread)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -36,4 +39,20 @@ def connect(path: str | Path, *, readonly: bool = False, synchronous: str = "FUL
         # would leave the WAL unbounded whenever Litestream is down or not configured, so we
         # keep SQLite's default threshold. busy_timeout above covers its short write locks.
         conn.execute("PRAGMA wal_autocheckpoint=1000")
+        for suffix in ("-wal", "-shm"):
+            _private_file(Path(f"{path}{suffix}"), create=False)
     return conn
+
+
+def _private_file(path: Path, *, create: bool = True) -> None:
+    """The database holds password hashes, emails, birth dates and DMs: 0600 whatever the umask.
+    Created 0600 before SQLite opens it (SQLite gives its -wal and -shm the database's mode);
+    a file left readable by others (older install, copied in) is tightened."""
+    try:
+        if create and not path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077 and path.stat().st_uid == os.getuid():
+            os.chmod(path, mode & 0o700)
+    except FileNotFoundError:
+        pass

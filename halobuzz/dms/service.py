@@ -16,6 +16,7 @@ from ..db import emit
 from ..events import DM_NEW, DM_READ, Event
 from ..errors import Forbidden, Invalid, NotFound
 from ..infra.clock import iso
+from ..infra.text import refuse_controls
 
 MAX_TEXT = 1000
 
@@ -101,7 +102,7 @@ class DirectMessages:
         """Deliver a DM; `dm:new` goes to both sides after COMMIT (`reply_to`: the socket frame's id)."""
         if not isinstance(text, str) or not text.strip():
             raise Invalid("text must not be empty", field="text")
-        text = text.strip()
+        text = refuse_controls(text.strip(), "text", line_breaks=True)
         if len(text) > MAX_TEXT:
             raise Invalid(f"text is longer than {MAX_TEXT} characters", field="text")
         to = self._user_by_name(to_username)

@@ -75,9 +75,9 @@ class Economy:
 
     async def ledger_of(self, user_id: str, cursor: str | None, limit: int) -> dict[str, Any]:
         """An admin's view of a user's wallet and ledger lines; 404 for an unknown user."""
+        if self.db.inline.one("SELECT 1 FROM users WHERE id = ?", (user_id,)) is None:
+            raise NotFound("no such user", field="userId")   # the wallet view has a row for anyone
         row = self.db.inline.one(wallet.WALLET_VIEW_SQL, (user_id,))
-        if row is None:
-            raise NotFound("no such user", field="userId")
         return {"wallet": wallet.view_from_row(row), **await self.transactions(user_id, cursor, limit)}
 
     async def payouts(self, status: str, limit: int) -> dict[str, Any]:
@@ -128,6 +128,9 @@ class Economy:
         def unit(conn):
             before = conn.execute("SELECT daily_spend_limit, spend_limit_locked FROM users WHERE id = ?",
                                   (user_id,)).fetchone()
+            if actor is None:
+                wallet.refuse_minor_raise(conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone(),
+                                          limit, now.date(), self.spend)
             wallet.set_daily_limit(conn, user_id, limit, by_admin=actor is not None, lock=lock)
             user = conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
             if actor:

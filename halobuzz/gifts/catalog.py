@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,9 @@ class GiftSpec:
 
 
 def validate(spec: GiftSpec) -> GiftSpec:
+    if spec.art.startswith("/assets/"):
+        # GET /gifts shows art as "/assets/<path>": that form is accepted back as it is.
+        spec = replace(spec, art=spec.art[len("/assets/"):])
     problems = {}
     if not _SLUG.match(spec.id):
         problems["id"] = "must be 2-40 lowercase letters, digits, '-' or '_'"
@@ -45,7 +48,7 @@ def validate(spec: GiftSpec) -> GiftSpec:
     if not 0 <= spec.og_min_level <= 5:
         problems["ogMinLevel"] = "must be 0-5"
     if ".." in spec.art or spec.art.startswith("/") or not spec.art:
-        problems["art"] = "must be a path under /assets/"
+        problems["art"] = "must be a path under /assets/ (e.g. gifts/rose.svg or /assets/gifts/rose.svg)"
     for name in ("active_from", "active_until"):
         value = getattr(spec, name)
         if value:
@@ -105,7 +108,7 @@ def get(conn: sqlite3.Connection, gift_id: str) -> sqlite3.Row:
 
 
 def create(conn: sqlite3.Connection, spec: GiftSpec, actor: audit.Actor, now: datetime) -> dict[str, Any]:
-    validate(spec)
+    spec = validate(spec)
     if conn.execute("SELECT 1 FROM gifts WHERE id = ?", (spec.id,)).fetchone():
         raise Conflict("a gift with this id exists", field="id")
     conn.execute("INSERT INTO gifts(id, name, price, art, animation, og_min_level, active, active_from, active_until,"

@@ -19,3 +19,14 @@ def clean(text: str, *, multiline: bool = False) -> str:
     text = unicodedata.normalize("NFC", text)
     text = (_CONTROL_MULTI if multiline else _CONTROL_SINGLE).sub("", text)
     return text.strip()
+
+
+def refuse_controls(text: str, field: str, *, line_breaks: bool = False) -> str:
+    """Return `text` unchanged, or raise 422 naming `field` if it holds a control character or a
+    bidi override (titles and DMs are refused like usernames, not silently changed)."""
+    from ..errors import Invalid
+    found = (_CONTROL_MULTI if line_breaks else _CONTROL_SINGLE).search(text.replace("\r\n", "\n"))
+    if found:
+        raise Invalid(f"{field} must not contain control characters (found U+{ord(found.group()):04X})",
+                      field=field)
+    return text

@@ -8,6 +8,7 @@ before decoding (decompression bombs), and any decoder failure becomes
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,7 +84,12 @@ def decode(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIX
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError("too_many_pixels", str(exc)) from None
     except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError… for corrupt input
-        raise ImageError("corrupt", f"corrupt {kind} image: {exc}") from None
+        # Pillow's messages can hold Python reprs ("<_io.BytesIO object at 0x…>"): never show those.
+        detail = _REPR.sub("", str(exc)).replace("  ", " ").strip(" :") or "cannot be decoded"
+        raise ImageError("corrupt", f"corrupt {kind} image: {detail}") from None
+
+
+_REPR = re.compile(r"<[^<>]*? at 0x[0-9a-fA-F]+>")
 
 
 def resize_align_corners(rgb: np.ndarray, size: int = SIZE) -> np.ndarray:

@@ -80,7 +80,14 @@ def create_flag(conn: sqlite3.Connection, *, flag_id: str, now: datetime, type: 
         dup = conn.execute("SELECT id FROM moderation_flags WHERE reporter_id = ? AND type = ? AND target_id = ? "
                            "AND status = 'pending'", (reporter_id, type, target_id)).fetchone()
         if dup:
-            return flag_json(conn, get_row(conn, dup["id"]))
+            # Merged into the open report: a new reason or details are added to it, nothing else.
+            row = get_row(conn, dup["id"])
+            extra = "; ".join(x for x in (reason if reason != row["reason"] else "", (details or "").strip()) if x)
+            if extra and extra not in (row["details"] or ""):
+                merged = f"{row['details']}\n{extra}" if row["details"] else extra
+                conn.execute("UPDATE moderation_flags SET details = ?, updated_at = ? WHERE id = ?",
+                             (merged[-MAX_DETAILS:], iso(now), dup["id"]))
+            return {**flag_json(conn, get_row(conn, dup["id"])), "merged": True}
     at = iso(now)
     conn.execute("INSERT INTO moderation_flags(id, reporter_id, type, target_id, target_user_id, stream_id, reason, "
                  "details, score, decision_id, action, status, created_at, updated_at) "

@@ -19,8 +19,12 @@ The rule (documented in docs/payments.md, traced in payment_clawback_traces):
    The reversal credits the buyer, so it lowers the debt; it can never make the
    balance spendable, because it is at most the shortfall.
 5. An order that bought an OG tier directly always has that tier revoked.
+6. A host whose held earnings were reversed has `totalEarned` reduced by them.
 A Stripe dispute that is won re-credits the coins its clawback took (keyed on the
-dispute); reversed earnings and revoked tiers stay as they are (the operator decides).
+dispute) and gives the host back the earnings it reversed (to `held` while the hold runs,
+to `earnings` if it has been released since; `totalEarned` goes back up), taken from the
+buyer's paid balance the reversal had credited. Revoked OG tiers stay revoked (the buyer
+keeps the coins the reversal gave back). A lost dispute closes the order as refunded.
 """
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ from ..infra.clock import iso
 from ..og import subscribe as og_subscribe
 from ..wallet import accounts as A
 from ..wallet import ledger
+from ..wallet import wallet as W
 
 
 @dataclass
@@ -94,6 +99,7 @@ def clawback(conn: sqlite3.Connection, order: sqlite3.Row, coins: int, key: str,
                                      (taken, hold_id))
                         legs += [(A.user_account(hold["user_id"], A.HELD), -taken), (paid, taken)]
                         out.earnings_reversed += taken
+                        W.record_earning(conn, hold["user_id"], -taken)   # totalEarned counts what stays earned
             else:
                 sub = conn.execute("SELECT id FROM og_subscriptions WHERE tx_id = ?", (s["id"],)).fetchone()
                 if sub:
@@ -135,4 +141,35 @@ def recredit(conn: sqlite3.Connection, order: sqlite3.Row, clawback_key: str, ke
                  (key, order["id"], -coins, reason, at))
     conn.execute("UPDATE payment_orders SET clawed_coins = clawed_coins - ?, updated_at = ? WHERE id = ?",
                  (coins, at, order["id"]))
+    restore_earnings(conn, order, clawback_key, f"{key}:earnings", now)
     return coins
+
+
+def restore_earnings(conn: sqlite3.Connection, order: sqlite3.Row, clawback_key: str, key: str,
+                     now: datetime) -> int:
+    """Give hosts back the held earnings one clawback reversed (the clawback was undone). The
+    coins come from the buyer's paid balance, which the reversal had credited. Returns coins."""
+    if ledger.tx_exists(conn, key):
+        return 0
+    paid = A.user_account(order["user_id"], A.PAID)
+    legs: dict[str, int] = {}
+    restored: list[dict[str, Any]] = []
+    for t in conn.execute("SELECT t.hold_id, t.earnings_taken, h.user_id, h.released_at FROM payment_clawback_traces t "
+                          "JOIN earnings_holds h ON h.id = t.hold_id WHERE t.clawback_key = ? AND t.earnings_taken > 0",
+                          (clawback_key,)).fetchall():
+        taken = t["earnings_taken"]
+        if t["released_at"] is None:
+            conn.execute("UPDATE earnings_holds SET remaining = remaining + ? WHERE id = ?", (taken, t["hold_id"]))
+            bucket = A.HELD
+        else:
+            bucket = A.EARNINGS
+        acct = A.user_account(t["user_id"], bucket)
+        legs[acct] = legs.get(acct, 0) + taken
+        legs[paid] = legs.get(paid, 0) - taken
+        W.record_earning(conn, t["user_id"], taken)
+        restored.append({"hold": t["hold_id"], "host": t["user_id"], "coins": taken, "to": bucket})
+    if not restored:
+        return 0
+    ledger.post(conn, key, "refund_reversed", list(legs.items()), iso(now),
+                {"order": order["id"], "clawback": clawback_key, "restored": restored})
+    return sum(r["coins"] for r in restored)

@@ -6,9 +6,12 @@ the verified answer (settle.apply). Events and metrics leave after COMMIT.
 """
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, Awaitable, Callable
+from urllib.parse import urlencode
 
 from ..accounts import audit
 from ..db import emit
@@ -26,7 +29,7 @@ from ..infra.ids import IdFactory
 from ..infra.paging import page
 from ..og.tiers import Tier
 from ..reply import Reply
-from ..wallet import wallet
+from ..wallet import idempotency, wallet
 from . import checkout, settle, store
 from .gateways import esewa as esewa_gw
 from .gateways import stripe as stripe_gw
@@ -44,6 +47,8 @@ from .packs import Pack
 
 log = logging.getLogger("halobuzz.payments")
 
+
+IN_PROGRESS = 102   # idempotency row of an order whose gateway start is still running
 
 
 class Payments:
@@ -117,7 +122,11 @@ class Payments:
         return counts
 
     # -- orders -----------------------------------------------------------------------
-    async def create_order(self, user_id: str, gateway: str, pack_id: str) -> Reply:
+    async def create_order(self, user_id: str, gateway: str, pack_id: str, key: str | None = None) -> Reply:
+        """With an Idempotency-Key, a retry of the same request returns the first answer (the same
+        order), the same key with another body is 409, and a retry while the first call is still
+        talking to the gateway is 409 `idempotency_in_progress`. If starting at the gateway fails,
+        the key is released (the order is marked failed), so a retry makes a fresh order."""
         gw = self.gateways.get(gateway)
         if gw is None:
             raise Invalid(f"{gateway} is not enabled on this server", field="gateway")
@@ -126,23 +135,58 @@ class Payments:
             raise Invalid("no such pack", field="packId")
         now = self.clock.now()
         order_id = self.ids.new()
-        await self.write(lambda conn: checkout.insert_order(conn, order_id=order_id, user_id=user_id, gateway=gateway,
-                                                            pack=pack, now=now,
-                                                            ttl_seconds=self.settings.payment_order_ttl))
+        req_hash = None
+        if key is not None:
+            key = idempotency.check_key(key)
+            req_hash = idempotency.body_hash("payments:order", {"gateway": gateway, "packId": pack_id})
+
+        def insert(conn):
+            if key is not None:
+                row = conn.execute("SELECT request_hash, status, response FROM idempotency WHERE user_id = ? "
+                                   "AND key = ?", (user_id, key)).fetchone()
+                if row is not None:
+                    if row["request_hash"] != req_hash:
+                        raise Conflict("this Idempotency-Key was used with a different request",
+                                       code="idempotency_mismatch", field="Idempotency-Key")
+                    if row["status"] == IN_PROGRESS:
+                        raise Conflict("the first request with this Idempotency-Key is still running; retry shortly",
+                                       code="idempotency_in_progress", field="Idempotency-Key")
+                    return Reply(row["status"], json.loads(row["response"]), True)
+                conn.execute("INSERT INTO idempotency(user_id, key, request_hash, status, response, created_at) "
+                             "VALUES (?,?,?,?,?,?)", (user_id, key, req_hash, IN_PROGRESS,
+                                                      json.dumps({"orderId": order_id}), iso(now)))
+            checkout.insert_order(conn, order_id=order_id, user_id=user_id, gateway=gateway, pack=pack, now=now,
+                                  ttl_seconds=self.settings.payment_order_ttl)
+            return None
+
+        replay = await self.write(insert)
+        if replay is not None:
+            return replay
         ref = OrderRef(order_id, pack.amount_minor, pack.currency, pack.name)
+        # eSewa's failure redirect carries nothing of its own: name the order in it, so a cancel
+        # closes that order (unsigned, so it can only close an unpaid order; a verified payment
+        # arriving later still credits it).
+        urls = replace(self.urls, esewa_failure=f"{self.urls.esewa_failure}&{urlencode({'order': order_id})}")
         try:
-            started = await gw.start(ref, self.urls)
+            started = await gw.start(ref, urls)
         except DomainError as exc:
-            note = f"gateway start failed: {exc.message}"
-            await self.write(lambda conn: store.update(conn, order_id, self.clock.now(), status="failed", note=note))
+            def failed(conn):
+                store.update(conn, order_id, self.clock.now(), status="failed",
+                             note=f"gateway start failed: {exc.message}")
+                if key is not None:
+                    conn.execute("DELETE FROM idempotency WHERE user_id = ? AND key = ?", (user_id, key))
+            await self.write(failed)
             raise
 
         def unit(conn):
             store.update(conn, order_id, self.clock.now(), gateway_ref=started.gateway_ref)
-            return store.order_json(store.get(conn, order_id))
+            body = {"order": store.order_json(store.get(conn, order_id)), "redirect": started.redirect}
+            if key is not None:
+                conn.execute("UPDATE idempotency SET status = 201, response = ? WHERE user_id = ? AND key = ?",
+                             (json.dumps(body, separators=(",", ":")), user_id, key))
+            return body
 
-        order = await self.write(unit)
-        return Reply(201, {"order": order, "redirect": started.redirect})
+        return Reply(201, await self.write(unit))
 
     # -- shared plumbing --------------------------------------------------------------
     def _fail_metric(self, gateway: str, reason: str) -> None:
@@ -195,9 +239,26 @@ class Payments:
         return OrderRef(order["id"], order["amount_minor"], order["currency"], order["pack_id"], order["gateway_ref"])
 
     # -- eSewa: signed redirect + status API --------------------------------------------
+    async def _esewa_cancelled(self, raw: dict, order_id: str | None) -> Reply:
+        """The customer cancelled at eSewa (`?failed=1`): close the unpaid order as failed with
+        reason `cancelled`. Unsigned, so it never touches an order already paid or closed."""
+        order = await self._one("SELECT * FROM payment_orders WHERE id = ? AND gateway = 'esewa'",
+                                (order_id,)) if order_id else None
+        if order is None or order["status"] not in store.OPEN:
+            why = "no order named" if order is None else f"order is {order['status']}"
+            logged = await self._log_only("esewa", raw, "ignored", f"cancel redirect: {why}", None, "cancelled")
+            return Reply(200, {**logged, "reason": "cancelled",
+                               "order": store.order_json(order) if order is not None else None})
+        oid = order["id"]
+        out = await self._settle("esewa", "return", raw, oid, lambda conn: settle.apply(
+            conn, oid, Status(FAILED, "cancelled"), self.clock.now(), self.ctx), event_type="cancelled")
+        return Reply(200, {**out.body(), "reason": "cancelled"})
+
     async def esewa_return(self, args: dict[str, list[str]]) -> Reply:
         raw = {"query": {k: v[-1] for k, v in args.items()}}
         q = raw["query"]
+        if "data" not in q and q.get("failed"):
+            return await self._esewa_cancelled(raw, q.get("order") or q.get("transaction_uuid"))
         if "data" not in q:
             # Failure/pending redirect: unsigned, informational; reconciliation decides.
             order_id = q.get("order") or q.get("transaction_uuid")
@@ -380,9 +441,22 @@ class Payments:
         return {"verdict": verdict, "reason": reason}
 
     # -- reconciliation ------------------------------------------------------------------
-    async def reconcile(self, order_id: str | None = None, limit: int = 200) -> dict[str, int]:
+    def on_builtin_defaults(self, gateway: str) -> bool:
+        """True when a gateway runs on the built-in development defaults (eSewa's published UAT
+        merchant and URLs): nobody configured it, so reconciliation must not talk to it (a
+        restored database would otherwise send its orders to the real eSewa UAT)."""
+        from dataclasses import fields
+        prefix = f"{gateway}_"
+        own = [f for f in fields(self.settings) if f.name.startswith(prefix)]
+        return bool(own) and all(getattr(self.settings, f.name) == f.default for f in own)
+
+    async def reconcile(self, order_id: str | None = None, limit: int = 200,
+                        failures: list[dict[str, str]] | None = None) -> dict[str, int]:
         """Re-ask the gateways about pending orders (until final) and about completed eSewa/Khalti
-        orders (for refunds, for payment_refund_watch_days). Idempotent; safe to run any time."""
+        orders (for refunds, for payment_refund_watch_days). Idempotent; safe to run any time.
+        Gateways that are not configured (off, or on built-in defaults) are skipped and counted;
+        an order whose gateway could not answer is counted `unavailable` and, when `failures` is
+        given, described there."""
         now = self.clock.now()
         s = self.settings
         if order_id:
@@ -403,13 +477,20 @@ class Payments:
         counts: dict[str, int] = {"checked": 0}
         for order in rows:
             gw = self.gateways.get(order["gateway"])
-            if gw is None:
+            if gw is None or self.on_builtin_defaults(order["gateway"]):
+                counts["skipped_unconfigured"] = counts.get("skipped_unconfigured", 0) + 1
+                if failures is not None:
+                    failures.append({"order": order["id"], "gateway": order["gateway"],
+                                     "problem": f"{order['gateway']} is not configured on this server: skipped"})
                 continue
             counts["checked"] += 1
             try:
                 st = await gw.status(self._ref(order))
             except GatewayUnavailable as exc:
                 st = Status(UNKNOWN, f"unavailable: {exc.message}")
+                counts["unavailable"] = counts.get("unavailable", 0) + 1
+                if failures is not None:
+                    failures.append({"order": order["id"], "gateway": order["gateway"], "problem": exc.message})
             oid = order["id"]
             expired = parse_iso(order["expires_at"]) <= self.clock.now()
 

@@ -190,7 +190,13 @@ def dispute(conn: sqlite3.Connection, order: sqlite3.Row, dispute_id: str, amoun
             return Outcome("recredited", f"dispute won: {coins} coins back")
         return Outcome("duplicate", "nothing to re-credit")
     if status == "lost":
-        return Outcome("ignored", "dispute lost: the clawback stands")
+        if order["status"] != "disputed":
+            return Outcome("duplicate", f"dispute lost; the order is {order['status']}")
+        store.update(conn, order["id"], now,
+                     status="refunded" if order["clawed_coins"] >= order["coins"] else "partially_refunded",
+                     refunded_minor=max(order["refunded_minor"], min(amount, order["amount_minor"])),
+                     note=f"dispute {dispute_id} lost: the clawback stands")
+        return Outcome("refunded", "dispute lost: the clawback stands")
     if order["status"] not in store.CREDITED:
         store.update(conn, order["id"], now, needs_review=1, note=f"dispute {dispute_id} before the credit")
         return Outcome("ignored", "dispute on an order that was never credited")

@@ -102,3 +102,20 @@ def event_json(r: sqlite3.Row, cipher: FieldCipher | None = None) -> dict[str, A
             out["payload"] = None
             out["payloadError"] = "cannot decrypt"
     return out
+
+
+def undecryptable_payloads(conn: sqlite3.Connection, cipher: FieldCipher, limit: int = 20) -> tuple[int, list[int]]:
+    """(payloads checked, ids of those the current keys cannot decrypt, at most `limit`)."""
+    bad: list[int] = []
+    n = 0
+    for r in conn.execute("SELECT id, uid, payload FROM payment_events WHERE payload IS NOT NULL"):
+        n += 1
+        try:
+            cipher.decrypt_text(r["payload"], f"payment_event:{r['uid']}")
+        except Exception:
+            if len(bad) < limit:
+                bad.append(r["id"])
+            else:
+                bad.append(-1)
+                break
+    return n, bad

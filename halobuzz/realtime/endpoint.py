@@ -168,6 +168,7 @@ async def ws_endpoint(request: Request, ws):
         await _refuse(ws, sv, p.CLOSE_TOO_MANY, refused)
         return
     conn = hub.attach(ws, who.user_id, who.username, who.session_id, ip)
+    conn.meta["expires"] = who.expires   # the revocation watcher closes it then (4007) unless re-authed
     loop = asyncio.get_running_loop()
     closed = conn.done = loop.create_future()
     inbox = Inbox(rt, conn, ws)
@@ -175,7 +176,7 @@ async def ws_endpoint(request: Request, ws):
     old = sanic_ws.take_over_reading(ws, inbox, closed)
     try:
         conn.send_event(ev.READY, {"userId": who.user_id, "username": who.username, "connectionId": conn.conn_id,
-                                  "replyTo": reply_to})
+                                   "expiresAt": p.iso_ts(who.expires), "replyTo": reply_to})
         # A frame that reached Sanic's assembler before the swap (pipelined after a first-frame auth).
         while not conn.closed:
             pending = await old.get(0)

@@ -36,10 +36,11 @@ LANES = {
 # Close codes (4000-4999 are the application's range).
 CLOSE_AUTH = 4001          # no or bad token / auth timeout
 CLOSE_SLOW = 4002          # send queue overflowed with essential events: client too slow
-CLOSE_REMOVED = 4003       # kicked or banned from the room, account blocked
+CLOSE_REMOVED = 4003       # account banned or suspended, session logged out or revoked
 CLOSE_TOO_MANY = 4004      # connection cap per user or per IP
 CLOSE_PING_TIMEOUT = 4005  # no pong in time
 CLOSE_BAD_FRAME = 4006     # not an envelope / too many bad frames
+CLOSE_TOKEN_EXPIRED = 4007  # the access token expired and no fresh `auth` frame came: reconnect
 CLOSE_SHUTDOWN = 1001
 
 _encoder = msgspec.json.Encoder()
@@ -49,6 +50,13 @@ _prefix = os.urandom(3).hex()
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def iso_ts(ts: float) -> str | None:
+    """Unix seconds as the contract's ISO-8601 UTC form (None for 0)."""
+    if not ts:
+        return None
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def next_id() -> str:

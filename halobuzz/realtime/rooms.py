@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any, Callable
 
 from .. import events as ev
-from ..errors import Conflict, Invalid
+from ..errors import Conflict, Forbidden, Invalid
 from ..infra.tasks import cancel_and_wait
-
+from ..streams.checkpoint import INTERVAL_SECONDS as CHECKPOINT_SECONDS
 from . import protocol as p
 from .hub import Conn, Hub
+from .revocation import RevocationWatcher
 
 log = logging.getLogger("halobuzz.realtime")
 
@@ -28,8 +30,10 @@ FORWARD = (ev.GIFT_SENT, ev.THRONE_CLAIMED, ev.BATTLE_BOOST, ev.AI_WARNING, ev.O
 
 
 class Realtime:
-    def __init__(self, settings, clock, db, bus, hub: Hub, streams, chat, dms, battles) -> None:
+    def __init__(self, settings, clock, db, bus, hub: Hub, streams, chat, dms, battles, *,
+                 authenticate: Callable[[str], Any] | None = None) -> None:
         self.settings = settings
+        self.authenticate = authenticate   # access token -> Principal (re-auth frames)
         self.clock = clock
         self.db = db
         self.hub = hub
@@ -38,6 +42,8 @@ class Realtime:
         self.dms = dms
         self.battles = battles
         self._tasks: list[asyncio.Task] = []
+        self.revocations = RevocationWatcher(db, hub, clock)
+        self.demo_hosts: set[str] = set()
         hub.on_leave.append(self._left)
         for name in FORWARD:
             bus.subscribe(name, self._forward)
@@ -115,6 +121,7 @@ class Realtime:
             if not (row["status"] == "pending" and row["host_id"] == conn.user_id):
                 raise Conflict("the stream is not live", code="not_live", field="streamId")
         self.chat.check_can_join(conn.user_id, row["host_id"])
+        await self.chat.rebuild_backlog(sid)   # no-op unless the server restarted mid-stream
         if conn.room is not None and conn.room.id == sid:
             self.hub.leave(conn)
         self.hub.join(conn, sid)
@@ -159,13 +166,26 @@ class Realtime:
             raise Conflict("join the stream first", code="not_in_room")
         stats = self.streams.live.get(conn.room.id)
         if stats is not None:
-            stats.likes += max(1, min(int(data.get("count", 1) or 1), 10))
+            stats.like(max(1, min(int(data.get("count", 1) or 1), 10)))
 
     async def on_heartbeat(self, conn: Conn, data: dict, reply_to: str | None) -> None:
         self.streams.heartbeat(_str(data, "streamId"), conn.user_id)
 
     async def on_ping(self, conn: Conn, data: dict, reply_to: str | None) -> None:
         conn.send_event(ev.PONG, {"replyTo": reply_to})
+
+    async def on_auth(self, conn: Conn, data: dict, reply_to: str | None) -> None:
+        """Re-auth on an open socket: a fresh access token of the same account pushes the
+        socket's expiry forward (answered with `ready`); anything else leaves it unchanged."""
+        if self.authenticate is None:
+            raise Conflict("re-auth is not available", code="unsupported")
+        who = self.authenticate(_str(data, "token"))
+        if who.user_id != conn.user_id:
+            raise Forbidden("the token belongs to another account", code="wrong_account", field="token")
+        conn.session_id = who.session_id
+        conn.meta["expires"] = who.expires
+        conn.send_event(ev.READY, {"userId": who.user_id, "username": who.username, "connectionId": conn.conn_id,
+                                  "expiresAt": p.iso_ts(who.expires), "replyTo": reply_to})
 
     async def on_dm_send(self, conn: Conn, data: dict, reply_to: str | None) -> None:
         await self.dms.send(conn.user_id, _str(data, "to"), data.get("text"), reply_to)
@@ -184,10 +204,28 @@ class Realtime:
     # -- periodic ----------------------------------------------------------------------
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._metrics_loop(), name="room-metrics"),
-                       asyncio.create_task(self._heartbeat_loop(), name="stream-heartbeats")]
+                       asyncio.create_task(self._heartbeat_loop(), name="stream-heartbeats"),
+                       asyncio.create_task(self._checkpoint_loop(), name="live-state-checkpoint")]
+        self.revocations.start()
+        if self.settings.demo:
+            from ..demo import demo_hosts
+            self.demo_hosts = demo_hosts(self.db.inline.one)
 
     async def stop(self) -> None:
+        await self.revocations.stop()
         await cancel_and_wait(self._tasks)
+        try:
+            await self.streams.save_live_state()   # the last counters survive a restart
+        except Exception:
+            log.exception("final live-state checkpoint failed")
+
+    async def _checkpoint_loop(self) -> None:
+        while True:
+            await asyncio.sleep(CHECKPOINT_SECONDS)
+            try:
+                await self.streams.save_live_state()
+            except Exception:
+                log.exception("live-state checkpoint failed")
 
     async def _metrics_loop(self) -> None:
         interval = max(0.2, float(self.settings.metrics_interval))
@@ -220,6 +258,9 @@ class Realtime:
                 now = self.clock.timestamp()
                 # A host connected to their own room is alive: its pings count as heartbeats.
                 for sid, stats in list(self.streams.live.by_id.items()):
+                    if stats.host_id in self.demo_hosts:   # serve --demo keeps its demo room open
+                        stats.heartbeat = now
+                        continue
                     for conn in self.hub.by_user.get(stats.host_id, ()):
                         if conn.room is not None and conn.room.id == sid and not conn.closed and \
                                 (conn.ping_fut is None or conn.ping_fut.done()):
@@ -240,5 +281,5 @@ def _str(data: dict, name: str) -> str:
 _HANDLERS = {
     ev.STREAM_JOIN: Realtime.on_join, ev.STREAM_LEAVE: Realtime.on_leave, ev.CHAT_NEW: Realtime.on_chat,
     "stream:like": Realtime.on_like, "stream:heartbeat": Realtime.on_heartbeat, "ping": Realtime.on_ping,
-    "dm:send": Realtime.on_dm_send, "dm:read": Realtime.on_dm_read,
+    "dm:send": Realtime.on_dm_send, "dm:read": Realtime.on_dm_read, ev.AUTH: Realtime.on_auth,
 }

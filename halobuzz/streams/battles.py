@@ -1,6 +1,8 @@
 """PK battles: two live hosts agree to a timed battle; score = coins received during it.
 
-invite (host A, A's live stream, B's live stream, duration) → accept by host B → active
+invite (host A, A's live stream, B's live stream, duration) → accept by host B (or decline;
+or cancel by host A; or expiry `invite_ttl` seconds after the invite, by the injected clock:
+a timer fires then, and every invite/accept/cancel also checks the clock) → active
 for `duration` seconds → finished, with the winner recorded (NULL on a draw). The last
 `boost_seconds` of a battle (at most a third of it) are a boost window: coins count
 ×2, announced to both rooms as `battle:boost`. Scores come from `gift:sent` events on
@@ -69,7 +71,9 @@ def _row_to_battle(r: sqlite3.Row) -> Battle:
 
 
 class Battles:
-    def __init__(self, db, clock, ids, bus, streams, *, min_seconds: int = 30, boost_seconds: int = 30) -> None:
+    def __init__(self, db, clock, ids, bus, streams, *, min_seconds: int = 30, boost_seconds: int = 30,
+                 invite_ttl: float = INVITE_TTL) -> None:
+        self.invite_ttl = invite_ttl
         self.db = db
         self.clock = clock
         self.ids = ids
@@ -91,6 +95,8 @@ class Battles:
             self.by_stream[b.stream_a] = self.by_stream[b.stream_b] = b.id
             if b.status == "active":
                 self._schedule(b)
+            else:
+                self._schedule_expiry(b)
 
     async def stop(self) -> None:
         for b in self.by_id.values():
@@ -130,6 +136,9 @@ class Battles:
         if theirs is None:
             raise Conflict("the other stream is not live", code="not_live", field="opponentStreamId")
         for sid in (stream_id, opponent_stream_id):
+            bid = self.by_stream.get(sid)
+            if bid is not None and self.by_id[bid].status == "invited" and self._expired(self.by_id[bid]):
+                await self._expire(self.by_id[bid])
             if sid in self.by_stream:
                 raise Conflict("one of the streams is already in a battle", code="already_in_battle")
         bid, now = self.ids.new(), self.clock.now()
@@ -139,29 +148,70 @@ class Battles:
             conn.execute("INSERT INTO battles(id, stream_a, stream_b, host_a, host_b, status, duration_seconds, "
                          "created_at) VALUES (?,?,?,?,?, 'invited', ?, ?)",
                          (bid, stream_id, opponent_stream_id, host_id, theirs.host_id, duration, iso(now)))
-            emit(conn, Event(BATTLE_INVITE, b.as_json(), users=(theirs.host_id,)))
+            emit(conn, Event(BATTLE_INVITE, {**b.as_json(), "expiresAt": self._expires_at(b)},
+                             users=(theirs.host_id,)))
 
         def track(_):
             self.by_id[bid] = b
             self.by_stream[stream_id] = self.by_stream[opponent_stream_id] = bid
+            self._schedule_expiry(b)
         await self.db.write(unit, after=track)
-        return b.as_json()
+        return {**b.as_json(), "expiresAt": self._expires_at(b)}
 
-    def _mine(self, battle_id: str, host_id: str) -> Battle:
+    def _mine(self, battle_id: str, host_id: str, *, inviter: bool = False) -> Battle:
         b = self.by_id.get(battle_id)
         if b is None:
             raise NotFound("no such open battle", field="battleId")
-        if host_id != b.host_b:
+        if inviter and host_id != b.host_a:
+            raise Forbidden("only the inviting host can cancel", code="not_inviting_host")
+        if not inviter and host_id != b.host_b:
             raise Forbidden("only the invited host can answer", code="not_invited_host")
         if b.status != "invited":
             raise Conflict(f"the battle is {b.status}", code="bad_state")
         return b
 
+    async def cancel(self, host_id: str, battle_id: str) -> dict[str, Any]:
+        """The inviter withdraws an open invitation; both streams are free again."""
+        b = self._mine(battle_id, host_id, inviter=True)
+        if self._expired(b):
+            await self._expire(b)
+            raise Conflict("the invitation already expired", code="expired")
+        await self._close(b, "cancelled", tell=(b.host_a, b.host_b), reason="cancelled")
+        return b.as_json()
+
+    # -- invitation expiry ----------------------------------------------------------------
+    def _expired(self, b: Battle) -> bool:
+        return self.clock.timestamp() - b.created >= self.invite_ttl
+
+    def _expires_at(self, b: Battle) -> str | None:
+        return iso(datetime.fromtimestamp(b.created + self.invite_ttl, timezone.utc))
+
+    def _schedule_expiry(self, b: Battle) -> None:
+        left = max(0.0, b.created + self.invite_ttl - self.clock.timestamp())
+        b.timers.append(asyncio.get_running_loop().call_later(left, self._spawn_expire, b.id))
+
+    def _spawn_expire(self, battle_id: str) -> None:
+        t = asyncio.get_running_loop().create_task(self.expire_due())
+        self._tasks.add(t)
+        t.add_done_callback(self._tasks.discard)
+
+    async def expire_due(self) -> list[str]:
+        """Expire every open invitation whose TTL has passed (by the injected clock)."""
+        due = [b for b in list(self.by_id.values()) if b.status == "invited" and self._expired(b)]
+        for b in due:
+            await self._expire(b)
+        return [b.id for b in due]
+
+    async def _expire(self, b: Battle) -> None:
+        if b.status != "invited":
+            return
+        await self._close(b, "cancelled", tell=(b.host_a, b.host_b), reason="expired")
+
     async def accept(self, host_id: str, battle_id: str) -> dict[str, Any]:
         b = self._mine(battle_id, host_id)
         now = self.clock.now()
-        if now.timestamp() - b.created > INVITE_TTL:
-            await self._close(b, "cancelled")
+        if self._expired(b):
+            await self._expire(b)
             raise Conflict("the invitation expired", code="expired")
         if self.streams.live.get(b.stream_a) is None or self.streams.live.get(b.stream_b) is None:
             await self._close(b, "cancelled")
@@ -177,6 +227,9 @@ class Battles:
 
         def activate(_):
             b.status = "active"
+            for h in b.timers:   # the invitation's expiry timer
+                h.cancel()
+            b.timers.clear()
             self._schedule(b)
         await self.db.write(unit, after=activate)
         return b.as_json()
@@ -186,16 +239,17 @@ class Battles:
         await self._close(b, "declined", tell=(b.host_a,))
         return b.as_json()
 
-    async def _close(self, b: Battle, status: str, tell: tuple[str, ...] = ()) -> None:
+    async def _close(self, b: Battle, status: str, tell: tuple[str, ...] = (), reason: str | None = None) -> None:
+        b.status = status   # at once: an expiry timer or a second call meanwhile finds it closed
+        extra = {"reason": reason} if reason else {}
+
         def unit(conn):
             conn.execute("UPDATE battles SET status=? WHERE id=?", (status, b.id))
             if tell:
-                emit(conn, Event(BATTLE_END, {**b.as_json(), "status": status, "winnerHostId": None}, users=tell))
+                emit(conn, Event(BATTLE_END, {**b.as_json(), "status": status, "winnerHostId": None, **extra},
+                                 users=tell))
 
-        def forget(_):
-            b.status = status
-            self._forget(b)
-        await self.db.write(unit, after=forget)
+        await self.db.write(unit, after=lambda _: self._forget(b))
 
     def _forget(self, b: Battle) -> None:
         for h in b.timers:

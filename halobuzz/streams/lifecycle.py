@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..infra.clock import iso, parse_iso
+from ..infra.text import refuse_controls
 
 STATUSES = ("pending", "live", "ended")
 TITLE_MAX = 120
@@ -19,13 +20,13 @@ CATEGORY_MAX = 40
 
 
 def validate_new(title: str, category: str | None) -> tuple[str, str | None]:
-    title = " ".join(title.split())
+    title = refuse_controls(" ".join(title.split()), "title")
     if not title:
         raise Invalid("title must not be empty", field="title")
     if len(title) > TITLE_MAX:
         raise Invalid(f"title is longer than {TITLE_MAX} characters", field="title")
     if category is not None:
-        category = category.strip().lower() or None
+        category = refuse_controls(category.strip().lower(), "category") or None
         if category and len(category) > CATEGORY_MAX:
             raise Invalid(f"category is longer than {CATEGORY_MAX} characters", field="category")
     return title, category

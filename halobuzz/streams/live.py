@@ -1,8 +1,11 @@
 """In-memory state of live streams: viewers, analytics counters, throne holder, trending score.
 
-Rebuilt from SQLite at start (every live stream gets a fresh heartbeat grace period);
-stored into the stream row when it ends. Nothing here is the source of truth for coins:
-`streams.total_coins` is (the money core writes it in the gift transaction).
+Checkpointed to SQLite every few seconds and at shutdown (streams/checkpoint.py) and rebuilt
+from it at start (every live stream gets a fresh heartbeat grace period); stored into the
+stream row when it ends. Nothing here is the source of truth for coins: `streams.total_coins`
+is (the money core writes it in the gift transaction).
+
+`viewers`, `peak` and `unique` count the same people: the audience, never the host.
 """
 from __future__ import annotations
 
@@ -30,18 +33,23 @@ class LiveStats:
     coins: int = 0                      # coins seen through gift events since this process started
     gift_times: deque = field(default_factory=lambda: deque(maxlen=2000))  # (ts, coins)
     throne: dict[str, Any] | None = None
+    dirty: bool = False                 # changed since the last checkpoint
+    unsaved: set[str] = field(default_factory=set)   # unique viewers not checkpointed yet
 
     @property
     def viewer_count(self) -> int:
-        return len(self.viewers)
+        return len(self.viewers) - (1 if self.host_id in self.viewers else 0)
 
     def join(self, user_id: str) -> bool:
         """Returns True when this is the user's first connection in the room."""
         n = self.viewers.get(user_id, 0)
         self.viewers[user_id] = n + 1
-        if user_id != self.host_id:
+        if user_id != self.host_id and user_id not in self.unique:
             self.unique.add(user_id)
-        self.peak = max(self.peak, len(self.viewers))
+            self.unsaved.add(user_id)
+        if self.viewer_count > self.peak:
+            self.peak = self.viewer_count
+            self.dirty = True
         return n == 0
 
     def leave(self, user_id: str) -> bool:
@@ -59,6 +67,11 @@ class LiveStats:
         g["coins"] += coins
         self.coins += coins
         self.gift_times.append((now, coins))
+        self.dirty = True
+
+    def like(self, count: int) -> None:
+        self.likes += count
+        self.dirty = True
 
     def gifts_per_minute(self, now: float) -> float:
         recent = [c for t, c in self.gift_times if now - t <= TRENDING_WINDOW]

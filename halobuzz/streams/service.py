@@ -14,7 +14,7 @@ from ..db import emit
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..events import STREAM_ENDED, STREAM_STARTED, Event
 from ..infra.clock import parse_iso
-from . import lifecycle, media
+from . import checkpoint, lifecycle, media
 from .live import LiveStats, LiveStreams
 
 log = logging.getLogger("halobuzz.streams")
@@ -53,7 +53,17 @@ class Streams:
         for row in await self.db.readers.fetchall(
                 "SELECT id, host_id, country, started_at FROM streams WHERE status = 'live'"):
             started = parse_iso(row["started_at"])
-            self.live.add(row["id"], row["host_id"], row["country"], started.timestamp() if started else now, now)
+            stats = self.live.add(row["id"], row["host_id"], row["country"],
+                                  started.timestamp() if started else now, now)
+            await checkpoint.restore(self.db.readers, stats)
+
+    async def save_live_state(self) -> int:
+        """Persist what changed in live streams since the last call (see streams/checkpoint.py)."""
+        items = checkpoint.pending(list(self.live.by_id.values()), self.clock.timestamp())
+        if items:
+            now = self.clock.now()
+            await self.db.write(lambda conn: checkpoint.save(conn, items, now))
+        return len(items)
 
     # -- lifecycle --------------------------------------------------------------------
     async def create(self, host_id: str, title: str, category: str | None, country: str | None) -> dict[str, Any]:
@@ -88,6 +98,7 @@ class Streams:
 
         def unit(conn):
             row = lifecycle.end(conn, stream_id, now, reason, analytics, host_id=host_id)
+            checkpoint.clear(conn, stream_id)
             ended = lifecycle.to_json(row)
             emit(conn, Event(STREAM_ENDED, {"streamId": stream_id, "reason": reason,
                                             "analytics": ended["analytics"]}, room=stream_id))

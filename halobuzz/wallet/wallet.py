@@ -136,6 +136,23 @@ def release_due_holds(conn: sqlite3.Connection, now: datetime, limit: int = 500)
     return len(due)
 
 
+def refuse_minor_raise(user: sqlite3.Row | None, limit: int | None, today: date, policy: SpendPolicy) -> None:
+    """A user under 18 (by birth date or a moderator's judgement) may lower the daily cap, never
+    raise it above the minors' cap: say so (403) instead of storing a value that would not apply."""
+    if user is None or not limit:
+        return
+    cap = policy.default_daily_limit_minor
+    if limit > cap and _is_minor(user, today):
+        raise Forbidden(f"accounts under 18 have a daily spend limit of at most {cap} coins; "
+                        f"it can be lowered, not raised", code="minor_spend_limit", field="dailySpendLimit",
+                        extra={"maxDailyLimit": cap})
+
+
+def _is_minor(user: sqlite3.Row, today: date) -> bool:
+    return age_on(date.fromisoformat(user["birth_date"]), today) < ADULT_AGE or bool(
+        "judged_minor" in user.keys() and user["judged_minor"])
+
+
 def set_daily_limit(conn: sqlite3.Connection, user_id: str, limit: int | None, *, by_admin: bool = False,
                     lock: bool | None = None) -> None:
     """Set a user's daily cap (None or 0 = the default for their age).

@@ -76,7 +76,7 @@ def test_binary_replicates_with_bundled_litestream_and_restores(tmp_path):
         proc.wait(30)
         log.close()
     assert proc.returncode == 0
-    out = run("restore", "--from", str(replica), "--data-dir", str(tmp_path / "new"))
+    out = run("restore", "--from", str(replica), "--no-secrets", "--data-dir", str(tmp_path / "new"))
     assert out.returncode == 0, out.stderr
     users = run("user", "list", "--json", "--data-dir", str(tmp_path / "new"))
     assert "binuser" in users.stdout

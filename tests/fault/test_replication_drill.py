@@ -233,7 +233,7 @@ def loss_drill(tmp_path: Path, env: dict[str, str], source: str, label: str, sec
     srv.stop()
     new = tmp_path / "new-machine"
     started = time.monotonic()
-    out = cli(new, "restore", "--from", source, env=env)
+    out = cli(new, "restore", "--from", source, "--no-secrets", env=env)
     restore_s = time.monotonic() - started
     assert out.returncode == 0, out.stderr
     present = usernames(new / "halobuzz.db")
@@ -280,7 +280,7 @@ def test_replica_unreachable_at_start_then_catches_up(tmp_path, moto):
     finally:
         srv.stop()
         proxy.close()
-    out = cli(tmp_path / "new", "restore", "--from", env["HALOBUZZ_REPLICA_URL"],
+    out = cli(tmp_path / "new", "restore", "--from", env["HALOBUZZ_REPLICA_URL"], "--no-secrets",
               env={**env, "HALOBUZZ_REPLICA_ENDPOINT": f"http://127.0.0.1:{moto}"})
     assert out.returncode == 0, out.stderr
     assert "early_bird" in usernames(tmp_path / "new" / "halobuzz.db")
@@ -311,7 +311,7 @@ def test_replica_cut_mid_run_keeps_serving_and_catches_up(tmp_path, moto):
     finally:
         srv.stop()
         proxy.close()
-    out = cli(tmp_path / "new", "restore", "--from", env["HALOBUZZ_REPLICA_URL"],
+    out = cli(tmp_path / "new", "restore", "--from", env["HALOBUZZ_REPLICA_URL"], "--no-secrets",
               env={**env, "HALOBUZZ_REPLICA_ENDPOINT": f"http://127.0.0.1:{moto}"})
     assert out.returncode == 0, out.stderr
     assert set(names) <= usernames(tmp_path / "new" / "halobuzz.db")

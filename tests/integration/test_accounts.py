@@ -1,4 +1,6 @@
 """Accounts over real HTTP against a real server process."""
+import time
+
 import jwt
 
 from tests.conftest import ADMIN_EMAIL, Server, cli, register
@@ -114,3 +116,36 @@ def test_admin_routes_need_role_and_allow_list(server, client):
     assert entry["action"] == "user.set_role" and entry["actor"] == ADMIN_EMAIL
     assert entry["before"] == {"role": "user"} and entry["after"] == {"role": "host"}
     assert entry["requestId"] == "req-promote-1"
+
+
+def _live_refresh_tokens(data_dir, session_of_token: str) -> int:
+    import hashlib
+    import sqlite3
+    db = sqlite3.connect(data_dir / "halobuzz.db")
+    try:
+        sid = db.execute("SELECT session_id FROM refresh_tokens WHERE token_hash = ?",
+                         (hashlib.sha256(session_of_token.encode()).hexdigest(),)).fetchone()[0]
+        return db.execute("SELECT count(*) FROM refresh_tokens WHERE session_id = ? AND used_at IS NULL",
+                          (sid,)).fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_refresh_retry_replaces_the_successor_instead_of_forking(tmp_path):
+    """Issue 15 item 2: a retry within the leeway keeps the session but leaves ONE live refresh
+    token; the successor it replaced is dead, and presenting it after the leeway is reuse."""
+    srv = Server(tmp_path / "d", env={"HALOBUZZ_REFRESH_REUSE_LEEWAY": "1"}).start()
+    try:
+        with srv.client() as client:
+            reg = register(client)
+            first = client.post("/api/v1/auth/refresh", json={"refreshToken": reg["refreshToken"]}).json()
+            retry = client.post("/api/v1/auth/refresh", json={"refreshToken": reg["refreshToken"]}).json()
+            assert first["refreshToken"] != retry["refreshToken"]
+            assert _live_refresh_tokens(srv.data_dir, reg["refreshToken"]) == 1
+            time.sleep(1.2)
+            # the replaced successor (e.g. a copy an attacker caught) is reuse: the session ends
+            stolen = client.post("/api/v1/auth/refresh", json={"refreshToken": first["refreshToken"]})
+            assert stolen.status_code == 401 and stolen.json()["error"]["code"] == "refresh_token_reused"
+            assert client.post("/api/v1/auth/refresh", json={"refreshToken": retry["refreshToken"]}).status_code == 401
+    finally:
+        srv.stop()

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from halobuzz.db import archive
 from halobuzz.db import backup as bk
 from halobuzz.db import migrate as migrations
 from tests.conftest import Server, cli, register
@@ -38,7 +39,7 @@ def test_backup_then_restore_from_file_refuses_without_force(tmp_path):
     assert out.returncode == 0, out.stderr
     snap = Path(out.stdout.split()[1])
     assert snap.is_file() and stat.S_IMODE(snap.stat().st_mode) == 0o600
-    assert bk.check_file(snap) is None
+    assert archive.is_archive(snap) and not archive.is_sealed(snap)
     _make_user(d, "bob")
 
     refused = cli(d, "restore", "--from", str(snap))
@@ -117,15 +118,15 @@ def test_directory_replica_point_in_time_restore(tmp_path):
     cfg = tmp_path / "data" / "litestream.yml"
     assert stat.S_IMODE(cfg.stat().st_mode) == 0o600
     new = tmp_path / "new-machine"
-    latest = cli(new, "restore", "--from", str(replica))
+    latest = cli(new, "restore", "--from", str(replica), "--no-secrets")
     assert latest.returncode == 0, latest.stderr
     assert {"early", "late"} <= _users(new / "halobuzz.db")
     ts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(mid))
-    older = cli(tmp_path / "older", "restore", "--from", str(replica), "--timestamp", ts)
+    older = cli(tmp_path / "older", "restore", "--from", str(replica), "--timestamp", ts, "--no-secrets")
     assert older.returncode == 0, older.stderr
     names = _users(tmp_path / "older" / "halobuzz.db")
     assert "early" in names and "late" not in names
-    too_old = cli(tmp_path / "ancient", "restore", "--from", str(replica), "--timestamp", "2001-01-01T00:00:00Z")
+    too_old = cli(tmp_path / "ancient", "restore", "--from", str(replica), "--timestamp", "2001-01-01T00:00:00Z", "--no-secrets")
     assert too_old.returncode == 1 and "error:" in too_old.stderr
 
 
@@ -175,14 +176,14 @@ def test_corrupt_replica_gives_clear_error_and_writes_nothing(tmp_path):
     assert cli(d, "init").returncode == 0
     pushed = cli(d, "backup", "--replica", env=env)
     assert pushed.returncode == 0 and "replica snapshot pushed" in pushed.stdout, pushed.stderr
-    good = cli(tmp_path / "ok", "restore", "--from", str(replica))
+    good = cli(tmp_path / "ok", "restore", "--from", str(replica), "--no-secrets")
     assert good.returncode == 0, good.stderr
     for ltx in replica.glob("ltx/*/*.ltx"):
         data = bytearray(ltx.read_bytes())
         for i in range(200, min(len(data), 400)):
             data[i] ^= 0xFF
         ltx.write_bytes(bytes(data))
-    bad = cli(tmp_path / "new", "restore", "--from", str(replica))
+    bad = cli(tmp_path / "new", "restore", "--from", str(replica), "--no-secrets")
     assert bad.returncode == 1 and "corrupt" in bad.stderr, bad.stderr
     assert not (tmp_path / "new" / "halobuzz.db").exists()
     assert not list((tmp_path / "new").glob(".halobuzz.db.restoring*"))
@@ -201,7 +202,7 @@ def test_disk_full_gives_clear_errors_and_leaves_nothing_half_written(tmp_path):
         snap = cli(d, "backup", "--to", str(full / "b"))
         assert snap.returncode == 1 and "disk is full" in snap.stderr, snap.stderr
         assert not list((full / "b").iterdir())
-        out = cli(full / "new", "restore", "--from", str(replica))
+        out = cli(full / "new", "restore", "--from", str(replica), "--no-secrets")
         assert out.returncode == 1 and "disk full" in out.stderr, out.stderr
         assert not list((full / "new").glob("*halobuzz.db*"))
     finally:

@@ -1,5 +1,6 @@
 """Client mistakes get a clear 4xx JSON error naming the field, and change nothing."""
 import time
+import uuid
 
 import jwt
 import pytest
@@ -138,11 +139,11 @@ def test_user_text_is_stored_as_given_and_only_ever_served_as_json(client):
 
 
 def test_signed_in_users_are_limited_per_account_not_per_ip(tmp_path):
-    srv = Server(tmp_path / "d", env={"HALOBUZZ_RATE_LIMIT_DEFAULT": "4/1m", "HALOBUZZ_RATE_LIMIT_USER": "6/1m"}).start()
+    srv = Server(tmp_path / "d", env={"HALOBUZZ_RATE_LIMIT_DEFAULT": "6/1m", "HALOBUZZ_RATE_LIMIT_USER": "6/1m"}).start()
     try:
         with srv.client() as c:
-            a, b = register(c), register(c)  # auth group: its own (large, test) bucket
-            # anonymous callers share the IP's bucket of 4
+            a, b = register(c), register(c)  # anonymous: 2 of the IP's overall budget of 6
+            # anonymous callers share the IP's budget: 4 left
             assert [c.get("/api/v1/gifts").status_code for _ in range(5)] == [200] * 4 + [429]
             # garbage tokens are not a way out of the IP bucket
             assert c.get("/api/v1/gifts", headers={"Authorization": "Bearer nope"}).status_code == 429
@@ -165,3 +166,68 @@ def test_odd_bytes_and_huge_numbers_are_4xx_not_500(client):
         assert r.status_code == 422, (path, r.text)
     r = client.get("/api/v1/me", headers={"Authorization": "Bearer \xff\xfe".encode("latin-1")})
     assert r.status_code == 401
+
+
+def test_one_anonymous_budget_per_ip_across_groups_and_unknown_routes(tmp_path):
+    """Issue 15 item 3: the seed's 100 / 15 min per IP is one budget, not one per route group;
+    fresh unknown paths count against it, the console and health endpoints do not."""
+    srv = Server(tmp_path / "d", env={"HALOBUZZ_RATE_LIMIT_DEFAULT": "100/15m"}).start()
+    try:
+        with srv.client() as c:
+            codes = [c.get(f"/api/v1/x{uuid.uuid4().hex[:8]}").status_code for _ in range(90)]
+            assert codes == [404] * 90
+            codes += [c.get(path).status_code for path in ("/api/v1/gifts", "/api/v1/streams", "/api/v1/og/tiers",
+                                                          "/nowhere/" + uuid.uuid4().hex) for _ in range(5)]
+            assert codes.count(429) == 10 and codes[100:] == [429] * 10, codes[88:]
+            r = c.get("/api/v1/gifts")
+            assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+            # the console, its assets and health stay reachable
+            assert c.get("/").status_code == 200
+            assert c.get("/assets/console/js/app.js").status_code == 200
+            assert c.get("/healthz").status_code == 200
+    finally:
+        srv.stop()
+
+
+def test_bodies_must_say_they_are_json(client):
+    """Issue 15 item 5: a body without Content-Type: application/json is 415, not parsed."""
+    body = b'{"email": "a@b.co", "password": "xxxxxxxx"}'
+    for ctype in (None, "text/plain", "application/x-www-form-urlencoded"):
+        headers = {"content-type": ctype} if ctype else {}
+        r = client.post("/api/v1/auth/login", content=body, headers=headers)
+        assert r.status_code == 415, (ctype, r.text)
+        assert r.json()["error"]["code"] == "unsupported_media_type"
+    r = client.post("/api/v1/auth/login", content=body, headers={"content-type": "application/json; charset=utf-8"})
+    assert r.status_code == 401
+
+
+def test_control_characters_in_titles_and_dms_are_refused(client):
+    host, friend = register(client), register(client)
+    r = client.post("/api/v1/streams", json={"title": "hello\x00world"}, headers=host["auth"])
+    assert r.status_code == 422 and "title" in r.json()["error"]["fields"], r.text
+    r = client.post("/api/v1/streams", json={"title": "hi", "category": "mu\x1bsic"}, headers=host["auth"])
+    assert r.status_code == 422 and "category" in r.json()["error"]["fields"], r.text
+    to = friend["user"]["username"]
+    r = client.post("/api/v1/dms", json={"to": to, "text": "ring\x07ring"}, headers=host["auth"])
+    assert r.status_code == 422 and "text" in r.json()["error"]["fields"], r.text
+    r = client.post("/api/v1/dms", json={"to": to, "text": "two\nlines"}, headers=host["auth"])
+    assert r.status_code in (200, 201), r.text
+
+
+def test_short_body_is_408_and_idle_connections_close_at_request_timeout(tmp_path):
+    import socket
+    srv = Server(tmp_path / "d", env={"HALOBUZZ_REQUEST_TIMEOUT": "2"}).start()
+    try:
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
+            s.sendall(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 100\r\n\r\n{\"email\":")
+            t0 = time.monotonic()
+            reply = s.recv(4096)
+            assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
+            assert time.monotonic() - t0 < 8
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
+            t0 = time.monotonic()
+            assert s.recv(4096) == b""     # closed by the server, not held for 120 s
+            assert time.monotonic() - t0 < 8
+    finally:
+        srv.stop()

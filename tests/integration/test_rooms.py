@@ -95,7 +95,7 @@ def test_join_chat_presence_and_late_join_buffer(server, client):
         state = await a.join(sid)
         assert state["recentChat"] == [] and state["you"]["canModerate"] is False
         joined = await h.expect("stream:join", where=lambda d: d["user"]["id"] == v1["user"]["id"])
-        assert joined["data"]["viewers"] == 2
+        assert joined["data"]["viewers"] == 1   # the audience: the host is not a viewer
         for i in range(3):
             await a.send("chat:new", {"streamId": sid, "text": f"hello {i}"})
         for i in range(3):
@@ -107,13 +107,13 @@ def test_join_chat_presence_and_late_join_buffer(server, client):
         assert [m["text"] for m in state["recentChat"]] == ["hello 0", "hello 1", "hello 2"]
         await b.close()
         left = await h.expect("stream:leave", where=lambda d: d["userId"] == v2["user"]["id"])
-        assert left["data"]["viewers"] == 2
+        assert left["data"]["viewers"] == 1
         # every message was persisted
         hist = client.get(f"/api/v1/streams/{sid}/messages").json()["items"]
         assert [m["text"] for m in hist] == ["hello 0", "hello 1", "hello 2"]
         # metrics:update arrives every few seconds
         m = await h.expect("metrics:update", timeout=3)
-        assert m["data"]["viewers"] == 2 and m["data"]["chatCount"] == 3
+        assert m["data"]["viewers"] == 1 and m["data"]["chatCount"] == 3
         await a.close()
         await h.close()
     run(go())
@@ -130,7 +130,7 @@ def test_several_tabs_per_user_and_stream_end_event(server, client):
         await tab2.join(sid)
         h = await ready(server, host["accessToken"])
         state = await h.join(sid)
-        assert state["stream"]["viewers"] == 2   # the viewer counts once, plus the host
+        assert state["stream"]["viewers"] == 1   # the viewer counts once; the host is not a viewer
         await h.send("chat:new", {"streamId": sid, "text": "both tabs?"})
         for t in (tab1, tab2):
             assert (await t.expect("chat:new"))["data"]["text"] == "both tabs?"
@@ -143,7 +143,7 @@ def test_several_tabs_per_user_and_stream_end_event(server, client):
             await t.close()
     run(go())
     ended = client.get(f"/api/v1/streams/{sid}").json()
-    assert ended["analytics"]["peakViewers"] == 2 and ended["analytics"]["uniqueViewers"] == 1
+    assert ended["analytics"]["peakViewers"] == 1 and ended["analytics"]["uniqueViewers"] == 1
 
 
 def test_gifts_reach_every_viewer_and_throne_changes(server, client, admin):
@@ -247,8 +247,10 @@ def test_host_controls(server, client):
         assert (await t.expect("room:sanction"))["data"]["action"] == "kicked"
         await h.expect("stream:leave", where=lambda d: d["userId"] == troll["user"]["id"])
         cid = await t.send("stream:join", {"streamId": sid})
-        assert (await t.expect("error", where=lambda d: d["replyTo"] == cid))["data"]["code"] == "room_banned"
-        assert client.get(f"/api/v1/streams/{sid}/media", headers=troll["auth"]).status_code == 403
+        err = (await t.expect("error", where=lambda d: d["replyTo"] == cid))["data"]
+        assert err["code"] == "room_kicked" and "kicked" in err["message"] and err["until"] in err["message"]
+        media = client.get(f"/api/v1/streams/{sid}/media", headers=troll["auth"])
+        assert media.status_code == 403 and media.json()["error"]["code"] == "room_kicked"
         # a moderator cannot sanction the host or another moderator; the host can lift the ban
         r = client.post(f"/api/v1/streams/{sid}/bans", json={"userId": host["user"]["id"]}, headers=mod["auth"])
         assert r.status_code == 403
@@ -387,3 +389,30 @@ def test_host_without_heartbeat_is_ended(tmp_path):
             run(stay())
     finally:
         srv.stop()
+
+
+def test_pk_invitation_cancelled_by_the_inviter(server, client):
+    """Issue 15 item 9 (the expiry itself is tested with the injected clock in
+    tests/unit/streams/test_battle_invites.py)."""
+    host_a, host_b = register(client), register(client)
+    sa, sb = live_stream(client, host_a)["id"], live_stream(client, host_b)["id"]
+
+    async def go():
+        hb_ = await ready(server, host_b["accessToken"])
+        r = client.post("/api/v1/battles", json={"streamId": sa, "opponentStreamId": sb, "durationSeconds": 30},
+                        headers=host_a["auth"])
+        assert r.status_code == 201 and r.json()["expiresAt"], r.text
+        bid = r.json()["id"]
+        await hb_.expect("battle:invite")
+        assert client.post(f"/api/v1/battles/{bid}/cancel", headers=host_b["auth"]).status_code == 403
+        r = client.post(f"/api/v1/battles/{bid}/cancel", headers=host_a["auth"])
+        assert r.status_code == 200 and r.json()["status"] == "cancelled"
+        end = await hb_.expect("battle:end")
+        assert end["data"]["id"] == bid and end["data"]["reason"] == "cancelled"
+        assert client.post(f"/api/v1/battles/{bid}/accept", headers=host_b["auth"]).status_code == 404
+        # both streams are free again
+        r = client.post("/api/v1/battles", json={"streamId": sb, "opponentStreamId": sa, "durationSeconds": 30},
+                        headers=host_b["auth"])
+        assert r.status_code == 201, r.text
+        await hb_.close()
+    run(go())

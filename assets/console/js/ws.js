@@ -1,9 +1,12 @@
 // The /ws client: envelope {event, data, id, ts}, auth as the first frame (the token never
 // lands in a URL or an access log), automatic reconnect with back-off, rejoin of the room.
 
-import {refresh, session} from "./api.js";
+import {clearSession, refresh, session} from "./api.js";
 
 const CLOSE_AUTH = 4001;
+const CLOSE_REVOKED = 4003;        // banned, suspended, logged out: the session is over
+const CLOSE_TOKEN_EXPIRED = 4007;  // the access token ran out before a re-auth
+const REAUTH_AHEAD_MS = 60000;     // refresh and re-auth this long before the token expires
 let seq = 0;
 
 export class Socket {
@@ -42,23 +45,45 @@ export class Socket {
       let env;
       try { env = JSON.parse(m.data); } catch { return; }
       if (env.event === "ready") {
+        const first = !this.ready;
         this.ready = true;
         this.backoff = 500;
-        if (this.room) this.send("stream:join", {streamId: this.room});
-        for (const [e, d] of this.queue.splice(0)) this.send(e, d);
-        this.emit("connection", {up: true});
+        this.scheduleReauth(env.data && env.data.expiresAt);
+        if (first) {
+          if (this.room) this.send("stream:join", {streamId: this.room});
+          for (const [e, d] of this.queue.splice(0)) this.send(e, d);
+          this.emit("connection", {up: true});
+        }
       }
       this.emit(env.event, env.data, env);
     });
     ws.addEventListener("close", async (e) => {
       this.ws = null;
       this.ready = false;
+      clearTimeout(this.reauthTimer);
       this.emit("connection", {up: false, code: e.code, reason: e.reason});
       if (this.stopped) return;
-      if (e.code === CLOSE_AUTH && !(await refresh())) return;
+      if (e.code === CLOSE_REVOKED) {
+        this.stopped = true;
+        clearSession();
+        return;
+      }
+      if ((e.code === CLOSE_AUTH || e.code === CLOSE_TOKEN_EXPIRED) && !(await refresh())) return;
       setTimeout(() => this.connect(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, 10000);
     });
+  }
+
+  // A socket never outlives its access token: shortly before it expires, refresh the token
+  // and send it as a new `auth` frame (answered with another `ready`).
+  scheduleReauth(expiresAt) {
+    clearTimeout(this.reauthTimer);
+    if (!expiresAt) return;
+    const wait = Math.max(1000, Date.parse(expiresAt) - Date.now() - REAUTH_AHEAD_MS);
+    this.reauthTimer = setTimeout(async () => {
+      if (!this.ws || !this.ready || !(await refresh())) return;
+      this.ws.send(JSON.stringify(envelope("auth", {token: session.access})));
+    }, wait);
   }
 
   send(event, data) {
@@ -85,6 +110,7 @@ export class Socket {
 
   close() {
     this.stopped = true;
+    clearTimeout(this.reauthTimer);
     if (this.ws) this.ws.close(1000, "bye");
     this.ws = null;
   }

@@ -195,3 +195,41 @@ def test_event_log_is_encrypted(db, tmp_path):
     row = conn.execute("SELECT * FROM payment_events").fetchone()
     assert "SECRET" not in row["payload"] and row["payload"].startswith("v1:k:")
     assert store.event_json(row, cipher)["payload"] == {"query": {"data": "SECRET"}}
+
+
+def test_dispute_won_restores_host_earnings_and_lost_closes_the_order(db):
+    """Issue 15 item 11: a clawback lowers the host's totalEarned; a won dispute gives the host
+    back the reversed held earnings (and totalEarned); a lost one closes the order."""
+    conn, ctx, user, order = db
+    buyer, host = user(), user()
+    conn.execute("INSERT INTO streams(id, host_id, title, country, status, created_at) VALUES ('S1',?,?,?,?,?)",
+                 (host, "t", "NP", "live", iso(T0)))
+    o = order(buyer, "npr-100")                      # 5000 coins
+    settle.apply(conn, o, done(10000), T0, ctx)
+    gift = conn.execute("SELECT id, price FROM gifts WHERE og_min_level = 0 ORDER BY price DESC LIMIT 1").fetchone()
+    send_gift(conn, sender_id=buyer, stream_id="S1", gift_id=gift["id"], quantity=4000 // gift["price"], key="g1",
+              policy=GiftPolicy(3000, 7, 5, SPEND), now=T0 + timedelta(minutes=1))
+    held = ledger.balance(conn, A.user_account(host, A.HELD))
+    earned = lambda: wallet.view(conn, host)["totalEarned"]   # noqa: E731
+    before_buyer = paid(conn, buyer)
+    assert earned() == held > 0
+
+    out = settle.dispute(conn, store.get(conn, o), "dp_1", 10000, "open", T0 + timedelta(days=1))
+    assert out.verdict == "refunded" and store.get(conn, o)["status"] == "disputed"
+    assert ledger.balance(conn, A.user_account(host, A.HELD)) == 0 and earned() == 0
+
+    out = settle.dispute(conn, store.get(conn, o), "dp_1", 10000, "won", T0 + timedelta(days=2))
+    assert out.verdict == "recredited" and store.get(conn, o)["status"] == "completed"
+    assert ledger.balance(conn, A.user_account(host, A.HELD)) == held and earned() == held
+    assert conn.execute("SELECT remaining FROM earnings_holds").fetchone()[0] == held
+    assert paid(conn, buyer) == before_buyer        # the buyer is back where they were
+    again = settle.dispute(conn, store.get(conn, o), "dp_1", 10000, "won", T0 + timedelta(days=3))
+    assert again.verdict == "duplicate" and earned() == held
+    assert ledger.verify_balances(conn) == [] and ledger.verify_chain(conn) == []
+
+    o2 = order(buyer, "npr-10")
+    settle.apply(conn, o2, done(1000), T0, ctx)
+    settle.dispute(conn, store.get(conn, o2), "dp_2", 1000, "open", T0 + timedelta(days=1))
+    lost = settle.dispute(conn, store.get(conn, o2), "dp_2", 1000, "lost", T0 + timedelta(days=2))
+    assert lost.verdict == "refunded" and store.get(conn, o2)["status"] == "refunded"
+    assert ledger.verify_balances(conn) == [] and ledger.verify_chain(conn) == []

@@ -36,8 +36,12 @@ export async function render(main, r) {
     mount(list, data.items.map(card));
   }
   await load();
-  const timer = setInterval(load, 15000);
-  return () => { cancelled = true; clearInterval(timer); };
+  // Anonymous visitors share their IP's overall budget (100 requests / 15 min): refresh once a
+  // minute, and only while the page is visible (a background tab costs nothing).
+  const timer = setInterval(() => { if (!document.hidden) load(); }, 60000);
+  const onShow = () => { if (!document.hidden) load(); };
+  document.addEventListener("visibilitychange", onShow);
+  return () => { cancelled = true; clearInterval(timer); document.removeEventListener("visibilitychange", onShow); };
 }
 
 function card(s) {
