@@ -104,10 +104,6 @@ class Api:
         assert r.status_code == 200, r.text
         return sid
 
-    def has_route(self, method: str, path: str) -> bool:
-        r = self.http.request(method, path)
-        return not (r.status_code in (404, 405) and "no such route" in r.text)
-
 
 @pytest.fixture(scope="module")
 def api(app_server):

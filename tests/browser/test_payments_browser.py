@@ -10,10 +10,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory):
-    try:
-        from tests.integration.test_payments import Sims
-    except ImportError:
-        pytest.skip("payments (and their simulators) are not on this build yet")
+    from tests.integration.test_payments import Sims
     base = tmp_path_factory.mktemp("browser-pay")
     port = free_port()
     sims = Sims(base / "sims.log", f"http://127.0.0.1:{port}/api/v1/payments/stripe/webhook")
