@@ -184,6 +184,9 @@ SEXUAL = {  # harassment without listed swear words
     "hi-Deva": ["न्यूड भेज", "कपड़े उतार", "एक रात का कितना", "मेरे साथ सो जा"],
     "ne-Deva": ["न्युड पठाउ", "लुगा खोल", "एक रातको कति हो", "मेरो कोठामा आऊ राति"],
 }
+# Insult frames that are rude whatever fills the slot ("shut up you legend"): never used for clean lines.
+RUDE_FRAME = re.compile(r"shut up|get lost|go away|stop talking|nobody likes|mod this|chup|nikal|\\bjaa?\\b|\\bhat\\b"
+                        r"|साले|निकल|चुप|\\bजा\\b|\\bsaale\\b|\\bsala\\b|kahin ka|कहीं का|tera baap|तेरा बाप")
 CLEAN = {
     "en": ["nice stream", "gg wp", "what song is this", "where are you from", "hello from {place}", "first time here",
            "this game is so fun", "who won the last round", "thanks for the gift", "good night everyone",
@@ -212,10 +215,9 @@ CLEAN = {
                 "timi {p} hau", "ta {p} hos", "timro gaana {p} cha", "ekdam {p} raichas", "tapai {p} hunuhuncha",
                 "yo streamer {p} ho", "hello from {place}", "{name} dai kasto chau", "{game} khela na",
                 "{n} coin pathaye", "aaja ko stream {p} thiyo", "randip dai aaunu bhayo", "kanda ko tarkari mitho",
-                "chiya khana jaau", "bholi feri aaunus", "sala bhinaju aaunu bhayo", "gula ko ras mitho",
-                "turi bajaunu", "bhalu jungle ma huncha", "gaai charna gayo", "kukur bhukyo",
+                "chiya khana jaau", "bholi feri aaunus", "sala bhinaju aaunu bhayo", "bhalu jungle ma huncha", "gaai charna gayo", "kukur bhukyo",
                 "aawaj ali kam cha", "yo geet kasko ho", "dherai maya", "subha ratri sabai lai", "ma {place} bata herdai chu",
-                "gaana sunaunus na", "khatra khel", "babal stream", "timi kaha bata", "bandar rukh ma cha", "chikne khana"],
+                "gaana sunaunus na", "khatra khel", "babal stream", "timi kaha bata", "bandar rukh ma cha",],
     "hi-Deva": ["क्या बात है", "भाई मस्त स्ट्रीम", "तुम कहाँ से हो", "गाना बजाओ", "बहुत अच्छा", "मेरा कुत्ता बहुत प्यारा है",
                 "गधा घास खा रहा है", "मेरा साला आ रहा है", "तू {p} है", "तुम {p} हो", "आप {p} हो",
                 "{place} से नमस्ते", "कल फिर आना", "खाना खा लिया", "उल्लू रात को जागता है", "चाय पी लो",
@@ -333,7 +335,8 @@ def generate() -> tuple[list[dict], list[dict]]:
                 add(_decorate(phrase, rng, latin), "toxic", lang, "sexual", "ours", held_out(lang, "sexual", phrase))
         # clean: as many lines as toxic ones, from clean frames (friendly words in insult frames included)
         n_toxic = sum(1 for r in dev + heldout if r["lang"] == lang and r["label"] == "toxic")
-        frames = CLEAN[lang] + [f for f in INSULT[lang] if "{w}" in f and f != "{w}" and f != "{w} {w}"]
+        frames = CLEAN[lang] + [f for f in INSULT[lang] if "{w}" in f and f not in ("{w}", "{w} {w}")
+                                and not RUDE_FRAME.search(f)]
         tries = 0
         while sum(1 for r in dev + heldout if r["lang"] == lang and r["label"] == "clean") < max(n_toxic, 1200) and tries < 60 * max(n_toxic, 1200):
             tries += 1
