@@ -185,8 +185,8 @@ SEXUAL = {  # harassment without listed swear words
     "ne-Deva": ["न्युड पठाउ", "लुगा खोल", "एक रातको कति हो", "मेरो कोठामा आऊ राति"],
 }
 # Insult frames that are rude whatever fills the slot ("shut up you legend"): never used for clean lines.
-RUDE_FRAME = re.compile(r"shut up|get lost|go away|stop talking|nobody likes|mod this|chup|nikal|\\bjaa?\\b|\\bhat\\b"
-                        r"|साले|निकल|चुप|\\bजा\\b|\\bsaale\\b|\\bsala\\b|kahin ka|कहीं का|tera baap|तेरा बाप")
+RUDE_FRAME = re.compile(r"shut up|get lost|go away|stop talking|nobody likes|mod this|chup|nikal|\bjaa?\b|\bhat\b"
+                        r"|साले|निकल|चुप|\bजा\b|\bsaale\b|\bsala\b|kahin ka|कहीं का|tera baap|तेरा बाप")
 CLEAN = {
     "en": ["nice stream", "gg wp", "what song is this", "where are you from", "hello from {place}", "first time here",
            "this game is so fun", "who won the last round", "thanks for the gift", "good night everyone",
