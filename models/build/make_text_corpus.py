@@ -9,6 +9,8 @@ Where the words come from (provenance; licences in models/LICENSES/):
 * abusive vocabulary: models/build/sources/text_lists.json, extracted from naughty-words 1.2.0
   (LDNOOBW, CC-BY-4.0), anti-profanity 0.2.6 (MIT), no-nepali-profanity 0.2.0 (MIT);
 * Devanagari <-> Latin forms of those words: indic-transliteration (ITRANS <-> Devanagari);
+* neutral words for clean lines: Debian's hunspell-ne (LGPL-2.1) and wamerican (SCOWL), see
+  models/build/sources/neutral_words.json (words the lexicon flags were removed);
 * everything else is ours, written here: sentence frames (insults aimed at "you/tu/tum/timi/ta",
   threats and sexual harassment without swear words, Hinglish abbreviations), obfuscations
   (spacing, repeats, leetspeak, homoglyphs, masks, zero-width characters, dropped vowels) and clean
@@ -32,6 +34,7 @@ from indic_transliteration import sanscript
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ROOT / "models" / "build" / "sources" / "text_lists.json"
+NEUTRAL = ROOT / "models" / "build" / "sources" / "neutral_words.json"
 OUT = ROOT / "models" / "corpus"
 HELD_OUT_PERCENT = 25
 SEED = 20261206
@@ -236,6 +239,18 @@ FILL = {"place": ["pokhara", "delhi", "kathmandu", "mumbai", "london", "butwal",
         "name": ["ram", "sita", "arjun", "priya", "bikash", "anil", "sunita", "rohit", "kiran", "maya"],
         "game": ["pubg", "free fire", "minecraft", "valorant", "ludo", "chess", "fortnite"],
         "n": [str(i) for i in (2, 5, 10, 50, 99, 100, 500, 1000, 2026)]}
+# Everyday Hinglish / Hindi words (ours) for short clean lines; Nepali and English ones come from
+# hunspell-ne and wamerican (models/build/sources/neutral_words.json).
+HINGLISH_WORDS = """kya hai haan nahi accha theek bhai yaar dost ghar khana paani chai kal aaj abhi baad pehle
+jaldi dheere bahut thoda sab kuch kaun kahan kab kaise kyun gaana naach khel match jeet haar paisa kaam padhai school
+college dukaan bazaar sheher gaon mausam baarish dhoop thand garmi subah shaam raat din hafta mahina saal janamdin
+shaadi mummy papa didi bhaiya chacha nani dadi beta beti pyaar dil khushi dukh sapna kahani film gana awaaz camera
+mobile phone recharge net chalo ruko dekho suno bolo likho padho socho samjho milte""".split()
+HINDI_WORDS = """क्या है हाँ नहीं अच्छा ठीक भाई यार दोस्त घर खाना पानी चाय कल आज अभी बाद पहले जल्दी धीरे बहुत थोड़ा सब
+कुछ कौन कहाँ कब कैसे क्यों गाना नाच खेल मैच जीत हार पैसा काम पढ़ाई स्कूल दुकान बाज़ार शहर गाँव मौसम बारिश धूप ठंड
+गर्मी सुबह शाम रात दिन हफ्ता महीना साल शादी मम्मी पापा दीदी भैया चाचा नानी दादी बेटा बेटी प्यार दिल खुशी सपना कहानी
+फिल्म आवाज़ कैमरा मोबाइल चलो रुको देखो सुनो बोलो""".split()
+
 OPENERS = ["", "", "", "lol ", "bro ", "dai ", "bhai ", "omg ", "haha ", "yo ", "ok ", "oye "]
 TAILS = ["", "", "", "!", "!!", " :)", " 😂", " 🔥", "?", " haha", " lol", " ❤️", " 😡", " ..."]
 
@@ -279,12 +294,14 @@ def obfuscate(word: str, rng: random.Random, how: str) -> str:
 OBFUSCATIONS = ("spacing", "dots", "repeats", "leet", "homoglyph", "mask", "zero-width", "vowels", "caps")
 
 
-def _fill(frame: str, rng: random.Random, lang: str) -> str:
+def _fill(frame: str, rng: random.Random, lang: str, neutral: list[str]) -> str:
+    """Fill a clean frame; the {p} slot gets a friendly word or, as often, any everyday word, so the
+    frames themselves ("such a ... host", "timi ... hau") carry no label."""
     for key, values in FILL.items():
         if "{" + key + "}" in frame:
             frame = frame.replace("{" + key + "}", rng.choice(values))
     if "{p}" in frame:
-        frame = frame.replace("{p}", rng.choice(FRIENDLY[lang]))
+        frame = frame.replace("{p}", rng.choice(FRIENDLY[lang]) if rng.random() < 0.5 else rng.choice(neutral))
     return frame
 
 
@@ -297,6 +314,14 @@ def _decorate(text: str, rng: random.Random, latin: bool) -> str:
 def generate() -> tuple[list[dict], list[dict]]:
     rng = random.Random(SEED)
     vocab = vocabulary()
+    nw = json.loads(NEUTRAL.read_text(encoding="utf-8"))["sources"]
+    ne_deva_words = nw["hunspell-ne"]["words"]
+    neutral_words = {"en": nw["wamerican"]["words"],
+                     "hi-Latn": HINGLISH_WORDS + rng.sample(nw["wamerican"]["words"], 200),
+                     "ne-Latn": [to_latin(w) for w in ne_deva_words],
+                     "hi-Deva": HINDI_WORDS,
+                     "ne-Deva": ne_deva_words}
+    allowed = json.loads(SOURCES.read_text(encoding="utf-8"))["sources"]["no-nepali-profanity"]["ALLOWED"]["all"]
     dev: list[dict] = []
     heldout: list[dict] = []
     seen: set[str] = set()
@@ -333,18 +358,28 @@ def generate() -> tuple[list[dict], list[dict]]:
         for phrase in SEXUAL[lang]:
             for _ in range(4):
                 add(_decorate(phrase, rng, latin), "toxic", lang, "sexual", "ours", held_out(lang, "sexual", phrase))
+        # clean, short: everyday words alone or in pairs (chat is full of them; without them any
+        # unfamiliar word would look abusive to a model trained on templated abuse)
+        neutral = neutral_words[lang]
+        for _ in range(600):
+            k = rng.choice((1, 1, 2, 2, 3))
+            picked = rng.sample(neutral, k)
+            hold = any(held_out(lang, "neutral", w) for w in picked)
+            add(_decorate(" ".join(picked), rng, latin), "clean", lang, "clean:short", "neutral", hold)
         # clean: as many lines as toxic ones, from clean frames (friendly words in insult frames included)
         n_toxic = sum(1 for r in dev + heldout if r["lang"] == lang and r["label"] == "toxic")
         frames = CLEAN[lang] + [f for f in INSULT[lang] if "{w}" in f and f not in ("{w}", "{w} {w}")
                                 and not RUDE_FRAME.search(f)]
+        if latin:  # names and words the lists themselves say are innocent (Randip, Scunthorpe, conduct)
+            frames += [f"{a} {tail}" for a in allowed for tail in ("", "is here", "bhai kaise ho", "dai aaunu bhayo")]
         tries = 0
         while sum(1 for r in dev + heldout if r["lang"] == lang and r["label"] == "clean") < max(n_toxic, 1200) and tries < 60 * max(n_toxic, 1200):
             tries += 1
             frame = rng.choice(frames)
             hold = held_out(lang, "clean", frame)
-            text = _fill(frame.replace("{w}", "{p}"), rng, lang)
+            text = _fill(frame.replace("{w}", "{p}"), rng, lang, neutral)
             if rng.random() < 0.4:
-                text = f"{text} {_fill(rng.choice(CLEAN[lang]), rng, lang)}"
+                text = f"{text} {_fill(rng.choice(CLEAN[lang]), rng, lang, neutral)}"
             add(_decorate(text, rng, latin), "clean", lang, "clean", "ours", hold)
     return dev, heldout
 
