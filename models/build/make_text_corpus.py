@@ -58,7 +58,7 @@ NOT_OURS = {"tuzya aaichi kanda puchi", "bhadavya", "jhavadya", "lavadya", "raan
 # Hinglish abuse abbreviations and vowel-less forms (ours; common chat usage).
 HINGLISH_ABBREVIATIONS = ["bc", "mc", "bsdk", "mkc", "tmkc", "bkl", "bkc", "mkb", "bhnchd", "mdrchd", "bhsdk",
                           "chtiya", "chutya", "gndu", "lwde", "bhenchod", "bhnc", "madarjaat", "bhosdiwale",
-                          "lodu", "lavdu", "chomu", "chu"]
+                          "lodu", "lavdu", "chomu"]
 
 
 def _words(items, *, max_words: int = 3) -> list[str]:
@@ -83,7 +83,9 @@ def roman_to_itrans(word: str) -> str:
     parts = []
     for tok in w.split():
         if tok and tok[-1] not in "aeiouAIU":
-            tok += "a"
+            tok += "a"  # a closing consonant keeps its inherent vowel (gand -> गन्द, not गन्द्)
+        elif tok.endswith("a") and len(tok) > 2:
+            tok = tok[:-1] + "A"  # a written closing "a" is long in chat romanization (saala -> साला)
         parts.append(tok)
     return " ".join(parts)
 
