@@ -116,7 +116,9 @@ class Lexicon:
         self.second_raw = frozenset(data["second_person"])
         self.suffix_latin = tuple(sorted(set(data["suffixes_latin"]), key=len, reverse=True))
         self.suffix_deva = tuple(sorted({deva_canon(s) for s in data["suffixes_devanagari"]}, key=len, reverse=True))
-        self.maskable = tuple(w for w, t in self.english.items() if t in ("severe", "moderate", "listed"))
+        # severe words first: a mask takes the first word it fits ("f**k" is fuck, not feck)
+        self.maskable = tuple(w for tier in ("severe", "moderate", "listed") for w, t in self.english.items()
+                              if t == tier)
         stems = "|".join(sorted({re.escape(roman_skeleton(s)) for s in data["romanized"]["stems"]}, key=len, reverse=True))
         self.roman_stems = re.compile(rf"\b(?:{stems})\w*")
         deva_stems = sorted({deva_canon(s) for s in data["devanagari"]["stems"]}, key=len, reverse=True)
@@ -248,6 +250,8 @@ class Lexicon:
             m = self._suffixed.fullmatch(sk)
             if m:
                 tier = self.roman.get(m.group(1))
+                if tier == "listed":  # list words are matched as written, not under a postposition ("chutney")
+                    tier = None
         if tier is not None:
             return "romanized", tier
         if self.roman_stems.match(sk):

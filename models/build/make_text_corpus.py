@@ -51,7 +51,7 @@ NOT_ABUSE = set("""bloody balls butt bum sex lust lusting cox breasts labia scro
 muther willy willies wang flange snatch muff pecker dink dinks teez teets heshe hoar hore cipa buceta dirsa kondum
 kondums pron spac turd nazi jap homo hawas maal pataka patakha bulli paki damn hoe cum dyke prick spic chink rape
 bhalu geda gula turi pakhe condo kando chaak gu bajiya kundo moot bhate gobre torpe thukk thukka kanda bhangi
-hijra hijda gashti suzit bursungha cyalis boiolas boner""".split())
+hijra hijda gashti suzit bursungha cyalis boiolas boner madar maadar""".split())
 # Hindi-list entries that are romanized *Marathi* or otherwise outside our languages.
 NOT_OURS = {"tuzya aaichi kanda puchi", "bhadavya", "jhavadya", "lavadya", "raandichya", "gandit", "muttha"}
 

@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import Server, cli, register
 from tests.integration.rooms_client import live_stream, ready
+from halobuzz.moderation.text import COMBINED_MODEL_ID
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,7 @@ def test_chat_warn_block_and_ban_enforced_at_send(server, client, mod):
         assert got["data"]["text"] == "you stink"
         w = await a.expect("ai:warning")
         assert w["data"]["action"] == "warn" and w["data"]["blocked"] is False
-        assert w["data"]["modelId"] == "text-profanity-en-v1" and w["data"]["reasons"]
+        assert w["data"]["modelId"] == COMBINED_MODEL_ID and w["data"]["reasons"]
         await b.silent("ai:warning", 0.2)
         # block: not delivered, warning + a temporary chat ban (first rung: 60 s)
         await a.send("chat:new", {"streamId": sid, "text": "you are a fucking idiot"})
@@ -104,7 +105,7 @@ def test_chat_warn_block_and_ban_enforced_at_send(server, client, mod):
     assert f["type"] == "message" and f["automated"] and f["status"] == "resolved"
     assert f["resolution"] == "overturned"
     dec = f["decision"]
-    assert dec["modelId"] == "text-profanity-en-v1" and dec["action"] == "block" and dec["threshold"] == 0.9
+    assert dec["modelId"] == COMBINED_MODEL_ID and dec["action"] == "block" and dec["threshold"] == 0.9
     assert dec["thresholds"] == {"warn": 0.6, "block": 0.9} and dec["reasons"] and dec["subjectId"] == f["targetId"]
     # every scored message is stored as a decision (allow and warn too)
     items = client.get("/api/v1/moderation/decisions?kind=text", headers=mod["auth"]).json()["items"]
