@@ -13,7 +13,9 @@ then reduced to a *key*:
 
 Features of a message: for every word key, ``<key>`` char n-grams (n = 2..4) and the word
 itself; for every adjacent pair, the word bigram (it carries "you X" / "X hai" context).
-Values are counts, L2-normalised per message; the model is logistic regression on them.
+Values are counts divided by sqrt(total count of known features) -- the same as L2 when no
+feature repeats, and computable without merging counts, so the run time passes the ids with
+repeats and one scale per message; the model is logistic regression on them.
 Features are looked up in the model's vocabulary; unknown ones are dropped.
 """
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections.abc import Iterable
 from .lexicon import _DEVANAGARI, deva_canon, default_lexicon
 from .normalize import collapse
 
-FEATURE_VERSION = "chargram-v1: keys(allow-list dropped; latin alnum* collapsed | deva_canon), char 2-4 of <key>, W:key, B:key key"
+FEATURE_VERSION = "chargram-v1: count/sqrt(n); keys(allow-list dropped; latin alnum* collapsed | deva_canon), char 2-4 of <key>, W:key, B:key key"
 NGRAMS = (2, 3, 4)
 _KEEP_LATIN = re.compile(r"[^a-z0-9*\u00c0-\u024f]+")
 _KEEP_DEVA = re.compile(r"[^\u0900-\u097f]+")
@@ -41,10 +43,14 @@ def word_key(word: str) -> str:
 
 def keys(words: Iterable[str]) -> list[str]:
     """Word keys of a normalised message, single-letter runs joined ("f u c k" -> "fuck")."""
+    return join_runs([word_key(w) for w in words])
+
+
+def join_runs(ks: list[str]) -> list[str]:
+    """Drop empty keys; a run of three or more one-letter keys becomes one key."""
     out: list[str] = []
     run: list[str] = []
-    for w in words:
-        k = word_key(w)
+    for k in ks:
         if not k:
             continue
         if len(k) == 1 and k.isascii():
@@ -116,11 +122,9 @@ class CharGramModel:
             lambda names, feed, _opts: loaded.session.run(names, feed))
 
     def _key(self, word: str) -> str:
-        k = self._keys.get(word)
-        if k is None:
-            if len(self._keys) >= self._max:
-                self._keys.clear()
-            k = self._keys[word] = word_key(word)
+        if len(self._keys) >= self._max:
+            self._keys.clear()
+        k = self._keys[word] = word_key(word)
         return k
 
     def _key_ids(self, key: str) -> tuple[int, ...]:
@@ -133,51 +137,49 @@ class CharGramModel:
             self._ids[key] = ids
         return ids
 
-    def row(self, words: list[str]) -> dict[int, float]:
-        """L2-normalised feature counts of one normalised message (feature id -> value)."""
-        ks = [self._key(w) for w in words]
-        if any(len(k) <= 1 for k in ks):
-            ks = keys(words)  # empty keys or one-letter runs: the full rule
-        counts: dict[int, float] = {}
+    def row(self, words: list[str]) -> tuple[int, ...]:
+        """The vocabulary ids of one normalised message's features, repeats kept (the graph sums
+        them, so a repeat counts twice); the graph scales the sum by 1/sqrt(len)."""
+        get = self._keys.get
+        ks = [get(w) for w in words]
+        if None in ks:
+            ks = [self._key(w) if k is None else k for w, k in zip(words, ks)]
         for k in ks:
-            for i in self._key_ids(k):
-                counts[i] = counts.get(i, 0.0) + 1.0
-        index = self.index
-        for a, b in zip(ks, ks[1:]):
-            i = index.get(f"B:{a} {b}")
-            if i is not None:
-                counts[i] = counts.get(i, 0.0) + 1.0
-        if not counts:
-            return counts
-        norm = sum(v * v for v in counts.values()) ** 0.5
-        return {i: v / norm for i, v in counts.items()}
+            if len(k) <= 1:
+                ks = join_runs(ks)
+                break
+        ids_of = self._ids.get
+        flat: list[int] = []
+        for k in ks:
+            ids = ids_of(k)
+            flat += self._key_ids(k) if ids is None else ids
+        if len(ks) > 1:
+            index = self.index
+            for a, b in zip(ks, ks[1:]):
+                i = index.get(f"B:{a} {b}")
+                if i is not None:
+                    flat.append(i)
+        return tuple(flat)
 
-    def scores(self, rows: list[dict[int, float]]) -> list[float]:
+    def scores(self, rows: list[tuple[int, ...]]) -> list[float]:
         np = self._np
         if len(rows) == 1:
             row = rows[0]
-            key = tuple(row.items())
-            p = self._scores.get(key)
+            p = self._scores.get(row)
             if p is None:
-                ids = np.array([tuple(row) or (self.pad,)], dtype=np.int64)
-                w = np.array([tuple(row.values()) or (0.0,)], dtype=np.float32)
-                p = self._run(["score"], {"ids": ids, "weights": w}, None)[0].tolist()[0]
+                feed = {"ids": np.array([row or (self.pad,)], dtype=np.int64),
+                        "scale": np.array([len(row) ** -0.5 if row else 0.0], dtype=np.float32)}
+                p = self._run(["score"], feed, None)[0].tolist()[0]
                 if len(self._scores) >= self._max:
                     self._scores.clear()
-                self._scores[key] = p
+                self._scores[row] = p
             return [p]
         width = max(1, max(map(len, rows)))
-        ids_flat: list[int] = []
-        w_flat: list[float] = []
-        pad_ids = [self.pad] * width
-        pad_w = [0.0] * width
+        pad = (self.pad,) * width
+        flat: list[int] = []
         for row in rows:
-            n = len(row)
-            ids_flat += row
-            ids_flat += pad_ids[n:]
-            w_flat += row.values()
-            w_flat += pad_w[n:]
-        shape = (len(rows), width)
-        feed = {"ids": np.array(ids_flat, dtype=np.int64).reshape(shape),
-                "weights": np.array(w_flat, dtype=np.float32).reshape(shape)}
+            flat += row
+            flat += pad[len(row):]
+        feed = {"ids": np.array(flat, dtype=np.int64).reshape(len(rows), width),
+                "scale": np.array([len(r) ** -0.5 if r else 0.0 for r in rows], dtype=np.float32)}
         return self._run(["score"], feed, None)[0].tolist()

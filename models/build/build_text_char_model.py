@@ -13,8 +13,9 @@ Trains ONLY on dev data: models/corpus/text_dev.jsonl (generated) and tests/data
 batch, class-balanced), then Platt scaling fitted on a part of dev the first fit did not see
 (split by frame, like the corpus), folded into the weights.  Needs numpy and onnx (build only).
 
-ONNX graph (opset 18): ids [N, L] int64, weights [N, L] float32 (L2-normalised counts; pad with
-pad_id, weight 0) -> Gather(W) * weights -> ReduceSum -> + b -> Sigmoid -> score [N].
+ONNX graph (opset 18): ids [N, L] int64 (every feature occurrence, repeats kept; pad with pad_id,
+whose weight is 0), scale [N] float32 (1/sqrt(number of ids)) -> Gather(W) -> ReduceSum -> * scale
+-> + b -> Sigmoid -> score [N].
 Vocabulary and settings are in the model's metadata.
 """
 from __future__ import annotations
@@ -65,17 +66,17 @@ def vocabulary(feats: list[Counter]) -> list[str]:
 
 
 def matrix(feats: list[Counter], index: dict[str, int]):
-    """Sparse rows as (row, col, value) arrays, values L2-normalised per row."""
+    """Sparse rows as (row, col, value) arrays: count / sqrt(total known count) (chargram's scaling)."""
     rows, cols, vals = [], [], []
     for r, c in enumerate(feats):
         known = [(index[f], float(n)) for f, n in c.items() if f in index]
         if not known:
             continue
-        norm = sum(v * v for _, v in known) ** 0.5
+        scale = sum(v for _, v in known) ** -0.5
         for j, v in known:
             rows.append(r)
             cols.append(j)
-            vals.append(v / norm)
+            vals.append(v * scale)
     return np.array(rows, np.int64), np.array(cols, np.int64), np.array(vals, np.float64)
 
 
@@ -135,15 +136,15 @@ def export(w: np.ndarray, b: float, vocab: list[str], meta: dict[str, str]) -> o
     table = np.concatenate([w, [0.0]]).astype(np.float32)
     nodes = [
         helper.make_node("Gather", ["table", "ids"], ["per_token"], axis=0),
-        helper.make_node("Mul", ["per_token", "weights"], ["weighted"]),
-        helper.make_node("ReduceSum", ["weighted", "axis1"], ["dot"], keepdims=0),
-        helper.make_node("Add", ["dot", "bias"], ["logit"]),
+        helper.make_node("ReduceSum", ["per_token", "axis1"], ["dot"], keepdims=0),
+        helper.make_node("Mul", ["dot", "scale"], ["scaled"]),
+        helper.make_node("Add", ["scaled", "bias"], ["logit"]),
         helper.make_node("Sigmoid", ["logit"], ["score"]),
     ]
     graph = helper.make_graph(
         nodes, MODEL_ID,
         [helper.make_tensor_value_info("ids", TensorProto.INT64, ["N", "L"]),
-         helper.make_tensor_value_info("weights", TensorProto.FLOAT, ["N", "L"])],
+         helper.make_tensor_value_info("scale", TensorProto.FLOAT, ["N"])],
         [helper.make_tensor_value_info("score", TensorProto.FLOAT, ["N"])],
         [numpy_helper.from_array(table, "table"), numpy_helper.from_array(np.array([1], np.int64), "axis1"),
          numpy_helper.from_array(np.array(b, np.float32), "bias")])

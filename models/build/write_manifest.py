@@ -49,10 +49,10 @@ ENTRIES = [
         "build": "build/make_text_corpus.py + build/build_text_char_model.py",
         "inputs": [
             {"name": "ids", "dtype": "int64", "shape": ["N", "L"],
-             "doc": "vocabulary ids of each message's char n-gram / word / word-pair features "
-                    "(halobuzz.moderation.chargram); pad with pad_id (metadata)"},
-            {"name": "weights", "dtype": "float32", "shape": ["N", "L"],
-             "doc": "L2-normalised feature counts; 0 for padding"},
+             "doc": "vocabulary ids of every char n-gram / word / word-pair feature occurrence of each "
+                    "message, repeats kept (halobuzz.moderation.chargram); pad with pad_id (metadata)"},
+            {"name": "scale", "dtype": "float32", "shape": ["N"],
+             "doc": "1 / sqrt(number of real ids) of each message (0 for none)"},
         ],
         "outputs": [{"name": "score", "dtype": "float32", "shape": ["N"], "doc": "P(abusive), Platt-calibrated"}],
         "metadata": ["vocabulary", "pad_id", "feature_version", "trained_on", "platt"],
