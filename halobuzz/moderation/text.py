@@ -63,6 +63,7 @@ class TextVerdict:
     model_score: float = 0.0
     lexicon_score: float = 0.0
     char_score: float = 0.0
+    lang: str = "none"  # english | romanized (Hinglish / Nepali in Latin letters) | devanagari | none
 
 
 class TextScorer:
@@ -174,7 +175,7 @@ class TextScorer:
         vocab = tuple(lookup[t] for t in model_toks if t in lookup)
         known = sum(1 for t in model_toks if t in self.vocab or t in self.stop_words)
         entry = (toks, founds, canon, vocab, len(model_toks), known, word.replace("'", "") in _SECOND_PERSON,
-                 lex.may_match(word, canon, founds), word)
+                 lex.may_match(word, canon, founds), word, _DEVANAGARI.search(word) is None)
         words = self._words
         if len(words) >= _WORD_CACHE_MAX:
             words.clear()
@@ -254,7 +255,7 @@ class TextScorer:
                 reasons = list(dict.fromkeys([h.reason for h in hits]))
             elif p < 0.5 and q < _CHAR_FLAG:  # the common case: nothing to explain, the score is the model's
                 r = round(p, 6)
-                out.append(TextVerdict(r, [], model_id, r, 0.0, round(q, 6)))
+                out.append(TextVerdict(r, [], model_id, r, 0.0, round(q, 6), _lang(entries)))
                 continue
             else:
                 lex = 0.0
@@ -284,7 +285,7 @@ class TextScorer:
                 # model alone it warns, never blocks.
                 score = min(q, _MODEL_ONLY_MAX)
                 reasons.append(f"model:{CHAR_MODEL_ID}:{q:.3f}")
-            out.append(TextVerdict(round(score, 6), reasons, model_id, round(p, 6), lex, round(q, 6)))
+            out.append(TextVerdict(round(score, 6), reasons, model_id, round(p, 6), lex, round(q, 6), _lang(entries)))
         return out
 
     def _why_not(self, counts: dict[int, float], entries: list[tuple]) -> str | None:
@@ -334,6 +335,22 @@ class TextScorer:
         if keys and min(scores[1 if has_benign else 0:]) < 0.5:
             return "single-word"
         return None
+
+
+def _lang(entries: list[tuple]) -> str:
+    """The message's language family for metrics: Devanagari script, else English when 2/3 of
+    its words are English (the same test as ``_why_not``), else romanized Hindi/Nepali."""
+    if not entries:
+        return "none"
+    n = known = 0
+    for e in entries:
+        if not e[9]:
+            return "devanagari"
+        n += e[4]
+        known += e[5]
+    if not n:
+        return "none"
+    return "english" if known / n >= _ENGLISH_SHARE else "romanized"
 
 
 def _overrulable(hit) -> bool:

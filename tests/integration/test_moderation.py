@@ -70,10 +70,12 @@ def test_chat_warn_block_and_ban_enforced_at_send(server, client, mod):
         ban = await a.expect("ai:warning", where=lambda d: d.get("kind") == "chat_ban")
         assert ban["data"]["seconds"] == 60 and ban["data"]["level"] == 0 and ban["data"]["flagId"]
         await b.silent("chat:new", 0.3)
-        # while banned even a clean message is refused
+        # while banned even a clean message is refused, as "muted until ...", not as an ai:warning block
         await a.send("chat:new", {"streamId": sid, "text": "sorry, friendly now"})
-        refused = await a.expect("ai:warning", where=lambda d: d.get("action") == "block")
-        assert refused["data"]["modelId"] == "chat-ban" and refused["data"]["reasons"][0].startswith("chat_ban:until=")
+        refused = await a.expect("error")
+        assert refused["data"]["code"] == "muted" and refused["data"]["until"] == ban["data"]["until"]
+        assert "muted until " + ban["data"]["until"] in refused["data"]["message"]
+        await a.silent("ai:warning", 0.2)
         await b.silent("chat:new", 0.3)
         flag_id = ban["data"]["flagId"]
 
