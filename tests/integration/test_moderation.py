@@ -106,6 +106,12 @@ def test_chat_warn_block_and_ban_enforced_at_send(server, client, mod):
     f = client.get(f"/api/v1/moderation/flags/{flag_id}", headers=mod["auth"]).json()
     assert f["type"] == "message" and f["automated"] and f["status"] == "resolved"
     assert f["resolution"] == "overturned"
+    # ... and shows the reviewer what was said, by whom, where
+    subj = f["subject"]
+    assert subj["kind"] == "chat" and subj["text"] == "you are a fucking idiot" and subj["status"] == "blocked"
+    assert subj["author"]["id"] == viewer["user"]["id"] and subj["where"]["streamId"] == sid
+    out = cli(server.data_dir, "moderation", "queue", "--status", "resolved", "--type", "message")
+    assert out.returncode == 0 and "'you are a fucking idiot'" in out.stdout and COMBINED_MODEL_ID in out.stdout
     dec = f["decision"]
     assert dec["modelId"] == COMBINED_MODEL_ID and dec["action"] == "block" and dec["threshold"] == 0.9
     assert dec["thresholds"] == {"warn": 0.6, "block": 0.9} and dec["reasons"] and dec["subjectId"] == f["targetId"]
@@ -113,6 +119,7 @@ def test_chat_warn_block_and_ban_enforced_at_send(server, client, mod):
     items = client.get("/api/v1/moderation/decisions?kind=text", headers=mod["auth"]).json()["items"]
     mine = [x for x in items if x["userId"] == viewer["user"]["id"]]
     assert {"allow", "warn", "block"} <= {x["action"] for x in mine}
+    assert all(x["subjectId"] for x in mine)   # delivered messages too: every decision points at its message
     # replay from the CLI: lower thresholds turn the warn into a block and an allow may become a warn
     out = cli(server.data_dir, "moderation", "replay", "--since", "1d", "--warn", "0.5", "--block", "0.85", "--json")
     assert out.returncode == 0, out.stderr
