@@ -44,6 +44,8 @@ _DIGIT = re.compile(r"[a-z][0-9]|[0-9][a-z]")
 _MISS = object()
 _CACHE_MAX = 200_000  # distinct tokens remembered by Lexicon.match (~20 MB at most)
 _DOUBLE_CHAR = re.compile(r"(\w)\1")
+_VOWELS = re.compile(r"[aeiou]")
+_NO_VOWEL = re.compile(r"[b-df-hj-np-tv-z]+")  # letters, none of them a vowel (y counts as a consonant)
 _FIRST_PERSON_POSSESSIVE = frozenset("my our mero hamro mera meri mere hamara hamari "
                                      "मेरो हाम्रो मेरा मेरी मेरे हमारा हमारी".split())
 _FILLERS = frozenset("are r re a an such so the big total complete absolute little real fucking fkn stupid "
@@ -149,6 +151,17 @@ class Lexicon:
             by_next = {w[1]: [it for it in items if len(it[0]) == 1 or it[0][1] == w[1]]
                        for w, _, _ in items if len(w) > 1}
             self._phrase_next[first] = (by_next, singles)
+        # consonant skeleton -> (lang, tier) of the abusive words with at least four consonants, for
+        # words typed without their vowels; a skeleton two tiers share takes the more severe one
+        self._consonants: dict[str, tuple[str, str]] = {}
+        rank = {"listed": 0, "moderate": 1, "severe": 2}
+        for lang, words in (("english", self.english), ("romanized", self.roman)):
+            for word, tier in words.items():
+                key = collapse(_VOWELS.sub("", word))
+                if tier in rank and len(key) >= 4 and word.isalpha():
+                    old_found = self._consonants.get(key)
+                    if old_found is None or rank[tier] > rank[old_found[1]]:
+                        self._consonants[key] = (lang, tier)
         self._cache: dict[str, tuple[str, str] | None] = {}
         self._no_digits = not any(c.isdigit() for w in _strings(data) for c in w)
 
@@ -258,6 +271,10 @@ class Lexicon:
             return "romanized", "severe"
         if self._roots.search(tok) and not any(a in tok for a in self._long_allow):
             return "english", "severe"
+        if len(tok) >= 4 and _NO_VOWEL.fullmatch(tok):  # "mdrchd", "bhnchd": a word typed without vowels
+            found = self._consonants.get(collapse(tok))
+            if found is not None:
+                return found
         return None
 
     def _classify_devanagari(self, tok: str) -> tuple[str, str] | None:
