@@ -100,6 +100,10 @@ class Moderation:
     async def read(self, fn):
         return await asyncio.to_thread(self._read_sync, fn)
 
+    def queue_snapshot(self) -> dict[str, tuple[int, float]]:
+        """{flag type: (pending, oldest age in s)} for the metrics scrape (read-only connection)."""
+        return self._read_sync(lambda conn: reports.queue_stats(conn, self.clock.now()))
+
     def close(self) -> None:
         try:
             self.flush()

@@ -87,10 +87,15 @@ def test_dm_allow_warn_block_and_ban(tmp_path):
         assert dec["subjectId"] == blocked_id and dec["modelId"] == COMBINED_MODEL_ID and dec["score"] >= 0.9
         assert dec["thresholds"] == {"warn": 0.6, "block": 0.9} and dec["reasons"]
         # metrics: decisions by action and language, model latency
+        metrics.watch_moderation_queue(mod.queue_snapshot)
+        assert metrics.registry.get_sample_value("halobuzz_moderation_queue_depth", {"type": "message"}) == 1
+        assert metrics.registry.get_sample_value("halobuzz_moderation_queue_oldest_age_seconds",
+                                                 {"type": "message"}) == 61.0
         text = metrics.registry.get_sample_value
         assert text("halobuzz_moderation_decisions_total",
                     {"kind": "text", "source": "dm", "action": "block", "lang": "english"}) == 1
         assert text("halobuzz_moderation_model_seconds_count", {"model": "text"}) == 4
+        mod.close()
         await db.close()
 
     asyncio.run(asyncio.wait_for(go(), 60))
