@@ -287,3 +287,50 @@ def test_cli_score_and_eval(server):
     assert "[warn] threshold 0.60" in ev.stdout and "[block] threshold 0.90" in ev.stdout and "precision" in ev.stdout
     bad = cli(server.data_dir, "moderation", "replay", "--since", "yesterday")
     assert bad.returncode != 0 and "yesterday" in bad.stderr
+
+
+def test_dm_warn_block_mute_and_review(server, client, mod):
+    alice, bob = register(client), register(client)
+    B = bob["user"]["username"]
+
+    async def go():
+        alice_ws, bob_ws = await ready(server, alice["accessToken"]), await ready(server, bob["accessToken"])
+        # warn: delivered; only the sender learns why (REST response and ai:warning over /ws)
+        r = client.post("/api/v1/dms", json={"to": B, "text": "you stink"}, headers=alice["auth"])
+        assert r.status_code == 201 and r.json()["moderation"]["action"] == "warn"
+        assert (await bob_ws.expect("dm:new"))["data"]["message"]["text"] == "you stink"
+        await alice_ws.send("dm:send", {"to": B, "text": "you stink again"})
+        w = await alice_ws.expect("ai:warning")
+        assert w["data"]["kind"] == "dm" and w["data"]["action"] == "warn" and w["data"]["blocked"] is False
+        await bob_ws.expect("dm:new")
+        await bob_ws.silent("ai:warning", 0.2)
+        # the example: no longer delivered
+        r = client.post("/api/v1/dms", json={"to": B, "text": "you fucking idiot, randi ko chora"},
+                        headers=alice["auth"])
+        assert r.status_code == 422, r.text
+        err = r.json()["error"]
+        assert err["code"] == "message_blocked" and "text" in err["fields"]
+        assert err["moderation"]["action"] == "block" and err["moderation"]["flagId"] and err["moderation"]["mutedUntil"]
+        await bob_ws.silent("dm:new", 0.3)
+        # the chat ban covers DMs (REST and /ws) and room chat: "muted until ..."
+        r2 = client.post("/api/v1/dms", json={"to": B, "text": "sorry"}, headers=alice["auth"])
+        assert r2.status_code == 403 and r2.json()["error"]["code"] == "muted"
+        assert "muted until " + err["moderation"]["mutedUntil"] in r2.json()["error"]["message"]
+        await alice_ws.send("dm:send", {"to": B, "text": "sorry"})
+        assert (await alice_ws.expect("error"))["data"]["code"] == "muted"
+        await alice_ws.close()
+        await bob_ws.close()
+        return err["moderation"]["flagId"]
+
+    flag_id = asyncio.run(asyncio.wait_for(go(), 30))
+    convo = client.get("/api/v1/dms", headers=bob["auth"]).json()["items"][0]
+    assert convo["lastMessage"]["text"] == "you stink again"
+    # the reviewer sees the DM's text, author, recipient and the decision
+    f = client.get(f"/api/v1/moderation/flags/{flag_id}", headers=mod["auth"]).json()
+    assert f["subject"]["kind"] == "dm" and f["subject"]["text"] == "you fucking idiot, randi ko chora"
+    assert f["subject"]["author"]["id"] == alice["user"]["id"] and f["subject"]["where"]["recipient"]["username"] == B
+    assert f["decision"]["subjectId"] == f["subject"]["messageId"] and f["decision"]["thresholds"]["block"] == 0.9
+    # /metrics has the moderation series
+    text = client.get("/metrics").text
+    assert 'halobuzz_moderation_decisions_total{action="block",kind="text",lang="english",source="dm"}' in text
+    assert "halobuzz_moderation_queue_oldest_age_seconds" in text

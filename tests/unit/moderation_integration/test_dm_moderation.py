@@ -7,7 +7,6 @@ import pytest
 from halobuzz.accounts import users
 from halobuzz.db import Database
 from halobuzz.dms.service import DirectMessages, MessageBlocked, Muted
-from halobuzz.events import Bus
 from halobuzz.infra.clock import FrozenClock
 from halobuzz.infra.ids import IdFactory, SystemRandom
 from halobuzz.moderation import reports
@@ -36,7 +35,7 @@ async def _setup(tmp_path, metrics=None):
         await db.write(lambda c, uid=uid, name=name: users.insert_user(
             c, uid, users.NewUser(f"{name}@x.io", name, "pw", "NP", "1990-01-01"), "h", clock.now()))
     ids = IdFactory(clock, SystemRandom())
-    mod = Moderation(db, clock, ids, Bus(), config=ModerationConfig(text=Thresholds(0.6, 0.9), ban_ladder=(60, 120)),
+    mod = Moderation(db, clock, ids, config=ModerationConfig(text=Thresholds(0.6, 0.9), ban_ladder=(60, 120)),
                      text_scorer=scorer(), nsfw_scorer=None, age_estimator=None, media=MediaStore(tmp_path / "m"),
                      metrics=metrics)
     return clock, db, mod, DirectMessages(db, clock, ids, moderator=mod)
