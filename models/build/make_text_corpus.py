@@ -2,7 +2,8 @@
 
     python models/build/make_text_corpus.py          # writes models/corpus/text_{dev,heldout}.jsonl
 
-Every line: {"text", "label": "toxic"|"clean", "lang", "kind", "source"}.  Languages: en, hi-Latn
+Every line: {"text", "label": "toxic"|"clean", "lang", "kind", "source", "frame"} (frame: the
+sentence frame, threat verb, phrase or neutral words the line was built from).  Languages: en, hi-Latn
 (Hinglish), ne-Latn (romanized Nepali), hi-Deva, ne-Deva (Devanagari).
 
 Where the words come from (provenance; licences in models/LICENSES/):
@@ -328,13 +329,13 @@ def generate() -> tuple[list[dict], list[dict]]:
     heldout: list[dict] = []
     seen: set[str] = set()
 
-    def add(text: str, label: str, lang: str, kind: str, source: str, hold: bool) -> None:
+    def add(text: str, label: str, lang: str, kind: str, source: str, hold: bool, frame: str) -> None:
         text = " ".join(text.split(" ")).strip() if "\u200b" in text else " ".join(text.split())
         if not text or text in seen:
             return
         seen.add(text)
         (heldout if hold else dev).append({"text": text, "label": label, "lang": lang, "kind": kind,
-                                           "source": source})
+                                           "source": source, "frame": frame})
 
     for lang in INSULT:
         latin = lang in ("en", "hi-Latn", "ne-Latn")
@@ -350,16 +351,17 @@ def generate() -> tuple[list[dict], list[dict]]:
                     how = rng.choice(OBFUSCATIONS)
                     word = obfuscate(term, rng, how)
                 add(_decorate(frame.replace("{w}", word), rng, latin), "toxic", lang, f"insult:{how}",
-                    f"list:{term}", hold)
+                    f"list:{term}", hold, frame)
         subjects, verbs, tails = THREAT[lang]
         for verb in verbs:
             for _ in range(6):
                 s, t = rng.choice(subjects), rng.choice(tails)
                 add(_decorate(f"{s} {verb}{t}".strip(), rng, latin), "toxic", lang, "threat", "ours",
-                    held_out(lang, "threat", verb))
+                    held_out(lang, "threat", verb), verb)
         for phrase in SEXUAL[lang]:
             for _ in range(4):
-                add(_decorate(phrase, rng, latin), "toxic", lang, "sexual", "ours", held_out(lang, "sexual", phrase))
+                add(_decorate(phrase, rng, latin), "toxic", lang, "sexual", "ours", held_out(lang, "sexual", phrase),
+                    phrase)
         # clean, short: everyday words alone or in pairs (chat is full of them; without them any
         # unfamiliar word would look abusive to a model trained on templated abuse)
         neutral = neutral_words[lang]
@@ -367,7 +369,8 @@ def generate() -> tuple[list[dict], list[dict]]:
             k = rng.choice((1, 1, 2, 2, 3))
             picked = rng.sample(neutral, k)
             hold = any(held_out(lang, "neutral", w) for w in picked)
-            add(_decorate(" ".join(picked), rng, latin), "clean", lang, "clean:short", "neutral", hold)
+            add(_decorate(" ".join(picked), rng, latin), "clean", lang, "clean:short", "neutral", hold,
+                " ".join(picked))
         # clean: as many lines as toxic ones, from clean frames (friendly words in insult frames included)
         n_toxic = sum(1 for r in dev + heldout if r["lang"] == lang and r["label"] == "toxic")
         frames = CLEAN[lang] + [f for f in INSULT[lang] if "{w}" in f and f not in ("{w}", "{w} {w}")
@@ -382,7 +385,7 @@ def generate() -> tuple[list[dict], list[dict]]:
             text = _fill(frame.replace("{w}", "{p}"), rng, lang, neutral)
             if rng.random() < 0.4:
                 text = f"{text} {_fill(rng.choice(CLEAN[lang]), rng, lang, neutral)}"
-            add(_decorate(text, rng, latin), "clean", lang, "clean", "ours", hold)
+            add(_decorate(text, rng, latin), "clean", lang, "clean", "ours", hold, frame)
     return dev, heldout
 
 
