@@ -108,9 +108,11 @@ def build_services(settings: config.Settings, *, clock: Clock | None = None,
     streams = Streams(db, clock, ids, provider, heartbeat_timeout=s.stream_heartbeat_timeout)
     chat = ChatService(db, clock, ids, rate_user=s.chat_rate_user, rate_room=s.chat_rate_room,
                        max_length=s.chat_max_length, max_length_og=s.chat_max_length_og, backlog=s.chat_backlog)
-    moderation = build_moderation(s, db, clock, ids, end_stream=streams.end, forget_message=chat.forget_message)
+    moderation = build_moderation(s, db, clock, ids, end_stream=streams.end, forget_message=chat.forget_message,
+                                  metrics=metrics)
     chat.moderator = moderation
-    dms = DirectMessages(db, clock, ids)
+    metrics.watch_moderation_queue(moderation.queue_snapshot)
+    dms = DirectMessages(db, clock, ids, moderator=moderation)   # DMs get the same moderation as room chat
     battles = Battles(db, clock, ids, bus, streams, min_seconds=s.battle_min_seconds,
                       boost_seconds=s.battle_boost_seconds)
     hub = Hub(tick=s.ws_tick_ms / 1000.0, queue_limit=s.ws_send_queue_bytes, max_per_user=s.ws_max_per_user,

@@ -44,7 +44,10 @@ async def send(request: Request):
     who = principal(request)
     body = decode_json(request.body, SendBody, request.app.ctx.services.settings.max_body_bytes)
     result = await _dms(request).send(who.user_id, body.to, body.text)
-    return json({"conversationId": result["conversationId"], "message": result["message"]}, status=201)
+    out = {"conversationId": result["conversationId"], "message": result["message"]}
+    if result.get("moderation"):
+        out["moderation"] = result["moderation"]   # a warn: delivered; the verdict is for the sender only
+    return json(out, status=201)
 
 
 @bp.get("/dms")

@@ -11,7 +11,10 @@ verdict on every message:
 The moderation package plugs in with `ScorerModerator(text_scorer)` (any object with
 `score(text) -> verdict` having .score/.reasons/.model_id) or any ChatModerator of its own.
 Escalation (temporary bans after repeated blocks) belongs to moderation: a moderator may
-implement `on_blocked(user_id, stream_id, verdict)`, which chat calls after a block.
+implement `on_blocked(user_id, stream_id, verdict)`, which chat calls after a block;
+`banned_until(user_id, now)`, which chat asks first (a banned user is refused "muted until ...",
+never scored); and, with `records_subjects = True`, take `check(..., subject_id=message_id)`
+so its stored decision points at the message.
 """
 from __future__ import annotations
 
@@ -68,10 +71,14 @@ class ScorerModerator:
             self._on_blocked(user_id, stream_id, verdict)
 
 
-def safe_check(moderator: Any, user_id: str, text: str) -> ModerationVerdict:
-    """A failing moderator must not take chat down: fail open, and say so in the verdict."""
+def safe_check(moderator: Any, user_id: str, text: str, subject_id: str | None = None) -> ModerationVerdict:
+    """A failing moderator must not take chat down: fail open, and say so in the verdict.
+    ``subject_id`` (the message's id) is passed to moderators that record decisions."""
     try:
-        v = moderator.check(user_id, text)
+        if subject_id is not None and getattr(moderator, "records_subjects", False):
+            v = moderator.check(user_id, text, subject_id=subject_id)
+        else:
+            v = moderator.check(user_id, text)
         if v.action not in ("allow", "warn", "block"):
             raise ValueError(f"unknown moderation action {v.action!r}")
         return v

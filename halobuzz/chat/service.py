@@ -126,6 +126,12 @@ class ChatService:
         if muted is not False:
             extra = {"until": iso_ts(muted)} if muted is not True else {}
             raise ChatRefused("you are muted in this room", code="muted", extra=extra)
+        moderator = self.moderator
+        banned_until = getattr(moderator, "banned_until", None)
+        until = banned_until(user_id, self.clock.now()) if banned_until is not None else None
+        if until is not None:  # a platform-wide automated chat ban (moderation.chatbans)
+            raise ChatRefused(f"you are muted until {iso(until)} (automated chat ban)", code="muted",
+                              extra={"until": iso(until), "scope": "platform"})
         text = text.strip() if isinstance(text, str) else ""
         if not text:
             raise Invalid("text must not be empty", field="text")
@@ -149,8 +155,8 @@ class ChatService:
             if last is not None and now - last < slow:
                 raise RateLimited(f"slow mode: one message every {slow} s", max(1, int(slow - (now - last) + 0.999)),
                                   code="slow_mode", in_body=True)
-        verdict = safe_check(self.moderator or AllowAll(), user_id, text)
         mid, when = self.ids.new(), self.clock.now()
+        verdict = safe_check(moderator or AllowAll(), user_id, text, subject_id=mid)
         if verdict.action == "block":
             await self.db.write(lambda conn: messages.insert(conn, message_id=mid, stream_id=stream_id,
                                                              user_id=user_id, text=text, now=when, verdict=verdict))

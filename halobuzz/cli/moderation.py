@@ -63,7 +63,7 @@ def replay_cmd(since, warn, block, kind, show, as_json, data_dir):
     from ..moderation.image import NSFW_MODEL_ID
     from ..moderation.policy import Thresholds
     from ..moderation.replay import replay
-    from ..moderation.text import TEXT_MODEL_ID
+    from ..moderation.text import COMBINED_MODEL_ID
     settings = load_settings(data_dir)
     span = parse_span(since)
     if kind == "text":
@@ -79,7 +79,7 @@ def replay_cmd(since, warn, block, kind, show, as_json, data_dir):
         rows = decisions.since(conn, kind, Clock().now() - span)
     finally:
         conn.close()
-    model = TEXT_MODEL_ID if kind == "text" else NSFW_MODEL_ID
+    model = COMBINED_MODEL_ID if kind == "text" else NSFW_MODEL_ID
     report = replay(rows, new, model_id=model)
     by_id = {r["id"]: r for r in rows}
     changes = [{"id": c.ref, "at": by_id[c.ref]["at"], "source": by_id[c.ref]["source"],
@@ -101,7 +101,7 @@ def replay_cmd(since, warn, block, kind, show, as_json, data_dir):
 
 
 @moderation.command("eval")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False), required=False)
 @click.option("--threshold", type=float, default=None, help="Only this threshold (default: warn and block)")
 @click.option("--errors", "show_errors", default=0, help="Also list this many misclassified lines")
 @click.option("--json", "as_json", is_flag=True)
@@ -109,31 +109,52 @@ def replay_cmd(since, warn, block, kind, show, as_json, data_dir):
 def eval_cmd(file, threshold, show_errors, as_json, data_dir):
     """Precision, recall and false-positive rate per language on a labelled JSONL file
     (lines {"text", "label": "toxic"|"clean", "lang"}), at the configured thresholds.
+    Without FILE: the shipped corpus, dev split then held-out split, at the warn threshold.
 
     \b
-    Example:
+    Examples:
+      halobuzz moderation eval
       halobuzz moderation eval tests/data/moderation_dev.jsonl
     """
     from ..moderation.evaluate import evaluate, read_jsonl
+    from ..resources import models_dir
     settings = load_settings(data_dir)
-    try:
-        rows = read_jsonl(file)
-    except ValueError as exc:
-        fail(str(exc))
+    if file:
+        files = [("", file)]
+    else:
+        corpus = models_dir(settings) / "corpus"
+        files = [(name, corpus / f"text_{split}.jsonl") for name, split in (("dev", "dev"), ("held-out", "heldout"))]
+        missing = [str(f) for _, f in files if not f.is_file()]
+        if missing:
+            fail(f"no corpus at {', '.join(missing)} (pass a FILE)")
     scorer = _scorer(settings)
-    scores = [v.score for v in scorer.score_batch([r["text"] for r in rows])]
-    points = [("threshold", threshold)] if threshold is not None else \
-        [("warn", settings.moderation_warn), ("block", settings.moderation_block)]
-    reports = [(name, evaluate(rows, scores, t)) for name, t in points]
+    results = {}
+    for split, path in files:
+        try:
+            rows = read_jsonl(path)
+        except ValueError as exc:
+            fail(str(exc))
+        scores = [v.score for v in scorer.score_batch([r["text"] for r in rows])]
+        if threshold is not None:
+            points = [("threshold", threshold)]
+        elif file:
+            points = [("warn", settings.moderation_warn), ("block", settings.moderation_block)]
+        else:  # the corpus targets are stated at the warn threshold
+            points = [("warn", settings.moderation_warn)]
+        results[split] = [(name, evaluate(rows, scores, t)) for name, t in points]
     if as_json:
-        click.echo(json.dumps({name: r.as_dict() for name, r in reports}))
+        out = {split or "file": {name: r.as_dict() for name, r in reports} for split, reports in results.items()}
+        click.echo(json.dumps(out if not file else out["file"]))
         return
-    for i, (name, r) in enumerate(reports):
-        if i:
-            click.echo("")
-        click.echo(f"[{name}] " + r.table())
-        for e in r.errors[:show_errors]:
-            click.echo(f"    {e['label']:<5} {e['lang']!s:<8} {e['score']:.3f}  {e['text'][:80]}")
+    first = True
+    for split, reports in results.items():
+        for name, r in reports:
+            if not first:
+                click.echo("")
+            first = False
+            click.echo(f"[{split + ' ' if split else ''}{name}] " + r.table())
+            for e in r.errors[:show_errors]:
+                click.echo(f"    {e['label']:<5} {e['lang']!s:<8} {e['score']:.3f}  {e['text'][:80]}")
 
 
 @moderation.command("score")
@@ -205,7 +226,17 @@ def queue_cmd(status, type_, limit, as_json, data_dir):
         who = "system" if f["automated"] else f"report by {f['reporterId']}"
         score = f"{f['score']:.3f}" if f["score"] is not None else "  -  "
         click.echo(f"{f['id']}  {f['createdAt']}  {f['type']:<8} {f['action']:<6} {f['status']:<9} "
-                   f"score {score}  {who}: {f['reason']}"
-                   + (f"  [{d.get('modelId')} >= {d.get('threshold')}]" if d.get("threshold") else ""))
+                   f"score {score}  {who}: {f['reason']}")
+        subj = f.get("subject")
+        if subj:
+            w = subj["where"]
+            where = (f"DM to @{w['recipient']['username']} (conversation {w['conversationId']})"
+                     if subj["kind"] == "dm" else f"room {w.get('streamTitle') or ''} ({w['streamId']})")
+            click.echo(f"    @{subj['author']['username']} in {where}, {subj['status']}: {subj['text']!r}")
+        if d:
+            crossed = f" >= {d['threshold']}" if d.get("threshold") is not None else ""
+            click.echo(f"    {d['modelId']}: score {d['score']:.3f} {d['action']}{crossed} "
+                       f"(warn {d['thresholds']['warn']}, block {d['thresholds']['block']})"
+                       + (f"; {', '.join(d['reasons'])}" if d.get("reasons") else ""))
     if not page["items"] and not as_json:
         click.echo(f"no {status} flags")

@@ -4,21 +4,57 @@ a user whose privacy is 'nobody' receives none.
 
 One conversation per unordered pair: user_a < user_b, so (a, b) is unique; each side has
 its own unread counter and last-read time (the read receipt the other side sees).
+
+DMs go through the same text moderation as room chat when a moderator is given (a
+``DMModerator``, e.g. halobuzz.moderation.service.Moderation): a user under an automated chat
+ban is refused ("muted until ..."); a warn is delivered with the verdict; a block is stored
+(status 'blocked', for review and appeal) but never delivered, and raises MessageBlocked.
+The message, its decision, the flag and the ban commit in one write unit.
 """
 from __future__ import annotations
 
 import base64
 import sqlite3
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ..db import emit
-from ..events import DM_NEW, DM_READ, Event
-from ..errors import Forbidden, Invalid, NotFound
+from ..events import AI_WARNING, DM_NEW, DM_READ, Event
+from ..errors import DomainError, Forbidden, Invalid, NotFound
 from ..infra.clock import iso
 from ..infra.text import refuse_controls
 
 MAX_TEXT = 1000
+
+
+class DMModerator(Protocol):
+    """What DirectMessages needs from moderation (halobuzz.moderation.service.Moderation has it)."""
+
+    def banned_until(self, user_id: str, now: datetime) -> datetime | None: ...
+
+    def judge_dm(self, user_id: str, text: str) -> Any: ...  # a moderation.policy.Decision
+
+    def record_dm(self, conn: sqlite3.Connection, decision: Any, *, sender_id: str, message_id: str,
+                  conversation_id: str, now: datetime) -> dict[str, Any]: ...
+
+
+class Muted(Forbidden):
+    code = "muted"
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"you are muted until {iso(until)} (automated chat ban); it covers direct messages too",
+                         extra={"until": iso(until)})
+
+
+class MessageBlocked(DomainError):
+    status = 422
+    code = "message_blocked"
+
+
+def verdict_json(decision: Any, effects: dict[str, Any] | None = None) -> dict[str, Any]:
+    out = {"action": decision.action.value, "score": round(float(decision.score), 4), "modelId": decision.model_id,
+           "threshold": decision.threshold, "reasons": list(decision.reasons)}
+    return {**out, **(effects or {})}
 
 
 def _pair(x: str, y: str) -> tuple[str, str]:
@@ -48,15 +84,17 @@ def _uncursor(cursor: str | None, n: int) -> list[str] | None:
 # -- write units ---------------------------------------------------------------------------
 
 def send_unit(conn: sqlite3.Connection, *, conv_id: str, msg_id: str, sender_id: str, recipient_id: str,
-              text: str, now: datetime) -> str:
+              text: str, now: datetime, delivered: bool = True) -> str:
     a, b = _pair(sender_id, recipient_id)
     at = iso(now)
     conn.execute("INSERT INTO dm_conversations(id, user_a, user_b, created_at, last_message_at) VALUES (?,?,?,?,?) "
                  "ON CONFLICT(user_a, user_b) DO NOTHING", (conv_id, a, b, at, at))
     row = conn.execute("SELECT id FROM dm_conversations WHERE user_a = ? AND user_b = ?", (a, b)).fetchone()
     cid = row["id"]
-    conn.execute("INSERT INTO dm_messages(id, conversation_id, sender_id, text, created_at) VALUES (?,?,?,?,?)",
-                 (msg_id, cid, sender_id, text, at))
+    conn.execute("INSERT INTO dm_messages(id, conversation_id, sender_id, text, created_at, status) "
+                 "VALUES (?,?,?,?,?,?)", (msg_id, cid, sender_id, text, at, "delivered" if delivered else "blocked"))
+    if not delivered:  # kept for review; the conversation shows nothing new to either side
+        return cid
     unread = "b_unread" if recipient_id == b else "a_unread"
     conn.execute(f"UPDATE dm_conversations SET last_message_at = ?, last_message_id = ?, {unread} = {unread} + 1 "
                  "WHERE id = ?", (at, msg_id, cid))
@@ -74,10 +112,11 @@ def read_unit(conn: sqlite3.Connection, conv_id: str, user_id: str, now: datetim
 
 
 class DirectMessages:
-    def __init__(self, db, clock, ids) -> None:
+    def __init__(self, db, clock, ids, moderator: DMModerator | None = None) -> None:
         self.db = db
         self.clock = clock
         self.ids = ids
+        self.moderator = moderator
 
     def _user_by_name(self, username: str):
         row = self.db.inline.one("SELECT id, username, status FROM users WHERE username = ?", (username.strip(),))
@@ -116,18 +155,44 @@ class DirectMessages:
         from ..moderation.restrictions import require_dm_allowed
         require_dm_allowed(self.db.inline.conn, sender_id, to["id"], self.clock.now().date())
         conv_id, msg_id, now = self.ids.new(), self.ids.new(), self.clock.now()
+        mod = self.moderator
+        decision = None
+        if mod is not None:
+            until = mod.banned_until(sender_id, now)
+            if until is not None:
+                raise Muted(until)
+            decision = mod.judge_dm(sender_id, text)
+        delivered = decision is None or decision.action.value != "block"
         sender = self.db.inline.one("SELECT username FROM users WHERE id = ?", (sender_id,))
 
         def unit(conn):
             cid = send_unit(conn, conv_id=conv_id, msg_id=msg_id, sender_id=sender_id, recipient_id=to["id"],
-                            text=text, now=now)
+                            text=text, now=now, delivered=delivered)
+            effects = None if decision is None else mod.record_dm(conn, decision, sender_id=sender_id,
+                                                                  message_id=msg_id, conversation_id=cid, now=now)
+            verdict = None if decision is None else verdict_json(decision, effects)
+            out = {"conversationId": cid, "recipientId": to["id"]}
+            if verdict is not None and verdict["action"] != "allow":
+                out["moderation"] = verdict   # the sender's alone (never sent to the recipient)
+            if not delivered:
+                return out
             message = {"id": msg_id, "conversationId": cid, "senderId": sender_id,
                        "senderName": sender["username"] if sender else None, "text": text, "ts": iso(now)}
             emit(conn, Event(DM_NEW, {"conversationId": cid, "message": message, "replyTo": reply_to},
                              users=(sender_id, to["id"])))
-            return {"conversationId": cid, "message": message, "recipientId": to["id"]}
+            if "moderation" in out:  # a warn: delivered, and the sender is told why
+                emit(conn, Event(AI_WARNING, {"kind": "dm", "conversationId": cid, "messageId": msg_id,
+                                              "blocked": False, "replyTo": reply_to, **out["moderation"]},
+                                 users=(sender_id,)))
+            return {**out, "message": message}
 
-        return await self.db.write(unit)
+        out = await self.db.write(unit)
+        if not delivered:
+            verdict = out["moderation"]
+            until = f"; you are muted until {verdict['mutedUntil']}" if verdict.get("mutedUntil") else ""
+            raise MessageBlocked(f"message not delivered: moderation blocked it{until}", field="text",
+                                 extra={"moderation": verdict, "messageId": msg_id})
+        return out
 
     async def mark_read(self, user_id: str, conv_id: str) -> dict[str, Any]:
         now = self.clock.now()
@@ -144,11 +209,12 @@ class DirectMessages:
 
     async def inbox(self, user_id: str, cursor: str | None, limit: int) -> dict[str, Any]:
         after = _uncursor(cursor, 2)
-        sql = ("SELECT c.*, u.id AS other_id, u.username AS other_name, m.text AS last_text, "
+        sql = ("SELECT c.*, u.id AS other_id, u.username AS other_name, "
+               "CASE WHEN m.status = 'delivered' THEN m.text END AS last_text, "
                "m.sender_id AS last_sender FROM dm_conversations c "
                "JOIN users u ON u.id = CASE WHEN c.user_a = :me THEN c.user_b ELSE c.user_a END "
                "LEFT JOIN dm_messages m ON m.id = c.last_message_id "
-               "WHERE (c.user_a = :me OR c.user_b = :me)")
+               "WHERE (c.user_a = :me OR c.user_b = :me) AND c.last_message_id IS NOT NULL")
         params: dict[str, Any] = {"me": user_id, "limit": limit + 1}
         if after:
             sql += " AND (c.last_message_at < :at OR (c.last_message_at = :at AND c.id < :id))"
@@ -173,7 +239,7 @@ class DirectMessages:
     async def messages(self, user_id: str, conv_id: str, cursor: str | None, limit: int) -> dict[str, Any]:
         conv = self.conversation(user_id, conv_id)
         before = _uncursor(cursor, 1)
-        sql = "SELECT * FROM dm_messages WHERE conversation_id = ?"
+        sql = "SELECT * FROM dm_messages WHERE conversation_id = ? AND status = 'delivered'"
         params: list[Any] = [conv_id]
         if before:
             sql += " AND rowid < (SELECT rowid FROM dm_messages WHERE id = ?)"

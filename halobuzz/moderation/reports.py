@@ -20,7 +20,7 @@ from typing import Any
 
 from ..accounts import audit
 from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..infra.clock import iso
+from ..infra.clock import iso, parse_iso
 from . import chatbans, decisions
 
 TYPES = ("user", "stream", "message", "content")
@@ -51,6 +51,9 @@ def _target_owner(conn: sqlite3.Connection, type_: str, target_id: str) -> tuple
         row = conn.execute("SELECT user_id, stream_id FROM chat_messages WHERE id = ?", (target_id,)).fetchone()
         if row:
             return row["user_id"], row["stream_id"]
+        row = conn.execute("SELECT sender_id FROM dm_messages WHERE id = ?", (target_id,)).fetchone()
+        if row:
+            return row["sender_id"], None
     elif type_ == "content":
         row = conn.execute("SELECT owner_id, stream_id FROM moderation_images WHERE id = ?", (target_id,)).fetchone()
         if row:
@@ -75,6 +78,8 @@ def create_flag(conn: sqlite3.Connection, *, flag_id: str, now: datetime, type: 
         if type == "user":
             target_id = target_user_id
     if reporter_id is not None:
+        if type == "message" and not _may_see_message(conn, reporter_id, target_id):
+            raise NotFound(f"no such {type} to report", field="targetId")  # a DM is only its participants'
         if reporter_id == target_user_id and type == "user":
             raise Invalid("you cannot report yourself", field="targetId")
         dup = conn.execute("SELECT id FROM moderation_flags WHERE reporter_id = ? AND type = ? AND target_id = ? "
@@ -97,6 +102,39 @@ def create_flag(conn: sqlite3.Connection, *, flag_id: str, now: datetime, type: 
     return flag_json(conn, get_row(conn, flag_id))
 
 
+def _may_see_message(conn: sqlite3.Connection, user_id: str, message_id: str) -> bool:
+    """Room chat is public; a direct message only to the two people in its conversation."""
+    row = conn.execute("SELECT c.user_a, c.user_b FROM dm_messages m JOIN dm_conversations c "
+                       "ON c.id = m.conversation_id WHERE m.id = ?", (message_id,)).fetchone()
+    return row is None or user_id in (row["user_a"], row["user_b"])
+
+
+def subject(conn: sqlite3.Connection, type_: str, target_id: str) -> dict[str, Any] | None:
+    """What a flag is about, for the reviewer: the text of the flagged chat message or DM, who
+    wrote it and where (room or conversation); None for other flag types."""
+    if type_ != "message":
+        return None
+    r = conn.execute("SELECT m.id, m.text, m.status, m.created_at, m.stream_id, u.id AS uid, u.username, "
+                     "s.title FROM chat_messages m LEFT JOIN users u ON u.id = m.user_id "
+                     "LEFT JOIN streams s ON s.id = m.stream_id WHERE m.id = ?", (target_id,)).fetchone()
+    if r is not None:
+        return {"kind": "chat", "messageId": r["id"], "text": r["text"], "status": r["status"],
+                "at": r["created_at"], "author": {"id": r["uid"], "username": r["username"]},
+                "where": {"streamId": r["stream_id"], "streamTitle": r["title"]}}
+    r = conn.execute("SELECT m.id, m.text, m.status, m.created_at, m.conversation_id, m.sender_id, "
+                     "a.username AS sender_name, o.id AS other_id, o.username AS other_name "
+                     "FROM dm_messages m JOIN dm_conversations c ON c.id = m.conversation_id "
+                     "JOIN users a ON a.id = m.sender_id "
+                     "JOIN users o ON o.id = CASE WHEN c.user_a = m.sender_id THEN c.user_b ELSE c.user_a END "
+                     "WHERE m.id = ?", (target_id,)).fetchone()
+    if r is not None:
+        return {"kind": "dm", "messageId": r["id"], "text": r["text"], "status": r["status"],
+                "at": r["created_at"], "author": {"id": r["sender_id"], "username": r["sender_name"]},
+                "where": {"conversationId": r["conversation_id"],
+                          "recipient": {"id": r["other_id"], "username": r["other_name"]}}}
+    return None
+
+
 def get_row(conn: sqlite3.Connection, flag_id: str) -> sqlite3.Row:
     row = conn.execute("SELECT * FROM moderation_flags WHERE id = ?", (flag_id,)).fetchone()
     if row is None:
@@ -111,6 +149,7 @@ def flag_json(conn: sqlite3.Connection, r: sqlite3.Row, *, with_decision: bool =
            "resolution": r["resolution"], "reviewedBy": r["reviewed_by"], "reviewedAt": r["reviewed_at"],
            "note": r["note"], "createdAt": r["created_at"], "updatedAt": r["updated_at"],
            "automated": r["reporter_id"] is None}
+    out["subject"] = subject(conn, r["type"], r["target_id"])
     if with_decision:
         out["decision"] = decisions.to_json(decisions.get(conn, r["decision_id"]))
         ap = conn.execute("SELECT * FROM moderation_appeals WHERE flag_id = ? ORDER BY created_at DESC LIMIT 1",
@@ -248,6 +287,9 @@ def review(conn: sqlite3.Connection, flag_id: str, *, decision: str, action: str
                                    "AND status='visible'", (actor.user_id or actor.name, f["target_id"]))
                 if cur.rowcount:
                     fx.deleted_message = (f["stream_id"], f["target_id"])
+                else:  # a direct message: taken out of the conversation for both sides
+                    conn.execute("UPDATE dm_messages SET status='removed' WHERE id=? AND status='delivered'",
+                                 (f["target_id"],))
             else:
                 conn.execute("UPDATE moderation_images SET status='removed' WHERE id=?", (f["target_id"],))
         elif action == "blur":
@@ -344,6 +386,9 @@ def decide_appeal(conn: sqlite3.Connection, appeal_id: str, *, outcome: str, act
         if f["action"] == "delete" and f["type"] == "message":
             cur = conn.execute("UPDATE chat_messages SET status='visible', deleted_by=NULL WHERE id=? "
                                "AND status='deleted'", (f["target_id"],))
+            if not cur.rowcount:
+                cur = conn.execute("UPDATE dm_messages SET status='delivered' WHERE id=? AND status='removed'",
+                                   (f["target_id"],))
             if cur.rowcount:
                 notes.append("message restored")
         if f["action"] == "delete" and f["type"] == "content":
@@ -379,3 +424,12 @@ def details_text(value: Any) -> str | None:
     if value is None:
         return None
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def queue_stats(conn: sqlite3.Connection, now: datetime) -> dict[str, tuple[int, float]]:
+    """{flag type: (pending count, age in seconds of the oldest pending)} for every type (metrics)."""
+    out = {t: (0, 0.0) for t in TYPES}
+    for r in conn.execute("SELECT type, COUNT(*) AS n, MIN(created_at) AS oldest FROM moderation_flags "
+                          "WHERE status = 'pending' GROUP BY type"):
+        out[r["type"]] = (int(r["n"]), max(0.0, (now - parse_iso(r["oldest"])).total_seconds()))
+    return out

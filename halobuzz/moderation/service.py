@@ -12,6 +12,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from time import perf_counter
 from typing import Any, Awaitable, Callable
 
 from ..accounts import audit
@@ -65,9 +66,11 @@ class ModerationConfig:
 
 
 class Moderation:
+    records_subjects = True   # check() takes subject_id (halobuzz.chat.moderation.safe_check)
+
     def __init__(self, db, clock, ids, *, config: ModerationConfig, text_scorer, nsfw_scorer, age_estimator,
                  media: MediaStore, end_stream: Callable[[str, str], Awaitable[Any]] | None = None,
-                 forget_message: Callable[[str, str], None] | None = None) -> None:
+                 forget_message: Callable[[str, str], None] | None = None, metrics=None) -> None:
         self.db = db
         self.clock = clock
         self.ids = ids
@@ -83,6 +86,8 @@ class Moderation:
         self._buffer: list[tuple] = []                     # chat decisions waiting for the next flush
         self._ro: sqlite3.Connection | None = None
         self._ro_lock = threading.Lock()
+        # observability.metrics.Metrics or None; see ModerationMetrics below
+        self.metrics = ModerationMetrics(metrics) if metrics is not None else None
 
     # -- reads that run several queries (queue, flag details): off the loop, read-only -----------
     def _read_sync(self, fn):
@@ -94,6 +99,10 @@ class Moderation:
 
     async def read(self, fn):
         return await asyncio.to_thread(self._read_sync, fn)
+
+    def queue_snapshot(self) -> dict[str, tuple[int, float]]:
+        """{flag type: (pending, oldest age in s)} for the metrics scrape (read-only connection)."""
+        return self._read_sync(lambda conn: reports.queue_stats(conn, self.clock.now()))
 
     def close(self) -> None:
         try:
@@ -116,19 +125,18 @@ class Moderation:
         until = parse_iso(row["until"]) if row and row["until"] else None
         return until if until and until > now else None
 
-    def check(self, user_id: str, text: str) -> ModerationVerdict:
+    def check(self, user_id: str, text: str, *, subject_id: str | None = None) -> ModerationVerdict:
+        """Room chat: score, decide, remember the decision (for the message ``subject_id``)."""
         now = self.clock.now()
         until = self.banned_until(user_id, now)
         if until is not None:
             return ModerationVerdict("block", 1.0, [f"chat_ban:until={iso(until)}"], "chat-ban")
-        if not isinstance(text, str):
-            text = ""
-        v = self.text.score(text)
-        d = decide(v.score, self.config.text, model_id=v.model_id, reasons=v.reasons)
+        d = self.judge(user_id, text, source="chat")
         if d.action is Action.BLOCK:
             self._pending_block[user_id] = d   # stored with its flag and ban in on_blocked
         else:
-            self._buffer.append(decisions.values(d, kind="text", source="chat", at=now, user_id=user_id))
+            self._buffer.append(decisions.values(d, kind="text", source="chat", at=now, user_id=user_id,
+                                                 subject_id=subject_id))
             if len(self._buffer) == 1:
                 loop = _loop()
                 if loop is None:
@@ -136,6 +144,39 @@ class Moderation:
                 else:
                     loop.call_later(FLUSH_SECONDS, self.flush)
         return ModerationVerdict(d.action.value, d.score, list(d.reasons), d.model_id)
+
+    def judge(self, user_id: str, text: Any, *, source: str) -> Decision:
+        """Score one chat message or DM and decide (no side effects but metrics)."""
+        if not isinstance(text, str):
+            text = ""
+        m = self.metrics
+        t0 = perf_counter() if m is not None else 0.0
+        v = self.text.score(text)
+        d = decide(v.score, self.config.text, model_id=v.model_id, reasons=v.reasons)
+        if m is not None:
+            m.scored(source, d.action.value, getattr(v, "lang", "unknown"), perf_counter() - t0)
+        return d
+
+    # -- direct messages (the DMModerator protocol of halobuzz.dms.service) ----------------------
+    def judge_dm(self, user_id: str, text: str) -> Decision:
+        return self.judge(user_id, text, source="dm")
+
+    def record_dm(self, conn: sqlite3.Connection, d: Decision, *, sender_id: str, message_id: str,
+                  conversation_id: str, now: datetime) -> dict[str, Any]:
+        """Inside the DM's write unit: the decision (pointing at the DM), and for a block the
+        review flag and the next rung of the chat ban, all committed with the message or not at all."""
+        did = decisions.record(conn, d, kind="text", source="dm", at=now, user_id=sender_id, subject_id=message_id)
+        out: dict[str, Any] = {"decisionId": did}
+        if d.action is Action.BLOCK:
+            flag_id = self.ids.new()
+            cfg = self.config
+            reports.create_flag(conn, flag_id=flag_id, now=now, type="message", target_id=message_id,
+                                reason="toxic direct message (automated block)", score=d.score, decision_id=did,
+                                action="ban", target_user_id=sender_id, details=", ".join(d.reasons) or None)
+            ban = chatbans.impose(conn, sender_id, now, ladder=cfg.ban_ladder, window_seconds=cfg.ban_window,
+                                  reason="automated: toxic direct message", flag_id=flag_id)
+            out.update(flagId=flag_id, mutedUntil=iso(ban.until), banSeconds=ban.seconds, banLevel=ban.level)
+        return out
 
     def on_blocked(self, user_id: str, stream_id: str, verdict: ModerationVerdict) -> None:
         if verdict.model_id == "chat-ban":
@@ -421,10 +462,33 @@ class Moderation:
         now = self.clock.now()
         out = await self.db.write(lambda conn: reports.decide_appeal(conn, appeal_id, outcome=outcome, actor=actor,
                                                                      now=now, note=note))
+        if self.metrics is not None:
+            self.metrics.appeal(outcome)
         target = out["flag"].get("targetUserId")
         if target:
             self._ban_hint.pop(target, None)
         return out
+
+
+class ModerationMetrics:
+    """The moderation part of observability.metrics.Metrics, with label children cached (the
+    chat path scores every message; ``labels()`` is the costly part of a counter)."""
+
+    def __init__(self, metrics) -> None:
+        self.m = metrics
+        self._children: dict[tuple, Any] = {}
+        self._latency = metrics.moderation_model_seconds.labels("text")
+
+    def scored(self, source: str, action: str, lang: str, seconds: float) -> None:
+        key = (source, action, lang)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.m.moderation_decisions.labels("text", source, action, lang)
+        child.inc()
+        self._latency.observe(seconds)
+
+    def appeal(self, outcome: str) -> None:
+        self.m.moderation_appeals.labels(outcome).inc()
 
 
 def _loop():

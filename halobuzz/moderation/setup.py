@@ -23,7 +23,7 @@ def models_check(conn) -> list[str]:
 
 
 def build_moderation(settings: Settings, db, clock, ids, *, end_stream: Callable[[str, str], Awaitable[Any]],
-                     forget_message: Callable[[str, str], None]) -> Moderation:
+                     forget_message: Callable[[str, str], None], metrics=None) -> Moderation:
     """Raises ConfigError on bad thresholds or a missing/corrupt model."""
     try:
         cfg = ModerationConfig.from_settings(settings)
@@ -38,4 +38,4 @@ def build_moderation(settings: Settings, db, clock, ids, *, end_stream: Callable
         raise ConfigError(f"moderation model problem: {exc}") from None
     return Moderation(db, clock, ids, config=cfg, text_scorer=text, nsfw_scorer=nsfw, age_estimator=age,
                       media=MediaStore(settings.data_dir / "media"), end_stream=end_stream,
-                      forget_message=forget_message)
+                      forget_message=forget_message, metrics=metrics)

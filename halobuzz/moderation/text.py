@@ -22,11 +22,19 @@ from pathlib import Path
 
 import numpy as np
 
+from .chargram import CharGramModel
 from .lexicon import _DEVANAGARI, Lexicon, deva_canon, default_lexicon
-from .models import LoadedModel, ModelError, load_model
+from .models import LoadedModel, ModelError, load_manifest, load_model
 from .normalize import ascii_word_forms, ascii_words, normalized_words
 
 TEXT_MODEL_ID = "text-profanity-en-v1"
+CHAR_MODEL_ID = "text-chargram-v1"
+COMBINED_MODEL_ID = f"{TEXT_MODEL_ID}+{CHAR_MODEL_ID}"
+_CHAR_FLAG = 0.9  # the char model alone counts from here up (chosen on the dev split: lower let 1-3 % clean through)
+# Below this the char model overrules the weak evidence (an English-model-only flag, or a
+# moderate / aimed-context lexicon word such as "kutte ko khana do", "shoot your shot"); never
+# severe words, threats or sexual phrases.  Chosen on the dev split.
+_CHAR_VETO = 0.05
 _SKLEARN_TOKEN = re.compile(r"(?u)\b\w\w+\b")
 MAX_CHARS = 2000  # longer messages are scored on their first MAX_CHARS characters
 
@@ -54,6 +62,8 @@ class TextVerdict:
     model_id: str = TEXT_MODEL_ID
     model_score: float = 0.0
     lexicon_score: float = 0.0
+    char_score: float = 0.0
+    lang: str = "none"  # english | romanized (Hinglish / Nepali in Latin letters) | devanagari | none
 
 
 class TextScorer:
@@ -86,6 +96,12 @@ class TextScorer:
         self._run = inner.run if inner is not None and hasattr(inner, "run") else (
             lambda names, feed, _opts: self.session.run(names, feed))
         self.model_id = self.model.spec.id
+        # The multilingual char n-gram model, where the manifest ships it (older model directories
+        # without it score as before, under the English model's id).
+        self.char: CharGramModel | None = None
+        if CHAR_MODEL_ID in load_manifest(models_directory):
+            self.char = CharGramModel(load_model(CHAR_MODEL_ID, models_directory))
+            self.model_id = COMBINED_MODEL_ID
 
     # -- model ---------------------------------------------------------------------------------
     def features(self, normalized: str) -> dict[int, float]:
@@ -159,7 +175,7 @@ class TextScorer:
         vocab = tuple(lookup[t] for t in model_toks if t in lookup)
         known = sum(1 for t in model_toks if t in self.vocab or t in self.stop_words)
         entry = (toks, founds, canon, vocab, len(model_toks), known, word.replace("'", "") in _SECOND_PERSON,
-                 lex.may_match(word, canon, founds), word)
+                 lex.may_match(word, canon, founds), word, _DEVANAGARI.search(word) is None)
         words = self._words
         if len(words) >= _WORD_CACHE_MAX:
             words.clear()
@@ -215,10 +231,15 @@ class TextScorer:
             probs = [self._single_score(prepared[0][1])]
         else:
             probs = self.model_scores([p[1] for p in prepared]).tolist()
+        char = self.char
+        if char is not None:
+            qs = char.scores([char.row([e[8] for e in entries]) for entries, _ in prepared])
+        else:
+            qs = [0.0] * len(prepared)
         match = self.lexicon.match_tokens
         model_id = self.model_id
         out = []
-        for (entries, counts), p in zip(prepared, probs):
+        for (entries, counts), p, q in zip(prepared, probs, qs):
             if any([e[7] for e in entries]):
                 norm = " ".join([e[8] for e in entries])
                 toks = [t for e in entries for t in e[0]]
@@ -232,15 +253,22 @@ class TextScorer:
             if hits:
                 lex = max([h.score for h in hits])
                 reasons = list(dict.fromkeys([h.reason for h in hits]))
-            elif p < 0.5:  # the common case: nothing to explain, the score is the model's
+            elif p < 0.5 and q < _CHAR_FLAG:  # the common case: nothing to explain, the score is the model's
                 r = round(p, 6)
-                out.append(TextVerdict(r, [], model_id, r, 0.0))
+                out.append(TextVerdict(r, [], model_id, r, 0.0, round(q, 6), _lang(entries)))
                 continue
             else:
                 lex = 0.0
                 reasons = []
             model = p
-            if p >= _GATE and lex < 0.6:
+            vetoed = char is not None and q < _CHAR_VETO
+            if vetoed and _GATE < lex < 0.9 and all(_overrulable(h) for h in hits):
+                lex = _GATE
+                reasons.append(f"lexicon:overruled:{CHAR_MODEL_ID}:{q:.3f}")
+            if p >= _GATE and lex < 0.6 and vetoed:
+                model = _GATE
+                reasons.append(f"model:{p:.3f}:capped:{CHAR_MODEL_ID}:{q:.3f}")
+            elif p >= _GATE and lex < 0.6:
                 why = self._why_not(counts, entries)
                 if why:
                     model = _GATE
@@ -252,7 +280,12 @@ class TextScorer:
                 # severe evidence we can name (slur, threat, sexual harassment).
                 model = _MODEL_ONLY_MAX
             score = max(model, lex)
-            out.append(TextVerdict(round(score, 6), reasons, model_id, round(p, 6), lex))
+            if q >= _CHAR_FLAG and score < min(q, _MODEL_ONLY_MAX):
+                # The multilingual model where the lexicon and the English model stop; like any
+                # model alone it warns, never blocks.
+                score = min(q, _MODEL_ONLY_MAX)
+                reasons.append(f"model:{CHAR_MODEL_ID}:{q:.3f}")
+            out.append(TextVerdict(round(score, 6), reasons, model_id, round(p, 6), lex, round(q, 6), _lang(entries)))
         return out
 
     def _why_not(self, counts: dict[int, float], entries: list[tuple]) -> str | None:
@@ -302,6 +335,30 @@ class TextScorer:
         if keys and min(scores[1 if has_benign else 0:]) < 0.5:
             return "single-word"
         return None
+
+
+def _lang(entries: list[tuple]) -> str:
+    """The message's language family for metrics: Devanagari script, else English when 2/3 of
+    its words are English (the same test as ``_why_not``), else romanized Hindi/Nepali."""
+    if not entries:
+        return "none"
+    n = known = 0
+    for e in entries:
+        if not e[9]:
+            return "devanagari"
+        n += e[4]
+        known += e[5]
+    if not n:
+        return "none"
+    return "english" if known / n >= _ENGLISH_SHARE else "romanized"
+
+
+def _overrulable(hit) -> bool:
+    """Lexicon evidence the char model may overrule: a word that is only an insult when aimed at
+    someone, or a moderate Hinglish/Nepali word with an everyday sense ("kutte ko khana do").
+    English moderate words ("bullshit") and anything severe are never overruled."""
+    return hit.tier in ("targeted_context", "targeted_moderate") or (hit.tier == "moderate"
+                                                                      and hit.lang != "english")
 
 
 def _renorm(weights: dict[int, float]) -> dict[int, float]:

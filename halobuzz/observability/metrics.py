@@ -63,6 +63,22 @@ class Metrics:
             "halobuzz_payments_clawback_coins_total", "Coins clawed back on refunds and chargebacks",
             ["gateway"], registry=r)
 
+        # Moderation (halobuzz/moderation/service.py): every automated text decision, the scorer's
+        # latency per message (normalise + lexicon + both ONNX models), appeal outcomes; the
+        # review queue is read at scrape time (watch_moderation_queue).
+        self.moderation_decisions = Counter(
+            "halobuzz_moderation_decisions_total", "Automated moderation decisions",
+            ["kind", "source", "action", "lang"], registry=r)
+        self.moderation_model_seconds = Histogram(
+            "halobuzz_moderation_model_seconds", "Time to score one message (normalise, lexicon, models)",
+            ["model"], buckets=(2e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 1e-2, 0.05), registry=r)
+        self.moderation_appeals = Counter(
+            "halobuzz_moderation_appeal_outcomes_total", "Appeals decided, by outcome", ["outcome"], registry=r)
+
+    def watch_moderation_queue(self, snapshot) -> None:
+        """Review queue gauges read at scrape time: `snapshot()` returns {type: (pending, oldest_age_seconds)}."""
+        self.registry.register(_ModerationQueueCollector(snapshot))
+
     def watch_websockets(self, snapshot) -> None:
         """Websocket room counters, read from the hub at scrape time (no per-delivery cost):
         `snapshot()` returns {connections, rooms, deliveries, writes, shed, disconnects: {code: n}}."""
@@ -77,6 +93,23 @@ class Metrics:
             self._request_children[key] = children
         children[0].observe(seconds)
         children[1].inc()
+
+
+class _ModerationQueueCollector:
+    def __init__(self, snapshot) -> None:
+        self.snapshot = snapshot
+
+    def collect(self):
+        from prometheus_client.core import GaugeMetricFamily
+        depth = GaugeMetricFamily("halobuzz_moderation_queue_depth", "Pending flags in the review queue",
+                                  labels=["type"])
+        age = GaugeMetricFamily("halobuzz_moderation_queue_oldest_age_seconds",
+                                "Age of the oldest pending flag (0 when none)", labels=["type"])
+        for type_, (n, oldest) in sorted(self.snapshot().items()):
+            depth.add_metric([type_], n)
+            age.add_metric([type_], oldest)
+        yield depth
+        yield age
 
 
 class _WebsocketCollector:

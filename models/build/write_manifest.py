@@ -37,6 +37,31 @@ ENTRIES = [
                  "(halobuzz/moderation/data/lexicon.json, derived from no-nepali-profanity 0.2.0, MIT).",
     },
     {
+        "id": "text-chargram-v1",
+        "file": "text-chargram-v1.onnx",
+        "kind": "text",
+        "source": {"trained_by": "build/build_text_char_model.py",
+                   "data": "corpus/text_dev.jsonl (build/make_text_corpus.py from build/sources/text_lists.json: "
+                           "naughty-words 1.2.0 CC-BY-4.0, anti-profanity 0.2.6 MIT, no-nepali-profanity 0.2.0 MIT; "
+                           "frames ours) + tests/data/moderation_dev.jsonl (ours)"},
+        "license": "MIT (our model); word lists: CC-BY-4.0 (attribution: LDNOOBW / Shutterstock) and MIT",
+        "license_file": "LICENSES/README-text-lists.md",
+        "build": "build/make_text_corpus.py + build/build_text_char_model.py",
+        "inputs": [
+            {"name": "ids", "dtype": "int64", "shape": ["N", "L"],
+             "doc": "vocabulary ids of every char n-gram / word / word-pair feature occurrence of each "
+                    "message, repeats kept (halobuzz.moderation.chargram); pad with pad_id (metadata)"},
+            {"name": "scale", "dtype": "float32", "shape": ["N"],
+             "doc": "1 / sqrt(number of real ids) of each message (0 for none)"},
+        ],
+        "outputs": [{"name": "score", "dtype": "float32", "shape": ["N"], "doc": "P(abusive), Platt-calibrated"}],
+        "metadata": ["vocabulary", "pad_id", "feature_version", "trained_on", "platt"],
+        "thresholds": {"warn": 0.6, "block": 0.9},
+        "notes": "Logistic regression on char 2-4-grams + words + word pairs (English, Hinglish, "
+                 "romanized Nepali, Devanagari), trained in numpy on the dev split only; the held-out split "
+                 "(corpus/text_heldout.jsonl) is never read by the build. Alone it only warns (never blocks).",
+    },
+    {
         "id": "nsfw-mobilenetv2-v1",
         "file": "nsfw-mobilenetv2-v1.onnx",
         "kind": "image",

@@ -287,6 +287,18 @@ def test_moderator_resolves_a_report(console, api, results_dir):
     item.wait_for()
     assert "spam <script>x</script>" in item.text_content()
     page.screenshot(path=str(results_dir / "moderation-queue-1280.png"), full_page=True)
+    # a reported DM: the reviewer reads the message itself, who wrote it and to whom
+    dm = api.http.post("/api/v1/dms", headers=bad["auth"], json={"to": reporter["user"]["username"],
+                                                               "text": "nobody asked you, muppet"})
+    assert dm.status_code == 201, dm.text
+    r2 = api.http.post("/api/v1/reports", headers=reporter["auth"],
+                       json={"type": "message", "targetId": dm.json()["message"]["id"], "reason": "rude DM"})
+    assert r2.status_code == 201, r2.text
+    page.reload()
+    dm_item = page.locator(f'#review-queue li[data-id="{r2.json()["id"]}"]')
+    dm_item.wait_for()
+    assert "nobody asked you, muppet" in dm_item.locator(".subject-text").text_content()
+    assert f'@{reporter["user"]["username"]}' in dm_item.text_content()
     item.locator(".resolve-warn").click()
     page.wait_for_selector(".toast >> text=Report resolved.")
     page.wait_for_selector(f'#review-queue li[data-id="{flag}"]', state="detached")

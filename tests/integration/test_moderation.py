@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import Server, cli, register
 from tests.integration.rooms_client import live_stream, ready
+from halobuzz.moderation.text import COMBINED_MODEL_ID
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,7 @@ def test_chat_warn_block_and_ban_enforced_at_send(server, client, mod):
         assert got["data"]["text"] == "you stink"
         w = await a.expect("ai:warning")
         assert w["data"]["action"] == "warn" and w["data"]["blocked"] is False
-        assert w["data"]["modelId"] == "text-profanity-en-v1" and w["data"]["reasons"]
+        assert w["data"]["modelId"] == COMBINED_MODEL_ID and w["data"]["reasons"]
         await b.silent("ai:warning", 0.2)
         # block: not delivered, warning + a temporary chat ban (first rung: 60 s)
         await a.send("chat:new", {"streamId": sid, "text": "you are a fucking idiot"})
@@ -69,10 +70,12 @@ def test_chat_warn_block_and_ban_enforced_at_send(server, client, mod):
         ban = await a.expect("ai:warning", where=lambda d: d.get("kind") == "chat_ban")
         assert ban["data"]["seconds"] == 60 and ban["data"]["level"] == 0 and ban["data"]["flagId"]
         await b.silent("chat:new", 0.3)
-        # while banned even a clean message is refused
+        # while banned even a clean message is refused, as "muted until ...", not as an ai:warning block
         await a.send("chat:new", {"streamId": sid, "text": "sorry, friendly now"})
-        refused = await a.expect("ai:warning", where=lambda d: d.get("action") == "block")
-        assert refused["data"]["modelId"] == "chat-ban" and refused["data"]["reasons"][0].startswith("chat_ban:until=")
+        refused = await a.expect("error")
+        assert refused["data"]["code"] == "muted" and refused["data"]["until"] == ban["data"]["until"]
+        assert "muted until " + ban["data"]["until"] in refused["data"]["message"]
+        await a.silent("ai:warning", 0.2)
         await b.silent("chat:new", 0.3)
         flag_id = ban["data"]["flagId"]
 
@@ -103,13 +106,20 @@ def test_chat_warn_block_and_ban_enforced_at_send(server, client, mod):
     f = client.get(f"/api/v1/moderation/flags/{flag_id}", headers=mod["auth"]).json()
     assert f["type"] == "message" and f["automated"] and f["status"] == "resolved"
     assert f["resolution"] == "overturned"
+    # ... and shows the reviewer what was said, by whom, where
+    subj = f["subject"]
+    assert subj["kind"] == "chat" and subj["text"] == "you are a fucking idiot" and subj["status"] == "blocked"
+    assert subj["author"]["id"] == viewer["user"]["id"] and subj["where"]["streamId"] == sid
+    out = cli(server.data_dir, "moderation", "queue", "--status", "resolved", "--type", "message")
+    assert out.returncode == 0 and "'you are a fucking idiot'" in out.stdout and COMBINED_MODEL_ID in out.stdout
     dec = f["decision"]
-    assert dec["modelId"] == "text-profanity-en-v1" and dec["action"] == "block" and dec["threshold"] == 0.9
+    assert dec["modelId"] == COMBINED_MODEL_ID and dec["action"] == "block" and dec["threshold"] == 0.9
     assert dec["thresholds"] == {"warn": 0.6, "block": 0.9} and dec["reasons"] and dec["subjectId"] == f["targetId"]
     # every scored message is stored as a decision (allow and warn too)
     items = client.get("/api/v1/moderation/decisions?kind=text", headers=mod["auth"]).json()["items"]
     mine = [x for x in items if x["userId"] == viewer["user"]["id"]]
     assert {"allow", "warn", "block"} <= {x["action"] for x in mine}
+    assert all(x["subjectId"] for x in mine)   # delivered messages too: every decision points at its message
     # replay from the CLI: lower thresholds turn the warn into a block and an allow may become a warn
     out = cli(server.data_dir, "moderation", "replay", "--since", "1d", "--warn", "0.5", "--block", "0.85", "--json")
     assert out.returncode == 0, out.stderr
@@ -277,3 +287,50 @@ def test_cli_score_and_eval(server):
     assert "[warn] threshold 0.60" in ev.stdout and "[block] threshold 0.90" in ev.stdout and "precision" in ev.stdout
     bad = cli(server.data_dir, "moderation", "replay", "--since", "yesterday")
     assert bad.returncode != 0 and "yesterday" in bad.stderr
+
+
+def test_dm_warn_block_mute_and_review(server, client, mod):
+    alice, bob = register(client), register(client)
+    B = bob["user"]["username"]
+
+    async def go():
+        alice_ws, bob_ws = await ready(server, alice["accessToken"]), await ready(server, bob["accessToken"])
+        # warn: delivered; only the sender learns why (REST response and ai:warning over /ws)
+        r = client.post("/api/v1/dms", json={"to": B, "text": "you stink"}, headers=alice["auth"])
+        assert r.status_code == 201 and r.json()["moderation"]["action"] == "warn"
+        assert (await bob_ws.expect("dm:new"))["data"]["message"]["text"] == "you stink"
+        await alice_ws.send("dm:send", {"to": B, "text": "you stink again"})
+        w = await alice_ws.expect("ai:warning")
+        assert w["data"]["kind"] == "dm" and w["data"]["action"] == "warn" and w["data"]["blocked"] is False
+        await bob_ws.expect("dm:new")
+        await bob_ws.silent("ai:warning", 0.2)
+        # the example: no longer delivered
+        r = client.post("/api/v1/dms", json={"to": B, "text": "you fucking idiot, randi ko chora"},
+                        headers=alice["auth"])
+        assert r.status_code == 422, r.text
+        err = r.json()["error"]
+        assert err["code"] == "message_blocked" and "text" in err["fields"]
+        assert err["moderation"]["action"] == "block" and err["moderation"]["flagId"] and err["moderation"]["mutedUntil"]
+        await bob_ws.silent("dm:new", 0.3)
+        # the chat ban covers DMs (REST and /ws) and room chat: "muted until ..."
+        r2 = client.post("/api/v1/dms", json={"to": B, "text": "sorry"}, headers=alice["auth"])
+        assert r2.status_code == 403 and r2.json()["error"]["code"] == "muted"
+        assert "muted until " + err["moderation"]["mutedUntil"] in r2.json()["error"]["message"]
+        await alice_ws.send("dm:send", {"to": B, "text": "sorry"})
+        assert (await alice_ws.expect("error"))["data"]["code"] == "muted"
+        await alice_ws.close()
+        await bob_ws.close()
+        return err["moderation"]["flagId"]
+
+    flag_id = asyncio.run(asyncio.wait_for(go(), 30))
+    convo = client.get("/api/v1/dms", headers=bob["auth"]).json()["items"][0]
+    assert convo["lastMessage"]["text"] == "you stink again"
+    # the reviewer sees the DM's text, author, recipient and the decision
+    f = client.get(f"/api/v1/moderation/flags/{flag_id}", headers=mod["auth"]).json()
+    assert f["subject"]["kind"] == "dm" and f["subject"]["text"] == "you fucking idiot, randi ko chora"
+    assert f["subject"]["author"]["id"] == alice["user"]["id"] and f["subject"]["where"]["recipient"]["username"] == B
+    assert f["decision"]["subjectId"] == f["subject"]["messageId"] and f["decision"]["thresholds"]["block"] == 0.9
+    # /metrics has the moderation series
+    text = client.get("/metrics").text
+    assert 'halobuzz_moderation_decisions_total{action="block",kind="text",lang="english",source="dm"}' in text
+    assert "halobuzz_moderation_queue_oldest_age_seconds" in text

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from halobuzz.moderation import Thresholds, decide
+from halobuzz.moderation.text import COMBINED_MODEL_ID
 
 REFERENCE = Path(__file__).resolve().parents[3] / "models" / "build" / "text_reference.jsonl"
 
@@ -46,7 +47,7 @@ def test_verdict_fields_and_batch(scorer):
     texts = ["hello", "fuck off", "", "   ", "x" * 10000]
     batch = scorer.score_batch(texts)
     assert [round(b.score, 5) for b in batch] == [round(scorer.score(t).score, 5) for t in texts]
-    assert all(0.0 <= b.score <= 1.0 and b.model_id == "text-profanity-en-v1" for b in batch)
+    assert all(0.0 <= b.score <= 1.0 and b.model_id == COMBINED_MODEL_ID for b in batch)
     assert scorer.score_batch([]) == []
 
 
@@ -84,6 +85,6 @@ def test_decision_is_explainable(scorer):
     v = scorer.score("tero muji")
     d = decide(v.score, model_id=v.model_id, reasons=v.reasons)
     assert d.action.value == "block"
-    assert d.to_dict() == {"model_id": "text-profanity-en-v1", "score": v.score, "action": "block", "threshold": 0.9,
+    assert d.to_dict() == {"model_id": COMBINED_MODEL_ID, "score": v.score, "action": "block", "threshold": 0.9,
                            "thresholds": {"warn": 0.6, "block": 0.9}, "reasons": list(v.reasons)}
     assert any("muji" in r for r in d.reasons)

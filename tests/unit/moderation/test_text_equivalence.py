@@ -1,9 +1,10 @@
 """The cached, word-by-word text scorer must give exactly the verdicts of the original
 whole-message implementation.
 
-``data/text_dev_golden.jsonl`` was written by the pre-cache scorer (commit 142443e) for every
-message of tests/data/moderation_dev.jsonl: score, model and lexicon scores, reasons and action
-of ``score()``, and the same of one ``score_batch()`` over the whole file.  Equality is exact.
+``data/text_dev_golden.jsonl`` holds, for every message of tests/data/moderation_dev.jsonl, the
+uncached verdict (score, English-model, lexicon and char-model scores, reasons, action of
+``score()``, and the same of one ``score_batch()`` over the whole file); see
+data/regenerate_golden.py for how and when it is rewritten.  Equality is exact.
 """
 import importlib
 import json
@@ -25,8 +26,9 @@ ROWS = [json.loads(line) for line in GOLDEN.read_text(encoding="utf-8").splitlin
 def _check_single(scorer, rows):
     for row in rows:
         v = scorer.score(row["text"])
-        got = (v.score, v.model_score, v.lexicon_score, v.reasons, decide(v.score).action.value)
-        assert got == (row["score"], row["model"], row["lexicon"], row["reasons"], row["action"]), row["text"]
+        got = (v.score, v.model_score, v.lexicon_score, v.char_score, v.reasons, decide(v.score).action.value)
+        assert got == (row["score"], row["model"], row["lexicon"], row["char"], row["reasons"],
+                       row["action"]), row["text"]
 
 
 def test_dev_set_single_verdicts_identical_cold_and_warm():

@@ -12,7 +12,7 @@ from halobuzz.infra.ids import IdFactory, SystemRandom
 from halobuzz.moderation.media import MediaStore
 from halobuzz.moderation.policy import Thresholds
 from halobuzz.moderation.service import Moderation, ModerationConfig
-from halobuzz.moderation.text import TextScorer
+from halobuzz.moderation.text import COMBINED_MODEL_ID, TextScorer
 
 from .conftest import T0
 
@@ -52,7 +52,7 @@ def test_chat_moderator_decides_stores_and_bans(tmp_path):
         assert svc.check("U1", "you stink").action == "warn"
         assert svc.check("U1", "\x00\x01\xff binary").action == "allow"
         v = svc.check("U1", "you are a fucking idiot")
-        assert v.action == "block" and v.model_id == "text-profanity-en-v1"
+        assert v.action == "block" and v.model_id == COMBINED_MODEL_ID
         svc.on_blocked("U1", "S1", v)
         # enforced at once (before the write lands) and after it
         assert svc.check("U1", "friendly").model_id == "chat-ban"

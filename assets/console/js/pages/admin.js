@@ -228,6 +228,8 @@ export async function reviewQueue(panel) {
         " · ", plain(f.createdAt)),
       h("p", null, h("span", {class: "muted"}, `${t("admin.reasonLabel")}: `), f.reason || ""),
       f.details ? h("blockquote", null, f.details) : null,
+      subjectView(f.subject),
+      decisionView(f.decision),
       h("p", {class: "mono"}, `${f.type}: ${f.targetId}`),
       preview(f.type === "content" ? {previewUrl: `/api/v1/images/${encodeURIComponent(f.targetId)}`} : f),
       h("div", {class: "row-actions", role: "group", "aria-label": t("admin.decide")},
@@ -237,6 +239,27 @@ export async function reviewQueue(panel) {
         (f.type === "message" || f.type === "content") && h("button", {type: "button", class: "mini resolve-delete",
           onclick: decide(f, {decision: "confirm", action: "delete"})}, t("admin.action.remove")),
         h("button", {type: "button", class: "mini danger resolve-ban", onclick: decide(f, {decision: "confirm", action: "ban"})}, t("admin.action.ban")))))));
+}
+
+// What was said, by whom and where (a room, or a DM conversation): the reviewer decides on the text.
+function subjectView(subj) {
+  if (!subj) return null;
+  const where = subj.kind === "dm"
+    ? `${t("admin.subject.dmTo")} @${(subj.where.recipient || {}).username || "?"}`
+    : `${t("admin.subject.room")} ${subj.where.streamTitle || subj.where.streamId || "?"}`;
+  return h("div", {class: "review-subject"},
+    h("blockquote", {class: "subject-text", lang: ""}, subj.text || ""),
+    h("p", {class: "muted"}, `@${(subj.author || {}).username || "?"} · ${where} · ${subj.status} · `, plain(subj.at)));
+}
+
+// The automated decision: model, score, the threshold crossed, the thresholds in force, reasons.
+function decisionView(d) {
+  if (!d) return null;
+  const th = d.thresholds || {};
+  return h("p", {class: "mono review-decision"},
+    `${d.modelId} · ${t("admin.score")} ${Number(d.score).toFixed(3)} · ${d.action}` +
+    `${d.threshold !== null && d.threshold !== undefined ? ` ≥ ${d.threshold}` : ""} · warn ${th.warn} / block ${th.block}` +
+    `${(d.reasons || []).length ? ` · ${d.reasons.join(", ")}` : ""}`);
 }
 
 function preview(item) {
