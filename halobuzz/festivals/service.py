@@ -58,6 +58,12 @@ class Festivals:
         rows = await self.db.readers.fetchall(store.ACTIVE_SQL, (iso(now),))
         return [store.to_json(r, now) for r in rows]
 
+    async def listing(self, include_past: bool = False) -> list[dict[str, Any]]:
+        now = self.clock.now()
+        sql = "SELECT * FROM festivals" + ("" if include_past else " WHERE ends_at > ?") + " ORDER BY starts_at, id"
+        rows = await self.db.readers.fetchall(sql, () if include_past else (iso(now),))
+        return [store.to_json(r, now) for r in rows]
+
     # -- jobs ------------------------------------------------------------------------------
     async def run_schedule(self) -> int:
         now = self.clock.now()
