@@ -1,5 +1,5 @@
 -- Owner: halobuzz.festivals (festivals, their leaderboards, the ledger scan cursor and bonus
--- records), halobuzz.trust (reputation signals, admin verification), halobuzz.ai (cohost
+-- records), halobuzz.trust (admin verification), halobuzz.ai (cohost
 -- invitation declines). Never edit once shipped.
 
 -- A festival is time-boxed in its own zone: `starts_local`/`ends_local` are wall-clock times in
@@ -61,20 +61,9 @@ CREATE TABLE festival_cursor (
 );
 INSERT INTO festival_cursor(name, tx_id) SELECT 'ledger', COALESCE(MAX(id), 0) FROM ledger_tx;
 
--- Reputation signals beyond moderation's reputation_events (which stay the record of confirmed
--- actions): one row per (user, kind, source) so a repeated job or webhook never counts twice.
-CREATE TABLE trust_signals (
-    id          INTEGER PRIMARY KEY,
-    user_id     TEXT NOT NULL REFERENCES users(id),
-    kind        TEXT NOT NULL,
-    source_id   TEXT NOT NULL,
-    detail      TEXT,
-    at          TEXT NOT NULL,
-    UNIQUE (user_id, kind, source_id)
-);
-CREATE INDEX trust_signals_user ON trust_signals(user_id, kind);
-
--- Admin verification (the only way to the `verified` level).
+-- Admin verification (the only way to the `verified` level). users.trust_verified mirrors it so
+-- /me shows the level without another query.
+ALTER TABLE users ADD COLUMN trust_verified INTEGER NOT NULL DEFAULT 0 CHECK (trust_verified IN (0,1));
 CREATE TABLE trust_verifications (
     user_id      TEXT PRIMARY KEY REFERENCES users(id),
     verified_by  TEXT NOT NULL,
