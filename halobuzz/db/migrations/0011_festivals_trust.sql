@@ -1,6 +1,5 @@
 -- Owner: halobuzz.festivals (festivals, their leaderboards, the ledger scan cursor and bonus
--- records), halobuzz.trust (admin verification), halobuzz.ai (cohost
--- invitation declines). Never edit once shipped.
+-- records), halobuzz.trust (admin verification). Never edit once shipped.
 
 -- A festival is time-boxed in its own zone: `starts_local`/`ends_local` are wall-clock times in
 -- `tz` (Nepal is UTC+5:45); `starts_at`/`ends_at` are the same instants in UTC, computed once
@@ -69,12 +68,4 @@ CREATE TABLE trust_verifications (
     verified_by  TEXT NOT NULL,
     note         TEXT,
     at           TEXT NOT NULL
-);
-
--- A declined cohost invitation keeps that pair out of each other's suggestions until `until`.
-CREATE TABLE cohost_declines (
-    host_id       TEXT NOT NULL REFERENCES users(id),
-    candidate_id  TEXT NOT NULL REFERENCES users(id),
-    until         TEXT NOT NULL,
-    PRIMARY KEY (host_id, candidate_id)
 );
