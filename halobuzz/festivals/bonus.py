@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from ..infra.clock import iso
+from ..infra.clock import iso, parse_iso
 from ..wallet import accounts as A
 from ..wallet import ledger
 
@@ -50,6 +50,16 @@ def _score(conn: sqlite3.Connection, festival_id: str, user_id: str, role: str, 
                  "updated_at = excluded.updated_at", (festival_id, user_id, role, coins, at))
 
 
+def _hourly(conn: sqlite3.Connection, tx: sqlite3.Row) -> None:
+    memo = json.loads(tx["memo"] or "{}")
+    sender = memo.get("from")
+    spent = -(conn.execute("SELECT COALESCE(SUM(amount), 0) FROM ledger_entries WHERE tx_id = ? AND account_id IN "
+                           "(?, ?)", (tx["id"], A.user_account(sender, A.PAID), A.user_account(sender, A.BONUS))
+                           ).fetchone()[0]) if sender else 0
+    conn.execute("INSERT INTO gift_coins_hourly(hour, gifts, coins) VALUES (?, 1, ?) ON CONFLICT(hour) DO UPDATE SET "
+                 "gifts = gifts + 1, coins = coins + excluded.coins", (tx["created_at"][:13], spent))
+
+
 def settle(conn: sqlite3.Connection, now: datetime, batch: int = BATCH) -> Settled:
     """One bounded step of the scan (call again while `scanned == batch`)."""
     cursor = conn.execute("SELECT tx_id FROM festival_cursor WHERE name = 'ledger'").fetchone()[0]
@@ -61,6 +71,8 @@ def settle(conn: sqlite3.Connection, now: datetime, batch: int = BATCH) -> Settl
     festivals = conn.execute("SELECT * FROM festivals WHERE cancelled = 0 AND starts_at <= ? AND ends_at > ? "
                              "ORDER BY starts_at, id", (rows[-1]["created_at"], rows[0]["created_at"])).fetchall()
     for r in rows:
+        if r["kind"] == "gift":
+            _hourly(conn, r)
         if festivals and r["kind"] in ("gift", "purchase"):
             f = _covering(festivals, r["created_at"])
             if f is not None:
@@ -105,13 +117,25 @@ def _apply(conn: sqlite3.Connection, f: sqlite3.Row, tx: sqlite3.Row, now: datet
             "txId": posted.tx_id}
 
 
-def uplift(conn: sqlite3.Connection, festival_id: str) -> dict[str, Any]:
-    """Bonus coins paid and coins gifted during the festival (the uplift metric adds the baseline)."""
+BASELINE_DAYS = 7
+
+
+def uplift(conn: sqlite3.Connection, festival_id: str, now: datetime) -> dict[str, Any]:
+    """Gift coins per hour during the festival (so far) over gift coins per hour in the
+    BASELINE_DAYS before it started (hours come from gift_coins_hourly, filled by the scan)."""
     f = conn.execute("SELECT starts_at, ends_at FROM festivals WHERE id = ?", (festival_id,)).fetchone()
     if f is None:
         return {}
-    row = conn.execute("SELECT COALESCE(SUM(bonus_coins), 0), COUNT(*) FROM festival_bonuses WHERE festival_id = ?",
-                       (festival_id,)).fetchone()
-    gifted = conn.execute("SELECT COALESCE(SUM(coins), 0) FROM festival_scores WHERE festival_id = ? AND "
-                          "role = 'gifter'", (festival_id,)).fetchone()[0]
-    return {"bonusCoins": row[0], "bonuses": row[1], "coinsGifted": gifted}
+    start, end = parse_iso(f["starts_at"]), min(parse_iso(f["ends_at"]), now)
+    base_from = start - timedelta(days=BASELINE_DAYS)
+    during = conn.execute("SELECT COALESCE(SUM(coins), 0) FROM gift_coins_hourly WHERE hour >= ? AND hour < ?",
+                          (iso(start)[:13], iso(end)[:13] + "~")).fetchone()[0]
+    before = conn.execute("SELECT COALESCE(SUM(coins), 0) FROM gift_coins_hourly WHERE hour >= ? AND hour < ?",
+                          (iso(base_from)[:13], iso(start)[:13])).fetchone()[0]
+    hours = max(1.0, (end - start).total_seconds() / 3600.0)
+    per_hour, base_per_hour = during / hours, before / (BASELINE_DAYS * 24.0)
+    bonus = conn.execute("SELECT COALESCE(SUM(bonus_coins), 0) FROM festival_bonuses WHERE festival_id = ?",
+                         (festival_id,)).fetchone()[0]
+    return {"festivalId": festival_id, "coinsPerHour": round(per_hour, 2), "baselineCoinsPerHour":
+            round(base_per_hour, 2), "uplift": round(per_hour / base_per_hour, 3) if base_per_hour else None,
+            "bonusCoins": bonus}

@@ -69,3 +69,11 @@ CREATE TABLE trust_verifications (
     note         TEXT,
     at           TEXT NOT NULL
 );
+
+-- Gift coins per UTC hour ('YYYY-MM-DDTHH'), filled by the festival ledger scan: the baseline
+-- for festival uplift and the business dashboard.
+CREATE TABLE gift_coins_hourly (
+    hour    TEXT PRIMARY KEY,
+    gifts   INTEGER NOT NULL DEFAULT 0,
+    coins   INTEGER NOT NULL DEFAULT 0
+);

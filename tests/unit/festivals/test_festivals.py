@@ -143,3 +143,18 @@ def test_bonus_rounds_down_and_skips_bonus_paid_part():
     assert bonus.bonus_coins(99, 1000) == 9
     assert bonus.bonus_coins(0, 1000) == 0
     assert bonus.bonus_coins(5, 0) == 0
+
+
+def test_uplift_compares_with_the_week_before(world):
+    host, fan = world.user(), world.user()
+    sid = world.stream(host)
+    wallet.adjust(world.conn, "g1", fan, 100_000, "paid", "t", world.clock.now())
+    store.create(world.conn, custom(gift_bonus_bps=0, purchase_bonus_bps=0), ADMIN, world.clock.now())
+    gift(world, fan, sid, quantity=168)              # 168 coins in the week before: 1 coin/hour
+    bonus.settle(world.conn, world.clock.now())
+    world.clock.set(datetime(2026, 12, 25, 1, 0, tzinfo=timezone.utc))
+    gift(world, fan, sid, quantity=24)               # during the day-long festival
+    bonus.settle(world.conn, world.clock.now())
+    world.clock.set(datetime(2026, 12, 26, 0, 0, tzinfo=timezone.utc))
+    u = bonus.uplift(world.conn, "summer-fest", world.clock.now())
+    assert u["baselineCoinsPerHour"] == 1.0 and u["coinsPerHour"] == 1.0 and u["uplift"] == 1.0
