@@ -17,7 +17,7 @@ bp = Blueprint("festivals", url_prefix="/api/v1/festivals")
 admin_bp = Blueprint("admin_festivals", url_prefix="/api/v1/admin/festivals")
 
 Bps = Annotated[int, msgspec.Meta(ge=0, le=store.MAX_BONUS_BPS)]
-Local = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")]
+Local = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$")]
 BsDate = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 GiftIds = Annotated[list[Annotated[str, msgspec.Meta(max_length=40)]], msgspec.Meta(max_length=10)]
 Text60 = Annotated[str, msgspec.Meta(min_length=1, max_length=60)]

@@ -53,11 +53,13 @@ class FestivalSpec:
 
 
 def _local(text: str, name: str, problems: dict) -> datetime | None:
-    try:
-        return datetime.strptime(text, _LOCAL)
-    except (TypeError, ValueError):
-        problems[name] = "must be a local time YYYY-MM-DDTHH:MM (no offset: the zone is `tz`)"
-        return None
+    for fmt in (_LOCAL, _LOCAL + ":%S"):
+        try:
+            return datetime.strptime(text, fmt)
+        except (TypeError, ValueError):
+            continue
+    problems[name] = "must be a local time YYYY-MM-DDTHH:MM[:SS] (no offset: the zone is `tz`)"
+    return None
 
 
 def window(spec: FestivalSpec) -> tuple[datetime, datetime]:
