@@ -76,8 +76,8 @@ class BusinessCollector:
                                 value=s["giftsPerMinute"])
         yield GaugeMetricFamily("halobuzz_gift_coins_per_minute", "Coins gifted in the last minute",
                                 value=s["coinsPerMinute"])
-        yield CounterMetricFamily("halobuzz_gifts", "Gifts sent since start", value=s["giftsTotal"])
-        yield CounterMetricFamily("halobuzz_gift_coins", "Coins gifted since start", value=s["coinsTotal"])
+        yield CounterMetricFamily("halobuzz_gifts_total", "Gifts sent since start", value=s["giftsTotal"])
+        yield CounterMetricFamily("halobuzz_gift_coins_total", "Coins gifted since start", value=s["coinsTotal"])
         eng = GaugeMetricFamily("halobuzz_stream_engagement_score", "Engagement score 0-100 of a live stream",
                                 labels=["stream"])
         for sid, score in s["engagement"][:MAX_ENGAGEMENT_SERIES]:
@@ -95,5 +95,5 @@ class BusinessCollector:
                 upl.add_metric([f["festivalId"]], f["uplift"])
         yield fest
         yield upl
-        yield CounterMetricFamily("halobuzz_festival_bonus_coins", "Festival bonus coins paid since start",
+        yield CounterMetricFamily("halobuzz_festival_bonus_coins_total", "Festival bonus coins paid since start",
                                   value=s.get("festivalBonusCoins", 0))

@@ -56,6 +56,8 @@ def test_alert_rules_structure_and_metrics_exist():
         assert not missing, f"{r['alert']} uses metrics the code does not expose: {missing}"
     revenue = next(r for r in rules if r["alert"] == "HalobuzzRevenueDrop")
     assert "halobuzz_payments_revenue_minor_total" in revenue["expr"] and "offset 1d" in revenue["expr"]
+    weekly = next(r for r in rules if r["alert"] == "HalobuzzRevenueDropWeekOverWeek")
+    assert "[1h] offset 1w" in weekly["expr"] and "0.9" in weekly["expr"]
 
 
 def test_dashboard_metrics_exist():
