@@ -194,3 +194,26 @@ def test_cohosts_gift_suggestions_and_business_metrics(server, client, admin):
         assert name in text, name
     live = float(next(line.split()[-1] for line in text.splitlines() if line.startswith("halobuzz_live_streams ")))
     assert live >= 2
+
+
+def test_cli_festivals_and_trust_are_audited(server, client, admin):
+    d = server.data_dir
+    out = cli(d, "festivals", "add", "dashain", "--year", "2083")
+    assert out.returncode == 0, out.stderr
+    assert "dashain-2083" in out.stdout and "BS 2083-06-25" in out.stdout
+    bad = cli(d, "festivals", "add", "holi", "--year", "2099")
+    assert bad.returncode == 1 and "--bs-start" in bad.stderr
+    out = cli(d, "festivals", "add", "holi", "--year", "2099", "--bs-start", "2099-11-20", "--bs-end", "2099-11-21")
+    assert out.returncode == 0, out.stderr
+    assert cli(d, "festivals", "edit", "holi-2099", "--gift-bonus-bps", "1200").returncode == 0
+    assert cli(d, "festivals", "cancel", "holi-2099").returncode == 0
+    listing = cli(d, "festivals", "list", "--all").stdout
+    assert "holi-2099" in listing and "cancelled" in listing and "dashain-2083" in listing
+    user = register(client)
+    shown = cli(d, "trust", "show", user["user"]["username"])
+    assert shown.returncode == 0 and "50 (medium)" in shown.stdout and "account_age" in shown.stdout
+    assert cli(d, "trust", "verify", user["user"]["username"], "--note", "id seen").returncode == 0
+    assert client.get("/api/v1/me/trust", headers=user["auth"]).json()["level"] == "verified"
+    audit = cli(d, "audit", "list").stdout
+    for action in ("festival.create", "festival.update", "festival.cancel", "trust.verify"):
+        assert action in audit, action
