@@ -117,6 +117,8 @@ def test_festival_starts_on_schedule_reaches_clients_and_pays_bonus(server, clie
     txs = client.get("/api/v1/wallet/transactions", headers=fan["auth"]).json()["items"]
     assert "festival_bonus" in [t["kind"] for t in txs]
     assert cli(server.data_dir, "ledger", "verify").returncode == 0
+    doctor = cli(server.data_dir, "doctor")
+    assert doctor.returncode == 0 and "festival bonuses" in doctor.stdout, doctor.stdout + doctor.stderr
 
 
 def test_admin_festival_input_errors_name_the_field(client, admin):
