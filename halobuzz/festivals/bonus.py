@@ -21,7 +21,7 @@ from ..infra.clock import iso, parse_iso
 from ..wallet import accounts as A
 from ..wallet import ledger
 
-BATCH = 500
+BATCH = 64      # ledger transactions per write unit: a full batch of bonuses holds the writer ~50 ms
 KIND = "festival_bonus"
 
 
