@@ -219,3 +219,20 @@ def test_cli_festivals_and_trust_are_audited(server, client, admin):
     audit = cli(d, "audit", "list").stdout
     for action in ("festival.create", "festival.update", "festival.cancel", "trust.verify"):
         assert action in audit, action
+
+
+def test_openapi_declares_request_and_response_schemas(client):
+    doc = client.get("/docs/openapi.json").json()
+    routes = {("get", "/api/v1/festivals/active"), ("get", "/api/v1/festivals"),
+              ("get", "/api/v1/festivals/{festival_id}/leaderboard"), ("get", "/api/v1/admin/festivals"),
+              ("post", "/api/v1/admin/festivals"), ("patch", "/api/v1/admin/festivals/{festival_id}"),
+              ("delete", "/api/v1/admin/festivals/{festival_id}"), ("get", "/api/v1/me/trust"),
+              ("get", "/api/v1/admin/users/{user_id}/trust"), ("post", "/api/v1/admin/users/{user_id}/trust/verify"),
+              ("get", "/api/v1/streams/{stream_id}/cohosts"), ("post", "/api/v1/streams/{stream_id}/cohosts/invite"),
+              ("get", "/api/v1/streams/{stream_id}/gift-suggestions"), ("get", "/api/v1/streams/{stream_id}/insights")}
+    for method, path in routes:
+        op = doc["paths"][path][method]
+        ok = [code for code in op["responses"] if code.startswith("2")]
+        assert ok and op["responses"][ok[0]]["content"]["application/json"]["schema"], (method, path)
+        if method in ("post", "patch"):
+            assert op["requestBody"]["content"]["application/json"]["schema"], (method, path)
