@@ -54,7 +54,8 @@ class Trust:
         since = iso(now - timedelta(seconds=2 * self.sync_every))
         recent = await self.db.readers.fetchall(
             "SELECT user_id FROM reputation_events WHERE at >= ?1 UNION "
-            "SELECT user_id FROM moderation_decisions WHERE at >= ?1 AND action = 'block' AND user_id IS NOT NULL "
+            "SELECT user_id FROM moderation_decisions WHERE kind IN ('text', 'image') AND at >= ?1 AND action = 'block' "
+            "AND user_id IS NOT NULL "
             "UNION SELECT user_id FROM payment_orders WHERE updated_at >= ?1 UNION "
             "SELECT host_id FROM streams WHERE ended_at >= ?1", (since,))
         sliced = await self.db.readers.fetchall("SELECT id FROM users WHERE id > ? ORDER BY id LIMIT ?",
