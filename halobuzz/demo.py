@@ -10,6 +10,7 @@ from typing import Callable
 from .accounts import users
 from .config import Settings
 from .db.writer import Writer
+from .festivals.checks import seed_demo_festival
 from .infra.clock import Clock
 from .infra.crypto import hash_password
 from .infra.ids import IdFactory, SystemRandom
@@ -55,4 +56,4 @@ def seed_demo_coins(writer: Writer, settings: Settings, clock: Clock, ids: IdFac
     writer.write_sync(unit)
 
 
-SEEDERS: tuple[Seeder, ...] = (seed_demo_coins,)
+SEEDERS: tuple[Seeder, ...] = (seed_demo_coins, seed_demo_festival)

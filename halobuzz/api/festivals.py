@@ -121,21 +121,15 @@ class ErrorBody(msgspec.Struct, rename="camel"):
 
 
 def service(request: Request):
-    """The festival service, wherever the app keeps it."""
-    services = getattr(request.app.ctx, "services", None)
-    if services is not None and getattr(services, "festivals", None) is not None:
-        return services.festivals
-    return request.app.ctx.hb.extras["festivals"]
+    return request.app.ctx.services.festivals
 
 
 def _db(request: Request):
-    services = getattr(request.app.ctx, "services", None)
-    return (services or request.app.ctx.hb).db
+    return request.app.ctx.services.db
 
 
 def _max_body(request: Request) -> int:
-    services = getattr(request.app.ctx, "services", None)
-    return (services or request.app.ctx.hb).settings.max_body_bytes
+    return request.app.ctx.services.settings.max_body_bytes
 
 
 def spec_from(body: CreateBody) -> store.FestivalSpec:

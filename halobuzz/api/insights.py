@@ -94,10 +94,7 @@ class LimitQuery(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def service(request: Request):
-    services = getattr(request.app.ctx, "services", None)
-    if services is not None and getattr(services, "insights", None) is not None:
-        return services.insights
-    return request.app.ctx.hb.extras["insights"]
+    return request.app.ctx.services.insights
 
 
 @bp.get("/<stream_id:str>/cohosts")
@@ -121,8 +118,7 @@ async def cohost_list(request: Request, stream_id: str):
 @openapi.response(409, {"application/json": ErrorBody})
 async def cohost_invite(request: Request, stream_id: str):
     who = principal(request)
-    services = getattr(request.app.ctx, "services", None) or request.app.ctx.hb
-    body = decode_json(request.body, InviteBody, services.settings.max_body_bytes)
+    body = decode_json(request.body, InviteBody, request.app.ctx.services.settings.max_body_bytes)
     return json(await service(request).invite_cohost(who.user_id, stream_id, body.candidate_stream_id,
                                                      body.duration_seconds), status=201)
 

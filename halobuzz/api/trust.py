@@ -46,10 +46,7 @@ class VerifyBody(Schema):
 
 
 def service(request: Request):
-    services = getattr(request.app.ctx, "services", None)
-    if services is not None and getattr(services, "trust", None) is not None:
-        return services.trust
-    return request.app.ctx.hb.extras["trust"]
+    return request.app.ctx.services.trust
 
 
 @bp.get("/me/trust")
@@ -80,6 +77,5 @@ async def user_trust(request: Request, user_id: str):
 @openapi.response(404, {"application/json": ErrorBody})
 async def verify(request: Request, user_id: str):
     actor = actor_of(request)
-    services = getattr(request.app.ctx, "services", None) or request.app.ctx.hb
-    body = decode_json(request.body, VerifyBody, services.settings.max_body_bytes)
+    body = decode_json(request.body, VerifyBody, request.app.ctx.services.settings.max_body_bytes)
     return json(await service(request).set_verified(user_id, body.verified, actor, body.note))

@@ -11,34 +11,38 @@ import logging
 from typing import Any
 
 from ..accounts import audit
-from ..events import Event
+from ..db import emit
 from ..infra.clock import iso, parse_iso
 from . import bonus, schedule, store
 
 log = logging.getLogger("halobuzz.festivals")
 
 
+def announce_unit(conn, now) -> int:
+    """Inside a write unit: mark started/ended festivals; their `festival:active` events leave
+    through the writer after COMMIT."""
+    events = schedule.announce(conn, now)
+    for e in events:
+        emit(conn, e)
+    return len(events)
+
+
 class Festivals:
-    def __init__(self, db, bus, clock) -> None:
-        self.db, self.bus, self.clock = db, bus, clock
+    def __init__(self, db, clock) -> None:
+        self.db, self.clock = db, clock
         self._timer: asyncio.TimerHandle | None = None
         self.bonus_coins_paid = 0      # since start, for /metrics
         self._stopped = False
 
-    def _publish(self, events: list[Event]) -> None:
-        for e in events:
-            self.bus.publish(e)
-
     async def _write_and_announce(self, work) -> Any:
         now = self.clock.now()
-        events: list[Event] = []
 
         def unit(conn):
             out = work(conn, now)
-            events.extend(schedule.announce(conn, now))
+            announce_unit(conn, now)
             return out
 
-        out = await self.db.write(unit, after=lambda _: self._publish(events))
+        out = await self.db.write(unit)
         await self._arm()
         return out
 
@@ -67,13 +71,7 @@ class Festivals:
     # -- jobs ------------------------------------------------------------------------------
     async def run_schedule(self) -> int:
         now = self.clock.now()
-        found: list[Event] = []
-
-        def unit(conn):
-            found.extend(schedule.announce(conn, now))
-            return len(found)
-
-        n = await self.db.write(unit, after=lambda _: self._publish(found))
+        n = await self.db.write(lambda conn: announce_unit(conn, now))
         await self._arm()
         return n
 
@@ -114,6 +112,11 @@ class Festivals:
             await self.run_schedule()
         except Exception:
             log.exception("festival schedule timer failed")
+
+    def metrics_snapshot(self) -> list[dict[str, Any]]:
+        """Active festivals with their uplift (for /metrics, on the inline reader)."""
+        conn, now = self.db.inline.conn, self.clock.now()
+        return [bonus.uplift(conn, r["id"], now) for r in conn.execute(store.ACTIVE_SQL, (iso(now),))]
 
     async def start(self) -> None:
         self._stopped = False
