@@ -158,3 +158,37 @@ def test_uplift_compares_with_the_week_before(world):
     world.clock.set(datetime(2026, 12, 26, 0, 0, tzinfo=timezone.utc))
     u = bonus.uplift(world.conn, "summer-fest", world.clock.now())
     assert u["baselineCoinsPerHour"] == 1.0 and u["coinsPerHour"] == 1.0 and u["uplift"] == 1.0
+
+
+def test_service_announces_on_the_injected_clock_after_commit(tmp_path):
+    """The Festivals service on a real Database + Bus with a FrozenClock: nothing before the start,
+    `festival:active` published by the writer after COMMIT once the clock reaches it."""
+    import asyncio
+
+    from halobuzz.db import Database
+    from halobuzz.events import FESTIVAL_ACTIVE, Bus
+    from halobuzz.festivals.service import Festivals
+
+    async def go():
+        bus, heard = Bus(), []
+        bus.subscribe(FESTIVAL_ACTIVE, heard.append)
+        db = Database(tmp_path / "svc.db", synchronous="OFF", publish=bus.publish_all)
+        await db.open()
+        clock = FrozenClock(datetime(2026, 12, 24, 12, 0, tzinfo=timezone.utc))
+        svc = Festivals(db, clock)
+        try:
+            await db.write(lambda conn: catalog.seed(conn, catalog.load_seed(assets_dir()), clock.now()))
+            out = await svc.create(store.from_template("christmas", 2026), ADMIN)
+            assert out["status"] == "scheduled" and heard == []
+            clock.set(datetime(2026, 12, 24, 18, 15, tzinfo=timezone.utc))
+            assert await svc.run_schedule() == 1
+            assert [e.data["change"] for e in heard] == ["started"]
+            assert [f["id"] for f in await svc.active()] == ["christmas-2026"]
+            assert await svc.run_schedule() == 0
+            clock.advance(days=1)
+            await svc.run_schedule()
+            assert [e.data["change"] for e in heard] == ["started", "ended"]
+        finally:
+            await svc.stop()
+            await db.close()
+    asyncio.run(go())
