@@ -68,8 +68,10 @@ def settle(conn: sqlite3.Connection, now: datetime, batch: int = BATCH) -> Settl
     out = Settled(len(rows), cursor=cursor)
     if not rows:
         return out
+    # Ids follow commit order, timestamps the clock of each unit: take the batch's real time span.
+    stamps = [r["created_at"] for r in rows]
     festivals = conn.execute("SELECT * FROM festivals WHERE cancelled = 0 AND starts_at <= ? AND ends_at > ? "
-                             "ORDER BY starts_at, id", (rows[-1]["created_at"], rows[0]["created_at"])).fetchall()
+                             "ORDER BY starts_at, id", (max(stamps), min(stamps))).fetchall()
     for r in rows:
         if r["kind"] == "gift":
             _hourly(conn, r)
