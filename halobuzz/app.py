@@ -22,13 +22,16 @@ from sanic_ext import Extend
 from . import __version__, config
 from .accounts.service import Accounts
 from .accounts.tokens import AccessTokens
+from .ai.boredom import BoredomDetector
+from .ai.service import Insights
 from .chat.service import ChatService
 from .db import Database
 from .db.backup import ServeLock
 from .db.replication import ReplicationError, Replicator
 from .dms.service import DirectMessages
 from .economy.service import Economy
-from .events import Bus
+from .events import GIFT_SENT, Bus
+from .festivals.service import Festivals
 from .gifts import catalog
 from .infra.clock import Clock, iso
 from .infra.crypto import FieldCipher
@@ -38,6 +41,7 @@ from .jobs.scheduler import Jobs
 from .moderation import decisions
 from .moderation.setup import build_moderation
 from .moderation.service import Moderation
+from .observability.business import Activity, BusinessCollector, GiftFlow
 from .observability.metrics import Metrics
 from .payments.service import Payments
 from .payments.setup import build_payments
@@ -49,6 +53,8 @@ from .resources import assets_dir
 from .streams.battles import Battles
 from .streams.media import make_provider
 from .streams.service import Streams
+from .trust.gates import GatePolicy
+from .trust.service import Trust
 from .wallet import idempotency
 
 log = logging.getLogger("halobuzz.app")
@@ -80,6 +86,11 @@ class Services:
     serve_lock: ServeLock
     jobs: Jobs
     http: httpx.AsyncClient
+    festivals: Festivals
+    trust: Trust
+    insights: Insights
+    activity: Activity       # last-seen users (business metrics)
+    gift_flow: GiftFlow      # gifts and coins per minute (business metrics)
     # Named readiness probes for /readyz: name -> () -> problem or None.
     readiness: dict[str, Callable[[], Any]] = field(default_factory=dict)
 
@@ -124,12 +135,23 @@ def build_services(settings: config.Settings, *, clock: Clock | None = None,
     payments = build_payments(s, write=db.write, fetchall=lambda sql, params=(): db.readers.fetchall(sql, params),
                               cipher=cipher, clock=clock, ids=ids, metrics=metrics, http=http)
     replication = Replicator(s, metrics)
+    trust = Trust(db, clock, GatePolicy.from_settings(s), sync_every=s.trust_sync_seconds)
+    streams.trust_gates = dms.trust_gates = economy.trust_gates = trust.gates
+    insights = Insights(db, clock, bus, streams, battles, economy.spend,
+                        detector=BoredomDetector(window=s.boredom_window, threshold=s.boredom_threshold,
+                                                 cooldown=s.boredom_cooldown),
+                        cohost_cooldown=s.cohost_cooldown)
+    realtime.engagement = insights
+    activity, gift_flow = Activity(clock.timestamp), GiftFlow(clock.timestamp)
+    bus.subscribe(GIFT_SENT, lambda e: _count_gift(activity, gift_flow, e))
     services = Services(
         settings=s, clock=clock, ids=ids, db=db, bus=bus, metrics=metrics, limiter=RateLimiter(), cipher=cipher,
         accounts=accounts, economy=economy, streams=streams, chat=chat, dms=dms, battles=battles, hub=hub,
         realtime=realtime, payments=payments, moderation=moderation, replication=replication,
-        serve_lock=ServeLock(s.data_dir), jobs=Jobs(), http=http)
+        serve_lock=ServeLock(s.data_dir), jobs=Jobs(), http=http, festivals=Festivals(db, clock), trust=trust,
+        insights=insights, activity=activity, gift_flow=gift_flow)
     services.readiness["replication"] = replication.problem
+    metrics.registry.register(BusinessCollector(lambda: business_snapshot(services)))
     for name, fn, every in scheduled_jobs(services):
         services.jobs.add(name, fn, every)
     return services
@@ -163,7 +185,34 @@ def scheduled_jobs(sv: Services) -> tuple[tuple[str, Callable[[], Awaitable[obje
         ("idempotency_prune", prune_idempotency, 3600),
         ("payments_reconcile", reconcile_payments, s.payment_reconcile_interval),
         ("moderation_prune", prune_decisions, 3600),
+        ("festival_schedule", sv.festivals.run_schedule, s.festival_check_seconds),
+        ("festival_bonuses", sv.festivals.run_bonuses, s.festival_bonus_seconds),
+        ("trust_sync", sv.trust.run_sync, s.trust_sync_seconds),
+        ("boredom", sv.insights.run_boredom, s.boredom_interval),
     )
+
+
+def _count_gift(activity: Activity, flow: GiftFlow, event) -> None:
+    flow.add(int(event.data.get("coins", 0) or 0))
+    if event.data.get("senderId"):
+        activity.seen(event.data["senderId"])
+
+
+def business_snapshot(sv: Services) -> dict[str, Any]:
+    """What /metrics reports about the business, read at scrape time."""
+    now = sv.clock.timestamp()
+    for uid in tuple(sv.hub.by_user):      # everyone on /ws counts as active
+        sv.activity.seen(uid, now)
+    live = sv.streams.live.by_id
+    gifts_min, coins_min = sv.gift_flow.per_minute(now)
+    engagement = sorted(((sid, score) for sid in live if (score := sv.insights.engagement_score(sid)) is not None),
+                        key=lambda p: -live[p[0]].viewer_count)
+    return {"active": sv.activity.counts(now), "liveStreams": len(live),
+            "viewers": sum(st.viewer_count for st in live.values()), "giftsPerMinute": gifts_min,
+            "coinsPerMinute": coins_min, "giftsTotal": sv.gift_flow.gifts, "coinsTotal": sv.gift_flow.coins,
+            "engagement": engagement, "nudges": sv.insights.nudges_sent,
+            "festivals": sv.festivals.metrics_snapshot() if sv.db.inline is not None else [],
+            "festivalBonusCoins": sv.festivals.bonus_coins_paid}
 
 
 def create_app(settings: config.Settings, *, clock: Clock | None = None,
@@ -232,11 +281,13 @@ def _listeners(app: Sanic, sv: Services) -> None:
         sv.hub.start()
         sv.realtime.start()
         await sv.battles.load()
+        await sv.festivals.start()
         sv.jobs.start()   # last: every job's parts are up
 
     @app.listener("before_server_stop")
     async def stop_parts(app: Sanic) -> None:
         sv.jobs.shutdown()
+        await sv.festivals.stop()
         await sv.realtime.stop()
         await sv.battles.stop()
         await sv.hub.stop()

@@ -140,6 +140,22 @@ class Settings:
     moderation_image_max_bytes: int = setting(5 * 1024 * 1024, 'Largest accepted image upload, bytes')
     moderation_image_max_pixels: int = setting(25_000_000, 'Largest accepted image upload, width x height')
     moderation_keep_days: int = setting(30, "Days automated 'allow' decisions are kept (warn/block ones are kept)")
+    # festivals, trust, AI features — owner: halobuzz.festivals / trust / ai
+    festival_check_seconds: float = setting(
+        60.0, "Seconds between festival start/end checks (a timer also fires at each boundary)")
+    festival_bonus_seconds: float = setting(10.0, "Seconds between festival bonus runs over new ledger transactions")
+    trust_min_dm_strangers: int = setting(
+        30, "Trust score needed to message someone you have no conversation with (0 = off)")
+    trust_min_go_live: int = setting(20, "Trust score needed to go live (0 = off)")
+    trust_min_payouts: int = setting(40, "Trust score needed to request a payout (0 = off)")
+    trust_min_tournament_entry: int = setting(30, "Trust score needed to enter a tournament (0 = off)")
+    trust_sync_seconds: float = setting(600.0, "Seconds between runs storing computed trust scores on user rows")
+    boredom_interval: float = setting(15.0, "Seconds between engagement samples of each live stream")
+    boredom_window: float = setting(180.0, "Seconds of signals an engagement score looks back over")
+    boredom_threshold: float = setting(30.0, "Engagement score (0-100) under which the host is nudged")
+    boredom_cooldown: float = setting(300.0, "Seconds between two nudges to the same stream's host")
+    cohost_cooldown: float = setting(
+        3600.0, "Seconds a declined invitation keeps two hosts out of each other's cohost list")
 
     @property
     def db_path(self) -> Path:
@@ -254,6 +270,15 @@ def _validate(s: Settings) -> None:
             for v in (s.agora_app_id, s.agora_app_certificate)):
         raise ConfigError("media_provider=agora needs agora_app_id and agora_app_certificate "
                           "(32 hex characters each, from the Agora console)")
+    for name in ("trust_min_dm_strangers", "trust_min_go_live", "trust_min_payouts", "trust_min_tournament_entry"):
+        if not 0 <= getattr(s, name) <= 100:
+            raise ConfigError(f"setting {name!r} must be a trust score between 0 and 100")
+    for name in ("festival_check_seconds", "festival_bonus_seconds", "trust_sync_seconds", "boredom_interval",
+                 "boredom_window"):
+        if getattr(s, name) <= 0:
+            raise ConfigError(f"setting {name!r} must be more than 0 seconds")
+    if not 0 <= s.boredom_threshold <= 100:
+        raise ConfigError("setting 'boredom_threshold' must be between 0 and 100")
     from .db.replication import ReplicationError, replica_spec
     try:
         replica_spec(s)

@@ -10,6 +10,7 @@ from typing import Callable
 from .accounts import users
 from .config import Settings
 from .db.writer import Writer
+from .festivals.checks import seed_demo_festival
 from .infra.clock import Clock
 from .infra.crypto import hash_password
 from .infra.ids import IdFactory, SystemRandom
@@ -94,4 +95,4 @@ def demo_hosts(read_one) -> set[str]:
     return {row["id"]} if row is not None else set()
 
 
-SEEDERS: tuple[Seeder, ...] = (seed_demo_coins, seed_demo_stream)
+SEEDERS: tuple[Seeder, ...] = (seed_demo_coins, seed_demo_stream, seed_demo_festival)

@@ -45,7 +45,8 @@ BATTLE_START = "battle:start"
 BATTLE_SCORE = "battle:score"
 BATTLE_END = "battle:end"
 PONG = "pong"
-
+FESTIVAL_ACTIVE = "festival:active"   # to every connected client when a festival starts or ends
+AI_SUGGESTION = "ai:suggestion"       # a private nudge to a host (boredom detection)
 # Internal (not sent to clients as-is).
 USER_CHANGED = "user:changed"
 WALLET_CHANGED = "wallet:changed"

@@ -11,8 +11,8 @@ def at_least(role: str, required: str) -> bool:
 
 
 def trust_level(score: int, verified: bool = False) -> str:
-    """The seed's trust levels from the 0-100 score."""
-    if verified:
+    """The seed's trust levels from the 0-100 score (halobuzz.trust.scoring.level_of is the rule)."""
+    if verified and score >= 40:
         return "verified"
     if score >= 70:
         return "high"

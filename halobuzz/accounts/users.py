@@ -118,7 +118,8 @@ def profile(row: sqlite3.Row, today: date, coins: dict[str, int] | None = None) 
         "role": row["role"], "status": row["status"],
         "coins": coins or {"balance": 0, "bonusBalance": 0, "totalEarned": 0, "totalSpent": 0},
         "ogLevel": row["og_level"], "ogExpiresAt": row["og_expires_at"],
-        "trust": {"score": row["trust_score"], "level": trust_level(row["trust_score"])},
+        "trust": {"score": row["trust_score"], "level": trust_level(
+            row["trust_score"], "trust_verified" in row.keys() and bool(row["trust_verified"]))},
         "createdAt": row["created_at"],
     }
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sanic import Sanic
 
 from ..resources import assets_dir
-from . import accounts, admin, battles, console, dms, health, middleware, moderation, money, payments, streams
+from . import accounts, admin, battles, console, dms, festivals, health, insights, middleware, moderation, money
+from . import payments, streams, trust
 from .errors import handle
 
 BLUEPRINTS = (
@@ -21,6 +22,10 @@ BLUEPRINTS = (
     payments.bp,         # coin purchases: eSewa, Khalti, Stripe
     payments.admin_bp,
     moderation.bp,       # reports, review queue, appeals, image checks
+    festivals.bp,        # active festivals, leaderboards
+    festivals.admin_bp,  # festival editor
+    trust.bp,            # /me/trust, admin verification
+    insights.bp,         # cohosts, gift suggestions, host engagement
 )
 
 

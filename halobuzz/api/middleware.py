@@ -188,6 +188,7 @@ def principal(request: Request, role: str | None = None) -> Principal:
     if who is None:
         who = request.app.ctx.services.accounts.authenticate(bearer(request))
         request.ctx.principal = who
+        request.app.ctx.services.activity.seen(who.user_id)   # business metrics: active users
     if role:
         who.require(role)
     return who

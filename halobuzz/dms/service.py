@@ -117,6 +117,7 @@ class DirectMessages:
         self.clock = clock
         self.ids = ids
         self.moderator = moderator
+        self.trust_gates = None     # halobuzz.trust.gates.Gates, set by the app: first messages need trust
 
     def _user_by_name(self, username: str):
         row = self.db.inline.one("SELECT id, username, status FROM users WHERE username = ?", (username.strip(),))
@@ -154,6 +155,8 @@ class DirectMessages:
         # Accounts restricted as under 18 get DMs only from people they wrote to (moderation.restrictions).
         from ..moderation.restrictions import require_dm_allowed
         require_dm_allowed(self.db.inline.conn, sender_id, to["id"], self.clock.now().date())
+        if self.trust_gates is not None:
+            self.trust_gates.check_dm(self.db.inline.conn, sender_id, to["id"])
         conv_id, msg_id, now = self.ids.new(), self.ids.new(), self.clock.now()
         mod = self.moderator
         decision = None

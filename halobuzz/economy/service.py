@@ -33,6 +33,7 @@ class Economy:
         self.gift_policy = gift_send.GiftPolicy(settings.platform_fee_bps, settings.earnings_hold_days,
                                                 settings.gift_combo_seconds, self.spend)
         self.tiers = og_tiers.load(settings.og_tiers)
+        self.trust_gates = None     # halobuzz.trust.gates.Gates, set by the app: payouts need trust
 
     def coins_of(self, user_id: str) -> dict[str, int]:
         """The seed's User.coins block for a profile."""
@@ -117,6 +118,8 @@ class Economy:
 
     async def request_payout(self, user_id: str, amount: int, key: str | None) -> Reply:
         payout_id = self.ids.new()
+        if self.trust_gates is not None:
+            self.trust_gates.check(self.db.inline.conn, user_id, "payouts")
         return await self._once(user_id, key, "payout", {"amount": amount},
                                 lambda conn, now: (wallet.request_payout(conn, payout_id, user_id, amount, now), []))
 

@@ -26,7 +26,7 @@ log = logging.getLogger("halobuzz.realtime")
 # Bus events forwarded to clients as they are.
 FORWARD = (ev.GIFT_SENT, ev.THRONE_CLAIMED, ev.BATTLE_BOOST, ev.AI_WARNING, ev.OG_CHANGED, ev.METRICS_UPDATE,
            ev.CHAT_NEW, ev.BATTLE_INVITE, ev.BATTLE_START, ev.BATTLE_SCORE, ev.BATTLE_END, ev.DM_NEW, ev.DM_READ,
-           ev.CHAT_DELETED, ev.CHAT_PINNED, ev.ROOM_SETTINGS, ev.STREAM_STARTED)
+           ev.CHAT_DELETED, ev.CHAT_PINNED, ev.ROOM_SETTINGS, ev.STREAM_STARTED, ev.AI_SUGGESTION)
 
 
 class Realtime:
@@ -44,6 +44,7 @@ class Realtime:
         self._tasks: list[asyncio.Task] = []
         self.revocations = RevocationWatcher(db, hub, clock)
         self.demo_hosts: set[str] = set()
+        self.engagement = None      # halobuzz.ai.service.Insights: engagementScore in metrics:update
         hub.on_leave.append(self._left)
         for name in FORWARD:
             bus.subscribe(name, self._forward)
@@ -52,6 +53,7 @@ class Realtime:
         bus.subscribe(ev.CHAT_NEW, self._chat_stats)
         bus.subscribe(ev.ROOM_SANCTION, self._sanctioned)
         bus.subscribe(ev.STREAM_ENDED, self._stream_ended)
+        bus.subscribe(ev.FESTIVAL_ACTIVE, self._to_everyone)
 
     # -- bus → sockets -----------------------------------------------------------------
     def _forward(self, event: ev.Event) -> None:
@@ -59,6 +61,10 @@ class Realtime:
             self.hub.to_room(event.room, event.name, event.data)
         if event.users:
             self.hub.to_users(event.users, event.name, event.data)
+
+    def _to_everyone(self, event: ev.Event) -> None:
+        """Platform-wide news (a festival starting or ending) goes to every connected user."""
+        self.hub.to_users(tuple(self.hub.by_user), event.name, event.data)
 
     def _gift_stats(self, event: ev.Event) -> None:
         stats = self.streams.live.get(event.room or event.data.get("streamId"))
@@ -247,7 +253,8 @@ class Realtime:
                 "streamId": room_id, "viewers": stats.viewer_count, "peakViewers": stats.peak,
                 "uniqueViewers": len(stats.unique), "totalCoins": row["total_coins"] if row else stats.coins,
                 "likes": stats.likes, "chatCount": stats.chat_count,
-                "giftsPerMinute": round(stats.gifts_per_minute(now), 2)})
+                "giftsPerMinute": round(stats.gifts_per_minute(now), 2),
+                "engagementScore": self.engagement.engagement_score(room_id) if self.engagement else None})
 
     async def _heartbeat_loop(self) -> None:
         timeout = float(self.settings.stream_heartbeat_timeout)

@@ -44,6 +44,7 @@ class Streams:
         self.ids = ids
         self.media = provider
         self.heartbeat_timeout = heartbeat_timeout
+        self.trust_gates = None     # halobuzz.trust.gates.Gates, set by the app: going live needs trust
         self.live = LiveStreams()
 
     # -- start-up ---------------------------------------------------------------------
@@ -79,6 +80,8 @@ class Streams:
 
     async def start(self, stream_id: str, host_id: str) -> dict[str, Any]:
         now = self.clock.now()
+        if self.trust_gates is not None:
+            self.trust_gates.check(self.db.inline.conn, host_id, "go_live")
 
         def unit(conn):
             row = lifecycle.start(conn, stream_id, host_id, now)

@@ -56,6 +56,8 @@ def test_alert_rules_structure_and_metrics_exist():
         assert not missing, f"{r['alert']} uses metrics the code does not expose: {missing}"
     revenue = next(r for r in rules if r["alert"] == "HalobuzzRevenueDrop")
     assert "halobuzz_payments_revenue_minor_total" in revenue["expr"] and "offset 1d" in revenue["expr"]
+    weekly = next(r for r in rules if r["alert"] == "HalobuzzRevenueDropWeekOverWeek")
+    assert "[1h] offset 1w" in weekly["expr"] and "0.9" in weekly["expr"]
 
 
 def test_dashboard_metrics_exist():
@@ -70,7 +72,9 @@ def test_dashboard_metrics_exist():
 
 @pytest.mark.skipif(not shutil.which("promtool"), reason="promtool not installed (apt-get install prometheus)")
 def test_promtool_check_and_unit_tests():
-    for args in (["check", "rules", str(RULES)], ["test", "rules", str(RULE_TESTS)]):
+    tests = sorted(str(p) for p in RULES.parent.glob("*.test.yml"))
+    assert str(RULE_TESTS) in tests
+    for args in (["check", "rules", str(RULES)], ["test", "rules", *tests]):
         out = subprocess.run(["promtool", *args], capture_output=True, text=True, timeout=60,
                              cwd=RULES.parent)
         assert out.returncode == 0, out.stdout + out.stderr

@@ -3,6 +3,7 @@ import {h, mount, toast} from "./dom.js";
 import {LANGS, lang, setLang, t} from "./i18n.js";
 import {hasRole, logout, onSession, restore, session} from "./api.js";
 import {closeSocket} from "./ws.js";
+import {renderBanner, startFestivals, watchSocket} from "./festival.js";
 
 // route name -> [module loader, who may see it: null = anyone, "user" = signed in, or roles]
 const ROUTES = {
@@ -16,9 +17,10 @@ const ROUTES = {
   host: [() => import("./pages/host.js"), "user"],
   moderation: [() => import("./pages/moderation.js"), ["moderator"]],
   admin: [() => import("./pages/admin.js"), ["admin"]],
+  festival: [() => import("./pages/festival.js"), null],
 };
 const NAV = [["live", "nav.live", null], ["inbox", "nav.inbox", "user"], ["wallet", "nav.wallet", "user"],
-  ["og", "nav.og", null], ["host", "nav.host", ["host"]],
+  ["og", "nav.og", null], ["festival", "nav.festivals", null], ["host", "nav.host", ["host"]],
   ["moderation", "nav.moderation", ["moderator"]], ["admin", "nav.admin", ["admin"]]];
 
 let cleanup = null;
@@ -90,6 +92,7 @@ function renderNav(active) {
   const tools = document.getElementById("tools");
   const langSel = h("select", {id: "lang", "aria-label": t("lang.label"), onchange: (e) => {
     setLang(e.target.value);
+    renderBanner();
     route();
   }}, LANGS.map(([code, name]) => h("option", {value: code, selected: code === lang()}, name)));
   const account = session.user
@@ -107,7 +110,7 @@ function renderNav(active) {
 async function boot() {
   document.documentElement.lang = lang();
   window.addEventListener("hashchange", route);
-  onSession(() => renderNav(parseHash().name));
+  onSession(() => { renderNav(parseHash().name); watchSocket(); });
   // Gateways send the browser back to "/?payment=success|cancelled": show it on the wallet page.
   const back = new URLSearchParams(location.search).get("payment");
   if (back) {
@@ -115,6 +118,7 @@ async function boot() {
   }
   try { await restore(); } catch (e) { toast(String(e.message || e), "error"); }
   document.getElementById("boot")?.remove();
+  startFestivals();
   route();
 }
 

@@ -4,6 +4,7 @@ import {clock, field, fmt, formValues, h, mount, showErrors, toast} from "../dom
 import {t} from "../i18n.js";
 import {api, hasRole, idemKey, optional, session} from "../api.js";
 import {socket} from "../ws.js";
+import {hostInsights} from "../insights.js";
 
 const KEY = "hb.hostStream";
 
@@ -14,8 +15,10 @@ export async function render(main) {
   const controls = h("section", {class: "card", id: "room-controls", "aria-labelledby": "controls-h", hidden: true});
   const battles = h("section", {class: "card", id: "battles", "aria-labelledby": "battles-h", hidden: true});
   const earnings = h("section", {class: "card", id: "earnings", "aria-labelledby": "earn-h"});
+  const insights = h("section", {class: "card", id: "insights", "aria-labelledby": "insights-h", hidden: true});
+  let stopInsights = null;
   mount(main, h("section", {class: "page"}, h("h1", null, t("host.title")),
-    h("div", {class: "grid-2"}, studio, earnings), controls, battles));
+    h("div", {class: "grid-2"}, studio, earnings), insights, controls, battles));
   let stream = null;
   let beat = null;
 
@@ -57,6 +60,7 @@ export async function render(main) {
       mount(studio, form);
       controls.hidden = true;
       battles.hidden = true;
+      insights.hidden = true;
       return;
     }
     const live = stream.status === "live";
@@ -77,6 +81,9 @@ export async function render(main) {
       battles.hidden = false;
       renderControls();
       renderBattles();
+      if (stopInsights) stopInsights();
+      insights.hidden = false;
+      stopInsights = hostInsights(insights, stream.id, ws);
     }
   }
 
@@ -229,6 +236,7 @@ export async function render(main) {
   return () => {
     clearInterval(beat);
     ws.leave();
+    if (stopInsights) stopInsights();
     off.forEach((f) => f());
   };
 }

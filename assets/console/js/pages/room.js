@@ -4,6 +4,7 @@ import {clock, fmt, h, mount, toast} from "../dom.js";
 import {t} from "../i18n.js";
 import {api, idemKey, optional, session} from "../api.js";
 import {socket} from "../ws.js";
+import {suggestedGifts} from "../insights.js";
 
 const MAX_LINES = 200;
 
@@ -51,7 +52,8 @@ export async function render(main, r) {
     h("section", {class: "chat", "aria-labelledby": "chat-h"}, h("h2", {id: "chat-h", class: "sr-only"}, t("room.chat")),
       log, chatForm, status),
     h("section", {class: "gifts", "aria-labelledby": "gifts-h"},
-      h("div", {class: "gifts-head"}, h("h2", {id: "gifts-h"}, t("room.gifts")), balance, qty), giftGrid),
+      h("div", {class: "gifts-head"}, h("h2", {id: "gifts-h"}, t("room.gifts")), balance, qty),
+      h("div", {id: "suggested-gifts", hidden: true}), giftGrid),
     h("details", {class: "leaders-box"}, h("summary", null, t("room.topGifters")), board));
   const room = h("div", {class: "room", id: "room"}, stage, side);
   mount(main, room);
@@ -322,6 +324,8 @@ export async function render(main, r) {
     return b;
   }));
   loadLeaders();
+  const suggested = document.getElementById("suggested-gifts");
+  if (suggested) suggestedGifts(suggested, streamId, (id) => document.getElementById(`gift-${id}`));
 
   return () => {
     ws.leave();

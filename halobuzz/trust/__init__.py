@@ -1,0 +1,1 @@
+"""Trust: a transparent 0-100 score from reputation signals, its four levels, and feature gates."""
