@@ -29,6 +29,7 @@ from .db.replication import ReplicationError, Replicator
 from .dms.service import DirectMessages
 from .economy.service import Economy
 from .events import Bus
+from .games.service import Games
 from .gifts import catalog
 from .infra.clock import Clock, iso
 from .infra.crypto import FieldCipher
@@ -76,6 +77,7 @@ class Services:
     realtime: Realtime
     payments: Payments
     moderation: Moderation
+    games: Games
     replication: Replicator
     serve_lock: ServeLock
     jobs: Jobs
@@ -122,10 +124,12 @@ def build_services(settings: config.Settings, *, clock: Clock | None = None,
     payments = build_payments(s, write=db.write, fetchall=lambda sql, params=(): db.readers.fetchall(sql, params),
                               cipher=cipher, clock=clock, ids=ids, metrics=metrics, http=http)
     replication = Replicator(s, metrics)
+    limiter = RateLimiter()
+    games = Games(db, clock, ids, s, metrics, limiter)
     services = Services(
-        settings=s, clock=clock, ids=ids, db=db, bus=bus, metrics=metrics, limiter=RateLimiter(), cipher=cipher,
+        settings=s, clock=clock, ids=ids, db=db, bus=bus, metrics=metrics, limiter=limiter, cipher=cipher,
         accounts=accounts, economy=economy, streams=streams, chat=chat, dms=dms, battles=battles, hub=hub,
-        realtime=realtime, payments=payments, moderation=moderation, replication=replication,
+        realtime=realtime, payments=payments, moderation=moderation, games=games, replication=replication,
         serve_lock=ServeLock(s.data_dir), jobs=Jobs(), http=http)
     services.readiness["replication"] = replication.problem
     for name, fn, every in scheduled_jobs(services):
@@ -154,6 +158,11 @@ def scheduled_jobs(sv: Services) -> tuple[tuple[str, Callable[[], Awaitable[obje
         counts = await sv.payments.reconcile()
         return counts if counts.get("checked") else None
 
+    async def games_win_rate_metrics() -> int | None:
+        # A few indexed COUNTs (game_rounds_report) on the inline reader, once a minute.
+        rows = sv.games.update_metrics(sv.db.inline.conn)
+        return sum(r["outOfBand"] for r in rows) or None
+
     return (
         ("og_daily_bonus", sv.economy.run_daily_bonus, 600),
         ("og_expiry", sv.economy.run_og_expiry, 60),
@@ -161,6 +170,9 @@ def scheduled_jobs(sv: Services) -> tuple[tuple[str, Callable[[], Awaitable[obje
         ("idempotency_prune", prune_idempotency, 3600),
         ("payments_reconcile", reconcile_payments, s.payment_reconcile_interval),
         ("moderation_prune", prune_decisions, 3600),
+        ("games_lottery_schedule", sv.games.run_lottery_schedule, 60),
+        ("games_nonce_prune", sv.games.run_nonce_prune, 3600),
+        ("games_win_rate_metrics", games_win_rate_metrics, 60),
     )
 
 
@@ -230,11 +242,13 @@ def _listeners(app: Sanic, sv: Services) -> None:
         sv.hub.start()
         sv.realtime.start()
         await sv.battles.load()
+        await sv.games.start()   # recovers the rounds a previous process left open, then runs due rounds
         sv.jobs.start()   # last: every job's parts are up
 
     @app.listener("before_server_stop")
     async def stop_parts(app: Sanic) -> None:
         sv.jobs.shutdown()
+        await sv.games.stop()
         await sv.realtime.stop()
         await sv.battles.stop()
         await sv.hub.stop()

@@ -9,6 +9,7 @@ import sqlite3
 from typing import Callable
 
 from .db import migrate
+from .games import checks as games_checks
 from .moderation.setup import models_check
 from .payments.setup import open_orders_past_expiry
 from .wallet import ledger
@@ -41,6 +42,8 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("ledger chain", ledger.verify_chain),
     ("payments", open_orders_past_expiry),
     ("moderation models", models_check),
+    ("game escrows", games_checks.escrows_empty),
+    ("game assets", games_checks.assets),
 )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sanic import Sanic
 
 from ..resources import assets_dir
-from . import accounts, admin, battles, console, dms, health, middleware, moderation, money, payments, streams
+from . import (accounts, admin, battles, console, dms, games, health, middleware, moderation, money, payments,
+               streams)
 from .errors import handle
 
 BLUEPRINTS = (
@@ -21,6 +22,8 @@ BLUEPRINTS = (
     payments.bp,         # coin purchases: eSewa, Khalti, Stripe
     payments.admin_bp,
     moderation.bp,       # reports, review queue, appeals, image checks
+    games.bp,            # games lobby, rounds, proofs, compliance, tournaments
+    games.admin_bp,
 )
 
 

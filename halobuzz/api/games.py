@@ -103,14 +103,11 @@ ERROR = {"error": {"code": str, "message": str, "fields": dict}, "requestId": st
 
 
 def _games(request: Request):
-    services = getattr(request.app.ctx, "services", None)
-    if services is not None and getattr(services, "games", None) is not None:
-        return services.games
-    return request.app.ctx.hb.extras["games"]
+    return request.app.ctx.services.games
 
 
 def _hb(request: Request):
-    return getattr(request.app.ctx, "services", None) or request.app.ctx.hb
+    return request.app.ctx.services
 
 
 def _when(text: str | None, field: str) -> datetime | None:

@@ -1,7 +1,8 @@
 """The games as async calls for routes, jobs and the CLI: one write unit per intent.
 
-Each call runs one write unit (rules, ledger, rows) and publishes the unit's events only
-after its COMMIT. A due-round loop moves rounds exactly when they are due (the next question,
+Each call runs one write unit (rules, ledger, rows); the game code collects its events and
+the unit emit()s them, so the writer publishes them after COMMIT (and drops them on a
+rollback). A due-round loop moves rounds exactly when they are due (the next question,
 a draw, a deadline), one write unit per round; recovery runs once before it starts.
 """
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any, Callable
 
 from ..accounts import audit
 from ..errors import Invalid, NotFound, RateLimited
-from ..events import Bus, Event
+from ..db import emit
+from ..events import Event
 from ..infra.clock import Clock, iso, parse_iso
 from ..infra.ids import IdFactory
 from ..infra.ratelimit import RateLimiter, Rule
@@ -65,9 +67,9 @@ def stored_overrides(conn: sqlite3.Connection) -> dict[str, tuple[int | None, in
 
 
 class Games:
-    def __init__(self, db, bus: Bus, clock: Clock, ids: IdFactory, settings, metrics: Any = None,
+    def __init__(self, db, clock: Clock, ids: IdFactory, settings, metrics: Any = None,
                  limiter: RateLimiter | None = None) -> None:
-        self.db, self.bus, self.clock, self.ids, self.settings = db, bus, clock, ids, settings
+        self.db, self.clock, self.ids, self.settings = db, clock, ids, settings
         self.metrics = metrics
         self.limiter = limiter or RateLimiter()
         self.move_rule = Rule.parse(settings.games_rate)
@@ -81,16 +83,18 @@ class Games:
     async def start(self) -> None:
         """Apply stored settings, audit pack overrides, recover open rounds, start the loop."""
         now = self.clock.now()
-        events: list[Event] = []
 
         def unit(conn):
             self.rules = rules_from(self.settings, stored_overrides(conn), new_id=self.ids.new)
             self.rules.packs.record_overrides(conn, audit.Actor("job:games-start", "job"), iso(now))
+            events: list[Event] = []
             done = engine.recover(conn, self.rules, now, events)
             done["matchesResumed"] = [str(tournaments.resume(conn, now))]
+            for e in events:
+                emit(conn, e)
             return done
 
-        self.recovered = await self.db.write(unit, after=lambda _: self._publish(events))
+        self.recovered = await self.db.write(unit)
         if any(self.recovered.get(k) for k in ("refunded", "drawn", "expired")):
             log.warning("games recovered after restart", extra={k: len(v) for k, v in self.recovered.items()})
         self._task = asyncio.get_running_loop().create_task(self._loop(), name="games-due")
@@ -108,14 +112,18 @@ class Games:
                 pass
             self._task = None
 
-    def _publish(self, events: list[Event]) -> None:
-        for e in events:
-            self.bus.publish(e)
-
     async def _write(self, work: Callable[[sqlite3.Connection, datetime, list[Event]], Any]) -> Any:
+        """One write unit: `work(conn, now, events)`; its events are emitted inside the unit."""
         now = self.clock.now()
-        events: list[Event] = []
-        result = await self.db.write(lambda conn: work(conn, now, events), after=lambda _: self._publish(events))
+
+        def unit(conn):
+            events: list[Event] = []
+            result = work(conn, now, events)
+            for e in events:
+                emit(conn, e)
+            return result
+
+        result = await self.db.write(unit)
         self._wake.set()  # a new deadline may be earlier than the loop's sleep
         return result
 
@@ -323,10 +331,11 @@ class Games:
             after = conn.execute("SELECT ai_win_bps, house_bps FROM game_settings WHERE game = ?", (game,)).fetchone()
             audit.record(conn, actor, "games.settings", target_type="game", target_id=game,
                          before=dict(before) if before else None, after=dict(after), at=iso(now))
-            self.rules = rules_from(self.settings, stored_overrides(conn), new_id=self.ids.new)
-            return [g for g in self.catalog(conn, None) if g["game"] == game][0]
+            return rules_from(self.settings, stored_overrides(conn), new_id=self.ids.new)
 
-        return await self._write(work)
+        # Applied once committed: a rolled-back change never reaches the running rules.
+        self.rules = await self._write(work)
+        return [g for g in self.catalog(self.db.inline.conn, None) if g["game"] == game][0]
 
     # -- jobs ----------------------------------------------------------------------------
     async def run_lottery_schedule(self) -> int:

@@ -6,14 +6,14 @@ import time
 import pytest
 
 from tests.browser.conftest import Console  # noqa: F401  (fixtures come from conftest)
-from tests.integration.games_support import GamesServer
+from tests.conftest import Server
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory):
-    srv = GamesServer(tmp_path_factory.mktemp("games-browser") / "data", env={
+    srv = Server(tmp_path_factory.mktemp("games-browser") / "data", env={
         "HALOBUZZ_DEMO": "1", "HALOBUZZ_STREAM_HEARTBEAT_TIMEOUT": "3600", "HALOBUZZ_GAMES_LOTTERY_EVERY": "0",
         "HALOBUZZ_GAMES_COMPLIANCE": '{"NP": "games_of_chance=true"}', "HALOBUZZ_GAMES_RATE": "1000/1s"}).start()
     yield srv

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from tests.conftest import ADMIN_EMAIL, cli, register
-from tests.integration.games_support import GamesServer, key
+from tests.conftest import ADMIN_EMAIL, Server, cli, register
+from tests.integration.games_support import key
 
 pytestmark = pytest.mark.slow
 ENV = {"HALOBUZZ_GAMES_COMPLIANCE": '{"NP": "games_of_chance=true,max_stake=100000,daily_loss_limit=10000000"}',
@@ -55,7 +55,7 @@ def db_facts(data_dir, round_ids):
 
 @pytest.mark.parametrize("offset", [0.05, 0.3])
 def test_kill_mid_round_and_mid_draw(tmp_path, offset):
-    srv = GamesServer(tmp_path / "data", env=ENV).start()
+    srv = Server(tmp_path / "data", env=ENV).start()
     try:
         with srv.client() as c:
             admin = admin_session(c, srv)
@@ -88,7 +88,7 @@ def test_kill_mid_round_and_mid_draw(tmp_path, offset):
         srv.kill()
         ids = [quiz["id"], ch["id"], lot["id"]]
         for attempt in range(2):  # a second restart must change nothing
-            srv = GamesServer(tmp_path / "data", env=ENV).start()
+            srv = Server(tmp_path / "data", env=ENV).start()
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline:
                 rounds, endings, *_ = db_facts(srv.data_dir, ids)

@@ -1,35 +1,12 @@
-"""A real server with the games, and helpers for the games tests."""
+"""Helpers for the games tests over a real server."""
 from __future__ import annotations
 
 import itertools
-import subprocess
-import sys
 import time
 
-import httpx
-
-from tests.conftest import Server, cli, register
+from tests.conftest import cli, register
 
 _keys = itertools.count(1)
-
-
-class GamesServer(Server):
-    def start(self, timeout: float = 60.0) -> "GamesServer":
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.integration.games_launch", "serve", "--port", str(self.port),
-             "--data-dir", str(self.data_dir)], env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=0.5).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("server did not become healthy: " + self.log_path.read_text()[-3000:])
 
 
 GAMES_ENV = {"HALOBUZZ_GAMES_COMPLIANCE": '{"NP": "games_of_chance=true"}', "HALOBUZZ_GAMES_RATE": "1000/1s",

@@ -9,14 +9,14 @@ import time
 
 import pytest
 
-from tests.conftest import ADMIN_EMAIL, cli, register
-from tests.integration.games_support import GAMES_ENV, GamesServer, key, live_room, player
+from tests.conftest import ADMIN_EMAIL, Server, cli, register
+from tests.integration.games_support import GAMES_ENV, key, live_room, player
 from tests.integration.rooms_client import ready
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = GamesServer(tmp_path_factory.mktemp("games") / "data", env=GAMES_ENV).start()
+    srv = Server(tmp_path_factory.mktemp("games") / "data", env=GAMES_ENV).start()
     yield srv
     srv.stop()
 

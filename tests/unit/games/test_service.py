@@ -22,11 +22,11 @@ def run(coro):
 async def _service(tmp_path, **settings):
     s = config.load(tmp_path, env={}, games_compliance={"NP": "games_of_chance=true"},
                     **settings)
-    db = Database(s.db_path, synchronous="OFF")
+    bus = Bus()
+    db = Database(s.db_path, synchronous="OFF", publish=bus.publish_all)
     await db.open()
     clock = FrozenClock(T0)
-    bus = Bus()
-    games = Games(db, bus, clock, IdFactory(clock, SeededRandom(3)), s)
+    games = Games(db, clock, IdFactory(clock, SeededRandom(3)), s)
     return db, bus, clock, games
 
 
