@@ -212,6 +212,16 @@ async def join(request: Request, round_id: str):
     return json(answer, status=status, headers={"Idempotent-Replayed": "true"} if replayed else None)
 
 
+@bp.post("/games/rounds/<round_id:str>/start")
+@openapi.summary("The host starts a quiz or battle now instead of waiting for the lobby to end")
+@openapi.secured("bearer")
+@openapi.response(200, {"application/json": {"roundId": str, "startsAt": str}}, "Starting (the server moves it)")
+@openapi.response(403, {"application/json": ERROR}, "Not the host of this round")
+async def start(request: Request, round_id: str):
+    who = principal(request)
+    return json(await _games(request).start_now(who.user_id, round_id))
+
+
 @bp.post("/games/rounds/<round_id:str>/answer")
 @openapi.summary("Answer the open question (quiz, battle) or the puzzle (challenge); timed on the server clock")
 @openapi.secured("bearer")

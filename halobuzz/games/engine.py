@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import Conflict, Invalid
 from ..events import Event
-from ..infra.clock import parse_iso
+from ..infra.clock import iso, parse_iso
 from . import battle, challenge, lottery, quiz, rounds
 from .rules import Rules
 
@@ -47,6 +47,21 @@ def answer(conn: sqlite3.Connection, rules: Rules, round_id: str, user_id: str, 
         fn = quiz.answer if r["game"] == "quiz" else battle.answer
         return fn(conn, rules, r, user_id, question, choice, now, events)
     raise Conflict("a lottery takes no answers", code="no_answers", field="roundId")
+
+
+def start_now(conn: sqlite3.Connection, round_id: str, user_id: str, now: datetime) -> dict[str, Any]:
+    """The host ends the lobby early: the round is due now and the server starts it."""
+    r = rounds.get(conn, round_id)
+    if r["game"] not in ("quiz", "battle"):
+        raise Conflict("only quiz and battle rounds are started by their host", code="not_host_started",
+                       field="roundId")
+    if r["created_by"] != user_id:
+        from ..errors import Forbidden
+        raise Forbidden("only the host who opened the round starts it", code="not_host")
+    if r["status"] != "open":
+        raise Conflict(f"this round is {r['status']}, not open", code="round_closed", field="roundId")
+    conn.execute("UPDATE game_rounds SET next_at = ? WHERE id = ?", (iso(now), round_id))
+    return {"roundId": round_id, "startsAt": iso(now)}
 
 
 def recover(conn: sqlite3.Connection, rules: Rules, now: datetime, events: list[Event]) -> dict[str, list[str]]:

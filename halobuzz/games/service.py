@@ -231,6 +231,10 @@ class Games:
 
         return await self._write(work)
 
+    async def start_now(self, user_id: str, round_id: str) -> dict[str, Any]:
+        self._limit(user_id)
+        return await self._write(lambda conn, now, ev: engine.start_now(conn, round_id, user_id, now))
+
     async def refund(self, round_id: str, reason: str, actor: audit.Actor) -> dict[str, Any]:
         def work(conn, now, ev):
             back = rounds.refund(conn, round_id, now, reason, ev)

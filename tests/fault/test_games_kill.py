@@ -66,10 +66,11 @@ def test_kill_mid_round_and_mid_draw(tmp_path, offset):
             sid = c.post("/api/v1/streams", json={"title": "kill"}, headers=host["auth"]).json()["id"]
             assert c.post(f"/api/v1/streams/{sid}/start", headers=host["auth"]).status_code == 200
             quiz = c.post("/api/v1/games/rounds", json={"game": "quiz", "stake": 40, "roomId": sid, "questions": 3,
-                                                        "seconds": 20, "lobbySeconds": 1}, headers=host["auth"]).json()
+                                                        "seconds": 20, "lobbySeconds": 600}, headers=host["auth"]).json()
             for p in players[:3]:
                 assert c.post(f"/api/v1/games/rounds/{quiz['id']}/join", json={},
                               headers={**p["auth"], "Idempotency-Key": key()}).status_code == 201
+            assert c.post(f"/api/v1/games/rounds/{quiz['id']}/start", headers=host["auth"]).status_code == 200
             ch = c.post("/api/v1/games/rounds", json={"game": "challenge", "stake": 30},
                         headers=players[3]["auth"]).json()
             assert c.post(f"/api/v1/games/rounds/{ch['id']}/join", json={},

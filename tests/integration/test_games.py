@@ -135,13 +135,15 @@ def test_quiz_in_a_live_room_sends_game_events(server, client):
         ws = await ready(server, p1["accessToken"])
         await ws.join(sid)
         r = client.post("/api/v1/games/rounds", json={"game": "quiz", "stake": 50, "roomId": sid, "questions": 1,
-                                                      "seconds": 5, "lobbySeconds": 1}, headers=host["auth"])
+                                                      "seconds": 5, "lobbySeconds": 120}, headers=host["auth"])
         assert r.status_code == 201, r.text
         qid = r.json()["id"]
         await ws.expect("game:round", where=lambda d: d["phase"] == "open")
         for p in (p1, p2):
             assert client.post(f"/api/v1/games/rounds/{qid}/join", json={},
                                headers={**p["auth"], "Idempotency-Key": key()}).status_code == 201
+        assert client.post(f"/api/v1/games/rounds/{qid}/start", headers=p1["auth"]).status_code == 403
+        assert client.post(f"/api/v1/games/rounds/{qid}/start", headers=host["auth"]).status_code == 200
         q = (await ws.expect("game:question", timeout=5))["data"]
         assert "answer" not in q and q["en"]["q"] and q["ne"]["q"]
         await asyncio.sleep(0.4)

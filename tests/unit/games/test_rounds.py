@@ -244,3 +244,19 @@ def test_battle_gifts_count_for_the_giver_s_team(world, rules):
     assert out["scores"]["b"] == 15 and out["scores"]["a"] == 0 and out["winner"] == "b"
     assert done["ai_won"] is None  # two human teams: no draw at p
     world.check_ledger()
+
+
+def test_host_starts_the_quiz_early(world, rules):
+    host, a, b = world.user(), world.user(), world.user()
+    room = world.stream(host)
+    for u in (a, b):
+        world.grant(u)
+    r = quiz.open_round(world.conn, rules, host_id=host, room_id=room, entry_fee=10, now=world.clock.now(), events=[],
+                        lobby_seconds=600)
+    for u in (a, b):
+        engine.join(world.conn, rules, r["id"], u, world.clock.now(), events=[])
+    with pytest.raises(Forbidden):
+        engine.start_now(world.conn, r["id"], a, world.clock.now())
+    engine.start_now(world.conn, r["id"], host, world.clock.now())
+    assert engine.step(world.conn, rules, r["id"], world.clock.now(), [])
+    assert rounds.get(world.conn, r["id"])["status"] == "running"
