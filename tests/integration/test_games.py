@@ -179,6 +179,15 @@ def test_admin_band_and_report(server, client, root):
     spec = client.get("/docs/openapi.json").json()
     proof = spec["paths"]["/api/v1/games/rounds/{round_id}/proof"]["get"]
     assert "200" in proof["responses"] and proof["responses"]["200"]["content"]["application/json"]["schema"]
+    ours = {path: ops for path, ops in spec["paths"].items()
+            if path.startswith(("/api/v1/games", "/api/v1/tournaments", "/api/v1/compliance", "/api/v1/admin/games"))}
+    assert len(ours) >= 14
+    for path, ops in ours.items():
+        for method, op in ops.items():
+            ok = [c for c, r in op["responses"].items() if c.startswith("2") and r.get("content")]
+            assert ok, f"{method} {path} has no response schema"
+            if method in ("post", "put") and not path.endswith("/start"):
+                assert op.get("requestBody"), f"{method} {path} has no request schema"
 
 
 def test_tournament_bracket_over_http_with_events(server, client, root):

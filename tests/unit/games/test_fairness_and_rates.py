@@ -53,3 +53,11 @@ def test_commitment_and_recompute():
     d.happens(4500)
     for entry in d.log:
         assert fairness.recompute(seed, "x", "R1", entry) == entry["result"]
+
+
+def test_game_events_ride_the_essential_lane():
+    from halobuzz import events as ev
+    from halobuzz.realtime import protocol
+    for name in (*ev.GAME_EVENTS, *ev.TOURNAMENT_EVENTS):
+        want = protocol.PRESENCE if name == ev.GAME_JOINED else protocol.ESSENTIAL
+        assert protocol.LANES[name] == want, name
