@@ -154,10 +154,13 @@ def test_quiz_in_a_live_room_sends_game_events(server, client):
         twice = client.post(f"/api/v1/games/rounds/{qid}/answer", json={"nonce": f"q-{qid}-2", "question": 0,
                                                                         "choice": 1}, headers=p1["auth"])
         assert twice.status_code == 409
-        while True:  # settled if choice 0 was right, else refunded (nobody right): both reveal the seed
-            msg = await ws.next(timeout=10)
-            if msg["event"] in ("game:result", "game:refunded") and msg["data"]["roundId"] == qid:
-                return msg
+        try:
+            while True:  # settled if choice 0 was right, else refunded (nobody right): both reveal the seed
+                msg = await ws.next(timeout=10)
+                if msg["event"] in ("game:result", "game:refunded") and msg["data"]["roundId"] == qid:
+                    return msg
+        finally:
+            await ws.close()
 
     final = asyncio.run(asyncio.wait_for(main(), 30))
     assert final["data"]["serverSeed"]
@@ -218,7 +221,10 @@ def test_tournament_bracket_over_http_with_events(server, client, root):
                                     json={"nonce": f"t-{tid}-{m['match']}", "answer": x * y + z}, headers=who["auth"])
                     assert r.status_code == 200, r.text
             await asyncio.sleep(0.2)
-        await ws.expect("tournament:finished", timeout=10)
+        try:
+            await ws.expect("tournament:finished", timeout=10)
+        finally:
+            await ws.close()
         return b
     b = asyncio.run(asyncio.wait_for(main(), 90))
     assert b["status"] == "finished" and {p["place"] for p in b["players"]} >= {1, 2}
