@@ -32,6 +32,7 @@ from .dms.service import DirectMessages
 from .economy.service import Economy
 from .events import GIFT_SENT, Bus
 from .festivals.service import Festivals
+from .games.service import Games
 from .gifts import catalog
 from .infra.clock import Clock, iso
 from .infra.crypto import FieldCipher
@@ -82,6 +83,7 @@ class Services:
     realtime: Realtime
     payments: Payments
     moderation: Moderation
+    games: Games
     replication: Replicator
     serve_lock: ServeLock
     jobs: Jobs
@@ -144,10 +146,13 @@ def build_services(settings: config.Settings, *, clock: Clock | None = None,
     realtime.engagement = insights
     activity, gift_flow = Activity(clock.timestamp), GiftFlow(clock.timestamp)
     bus.subscribe(GIFT_SENT, lambda e: _count_gift(activity, gift_flow, e))
+    limiter = RateLimiter()
+    games = Games(db, clock, ids, s, metrics, limiter)
+    games.trust_gates = trust.gates
     services = Services(
-        settings=s, clock=clock, ids=ids, db=db, bus=bus, metrics=metrics, limiter=RateLimiter(), cipher=cipher,
+        settings=s, clock=clock, ids=ids, db=db, bus=bus, metrics=metrics, limiter=limiter, cipher=cipher,
         accounts=accounts, economy=economy, streams=streams, chat=chat, dms=dms, battles=battles, hub=hub,
-        realtime=realtime, payments=payments, moderation=moderation, replication=replication,
+        realtime=realtime, payments=payments, moderation=moderation, games=games, replication=replication,
         serve_lock=ServeLock(s.data_dir), jobs=Jobs(), http=http, festivals=Festivals(db, clock), trust=trust,
         insights=insights, activity=activity, gift_flow=gift_flow)
     services.readiness["replication"] = replication.problem
@@ -178,6 +183,11 @@ def scheduled_jobs(sv: Services) -> tuple[tuple[str, Callable[[], Awaitable[obje
         counts = await sv.payments.reconcile()
         return counts if counts.get("checked") else None
 
+    async def games_win_rate_metrics() -> int | None:
+        # A few indexed COUNTs (game_rounds_report) on the inline reader, once a minute.
+        rows = sv.games.update_metrics(sv.db.inline.conn)
+        return sum(r["outOfBand"] for r in rows) or None
+
     return (
         ("og_daily_bonus", sv.economy.run_daily_bonus, 600),
         ("og_expiry", sv.economy.run_og_expiry, 60),
@@ -189,6 +199,9 @@ def scheduled_jobs(sv: Services) -> tuple[tuple[str, Callable[[], Awaitable[obje
         ("festival_bonuses", sv.festivals.run_bonuses, s.festival_bonus_seconds),
         ("trust_sync", sv.trust.run_sync, s.trust_sync_seconds),
         ("boredom", sv.insights.run_boredom, s.boredom_interval),
+        ("games_lottery_schedule", sv.games.run_lottery_schedule, 60),
+        ("games_nonce_prune", sv.games.run_nonce_prune, 3600),
+        ("games_win_rate_metrics", games_win_rate_metrics, 60),
     )
 
 
@@ -282,12 +295,14 @@ def _listeners(app: Sanic, sv: Services) -> None:
         sv.realtime.start()
         await sv.battles.load()
         await sv.festivals.start()
+        await sv.games.start()   # recovers the rounds a previous process left open, then runs due rounds
         sv.jobs.start()   # last: every job's parts are up
 
     @app.listener("before_server_stop")
     async def stop_parts(app: Sanic) -> None:
         sv.jobs.shutdown()
         await sv.festivals.stop()
+        await sv.games.stop()
         await sv.realtime.stop()
         await sv.battles.stop()
         await sv.hub.stop()

@@ -156,6 +156,16 @@ class Settings:
     boredom_cooldown: float = setting(300.0, "Seconds between two nudges to the same stream's host")
     cohost_cooldown: float = setting(
         3600.0, "Seconds a declined invitation keeps two hosts out of each other's cohost list")
+    # games — owner: halobuzz.games (see README "Games")
+    games_ai_win_rate: float = setting(0.45, "Published AI win probability p of games against the house (0.35-0.55)")
+    games_ai_win_rates: Mapping[str, str] = setting({}, 'Per-game p overrides, e.g. {challenge = "0.40"} (each 0.35-0.55)')
+    games_house_bps: int = setting(1000, "House share of each game's pot, in basis points (1000 = 10 %)")
+    games_compliance: Mapping[str, str] = setting({}, 'Compliance pack overrides per country, e.g. '
+                                                      '{NP = "games_of_chance=true"} (audited at start)')
+    games_rate: str = setting("20/10s", "Game moves (rounds opened, joins, answers) one user may send per window")
+    games_min_reaction_ms: int = setting(250, "Answers faster than this are flagged for review (human reaction time)")
+    games_lottery_every: int = setting(3600, "Seconds between house lottery draws (0 = no house lottery)")
+    games_lottery_price: int = setting(10, "Coins per house lottery ticket")
 
     @property
     def db_path(self) -> Path:
@@ -279,11 +289,36 @@ def _validate(s: Settings) -> None:
             raise ConfigError(f"setting {name!r} must be more than 0 seconds")
     if not 0 <= s.boredom_threshold <= 100:
         raise ConfigError("setting 'boredom_threshold' must be between 0 and 100")
+    _validate_games(s)
     from .db.replication import ReplicationError, replica_spec
     try:
         replica_spec(s)
     except ReplicationError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def _validate_games(s: Settings) -> None:
+    from .errors import Invalid
+    from .games.rates import HOUSE_GAMES, to_bps
+    from .infra.ratelimit import Rule
+    for name, value in (("games_ai_win_rate", s.games_ai_win_rate),
+                        *((f"games_ai_win_rates.{g}", v) for g, v in s.games_ai_win_rates.items())):
+        try:
+            to_bps(value, name)
+        except Invalid as exc:
+            raise ConfigError(f"setting {exc.message}") from None
+    for game in s.games_ai_win_rates:
+        if game not in HOUSE_GAMES:
+            raise ConfigError(f"setting 'games_ai_win_rates': {game!r} is not a game against the house "
+                              f"({', '.join(HOUSE_GAMES)})")
+    if not 0 <= s.games_house_bps <= 5000:
+        raise ConfigError("setting 'games_house_bps' must be between 0 and 5000")
+    try:
+        Rule.parse(s.games_rate)
+    except ValueError as exc:
+        raise ConfigError(f"setting 'games_rate': {exc}") from None
+    if s.games_lottery_every < 0 or s.games_lottery_price < 1:
+        raise ConfigError("settings 'games_lottery_every' must be >= 0 and 'games_lottery_price' >= 1")
 
 
 # -- secrets kept in the data directory -------------------------------------------

@@ -95,4 +95,22 @@ def demo_hosts(read_one) -> set[str]:
     return {row["id"]} if row is not None else set()
 
 
-SEEDERS: tuple[Seeder, ...] = (seed_demo_coins, seed_demo_stream, seed_demo_festival)
+def seed_demo_games(writer: Writer, settings: Settings, clock: Clock, ids: IdFactory) -> None:
+    """A demo tournament to register for (once): single elimination, 50 coins, starting in 30 minutes."""
+    from datetime import timedelta
+
+    from .games import tournaments
+    from .games.service import rules_from
+
+    rules = rules_from(settings, new_id=ids.new)
+
+    def unit(conn):
+        if conn.execute("SELECT 1 FROM tournaments WHERE name = 'Demo Cup'").fetchone():
+            return
+        now = clock.now()
+        tournaments.create(conn, rules, name="Demo Cup", format="single", entry_fee=50, max_players=16,
+                           starts_at=now + timedelta(minutes=30), now=now, created_by=None, events=[])
+    writer.write_sync(unit)
+
+
+SEEDERS: tuple[Seeder, ...] = (seed_demo_coins, seed_demo_stream, seed_demo_festival, seed_demo_games)

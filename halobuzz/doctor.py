@@ -10,6 +10,7 @@ from typing import Callable
 
 from .db import migrate
 from .festivals.checks import bonuses_match_ledger
+from .games import checks as games_checks
 from .moderation.setup import models_check
 from .payments.setup import open_orders_past_expiry
 from .wallet import ledger
@@ -77,6 +78,8 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("audit chain", audit_chain),
     ("file modes", file_modes),
     ("festival bonuses", bonuses_match_ledger),
+    ("game escrows", games_checks.escrows_empty),
+    ("game assets", games_checks.assets),
 )
 
 

@@ -50,6 +50,22 @@ AI_SUGGESTION = "ai:suggestion"       # a private nudge to a host (boredom detec
 # Internal (not sent to clients as-is).
 USER_CHANGED = "user:changed"
 WALLET_CHANGED = "wallet:changed"
+# Games (halobuzz/games): sent to the round's room, or to the players of a room-less round.
+GAME_ROUND = "game:round"          # a round opened / started (phase), with its seed commitment
+GAME_JOINED = "game:joined"        # a player entered (or joined a team)
+GAME_QUESTION = "game:question"    # a timed question opened (quiz, battle)
+GAME_RESULT = "game:result"        # settled: winners, payouts, house share, revealed seed
+GAME_DRAW = "game:draw"            # a lottery drawn: winning tickets, payouts, revealed seed
+GAME_REFUNDED = "game:refunded"    # refunded: every stake back, revealed seed
+GAME_EVENTS = (GAME_ROUND, GAME_JOINED, GAME_QUESTION, GAME_RESULT, GAME_DRAW, GAME_REFUNDED)
+# Tournaments (halobuzz/games/tournaments.py): sent to the tournament's players.
+TOURNAMENT_CREATED = "tournament:created"
+TOURNAMENT_STARTED = "tournament:started"    # bracket drawn: seeds, byes
+TOURNAMENT_MATCH = "tournament:match"        # a match is ready: its puzzle and deadline
+TOURNAMENT_RESULT = "tournament:result"      # a match decided (answer, wrong answer, no-show, bye)
+TOURNAMENT_FINISHED = "tournament:finished"  # places and prizes paid, or cancelled and refunded
+TOURNAMENT_EVENTS = (TOURNAMENT_CREATED, TOURNAMENT_STARTED, TOURNAMENT_MATCH, TOURNAMENT_RESULT,
+                     TOURNAMENT_FINISHED)
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sanic import Sanic
 
 from ..resources import assets_dir
-from . import accounts, admin, battles, console, dms, festivals, health, insights, middleware, moderation, money
-from . import payments, streams, trust
+from . import (accounts, admin, battles, console, dms, festivals, games, health, insights, middleware, moderation,
+               money, payments, streams, trust)
 from .errors import handle
 
 BLUEPRINTS = (
@@ -26,6 +26,8 @@ BLUEPRINTS = (
     festivals.admin_bp,  # festival editor
     trust.bp,            # /me/trust, admin verification
     insights.bp,         # cohosts, gift suggestions, host engagement
+    games.bp,            # games lobby, rounds, proofs, compliance, tournaments
+    games.admin_bp,
 )
 
 

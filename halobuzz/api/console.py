@@ -12,7 +12,8 @@ Static serving rules (see tests/integration/test_console.py):
 * ETag + `If-None-Match` → 304; console files revalidate every time (`no-cache`), so an
   upgrade shows at once without hashed file names; gift art and vendored files are cached
   for a day;
-* file bodies are cached in memory by (path, mtime, size): the whole console is ~100 KB.
+* file bodies are cached in memory by (path, mtime, size): the whole console is ~100 KB;
+* server-only data under assets/ (the quiz bank with its answers) is never served.
 """
 from __future__ import annotations
 
@@ -47,6 +48,8 @@ TYPES = {
 LONG_CACHE = "public, max-age=86400"
 REVALIDATE = "no-cache"
 MAX_FILE_BYTES = 8 * 1024 * 1024
+# Read by the server, never served: the quiz bank holds the answers.
+PRIVATE_PREFIXES = ("games/",)
 
 
 def content_type(path: Path) -> str:
@@ -72,7 +75,7 @@ class StaticFiles:
 
     def resolve(self, raw: str) -> Path:
         parts = safe_parts(raw)
-        if parts is None:
+        if parts is None or "/".join(parts).startswith(PRIVATE_PREFIXES):
             raise NotFound("no such file")
         root = self.root.resolve()
         path = root.joinpath(*parts)

@@ -6,7 +6,7 @@ import sys
 import click
 
 from .. import __version__
-from . import admin, backup, bench, dev, festivals, moderation, money, ops, payments, serve, trust
+from . import admin, backup, bench, dev, festivals, games, moderation, money, ops, payments, serve, trust
 
 
 class DefaultGroup(click.Group):
@@ -39,6 +39,7 @@ for command in (
     moderation.moderation, payments.payments,
     bench.bench, dev.dev,
     festivals.festivals, trust.trust,
+    games.games, games.compliance,
 ):
     cli.add_command(command)
 

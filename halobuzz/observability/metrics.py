@@ -62,6 +62,20 @@ class Metrics:
         self.payments_clawback_coins = Counter(
             "halobuzz_payments_clawback_coins_total", "Coins clawed back on refunds and chargebacks",
             ["gateway"], registry=r)
+        # Games (halobuzz/games): the AI win rate over the last 24 h vs its published p, per game and p.
+        # out_of_band = 1 when the whole 99 % Wilson interval lies outside 35-55 % (alert in packaging/).
+        self.games_ai_win_wilson_low = Gauge(
+            "halobuzz_games_ai_win_wilson_low", "Lower end of the 99 % Wilson interval of the AI win rate (24 h)",
+            ["game", "p"], registry=r)
+        self.games_ai_win_wilson_high = Gauge(
+            "halobuzz_games_ai_win_wilson_high", "Upper end of the 99 % Wilson interval of the AI win rate (24 h)",
+            ["game", "p"], registry=r)
+        self.games_ai_win_rounds = Gauge(
+            "halobuzz_games_ai_win_rounds", "Rounds decided by the fair draw at p in the last 24 h", ["game", "p"],
+            registry=r)
+        self.games_ai_win_out_of_band = Gauge(
+            "halobuzz_games_ai_win_out_of_band", "1 when the AI win rate's 99 % interval left the 35-55 % band",
+            ["game", "p"], registry=r)
 
         # Moderation (halobuzz/moderation/service.py): every automated text decision, the scorer's
         # latency per message (normalise + lexicon + both ONNX models), appeal outcomes; the

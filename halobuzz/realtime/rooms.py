@@ -26,7 +26,8 @@ log = logging.getLogger("halobuzz.realtime")
 # Bus events forwarded to clients as they are.
 FORWARD = (ev.GIFT_SENT, ev.THRONE_CLAIMED, ev.BATTLE_BOOST, ev.AI_WARNING, ev.OG_CHANGED, ev.METRICS_UPDATE,
            ev.CHAT_NEW, ev.BATTLE_INVITE, ev.BATTLE_START, ev.BATTLE_SCORE, ev.BATTLE_END, ev.DM_NEW, ev.DM_READ,
-           ev.CHAT_DELETED, ev.CHAT_PINNED, ev.ROOM_SETTINGS, ev.STREAM_STARTED, ev.AI_SUGGESTION)
+           ev.CHAT_DELETED, ev.CHAT_PINNED, ev.ROOM_SETTINGS, ev.STREAM_STARTED, ev.AI_SUGGESTION, *ev.GAME_EVENTS,
+           *ev.TOURNAMENT_EVENTS)
 
 
 class Realtime:

@@ -18,10 +18,15 @@ const ROUTES = {
   moderation: [() => import("./pages/moderation.js"), ["moderator"]],
   admin: [() => import("./pages/admin.js"), ["admin"]],
   festival: [() => import("./pages/festival.js"), null],
+  games: [() => import("./pages/games.js"), null],
+  game: [() => import("./pages/game.js"), null],
+  tournament: [() => import("./pages/tournament.js"), null],
+  gamesadmin: [() => import("./pages/gamesadmin.js"), ["admin"]],
 };
 const NAV = [["live", "nav.live", null], ["inbox", "nav.inbox", "user"], ["wallet", "nav.wallet", "user"],
-  ["og", "nav.og", null], ["festival", "nav.festivals", null], ["host", "nav.host", ["host"]],
-  ["moderation", "nav.moderation", ["moderator"]], ["admin", "nav.admin", ["admin"]]];
+  ["og", "nav.og", null], ["festival", "nav.festivals", null], ["games", "nav.games", null],
+  ["host", "nav.host", ["host"]], ["moderation", "nav.moderation", ["moderator"]], ["admin", "nav.admin", ["admin"]],
+  ["gamesadmin", "nav.gamesadmin", ["admin"]]];
 
 let cleanup = null;
 let renderSeq = 0;

@@ -2,7 +2,7 @@
 export const EN = {
   "skip": "Skip to content",
   "nav.live": "Live", "nav.inbox": "Inbox", "nav.wallet": "Wallet", "nav.og": "OG tiers", "nav.host": "Host",
-  "nav.admin": "Admin",
+  "nav.admin": "Admin", "nav.games": "Games", "nav.gamesadmin": "Game settings",
   "lang.label": "Language",
   "account.login": "Sign in", "account.logout": "Sign out", "account.signedInAs": "Signed in as ",
   "notFound.title": "Page not found", "forbidden.title": "Not allowed", "forbidden.body": "Your account cannot open this page.",
@@ -230,7 +230,7 @@ export const EN = {
 export const NE = {
   "skip": "सामग्रीमा जानुहोस्",
   "nav.live": "लाइभ", "nav.inbox": "इनबक्स", "nav.wallet": "वालेट", "nav.og": "OG तहहरू", "nav.host": "होस्ट",
-  "nav.admin": "प्रशासन",
+  "nav.admin": "प्रशासन", "nav.games": "खेलहरू", "nav.gamesadmin": "खेल सेटिङ",
   "lang.label": "भाषा",
   "account.login": "साइन इन", "account.logout": "साइन आउट", "account.signedInAs": "साइन इन गरिएको: ",
   "notFound.title": "पृष्ठ भेटिएन", "forbidden.title": "अनुमति छैन", "forbidden.body": "तपाईंको खाताले यो पृष्ठ खोल्न सक्दैन।",
