@@ -9,6 +9,7 @@ import sqlite3
 from typing import Callable
 
 from .db import migrate
+from .media.checks import replays_on_disk
 from .moderation.setup import models_check
 from .payments.setup import open_orders_past_expiry
 from .wallet import ledger
@@ -75,6 +76,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("moderation models", models_check),
     ("audit chain", audit_chain),
     ("file modes", file_modes),
+    ("media replays", replays_on_disk),
 )
 
 
