@@ -27,16 +27,12 @@ def agora_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def camera_browser():
-    from pathlib import Path
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, "--use-fake-device-for-media-stream",
-                                                                "--use-fake-ui-for-media-stream"])
-        yield b
-        b.close()
+def camera_browser(browser):
+    """A second Chromium from the session's Playwright, with a fake camera and microphone."""
+    b = browser.browser_type.launch(executable_path=CHROMIUM, args=[*ARGS, "--use-fake-device-for-media-stream",
+                                                                     "--use-fake-ui-for-media-stream"])
+    yield b
+    b.close()
 
 
 class OfflineConsole(Console):
