@@ -211,3 +211,29 @@ def test_replays_past_retention_are_deleted(env):
         await db.close()
 
     asyncio.run(go())
+
+
+def test_transcode_mode_reencodes_with_a_keyframe_per_segment(tmp_path):
+    w = World.open(tmp_path / "media.db")
+    host = w.user("host")
+    live = w.stream(host)
+    w.conn.close()
+    db = Database(tmp_path / "media.db", synchronous="OFF", readers=1)
+    cfg = MediaConfig(root=tmp_path / "video", port_base=free_port(), max_ingests=1, transcode=True, replay_days=0)
+    media = MediaService(db, FrozenClock(T0), FieldCipher({"k": os.urandom(32)}, "k"), cfg, signing_key=b"s" * 32)
+
+    async def go():
+        await db.open()
+        await media.load()
+        await media.stream_started(live, host)
+        publisher = push(media.ingest(live)["publishUrl"], 4)
+        playlist = await wait_for(lambda: (p := _playlist(media, live)) and "#EXTINF:1.0" in p.read_text() and p)
+        assert re.search(r"^r\d+-\d+\.ts$", playlist.read_text(), re.M)
+        await asyncio.to_thread(publisher.wait, 15)
+        await media.stream_ended(live)
+        assert media.replay_view(live, T0.timestamp())["status"] == "empty", "replay_days = 0 keeps nothing"
+        assert not media.stream_dir(live).exists()
+        await media.stop()
+        await db.close()
+
+    asyncio.run(go())
