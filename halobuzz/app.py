@@ -39,6 +39,9 @@ from .infra.crypto import FieldCipher
 from .infra.ids import IdFactory, RandomSource, SystemRandom
 from .infra.ratelimit import RateLimiter
 from .jobs.scheduler import Jobs
+from .media import setup as media_setup
+from .media.engine import EngineError
+from .media.service import MediaService
 from .moderation import decisions
 from .moderation.setup import build_moderation
 from .moderation.service import Moderation
@@ -93,6 +96,7 @@ class Services:
     insights: Insights
     activity: Activity       # last-seen users (business metrics)
     gift_flow: GiftFlow      # gifts and coins per minute (business metrics)
+    media: MediaService | None = None        # the built-in video path (media_provider = hls)
     # Named readiness probes for /readyz: name -> () -> problem or None.
     readiness: dict[str, Callable[[], Any]] = field(default_factory=dict)
 
@@ -115,7 +119,12 @@ def build_services(settings: config.Settings, *, clock: Clock | None = None,
                         bcrypt_rounds=s.bcrypt_rounds, refresh_ttl=s.refresh_token_ttl, min_age=s.min_age,
                         reuse_leeway=s.refresh_reuse_leeway, coins_of=economy.coins_of)
     try:
-        provider = make_provider(s.media_provider, s.agora_app_id, s.agora_app_certificate, s.agora_token_ttl)
+        media = media_setup.build(s, db=db, clock=clock, cipher=cipher)
+    except EngineError as exc:
+        raise config.ConfigError(f"media_provider = hls: {exc}") from None
+    try:
+        provider = make_provider(s.media_provider, s.agora_app_id, s.agora_app_certificate, s.agora_token_ttl,
+                                 hls=media_setup.provider(media))
     except ValueError as exc:
         raise config.ConfigError(f"media provider: {exc}") from None
     streams = Streams(db, clock, ids, provider, heartbeat_timeout=s.stream_heartbeat_timeout)
@@ -125,6 +134,7 @@ def build_services(settings: config.Settings, *, clock: Clock | None = None,
                                   metrics=metrics)
     chat.moderator = moderation
     metrics.watch_moderation_queue(moderation.queue_snapshot)
+    media_setup.attach(media, streams, moderation)
     dms = DirectMessages(db, clock, ids, moderator=moderation)   # DMs get the same moderation as room chat
     battles = Battles(db, clock, ids, bus, streams, min_seconds=s.battle_min_seconds,
                       boost_seconds=s.battle_boost_seconds)
@@ -154,7 +164,7 @@ def build_services(settings: config.Settings, *, clock: Clock | None = None,
         accounts=accounts, economy=economy, streams=streams, chat=chat, dms=dms, battles=battles, hub=hub,
         realtime=realtime, payments=payments, moderation=moderation, games=games, replication=replication,
         serve_lock=ServeLock(s.data_dir), jobs=Jobs(), http=http, festivals=Festivals(db, clock), trust=trust,
-        insights=insights, activity=activity, gift_flow=gift_flow)
+        insights=insights, activity=activity, gift_flow=gift_flow, media=media)
     services.readiness["replication"] = replication.problem
     metrics.registry.register(BusinessCollector(lambda: business_snapshot(services)))
     for name, fn, every in scheduled_jobs(services):
@@ -188,7 +198,8 @@ def scheduled_jobs(sv: Services) -> tuple[tuple[str, Callable[[], Awaitable[obje
         rows = sv.games.update_metrics(sv.db.inline.conn)
         return sum(r["outOfBand"] for r in rows) or None
 
-    return (
+    media = (("media_replay_expiry", sv.media.expire_replays, 3600),) if sv.media is not None else ()
+    return media + (
         ("og_daily_bonus", sv.economy.run_daily_bonus, 600),
         ("og_expiry", sv.economy.run_og_expiry, 60),
         ("earnings_release", sv.economy.run_hold_release, 600),
@@ -291,6 +302,8 @@ def _listeners(app: Sanic, sv: Services) -> None:
             sv.replication.status.last_error = str(exc)
             log.error("replication not started: %s", exc)
         await sv.streams.load()
+        if sv.media is not None:
+            await sv.media.load()    # children for streams still live, on their ports and keys
         sv.hub.start()
         sv.realtime.start()
         await sv.battles.load()
@@ -304,6 +317,8 @@ def _listeners(app: Sanic, sv: Services) -> None:
         await sv.festivals.stop()
         await sv.games.stop()
         await sv.realtime.stop()
+        if sv.media is not None:
+            await sv.media.stop()    # ffmpeg children close their playlists; replays being made finish
         await sv.battles.stop()
         await sv.hub.stop()
         sv.moderation.close()   # flushes buffered decisions while the writer is still open

@@ -80,7 +80,20 @@ class Settings:
     idempotency_days: int = setting(7, "Days a money call's first answer is kept for Idempotency-Key replays")
     og_tiers: Mapping[str, str] = setting({}, 'Override OG tiers: {"1" = "price:days", ...}')
     # live rooms (streams, chat, websocket) — owner: halobuzz.streams / chat / realtime
-    media_provider: str = setting("none", 'Media provider for stream video: agora or none (development)')
+    media_provider: str = setting("none", "Media provider for stream video: hls (built-in RTMP in, HLS out, "
+                                  "replays), agora, or none (development)")
+    media_ffmpeg: str = setting("", "ffmpeg executable for media_provider = hls (default: imageio-ffmpeg's, then PATH)")
+    media_rtmp_bind: str = setting("", "Address the RTMP ingests listen on (default: the `host` setting)")
+    media_rtmp_public_host: str = setting("", "Host name put into hosts' ingest URLs (default: public_url's host)")
+    media_rtmp_port: int = setting(1935, "First RTMP port; each live stream gets one of media_max_ingests ports "
+                                   "from here")
+    media_max_ingests: int = setting(16, "Most streams ingesting at once (one ffmpeg child and one port each)")
+    media_segment_seconds: float = setting(1.0, "HLS segment length, seconds (publishers should send a keyframe "
+                                           "this often)")
+    media_replay_days: int = setting(30, "Days a replay is kept after its stream ended; 0 = no recordings")
+    media_transcode: bool = setting(False, "Re-encode ingests to H.264/AAC with keyframes every segment (costs "
+                                    "CPU); default copies what the publisher sends")
+    media_sample_seconds: float = setting(30.0, "Seconds between NSFW-scored frames of each live ingest; 0 = off")
     agora_app_id: str = setting("", 'Agora app id (32 hex) when media_provider = agora')
     agora_app_certificate: str = setting("", 'Agora app certificate (32 hex) when media_provider = agora')
     agora_token_ttl: int = setting(3600, 'Seconds an Agora RTC token stays valid')
@@ -273,8 +286,8 @@ def _validate(s: Settings) -> None:
             Rule.parse(text)
         except ValueError as exc:
             raise ConfigError(f"setting 'rate_limits.{group}': {exc}") from None
-    if s.media_provider not in ("agora", "none"):
-        raise ConfigError("setting 'media_provider' must be agora or none")
+    if s.media_provider not in ("none", "agora", "hls"):
+        raise ConfigError("setting 'media_provider' must be hls, agora or none")
     if s.media_provider == "agora" and not all(
             len(v) == 32 and all(c in "0123456789abcdefABCDEF" for c in v)
             for v in (s.agora_app_id, s.agora_app_certificate)):
@@ -290,6 +303,12 @@ def _validate(s: Settings) -> None:
     if not 0 <= s.boredom_threshold <= 100:
         raise ConfigError("setting 'boredom_threshold' must be between 0 and 100")
     _validate_games(s)
+    if not (1 <= s.media_rtmp_port and s.media_rtmp_port + s.media_max_ingests <= 65536 and s.media_max_ingests >= 1):
+        raise ConfigError("settings 'media_rtmp_port' + 'media_max_ingests' must stay within 1..65535")
+    if not 0.5 <= s.media_segment_seconds <= 10:
+        raise ConfigError("setting 'media_segment_seconds' must be between 0.5 and 10")
+    if s.media_replay_days < 0 or s.media_sample_seconds < 0:
+        raise ConfigError("settings 'media_replay_days' and 'media_sample_seconds' must not be negative")
     from .db.replication import ReplicationError, replica_spec
     try:
         replica_spec(s)

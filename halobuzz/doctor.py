@@ -11,6 +11,7 @@ from typing import Callable
 from .db import migrate
 from .festivals.checks import bonuses_match_ledger
 from .games import checks as games_checks
+from .media.checks import replays_on_disk
 from .moderation.setup import models_check
 from .payments.setup import open_orders_past_expiry
 from .wallet import ledger
@@ -80,6 +81,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("festival bonuses", bonuses_match_ledger),
     ("game escrows", games_checks.escrows_empty),
     ("game assets", games_checks.assets),
+    ("media replays", replays_on_disk),
 )
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sanic import Sanic
 
 from ..resources import assets_dir
-from . import (accounts, admin, battles, console, dms, festivals, games, health, insights, middleware, moderation,
-               money, payments, streams, trust)
+from . import (accounts, admin, battles, console, dms, festivals, games, health, insights, media, middleware,
+               moderation, money, payments, streams, trust)
 from .errors import handle
 
 BLUEPRINTS = (
@@ -28,6 +28,7 @@ BLUEPRINTS = (
     insights.bp,         # cohosts, gift suggestions, host engagement
     games.bp,            # games lobby, rounds, proofs, compliance, tournaments
     games.admin_bp,
+    media.bp,            # built-in video path: HLS live/replay files, GET …/replay
 )
 
 

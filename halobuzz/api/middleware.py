@@ -25,6 +25,12 @@ _UNLIMITED_PREFIXES = ("/healthz", "/readyz", "/metrics", "/assets", "/docs", "/
 _CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "
         "script-src 'self'; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; "
         "form-action 'self' https: http://127.0.0.1:* http://localhost:*; object-src 'none'")
+# With media_provider = agora the console's Agora Web SDK reaches Agora's gateways over HTTPS
+# (websockets are already allowed), runs a helper worker from a blob: URL and styles the
+# video elements it creates with inline styles.
+_CSP_AGORA = _CSP.replace("connect-src 'self' ws: wss:",
+                          "connect-src 'self' ws: wss: https://*.agora.io https://*.sd-rtn.com") \
+    .replace("style-src 'self'", "style-src 'self' 'unsafe-inline'") + "; worker-src 'self' blob:"
 _CSP_API = "default-src 'none'; frame-ancestors 'none'"
 # The OpenAPI UI pages use inline scripts and styles.
 _CSP_DOCS = "default-src 'self' 'unsafe-inline' https:; img-src 'self' data: https:; frame-ancestors 'none'"
@@ -132,7 +138,8 @@ def install(app: Sanic) -> None:
             h["Referrer-Policy"] = "no-referrer"
             h["X-Frame-Options"] = "DENY"
             h["Cross-Origin-Opener-Policy"] = "same-origin"
-            h.setdefault("Content-Security-Policy", _CSP_DOCS if request.path.startswith("/docs") else _CSP)
+            h.setdefault("Content-Security-Policy", _CSP_DOCS if request.path.startswith("/docs") else
+                         _CSP_AGORA if sv.settings.media_provider == "agora" else _CSP)
         if sv.settings.tls:
             h["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
         origin = request.headers.get("origin")

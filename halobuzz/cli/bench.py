@@ -181,7 +181,13 @@ def _project_bench(name: str, seconds: float) -> dict | None:
 
 
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON")
-def bench(data_dir, seconds, viewers, as_json):
+@click.option("--video", is_flag=True, help="Also measure the built-in video path: CPU per RTMP ingest and "
+              "HLS viewers held (needs ffmpeg; starts a temporary server; ~1 minute)")
+@click.option("--ingests", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Concurrent ingests in the video run")
+@click.option("--uplink-mbps", type=click.IntRange(1, 100_000), default=1000, show_default=True,
+              help="This machine's uplink, for the HLS viewer limit (each viewer takes the stream's bitrate)")
+def bench(data_dir, seconds, viewers, as_json, video, ingests, uplink_mbps):
     """Measure this machine and print safe limits: gifts/s and viewers per room at a
     chat rate. Takes about 4x --seconds; runs on a temporary database next to the data
     directory (same disk) and loopback websockets, and changes nothing.
@@ -212,6 +218,13 @@ def bench(data_dir, seconds, viewers, as_json):
         found = _project_bench(name, seconds)
         if found is not None:
             res[f"bench.{name}"] = found
+    if video:
+        from . import bench_video
+        click.echo(f"measuring the video path ({ingests} ingests, then HLS viewers) ...", err=True)
+        try:
+            res["video"] = bench_video.run(base, max(seconds, 3.0), ingests, (20, 50, 100, 200), uplink_mbps)
+        except Exception as exc:
+            res["video"] = {"error": str(exc)}
     res["safe_gifts_per_s"] = int(res["writer_gifts_per_s"] * HEADROOM)
     if res["deliveries_per_s"]:
         res["safe_viewers_per_room"] = {f"{r}/s": int(res["deliveries_per_s"] * HEADROOM / r)
@@ -237,3 +250,27 @@ def bench(data_dir, seconds, viewers, as_json):
         click.echo(f"  viewers in one room at {rate_label:>5} chat     {n:>10,}")
     click.echo("  (sum over rooms: viewers x messages/s should stay under "
                f"{int((res['deliveries_per_s'] or 0) * HEADROOM):,} deliveries/s)")
+    if video:
+        _print_video(res["video"])
+
+
+def _print_video(v: dict) -> None:
+    if "error" in v:
+        click.echo(f"\nVideo path: not measured ({v['error']})")
+        return
+    click.echo(f"\nVideo path ({v['engine'][:40]}):")
+    click.echo(f"  CPU per RTMP ingest (720p 3 Mb/s, copy)  {v['cpu_per_ingest'] * 100:>8.1f} % of a core"
+               f"  ({v['ingest_vs_raw']}x raw ffmpeg remux from a file)")
+    for step in v["hls"]["steps"]:
+        click.echo(f"  {step['viewers']:>5} HLS viewers: playlist p95 {step['p95_ms']:>7} ms, {step['errors']} errors, "
+                   f"{step['mbit_per_s']} Mb/s out, server CPU {step['server_cpu'] * 100:.0f} %, "
+                   f"live edge {step['edge_ms']} ms")
+    click.echo(f"  safe concurrent ingests                  {v['safe_ingests']:>8}")
+    h = v["hls"]
+    click.echo(f"  HLS viewers held in-run: {h['viewers_held']} (the simulated viewers share this machine: a floor); "
+               f"server CPU {(h['server_cpu_per_viewer'] or 0) * 100:.2f} % of a core and "
+               f"{h['mbit_per_viewer']} Mb/s each")
+    click.echo(f"  safe HLS viewers (all streams together)  {v['safe_hls_viewers']:>8}"
+               f"  (CPU allows {v['safe_hls_viewers_cpu']:,}, a {v['uplink_mbps']} Mb/s uplink "
+               f"{v['safe_hls_viewers_uplink']:,}; past this, use a CDN in front, or Agora)")
+    click.echo(f"  ingest clock lag (add to player-measured latency) <= {h['pdt_lag_s']} s")

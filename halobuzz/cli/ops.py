@@ -93,6 +93,8 @@ def version():
         click.echo(f"litestream {replication.litestream_version()}")
     for pkg, ver in sorted(info["components"].items()):
         click.echo(f"{pkg} {ver}")
+    from ..media.engine import version_line
+    click.echo(f"media engine: {version_line()}")
     for model in resources.models_manifest():
         click.echo(f"model {model.get('id', '?')} ({model.get('file', '?')})")
 

@@ -14,6 +14,8 @@ to join the stream's media channel. Two providers:
   (little-endian ints, strings prefixed with a u16 length; uid 0 is the empty
   string). Tests check byte-for-byte against Agora's published vectors.
   Publishers (the host) get join + publish audio/video/data; subscribers only join.
+* `hls` — the built-in video path (halobuzz.media): the host gets an RTMP ingest URL and
+  a per-stream secret key, everyone a signed HLS playlist URL.
 * `none` — for development and tests without an Agora account: returns the
   channel and uid with no token, so a client can still run its flow.
 """
@@ -125,10 +127,14 @@ class MediaCredentials:
     token: str | None
     app_id: str | None
     expires_at: int | None  # unix seconds
+    extra: dict[str, Any] | None = None   # provider-specific fields (hls: ingestUrl, streamKey, playbackUrl)
 
     def as_json(self) -> dict[str, Any]:
-        return {"provider": self.provider, "channel": self.channel, "uid": self.uid, "role": self.role,
-                "token": self.token, "appId": self.app_id, "expiresAt": self.expires_at}
+        out = {"provider": self.provider, "channel": self.channel, "uid": self.uid, "role": self.role,
+               "token": self.token, "appId": self.app_id, "expiresAt": self.expires_at}
+        if self.extra:
+            out.update(self.extra)
+        return out
 
 
 class MediaProvider(Protocol):
@@ -169,9 +175,12 @@ def media_uid(user_id: str) -> int:
     return (int.from_bytes(sha256(user_id.encode()).digest()[:4], "big") % 0xFFFFFFFE) + 1
 
 
-def make_provider(name: str, app_id: str = "", app_certificate: str = "", ttl: int = 3600) -> MediaProvider:
+def make_provider(name: str, app_id: str = "", app_certificate: str = "", ttl: int = 3600,
+                  hls: MediaProvider | None = None) -> MediaProvider:
     if name == "agora":
         return AgoraMedia(app_id, app_certificate, ttl)
     if name == "none":
         return NoMedia()
-    raise ValueError(f"unknown media provider {name!r} (agora or none)")
+    if name == "hls" and hls is not None:
+        return hls
+    raise ValueError(f"unknown media provider {name!r} (hls, agora or none)")

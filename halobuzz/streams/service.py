@@ -46,6 +46,9 @@ class Streams:
         self.heartbeat_timeout = heartbeat_timeout
         self.trust_gates = None     # halobuzz.trust.gates.Gates, set by the app: going live needs trust
         self.live = LiveStreams()
+        # Lifecycle observers (the built-in video path): `await o.stream_started(id, host_id)` after a
+        # stream went live (before the host's credentials are made), `await o.stream_ended(id)` after it ended.
+        self.observers: list[Any] = []
 
     # -- start-up ---------------------------------------------------------------------
     async def load(self) -> None:
@@ -90,6 +93,8 @@ class Streams:
 
         await self.db.write(unit, after=lambda row: self.live.add(stream_id, host_id, row["country"],
                                                                    now.timestamp(), now.timestamp()))
+        for observer in self.observers:
+            await observer.stream_started(stream_id, host_id)
         out = self.view(stream_id)
         out["media"] = self.credentials(stream_id, host_id).as_json()
         return out
@@ -108,6 +113,11 @@ class Streams:
             return row
 
         row = await self.db.write(unit, after=lambda _row: self.live.remove(stream_id))
+        for observer in self.observers:
+            try:
+                await observer.stream_ended(stream_id)
+            except Exception:   # the stream has ended whatever an observer thinks
+                log.exception("stream end observer failed", extra={"streamId": stream_id})
         return lifecycle.to_json(row, self._user(row["host_id"]))
 
     def heartbeat(self, stream_id: str, host_id: str | None = None) -> LiveStats:

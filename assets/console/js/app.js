@@ -11,6 +11,7 @@ const ROUTES = {
   register: [() => import("./pages/auth.js"), null],
   live: [() => import("./pages/live.js"), null],
   room: [() => import("./pages/room.js"), "user"],
+  replay: [() => import("./pages/replay.js"), "user"],
   wallet: [() => import("./pages/wallet.js"), "user"],
   og: [() => import("./pages/og.js"), null],
   inbox: [() => import("./pages/inbox.js"), "user"],

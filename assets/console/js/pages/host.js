@@ -21,6 +21,7 @@ export async function render(main) {
     h("div", {class: "grid-2"}, studio, earnings), insights, controls, battles));
   let stream = null;
   let beat = null;
+  let camera = null;   // the browser broadcast (Agora), if the host went live from this page
 
   async function current() {
     let id = null;
@@ -91,12 +92,45 @@ export async function render(main) {
     const box = document.getElementById("media-box");
     if (!box || !m) return;
     const row = (k, v) => [h("dt", null, k), h("dd", null, h("code", null, v === null || v === undefined ? "—" : String(v)))];
+    const copy = (text) => navigator.clipboard.writeText(text).then(() => toast(t("host.copied")), () => toast(t("host.copyFailed"), "error"));
+    if (m.provider === "hls") {
+      // The built-in video path: any RTMP encoder (OBS, Streamlabs, phone apps) sends to this server and key.
+      const key = h("code", {class: "ingest-key", id: "ingest-key"}, m.streamKey || "");
+      mount(box, h("h3", null, t("host.media")), h("p", {class: "muted"}, t("host.ingestHelp")),
+        h("dl", {class: "media-token", id: "media-token"},
+          row(t("host.provider"), "hls (RTMP)"), row(t("host.server"), m.ingestUrl),
+          h("dt", null, t("host.streamKey")), h("dd", null, key)),
+        h("div", {class: "row"},
+          h("button", {type: "button", id: "show-key", onclick: () => key.classList.toggle("shown")}, t("host.showKey")),
+          h("button", {type: "button", id: "copy-server", onclick: () => copy(m.ingestUrl)}, t("host.copyServer")),
+          h("button", {type: "button", id: "copy-key", onclick: () => copy(m.streamKey)}, t("host.copyKey"))));
+      return;
+    }
+    let cameraBox = null;
+    if (m.provider === "agora" && m.appId) {
+      // Going live from this browser: camera + microphone through Agora's Web SDK, with a preview.
+      const preview = h("div", {id: "camera-preview", class: "camera-preview", hidden: true});
+      const state = h("p", {id: "camera-state", class: "muted", "aria-live": "polite"});
+      const go = h("button", {type: "button", class: "primary", id: "camera-live", onclick: async () => {
+        go.disabled = true;
+        preview.hidden = false;
+        try {
+          const {broadcast} = await import("../agora.js");
+          camera = await broadcast(preview, m, (st) => { state.textContent = t(`host.camera.${st}`); });
+        } catch (e) {
+          state.textContent = `${t("host.camera.error")} (${e.message})`;
+          go.disabled = false;
+        }
+      }}, t("host.cameraLive"));
+      cameraBox = h("div", {class: "camera"}, go, state, preview);
+    }
     mount(box, h("h3", null, t("host.media")), h("p", {class: "muted"}, t("host.mediaHelp")),
       h("dl", {class: "media-token", id: "media-token"},
         row(t("host.provider"), m.provider), row(t("host.channel"), m.channel), row("UID", m.uid),
         row(t("host.appId"), m.appId), row(t("host.token"), m.token), row(t("host.expires"), m.expiresAt)),
       m.token && h("button", {type: "button", onclick: () => navigator.clipboard.writeText(m.token)
         .then(() => toast(t("host.copied")), () => toast(t("host.copyFailed"), "error"))}, t("host.copy")));
+    if (cameraBox) box.append(cameraBox);
   }
 
   async function start() {
@@ -112,6 +146,7 @@ export async function render(main) {
     try {
       const s = await api("POST", `/streams/${stream.id}/end`);
       clearInterval(beat);
+      if (camera) { camera.stop(); camera = null; }
       ws.leave();
       remember(null);
       const a = s.analytics || {};
@@ -234,6 +269,7 @@ export async function render(main) {
   remember(await current());
   await Promise.all([renderStudio(), loadEarnings()]);
   return () => {
+    if (camera) camera.stop();
     clearInterval(beat);
     ws.leave();
     if (stopInsights) stopInsights();

@@ -5,6 +5,8 @@ import {t} from "../i18n.js";
 import {api, idemKey, optional, session} from "../api.js";
 import {socket} from "../ws.js";
 import {suggestedGifts} from "../insights.js";
+import {play} from "../player.js";
+import {watch} from "../agora.js";
 
 const MAX_LINES = 200;
 
@@ -12,6 +14,7 @@ export async function render(main, r) {
   const streamId = r.args[0];
   const ws = socket();
   const off = [];
+  let player = null;
   const state = {stream: null, you: null, canModerate: false, gifts: [], balance: null, lastGift: null,
     combo: 0, slow: 0, lastChatAt: 0};
 
@@ -208,8 +211,9 @@ export async function render(main, r) {
   }));
   on("room:settings", settings);
   on("stream:ended", () => {
+    if (player) { player.destroy(); player = null; }
     ended.hidden = false;
-    mount(ended, h("p", null, t("room.ended")), h("a", {href: "#/live", class: "button-link"}, t("nav.live")));
+    mount(ended, h("p", null, t("room.ended")), replayLink(), h("a", {href: "#/live", class: "button-link"}, t("nav.live")));
     input.disabled = true;
   });
   off.push(ws.on("ai:warning", (d) => {
@@ -296,7 +300,7 @@ export async function render(main, r) {
     if (s.status !== "live") {
       ended.hidden = false;
       mount(ended, h("p", null, s.status === "ended" ? t("room.ended") : t("room.notLive")),
-        h("a", {href: "#/live", class: "button-link"}, t("nav.live")));
+        s.status === "ended" && replayLink(), h("a", {href: "#/live", class: "button-link"}, t("nav.live")));
     }
   } catch (e) {
     mount(main, h("section", {class: "page"}, h("h1", null, t("room.missing")), h("p", null, e.message),
@@ -310,8 +314,7 @@ export async function render(main, r) {
     optional("GET", `/streams/${streamId}/media`).catch(() => null),
   ]);
   setBalance(wallet);
-  media.textContent = mediaInfo && mediaInfo.provider && mediaInfo.provider !== "none"
-    ? t("room.mediaApp", {provider: mediaInfo.provider}) : t("room.mediaNone");
+  showVideo(mediaInfo);
   const myOg = (session.user && session.user.ogLevel) || 0;
   mount(giftGrid, gifts.items.map((g) => {
     const locked = g.ogMinLevel > myOg;
@@ -328,7 +331,37 @@ export async function render(main, r) {
   if (suggested) suggestedGifts(suggested, streamId, (id) => document.getElementById(`gift-${id}`));
 
   return () => {
+    if (player) player.destroy();
     ws.leave();
     off.forEach((f) => f());
   };
+
+  // Agora: the SDK plays the host's tracks into a box on the stage (audience role, subscriber token).
+  function showAgora(m) {
+    const box = h("div", {id: "agora-video", class: "stream-video", "aria-label": t("room.video")});
+    document.getElementById("video-avatar").hidden = true;
+    document.getElementById("video").prepend(box);
+    const states = {connecting: t("room.mediaWaiting"), error: t("room.mediaAgoraError"), playing: ""};
+    watch(box, m, (st) => { media.textContent = states[st] ?? ""; })
+      .then((p) => { player = p; }, () => { media.textContent = t("room.mediaAgoraError"); });
+  }
+
+  function replayLink() {
+    return h("a", {href: `#/replay/${encodeURIComponent(streamId)}`, class: "button-link", id: "replay-link"}, t("room.replay"));
+  }
+
+  // The built-in video path (provider hls) plays here; other providers only say what carries the video.
+  function showVideo(m) {
+    if (!m || !m.provider || m.provider === "none") { media.textContent = t("room.mediaNone"); return; }
+    if (m.provider === "agora" && m.appId) { showAgora(m); return; }
+    if (m.provider !== "hls" || !m.playbackUrl) { media.textContent = t("room.mediaApp", {provider: m.provider}); return; }
+    const video = h("video", {id: "stream-video", class: "stream-video", autoplay: true, playsinline: true,
+      controls: true, muted: true, "aria-label": t("room.video")});
+    video.muted = true;   // browsers start muted video on their own; the controls unmute it
+    document.getElementById("video-avatar").hidden = true;
+    document.getElementById("video").prepend(video);
+    player = play(video, m.playbackUrl, {onState: (st) => {
+      media.textContent = st === "waiting" ? t("room.mediaWaiting") : st === "error" ? t("room.mediaError") : "";
+    }});
+  }
 }
