@@ -220,14 +220,19 @@ class SioConn(Conn):
         self._disconnect(abort=False)
 
     def _disconnect(self, *, abort: bool) -> None:
-        gw = self.gateway
+        task = asyncio.ensure_future(self._end(abort))
+        self.gateway.tasks.add(task)
+        task.add_done_callback(self.gateway.tasks.discard)
+
+    async def _end(self, abort: bool) -> None:
+        gw, eio = self.gateway, self.eio
         if abort:
-            task = asyncio.ensure_future(self.eio.close(wait=False, abort=True,
-                                                        reason=gw.sio.eio.reason.SERVER_DISCONNECT))
+            # No goodbye packet: to the client this is a lost transport, and it reconnects.
+            await eio.close(wait=False, abort=True, reason=gw.sio.eio.reason.SERVER_DISCONNECT)
         else:
-            task = asyncio.ensure_future(gw.sio.disconnect(self.sid))
-        gw.tasks.add(task)
-        task.add_done_callback(gw.tasks.discard)
+            await gw.sio.disconnect(self.sid)
+        # Ends Engine.IO's websocket writer (which then closes the socket) or a pending poll.
+        eio.queue.put_nowait(None)
 
 
 class _Server(socketio.AsyncServer):
@@ -271,16 +276,16 @@ class SocketIOGateway:
     async def on_connect(self, sid: str, environ: dict, auth: Any = None):
         token = auth.get("token") if isinstance(auth, dict) else None
         if not isinstance(token, str) or not token:
-            raise self._refuse("missing_token", "connect with auth {token: <access token>}", p.CLOSE_AUTH)
+            raise self._refuse("missing_token", "connect with auth {token: <access token>}", p.CLOSE_AUTH, sid)
         try:
             who = self.hb.accounts.authenticate(token)
         except DomainError as exc:
-            raise self._refuse(exc.code, exc.message, p.CLOSE_AUTH) from None
+            raise self._refuse(exc.code, exc.message, p.CLOSE_AUTH, sid) from None
         request = environ.get("sanic.request")
         ip = client_ip(request, self.hb.settings.trusted_proxies) if request is not None else "unknown"
         refused = self.hub.admit(who.user_id, ip)
         if refused:
-            raise self._refuse("too_many_connections", refused, p.CLOSE_TOO_MANY)
+            raise self._refuse("too_many_connections", refused, p.CLOSE_TOO_MANY, sid)
         eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
         eio_socket = self.sio.eio.sockets.get(eio_sid)
         if eio_socket is None:   # gone while we looked
@@ -293,11 +298,23 @@ class SocketIOGateway:
         asyncio.get_running_loop().call_soon(self._opened, conn)
         return True
 
-    def _refuse(self, code: str, message: str, close_code: int) -> Exception:
-        """connect_error on the client: err.message, err.data = {code, message, closeCode}."""
+    def _refuse(self, code: str, message: str, close_code: int, sid: str) -> Exception:
+        """connect_error on the client: err.message, err.data = {code, message, closeCode}. The
+        Engine.IO session is closed right after (there is only one namespace to try), so a
+        polling client's pending GET ends now instead of at the next ping."""
         self.hub.count_disconnect(close_code)
+        eio_socket = self.sio.eio.sockets.get(self.sio.manager.eio_sid_from_sid(sid, "/"))
+        if eio_socket is not None:
+            asyncio.get_running_loop().call_soon(self._end_session, eio_socket)
         return socketio.exceptions.ConnectionRefusedError(
             message, {"code": code, "message": message, "closeCode": close_code})
+
+    def _end_session(self, eio_socket) -> None:
+        if not eio_socket.closed:
+            task = asyncio.ensure_future(eio_socket.close(wait=False, abort=False,
+                                                          reason=self.sio.eio.reason.SERVER_DISCONNECT))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
 
     def _opened(self, conn: SioConn) -> None:
         if conn.closed:
@@ -317,6 +334,11 @@ class SocketIOGateway:
             self.hub.count_disconnect(code)
             self.hub.detach(conn)
         conn.acks.clear()
+        eio = conn.eio
+        if not eio.upgraded:
+            # A polling client's GET may be waiting on the queue: answer it with CLOSE now
+            # (Engine.IO would otherwise hold it until the next ping interval).
+            eio.queue.put_nowait(eio_packet.Packet(eio_packet.CLOSE))
 
     # -- client events ----------------------------------------------------------------------
     async def on_event(self, sid: str, data: list, ack_id: int | None) -> None:

@@ -145,6 +145,7 @@ def test_polling_upgrades_to_websocket(server, client):
     run(go())
 
 
+@pytest.mark.slow
 def test_reconnects_after_a_server_restart(tmp_path):
     srv = Server(tmp_path / "data", env={"HALOBUZZ_WS_PING_INTERVAL": "2"}, entry=ENTRY).start()
     try:
