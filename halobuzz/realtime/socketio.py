@@ -34,6 +34,7 @@ from typing import Any
 import msgspec
 import socketio
 from engineio import packet as eio_packet
+from engineio.async_drivers import sanic as sanic_driver
 from sanic import Sanic
 
 from .. import events as ev
@@ -82,8 +83,9 @@ def split_frames(blob: bytes) -> list[bytes]:
 
 
 class Converted:
-    """One /ws frame as Socket.IO: the shared Engine.IO packet, its size, and its `replyTo`."""
-    __slots__ = ("packet", "size", "event", "data", "reply_to")
+    """One /ws frame as Socket.IO: the shared Engine.IO packet (polling), the same packet as a
+    websocket frame, and the frame's `replyTo`."""
+    __slots__ = ("packet", "size", "frame", "event", "data", "reply_to")
 
     def __init__(self, payload: bytes) -> None:
         env = _env.decode(payload)
@@ -97,30 +99,66 @@ class Converted:
             except (msgspec.DecodeError, msgspec.ValidationError):
                 pass
         if env.event == ACK_DONE:
-            self.packet, self.size = None, 0
+            self.packet, self.size, self.frame = None, 0, b""
             return
-        # Socket.IO EVENT packet on the default namespace: 2["<event>",<data>]
+        # Engine.IO MESSAGE (4) of a Socket.IO EVENT (2) on the default namespace: 42["<event>",<data>]
         text = b'2[' + _enc(env.event) + b',' + raw + b']'
         self.packet = eio_packet.Packet(eio_packet.MESSAGE, data=text.decode())
         self.size = len(text) + 1
+        self.frame = p.text_frame(b"4" + text)
+
+
+class Batch:
+    """A hub write converted: its frames, and all their websocket frames joined (one write)."""
+    __slots__ = ("items", "joined", "has_reply")
+
+    def __init__(self, items: tuple[Converted, ...]) -> None:
+        self.items = items
+        self.joined = b"".join(i.frame for i in items)
+        self.has_reply = any(i.reply_to is not None for i in items)
+
+
+def ack_text(ack_id: int, item: Converted) -> str:
+    """Socket.IO ACK (3<id>[arg]) whose one argument is {event, data} of the reply."""
+    if item.packet is None:
+        reply = {"event": "ok", "data": {"replyTo": item.reply_to}}
+    else:
+        reply = {"event": item.event, "data": msgspec.json.decode(bytes(item.data))}
+    return "3" + str(ack_id) + _enc([reply]).decode()
 
 
 class Converter:
-    """/ws writes → Converted frames, cached by the written bytes (the hub hands the same blob
-    object to every member at the same cursor, so a room's sweep converts it once)."""
+    """/ws writes → Batches, cached by the written bytes (the hub hands the same blob object to
+    every member at the same cursor, so a room's sweep converts it once)."""
 
     def __init__(self) -> None:
-        self.cache: dict[bytes, tuple[Converted, ...]] = {}
+        self.cache: dict[bytes, Batch] = {}
         self.conversions = 0
 
-    def __call__(self, blob: bytes) -> tuple[Converted, ...]:
+    def __call__(self, blob: bytes) -> Batch:
         got = self.cache.get(blob)
         if got is None:
             if len(self.cache) >= _CACHE_MAX:
                 self.cache.clear()
-            got = self.cache[blob] = tuple(Converted(f) for f in split_frames(blob))
+            got = self.cache[blob] = Batch(tuple(Converted(f) for f in split_frames(blob)))
             self.conversions += 1
         return got
+
+
+class _RecordingWebSocket(sanic_driver.WebSocket):
+    """Engine.IO's Sanic websocket wrapper, also leaving the Sanic websocket on the Engine.IO
+    socket (`hb_ws`), so room frames can be written to its transport directly like /ws's."""
+
+    async def __call__(self, environ):
+        request = environ["sanic.request"]
+        protocol = request.transport.get_protocol()
+        self._sock = await protocol.websocket_handshake(request)
+        self.environ = environ
+        owner = getattr(self.handler, "__self__", None)
+        if owner is not None:
+            owner.hb_ws = self._sock
+        await self.handler(self)
+        return self.server._ok()
 
 
 class SioConn(Conn):
@@ -161,7 +199,16 @@ class SioConn(Conn):
         self.inflight: set[asyncio.Task] | None = None
 
     # -- the transport the hub writes to ------------------------------------------------
-    def get_write_buffer_size(self) -> int:
+    def _direct(self):
+        """The websocket transport to write frames to ourselves, once the client is on the
+        websocket transport and none of our packets wait in Engine.IO's queue (order)."""
+        eio = self.eio
+        ws = getattr(eio, "hb_ws", None)
+        if ws is None or not eio.upgraded or eio.upgrading or self._queued() > 0:
+            return None
+        return ws.io_proto.transport if ws.io_proto is not None else None
+
+    def _queued(self) -> int:
         sizes = self.sizes
         if sizes:
             # Engine.IO's queue is FIFO: whatever left it was ours, oldest first.
@@ -171,23 +218,37 @@ class SioConn(Conn):
                 extra -= 1
         return self.queued
 
+    def get_write_buffer_size(self) -> int:
+        direct = self._direct()
+        return self._queued() + (direct.get_write_buffer_size() if direct is not None else 0)
+
     def write(self, blob: bytes) -> None:
         if self.held is not None:
             self.held.append(blob)
             return
-        queue = self.eio.queue
         if self.eio.closed:
             return
+        batch = self.gateway.convert(blob)
         acks = self.acks
-        for item in self.gateway.convert(blob):
+        direct = self._direct()
+        if direct is not None:
+            if not (acks and batch.has_reply):
+                if batch.joined:
+                    direct.write(batch.joined)
+                return
+            out = []
+            for item in batch.items:
+                if item.reply_to is not None and item.reply_to in acks:
+                    out.append(p.text_frame(b"4" + ack_text(acks.pop(item.reply_to), item).encode()))
+                else:
+                    out.append(item.frame)
+            direct.write(b"".join(out))
+            return
+        queue = self.eio.queue
+        for item in batch.items:
             if acks and item.reply_to is not None and item.reply_to in acks:
-                ack_id = acks.pop(item.reply_to)
-                reply = {"event": "ok" if item.packet is None else item.event, "data": msgspec.json.decode(bytes(item.data))}
-                if item.packet is None:
-                    reply["data"] = {"replyTo": item.reply_to}
-                text = "3" + str(ack_id) + _enc([reply]).decode()
-                pkt = eio_packet.Packet(eio_packet.MESSAGE, data=text)
-                queue.put_nowait(pkt)
+                text = ack_text(acks.pop(item.reply_to), item)
+                queue.put_nowait(eio_packet.Packet(eio_packet.MESSAGE, data=text))
                 self.sizes.append(len(text) + 1)
                 self.queued += len(text) + 1
             elif item.packet is not None:
@@ -260,6 +321,7 @@ class SocketIOGateway:
                            max_http_buffer_size=64 * 1024, async_handlers=False, namespaces=["/"],
                            logger=False, engineio_logger=False)
         self.sio.gateway = self
+        self.sio.eio._async = {**self.sio.eio._async, "websocket": _RecordingWebSocket}
         self.sio.on("connect", self.on_connect)
         self.sio.on("disconnect", self.on_disconnect)
 

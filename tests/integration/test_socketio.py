@@ -163,16 +163,22 @@ def test_reconnects_after_a_server_restart(tmp_path):
 
             async def on_connect():
                 # what an app does on every (re)connect: join its room again
-                state = await sio.sio.call("stream:join", {"streamId": stream["id"]}, timeout=5)
-                if state["event"] == "stream:state":
-                    joined.set()
+                for _ in range(20):   # the server may still be loading its live streams
+                    try:
+                        state = await sio.sio.call("stream:join", {"streamId": stream["id"]}, timeout=5)
+                    except socketio.exceptions.TimeoutError:
+                        continue
+                    if state["event"] == "stream:state":
+                        joined.set()
+                        return
+                    await asyncio.sleep(0.3)
             sio.sio.on("connect", on_connect)
             await sio.connect(srv, viewer["accessToken"], transports=["websocket"])
             await asyncio.wait_for(joined.wait(), 5)
             joined.clear()
             await asyncio.to_thread(srv.stop)
             await asyncio.to_thread(srv.start)
-            await asyncio.wait_for(joined.wait(), 20)
+            await asyncio.wait_for(joined.wait(), 40)
             with srv.client() as client:
                 send_gift(client, viewer, stream["id"], gift["id"])
             got = await sio.expect("gift:sent", timeout=10)
