@@ -2,14 +2,16 @@
 
     python -m bench.sio_fanout [--clients 300] [--messages 200] [--runs 3] [--client-procs 1]
 
-One HaloBuzz server; per repetition two fresh live streams: N /ws viewers (bench/fanout_client.js,
-raw sockets) join one, N Socket.IO viewers (npm socket.io-client, websocket transport,
-bench/sio_fanout_client.js) the other. The host blasts M chat messages over /ws into each room
+One HaloBuzz server per repetition, two live streams: N /ws viewers join one, N Socket.IO viewers
+(websocket transport) the other. By default both kinds are the same raw Node load client
+(bench/fanout_client.js: counts frames, parses nothing), so the ratio is the server's; with
+--npm-client the Socket.IO viewers are real npm socket.io-client sockets
+(bench/sio_fanout_client.js), which also measures that client's parsing. The host blasts M chat messages over /ws into each room
 in turn (persisted, rate-checked, moderated, fanned out by the same hub). Reported per kind:
 deliveries/s (first send → last delivery) and p50/p99 end-to-end latency; the ratio is
 Socket.IO / /ws (median of per-run ratios; the target is ≥ 0.5×: Socket.IO frames each event
 separately and the npm client parses more).
-socket.io-client is installed once into ~/.cache/halobuzz-bench (npm).
+With --npm-client, socket.io-client is installed once into ~/.cache/halobuzz-bench (npm).
 """
 from __future__ import annotations
 
@@ -69,7 +71,7 @@ def start_server(n: int) -> tuple[Proc, int, str]:
            "HALOBUZZ_BCRYPT_ROUNDS": "4", "HALOBUZZ_ACCESS_LOG": "0",
            "HALOBUZZ_WS_MAX_PER_USER": str(2 * n + 10), "HALOBUZZ_WS_MAX_PER_IP": str(2 * n + 10),
            "HALOBUZZ_CHAT_RATE_USER": "1000000/1s", "HALOBUZZ_CHAT_RATE_ROOM": "1000000/1s",
-           "HALOBUZZ_METRICS_INTERVAL": "3600", "HALOBUZZ_WS_SEND_QUEUE_BYTES": str(8 * 1024 * 1024)}
+           "HALOBUZZ_METRICS_INTERVAL": "3600", "HALOBUZZ_WS_PING_INTERVAL": "600", "HALOBUZZ_WS_SEND_QUEUE_BYTES": str(8 * 1024 * 1024)}
     proc = Proc([sys.executable, "-m", ENTRY, "serve", "--port", str(port), "--data-dir", str(data)],
                 env=env, health=f"http://127.0.0.1:{port}/healthz")
     return proc, port, f"http://127.0.0.1:{port}"
@@ -97,7 +99,7 @@ async def blast(port: int, host_token: str, stream: str, viewers: Viewers, n: in
             "p50": pct(st["lat"], 0.5), "p99": pct(st["lat"], 0.99), "closed": st["closed"]}
 
 
-async def one_run(n: int, m: int, sample_every: int, k: int) -> dict:
+async def one_run(n: int, m: int, sample_every: int, k: int, npm: bool) -> dict:
     proc, port, url = start_server(n)
     ws_viewers = sio_viewers = None
     try:
@@ -119,7 +121,13 @@ async def one_run(n: int, m: int, sample_every: int, k: int) -> dict:
                 rooms.append(sid)
         join = json.dumps({"event": "stream:join", "data": {"streamId": rooms[0]}, "id": "j", "ts": None})
         ws_viewers = await Viewers.open(port, f"/ws?token={viewer['accessToken']}", n, sample_every, k, join)
-        sio_viewers = await SioViewers.open_sio(port, viewer["accessToken"], rooms[1], n, sample_every, k)
+        if npm:
+            sio_viewers = await SioViewers.open_sio(port, viewer["accessToken"], rooms[1], n, sample_every, k)
+        else:
+            # The same raw load client as /ws's: Engine.IO/Socket.IO CONNECT with the token, then the join.
+            frames = "40" + json.dumps({"token": viewer["accessToken"]}) + "\n" + \
+                "42" + json.dumps(["stream:join", {"streamId": rooms[1]}])
+            sio_viewers = await Viewers.open(port, "/socket.io/?EIO=4&transport=websocket", n, sample_every, k, frames)
         await asyncio.sleep(1.0)
         ws = await blast(port, hosts[0]["accessToken"], rooms[0], ws_viewers, n, m, "w")
         await asyncio.sleep(1.0)
@@ -135,7 +143,7 @@ async def one_run(n: int, m: int, sample_every: int, k: int) -> dict:
 async def main(args) -> None:
     runs = []
     for r in range(args.runs):
-        res = await one_run(args.clients, args.messages, max(1, args.clients // 50), args.client_procs)
+        res = await one_run(args.clients, args.messages, max(1, args.clients // 50), args.client_procs, args.npm_client)
         runs.append(res)
         print(f"run {r + 1}: /ws {res['ws']['rate']:.0f}/s p99 {res['ws']['p99']:.1f} ms · "
               f"socket.io {res['sio']['rate']:.0f}/s p99 {res['sio']['p99']:.1f} ms · "
@@ -160,4 +168,7 @@ if __name__ == "__main__":
     ap.add_argument("--messages", type=int, default=200)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--client-procs", type=int, default=1)
+    ap.add_argument("--npm-client", action="store_true",
+                    help="Socket.IO viewers are npm socket.io-client sockets (parses every event) instead of "
+                         "the raw frame-counting client both kinds use by default")
     asyncio.run(main(ap.parse_args()))
