@@ -49,8 +49,19 @@ class ErrorEnvelope(msgspec.Struct):
     requestId: str | None  # noqa: N815 (wire name)
 
 
-class Ok(msgspec.Struct):
-    ok: bool
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A body that is not a msgspec type: its content type and a JSON Schema (uploads, images, text)."""
+    content_type: str
+    schema: dict = field(default_factory=dict)
+
+
+BINARY = {"type": "string", "format": "binary"}
+IMAGE = Raw("image/*", BINARY)
+UPLOAD = (Raw("multipart/form-data", {"type": "object", "properties": {"image": BINARY}, "required": ["image"]}),
+          IMAGE)
 
 
 @dataclass(frozen=True)
@@ -64,14 +75,17 @@ class Contract:
     role: str | None = None
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)   # extra request headers: name → description
+    body_required: bool = True
 
 
 def contract(*, body: Any = None, query: Any = None, responses: dict[int, Any] | None = None,
              errors: tuple[int, ...] = (), idempotency: bool | Literal["optional"] = False,
              auth: Literal["bearer"] | None | Literal["default"] = "default", role: str | None = None,
-             content_type: str = "application/json", headers: dict[str, str] | None = None) -> Callable:
+             content_type: str = "application/json", headers: dict[str, str] | None = None,
+             body_required: bool = True) -> Callable:
+    """`body` may also be a Raw or a tuple of Raws (alternative content types)."""
     spec = Contract(body, query, dict(responses or {200: dict[str, Any]}), tuple(errors), idempotency, auth, role,
-                    content_type, dict(headers or {}))
+                    content_type, dict(headers or {}), body_required)
 
     def mark(handler: Callable) -> Callable:
         handler.__contract__ = spec
@@ -182,15 +196,30 @@ _REASONS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No content", 303: 
             429: "Rate limited (Retry-After)", 503: "Not ready"}
 
 
+def _raw(typ: Any) -> bool:
+    return isinstance(typ, Raw) or (isinstance(typ, tuple) and all(isinstance(t, Raw) for t in typ))
+
+
+def _content(typ: Any, schema_of: dict[int, Any], content_type: str) -> dict:
+    if isinstance(typ, Raw):
+        return {typ.content_type: {"schema": typ.schema}}
+    if isinstance(typ, tuple) and _raw(typ):
+        return {t.content_type: {"schema": t.schema} for t in typ}
+    return {content_type: {"schema": schema_of[id(typ)]}}
+
+
 def openapi_document(app, base: dict) -> dict:
     """sanic-ext's serialized document with the contract laid over it."""
     doc = dict(base)
     doc["openapi"] = "3.1.0"
-    doc["info"] = {**base.get("info", {}), "title": "HaloBuzz", "version": __version__}
+    doc["info"] = {**base.get("info", {}), "title": "HaloBuzz", "version": __version__,
+                   "description": "The HTTP API. Every error is {error: {code, message, fields?}, requestId}. "
+                                  "Realtime (/ws and Socket.IO at /socket.io/): the event catalogue at "
+                                  "/docs/asyncapi.json."}
     paths: dict[str, dict] = {}
     for path, ops in (base.get("paths") or {}).items():
-        if path.startswith(NOT_API):
-            continue
+        if path.startswith(NOT_API) or path in ("/", "/ws"):
+            continue   # documents, files and the sockets (those are in /docs/asyncapi.json)
         paths[path] = ops
     types: list[Any] = [ErrorEnvelope]
     pending: list[tuple[dict, Contract, str, str]] = []
@@ -201,9 +230,9 @@ def openapi_document(app, base: dict) -> dict:
         if spec is None:
             continue
         pending.append((op, spec, method, path))
-        if spec.body is not None:
+        if spec.body is not None and not _raw(spec.body):
             types.append(spec.body)
-        types.extend(t for t in spec.responses.values() if t is not None)
+        types.extend(t for t in spec.responses.values() if t is not None and not _raw(t))
     refs, components = msgspec.json.schema_components(types, ref_template=REF)
     schema_of = {id(t): s for t, s in zip(types, refs)}
     schemas = dict(components)
@@ -224,7 +253,7 @@ def openapi_document(app, base: dict) -> dict:
             params.append({"name": "Idempotency-Key", "in": "header", "required": spec.idempotency is True,
                            "description": "Repeat with the same key and body → the first answer "
                                           "(Idempotent-Replayed: true); another body → 409",
-                           "schema": {"type": "string", "minLength": 1, "maxLength": 200}})
+                           "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,128}$"}})
         for name, text in spec.headers.items():
             params.append({"name": name, "in": "header", "required": True, "description": text,
                            "schema": {"type": "string"}})
@@ -233,14 +262,15 @@ def openapi_document(app, base: dict) -> dict:
         else:
             op.pop("parameters", None)
         if spec.body is not None:
-            op["requestBody"] = {"required": True, "content": {spec.content_type: {"schema": schema_of[id(spec.body)]}}}
+            content = _content(spec.body, schema_of, spec.content_type)
+            op["requestBody"] = {"required": spec.body_required, "content": content}
         else:
             op.pop("requestBody", None)
         responses: dict[str, Any] = {}
         for status, typ in sorted(spec.responses.items()):
             entry: dict[str, Any] = {"description": _REASONS.get(status, "OK")}
             if typ is not None:
-                entry["content"] = {"application/json": {"schema": schema_of[id(typ)]}}
+                entry["content"] = _content(typ, schema_of, "application/json")
             responses[str(status)] = entry
         for status in _error_statuses(spec, path, secured):
             entry = {"description": _REASONS.get(status, "Error"),
