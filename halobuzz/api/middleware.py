@@ -25,8 +25,8 @@ _CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:;
         "script-src 'self'; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; "
         "form-action 'self' https: http://127.0.0.1:* http://localhost:*; object-src 'none'")
 _CSP_API = "default-src 'none'; frame-ancestors 'none'"
-# The OpenAPI UI pages use inline scripts and styles.
-_CSP_DOCS = "default-src 'self' 'unsafe-inline' https:; img-src 'self' data: https:; frame-ancestors 'none'"
+# /docs is the vendored Swagger UI (assets/docs): no CDN, no inline script, the console's policy.
+_CSP_DOCS = _CSP
 
 
 def new_request_id() -> str:
