@@ -21,11 +21,13 @@ Password = Annotated[str, msgspec.Meta(max_length=200)]
 
 
 class RegisterBody(Schema):
+    # users.validate_new_user's rules, as far as JSON Schema can say them (the contract shows
+    # them); it still checks the rest: the email's syntax, a known country, a real date, the age.
     email: Email
-    password: Password
-    username: Annotated[str, msgspec.Meta(max_length=64)]
-    country: Annotated[str, msgspec.Meta(max_length=8)]
-    birth_date: Annotated[str, msgspec.Meta(max_length=16)]
+    password: Annotated[str, msgspec.Meta(min_length=8, max_length=200)]
+    username: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.]{3,32}$")]
+    country: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z]{2}$")]
+    birth_date: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
 
 
 class LoginBody(Schema):

@@ -60,8 +60,12 @@ class Raw:
 
 BINARY = {"type": "string", "format": "binary"}
 IMAGE = Raw("image/*", BINARY)
-UPLOAD = (Raw("multipart/form-data", {"type": "object", "properties": {"image": BINARY}, "required": ["image"]}),
-          IMAGE)
+
+
+def upload(field_name: str) -> tuple[Raw, Raw]:
+    """An image upload: multipart/form-data with a file field, or the image bytes as the body."""
+    return (Raw("multipart/form-data", {"type": "object", "properties": {field_name: BINARY},
+                                        "required": [field_name]}), IMAGE)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ bp = Blueprint("dms", url_prefix="/api/v1")
 
 class SendBody(Schema):
     to: Annotated[str, msgspec.Meta(max_length=64)]
-    text: Annotated[str, msgspec.Meta(max_length=4000)]
+    # The service's own rules, stated where the contract can show them: 1-1000 characters, not blank.
+    text: Annotated[str, msgspec.Meta(max_length=1000, pattern=r"\S")]
 
 
 class PageQuery(msgspec.Struct, forbid_unknown_fields=True):

@@ -31,7 +31,7 @@ Text2000 = Annotated[str, msgspec.Meta(max_length=2000)]
 class ReportBody(Schema):
     type: Literal["user", "stream", "message", "content"]
     target_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
     details: Optional[Text2000] = None
 
 
@@ -44,7 +44,7 @@ class ReviewBody(Schema):
 
 
 class AppealBody(Schema):
-    text: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=r"\S")]
 
 
 class DecideBody(Schema):
@@ -263,7 +263,7 @@ async def my_restrictions(request: Request):
 @bp.post("/me/avatar")
 @openapi.summary("Upload a profile picture (NSFW-checked; served blurred above the threshold)")
 @openapi.secured("bearer")
-@contract.contract(body=contract.UPLOAD, responses={201: shapes.Obj}, errors=(409,))
+@contract.contract(body=contract.upload("image"), responses={201: shapes.Obj}, errors=(409, 415))
 async def upload_avatar(request: Request):
     who = principal(request)
     return json(await _mod(request).upload_image(who.user_id, "profile", _upload(request, "image")), status=201)
@@ -280,7 +280,7 @@ async def get_avatar(request: Request, user_id: str):
 @bp.post("/streams/<stream_id:str>/thumbnail")
 @openapi.summary("Upload a stream thumbnail (host only)")
 @openapi.secured("bearer")
-@contract.contract(body=contract.UPLOAD, responses={201: shapes.Obj}, errors=(403, 409))
+@contract.contract(body=contract.upload("image"), responses={201: shapes.Obj}, errors=(403, 409, 415))
 async def upload_thumbnail(request: Request, stream_id: str):
     who = principal(request)
     return json(await _mod(request).upload_image(who.user_id, "thumbnail", _upload(request, "image"),
@@ -297,7 +297,7 @@ async def get_thumbnail(request: Request, stream_id: str):
 @bp.post("/streams/<stream_id:str>/frames")
 @openapi.summary("A periodic frame from the host app of a live stream (scored; kept only when flagged)")
 @openapi.secured("bearer")
-@contract.contract(body=contract.UPLOAD, responses={201: shapes.Obj, 200: shapes.Obj}, errors=(403, 409))
+@contract.contract(body=contract.upload("image"), responses={201: shapes.Obj, 200: shapes.Obj}, errors=(403, 409, 415))
 async def upload_frame(request: Request, stream_id: str):
     who = principal(request)
     return json(await _mod(request).upload_image(who.user_id, "frame", _upload(request, "image"),
@@ -327,7 +327,7 @@ def _serve(request: Request, row):
 @bp.post("/me/age-verification")
 @openapi.summary("Verification selfie: a review signal for moderators only (never restricts by itself)")
 @openapi.secured("bearer")
-@contract.contract(body=contract.UPLOAD, responses={202: shapes.Obj}, errors=(409,))
+@contract.contract(body=contract.upload("selfie"), responses={202: shapes.Obj}, errors=(409, 415))
 async def age_verification(request: Request):
     who = principal(request)
     return json(await _mod(request).age_check(who.user_id, _upload(request, "selfie")), status=202)

@@ -17,9 +17,10 @@ bp = Blueprint("streams", url_prefix="/api/v1")
 
 
 class CreateBody(Schema):
-    title: Annotated[str, msgspec.Meta(max_length=200)]
-    category: Annotated[str, msgspec.Meta(max_length=60)] | None = None
-    country: Annotated[str, msgspec.Meta(max_length=8)] | None = None
+    # lifecycle.validate_new's limits (TITLE_MAX, CATEGORY_MAX), so the contract shows them.
+    title: Annotated[str, msgspec.Meta(max_length=120, pattern=r"\S")]
+    category: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    country: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z]{2}$")] | None = None
 
 
 class ListQuery(msgspec.Struct, forbid_unknown_fields=True):
@@ -37,6 +38,10 @@ class SanctionBody(Schema):
     user_id: Annotated[str, msgspec.Meta(max_length=64)]
     seconds: Annotated[int, msgspec.Meta(ge=1, le=365 * 86400)] | None = None
     reason: Annotated[str, msgspec.Meta(max_length=300)] | None = None
+
+
+class MuteBody(SanctionBody):
+    seconds: Annotated[int, msgspec.Meta(ge=1, le=365 * 86400)]   # a mute always ends
 
 
 class SettingsBody(Schema):
@@ -156,7 +161,8 @@ async def remove_moderator(request: Request, stream_id: str, user_id: str):
 
 async def _sanction(request: Request, stream_id: str, kind: str):
     who = principal(request)
-    body = decode_json(request.body, SanctionBody, request.app.ctx.services.settings.max_body_bytes)
+    body = decode_json(request.body, MuteBody if kind == "mute" else SanctionBody,
+                       request.app.ctx.services.settings.max_body_bytes)
     sv = _sv(request)
     if kind == "mute" and body.seconds is None:
         raise Invalid("seconds is required for a mute", field="seconds")
@@ -168,7 +174,7 @@ async def _sanction(request: Request, stream_id: str, kind: str):
 @bp.post("/streams/<stream_id:str>/mutes")
 @openapi.summary("Mute a user in the host's rooms for `seconds` (host or room moderator)")
 @openapi.secured("bearer")
-@contract.contract(body=SanctionBody, responses={200: shapes.Obj}, errors=(403, 409))
+@contract.contract(body=MuteBody, responses={200: shapes.Obj}, errors=(403, 409))
 async def mute(request: Request, stream_id: str):
     return await _sanction(request, stream_id, "mute")
 
