@@ -34,8 +34,6 @@ from .harness import Proc, free_port, save, table
 HERE = Path(__file__).parent
 SIO_JS = HERE / "sio_fanout_client.js"
 NPM_DIR = Path.home() / ".cache" / "halobuzz-bench"
-# The server entry point: `halobuzz` once the composition root mounts Socket.IO.
-ENTRY = os.environ.get("HALOBUZZ_BENCH_ENTRY", "tests.support.sio_serve")
 
 
 def node_modules() -> Path:
@@ -72,7 +70,7 @@ def start_server(n: int) -> tuple[Proc, int, str]:
            "HALOBUZZ_WS_MAX_PER_USER": str(2 * n + 10), "HALOBUZZ_WS_MAX_PER_IP": str(2 * n + 10),
            "HALOBUZZ_CHAT_RATE_USER": "1000000/1s", "HALOBUZZ_CHAT_RATE_ROOM": "1000000/1s",
            "HALOBUZZ_METRICS_INTERVAL": "3600", "HALOBUZZ_WS_PING_INTERVAL": "600", "HALOBUZZ_WS_SEND_QUEUE_BYTES": str(8 * 1024 * 1024)}
-    proc = Proc([sys.executable, "-m", ENTRY, "serve", "--port", str(port), "--data-dir", str(data)],
+    proc = Proc([sys.executable, "-m", "halobuzz", "serve", "--port", str(port), "--data-dir", str(data)],
                 env=env, health=f"http://127.0.0.1:{port}/healthz")
     return proc, port, f"http://127.0.0.1:{port}"
 

@@ -45,6 +45,7 @@ from .realtime import endpoint as ws_endpoint
 from .realtime import sanic_ws
 from .realtime.hub import Hub
 from .realtime.rooms import Realtime
+from .realtime.socketio import SocketIOGateway
 from .resources import assets_dir
 from .streams.battles import Battles
 from .streams.media import make_provider
@@ -74,6 +75,7 @@ class Services:
     battles: Battles
     hub: Hub
     realtime: Realtime
+    socketio: SocketIOGateway
     payments: Payments
     moderation: Moderation
     replication: Replicator
@@ -117,6 +119,7 @@ def build_services(settings: config.Settings, *, clock: Clock | None = None,
               max_per_ip=s.ws_max_per_ip, ping_interval=s.ws_ping_interval, ping_timeout=s.ws_ping_timeout,
               stall_seconds=s.ws_stall_seconds)
     realtime = Realtime(s, clock, db, bus, hub, streams, chat, dms, battles)
+    socketio = SocketIOGateway(s, accounts, hub, realtime)   # /socket.io/: the same rooms as /ws
     metrics.watch_websockets(hub.metrics_snapshot)
     http = httpx.AsyncClient(timeout=15.0)
     payments = build_payments(s, write=db.write, fetchall=lambda sql, params=(): db.readers.fetchall(sql, params),
@@ -125,7 +128,7 @@ def build_services(settings: config.Settings, *, clock: Clock | None = None,
     services = Services(
         settings=s, clock=clock, ids=ids, db=db, bus=bus, metrics=metrics, limiter=RateLimiter(), cipher=cipher,
         accounts=accounts, economy=economy, streams=streams, chat=chat, dms=dms, battles=battles, hub=hub,
-        realtime=realtime, payments=payments, moderation=moderation, replication=replication,
+        realtime=realtime, socketio=socketio, payments=payments, moderation=moderation, replication=replication,
         serve_lock=ServeLock(s.data_dir), jobs=Jobs(), http=http)
     services.readiness["replication"] = replication.problem
     for name, fn, every in scheduled_jobs(services):
@@ -167,6 +170,7 @@ def scheduled_jobs(sv: Services) -> tuple[tuple[str, Callable[[], Awaitable[obje
 def create_app(settings: config.Settings, *, clock: Clock | None = None,
                rand: RandomSource | None = None) -> Sanic:
     from . import api
+    from .api import docs
     services = build_services(settings, clock=clock, rand=rand)
     # msgspec's encoder is several times faster than the stdlib's for response bodies.
     app = Sanic(f"halobuzz{next(_names) or ''}", configure_logging=False, dumps=msgspec.json.encode)
@@ -178,13 +182,12 @@ def create_app(settings: config.Settings, *, clock: Clock | None = None,
         "ACCESS_LOG": False,
         "MOTD": False,
         "CORS": False,
-        "OAS_URL_PREFIX": "/docs",
-        "OAS_UI_DEFAULT": "swagger",
-        "OAS_UI_REDOC": False,
         "HEALTH": False,
         "OAS_TITLE": "HaloBuzz",
         "OAS_VERSION": __version__,
     })
+    # /docs: sanic-ext's document moves aside for the contract one; Swagger UI from assets/docs
+    app.config.update(docs.config(assets_dir(settings)))
     sanic_ws.configure(app)
     app.ctx.services = services
     # Only what we use: OpenAPI. The injection extension alone adds a signal dispatch
@@ -194,6 +197,7 @@ def create_app(settings: config.Settings, *, clock: Clock | None = None,
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
     api.register(app)
     app.blueprint(ws_endpoint.bp)
+    services.socketio.attach(app)
     _listeners(app, services)
     return app
 
@@ -237,6 +241,7 @@ def _listeners(app: Sanic, sv: Services) -> None:
         sv.jobs.shutdown()
         await sv.realtime.stop()
         await sv.battles.stop()
+        await sv.socketio.stop()
         await sv.hub.stop()
         sv.moderation.close()   # flushes buffered decisions while the writer is still open
 

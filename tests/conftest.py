@@ -26,9 +26,8 @@ def free_port() -> int:
 class Server:
     """`halobuzz serve` in a child process, as an operator would run it."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None, entry: str = "halobuzz") -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
-        self.entry = entry   # the module run with `python -m`
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "HALOBUZZ_BCRYPT_ROUNDS": "4", "HALOBUZZ_RATE_LIMIT_DEFAULT": "100000/1m",
@@ -42,7 +41,7 @@ class Server:
         self.port = self.port or free_port()
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", self.entry, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],
+            [sys.executable, "-m", "halobuzz", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sanic import Sanic
 
 from ..resources import assets_dir
-from . import accounts, admin, battles, console, dms, health, middleware, moderation, money, payments, streams
+from . import accounts, admin, battles, console, dms, docs, health, middleware, moderation, money, payments, streams
 from .errors import handle
 
 BLUEPRINTS = (
@@ -21,6 +21,7 @@ BLUEPRINTS = (
     payments.bp,         # coin purchases: eSewa, Khalti, Stripe
     payments.admin_bp,
     moderation.bp,       # reports, review queue, appeals, image checks
+    docs.bp,             # /docs/openapi.json (the contract), /docs/asyncapi.json (realtime events)
 )
 
 

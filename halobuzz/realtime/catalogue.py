@@ -58,7 +58,7 @@ class DmReadData(msgspec.Struct):
 
 
 CLIENT_EVENTS: dict[str, tuple[Any, str]] = {
-    p.AUTH: (AuthData, "/ws only, first frame when no ?token= (Socket.IO: the connect packet's auth)"),
+    ev.AUTH: (AuthData, "/ws only, first frame when no ?token= (Socket.IO: the connect packet's auth)"),
     ev.STREAM_JOIN: (StreamRef, "join a live stream's room; reply stream:state"),
     ev.STREAM_LEAVE: (LeaveData, "leave the current room"),
     ev.CHAT_NEW: (ChatData, "chat in the joined room (moderated; ai:warning if held back)"),
@@ -70,31 +70,31 @@ CLIENT_EVENTS: dict[str, tuple[Any, str]] = {
 }
 
 SERVER_EVENTS: dict[str, str] = {
-    p.READY: "authenticated: {userId, username, connectionId, replyTo}",
-    p.STREAM_STATE: "join reply: {replyTo, stream, recentChat, pinned, battle, you}",
+    ev.READY: "authenticated: {userId, username, connectionId, replyTo}",
+    ev.STREAM_STATE: "join reply: {replyTo, stream, recentChat, pinned, battle, you}",
     ev.STREAM_JOIN: "someone joined: {streamId, user, viewers}",
     ev.STREAM_LEAVE: "someone left: {streamId, userId, viewers}",
     ev.CHAT_NEW: "a chat message in the room",
-    p.CHAT_DELETED: "a message removed by the host or a moderator",
-    p.CHAT_PINNED: "a pinned message",
+    ev.CHAT_DELETED: "a message removed by the host or a moderator",
+    ev.CHAT_PINNED: "a pinned message",
     ev.GIFT_SENT: "a gift (never dropped)",
     ev.THRONE_CLAIMED: "the room's top gifter changed",
-    p.BATTLE_INVITE: "PK battle invitation",
-    p.BATTLE_START: "PK battle started",
-    p.BATTLE_SCORE: "PK battle score",
+    ev.BATTLE_INVITE: "PK battle invitation",
+    ev.BATTLE_START: "PK battle started",
+    ev.BATTLE_SCORE: "PK battle score",
     ev.BATTLE_BOOST: "PK battle boost",
-    p.BATTLE_END: "PK battle result",
+    ev.BATTLE_END: "PK battle result",
     ev.AI_WARNING: "to the sender: a message held back or flagged by moderation",
     ev.OG_CHANGED: "the user's OG level changed",
     ev.METRICS_UPDATE: "room metrics: viewers, coins, likes, chat count, gifts per minute",
-    p.ROOM_SETTINGS: "slow mode, chat on/off",
-    p.ROOM_SANCTION: "to the target: muted / kicked / banned",
-    p.STREAM_STARTED: "a stream went live",
-    p.STREAM_ENDED: "the stream ended (members leave the room after it)",
-    p.DM_NEW: "a direct message (to sender and recipient)",
-    p.DM_READ: "a read receipt",
-    p.PONG: "ping reply: {replyTo}",
-    p.ERROR: "a refused client frame: {code, message, replyTo}",
+    ev.ROOM_SETTINGS: "slow mode, chat on/off",
+    ev.ROOM_SANCTION: "to the target: muted / kicked / banned",
+    ev.STREAM_STARTED: "a stream went live",
+    ev.STREAM_ENDED: "the stream ended (members leave the room after it)",
+    ev.DM_NEW: "a direct message (to sender and recipient)",
+    ev.DM_READ: "a read receipt",
+    ev.PONG: "ping reply: {replyTo}",
+    ev.ERROR: "a refused client frame: {code, message, replyTo}",
 }
 
 
@@ -135,7 +135,7 @@ def asyncapi_document() -> dict[str, Any]:
     for key, msg in messages.items():
         incoming = key.startswith("client_")
         for channel in ("ws", "socketio"):
-            if channel == "socketio" and msg["name"] == p.AUTH:
+            if channel == "socketio" and msg["name"] == ev.AUTH:
                 continue
             operations[f"{channel}_{key}"] = {
                 "action": "receive" if incoming else "send",

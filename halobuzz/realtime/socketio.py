@@ -38,9 +38,10 @@ from engineio.async_drivers import sanic as sanic_driver
 from sanic import Sanic
 
 from .. import events as ev
-from ..api.middleware import client_ip
+from ..infra import netaddr
 from ..errors import DomainError
 from . import protocol as p
+from . import sanic_ws
 from .endpoint import MAX_INFLIGHT, _handle
 from .hub import Conn
 
@@ -206,7 +207,7 @@ class SioConn(Conn):
         ws = getattr(eio, "hb_ws", None)
         if ws is None or not eio.upgraded or eio.upgrading or self._queued() > 0:
             return None
-        return ws.io_proto.transport if ws.io_proto is not None else None
+        return sanic_ws.transport(ws) if getattr(ws, "io_proto", None) is not None else None
 
     def _queued(self) -> int:
         sizes = self.sizes
@@ -276,7 +277,7 @@ class SioConn(Conn):
             self._disconnect(abort=True)
             return
         if not self.eio.closed:
-            text = "2" + _enc([p.ERROR, {"code": "closed", "closeCode": code, "message": reason}]).decode()
+            text = "2" + _enc([ev.ERROR, {"code": "closed", "closeCode": code, "message": reason}]).decode()
             self.eio.queue.put_nowait(eio_packet.Packet(eio_packet.MESSAGE, data=text))
         self._disconnect(abort=False)
 
@@ -307,11 +308,14 @@ class _Server(socketio.AsyncServer):
 
 
 class SocketIOGateway:
-    def __init__(self, hb, realtime) -> None:
-        s = hb.settings
-        self.hb = hb
+    """Built by app.build_services; `attach(app)` mounts /socket.io/, `stop()` on shutdown."""
+
+    def __init__(self, settings, accounts, hub, realtime) -> None:
+        s = settings
+        self.settings = settings
+        self.accounts = accounts
         self.rt = realtime
-        self.hub = realtime.hub
+        self.hub = hub
         self.convert = Converter()
         self.conns: dict[str, SioConn] = {}
         self.tasks: set[asyncio.Task] = set()
@@ -340,11 +344,13 @@ class SocketIOGateway:
         if not isinstance(token, str) or not token:
             raise self._refuse("missing_token", "connect with auth {token: <access token>}", p.CLOSE_AUTH, sid)
         try:
-            who = self.hb.accounts.authenticate(token)
+            who = self.accounts.authenticate(token)
         except DomainError as exc:
             raise self._refuse(exc.code, exc.message, p.CLOSE_AUTH, sid) from None
         request = environ.get("sanic.request")
-        ip = client_ip(request, self.hb.settings.trusted_proxies) if request is not None else "unknown"
+        peer = request.conn_info.client_ip if request is not None and request.conn_info else "unknown"
+        forwarded = request.headers.get("x-forwarded-for", "") if request is not None else ""
+        ip = netaddr.client_ip(peer, forwarded, self.settings.trusted_proxies)
         refused = self.hub.admit(who.user_id, ip)
         if refused:
             raise self._refuse("too_many_connections", refused, p.CLOSE_TOO_MANY, sid)
@@ -382,7 +388,7 @@ class SocketIOGateway:
         if conn.closed:
             return
         conn.open()
-        conn.send_event(p.READY, {"userId": conn.user_id, "username": conn.username,
+        conn.send_event(ev.READY, {"userId": conn.user_id, "username": conn.username,
                                   "connectionId": conn.conn_id, "replyTo": None})
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
@@ -432,14 +438,3 @@ class SocketIOGateway:
             # Behind whatever the handler sent (the backlog keeps order): if no reply took
             # the ack on the way, this marker answers it.
             conn.send(p.frame(ACK_DONE, {"replyTo": msg.id}), p.ESSENTIAL)
-
-
-def plugin(app: Sanic, hb) -> None:
-    """Mounts /socket.io/ next to /ws (needs the live-rooms plugin to have run)."""
-    gateway = SocketIOGateway(hb, hb.extras["realtime"])
-    hb.extras["socketio"] = gateway
-    gateway.attach(app)
-
-    @app.listener("before_server_stop")
-    async def stop_socketio(app: Sanic):
-        await gateway.stop()

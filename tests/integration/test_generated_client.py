@@ -9,12 +9,11 @@ import httpx
 import pytest
 
 from tests.conftest import Server, cli
-from tests.integration.test_socketio import ENTRY
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("gen") / "data", entry=ENTRY).start()
+    srv = Server(tmp_path_factory.mktemp("gen") / "data").start()
     yield srv
     srv.stop()
 

@@ -10,7 +10,6 @@ import pytest
 
 from tests.conftest import Server, cli, register
 from tests.integration.rooms_client import live_stream
-from tests.integration.test_socketio import ENTRY
 
 pytestmark = pytest.mark.slow
 CONFIG = Path(__file__).parents[2] / ".ci" / "schemathesis.toml"
@@ -21,7 +20,7 @@ def test_schemathesis_finds_nothing(tmp_path):
     exe = shutil.which("schemathesis") or shutil.which("st")
     if exe is None:
         pytest.fail("schemathesis is not installed (pip install -e '.[test]')")
-    srv = Server(tmp_path / "data", entry=ENTRY).start()
+    srv = Server(tmp_path / "data").start()
     try:
         with srv.client() as client:
             host, viewer = register(client), register(client)

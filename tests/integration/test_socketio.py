@@ -10,13 +10,12 @@ from tests.conftest import ADMIN_EMAIL, Server, cli, register
 from tests.integration.rooms_client import ready, live_stream
 from tests.integration.test_rooms import cheapest_gift, grant, send_gift
 
-ENTRY = "tests.support.sio_serve"
+
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("sio") / "data", env={"HALOBUZZ_WS_PING_INTERVAL": "2"},
-                 entry=ENTRY).start()
+    srv = Server(tmp_path_factory.mktemp("sio") / "data", env={"HALOBUZZ_WS_PING_INTERVAL": "2"}).start()
     yield srv
     srv.stop()
 
@@ -147,7 +146,7 @@ def test_polling_upgrades_to_websocket(server, client):
 
 @pytest.mark.slow
 def test_reconnects_after_a_server_restart(tmp_path):
-    srv = Server(tmp_path / "data", env={"HALOBUZZ_WS_PING_INTERVAL": "2"}, entry=ENTRY).start()
+    srv = Server(tmp_path / "data", env={"HALOBUZZ_WS_PING_INTERVAL": "2"}).start()
     try:
         with srv.client() as client:
             boss = register(client, email=ADMIN_EMAIL, username="restartadmin")

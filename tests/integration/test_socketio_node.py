@@ -10,7 +10,6 @@ import pytest
 from tests.conftest import ADMIN_EMAIL, Server, cli, register
 from tests.integration.rooms_client import live_stream
 from tests.integration.test_rooms import cheapest_gift, grant, send_gift
-from tests.integration.test_socketio import ENTRY
 
 pytestmark = pytest.mark.slow
 SCRIPT = Path(__file__).parent / "js" / "sio_client.js"
@@ -27,7 +26,7 @@ def node_modules(tmp_path_factory):
 
 
 def test_npm_socket_io_client(tmp_path, node_modules):
-    srv = Server(tmp_path / "data", entry=ENTRY).start()
+    srv = Server(tmp_path / "data").start()
     try:
         with srv.client() as client:
             boss = register(client, email=ADMIN_EMAIL, username="nodeadmin")
