@@ -25,7 +25,7 @@ def generated(server, tmp_path_factory):
         pytest.fail("openapi-python-client is not installed (pip install -e '.[test]')")
     where = tmp_path_factory.mktemp("client")
     spec = where / "openapi.json"
-    spec.write_bytes(httpx.get(server.url + "/docs/openapi.json").content)
+    spec.write_bytes(httpx.get(server.url + "/docs/openapi.json", timeout=60).content)
     (where / "config.yaml").write_text("post_hooks: []\npackage_name_override: halobuzz_client\n")
     run = subprocess.run([exe, "generate", "--path", str(spec), "--config", str(where / "config.yaml"),
                           "--meta", "none", "--output-path", str(where / "halobuzz_client")],
