@@ -9,9 +9,11 @@ does, so the two kinds of client cannot drift apart.
 * Client → server: `socket.emit(event, data)` is the /ws envelope `{event, data}`; it goes
   through the same dispatcher (rooms.Realtime.dispatch), chat pipelined like /ws.
 * Server → client: every /ws frame becomes `emit(event, data)` (the envelope's `data`). Each
-  Socket.IO connection is a hub member like a websocket (hub.SioConn): same rooms, the same
-  lanes, backlog, shedding and slow-client disconnects. A /ws frame is converted to an
-  Engine.IO packet once per distinct write, not once per member.
+  Socket.IO connection is a hub member like a websocket (SioConn): same rooms, the same
+  lanes, backlog, shedding and slow-client disconnects. A hub write is converted once (cached
+  by its bytes, which the hub shares between the members at the same cursor); on the
+  websocket transport the converted frames go straight to the socket's transport in one write
+  (as /ws does), on polling they wait in Engine.IO's queue for the next GET.
 * Acks: an emit with an ack callback is given an id; the server frame whose `data.replyTo` is
   that id (stream:state, error, pong, dm:new, ai:warning ...) is delivered as the ack's one
   argument `{event, data}` instead of as an event. When the handler sends no reply (a chat
@@ -19,9 +21,14 @@ does, so the two kinds of client cannot drift apart.
 * Keepalive is Engine.IO's own ping/pong (pingInterval = ws_ping_interval,
   pingTimeout = ws_ping_timeout); polling and websocket transports, upgrade included.
 
-Two python-socketio internals are used, both pinned by tests: `_handle_event` (the ack id of an
-incoming event, and our own ordering of handlers) and the Engine.IO socket's `queue` (frames
-are handed to it synchronously from the hub's sweep, which never awaits).
+Sanic mode works with Sanic 25.12 (polling, websocket, upgrade: tests/integration/test_socketio.py);
+python-socketio's docs still advise ASGI for Sanic, which this single-process server does not use.
+Internals of python-socketio / python-engineio used here, each checked by
+tests/unit/realtime/test_socketio_internals.py so an upgrade that changes them fails there:
+`AsyncServer._handle_event` (an incoming event with its ack id; our own handler ordering),
+an Engine.IO socket's `queue`, `closed`, `upgraded`, `upgrading` (frames are handed over
+synchronously from the hub's sweep, which never awaits) and `AsyncServer._async["websocket"]`
+(the Sanic driver's websocket wrapper, subclassed to keep the Sanic websocket at hand).
 """
 from __future__ import annotations
 
