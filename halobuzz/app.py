@@ -41,6 +41,7 @@ from .moderation.service import Moderation
 from .observability.metrics import Metrics
 from .payments.service import Payments
 from .payments.setup import build_payments
+from .realtime import catalogue as realtime_catalogue
 from .realtime import endpoint as ws_endpoint
 from .realtime import sanic_ws
 from .realtime.hub import Hub
@@ -197,6 +198,7 @@ def create_app(settings: config.Settings, *, clock: Clock | None = None,
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
     api.register(app)
     app.blueprint(ws_endpoint.bp)
+    app.blueprint(realtime_catalogue.bp)   # /docs/asyncapi.json: the /ws and Socket.IO events
     services.socketio.attach(app)
     _listeners(app, services)
     return app

@@ -21,7 +21,7 @@ BLUEPRINTS = (
     payments.bp,         # coin purchases: eSewa, Khalti, Stripe
     payments.admin_bp,
     moderation.bp,       # reports, review queue, appeals, image checks
-    docs.bp,             # /docs/openapi.json (the contract), /docs/asyncapi.json (realtime events)
+    docs.bp,             # /docs/openapi.json: the contract (api/contract.py)
 )
 
 

@@ -1,5 +1,5 @@
-"""/docs: the OpenAPI 3.1 contract (/docs/openapi.json), the realtime catalogue
-(/docs/asyncapi.json) and the Swagger UI page, all served by the appliance itself.
+"""/docs: the OpenAPI 3.1 contract (/docs/openapi.json) and the Swagger UI page, served by the
+appliance itself (the realtime catalogue, /docs/asyncapi.json, is realtime/catalogue.py's).
 
 sanic-ext still collects summaries, tags and security from the `openapi` decorators; its own
 document moves to /docs/openapi-base.json (OAS_URI_TO_JSON) and contract.openapi_document lays
@@ -16,7 +16,6 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 
-from ..realtime.catalogue import asyncapi_document
 from . import contract
 
 bp = Blueprint("docs", url_prefix="/docs")
@@ -43,7 +42,3 @@ async def openapi_json(request: Request):
     app = request.app
     return _cached(request, "openapi", lambda: contract.openapi_document(app, SpecificationBuilder().build(app).serialize()))
 
-
-@bp.get("/asyncapi.json")
-async def asyncapi_json(request: Request):
-    return _cached(request, "asyncapi", asyncapi_document)

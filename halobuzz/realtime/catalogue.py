@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
 
 from .. import __version__
 from .. import events as ev
@@ -150,3 +152,14 @@ def asyncapi_document() -> dict[str, Any]:
         "operations": operations,
         "components": {"messages": messages, "schemas": schemas},
     }
+
+
+bp = Blueprint("realtime_docs")
+_encoded: list[bytes] = []
+
+
+@bp.get("/docs/asyncapi.json")
+async def asyncapi_json(request: Request):
+    if not _encoded:
+        _encoded.append(msgspec.json.encode(asyncapi_document()))
+    return HTTPResponse(_encoded[0], content_type="application/json")
