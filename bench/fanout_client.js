@@ -92,12 +92,13 @@ function connect(i) {
 }
 
 async function main() {
-  const joinFrame = join ? masked(join) : null;
+  // JOIN may be several frames separated by newlines (Socket.IO: CONNECT, then the join event)
+  const joinFrames = join ? join.split('\n').map(masked) : [];
   for (let i = 0; i < N; i += 50) {
     const batch = [];
     for (let j = i; j < Math.min(N, i + 50); j++) batch.push(connect(j));
     const opened = await Promise.all(batch);
-    for (const s of opened) { socks.push(s); if (joinFrame) s.write(joinFrame); }
+    for (const s of opened) { socks.push(s); for (const f of joinFrames) s.write(f); }
   }
   process.stdout.write('READY\n');
 }

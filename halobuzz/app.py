@@ -49,10 +49,12 @@ from .observability.business import Activity, BusinessCollector, GiftFlow
 from .observability.metrics import Metrics
 from .payments.service import Payments
 from .payments.setup import build_payments
+from .realtime import catalogue as realtime_catalogue
 from .realtime import endpoint as ws_endpoint
 from .realtime import sanic_ws
 from .realtime.hub import Hub
 from .realtime.rooms import Realtime
+from .realtime.socketio import SocketIOGateway
 from .resources import assets_dir
 from .streams.battles import Battles
 from .streams.media import make_provider
@@ -84,6 +86,7 @@ class Services:
     battles: Battles
     hub: Hub
     realtime: Realtime
+    socketio: SocketIOGateway
     payments: Payments
     moderation: Moderation
     games: Games
@@ -142,6 +145,7 @@ def build_services(settings: config.Settings, *, clock: Clock | None = None,
               max_per_ip=s.ws_max_per_ip, ping_interval=s.ws_ping_interval, ping_timeout=s.ws_ping_timeout,
               stall_seconds=s.ws_stall_seconds)
     realtime = Realtime(s, clock, db, bus, hub, streams, chat, dms, battles, authenticate=accounts.authenticate)
+    socketio = SocketIOGateway(s, accounts, hub, realtime)   # /socket.io/: the same rooms as /ws
     metrics.watch_websockets(hub.metrics_snapshot)
     http = httpx.AsyncClient(timeout=15.0)
     payments = build_payments(s, write=db.write, fetchall=lambda sql, params=(): db.readers.fetchall(sql, params),
@@ -162,9 +166,10 @@ def build_services(settings: config.Settings, *, clock: Clock | None = None,
     services = Services(
         settings=s, clock=clock, ids=ids, db=db, bus=bus, metrics=metrics, limiter=limiter, cipher=cipher,
         accounts=accounts, economy=economy, streams=streams, chat=chat, dms=dms, battles=battles, hub=hub,
-        realtime=realtime, payments=payments, moderation=moderation, games=games, replication=replication,
-        serve_lock=ServeLock(s.data_dir), jobs=Jobs(), http=http, festivals=Festivals(db, clock), trust=trust,
-        insights=insights, activity=activity, gift_flow=gift_flow, media=media)
+        realtime=realtime, socketio=socketio, payments=payments, moderation=moderation, games=games,
+        replication=replication, serve_lock=ServeLock(s.data_dir), jobs=Jobs(), http=http,
+        festivals=Festivals(db, clock), trust=trust, insights=insights, activity=activity, gift_flow=gift_flow,
+        media=media)
     services.readiness["replication"] = replication.problem
     metrics.registry.register(BusinessCollector(lambda: business_snapshot(services)))
     for name, fn, every in scheduled_jobs(services):
@@ -242,6 +247,7 @@ def business_snapshot(sv: Services) -> dict[str, Any]:
 def create_app(settings: config.Settings, *, clock: Clock | None = None,
                rand: RandomSource | None = None) -> Sanic:
     from . import api
+    from .api import docs
     services = build_services(settings, clock=clock, rand=rand)
     # msgspec's encoder is several times faster than the stdlib's for response bodies.
     app = Sanic(f"halobuzz{next(_names) or ''}", configure_logging=False, dumps=msgspec.json.encode)
@@ -253,13 +259,12 @@ def create_app(settings: config.Settings, *, clock: Clock | None = None,
         "ACCESS_LOG": False,
         "MOTD": False,
         "CORS": False,
-        "OAS_URL_PREFIX": "/docs",
-        "OAS_UI_DEFAULT": "swagger",
-        "OAS_UI_REDOC": False,
         "HEALTH": False,
         "OAS_TITLE": "HaloBuzz",
         "OAS_VERSION": __version__,
     })
+    # /docs: sanic-ext's document moves aside for the contract one; Swagger UI from assets/docs
+    app.config.update(docs.config(assets_dir(settings)))
     sanic_ws.configure(app)
     app.ctx.services = services
     # Only what we use: OpenAPI. The injection extension alone adds a signal dispatch
@@ -269,6 +274,8 @@ def create_app(settings: config.Settings, *, clock: Clock | None = None,
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
     api.register(app)
     app.blueprint(ws_endpoint.bp)
+    app.blueprint(realtime_catalogue.bp)   # /docs/asyncapi.json: the /ws and Socket.IO events
+    services.socketio.attach(app)
     _listeners(app, services)
     return app
 
@@ -320,6 +327,7 @@ def _listeners(app: Sanic, sv: Services) -> None:
         if sv.media is not None:
             await sv.media.stop()    # ffmpeg children close their playlists; replays being made finish
         await sv.battles.stop()
+        await sv.socketio.stop()
         await sv.hub.stop()
         sv.moderation.close()   # flushes buffered decisions while the writer is still open
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sanic import Sanic
 
 from ..resources import assets_dir
-from . import (accounts, admin, battles, console, dms, festivals, games, health, insights, media, middleware,
+from . import (accounts, admin, battles, console, dms, docs, festivals, games, health, insights, media, middleware,
                moderation, money, payments, streams, trust)
 from .errors import handle
 
@@ -29,6 +29,7 @@ BLUEPRINTS = (
     games.bp,            # games lobby, rounds, proofs, compliance, tournaments
     games.admin_bp,
     media.bp,            # built-in video path: HLS live/replay files, GET …/replay
+    docs.bp,             # /docs/openapi.json: the contract (api/contract.py)
 )
 
 

@@ -12,6 +12,7 @@ from sanic_ext import openapi
 from ..accounts.users import NewUser
 from .middleware import principal
 from .validation import Schema, decode_json
+from . import contract, shapes
 
 bp = Blueprint("accounts", url_prefix="/api/v1")
 
@@ -20,11 +21,13 @@ Password = Annotated[str, msgspec.Meta(max_length=200)]
 
 
 class RegisterBody(Schema):
+    # users.validate_new_user's rules, as far as JSON Schema can say them (the contract shows
+    # them); it still checks the rest: the email's syntax, a known country, a real date, the age.
     email: Email
-    password: Password
-    username: Annotated[str, msgspec.Meta(max_length=64)]
-    country: Annotated[str, msgspec.Meta(max_length=8)]
-    birth_date: Annotated[str, msgspec.Meta(max_length=16)]
+    password: Annotated[str, msgspec.Meta(min_length=8, max_length=200)]
+    username: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.]{3,32}$")]
+    country: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z]{2}$")]
+    birth_date: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
 
 
 class LoginBody(Schema):
@@ -44,6 +47,7 @@ def _sv(request: Request):
 @openapi.summary("Create an account")
 @openapi.body({"application/json": {"email": str, "password": str, "username": str, "country": str,
                                      "birthDate": str}})
+@contract.contract(body=RegisterBody, responses={201: shapes.AuthResult}, errors=(409,), auth=None)
 async def register(request: Request):
     sv = _sv(request)
     body = decode_json(request.body, RegisterBody, sv.settings.max_body_bytes)
@@ -56,6 +60,7 @@ async def register(request: Request):
 @bp.post("/auth/login")
 @openapi.summary("Log in with email and password")
 @openapi.body({"application/json": {"email": str, "password": str}})
+@contract.contract(body=LoginBody, responses={200: shapes.AuthResult}, errors=(401, 403), auth=None)
 async def login(request: Request):
     sv = _sv(request)
     body = decode_json(request.body, LoginBody, sv.settings.max_body_bytes)
@@ -66,6 +71,7 @@ async def login(request: Request):
 @bp.post("/auth/refresh")
 @openapi.summary("Exchange a refresh token for a new pair (the old one dies)")
 @openapi.body({"application/json": {"refreshToken": str}})
+@contract.contract(body=RefreshBody, responses={200: shapes.TokenPair}, errors=(401, 403, 409), auth=None)
 async def refresh(request: Request):
     sv = _sv(request)
     body = decode_json(request.body, RefreshBody, sv.settings.max_body_bytes)
@@ -75,6 +81,7 @@ async def refresh(request: Request):
 @bp.post("/auth/logout")
 @openapi.summary("End this session")
 @openapi.secured("bearer")
+@contract.contract(responses={200: shapes.Ok})
 async def logout(request: Request):
     who = principal(request)
     await _sv(request).accounts.logout(who)
@@ -84,6 +91,7 @@ async def logout(request: Request):
 @bp.get("/me")
 @openapi.summary("The caller's profile")
 @openapi.secured("bearer")
+@contract.contract(responses={200: shapes.Profile})
 async def me(request: Request):
     who = principal(request)
     sv = _sv(request)
@@ -96,5 +104,6 @@ async def me(request: Request):
 
 @bp.get("/auth/keys")
 @openapi.summary("Public keys (JWKS) that verify this shard's access tokens")
+@contract.contract(responses={200: shapes.Obj}, auth=None)
 async def keys(request: Request):
     return json(_sv(request).accounts.access.public_jwks())

@@ -11,6 +11,7 @@ from sanic_ext import openapi
 from ..accounts.audit import Actor
 from .middleware import admin
 from .validation import Schema, decode_json, decode_query
+from . import contract, shapes
 
 bp = Blueprint("admin_users", url_prefix="/api/v1/admin")
 
@@ -47,6 +48,7 @@ def actor_of(request: Request) -> Actor:
 @bp.get("/users")
 @openapi.summary("Search users")
 @openapi.secured("bearer")
+@contract.contract(query=UserQuery, responses={200: shapes.Obj}, role="admin")
 async def list_users(request: Request):
     admin(request)
     q = decode_query(request.args, UserQuery)
@@ -56,6 +58,7 @@ async def list_users(request: Request):
 @bp.post("/users/<user_id:str>/role")
 @openapi.summary("Change a user's role")
 @openapi.secured("bearer")
+@contract.contract(body=RoleBody, responses={200: shapes.Obj}, role="admin")
 async def set_role(request: Request, user_id: str):
     actor = actor_of(request)
     sv = request.app.ctx.services
@@ -66,6 +69,7 @@ async def set_role(request: Request, user_id: str):
 @bp.post("/users/<user_id:str>/ban")
 @openapi.summary("Ban, suspend (days) or lift")
 @openapi.secured("bearer")
+@contract.contract(body=BanBody, responses={200: shapes.Obj}, role="admin")
 async def ban(request: Request, user_id: str):
     actor = actor_of(request)
     sv = request.app.ctx.services
@@ -77,6 +81,7 @@ async def ban(request: Request, user_id: str):
 @bp.get("/audit")
 @openapi.summary("The admin audit log, newest first")
 @openapi.secured("bearer")
+@contract.contract(query=AuditQuery, responses={200: shapes.Obj}, role="admin")
 async def audit_log(request: Request):
     admin(request)
     q = decode_query(request.args, AuditQuery)

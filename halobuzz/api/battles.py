@@ -10,6 +10,7 @@ from sanic_ext import openapi
 
 from .middleware import principal
 from .validation import Schema, decode_json
+from . import contract, shapes
 
 bp = Blueprint("battles", url_prefix="/api/v1")
 
@@ -27,6 +28,7 @@ def _b(request: Request):
 @bp.post("/battles")
 @openapi.summary("Invite another live host to a PK battle")
 @openapi.secured("bearer")
+@contract.contract(body=InviteBody, responses={201: shapes.Obj}, errors=(403, 409))
 async def invite(request: Request):
     who = principal(request)
     body = decode_json(request.body, InviteBody, request.app.ctx.services.settings.max_body_bytes)
@@ -37,6 +39,7 @@ async def invite(request: Request):
 @bp.post("/battles/<battle_id:str>/accept")
 @openapi.summary("Accept a battle invitation (the invited host); the battle starts now")
 @openapi.secured("bearer")
+@contract.contract(responses={200: shapes.Obj}, errors=(403, 409))
 async def accept(request: Request, battle_id: str):
     who = principal(request)
     return json(await _b(request).accept(who.user_id, battle_id))
@@ -44,6 +47,7 @@ async def accept(request: Request, battle_id: str):
 
 @bp.post("/battles/<battle_id:str>/decline")
 @openapi.secured("bearer")
+@contract.contract(responses={200: shapes.Obj}, errors=(403, 409))
 async def decline(request: Request, battle_id: str):
     who = principal(request)
     return json(await _b(request).decline(who.user_id, battle_id))
@@ -59,5 +63,6 @@ async def cancel(request: Request, battle_id: str):
 
 @bp.get("/battles/<battle_id:str>")
 @openapi.summary("A battle: scores, boosts, result")
+@contract.contract(responses={200: shapes.Obj}, auth=None)
 async def get_one(request: Request, battle_id: str):
     return json(_b(request).get(battle_id))

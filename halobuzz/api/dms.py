@@ -11,13 +11,15 @@ from sanic_ext import openapi
 
 from .middleware import principal
 from .validation import Schema, decode_json, decode_query
+from . import contract, shapes
 
 bp = Blueprint("dms", url_prefix="/api/v1")
 
 
 class SendBody(Schema):
     to: Annotated[str, msgspec.Meta(max_length=64)]
-    text: Annotated[str, msgspec.Meta(max_length=4000)]
+    # The service's own rules, stated where the contract can show them: 1-1000 characters, not blank.
+    text: Annotated[str, msgspec.Meta(max_length=1000, pattern=r"\S")]
 
 
 class PageQuery(msgspec.Struct, forbid_unknown_fields=True):
@@ -40,6 +42,7 @@ def _dms(request: Request):
 @bp.post("/dms")
 @openapi.summary("Send a direct message {to: username, text}")
 @openapi.secured("bearer")
+@contract.contract(body=SendBody, responses={201: shapes.Obj}, errors=(403, 404, 409))
 async def send(request: Request):
     who = principal(request)
     body = decode_json(request.body, SendBody, request.app.ctx.services.settings.max_body_bytes)
@@ -53,6 +56,7 @@ async def send(request: Request):
 @bp.get("/dms")
 @openapi.summary("My conversations, newest first, with unread counts")
 @openapi.secured("bearer")
+@contract.contract(query=PageQuery, responses={200: shapes.Obj})
 async def inbox(request: Request):
     who = principal(request)
     q = decode_query(request.args, PageQuery)
@@ -62,6 +66,7 @@ async def inbox(request: Request):
 @bp.get("/dms/<conversation_id:str>")
 @openapi.summary("One conversation's messages (participants only), oldest first; cursor pages back")
 @openapi.secured("bearer")
+@contract.contract(query=PageQuery, responses={200: shapes.Obj}, errors=(403,))
 async def conversation(request: Request, conversation_id: str):
     who = principal(request)
     q = decode_query(request.args, PageQuery)
@@ -71,6 +76,7 @@ async def conversation(request: Request, conversation_id: str):
 @bp.post("/dms/<conversation_id:str>/read")
 @openapi.summary("Mark a conversation read (the other side gets a dm:read receipt)")
 @openapi.secured("bearer")
+@contract.contract(responses={200: shapes.Obj}, errors=(403,))
 async def read(request: Request, conversation_id: str):
     who = principal(request)
     return json(await _dms(request).mark_read(who.user_id, conversation_id))
@@ -79,6 +85,7 @@ async def read(request: Request, conversation_id: str):
 @bp.get("/blocks")
 @openapi.summary("Users I blocked")
 @openapi.secured("bearer")
+@contract.contract(responses={200: shapes.Obj})
 async def blocks(request: Request):
     who = principal(request)
     return json({"items": await _dms(request).blocks(who.user_id)})
@@ -87,6 +94,7 @@ async def blocks(request: Request):
 @bp.post("/blocks")
 @openapi.summary("Block a user (no DMs either way)")
 @openapi.secured("bearer")
+@contract.contract(body=BlockBody, responses={200: shapes.Obj}, errors=(404, 409))
 async def block(request: Request):
     who = principal(request)
     body = decode_json(request.body, BlockBody, request.app.ctx.services.settings.max_body_bytes)
@@ -96,6 +104,7 @@ async def block(request: Request):
 @bp.delete("/blocks/<username:str>")
 @openapi.summary("Unblock a user")
 @openapi.secured("bearer")
+@contract.contract(responses={200: shapes.Obj})
 async def unblock(request: Request, username: str):
     who = principal(request)
     return json(await _dms(request).block(who.user_id, username, False))
@@ -104,6 +113,7 @@ async def unblock(request: Request, username: str):
 @bp.get("/privacy/dms")
 @openapi.summary("Who may send me DMs")
 @openapi.secured("bearer")
+@contract.contract(responses={200: shapes.Obj})
 async def get_privacy(request: Request):
     who = principal(request)
     return json(_dms(request).privacy(who.user_id))
@@ -112,6 +122,7 @@ async def get_privacy(request: Request):
 @bp.put("/privacy/dms")
 @openapi.summary("Set who may send me DMs: everyone or nobody")
 @openapi.secured("bearer")
+@contract.contract(body=PrivacyBody, responses={200: shapes.Obj})
 async def put_privacy(request: Request):
     who = principal(request)
     body = decode_json(request.body, PrivacyBody, request.app.ctx.services.settings.max_body_bytes)

@@ -36,6 +36,9 @@ def handle(request: Request, exc: Exception) -> JSONResponse:
         message = str(exc) or _SANIC_CODES.get(status, "error")
         if status == 404:
             message = "no such route"
-        return error_response(status, {"code": _SANIC_CODES.get(status, "error"), "message": message})
+        # Sanic puts the headers the status needs on the exception: `Allow` on a 405 (RFC 9110
+        # §15.5.6), `Content-Range` on a 416.
+        headers = dict(getattr(exc, "headers", None) or {}) or None
+        return error_response(status, {"code": _SANIC_CODES.get(status, "error"), "message": message}, headers)
     log.error("unhandled error", exc_info=exc)
     return error_response(500, {"code": "internal", "message": "internal error"})

@@ -6,16 +6,19 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from ..db import migrate
+from . import contract, shapes
 
 bp = Blueprint("health")
 
 
 @bp.get("/healthz")
+@contract.contract(responses={200: shapes.Obj}, auth=None)
 async def healthz(request: Request):
     return json({"status": "ok"})
 
 
 @bp.get("/readyz")
+@contract.contract(responses={200: shapes.Obj, 503: shapes.Obj}, auth=None)
 async def readyz(request: Request):
     sv = request.app.ctx.services
     checks: dict[str, str] = {}
@@ -40,6 +43,7 @@ async def readyz(request: Request):
 
 
 @bp.get("/metrics")
+@contract.contract(responses={200: contract.Raw("text/plain", {"type": "string"})}, auth=None)
 async def metrics(request: Request):
     registry = request.app.ctx.services.metrics.registry
     return HTTPResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

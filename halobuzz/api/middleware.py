@@ -32,8 +32,8 @@ _CSP_AGORA = _CSP.replace("connect-src 'self' ws: wss:",
                           "connect-src 'self' ws: wss: https://*.agora.io https://*.sd-rtn.com") \
     .replace("style-src 'self'", "style-src 'self' 'unsafe-inline'") + "; worker-src 'self' blob:"
 _CSP_API = "default-src 'none'; frame-ancestors 'none'"
-# The OpenAPI UI pages use inline scripts and styles.
-_CSP_DOCS = "default-src 'self' 'unsafe-inline' https:; img-src 'self' data: https:; frame-ancestors 'none'"
+# /docs is the vendored Swagger UI (assets/docs): no CDN, no inline script, the console's policy.
+_CSP_DOCS = _CSP
 
 
 def new_request_id() -> str:

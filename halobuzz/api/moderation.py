@@ -20,6 +20,7 @@ from ..errors import Invalid
 from ..moderation import chatbans, decisions, reports, restrictions
 from .middleware import principal
 from .validation import Schema, decode_json, decode_query
+from . import contract, shapes
 
 bp = Blueprint("moderation", url_prefix="/api/v1")
 
@@ -30,7 +31,7 @@ Text2000 = Annotated[str, msgspec.Meta(max_length=2000)]
 class ReportBody(Schema):
     type: Literal["user", "stream", "message", "content"]
     target_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
     details: Optional[Text2000] = None
 
 
@@ -43,7 +44,7 @@ class ReviewBody(Schema):
 
 
 class AppealBody(Schema):
-    text: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=r"\S")]
 
 
 class DecideBody(Schema):
@@ -110,6 +111,7 @@ def _upload(request: Request, field: str) -> bytes:
 @openapi.summary("Report a user, stream, chat message or image (content)")
 @openapi.secured("bearer")
 @openapi.body({"application/json": {"type": str, "targetId": str, "reason": str, "details": str}})
+@contract.contract(body=ReportBody, responses={201: shapes.Obj}, errors=(409,))
 async def create_report(request: Request):
     who = principal(request)
     sv = request.app.ctx.services
@@ -125,6 +127,7 @@ async def create_report(request: Request):
 @bp.get("/moderation/queue")
 @openapi.summary("Review queue: flags oldest first (moderators)")
 @openapi.secured("bearer")
+@contract.contract(query=QueueQuery, responses={200: shapes.Obj}, role="moderator")
 async def queue(request: Request):
     _moderator(request)
     q = decode_query(request.args, QueueQuery)
@@ -135,6 +138,7 @@ async def queue(request: Request):
 @bp.get("/moderation/flags/<flag_id:str>")
 @openapi.summary("One flag with its automated decision and appeal (moderators)")
 @openapi.secured("bearer")
+@contract.contract(responses={200: shapes.Obj}, role="moderator")
 async def flag(request: Request, flag_id: str):
     _moderator(request)
     return json(await _mod(request).read(lambda conn: reports.flag_json(conn, reports.get_row(conn, flag_id))))
@@ -145,6 +149,7 @@ async def flag(request: Request, flag_id: str):
 @openapi.secured("bearer")
 @openapi.body({"application/json": {"decision": str, "action": str, "note": str, "banSeconds": int,
                                      "endStream": bool}})
+@contract.contract(body=ReviewBody, responses={200: shapes.Obj}, errors=(409,), role="moderator")
 async def review(request: Request, flag_id: str):
     actor = _moderator(request)
     body = decode_json(request.body, ReviewBody, request.app.ctx.services.settings.max_body_bytes)
@@ -155,6 +160,7 @@ async def review(request: Request, flag_id: str):
 @bp.get("/moderation/decisions")
 @openapi.summary("Recent automated decisions: model id, score, thresholds, action, reasons (moderators)")
 @openapi.secured("bearer")
+@contract.contract(query=DecisionQuery, responses={200: shapes.Obj}, role="moderator")
 async def recent_decisions(request: Request):
     _moderator(request)
     sv = request.app.ctx.services
@@ -167,6 +173,7 @@ async def recent_decisions(request: Request):
 @bp.post("/moderation/streams/<stream_id:str>/end")
 @openapi.summary("End a live stream (moderators); audited")
 @openapi.secured("bearer")
+@contract.contract(body=EndBody, body_required=False, responses={200: shapes.Obj}, errors=(409,), role="moderator")
 async def end_stream(request: Request, stream_id: str):
     actor = _moderator(request)
     body = decode_json(request.body or b"{}", EndBody, request.app.ctx.services.settings.max_body_bytes)
@@ -177,6 +184,7 @@ async def end_stream(request: Request, stream_id: str):
 @bp.post("/moderation/users/<user_id:str>/minor")
 @openapi.summary("Record a moderator's under-18 judgement (restricts payments, spend, games, DMs); audited")
 @openapi.secured("bearer")
+@contract.contract(body=MinorBody, responses={200: shapes.Obj}, role="moderator")
 async def judge_minor(request: Request, user_id: str):
     actor = _moderator(request)
     body = decode_json(request.body, MinorBody, request.app.ctx.services.settings.max_body_bytes)
@@ -186,6 +194,7 @@ async def judge_minor(request: Request, user_id: str):
 @bp.get("/moderation/users/<user_id:str>")
 @openapi.summary("A user's restrictions, trust score, reputation events and chat bans (moderators)")
 @openapi.secured("bearer")
+@contract.contract(responses={200: shapes.Obj}, role="moderator")
 async def user_summary(request: Request, user_id: str):
     _moderator(request)
     sv = request.app.ctx.services
@@ -202,6 +211,7 @@ async def user_summary(request: Request, user_id: str):
 @bp.get("/moderation/appeals")
 @openapi.summary("Appeals waiting for a decision (moderators)")
 @openapi.secured("bearer")
+@contract.contract(query=AppealQuery, responses={200: shapes.Obj}, role="moderator")
 async def list_appeals(request: Request):
     _moderator(request)
     q = decode_query(request.args, AppealQuery)
@@ -211,6 +221,7 @@ async def list_appeals(request: Request):
 @bp.post("/moderation/appeals/<appeal_id:str>/decide")
 @openapi.summary("Uphold or overturn an appeal; overturning reverses the action and the trust change")
 @openapi.secured("bearer")
+@contract.contract(body=DecideBody, responses={200: shapes.Obj}, errors=(409,), role="moderator")
 async def decide_appeal(request: Request, appeal_id: str):
     actor = _moderator(request)
     body = decode_json(request.body, DecideBody, request.app.ctx.services.settings.max_body_bytes)
@@ -222,6 +233,7 @@ async def decide_appeal(request: Request, appeal_id: str):
 @bp.get("/moderation/mine")
 @openapi.summary("Actions taken on my account or content (what I may appeal)")
 @openapi.secured("bearer")
+@contract.contract(responses={200: shapes.Obj})
 async def my_flags(request: Request):
     who = principal(request)
     return json({"items": await _mod(request).read(lambda conn: reports.my_flags(conn, who.user_id))})
@@ -230,6 +242,7 @@ async def my_flags(request: Request):
 @bp.post("/moderation/flags/<flag_id:str>/appeal")
 @openapi.summary("Appeal an action taken on my account or content")
 @openapi.secured("bearer")
+@contract.contract(body=AppealBody, responses={201: shapes.Obj}, errors=(403, 409))
 async def appeal(request: Request, flag_id: str):
     who = principal(request)
     body = decode_json(request.body, AppealBody, request.app.ctx.services.settings.max_body_bytes)
@@ -239,6 +252,7 @@ async def appeal(request: Request, flag_id: str):
 @bp.get("/me/restrictions")
 @openapi.summary("Whether my account is restricted as under 18, and what that means")
 @openapi.secured("bearer")
+@contract.contract(responses={200: shapes.Obj})
 async def my_restrictions(request: Request):
     who = principal(request)
     sv = request.app.ctx.services
@@ -250,6 +264,7 @@ async def my_restrictions(request: Request):
 @bp.post("/me/avatar", ctx_raw_body=True)
 @openapi.summary("Upload a profile picture (NSFW-checked; served blurred above the threshold)")
 @openapi.secured("bearer")
+@contract.contract(body=contract.upload("image"), responses={201: shapes.Obj}, errors=(409, 415))
 async def upload_avatar(request: Request):
     who = principal(request)
     return json(await _mod(request).upload_image(who.user_id, "profile", _upload(request, "image")), status=201)
@@ -257,6 +272,7 @@ async def upload_avatar(request: Request):
 
 @bp.get("/users/<user_id:str>/avatar")
 @openapi.summary("A user's current profile picture")
+@contract.contract(query=ImageQuery, responses={200: contract.IMAGE}, auth=None)
 async def get_avatar(request: Request, user_id: str):
     svc = _mod(request)
     return _serve(request, svc.latest_image("profile", owner_id=user_id))
@@ -265,6 +281,7 @@ async def get_avatar(request: Request, user_id: str):
 @bp.post("/streams/<stream_id:str>/thumbnail", ctx_raw_body=True)
 @openapi.summary("Upload a stream thumbnail (host only)")
 @openapi.secured("bearer")
+@contract.contract(body=contract.upload("image"), responses={201: shapes.Obj}, errors=(403, 409, 415))
 async def upload_thumbnail(request: Request, stream_id: str):
     who = principal(request)
     return json(await _mod(request).upload_image(who.user_id, "thumbnail", _upload(request, "image"),
@@ -273,6 +290,7 @@ async def upload_thumbnail(request: Request, stream_id: str):
 
 @bp.get("/streams/<stream_id:str>/thumbnail")
 @openapi.summary("A stream's current thumbnail")
+@contract.contract(query=ImageQuery, responses={200: contract.IMAGE}, auth=None)
 async def get_thumbnail(request: Request, stream_id: str):
     return _serve(request, _mod(request).latest_image("thumbnail", stream_id=stream_id))
 
@@ -280,6 +298,7 @@ async def get_thumbnail(request: Request, stream_id: str):
 @bp.post("/streams/<stream_id:str>/frames", ctx_raw_body=True)
 @openapi.summary("A periodic frame from the host app of a live stream (scored; kept only when flagged)")
 @openapi.secured("bearer")
+@contract.contract(body=contract.upload("image"), responses={201: shapes.Obj, 200: shapes.Obj}, errors=(403, 409, 415))
 async def upload_frame(request: Request, stream_id: str):
     who = principal(request)
     return json(await _mod(request).upload_image(who.user_id, "frame", _upload(request, "image"),
@@ -288,6 +307,7 @@ async def upload_frame(request: Request, stream_id: str):
 
 @bp.get("/images/<image_id:str>")
 @openapi.summary("An uploaded image (the blurred derivative while blurred; ?original=true for moderators)")
+@contract.contract(query=ImageQuery, responses={200: contract.IMAGE}, auth=None)
 async def get_image(request: Request, image_id: str):
     return _serve(request, _mod(request).image_row(image_id))
 
@@ -308,6 +328,7 @@ def _serve(request: Request, row):
 @bp.post("/me/age-verification", ctx_raw_body=True)
 @openapi.summary("Verification selfie: a review signal for moderators only (never restricts by itself)")
 @openapi.secured("bearer")
+@contract.contract(body=contract.upload("selfie"), responses={202: shapes.Obj}, errors=(409, 415))
 async def age_verification(request: Request):
     who = principal(request)
     return json(await _mod(request).age_check(who.user_id, _upload(request, "selfie")), status=202)

@@ -13,6 +13,7 @@ from ..wallet import wallet
 from .admin import actor_of
 from .middleware import admin, principal
 from .validation import Schema, decode_json, decode_query
+from . import contract, shapes
 
 bp = Blueprint("money", url_prefix="/api/v1")
 admin_bp = Blueprint("admin_money", url_prefix="/api/v1/admin")
@@ -105,6 +106,7 @@ def _reply(reply):
 @bp.get("/wallet")
 @openapi.summary("The caller's coins: balance, bonusBalance, totalEarned, totalSpent, earnings")
 @openapi.secured("bearer")
+@contract.contract(responses={200: shapes.Wallet})
 async def get_wallet(request: Request):
     who = principal(request)
     return json(_eco(request).wallet_of(who.user_id))
@@ -113,6 +115,7 @@ async def get_wallet(request: Request):
 @bp.get("/wallet/transactions")
 @openapi.summary("The caller's ledger lines, newest first")
 @openapi.secured("bearer")
+@contract.contract(query=Page, responses={200: shapes.Page})
 async def wallet_transactions(request: Request):
     who = principal(request)
     q = decode_query(request.args, Page)
@@ -122,6 +125,7 @@ async def wallet_transactions(request: Request):
 @bp.put("/wallet/limits")
 @openapi.summary("Set your own daily spend cap (parental lock); null removes it")
 @openapi.secured("bearer")
+@contract.contract(body=LimitBody, responses={200: shapes.Obj}, errors=(403,))
 async def set_limit(request: Request):
     who = principal(request)
     body = decode_json(request.body, LimitBody, request.app.ctx.services.settings.max_body_bytes)
@@ -131,6 +135,7 @@ async def set_limit(request: Request):
 @bp.post("/wallet/payouts")
 @openapi.summary("Ask for a payout of withdrawable earnings (goes to admin approval)")
 @openapi.secured("bearer")
+@contract.contract(body=PayoutBody, responses={201: shapes.Obj, 200: shapes.Obj}, errors=(409,), idempotency=True, role="host")
 async def payout(request: Request):
     who = principal(request, "host")
     body = decode_json(request.body, PayoutBody, request.app.ctx.services.settings.max_body_bytes)
@@ -142,6 +147,7 @@ async def payout(request: Request):
 
 @bp.get("/gifts")
 @openapi.summary("The gift catalog available now")
+@contract.contract(responses={200: shapes.GiftCatalog}, auth=None)
 async def list_gifts(request: Request):
     sv = request.app.ctx.services
     return json({"items": catalog.listing(sv.db.inline.conn, sv.clock.now())})
@@ -150,6 +156,7 @@ async def list_gifts(request: Request):
 @bp.post("/streams/<stream_id:str>/gifts")
 @openapi.summary("Send a gift in a live stream (Idempotency-Key required)")
 @openapi.secured("bearer")
+@contract.contract(body=GiftBody, responses={201: shapes.GiftSent, 200: shapes.GiftSent}, errors=(403, 409), idempotency=True)
 async def send_gift(request: Request, stream_id: str):
     who = principal(request)
     body = decode_json(request.body, GiftBody, request.app.ctx.services.settings.max_body_bytes)
@@ -159,6 +166,7 @@ async def send_gift(request: Request, stream_id: str):
 
 @bp.get("/streams/<stream_id:str>/leaderboard")
 @openapi.summary("Top gifters of a stream (the first holds the Halo Throne)")
+@contract.contract(responses={200: shapes.Obj}, auth=None)
 async def leaderboard(request: Request, stream_id: str):
     sv = request.app.ctx.services
     return json({"items": gift_send.leaderboard(sv.db.inline.conn, stream_id)})
@@ -168,6 +176,7 @@ async def leaderboard(request: Request, stream_id: str):
 
 @bp.get("/og/tiers")
 @openapi.summary("OG tiers with price, duration and benefits")
+@contract.contract(responses={200: shapes.Obj}, auth=None)
 async def og_tiers(request: Request):
     return json({"items": _eco(request).og_tier_list()})
 
@@ -175,6 +184,7 @@ async def og_tiers(request: Request):
 @bp.post("/og/subscribe")
 @openapi.summary("Buy or renew or upgrade an OG tier with coins (Idempotency-Key required)")
 @openapi.secured("bearer")
+@contract.contract(body=SubscribeBody, responses={201: shapes.Obj, 200: shapes.Obj}, errors=(403, 409), idempotency=True)
 async def og_subscribe(request: Request):
     who = principal(request)
     body = decode_json(request.body, SubscribeBody, request.app.ctx.services.settings.max_body_bytes)
@@ -186,6 +196,7 @@ async def og_subscribe(request: Request):
 @admin_bp.get("/users/<user_id:str>/ledger")
 @openapi.summary("A user's wallet and ledger lines")
 @openapi.secured("bearer")
+@contract.contract(query=Page, responses={200: shapes.Page}, role="admin")
 async def user_ledger(request: Request, user_id: str):
     admin(request)
     q = decode_query(request.args, Page)
@@ -195,6 +206,7 @@ async def user_ledger(request: Request, user_id: str):
 @admin_bp.post("/users/<user_id:str>/coins")
 @openapi.summary("Grant (amount > 0) or revoke (amount < 0) coins, with a reason")
 @openapi.secured("bearer")
+@contract.contract(body=GrantBody, responses={200: shapes.Obj, 201: shapes.Obj}, errors=(409,), idempotency=True, role="admin")
 async def grant(request: Request, user_id: str):
     actor = actor_of(request)
     body = decode_json(request.body, GrantBody, request.app.ctx.services.settings.max_body_bytes)
@@ -206,6 +218,7 @@ async def grant(request: Request, user_id: str):
 @admin_bp.put("/users/<user_id:str>/limits")
 @openapi.summary("Set (and optionally lock) a user's daily spend cap — a parental lock")
 @openapi.secured("bearer")
+@contract.contract(body=AdminLimitBody, responses={200: shapes.Obj}, role="admin")
 async def admin_limit(request: Request, user_id: str):
     actor = actor_of(request)
     body = decode_json(request.body, AdminLimitBody, request.app.ctx.services.settings.max_body_bytes)
@@ -215,6 +228,7 @@ async def admin_limit(request: Request, user_id: str):
 @admin_bp.get("/payouts")
 @openapi.summary("Payout requests (default: pending)")
 @openapi.secured("bearer")
+@contract.contract(query=PayoutQuery, responses={200: shapes.Obj}, role="admin")
 async def payouts(request: Request):
     admin(request)
     q = decode_query(request.args, PayoutQuery)
@@ -224,6 +238,7 @@ async def payouts(request: Request):
 @admin_bp.post("/payouts/<payout_id:str>")
 @openapi.summary("Approve or reject a payout request")
 @openapi.secured("bearer")
+@contract.contract(body=DecisionBody, responses={200: shapes.Obj}, errors=(409,), role="admin")
 async def decide(request: Request, payout_id: str):
     actor = actor_of(request)
     body = decode_json(request.body, DecisionBody, request.app.ctx.services.settings.max_body_bytes)
@@ -233,6 +248,7 @@ async def decide(request: Request, payout_id: str):
 @admin_bp.get("/gifts")
 @openapi.summary("Every gift including inactive ones")
 @openapi.secured("bearer")
+@contract.contract(responses={200: shapes.Obj}, role="admin")
 async def admin_gifts(request: Request):
     admin(request)
     sv = request.app.ctx.services
@@ -242,6 +258,7 @@ async def admin_gifts(request: Request):
 @admin_bp.post("/gifts")
 @openapi.summary("Add a gift")
 @openapi.secured("bearer")
+@contract.contract(body=GiftAdminBody, responses={201: shapes.Obj}, errors=(409,), role="admin")
 async def create_gift(request: Request):
     actor = actor_of(request)
     sv = request.app.ctx.services
@@ -254,6 +271,7 @@ async def create_gift(request: Request):
 @admin_bp.patch("/gifts/<gift_id:str>")
 @openapi.summary("Change a gift (price, window, active ...)")
 @openapi.secured("bearer")
+@contract.contract(body=GiftPatchBody, responses={200: shapes.Obj}, role="admin")
 async def patch_gift(request: Request, gift_id: str):
     actor = actor_of(request)
     sv = request.app.ctx.services
@@ -265,6 +283,7 @@ async def patch_gift(request: Request, gift_id: str):
 @admin_bp.post("/jobs/<name:str>/run")
 @openapi.summary("Run a scheduled job now (they are idempotent, so an extra run is harmless)")
 @openapi.secured("bearer")
+@contract.contract(responses={200: shapes.Obj}, role="admin")
 async def run_job(request: Request, name: str):
     actor = actor_of(request)
     sv = request.app.ctx.services

@@ -13,6 +13,7 @@ from ..errors import DomainError, PayloadTooLarge
 from .admin import actor_of
 from .middleware import admin, principal
 from .validation import Schema, decode_json, decode_query
+from . import contract, shapes
 
 bp = Blueprint("payments", url_prefix="/api/v1/payments")
 admin_bp = Blueprint("admin_payments", url_prefix="/api/v1/admin/payments")
@@ -72,6 +73,7 @@ def _reply(reply):
 
 @bp.get("/packs")
 @openapi.summary("Coin packs (and OG tier packs) per gateway and currency")
+@contract.contract(query=PackQuery, responses={200: shapes.Obj}, auth=None)
 async def packs(request: Request):
     q = decode_query(request.args, PackQuery)
     return json({"items": _pay(request).pack_list(q.gateway)})
@@ -83,6 +85,7 @@ async def packs(request: Request):
 @openapi.body({"application/json": {"gateway": str, "packId": str}})
 @openapi.parameter("Idempotency-Key", str, "header")
 @openapi.secured("bearer")
+@contract.contract(body=OrderBody, responses={201: shapes.Obj, 200: shapes.Obj}, errors=(409, 503))
 async def create_order(request: Request):
     who = principal(request)
     body = decode_json(request.body, OrderBody, request.app.ctx.services.settings.max_body_bytes)
@@ -93,6 +96,7 @@ async def create_order(request: Request):
 @bp.get("/orders")
 @openapi.summary("The caller's orders, newest first")
 @openapi.secured("bearer")
+@contract.contract(query=MyOrders, responses={200: shapes.Obj})
 async def my_orders(request: Request):
     who = principal(request)
     q = decode_query(request.args, MyOrders)
@@ -102,6 +106,7 @@ async def my_orders(request: Request):
 @bp.get("/orders/<order_id:str>")
 @openapi.summary("One of the caller's orders (poll after returning from the gateway)")
 @openapi.secured("bearer")
+@contract.contract(responses={200: shapes.Obj})
 async def my_order(request: Request, order_id: str):
     who = principal(request)
     return json(await _pay(request).order_of(who.user_id, order_id))
@@ -128,18 +133,21 @@ async def _gateway_return(request: Request, handle):
 
 @bp.get("/esewa/return")
 @openapi.summary("eSewa browser return (success: ?data=<signed base64 JSON>; failure: ?failed=1)")
+@contract.contract(responses={200: shapes.Obj, 303: None}, errors=(400, 409), auth=None)
 async def esewa_return(request: Request):
     return await _gateway_return(request, _pay(request).esewa_return)
 
 
 @bp.get("/khalti/return")
 @openapi.summary("Khalti browser return (unsigned; confirmed with the lookup API)")
+@contract.contract(responses={200: shapes.Obj, 303: None}, errors=(400, 409), auth=None)
 async def khalti_return(request: Request):
     return await _gateway_return(request, _pay(request).khalti_return)
 
 
 @bp.post("/stripe/webhook")
 @openapi.summary("Stripe webhook (Stripe-Signature verified over the raw body)")
+@contract.contract(body=contract.Raw("application/json", {"type": "object"}), responses={200: shapes.Obj}, errors=(400, 401, 409), auth=None, headers={"Stripe-Signature": "Stripe's signature over the raw body"})
 async def stripe_webhook(request: Request):
     if len(request.body or b"") > 512 * 1024:
         raise PayloadTooLarge("a Stripe event is never this large")
@@ -151,6 +159,7 @@ async def stripe_webhook(request: Request):
 @admin_bp.get("/orders")
 @openapi.summary("Payment orders (filter by status, gateway, user, needs-review), newest first")
 @openapi.secured("bearer")
+@contract.contract(query=OrderQuery, responses={200: shapes.Obj}, role="admin")
 async def admin_orders(request: Request):
     admin(request)
     q = decode_query(request.args, OrderQuery)
@@ -161,6 +170,7 @@ async def admin_orders(request: Request):
 @admin_bp.get("/events")
 @openapi.summary("The gateway event log (filter by gateway, verdict, order); payloads stay encrypted")
 @openapi.secured("bearer")
+@contract.contract(query=EventQuery, responses={200: shapes.Obj}, role="admin")
 async def admin_events(request: Request):
     admin(request)
     q = decode_query(request.args, EventQuery)
@@ -171,6 +181,7 @@ async def admin_events(request: Request):
 @admin_bp.get("/events/<event_id:int>")
 @openapi.summary("One gateway event with its decrypted raw payload (audited)")
 @openapi.secured("bearer")
+@contract.contract(responses={200: shapes.Obj}, role="admin")
 async def admin_event(request: Request, event_id: int):
     return json(await _pay(request).event_with_payload(event_id, actor_of(request)))
 
@@ -178,6 +189,7 @@ async def admin_event(request: Request, event_id: int):
 @admin_bp.post("/orders/<order_id:str>/refund")
 @openapi.summary("Record a refund made outside the appliance (claws the coins back; audited)")
 @openapi.secured("bearer")
+@contract.contract(body=RefundBody, responses={200: shapes.Obj}, errors=(409,), role="admin")
 async def admin_refund(request: Request, order_id: str):
     actor = actor_of(request)
     body = decode_json(request.body, RefundBody, request.app.ctx.services.settings.max_body_bytes)
@@ -187,6 +199,7 @@ async def admin_refund(request: Request, order_id: str):
 @admin_bp.post("/reconcile")
 @openapi.summary("Run reconciliation now (all due orders, or one)")
 @openapi.secured("bearer")
+@contract.contract(body=ReconcileBody, body_required=False, responses={200: shapes.Obj}, role="admin")
 async def admin_reconcile(request: Request):
     actor = actor_of(request)
     body = decode_json(request.body or b"{}", ReconcileBody, request.app.ctx.services.settings.max_body_bytes)

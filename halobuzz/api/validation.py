@@ -40,10 +40,27 @@ def decode_json(body: bytes | None, schema: Type[T], max_bytes: int) -> T:
         return msgspec.json.decode(body, type=schema)
     except msgspec.ValidationError as exc:
         msg = str(exc)
+        if "got `float`" in msg:
+            # JSON has one number type: 3.0 is the integer 3 (JSON Schema says so too). Only on
+            # this error path, so the common case decodes once.
+            try:
+                return msgspec.convert(_integral(msgspec.json.decode(body)), schema)
+            except msgspec.ValidationError as again:
+                msg = str(again)
         field = _field_of(msg)
         raise Invalid(f"{field}: {_human(msg)}", fields={field: _human(msg)}) from None
     except (msgspec.DecodeError, UnicodeDecodeError):
         raise Invalid("request body is not valid JSON (UTF-8)", field="body") from None
+
+
+def _integral(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    return value
 
 
 def decode_query(args: dict[str, list[str]], schema: Type[T]) -> T:

@@ -49,6 +49,7 @@ class Conn:
     __slots__ = ("hub", "ws", "transport", "user_id", "username", "session_id", "ip", "room", "backlog",
                  "backlog_bytes", "closed", "ping_fut", "conn_id", "limiter_key", "shed", "meta",
                  "stalled_since", "done", "seen")
+    own_keepalive = False   # True for transports that ping by themselves (Socket.IO): the hub's pinger skips them
 
     def __init__(self, hub: "Hub", ws: Any, user_id: str, username: str, session_id: str, ip: str) -> None:
         self.hub = hub
@@ -251,6 +252,11 @@ class Hub:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SNDBUF)
             except OSError:
                 pass
+        return self.add(conn)
+
+    def add(self, conn: Conn) -> Conn:
+        """Register a connection made elsewhere (a Socket.IO client) with the caps' bookkeeping."""
+        user_id, ip = conn.user_id, conn.ip
         self.conns.add(conn)
         self.by_user.setdefault(user_id, set()).add(conn)
         self.by_ip[ip] = self.by_ip.get(ip, 0) + 1
@@ -425,7 +431,7 @@ class Hub:
             await asyncio.sleep(self.ping_interval)
             round_ = []
             for conn in tuple(self.conns):
-                if conn.closed:
+                if conn.closed or conn.own_keepalive:
                     continue
                 try:
                     conn.ping_fut = self._ping(conn, loop)

@@ -88,6 +88,9 @@ def test_unknown_route_and_method_are_json(client):
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
     r = client.get("/api/v1/auth/login")
     assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
+    assert r.headers["allow"] == "POST"   # RFC 9110: a 405 names the methods the resource has
+    r = client.delete("/api/v1/streams")
+    assert r.status_code == 405 and set(r.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
 
 
 def test_rate_limit_429_with_retry_after(tmp_path):
