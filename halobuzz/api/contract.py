@@ -34,7 +34,7 @@ from .. import __version__
 
 REF = "#/components/schemas/{name}"
 # Routes that are not part of the JSON API contract (documents, static files, sockets).
-NOT_API = ("/docs", "/assets", "/socket.io", "/favicon.ico")
+NOT_API = ("/docs", "/assets", "/socket.io", "/favicon.ico", "/media/")
 
 
 class ErrorBody(msgspec.Struct):
