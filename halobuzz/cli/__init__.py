@@ -6,7 +6,7 @@ import sys
 import click
 
 from .. import __version__
-from . import admin, backup, bench, dev, moderation, money, ops, payments, serve
+from . import admin, backup, bench, dev, moderation, money, ops, payments, serve, shards
 
 
 class DefaultGroup(click.Group):
@@ -38,6 +38,7 @@ for command in (
     money.coins, money.ledger_group,
     moderation.moderation, payments.payments,
     bench.bench, dev.dev,
+    shards.shards,
 ):
     cli.add_command(command)
 
