@@ -44,9 +44,12 @@ class Claims:
 
 class AccessTokens:
     def __init__(self, private_key: Ed25519PrivateKey, issuer: str, ttl: int,
-                 peer_keys: dict[str, Ed25519PublicKey] | None = None) -> None:
+                 peer_keys: dict[str, Ed25519PublicKey] | None = None, kid: str | None = None) -> None:
+        """`kid`: the key id in our tokens' header (on a sharded deployment, the shard's name, and
+        `peer_keys` maps each peer shard's name to its key from the verified shard map)."""
         self._private = private_key
-        self.kid = key_id(private_key.public_key())
+        self.kid = kid or key_id(private_key.public_key())
+        self._peers = frozenset(k for k in (peer_keys or {}) if k != self.kid)
         self.issuer = issuer
         self.ttl = ttl
         self._public: dict[str, Ed25519PublicKey] = {self.kid: private_key.public_key(), **(peer_keys or {})}
@@ -104,6 +107,9 @@ class AccessTokens:
             raise Unauthorized(f"access token is not valid ({type(exc).__name__})", code="invalid_token") from None
         if not isinstance(data.get("sub"), str) or not isinstance(data.get("sid"), str):
             raise Unauthorized("access token is not valid", code="invalid_token")
+        if header.get("kid") in self._peers and data.get("iss") != header.get("kid"):
+            # A peer shard vouches only for its own users.
+            raise Unauthorized("access token issuer does not match its signing shard", code="invalid_token")
         return Claims(data["sub"], data["sid"], str(data.get("iss", "")), float(data["exp"]))
 
 
