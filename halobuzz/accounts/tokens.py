@@ -40,6 +40,9 @@ class Claims:
     session_id: str
     issuer: str
     expires: float
+    # On a sharded deployment: what a peer shard needs to show this user in its rooms
+    # (name, cty, adult, og), signed by the home shard. None otherwise.
+    visitor: dict[str, Any] | None = None
 
 
 class AccessTokens:
@@ -66,13 +69,15 @@ class AccessTokens:
             keys.append(jwk)
         return {"keys": keys}
 
-    def issue(self, user_id: str, session_id: str, now: datetime) -> str:
+    def issue(self, user_id: str, session_id: str, now: datetime, visitor: dict[str, Any] | None = None) -> str:
         claims = {"sub": user_id, "sid": session_id, "iss": self.issuer, "aud": AUDIENCE,
                   "iat": int(now.timestamp()), "exp": int(now.timestamp()) + self.ttl}
+        if visitor is not None and self._peers:
+            claims["vis"] = visitor
         token = jwt.encode(claims, self._private, algorithm="EdDSA", headers={"kid": self.kid})
         # We just signed it: remember it as verified (saves the first verify, and lets the
         # rate limiter key the caller by account from the first request).
-        self._remember(token, Claims(user_id, session_id, self.issuer, float(claims["exp"])))
+        self._remember(token, Claims(user_id, session_id, self.issuer, float(claims["exp"]), claims.get("vis")))
         return token
 
     def _remember(self, token: str, claims: Claims) -> None:
@@ -110,7 +115,16 @@ class AccessTokens:
         if header.get("kid") in self._peers and data.get("iss") != header.get("kid"):
             # A peer shard vouches only for its own users.
             raise Unauthorized("access token issuer does not match its signing shard", code="invalid_token")
-        return Claims(data["sub"], data["sid"], str(data.get("iss", "")), float(data["exp"]))
+        visitor = data.get("vis") if isinstance(data.get("vis"), dict) else None
+        return Claims(data["sub"], data["sid"], str(data.get("iss", "")), float(data["exp"]), visitor)
+
+    @property
+    def sharded(self) -> bool:
+        return bool(self._peers)
+
+    def is_peer(self, issuer: str) -> bool:
+        """A token of another shard of the map (its user is a visitor here)."""
+        return issuer in self._peers
 
 
 # -- sessions and refresh tokens (write units) ----------------------------------------

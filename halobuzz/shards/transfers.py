@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from ..accounts import users
 from ..errors import Conflict, Forbidden, Invalid
 from ..events import GIFT_SENT, WALLET_CHANGED, Event
 from ..gifts import catalog
@@ -32,6 +33,7 @@ from ..infra.clock import iso, parse_iso
 from ..wallet import accounts as A
 from ..wallet import ledger, wallet
 from . import messages as M
+from . import visitors
 from .messages import Signer
 
 PENDING, CANCELLING, CREDITED, REFUSED = "pending", "cancelling", "credited", "refused"
@@ -94,7 +96,9 @@ def send(conn: sqlite3.Connection, *, signer: Signer, dest: str, dest_subject: s
     payload = signer.sign(M.GIFT, dest, {
         "id": transfer_id, "stream": stream_id, "gift": gift_id, "quantity": quantity, "coins": total,
         "paid": debit.paid, "bonus": debit.bonus, "deadline": iso(deadline), "at": at,
-        "sender": {"id": sender_id, "username": sender["username"], "ogLevel": sender["og_level"]}})
+        "sender": {"id": sender_id, "username": sender["username"], "ogLevel": sender["og_level"],
+                   "country": sender["country"],
+                   "adult": users.age_on(date.fromisoformat(sender["birth_date"]), now.date()) >= 18}})
     queued = _enqueue(conn, f"gift:{transfer_id}", dest_subject, payload, at)
     response = {"transferId": transfer_id, "shard": dest, "status": PENDING, "streamId": stream_id,
                 "giftId": gift_id, "quantity": quantity, "coins": total, "paidCoins": debit.paid,
@@ -198,7 +202,8 @@ def _decide_refused(conn, msg, reason, signer, reply_subject, at) -> Outcome:
     sender = msg.get("sender") or {}
     conn.execute("INSERT INTO shard_transfers_in(id, origin_shard, stream_id, host_id, sender_id, paid, status, "
                  "reason, decided_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                 (msg["id"], msg["from"], msg.get("stream", ""), None, str(sender.get("id", "")),
+                 (msg["id"], msg["from"], msg.get("stream", ""), None,
+                  visitors.visitor_id(msg["from"], str(sender.get("id", ""))),
                   int(msg.get("paid") or 0) if isinstance(msg.get("paid"), int) else 0, REFUSED, reason, at))
     queued = _enqueue(conn, f"receipt:{msg['id']}", reply_subject,
                       signer.sign(M.RECEIPT, msg["from"], {"id": msg["id"], "status": REFUSED, "reason": reason,
@@ -210,7 +215,11 @@ def _credit(conn, msg, signer, reply_subject, policy: GiftPolicy, now: datetime)
     at = iso(now)
     origin, transfer_id, stream_id = msg["from"], msg["id"], msg["stream"]
     sender = msg.get("sender") or {}
-    sender_id = f"{origin}/{sender.get('id', '')}"   # a user of another shard: never confused with ours
+    # The gifter is a user of another shard: their mirror row here names them on the gift boards.
+    sender_id = visitors.visitor_id(origin, str(sender.get("id", "")))
+    visitors.upsert(conn, origin, str(sender.get("id", "")),
+                    {"name": sender.get("username"), "og": sender.get("ogLevel"), "cty": sender.get("country"),
+                     "adult": sender.get("adult")}, now)
     stream = conn.execute("SELECT host_id FROM streams WHERE id = ?", (stream_id,)).fetchone()
     host_id = stream["host_id"]
     carry_row = conn.execute("SELECT fee_carry FROM wallet_stats WHERE user_id = ?", (host_id,)).fetchone()
