@@ -58,6 +58,7 @@ class ShardExchange:
         self._js: Any = None
         self._tasks: list[asyncio.Task] = []
         self._poke = asyncio.Event()
+        self.ready = asyncio.Event()
         self._stopping = False
         self.published = 0
         self.bad_messages = 0
@@ -65,19 +66,44 @@ class ShardExchange:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Returns at once: connecting (with retries, NATS may be down or still starting) and the
+        workers run in the background. Gifts sent meanwhile wait in the outbox."""
         self._stopping = False
-        self._nc = await nats.connect(self.config.nats_url, name=f"halobuzz-{self.shard}",
-                                      max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-                                      allow_reconnect=True, connect_timeout=5)
-        self._js = self._nc.jetstream(timeout=5)
-        await self._ensure_stream()
-        gifts = await self._consumer(self.me.subjects["gifts"], f"gifts-{self.shard}")
-        receipts = await self._consumer(self.me.subjects["receipts"], f"receipts-{self.shard}")
-        self._tasks = [asyncio.create_task(self._publisher(), name="shards-publisher"),
-                       asyncio.create_task(self._consume(gifts, self._on_gift), name="shards-gifts"),
-                       asyncio.create_task(self._consume(receipts, self._on_receipt), name="shards-receipts"),
-                       asyncio.create_task(self._sweeper(), name="shards-sweeper")]
+        self.ready = asyncio.Event()
+        self._tasks = [asyncio.create_task(self._boot(), name="shards-boot")]
+
+    async def _boot(self) -> None:
+        backoff = 0.2
+        while not self._stopping:
+            try:
+                if self._nc is None:
+                    self._nc = await nats.connect(self.config.nats_url, name=f"halobuzz-{self.shard}",
+                                                  max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+                                                  allow_reconnect=True, connect_timeout=3,
+                                                  error_cb=self._nats_error)
+                    self._js = self._nc.jetstream(timeout=5)
+                await self._ensure_stream()
+                gifts = await self._consumer(self.me.subjects["gifts"], f"gifts-{self.shard}")
+                receipts = await self._consumer(self.me.subjects["receipts"], f"receipts-{self.shard}")
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - NATS unreachable or JetStream not ready yet
+                log.warning("cannot reach NATS JetStream yet; retrying", extra={"error": repr(exc)})
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+        else:
+            return
+        self._tasks += [asyncio.create_task(self._publisher(), name="shards-publisher"),
+                        asyncio.create_task(self._consume(gifts, self._on_gift), name="shards-gifts"),
+                        asyncio.create_task(self._consume(receipts, self._on_receipt), name="shards-receipts"),
+                        asyncio.create_task(self._sweeper(), name="shards-sweeper")]
         self._poke.set()
+        self.ready.set()
+        log.info("shard exchange connected", extra={"shard": self.shard, "nats": self.config.nats_url})
+
+    async def _nats_error(self, exc: Exception) -> None:
+        log.warning("nats client error", extra={"error": repr(exc)})
 
     async def stop(self) -> None:
         self._stopping = True

@@ -90,3 +90,30 @@ def test_gift_crosses_shards_once_and_settles(two_shards, nats):
     rec_b = _ledgers_ok(tmp / "in" / "halobuzz.db")
     assert rec_a["ok"] and rec_a["inFlight"] == [] and rec_a["peers"]["in"]["transit"] == 0
     assert rec_a["peers"]["in"]["exported"] == rec_b["peers"]["np"]["imported"] > 0
+
+
+def test_gifts_wait_in_the_outbox_while_nats_is_down(two_shards, tmp_path):
+    tmp, map_path, operator, keys = two_shards
+    nats = NatsServer(tmp_path / "late-nats")  # port chosen, not started yet
+
+    async def run():
+        a = await Node(tmp / "np", map_path, operator, "np", keys["np"], nats.url).start(wait_ready=False)
+        b = await Node(tmp / "in", map_path, operator, "in", keys["in"], nats.url).start(wait_ready=False)
+        try:
+            _, body, _ = await a.exchange.send_gift("V1", "in", "S1", "heart", 1, "key-00000009")
+            row = await a.db.readers.fetchone("SELECT COUNT(*) AS n FROM shard_outbox WHERE published_at IS NULL")
+            assert row["n"] == 1  # committed with the debit, not yet published
+            await asyncio.to_thread(nats.start)
+
+            async def settled():
+                r = await a.db.readers.fetchone("SELECT status FROM shard_transfers_out WHERE id = ?",
+                                                (body["transferId"],))
+                return r["status"] == "credited"
+            await _until(settled, 30)
+        finally:
+            await a.stop()
+            await b.stop()
+            nats.stop()
+
+    asyncio.run(run())
+    assert _ledgers_ok(tmp / "np" / "halobuzz.db")["ok"]

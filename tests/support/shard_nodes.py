@@ -80,9 +80,11 @@ class Node:
             config=ExchangeConfig(nats_url, gift_timeout=gift_timeout, ack_wait=2.0, sweep_interval=0.5),
             gift_policy=POLICY, spend=SPEND)
 
-    async def start(self) -> "Node":
+    async def start(self, wait_ready: bool = True) -> "Node":
         await self.db.open()
         await self.exchange.start()
+        if wait_ready:
+            await asyncio.wait_for(self.exchange.ready.wait(), 30)
         return self
 
     async def stop(self) -> None:
