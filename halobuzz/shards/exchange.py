@@ -102,6 +102,11 @@ class ShardExchange:
         self.ready.set()
         log.info("shard exchange connected", extra={"shard": self.shard, "nats": self.config.nats_url})
 
+    @property
+    def nc(self):
+        """The NATS connection (None until connected): other shard features share it."""
+        return self._nc
+
     async def _nats_error(self, exc: Exception) -> None:
         log.warning("nats client error", extra={"error": repr(exc)})
 

@@ -11,8 +11,9 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-GIFT, CANCEL, RECEIPT = "gift", "cancel", "receipt"
+GIFT, CANCEL, RECEIPT, TRENDING = "gift", "cancel", "receipt", "trending"
 KINDS = (GIFT, CANCEL, RECEIPT)
+BROADCAST = (TRENDING,)   # addressed to "*": every shard may read them
 AUDIENCE = "halobuzz-shards"
 
 
@@ -33,7 +34,7 @@ class Verifier:
     def __init__(self, shard: str, peer_keys: dict[str, Ed25519PublicKey]) -> None:
         self.shard, self._keys = shard, peer_keys
 
-    def verify(self, token: str | bytes) -> dict[str, Any]:
+    def verify(self, token: str | bytes, kinds: tuple[str, ...] = KINDS) -> dict[str, Any]:
         try:
             kid = jwt.get_unverified_header(token).get("kid", "")
             key = self._keys.get(kid)
@@ -47,8 +48,8 @@ class Verifier:
             raise BadMessage(f"message does not verify ({type(exc).__name__}: {exc})") from None
         if claims["from"] != kid:
             raise BadMessage(f"message from {claims['from']!r} signed by {kid!r}")
-        if claims["to"] != self.shard:
+        if claims["typ"] not in kinds:
+            raise BadMessage(f"unexpected message type {claims['typ']!r}")
+        if claims["to"] != self.shard and not (claims["to"] == "*" and claims["typ"] in BROADCAST):
             raise BadMessage(f"message for {claims['to']!r} reached {self.shard!r}")
-        if claims["typ"] not in KINDS:
-            raise BadMessage(f"unknown message type {claims['typ']!r}")
         return claims

@@ -117,3 +117,40 @@ def test_gifts_wait_in_the_outbox_while_nats_is_down(two_shards, tmp_path):
 
     asyncio.run(run())
     assert _ledgers_ok(tmp / "np" / "halobuzz.db")["ok"]
+
+
+def test_trending_merges_every_shards_top_rooms(two_shards, nats):
+    from halobuzz.shards.messages import Signer
+    from halobuzz.shards.shardmap import load_private
+    from halobuzz.shards.trending import GlobalTrending
+    tmp, map_path, operator, keys = two_shards
+
+    async def run():
+        a = await Node(tmp / "np", map_path, operator, "np", keys["np"], nats.url).start()
+        b = await Node(tmp / "in", map_path, operator, "in", keys["in"], nats.url).start()
+        ta = GlobalTrending(a.map, "np", Signer("np", load_private(keys["np"])),
+                            lambda: [{"id": "SA", "trendingScore": 5.0}], interval=0.1)
+        tb = GlobalTrending(b.map, "in", Signer("in", load_private(keys["in"])),
+                            lambda: [{"id": "SB", "trendingScore": 9.0}, {"id": "SC", "trendingScore": 1.0}],
+                            interval=0.1)
+        # a forged list (right subject, wrong key) is ignored
+        forger = GlobalTrending(b.map, "in", Signer("in", load_private(keys["np"])),
+                                lambda: [{"id": "EVIL", "trendingScore": 99.0}], interval=0.1)
+        await ta.start(a.exchange.nc)
+        await tb.start(b.exchange.nc)
+        await forger.start(b.exchange.nc)
+        try:
+            async def merged():
+                return [(i["id"], i["shard"]) for i in ta.merged()] == [("SB", "in"), ("SA", "np"), ("SC", "in")]
+            await _until(merged, 10)
+            assert tb.merged()[0]["shardUrl"] == "http://127.0.0.1/in"
+            await tb.stop()
+            await forger.stop()
+            await asyncio.sleep(0.5)  # > 3 intervals: the silent shard leaves the global view
+            assert [i["id"] for i in ta.merged()] == ["SA"]
+        finally:
+            await ta.stop()
+            await a.stop()
+            await b.stop()
+
+    asyncio.run(run())
