@@ -49,6 +49,13 @@ async def shard_map(request: Request):
     return json({"shard": shards.shard, "map": shards.map.as_json()})
 
 
+@bp.get("/shards/trending")
+@openapi.summary("Live rooms trending on every shard, highest score first, each with its shard and URL")
+@openapi.response(200, {"application/json": {"items": [dict]}})
+async def trending(request: Request):
+    return json({"items": _shards(request).trending.merged()})
+
+
 @bp.post("/shards/gifts")
 @openapi.summary("Send a gift to a live stream on another shard (Idempotency-Key required). "
                  "202: the coins are in transit; settled when the stream's shard confirms, refunded if it refuses")

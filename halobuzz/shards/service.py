@@ -6,9 +6,10 @@ token keys come from it); it raises ShardMapError and the appliance must not sta
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -19,6 +20,7 @@ from .exchange import ExchangeConfig, ShardExchange
 from .messages import Signer
 from .placement import Placement
 from .shardmap import ShardMap
+from .trending import GlobalTrending
 from .visitors import Visitors
 
 log = logging.getLogger("halobuzz.shards")
@@ -44,7 +46,9 @@ def load(settings: Any, signing_key: Ed25519PrivateKey) -> ShardConfig | None:
 
 
 class Shards:
-    def __init__(self, cfg: ShardConfig, settings: Any, db, bus, clock, ids) -> None:
+    def __init__(self, cfg: ShardConfig, settings: Any, db, bus, clock, ids,
+                 local_trending: Callable[[], list[dict[str, Any]]] = list) -> None:
+        """`local_trending`: this shard's top live rooms (the streams service's trending list)."""
         self.cfg, self.shard, self.map, self.placement = cfg, cfg.shard, cfg.map, cfg.placement
         self.visitors = Visitors(db, clock)
         spend = wallet.SpendPolicy(settings.spend_limit_adult, settings.spend_limit_minor)
@@ -54,6 +58,9 @@ class Shards:
             config=ExchangeConfig(settings.nats_url, gift_timeout=settings.shard_gift_timeout,
                                   replicas=settings.shard_stream_replicas),
             gift_policy=policy, spend=spend)
+        self.trending = GlobalTrending(cfg.map, cfg.shard, self.exchange.signer, lambda: local_trending(),
+                                       interval=settings.shard_trending_interval)
+        self._trending_task: asyncio.Task | None = None
 
     def attach(self, accounts) -> None:
         """Peer shards' users authenticate here as visitors."""
@@ -62,5 +69,14 @@ class Shards:
     async def start(self) -> None:
         await self.exchange.start()
 
+        async def trending_when_connected():
+            await self.exchange.ready.wait()
+            await self.trending.start(self.exchange.nc)
+        self._trending_task = asyncio.create_task(trending_when_connected(), name="shards-trending-start")
+
     async def stop(self) -> None:
+        if self._trending_task is not None:
+            self._trending_task.cancel()
+            await asyncio.gather(self._trending_task, return_exceptions=True)
+        await self.trending.stop()
         await self.exchange.stop()
