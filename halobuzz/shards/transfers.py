@@ -217,7 +217,7 @@ def _credit(conn, msg, signer, reply_subject, policy: GiftPolicy, now: datetime)
     sender = msg.get("sender") or {}
     # The gifter is a user of another shard: their mirror row here names them on the gift boards.
     sender_id = visitors.visitor_id(origin, str(sender.get("id", "")))
-    visitors.upsert(conn, origin, str(sender.get("id", "")),
+    mirror = visitors.upsert(conn, origin, str(sender.get("id", "")),
                     {"name": sender.get("username"), "og": sender.get("ogLevel"), "cty": sender.get("country"),
                      "adult": sender.get("adult")}, now)
     stream = conn.execute("SELECT host_id FROM streams WHERE id = ?", (stream_id,)).fetchone()
@@ -250,11 +250,11 @@ def _credit(conn, msg, signer, reply_subject, policy: GiftPolicy, now: datetime)
     events = [Event(GIFT_SENT, {
         "streamId": stream_id, "giftId": msg["gift"], "giftName": gift["name"], "quantity": msg["quantity"],
         "coins": msg["coins"], "paidCoins": msg["paid"], "bonusCoins": msg["bonus"], "hostEarned": host_share,
-        "senderId": sender_id, "senderName": str(sender.get("username", "")),
+        "senderId": sender_id, "senderName": mirror["username"],
         "senderOgLevel": int(sender.get("ogLevel") or 0), "senderShard": origin, "hostId": host_id,
         "combo": msg["quantity"], "animation": gift["animation"], "art": "/assets/" + gift["art"],
         "txId": tx_id, "ts": at}, room=stream_id)]
-    throne = _throne(conn, stream_id, sender_id, str(sender.get("username", "")), sender_total, at)
+    throne = _throne(conn, stream_id, sender_id, mirror["username"], sender_total, at)
     if throne:
         events.append(throne)
     return Outcome({"id": transfer_id, "status": CREDITED, "hostEarned": host_share}, events, queued)
