@@ -37,6 +37,7 @@ def cluster(tmp_path_factory):
         servers[name] = Server(tmp / name, env={"HALOBUZZ_SHARD_ID": name, "HALOBUZZ_NATS_URL": nats.url,
                                                 "HALOBUZZ_SHARD_MAP": str(tmp / "shards.json"),
                                                 "HALOBUZZ_SHARD_GIFT_TIMEOUT": "20",
+                                                "HALOBUZZ_SHARD_EDGES": "1",
                                                 "HALOBUZZ_SHARD_TRENDING_INTERVAL": "0.5"})
     out = _run("shards", "init", "--map", "shards.json", "--operator-key", "operator.pem", cwd=tmp)
     operator = out.strip().rsplit(" ", 1)[-1]
@@ -49,9 +50,13 @@ def cluster(tmp_path_factory):
     for srv in servers.values():
         srv.env["HALOBUZZ_SHARD_OPERATOR_KEY"] = operator
         srv.start()
+    # an edge process holding viewer sockets for shard in's rooms (no database of its own)
+    servers["edge"] = Server(tmp / "edge-in", env={**servers["in"].env}, args=("--edge", "--shard", "in")).start()
     yield tmp, servers, operator
-    for srv in servers.values():
+    for name, srv in servers.items():
+        t = time.monotonic()
         srv.stop()
+        print(f"stop {name}: {time.monotonic() - t:.1f}s rc={srv.proc.returncode}")
     nats.stop()
 
 
@@ -162,3 +167,53 @@ def test_a_shard_refuses_to_start_with_a_bad_map(cluster, tmp_path, damage):
     with pytest.raises(RuntimeError, match="signature does not verify" if damage == "forged" else "not signed"):
         srv.start(timeout=30)
     srv.stop()
+
+
+def test_an_edge_holds_viewers_of_a_room_whose_writes_stay_on_the_origin(cluster):
+    _, s, _ = cluster
+    with s["in"].client() as c:
+        host = register(c, "edgehost", country="IN")
+        local = register(c, "edgelocal", country="IN")
+        sid = live_stream(c, host, "edge room")["id"]
+    with s["np"].client() as c:
+        visitor = register(c, "edgevisitor", country="NP")
+    assert cli(s["in"].data_dir, "coins", "grant", "--user", "edgelocal", "--amount", "50",
+               "--reason", "test").returncode == 0
+
+    async def go():
+        h = await ready(s["in"], host["accessToken"])              # on the origin
+        e1 = await ready(s["edge"], local["accessToken"])          # in's own user, on the edge
+        e2 = await ready(s["edge"], visitor["accessToken"])        # np's user, on the edge
+        await h.join(sid)
+        state = await e1.join(sid)
+        assert state["stream"]["id"] == sid and state["you"]["username"] == "edgelocal"
+        joined = await h.expect("stream:join", where=lambda d: d["user"]["id"] == local["user"]["id"])
+        assert joined["data"]["viewers"] == 2
+        await e2.join(sid)
+        # origin -> edge
+        await h.send("chat:new", {"streamId": sid, "text": "from the origin"})
+        for ws in (e1, e2):
+            assert (await ws.expect("chat:new", timeout=5))["data"]["text"] == "from the origin"
+        # edge -> origin (the write happens on the origin) -> every socket, edge and origin
+        await e2.send("chat:new", {"streamId": sid, "text": "from the edge"})
+        got = await h.expect("chat:new", timeout=5, where=lambda d: d["text"] == "from the edge")
+        assert got["data"]["user"]["username"] == "edgevisitor@np"
+        await e1.expect("chat:new", timeout=5, where=lambda d: d["text"] == "from the edge")
+        # a gift (a money event: lane 0, never shed) made on the origin reaches edge sockets
+        async with httpx.AsyncClient(base_url=s["in"].url, timeout=10) as c:
+            r = await c.post(f"/api/v1/streams/{sid}/gifts", json={"giftId": "rose", "quantity": 1},
+                             headers={**local["auth"], "Idempotency-Key": uuid.uuid4().hex})
+            assert r.status_code == 201, r.text
+        for ws in (e1, e2):
+            gift = await ws.expect("gift:sent", timeout=5)
+            assert gift["data"]["senderName"] == "edgelocal"
+        # leaving on the edge is presence on the origin
+        await e1.close()
+        left = await h.expect("stream:leave", timeout=5, where=lambda d: d["userId"] == local["user"]["id"])
+        assert left["data"]["viewers"] == 2
+        await e2.close()
+        await h.close()
+    asyncio.run(asyncio.wait_for(go(), 60))
+    with s["in"].client() as c:
+        texts = [m["text"] for m in c.get(f"/api/v1/streams/{sid}/messages").json()["items"]]
+        assert texts == ["from the origin", "from the edge"]
