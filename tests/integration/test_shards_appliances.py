@@ -53,10 +53,8 @@ def cluster(tmp_path_factory):
     # an edge process holding viewer sockets for shard in's rooms (no database of its own)
     servers["edge"] = Server(tmp / "edge-in", env={**servers["in"].env}, args=("--edge", "--shard", "in")).start()
     yield tmp, servers, operator
-    for name, srv in servers.items():
-        t = time.monotonic()
+    for srv in servers.values():
         srv.stop()
-        print(f"stop {name}: {time.monotonic() - t:.1f}s rc={srv.proc.returncode}")
     nats.stop()
 
 
