@@ -53,6 +53,7 @@ class AccessTokens:
         self._private = private_key
         self.kid = kid or key_id(private_key.public_key())
         self._peers = frozenset(k for k in (peer_keys or {}) if k != self.kid)
+        self._sharded = bool(peer_keys)  # a shard map is in force (even a one-shard map, with edges)
         self.issuer = issuer
         self.ttl = ttl
         self._public: dict[str, Ed25519PublicKey] = {self.kid: private_key.public_key(), **(peer_keys or {})}
@@ -72,7 +73,7 @@ class AccessTokens:
     def issue(self, user_id: str, session_id: str, now: datetime, visitor: dict[str, Any] | None = None) -> str:
         claims = {"sub": user_id, "sid": session_id, "iss": self.issuer, "aud": AUDIENCE,
                   "iat": int(now.timestamp()), "exp": int(now.timestamp()) + self.ttl}
-        if visitor is not None and self._peers:
+        if visitor is not None and self._sharded:
             claims["vis"] = visitor
         token = jwt.encode(claims, self._private, algorithm="EdDSA", headers={"kid": self.kid})
         # We just signed it: remember it as verified (saves the first verify, and lets the
@@ -120,7 +121,7 @@ class AccessTokens:
 
     @property
     def sharded(self) -> bool:
-        return bool(self._peers)
+        return self._sharded
 
     def is_peer(self, issuer: str) -> bool:
         """A token of another shard of the map (its user is a visitor here)."""
