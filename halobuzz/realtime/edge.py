@@ -268,6 +268,7 @@ def build_edge_app(settings):
     from ..accounts.tokens import AccessTokens
     from ..api.errors import handle
     from ..infra.clock import Clock
+    from ..shards.exchange import server_list
     from ..shards.shardmap import load_public, load_verified, public_b64
     from . import endpoint
 
@@ -307,8 +308,9 @@ def build_edge_app(settings):
         hub.start()
         while True:
             try:
-                nc = await nats.connect(settings.nats_url, name=f"halobuzz-edge-{settings.shard_id}",
-                                        max_reconnect_attempts=-1, reconnect_time_wait=0.5, connect_timeout=3)
+                nc = await nats.connect(server_list(settings.nats_url), name=f"halobuzz-edge-{settings.shard_id}",
+                                        max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+                                        connect_timeout=3)
                 break
             except Exception as exc:  # noqa: BLE001 - NATS not up yet
                 log.warning("edge cannot reach NATS yet: %r", exc)

@@ -35,6 +35,11 @@ log = logging.getLogger("halobuzz.shards")
 STREAM = "HALOBUZZ_SHARDS"
 
 
+def server_list(urls: str) -> list[str]:
+    """The nats_url setting: one URL or several, comma separated (a cluster)."""
+    return [u.strip() for u in urls.split(",") if u.strip()]
+
+
 @dataclass(frozen=True)
 class ExchangeConfig:
     nats_url: str
@@ -77,10 +82,9 @@ class ShardExchange:
         while not self._stopping:
             try:
                 if self._nc is None:
-                    self._nc = await nats.connect(self.config.nats_url, name=f"halobuzz-{self.shard}",
-                                                  max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-                                                  allow_reconnect=True, connect_timeout=3,
-                                                  error_cb=self._nats_error)
+                    self._nc = await nats.connect(
+                        server_list(self.config.nats_url), name=f"halobuzz-{self.shard}", max_reconnect_attempts=-1,
+                        reconnect_time_wait=0.5, allow_reconnect=True, connect_timeout=3, error_cb=self._nats_error)
                     self._js = self._nc.jetstream(timeout=5)
                 await self._ensure_stream()
                 gifts = await self._consumer(self.me.subjects["gifts"], f"gifts-{self.shard}")
@@ -89,7 +93,7 @@ class ShardExchange:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - NATS unreachable or JetStream not ready yet
-                log.warning("cannot reach NATS JetStream yet; retrying", extra={"error": repr(exc)})
+                log.warning("cannot reach NATS JetStream yet (%r); retrying", exc)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
         else:

@@ -239,8 +239,8 @@ def _credit(conn, msg, signer, reply_subject, policy: GiftPolicy, now: datetime)
     conn.execute("UPDATE streams SET total_coins = total_coins + ? WHERE id = ?", (msg["coins"], stream_id))
     sender_total = conn.execute(
         "INSERT INTO stream_gifters(stream_id, user_id, coins, updated_at) VALUES (?,?,?,?) "
-        "ON CONFLICT(stream_id, user_id) DO UPDATE SET coins = coins + excluded.coins, updated_at = excluded.updated_at "
-        "RETURNING coins", (stream_id, sender_id, msg["coins"], at)).fetchone()[0]
+        "ON CONFLICT(stream_id, user_id) DO UPDATE SET coins = coins + excluded.coins, "
+        "updated_at = excluded.updated_at RETURNING coins", (stream_id, sender_id, msg["coins"], at)).fetchone()[0]
     conn.execute("INSERT INTO shard_transfers_in(id, origin_shard, stream_id, host_id, sender_id, paid, status, "
                  "reason, decided_at) VALUES (?,?,?,?,?,?,?,?,?)",
                  (transfer_id, origin, stream_id, host_id, sender_id, msg["paid"], CREDITED, None, at))

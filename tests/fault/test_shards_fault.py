@@ -136,7 +136,9 @@ def test_kill9_mid_cross_shard_gift_storm(tmp_path, victim):
         b.stop()
         nats.stop()
     ra, rb = _books(tmp_path / "np" / "halobuzz.db"), _books(tmp_path / "in" / "halobuzz.db")
-    print(f"\n{victim}: {len(acked)} gifts acked, credited {sum(1 for s in ra['out'].values() if s == 'credited')}, refused {sum(1 for s in ra['out'].values() if s == 'refused')}")
+    outcomes = list(ra["out"].values())
+    print(f"\n{victim}: {len(acked)} gifts acked, credited {outcomes.count('credited')}, "
+          f"refused {outcomes.count('refused')}")
     assert len(acked) > 50
     assert set(ra["out"]) == set(acked)
     assert ra["ok"] and ra["inFlight"] == [] and ra["outboxUnsent"] == 0
@@ -151,3 +153,60 @@ def test_kill9_mid_cross_shard_gift_storm(tmp_path, victim):
     assert ra["peers"]["in"]["exported"] == rb["peers"]["np"]["imported"]
     spent = sum(acked[t] for t in credited)
     assert sum(ra["paid"].values()) == len(VIEWERS) * 1_000_000 - spent
+
+
+def test_three_node_nats_cluster_loses_a_server_mid_storm(tmp_path):
+    """The packaging example's shape: JetStream on a 3-server cluster, the stream at 3 replicas.
+    kill -9 one server during the storm: every gift still settles exactly once."""
+    from tests.support.natsd import _free_port
+    routes = [_free_port() for _ in range(3)]
+    servers = [NatsServer(tmp_path / f"nats{i}", cluster={"name": "hb", "server_name": f"n{i}", "port": routes[i],
+                                                          "routes": routes}) for i in range(3)]
+    for s in servers:
+        s.proc = None
+    import threading
+    threads = [threading.Thread(target=s.start, kwargs={"timeout": 30}) for s in servers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    urls = ",".join(s.url for s in servers)
+    map_path, operator, keys = make_map(tmp_path, {"np": ["NP"], "in": ["IN"]})
+    (tmp_path / "np").mkdir()
+    (tmp_path / "in").mkdir()
+    seed(tmp_path / "np" / "halobuzz.db", [(v, "NP") for v in VIEWERS], [], coins=1_000_000)
+    seed(tmp_path / "in" / "halobuzz.db", [("H1", "IN")], [("S1", "H1")])
+    acked: dict[str, int] = {}
+
+    async def run():
+        # JetStream needs a meta leader before streams can be made: Node.start waits for `ready`
+        a = Node(tmp_path / "np", map_path, operator, "np", keys["np"], urls, gift_timeout=5.0)
+        b = Node(tmp_path / "in", map_path, operator, "in", keys["in"], urls, gift_timeout=5.0)
+        for n in (a, b):
+            n.exchange.config = type(n.exchange.config)(**{**n.exchange.config.__dict__, "replicas": 3})
+        await a.start()
+        await b.start()
+        try:
+            stop = asyncio.Event()
+            task = asyncio.create_task(_storm(a, stop, acked))
+            await asyncio.sleep(1.5)
+            servers[0].kill()
+            await asyncio.sleep(3.0)
+            stop.set()
+            await task
+            await _settled(a, 90)
+        finally:
+            await a.stop()
+            await b.stop()
+
+    try:
+        asyncio.run(run())
+    finally:
+        for s in servers:
+            s.stop()
+    ra, rb = _books(tmp_path / "np" / "halobuzz.db"), _books(tmp_path / "in" / "halobuzz.db")
+    assert len(acked) > 20 and set(ra["out"]) == set(acked)
+    assert ra["ok"] and ra["inFlight"] == [] and ra["peers"]["in"]["transit"] == 0
+    assert {t for t, s in ra["out"].items() if s == "credited"} == {t for t, s in rb["in"].items()
+                                                                     if s == "credited"}
+    assert ra["peers"]["in"]["exported"] == rb["peers"]["np"]["imported"]

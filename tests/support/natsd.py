@@ -25,12 +25,14 @@ def _free_port() -> int:
 
 
 class NatsServer:
-    def __init__(self, store_dir: Path) -> None:
+    def __init__(self, store_dir: Path, cluster: dict | None = None) -> None:
+        """`cluster`: {"name", "port", "routes": [route ports], "server_name"} for a clustered server."""
         self.store_dir = Path(store_dir)
         self.port = _free_port()
         self.url = f"nats://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
         self.log_path = self.store_dir.parent / f"nats-{self.port}.log"
+        self.cluster = cluster
 
     def start(self, timeout: float = 15.0) -> "NatsServer":
         binary = nats_server_binary()
@@ -39,8 +41,13 @@ class NatsServer:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "ab")
         offset = self.log_path.stat().st_size  # a restart appends: look only at this run's lines
-        self.proc = subprocess.Popen([binary, "-js", "-sd", str(self.store_dir), "-a", "127.0.0.1",
-                                      "-p", str(self.port)], stdout=self._log, stderr=subprocess.STDOUT)
+        args = [binary, "-js", "-sd", str(self.store_dir), "-a", "127.0.0.1", "-p", str(self.port)]
+        if self.cluster:
+            c = self.cluster
+            args += ["-n", c["server_name"], "--cluster_name", c["name"],
+                     "--cluster", f"nats://127.0.0.1:{c['port']}",
+                     "--routes", ",".join(f"nats://127.0.0.1:{p}" for p in c["routes"])]
+        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
