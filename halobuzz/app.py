@@ -43,9 +43,14 @@ from .payments.service import Payments
 from .payments.setup import build_payments
 from .realtime import endpoint as ws_endpoint
 from .realtime import sanic_ws
+from .realtime.edge import EdgeOrigin, rooms_subject
 from .realtime.hub import Hub
 from .realtime.rooms import Realtime
 from .resources import assets_dir
+from .shards import service as shards_service
+from .shards.service import Shards
+from .shards.shardmap import ShardMapError
+from .shards.visitors import Visitors
 from .streams.battles import Battles
 from .streams.media import make_provider
 from .streams.service import Streams
@@ -80,6 +85,10 @@ class Services:
     serve_lock: ServeLock
     jobs: Jobs
     http: httpx.AsyncClient
+    # A sharded deployment (setting shard_map): the verified map, visitors, cross-shard gifts over
+    # JetStream, global trending; and, with shard_edges, the relay feeding edge processes.
+    shards: Shards | None = None
+    edge_origin: EdgeOrigin | None = None
     # Named readiness probes for /readyz: name -> () -> problem or None.
     readiness: dict[str, Callable[[], Any]] = field(default_factory=dict)
 
@@ -98,9 +107,20 @@ def build_services(settings: config.Settings, *, clock: Clock | None = None,
     keys, active = config.field_keys(s)
     cipher = FieldCipher(keys, active)
     economy = Economy(db, clock, ids, s)
-    accounts = Accounts(db, clock, ids, AccessTokens(config.signing_key(s), s.shard_id, s.access_token_ttl),
+    signing_key = config.signing_key(s)
+    try:
+        # Verified before anything uses it: the peers' token keys come from the map.
+        shard_cfg = shards_service.load(s, signing_key)
+    except ShardMapError as exc:
+        raise config.ConfigError(f"shard map: {exc}") from None
+    visitors = Visitors(db, clock) if shard_cfg else None
+    access = AccessTokens(signing_key, s.shard_id, s.access_token_ttl,
+                          peer_keys=shard_cfg.peer_keys if shard_cfg else None,
+                          kid=s.shard_id if shard_cfg else None)
+    accounts = Accounts(db, clock, ids, access,
                         bcrypt_rounds=s.bcrypt_rounds, refresh_ttl=s.refresh_token_ttl, min_age=s.min_age,
-                        reuse_leeway=s.refresh_reuse_leeway, coins_of=economy.coins_of)
+                        reuse_leeway=s.refresh_reuse_leeway, coins_of=economy.coins_of,
+                        visitor_of=visitors.principal if visitors else None)
     try:
         provider = make_provider(s.media_provider, s.agora_app_id, s.agora_app_certificate, s.agora_token_ttl)
     except ValueError as exc:
@@ -122,11 +142,18 @@ def build_services(settings: config.Settings, *, clock: Clock | None = None,
     payments = build_payments(s, write=db.write, fetchall=lambda sql, params=(): db.readers.fetchall(sql, params),
                               cipher=cipher, clock=clock, ids=ids, metrics=metrics, http=http)
     replication = Replicator(s, metrics)
+    shards = edge_origin = None
+    if shard_cfg:
+        shards = Shards(shard_cfg, s, db, clock, ids, visitors,
+                        local_trending=lambda: streams.list_live(None, None, 20)["items"])
+        if s.shard_edges:
+            edge_origin = EdgeOrigin(realtime, accounts, rooms_subject(shard_cfg.map, shard_cfg.shard))
+            shards.on_connected.append(edge_origin.start)
     services = Services(
         settings=s, clock=clock, ids=ids, db=db, bus=bus, metrics=metrics, limiter=RateLimiter(), cipher=cipher,
         accounts=accounts, economy=economy, streams=streams, chat=chat, dms=dms, battles=battles, hub=hub,
         realtime=realtime, payments=payments, moderation=moderation, replication=replication,
-        serve_lock=ServeLock(s.data_dir), jobs=Jobs(), http=http)
+        serve_lock=ServeLock(s.data_dir), jobs=Jobs(), http=http, shards=shards, edge_origin=edge_origin)
     services.readiness["replication"] = replication.problem
     for name, fn, every in scheduled_jobs(services):
         services.jobs.add(name, fn, every)
@@ -230,11 +257,17 @@ def _listeners(app: Sanic, sv: Services) -> None:
         sv.hub.start()
         sv.realtime.start()
         await sv.battles.load()
+        if sv.shards is not None:
+            await sv.shards.start()   # connects to NATS in the background (gifts wait in the outbox)
         sv.jobs.start()   # last: every job's parts are up
 
     @app.listener("before_server_stop")
     async def stop_parts(app: Sanic) -> None:
         sv.jobs.shutdown()
+        if sv.edge_origin is not None:
+            await sv.edge_origin.stop()
+        if sv.shards is not None:
+            await sv.shards.stop()
         await sv.realtime.stop()
         await sv.battles.stop()
         await sv.hub.stop()

@@ -140,6 +140,18 @@ class Settings:
     moderation_image_max_bytes: int = setting(5 * 1024 * 1024, 'Largest accepted image upload, bytes')
     moderation_image_max_pixels: int = setting(25_000_000, 'Largest accepted image upload, width x height')
     moderation_keep_days: int = setting(30, "Days automated 'allow' decisions are kept (warn/block ones are kept)")
+    # country shards — owner: halobuzz.shards (see README "Run several shards")
+    shard_map: str = setting("", "Signed shard map (JSON) of a sharded deployment; empty = one unsharded appliance")
+    shard_operator_key: str = setting("", "Operator public key (base64, or a PEM file) the shard map must be "
+                                      "signed with")
+    nats_url: str = setting("nats://127.0.0.1:4222", "NATS server(s) with JetStream for cross-shard gifts "
+                            "(comma separated for a cluster)")
+    shard_gift_timeout: int = setting(60, "Seconds before an unanswered cross-shard gift is cancelled "
+                                      "(refunded once the other shard agrees)")
+    shard_stream_replicas: int = setting(1, "Replicas of the JetStream stream of shard messages (3 on a cluster)")
+    shard_trending_interval: float = setting(5.0, "Seconds between this shard's trending broadcasts to its peers")
+    shard_edges: bool = setting(False, "Serve edge processes (`serve --edge`): relay room frames and take their "
+                                "writes over NATS")
 
     @property
     def db_path(self) -> Path:
@@ -235,6 +247,14 @@ def _validate(s: Settings) -> None:
         raise ConfigError("setting 'log_format' must be auto, human or json")
     if not 4 <= s.bcrypt_rounds <= 16:
         raise ConfigError("setting 'bcrypt_rounds' must be between 4 and 16")
+    if s.shard_map and not s.shard_operator_key:
+        raise ConfigError("setting 'shard_operator_key' is required with 'shard_map' (the map must be verified)")
+    if s.shard_gift_timeout < 5:
+        raise ConfigError("setting 'shard_gift_timeout' must be at least 5 seconds")
+    if not 1 <= s.shard_stream_replicas <= 5:
+        raise ConfigError("setting 'shard_stream_replicas' must be between 1 and 5")
+    if s.shard_trending_interval <= 0:
+        raise ConfigError("setting 'shard_trending_interval' must be positive")
     for name in ("rate_limit_default", "rate_limit_auth", "rate_limit_user"):
         try:
             Rule.parse(getattr(s, name))

@@ -11,6 +11,7 @@ from typing import Callable
 from .db import migrate
 from .moderation.setup import models_check
 from .payments.setup import open_orders_past_expiry
+from .shards.transfers import transit_problems
 from .wallet import ledger
 
 Check = Callable[[sqlite3.Connection], list[str]]
@@ -41,6 +42,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("ledger chain", ledger.verify_chain),
     ("payments", open_orders_past_expiry),
     ("moderation models", models_check),
+    ("shard transit", transit_problems),
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sanic import Sanic
 
 from ..resources import assets_dir
-from . import accounts, admin, battles, console, dms, health, middleware, moderation, money, payments, streams
+from . import accounts, admin, battles, console, dms, health, middleware, moderation, money, payments, shards, streams
 from .errors import handle
 
 BLUEPRINTS = (
@@ -21,11 +21,13 @@ BLUEPRINTS = (
     payments.bp,         # coin purchases: eSewa, Khalti, Stripe
     payments.admin_bp,
     moderation.bp,       # reports, review queue, appeals, image checks
+    shards.bp,           # shard map, cross-shard gifts, global trending (404 not_sharded when unsharded)
 )
 
 
 def register(app: Sanic) -> None:
     middleware.install(app)
+    shards.install(app)  # 307 / 4xx for another shard's resources (no-op when unsharded)
     app.error_handler.add(Exception, handle)
     app.ctx.static_files = console.StaticFiles(assets_dir(app.ctx.services.settings))
     for bp in BLUEPRINTS:

@@ -216,14 +216,14 @@ class EdgeRealtime:
 
     async def dispatch(self, conn: Conn, msg: p.ClientFrame) -> None:
         data = msg.data if isinstance(msg.data, dict) else {}
-        if msg.event == "stream:join":
+        if msg.event == ev.STREAM_JOIN:
             sid = data.get("streamId")
             if not isinstance(sid, str) or not sid:
                 raise Invalid("streamId is required", field="streamId")
             answer = await self._call(conn, {"op": "join", "streamId": sid})
             self.hub.join(conn, sid)
-            conn.send_event(p.STREAM_STATE, {"replyTo": msg.id, **answer["state"]})
-        elif msg.event == "stream:leave":
+            conn.send_event(ev.STREAM_STATE, {"replyTo": msg.id, **answer["state"]})
+        elif msg.event == ev.STREAM_LEAVE:
             self.hub.leave(conn)
         elif msg.event == ev.CHAT_NEW:
             sid = data.get("streamId") or (conn.room.id if conn.room else None)
@@ -237,7 +237,7 @@ class EdgeRealtime:
                 raise Conflict("join the stream first", code="not_in_room")
             await self._call(conn, {"op": "like", "streamId": conn.room.id, "count": data.get("count", 1)})
         elif msg.event == "ping":
-            conn.send_event(p.PONG, {"replyTo": msg.id})
+            conn.send_event(ev.PONG, {"replyTo": msg.id})
         else:
             conn.error("unknown_event", f"{msg.event!r} is not handled by an edge; use the origin", msg.id)
 
@@ -270,7 +270,7 @@ def build_edge_app(settings):
     from ..infra.clock import Clock
     from ..shards.exchange import server_list
     from ..shards.shardmap import load_public, load_verified, public_b64
-    from . import endpoint
+    from . import endpoint, sanic_ws
 
     if not settings.shard_map:
         raise Invalid("an edge needs the shard map (setting shard_map)", field="shard_map")
@@ -290,11 +290,11 @@ def build_edge_app(settings):
               stall_seconds=s.ws_stall_seconds)
     rt = EdgeRealtime(hub, rooms_subject(shard_map, settings.shard_id))
     app = Sanic(f"halobuzz-edge-{settings.shard_id}{next(_edge_names) or ''}", configure_logging=False)
-    app.config.update({"WEBSOCKET_PING_INTERVAL": None, "WEBSOCKET_PING_TIMEOUT": None,
-                       "WEBSOCKET_MAX_SIZE": 64 * 1024, "ACCESS_LOG": False, "MOTD": False,
-                       "FALLBACK_ERROR_FORMAT": "json"})
-    app.ctx.hb = SimpleNamespace(settings=settings, accounts=EdgeAccounts(access, settings.shard_id, clock),
-                                 extras={"realtime": rt}, clock=clock)
+    app.config.update({"ACCESS_LOG": False, "MOTD": False, "FALLBACK_ERROR_FORMAT": "json"})
+    sanic_ws.configure(app)
+    # What endpoint.py reads from the services of an appliance; an edge has only these.
+    app.ctx.services = SimpleNamespace(settings=settings, accounts=EdgeAccounts(access, settings.shard_id, clock),
+                                       realtime=rt, hub=hub, clock=clock)
     app.error_handler.add(Exception, handle)
     app.blueprint(endpoint.bp)
 

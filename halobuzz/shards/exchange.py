@@ -22,7 +22,7 @@ import nats
 from nats.js import api as js_api
 from nats.js.errors import NotFoundError
 
-from ..events import Bus, Event
+from ..db import emit
 from ..gifts.send import GiftPolicy
 from ..infra.clock import Clock, iso
 from ..infra.ids import IdFactory
@@ -51,10 +51,10 @@ class ExchangeConfig:
 
 
 class ShardExchange:
-    def __init__(self, db, bus: Bus, clock: Clock, ids: IdFactory, *, shard_map: ShardMap, shard: str,
+    def __init__(self, db, clock: Clock, ids: IdFactory, *, shard_map: ShardMap, shard: str,
                  signer: Signer, config: ExchangeConfig, gift_policy: GiftPolicy,
                  spend: wallet.SpendPolicy) -> None:
-        self.db, self.bus, self.clock, self.ids = db, bus, clock, ids
+        self.db, self.clock, self.ids = db, clock, ids
         self.map, self.shard, self.signer, self.config = shard_map, shard, signer, config
         self.verifier = Verifier(shard, shard_map.peer_keys())
         self.gift_policy, self.spend = gift_policy, spend
@@ -238,32 +238,35 @@ class ShardExchange:
 
     async def _on_gift(self, batch: list[dict[str, Any]]) -> None:
         now = self.clock.now()
-        outcomes: list[transfers.Outcome] = []
 
         def unit(conn):
+            queued = 0
             for claims in batch:
                 if claims["typ"] not in ("gift", "cancel"):
                     continue
                 reply = self.map.shard(claims["from"]).subjects["receipts"]
-                outcomes.append(transfers.receive(conn, claims, signer=self.signer, reply_subject=reply,
-                                                  policy=self.gift_policy, now=now))
-        await self.db.write(unit, after=lambda _: self._after(outcomes))
+                out = transfers.receive(conn, claims, signer=self.signer, reply_subject=reply,
+                                        policy=self.gift_policy, now=now)
+                for e in out.events:
+                    emit(conn, e)
+                queued += out.queued
+            return queued
+        await self.db.write(unit, after=self._poke_if)
 
     async def _on_receipt(self, batch: list[dict[str, Any]]) -> None:
         now = self.clock.now()
-        outcomes: list[transfers.Outcome] = []
 
         def unit(conn):
             for claims in batch:
                 if claims["typ"] == "receipt":
-                    outcomes.append(transfers.settle(conn, claims, now))
-        await self.db.write(unit, after=lambda _: self._after(outcomes))
+                    for e in transfers.settle(conn, claims, now).events:
+                        emit(conn, e)
+            return 0
+        await self.db.write(unit)
 
-    def _after(self, outcomes: list[transfers.Outcome]) -> None:
-        for out in outcomes:
-            for e in out.events:
-                self.bus.publish(e)
-        if any(o.queued for o in outcomes):
+    def _poke_if(self, queued: int) -> None:
+        """After COMMIT: outbox rows were written, wake the publisher."""
+        if queued:
             self._poke.set()
 
     # -- overdue transfers ---------------------------------------------------------------------
@@ -282,9 +285,7 @@ class ShardExchange:
         subjects = {s.name: s.subjects["gifts"] for s in self.map.shards}
         now = self.clock.now()
         out = await self.db.write(lambda conn: transfers.expire(conn, signer=self.signer, subjects=subjects,
-                                                                now=now))
-        if out.queued:
-            self._poke.set()
+                                                                now=now), after=lambda o: self._poke_if(o.queued))
         return out.response["cancelling"]
 
     # -- the call routes make ------------------------------------------------------------------
@@ -301,7 +302,6 @@ class ShardExchange:
         deadline = now + timedelta(seconds=self.config.gift_timeout)
         transfer_id = f"{self.shard}-{self.ids.new()}"
         subject = self.map.shard(dest).subjects["gifts"]
-        events: list[Event] = []
         queued = [0]
 
         def unit(conn):
@@ -310,18 +310,13 @@ class ShardExchange:
                                      transfer_id=transfer_id, sender_id=sender_id, stream_id=stream_id,
                                      gift_id=gift_id, quantity=quantity, key=key, spend=self.spend, now=now,
                                      deadline=deadline)
-                events.extend(out.events)
+                for e in out.events:
+                    emit(conn, e)
                 queued[0] = out.queued
                 return 202, out.response
             return idempotency.once(conn, sender_id, key, req_hash, iso(now), run)
 
-        def after(_):
-            for e in events:
-                self.bus.publish(e)
-            if queued[0]:
-                self._poke.set()
-
-        return await self.db.write(unit, after=after)
+        return await self.db.write(unit, after=lambda _: self._poke_if(queued[0]))
 
     async def reconcile(self) -> dict[str, Any]:
         return await self.db.write(transfers.reconcile)

@@ -46,15 +46,17 @@ def load(settings: Any, signing_key: Ed25519PrivateKey) -> ShardConfig | None:
 
 
 class Shards:
-    def __init__(self, cfg: ShardConfig, settings: Any, db, bus, clock, ids,
+    def __init__(self, cfg: ShardConfig, settings: Any, db, clock, ids, visitors: Visitors,
                  local_trending: Callable[[], list[dict[str, Any]]] = list) -> None:
         """`local_trending`: this shard's top live rooms (the streams service's trending list)."""
         self.cfg, self.shard, self.map, self.placement = cfg, cfg.shard, cfg.map, cfg.placement
-        self.visitors = Visitors(db, clock)
+        self.visitors = visitors
+        # Called with the NATS connection once it is up (the edge relay of the origin uses it).
+        self.on_connected: list[Callable[[Any], Any]] = []
         spend = wallet.SpendPolicy(settings.spend_limit_adult, settings.spend_limit_minor)
         policy = GiftPolicy(settings.platform_fee_bps, settings.earnings_hold_days, settings.gift_combo_seconds, spend)
         self.exchange = ShardExchange(
-            db, bus, clock, ids, shard_map=cfg.map, shard=cfg.shard, signer=Signer(cfg.shard, cfg.signing_key),
+            db, clock, ids, shard_map=cfg.map, shard=cfg.shard, signer=Signer(cfg.shard, cfg.signing_key),
             config=ExchangeConfig(settings.nats_url, gift_timeout=settings.shard_gift_timeout,
                                   replicas=settings.shard_stream_replicas),
             gift_policy=policy, spend=spend)
@@ -62,16 +64,14 @@ class Shards:
                                        interval=settings.shard_trending_interval)
         self._trending_task: asyncio.Task | None = None
 
-    def attach(self, accounts) -> None:
-        """Peer shards' users authenticate here as visitors."""
-        accounts.visitor_of = self.visitors.principal
-
     async def start(self) -> None:
         await self.exchange.start()
 
         async def trending_when_connected():
             await self.exchange.ready.wait()
             await self.trending.start(self.exchange.nc)
+            for start in self.on_connected:
+                await start(self.exchange.nc)
         self._trending_task = asyncio.create_task(trending_when_connected(), name="shards-trending-start")
 
     async def stop(self) -> None:

@@ -300,3 +300,8 @@ def reconcile(conn: sqlite3.Connection) -> dict[str, Any]:
     unsent_count = conn.execute("SELECT COUNT(*) FROM shard_outbox WHERE published_at IS NULL").fetchone()[0]
     return {"ok": not problems, "problems": problems, "peers": peers, "inFlight": in_flight,
             "outboxUnsent": unsent_count}
+
+
+def transit_problems(conn: sqlite3.Connection) -> list[str]:
+    """Doctor check: every sys:transit:<peer> equals the coins of its open transfers."""
+    return reconcile(conn)["problems"]

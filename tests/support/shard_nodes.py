@@ -70,12 +70,13 @@ class Node:
                  gift_timeout: float = 30.0) -> None:
         self.shard = shard
         self.map = shardmap.load_verified(map_path, operator, shard)
-        self.db = Database(Path(data_dir) / "halobuzz.db", synchronous="NORMAL", readers=2)
         self.bus = Bus()
         self.events: list = []
         self.bus.subscribe(None, self.events.append)
+        self.db = Database(Path(data_dir) / "halobuzz.db", synchronous="NORMAL", readers=2,
+                           publish=self.bus.publish_all)
         self.exchange = ShardExchange(
-            self.db, self.bus, Clock(), IdFactory(Clock(), SystemRandom()), shard_map=self.map, shard=shard,
+            self.db, Clock(), IdFactory(Clock(), SystemRandom()), shard_map=self.map, shard=shard,
             signer=Signer(shard, shardmap.load_private(key_path)),
             config=ExchangeConfig(nats_url, gift_timeout=gift_timeout, ack_wait=2.0, sweep_interval=0.5),
             gift_policy=POLICY, spend=SPEND)
