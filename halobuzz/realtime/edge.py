@@ -266,7 +266,6 @@ def build_edge_app(settings):
     from sanic.response import json as json_response
 
     from ..accounts.tokens import AccessTokens
-    from ..api.errors import handle
     from ..infra.clock import Clock
     from ..shards.exchange import server_list
     from ..shards.shardmap import load_public, load_verified, public_b64
@@ -295,7 +294,6 @@ def build_edge_app(settings):
     # What endpoint.py reads from the services of an appliance; an edge has only these.
     app.ctx.services = SimpleNamespace(settings=settings, accounts=EdgeAccounts(access, settings.shard_id, clock),
                                        realtime=rt, hub=hub, clock=clock)
-    app.error_handler.add(Exception, handle)
     app.blueprint(endpoint.bp)
 
     @app.get("/healthz")
