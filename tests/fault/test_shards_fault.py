@@ -44,13 +44,18 @@ class ChildShard:
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
-        self.log.close()
+        self._close()
 
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(15)
+        self._close()
+
+    def _close(self) -> None:
         self.log.close()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
 
 def _books(path: Path) -> dict:
