@@ -52,10 +52,15 @@ from .payments.setup import build_payments
 from .realtime import catalogue as realtime_catalogue
 from .realtime import endpoint as ws_endpoint
 from .realtime import sanic_ws
+from .realtime.edge import EdgeOrigin, rooms_subject
 from .realtime.hub import Hub
 from .realtime.rooms import Realtime
 from .realtime.socketio import SocketIOGateway
 from .resources import assets_dir
+from .shards import service as shards_service
+from .shards.service import Shards
+from .shards.shardmap import ShardMapError
+from .shards.visitors import Visitors
 from .streams.battles import Battles
 from .streams.media import make_provider
 from .streams.service import Streams
@@ -100,6 +105,10 @@ class Services:
     activity: Activity       # last-seen users (business metrics)
     gift_flow: GiftFlow      # gifts and coins per minute (business metrics)
     media: MediaService | None = None        # the built-in video path (media_provider = hls)
+    # A sharded deployment (setting shard_map): the verified map, visitors, cross-shard gifts over
+    # JetStream, global trending; and, with shard_edges, the relay feeding edge processes.
+    shards: Shards | None = None
+    edge_origin: EdgeOrigin | None = None
     # Named readiness probes for /readyz: name -> () -> problem or None.
     readiness: dict[str, Callable[[], Any]] = field(default_factory=dict)
 
@@ -118,9 +127,20 @@ def build_services(settings: config.Settings, *, clock: Clock | None = None,
     keys, active = config.field_keys(s)
     cipher = FieldCipher(keys, active)
     economy = Economy(db, clock, ids, s)
-    accounts = Accounts(db, clock, ids, AccessTokens(config.signing_key(s), s.shard_id, s.access_token_ttl),
+    signing_key = config.signing_key(s)
+    try:
+        # Verified before anything uses it: the peers' token keys come from the map.
+        shard_cfg = shards_service.load(s, signing_key)
+    except ShardMapError as exc:
+        raise config.ConfigError(f"shard map: {exc}") from None
+    visitors = Visitors(db, clock) if shard_cfg else None
+    access = AccessTokens(signing_key, s.shard_id, s.access_token_ttl,
+                          peer_keys=shard_cfg.peer_keys if shard_cfg else None,
+                          kid=s.shard_id if shard_cfg else None)
+    accounts = Accounts(db, clock, ids, access,
                         bcrypt_rounds=s.bcrypt_rounds, refresh_ttl=s.refresh_token_ttl, min_age=s.min_age,
-                        reuse_leeway=s.refresh_reuse_leeway, coins_of=economy.coins_of)
+                        reuse_leeway=s.refresh_reuse_leeway, coins_of=economy.coins_of,
+                        visitor_of=visitors.principal if visitors else None)
     try:
         media = media_setup.build(s, db=db, clock=clock, cipher=cipher)
     except EngineError as exc:
@@ -163,13 +183,20 @@ def build_services(settings: config.Settings, *, clock: Clock | None = None,
     limiter = RateLimiter()
     games = Games(db, clock, ids, s, metrics, limiter)
     games.trust_gates = trust.gates
+    shards = edge_origin = None
+    if shard_cfg:
+        shards = Shards(shard_cfg, s, db, clock, ids, visitors,
+                        local_trending=lambda: streams.list_live(None, None, 20)["items"])
+        if s.shard_edges:
+            edge_origin = EdgeOrigin(realtime, accounts, rooms_subject(shard_cfg.map, shard_cfg.shard))
+            shards.on_connected.append(edge_origin.start)
     services = Services(
         settings=s, clock=clock, ids=ids, db=db, bus=bus, metrics=metrics, limiter=limiter, cipher=cipher,
         accounts=accounts, economy=economy, streams=streams, chat=chat, dms=dms, battles=battles, hub=hub,
         realtime=realtime, socketio=socketio, payments=payments, moderation=moderation, games=games,
         replication=replication, serve_lock=ServeLock(s.data_dir), jobs=Jobs(), http=http,
         festivals=Festivals(db, clock), trust=trust, insights=insights, activity=activity, gift_flow=gift_flow,
-        media=media)
+        media=media, shards=shards, edge_origin=edge_origin)
     services.readiness["replication"] = replication.problem
     metrics.registry.register(BusinessCollector(lambda: business_snapshot(services)))
     for name, fn, every in scheduled_jobs(services):
@@ -316,6 +343,8 @@ def _listeners(app: Sanic, sv: Services) -> None:
         await sv.battles.load()
         await sv.festivals.start()
         await sv.games.start()   # recovers the rounds a previous process left open, then runs due rounds
+        if sv.shards is not None:
+            await sv.shards.start()   # connects to NATS in the background (gifts wait in the outbox)
         sv.jobs.start()   # last: every job's parts are up
 
     @app.listener("before_server_stop")
@@ -323,6 +352,10 @@ def _listeners(app: Sanic, sv: Services) -> None:
         sv.jobs.shutdown()
         await sv.festivals.stop()
         await sv.games.stop()
+        if sv.edge_origin is not None:
+            await sv.edge_origin.stop()
+        if sv.shards is not None:
+            await sv.shards.stop()
         await sv.realtime.stop()
         if sv.media is not None:
             await sv.media.stop()    # ffmpeg children close their playlists; replays being made finish

@@ -179,6 +179,18 @@ class Settings:
     games_min_reaction_ms: int = setting(250, "Answers faster than this are flagged for review (human reaction time)")
     games_lottery_every: int = setting(3600, "Seconds between house lottery draws (0 = no house lottery)")
     games_lottery_price: int = setting(10, "Coins per house lottery ticket")
+    # country shards — owner: halobuzz.shards (see README "Run several shards")
+    shard_map: str = setting("", "Signed shard map (JSON) of a sharded deployment; empty = one unsharded appliance")
+    shard_operator_key: str = setting("", "Operator public key (base64, or a PEM file) the shard map must be "
+                                      "signed with")
+    nats_url: str = setting("nats://127.0.0.1:4222", "NATS server(s) with JetStream for cross-shard gifts "
+                            "(comma separated for a cluster)")
+    shard_gift_timeout: int = setting(60, "Seconds before an unanswered cross-shard gift is cancelled "
+                                      "(refunded once the other shard agrees)")
+    shard_stream_replicas: int = setting(1, "Replicas of the JetStream stream of shard messages (3 on a cluster)")
+    shard_trending_interval: float = setting(5.0, "Seconds between this shard's trending broadcasts to its peers")
+    shard_edges: bool = setting(False, "Serve edge processes (`serve --edge`): relay room frames and take their "
+                                "writes over NATS")
 
     @property
     def db_path(self) -> Path:
@@ -274,6 +286,14 @@ def _validate(s: Settings) -> None:
         raise ConfigError("setting 'log_format' must be auto, human or json")
     if not 4 <= s.bcrypt_rounds <= 16:
         raise ConfigError("setting 'bcrypt_rounds' must be between 4 and 16")
+    if s.shard_map and not s.shard_operator_key:
+        raise ConfigError("setting 'shard_operator_key' is required with 'shard_map' (the map must be verified)")
+    if s.shard_gift_timeout < 5:
+        raise ConfigError("setting 'shard_gift_timeout' must be at least 5 seconds")
+    if not 1 <= s.shard_stream_replicas <= 5:
+        raise ConfigError("setting 'shard_stream_replicas' must be between 1 and 5")
+    if s.shard_trending_interval <= 0:
+        raise ConfigError("setting 'shard_trending_interval' must be positive")
     for name in ("rate_limit_default", "rate_limit_auth", "rate_limit_user"):
         try:
             Rule.parse(getattr(s, name))

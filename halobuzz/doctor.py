@@ -14,6 +14,7 @@ from .games import checks as games_checks
 from .media.checks import replays_on_disk
 from .moderation.setup import models_check
 from .payments.setup import open_orders_past_expiry
+from .shards.transfers import transit_problems
 from .wallet import ledger
 
 Check = Callable[[sqlite3.Connection], list[str]]
@@ -82,6 +83,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("game escrows", games_checks.escrows_empty),
     ("game assets", games_checks.assets),
     ("media replays", replays_on_disk),
+    ("shard transit", transit_problems),
 )
 
 

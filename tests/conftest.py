@@ -26,8 +26,9 @@ def free_port() -> int:
 class Server:
     """`halobuzz serve` in a child process, as an operator would run it."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> None:
         self.data_dir = data_dir
+        self.args = args  # extra `serve` options (e.g. --edge --shard B)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "HALOBUZZ_BCRYPT_ROUNDS": "4", "HALOBUZZ_RATE_LIMIT_DEFAULT": "100000/1m",
@@ -41,7 +42,8 @@ class Server:
         self.port = self.port or free_port()
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "halobuzz", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],
+            [sys.executable, "-m", "halobuzz", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
+             *self.args],
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, Callable
 
 from ..errors import Forbidden, Unauthorized
@@ -33,7 +33,8 @@ class Principal:
 class Accounts:
     def __init__(self, db, clock, ids, access: tokens.AccessTokens, *, bcrypt_rounds: int,
                  refresh_ttl: int, min_age: int, reuse_leeway: int = 30,
-                 coins_of: Callable[[str], dict[str, int]] | None = None) -> None:
+                 coins_of: Callable[[str], dict[str, int]] | None = None,
+                 visitor_of: Callable[[tokens.Claims], "Principal"] | None = None) -> None:
         self.db = db
         self.clock = clock
         self.ids = ids
@@ -45,6 +46,9 @@ class Accounts:
         # user id -> the seed's coins block (the wallet's view). Accounts does not know
         # the ledger; without it profiles show zeros.
         self.coins_of = coins_of
+        # On a sharded deployment: a peer shard's verified claims -> the Principal of that
+        # visitor here (a mirror users row, so rooms and chat work unchanged). See shards/visitors.py.
+        self.visitor_of: Callable[[tokens.Claims], "Principal"] | None = visitor_of
 
     async def audit(self, actor: audit.Actor, action: str, **details: Any) -> None:
         """Record an admin action that changed nothing else (a job run, a payload viewed)."""
@@ -80,8 +84,12 @@ class Accounts:
     def profile(self, row, today) -> dict[str, Any]:
         return users.profile(row, today, self.coins_of(row["id"]) if self.coins_of else None)
 
-    def _pair(self, user_id: str, session_id: str, refresh: str) -> dict[str, str]:
-        return {"accessToken": self.access.issue(user_id, session_id, self.clock.now()),
+    def _pair(self, user_id: str, session_id: str, refresh: str, row=None) -> dict[str, str]:
+        visitor = None
+        if row is not None and self.access.sharded:
+            visitor = {"name": row["username"], "cty": row["country"], "og": row["og_level"],
+                       "adult": users.age_on(date.fromisoformat(row["birth_date"]), self.clock.now().date()) >= 18}
+        return {"accessToken": self.access.issue(user_id, session_id, self.clock.now(), visitor),
                 "refreshToken": refresh, "tokenType": "Bearer", "expiresIn": self.access.ttl}
 
     async def register(self, new: users.NewUser, *, user_agent: str | None = None, ip: str | None = None,
@@ -98,7 +106,7 @@ class Accounts:
             return users.get(conn, user_id)
 
         row = await self.db.write(unit)
-        return {"user": self.profile(row, now.date()), **self._pair(user_id, session_id, refresh)}
+        return {"user": self.profile(row, now.date()), **self._pair(user_id, session_id, refresh, row)}
 
     async def login(self, email: str, password: str, *, user_agent: str | None = None,
                     ip: str | None = None) -> dict[str, Any]:
@@ -115,7 +123,7 @@ class Accounts:
         session_id, refresh = self.ids.new(), self.ids.token()
         await self.db.write(lambda conn: tokens.start_session(
             conn, session_id, row["id"], refresh, now, self.refresh_ttl, user_agent, ip))
-        return {"user": self.profile(row, now.date()), **self._pair(row["id"], session_id, refresh)}
+        return {"user": self.profile(row, now.date()), **self._pair(row["id"], session_id, refresh, row)}
 
     async def refresh(self, presented: str) -> dict[str, Any]:
         now = self.clock.now()
@@ -130,7 +138,7 @@ class Accounts:
         blocked = users.is_blocked(row, now)
         if blocked:
             raise Forbidden(blocked, code="account_blocked")
-        return self._pair(user_id, session_id, new_refresh)
+        return self._pair(user_id, session_id, new_refresh, row)
 
     async def logout(self, principal: Principal) -> None:
         now = self.clock.now()
@@ -142,6 +150,8 @@ class Accounts:
         changes made by the CLI from another process are seen)."""
         now = self.clock.now()
         claims = self.access.verify(token, now.timestamp())
+        if self.visitor_of is not None and self.access.is_peer(claims.issuer):
+            return self.visitor_of(claims)
         row = self.db.inline.one(
             "SELECT u.*, s.revoked_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ? AND s.user_id = ?",
             (claims.session_id, claims.user_id))

@@ -40,13 +40,20 @@ class Claims:
     session_id: str
     issuer: str
     expires: float
+    # On a sharded deployment: what a peer shard needs to show this user in its rooms
+    # (name, cty, adult, og), signed by the home shard. None otherwise.
+    visitor: dict[str, Any] | None = None
 
 
 class AccessTokens:
     def __init__(self, private_key: Ed25519PrivateKey, issuer: str, ttl: int,
-                 peer_keys: dict[str, Ed25519PublicKey] | None = None) -> None:
+                 peer_keys: dict[str, Ed25519PublicKey] | None = None, kid: str | None = None) -> None:
+        """`kid`: the key id in our tokens' header (on a sharded deployment, the shard's name, and
+        `peer_keys` maps each peer shard's name to its key from the verified shard map)."""
         self._private = private_key
-        self.kid = key_id(private_key.public_key())
+        self.kid = kid or key_id(private_key.public_key())
+        self._peers = frozenset(k for k in (peer_keys or {}) if k != self.kid)
+        self._sharded = bool(peer_keys)  # a shard map is in force (even a one-shard map, with edges)
         self.issuer = issuer
         self.ttl = ttl
         self._public: dict[str, Ed25519PublicKey] = {self.kid: private_key.public_key(), **(peer_keys or {})}
@@ -63,13 +70,15 @@ class AccessTokens:
             keys.append(jwk)
         return {"keys": keys}
 
-    def issue(self, user_id: str, session_id: str, now: datetime) -> str:
+    def issue(self, user_id: str, session_id: str, now: datetime, visitor: dict[str, Any] | None = None) -> str:
         claims = {"sub": user_id, "sid": session_id, "iss": self.issuer, "aud": AUDIENCE,
                   "iat": int(now.timestamp()), "exp": int(now.timestamp()) + self.ttl}
+        if visitor is not None and self._sharded:
+            claims["vis"] = visitor
         token = jwt.encode(claims, self._private, algorithm="EdDSA", headers={"kid": self.kid})
         # We just signed it: remember it as verified (saves the first verify, and lets the
         # rate limiter key the caller by account from the first request).
-        self._remember(token, Claims(user_id, session_id, self.issuer, float(claims["exp"])))
+        self._remember(token, Claims(user_id, session_id, self.issuer, float(claims["exp"]), claims.get("vis")))
         return token
 
     def _remember(self, token: str, claims: Claims) -> None:
@@ -104,7 +113,19 @@ class AccessTokens:
             raise Unauthorized(f"access token is not valid ({type(exc).__name__})", code="invalid_token") from None
         if not isinstance(data.get("sub"), str) or not isinstance(data.get("sid"), str):
             raise Unauthorized("access token is not valid", code="invalid_token")
-        return Claims(data["sub"], data["sid"], str(data.get("iss", "")), float(data["exp"]))
+        if header.get("kid") in self._peers and data.get("iss") != header.get("kid"):
+            # A peer shard vouches only for its own users.
+            raise Unauthorized("access token issuer does not match its signing shard", code="invalid_token")
+        visitor = data.get("vis") if isinstance(data.get("vis"), dict) else None
+        return Claims(data["sub"], data["sid"], str(data.get("iss", "")), float(data["exp"]), visitor)
+
+    @property
+    def sharded(self) -> bool:
+        return self._sharded
+
+    def is_peer(self, issuer: str) -> bool:
+        """A token of another shard of the map (its user is a visitor here)."""
+        return issuer in self._peers
 
 
 # -- sessions and refresh tokens (write units) ----------------------------------------

@@ -6,7 +6,7 @@ from sanic import Sanic
 
 from ..resources import assets_dir
 from . import (accounts, admin, battles, console, dms, docs, festivals, games, health, insights, media, middleware,
-               moderation, money, payments, streams, trust)
+               moderation, money, payments, shards, streams, trust)
 from .errors import handle
 
 BLUEPRINTS = (
@@ -30,11 +30,13 @@ BLUEPRINTS = (
     games.admin_bp,
     media.bp,            # built-in video path: HLS live/replay files, GET …/replay
     docs.bp,             # /docs/openapi.json: the contract (api/contract.py)
+    shards.bp,           # shard map, cross-shard gifts, global trending (404 not_sharded when unsharded)
 )
 
 
 def register(app: Sanic) -> None:
     middleware.install(app)
+    shards.install(app)  # 307 / 4xx for another shard's resources (no-op when unsharded)
     app.error_handler.add(Exception, handle)
     app.ctx.static_files = console.StaticFiles(assets_dir(app.ctx.services.settings))
     for bp in BLUEPRINTS:

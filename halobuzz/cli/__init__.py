@@ -6,7 +6,7 @@ import sys
 import click
 
 from .. import __version__
-from . import admin, backup, bench, dev, festivals, games, moderation, money, ops, payments, serve, trust
+from . import admin, backup, bench, dev, festivals, games, moderation, money, ops, payments, serve, shards, trust
 
 
 class DefaultGroup(click.Group):
@@ -40,6 +40,7 @@ for command in (
     bench.bench, dev.dev,
     festivals.festivals, trust.trust,
     games.games, games.compliance,
+    shards.shards,
 ):
     cli.add_command(command)
 

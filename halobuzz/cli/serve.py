@@ -23,7 +23,10 @@ from .common import data_dir_option, fail, load_settings, writer_for
 
 
 @click.option("--help-settings", is_flag=True, help="List every setting with its default and exit")
-def serve(host, port, data_dir, demo, log_format, help_settings):
+@click.option("--edge", is_flag=True, help="Run as an edge: hold viewer websockets for a shard's rooms "
+              "(no database; the shard's appliance keeps every write)")
+@click.option("--shard", default=None, help="With --edge: the shard whose rooms this edge serves")
+def serve(host, port, data_dir, demo, log_format, help_settings, edge, shard):
     """Run the appliance: API, websocket rooms, scheduler, in one process.
 
     \b
@@ -35,6 +38,9 @@ def serve(host, port, data_dir, demo, log_format, help_settings):
     if help_settings:
         for name, default, text in config.describe():
             click.echo(f"{name:28} {default!r:16} {text}")
+        return
+    if edge:
+        _serve_edge(data_dir, host, port, log_format, shard)
         return
     settings = load_settings(data_dir, host=host, port=port, demo=demo, log_format=log_format)
     if settings.demo:
@@ -114,6 +120,21 @@ def _port_free_or_fail(host: str, port: int) -> None:
                 fail(f"port {port} on {host} is already in use (another halobuzz serve?); "
                      f"stop it or pick another with --port")
             fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+def _serve_edge(data_dir, host, port, log_format, shard) -> None:
+    """`serve --edge --shard B`: websockets for B's rooms, fed by B's appliance over NATS (realtime/edge.py)."""
+    from ..errors import DomainError
+    from ..realtime.edge import build_edge_app
+    from ..shards.shardmap import ShardMapError
+    if not shard:
+        fail("--edge needs --shard NAME (the shard whose rooms this edge serves)")
+    settings = load_settings(data_dir, host=host, port=port, log_format=log_format, shard_id=shard)
+    applog.configure(settings.log_level, settings.log_format)
+    try:
+        app = build_edge_app(settings)
+    except (ShardMapError, DomainError) as exc:
+        fail(str(exc))
+    click.echo(f"HaloBuzz edge for shard {shard} on http://{settings.host}:{settings.port}", err=True)
+    app.run(host=settings.host, port=settings.port, single_process=True, access_log=False, motd=False)
 
 
 def _close_if_open(sv) -> None:

@@ -222,6 +222,7 @@ class Hub:
         self.writes = 0
         self.disconnects: dict[int, int] = {}   # close code -> count (ours and the clients')
         self.on_leave: list = []   # callbacks(conn, room_id) when a connection leaves a room
+        self.relay = None          # (room_id, frame, lane) -> None: set on an origin serving edges
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
@@ -314,8 +315,23 @@ class Hub:
     # -- fan-out ---------------------------------------------------------------------
     def to_room(self, room_id: str, event: str, data: Any) -> None:
         room = self.rooms.get(room_id)
+        relay = self.relay
+        if relay is None:
+            if room is not None and room.members:
+                room.publish(p.frame(event, data), p.LANES.get(event, p.ESSENTIAL))
+            return
+        # An origin with edge processes: every room frame also goes to the edges (they hold
+        # members of rooms this process may not), framed once for both.
+        frame, lane = p.frame(event, data), p.LANES.get(event, p.ESSENTIAL)
+        relay(room_id, frame, lane)
         if room is not None and room.members:
-            room.publish(p.frame(event, data), p.LANES.get(event, p.ESSENTIAL))
+            room.publish(frame, lane)
+
+    def publish_framed(self, room_id: str, frame: bytes, lane: int) -> None:
+        """A frame made elsewhere (an edge receiving its origin's room events): same lanes, same shedding."""
+        room = self.rooms.get(room_id)
+        if room is not None and room.members:
+            room.publish(frame, lane)
 
     def to_users(self, user_ids: Iterable[str], event: str, data: Any) -> None:
         blob = None
