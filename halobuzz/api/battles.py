@@ -56,6 +56,7 @@ async def decline(request: Request, battle_id: str):
 @bp.post("/battles/<battle_id:str>/cancel")
 @openapi.summary("Withdraw a battle invitation (the inviting host), before it is answered or expires")
 @openapi.secured("bearer")
+@contract.contract(responses={200: shapes.Obj}, errors=(403, 409))
 async def cancel(request: Request, battle_id: str):
     who = principal(request)
     return json(await _b(request).cancel(who.user_id, battle_id))

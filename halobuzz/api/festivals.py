@@ -12,6 +12,7 @@ from ..festivals import calendar, store
 from .admin import actor_of
 from .middleware import admin
 from .validation import Schema, decode_json, decode_query
+from . import contract, shapes
 
 bp = Blueprint("festivals", url_prefix="/api/v1/festivals")
 admin_bp = Blueprint("admin_festivals", url_prefix="/api/v1/admin/festivals")
@@ -158,6 +159,7 @@ def spec_from(body: CreateBody) -> store.FestivalSpec:
 @bp.get("/active")
 @openapi.summary("Festivals running now: banner (en + ne), bonus multipliers, themed gifts, window")
 @openapi.response(200, {"application/json": FestivalList})
+@contract.contract(responses={200: FestivalList}, errors=(409,), auth=None)
 async def active(request: Request):
     return json({"items": await service(request).active()})
 
@@ -167,6 +169,7 @@ async def active(request: Request):
 @openapi.parameter("past", bool, "query")
 @openapi.response(200, {"application/json": FestivalList})
 @openapi.response(422, {"application/json": ErrorBody})
+@contract.contract(query=ListQuery, responses={200: FestivalList}, errors=(409,), auth=None)
 async def listing(request: Request):
     q = decode_query(request.args, ListQuery)
     return json({"items": await service(request).listing(include_past=q.past)})
@@ -178,6 +181,7 @@ async def listing(request: Request):
 @openapi.parameter("limit", int, "query")
 @openapi.response(200, {"application/json": Leaderboard})
 @openapi.response(404, {"application/json": ErrorBody})
+@contract.contract(query=BoardQuery, responses={200: Leaderboard}, errors=(409,), auth=None)
 async def leaderboard(request: Request, festival_id: str):
     q = decode_query(request.args, BoardQuery)
     conn = _db(request).inline.conn
@@ -192,6 +196,7 @@ async def leaderboard(request: Request, festival_id: str):
 @openapi.summary("Every festival, past ones included (admins)")
 @openapi.secured("bearer")
 @openapi.response(200, {"application/json": FestivalList})
+@contract.contract(responses={200: FestivalList}, errors=(403, 409), role="admin")
 async def admin_list(request: Request):
     admin(request)
     return json({"items": await service(request).listing(include_past=True),
@@ -205,6 +210,7 @@ async def admin_list(request: Request):
 @openapi.response(201, {"application/json": FestivalOut})
 @openapi.response(409, {"application/json": ErrorBody})
 @openapi.response(422, {"application/json": ErrorBody})
+@contract.contract(body=CreateBody, responses={201: FestivalOut}, errors=(403, 409), role="admin")
 async def admin_create(request: Request):
     actor = actor_of(request)
     body = decode_json(request.body, CreateBody, _max_body(request))
@@ -218,6 +224,7 @@ async def admin_create(request: Request):
 @openapi.response(200, {"application/json": FestivalOut})
 @openapi.response(404, {"application/json": ErrorBody})
 @openapi.response(422, {"application/json": ErrorBody})
+@contract.contract(body=PatchBody, responses={200: FestivalOut}, errors=(403, 409), role="admin")
 async def admin_patch(request: Request, festival_id: str):
     actor = actor_of(request)
     body = decode_json(request.body, PatchBody, _max_body(request))
@@ -231,6 +238,7 @@ async def admin_patch(request: Request, festival_id: str):
 @openapi.secured("bearer")
 @openapi.response(200, {"application/json": FestivalOut})
 @openapi.response(404, {"application/json": ErrorBody})
+@contract.contract(responses={200: FestivalOut}, errors=(403, 409), role="admin")
 async def admin_cancel(request: Request, festival_id: str):
     actor = actor_of(request)
     return json(await service(request).cancel(festival_id, actor))

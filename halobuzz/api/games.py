@@ -23,6 +23,7 @@ from ..wallet.wallet import MAX_SINGLE_SPEND
 from .admin import actor_of
 from .middleware import admin, client_ip, principal
 from .validation import Schema, decode_json, decode_query
+from . import contract, shapes
 
 bp = Blueprint("games", url_prefix="/api/v1")
 admin_bp = Blueprint("admin_games", url_prefix="/api/v1/admin/games")
@@ -124,6 +125,7 @@ def _when(text: str | None, field: str) -> datetime | None:
 @bp.get("/games")
 @openapi.summary("The games: rules, published AI win rate p (35-55 % band), house share, and whether you may play")
 @openapi.response(200, {"application/json": {"items": [GAME]}}, "The four games")
+@contract.contract(responses={200: shapes.Obj}, errors=(403, 409))
 async def catalog(request: Request):
     hb = _hb(request)
     user = None
@@ -137,6 +139,7 @@ async def catalog(request: Request):
 @openapi.summary("The compliance pack that applies to you (or ?country=CC): ages, limits, what is allowed")
 @openapi.parameter("country", str, "query", description="ISO country code; default: your account's country")
 @openapi.response(200, {"application/json": PACK}, "The pack")
+@contract.contract(query=CountryQuery, responses={200: shapes.Obj}, errors=(403, 409))
 async def compliance(request: Request):
     q = decode_query(request.args, CountryQuery)
     country = q.country
@@ -156,6 +159,7 @@ async def compliance(request: Request):
 @openapi.parameter("status", str, "query", description="open, running, settled, refunded, or live (open+running)")
 @openapi.parameter("room", str, "query", description="stream id")
 @openapi.response(200, {"application/json": {"items": [ROUND]}}, "Rounds")
+@contract.contract(query=RoundsQuery, responses={200: shapes.Obj}, errors=(409,), auth=None)
 async def list_(request: Request):
     q = decode_query(request.args, RoundsQuery)
     hb, games = _hb(request), _games(request)
@@ -171,6 +175,7 @@ async def list_(request: Request):
                                     "category": str, "lobbySeconds": int, "drawsAt": str, "splitBps": [int]}})
 @openapi.response(201, {"application/json": ROUND}, "The new round with its seed commitment (seedHash)")
 @openapi.response(422, {"application/json": ERROR}, "A field is wrong (named)")
+@contract.contract(body=OpenBody, responses={201: shapes.Obj}, errors=(403, 409))
 async def open_round(request: Request):
     who = principal(request)
     hb = _hb(request)
@@ -190,6 +195,7 @@ async def open_round(request: Request):
 @bp.get("/games/rounds/<round_id:str>")
 @openapi.summary("One round: status, pot, open questions (never an open answer), outcome after the end")
 @openapi.response(200, {"application/json": ROUND}, "The round")
+@contract.contract(responses={200: shapes.Obj}, errors=(409,), auth=None)
 async def one(request: Request, round_id: str):
     hb, games = _hb(request), _games(request)
     return json(get_round(hb.db.inline.conn, round_id, games.rules.bank, hb.clock.now()))
@@ -202,6 +208,7 @@ async def one(request: Request, round_id: str):
 @openapi.body({"application/json": {"clientSeed": str, "team": str, "count": int}})
 @openapi.response(201, {"application/json": JOINED}, "Entered; coins moved into the round's escrow")
 @openapi.response(403, {"application/json": ERROR}, "Refused by a compliance rule (named in the message)")
+@contract.contract(body=JoinBody, responses={201: shapes.Obj}, errors=(403, 409), idempotency=True)
 async def join(request: Request, round_id: str):
     who = principal(request)
     hb = _hb(request)
@@ -217,6 +224,7 @@ async def join(request: Request, round_id: str):
 @openapi.secured("bearer")
 @openapi.response(200, {"application/json": {"roundId": str, "startsAt": str}}, "Starting (the server moves it)")
 @openapi.response(403, {"application/json": ERROR}, "Not the host of this round")
+@contract.contract(responses={200: shapes.Obj}, errors=(403, 409))
 async def start(request: Request, round_id: str):
     who = principal(request)
     return json(await _games(request).start_now(who.user_id, round_id))
@@ -228,6 +236,7 @@ async def start(request: Request, round_id: str):
 @openapi.body({"application/json": {"nonce": str, "question": int, "choice": int, "answer": int}})
 @openapi.response(200, {"application/json": ANSWERED}, "Accepted (a challenge answer also settles it)")
 @openapi.response(409, {"application/json": ERROR}, "Not open, time up, already answered, or a replayed nonce")
+@contract.contract(body=AnswerBody, responses={200: shapes.Obj}, errors=(403, 409))
 async def answer(request: Request, round_id: str):
     who = principal(request)
     body = decode_json(request.body, AnswerBody, _hb(request).settings.max_body_bytes)
@@ -238,6 +247,7 @@ async def answer(request: Request, round_id: str):
 @bp.get("/games/rounds/<round_id:str>/proof")
 @openapi.summary("Provable fairness: seed commitment, revealed server seed, client seeds, every draw to recompute")
 @openapi.response(200, {"application/json": PROOF}, "The proof (serverSeed is null until the round ends)")
+@contract.contract(responses={200: shapes.Obj}, errors=(409,), auth=None)
 async def proof(request: Request, round_id: str):
     return json(rounds.proof(_hb(request).db.inline.conn, round_id))
 
@@ -249,6 +259,7 @@ async def proof(request: Request, round_id: str):
 @openapi.secured("bearer")
 @openapi.parameter("window", str, "query", description="1h, 24h, 7d or all (default: 24h, 7d and all)")
 @openapi.response(200, {"application/json": {"band": [float], "items": [REPORT_ROW]}}, "The report")
+@contract.contract(query=ReportQuery, responses={200: shapes.Obj}, errors=(403, 409), role="admin")
 async def report(request: Request):
     admin(request)
     q = decode_query(request.args, ReportQuery)
@@ -263,6 +274,7 @@ async def report(request: Request):
 @openapi.body({"application/json": {"aiWinRate": float, "houseShare": float}})
 @openapi.response(200, {"application/json": GAME}, "The game with its new settings")
 @openapi.response(422, {"application/json": ERROR}, "Out of the 35-55 % band (the rule is in the message)")
+@contract.contract(body=SettingsBody, responses={200: shapes.Obj}, errors=(403, 409), role="admin")
 async def set_settings(request: Request, game: str):
     body = decode_json(request.body, SettingsBody, _hb(request).settings.max_body_bytes)
     return json(await _games(request).set_game_settings(game, actor_of(request), ai_win_rate=body.ai_win_rate,
@@ -274,6 +286,7 @@ async def set_settings(request: Request, game: str):
 @openapi.secured("bearer")
 @openapi.body({"application/json": {"reason": str}})
 @openapi.response(200, {"application/json": {"roundId": str, "refunded": int}}, "Refunded")
+@contract.contract(body=RefundBody, responses={200: shapes.Obj}, errors=(403, 409), role="admin")
 async def refund(request: Request, round_id: str):
     body = decode_json(request.body, RefundBody, _hb(request).settings.max_body_bytes)
     return json(await _games(request).refund(round_id, body.reason, actor_of(request)))
@@ -314,6 +327,7 @@ BRACKET = {"id": str, "name": str, "format": str, "status": str, "entryFee": int
 @openapi.response(200, {"application/json": {"items": [{"id": str, "name": str, "format": str, "status": str,
                                                         "entryFee": int, "maxPlayers": int, "startsAt": str,
                                                         "players": int}]}}, "Tournaments")
+@contract.contract(responses={200: shapes.Obj}, errors=(409,), auth=None)
 async def tournaments_list(request: Request):
     from ..games import tournaments
     return json({"items": tournaments.listing(_hb(request).db.inline.conn)})
@@ -322,6 +336,7 @@ async def tournaments_list(request: Request):
 @bp.get("/tournaments/<tid:str>")
 @openapi.summary("A tournament's bracket: seeds, matches (W/L/F), results, places and prizes")
 @openapi.response(200, {"application/json": BRACKET}, "The bracket")
+@contract.contract(responses={200: shapes.Obj}, errors=(409,), auth=None)
 async def tournament(request: Request, tid: str):
     from ..games import tournaments
     return json(tournaments.bracket(_hb(request).db.inline.conn, tid))
@@ -335,6 +350,7 @@ async def tournament(request: Request, tid: str):
 @openapi.response(201, {"application/json": {"tournamentId": str, "clientSeed": str, "staked": int,
                                              "seedHash": str}}, "Registered")
 @openapi.response(403, {"application/json": ERROR}, "Refused by a compliance rule (named)")
+@contract.contract(body=RegisterBody, responses={200: shapes.Obj}, errors=(403, 409), idempotency=True)
 async def tournament_register(request: Request, tid: str):
     who = principal(request)
     body = decode_json(request.body or b"{}", RegisterBody, _hb(request).settings.max_body_bytes)
@@ -348,6 +364,7 @@ async def tournament_register(request: Request, tid: str):
 @openapi.secured("bearer")
 @openapi.body({"application/json": {"nonce": str, "answer": int}})
 @openapi.response(200, {"application/json": {"match": int, "solved": bool, "won": bool}}, "Decided")
+@contract.contract(body=MatchAnswerBody, responses={200: shapes.Obj}, errors=(403, 409))
 async def tournament_answer(request: Request, tid: str, match: int):
     who = principal(request)
     body = decode_json(request.body, MatchAnswerBody, _hb(request).settings.max_body_bytes)
@@ -360,6 +377,7 @@ async def tournament_answer(request: Request, tid: str, match: int):
 @openapi.body({"application/json": {"name": str, "format": str, "entryFee": int, "startsAt": str, "maxPlayers": int,
                                     "matchSeconds": int, "splitBps": [int]}})
 @openapi.response(201, {"application/json": BRACKET}, "Created (registering)")
+@contract.contract(body=TournamentBody, responses={201: shapes.Obj}, errors=(403, 409), role="admin")
 async def tournament_create(request: Request):
     body = decode_json(request.body, TournamentBody, _hb(request).settings.max_body_bytes)
     starts = _when(body.starts_at, "startsAt")
@@ -374,6 +392,7 @@ async def tournament_create(request: Request):
 @openapi.secured("bearer")
 @openapi.body({"application/json": {"reason": str}})
 @openapi.response(200, {"application/json": {"tournamentId": str, "refunded": int}}, "Cancelled")
+@contract.contract(body=RefundBody, responses={200: shapes.Obj}, errors=(403, 409), role="admin")
 async def tournament_cancel(request: Request, tid: str):
     body = decode_json(request.body, RefundBody, _hb(request).settings.max_body_bytes)
     return json(await _games(request).cancel_tournament(tid, body.reason, actor_of(request)))

@@ -12,6 +12,7 @@ from sanic_ext import openapi
 from .festivals import ErrorBody
 from .middleware import principal
 from .validation import Schema, decode_json, decode_query
+from . import contract, shapes
 
 bp = Blueprint("insights", url_prefix="/api/v1/streams")
 
@@ -104,6 +105,7 @@ def service(request: Request):
 @openapi.response(200, {"application/json": CohostList})
 @openapi.response(403, {"application/json": ErrorBody})
 @openapi.response(409, {"application/json": ErrorBody})
+@contract.contract(query=LimitQuery, responses={200: CohostList}, errors=(403, 409))
 async def cohost_list(request: Request, stream_id: str):
     who = principal(request)
     q = decode_query(request.args, LimitQuery)
@@ -116,6 +118,7 @@ async def cohost_list(request: Request, stream_id: str):
 @openapi.body({"application/json": InviteBody})
 @openapi.response(201, {"application/json": BattleOut})
 @openapi.response(409, {"application/json": ErrorBody})
+@contract.contract(body=InviteBody, responses={201: BattleOut}, errors=(403, 409))
 async def cohost_invite(request: Request, stream_id: str):
     who = principal(request)
     body = decode_json(request.body, InviteBody, request.app.ctx.services.settings.max_body_bytes)
@@ -128,6 +131,7 @@ async def cohost_invite(request: Request, stream_id: str):
 @openapi.secured("bearer")
 @openapi.response(200, {"application/json": GiftSuggestions})
 @openapi.response(404, {"application/json": ErrorBody})
+@contract.contract(responses={200: GiftSuggestions}, errors=(403, 409))
 async def gift_suggestions(request: Request, stream_id: str):
     who = principal(request)
     return json(service(request).gift_suggestions(who.user_id, stream_id))
@@ -138,6 +142,7 @@ async def gift_suggestions(request: Request, stream_id: str):
 @openapi.secured("bearer")
 @openapi.response(200, {"application/json": HostInsights})
 @openapi.response(403, {"application/json": ErrorBody})
+@contract.contract(responses={200: HostInsights}, errors=(403, 409))
 async def host_insights(request: Request, stream_id: str):
     who = principal(request)
     return json(service(request).host_view(who.user_id, stream_id))

@@ -20,6 +20,7 @@ from sanic_ext import openapi
 
 from ..errors import NotFound
 from .middleware import principal
+from . import contract, shapes
 
 bp = Blueprint("media", url_prefix="")
 
@@ -50,6 +51,7 @@ async def _send(request: Request, path: Path) -> HTTPResponse:
 @bp.route("/media/live/<stream_id:str>/<token:str>/<name:str>", methods=["GET", "HEAD"])
 @openapi.summary("Live HLS playlist (live.m3u8) or segment of a stream (signed path from …/media)")
 @openapi.response(200, {PLAYLIST_TYPE: str, SEGMENT_TYPE: bytes})
+@contract.contract(responses={200: shapes.Obj}, errors=(409,), auth=None)
 async def live_file(request: Request, stream_id: str, token: str, name: str):
     media = media_service(request)
     media.check_token("live", stream_id, token, media.clock.timestamp())
@@ -59,6 +61,7 @@ async def live_file(request: Request, stream_id: str, token: str, name: str):
 @bp.route("/media/replay/<stream_id:str>/<token:str>/<name:str>", methods=["GET", "HEAD"])
 @openapi.summary("Replay HLS VOD playlist (index.m3u8) or segment (signed path from …/replay)")
 @openapi.response(200, {PLAYLIST_TYPE: str, SEGMENT_TYPE: bytes})
+@contract.contract(responses={200: shapes.Obj}, errors=(409,), auth=None)
 async def replay_file(request: Request, stream_id: str, token: str, name: str):
     media = media_service(request)
     media.check_token("replay", stream_id, token, media.clock.timestamp())
@@ -70,6 +73,7 @@ async def replay_file(request: Request, stream_id: str, token: str, name: str):
                  "and a signed HLS playback URL when ready")
 @openapi.secured("bearer")
 @openapi.response(200, REPLAY_RESPONSE)
+@contract.contract(responses={200: shapes.Obj}, errors=(403, 409))
 async def stream_replay(request: Request, stream_id: str):
     who = principal(request)
     sv = request.app.ctx.services

@@ -15,6 +15,7 @@ from ..gifts import send as gift_send
 from ..shards.placement import Elsewhere
 from .middleware import admin, principal
 from .validation import Schema, decode_json
+from . import contract, shapes
 
 bp = Blueprint("shards", url_prefix="/api/v1")
 
@@ -44,6 +45,7 @@ def _shards(request: Request):
 @bp.get("/shards")
 @openapi.summary("This shard's name and the signed shard map (which shard serves which country, and where)")
 @openapi.response(200, {"application/json": {"shard": str, "map": dict}})
+@contract.contract(responses={200: shapes.Obj}, errors=(409,), auth=None)
 async def shard_map(request: Request):
     shards = _shards(request)
     return json({"shard": shards.shard, "map": shards.map.as_json()})
@@ -52,6 +54,7 @@ async def shard_map(request: Request):
 @bp.get("/shards/trending")
 @openapi.summary("Live rooms trending on every shard, highest score first, each with its shard and URL")
 @openapi.response(200, {"application/json": {"items": [dict]}})
+@contract.contract(responses={200: shapes.Obj}, errors=(409,), auth=None)
 async def trending(request: Request):
     return json({"items": _shards(request).trending.merged()})
 
@@ -62,6 +65,7 @@ async def trending(request: Request):
 @openapi.body({"application/json": {"shard": str, "streamId": str, "giftId": str, "quantity": int}})
 @openapi.response(202, {"application/json": _TRANSFER})
 @openapi.secured("bearer")
+@contract.contract(body=RemoteGiftBody, responses={202: shapes.Obj}, errors=(403, 409), idempotency=True)
 async def send_remote_gift(request: Request):
     shards = _shards(request)
     who = principal(request)
@@ -78,6 +82,7 @@ async def send_remote_gift(request: Request):
 @openapi.response(200, {"application/json": {"transferId": str, "shard": str, "status": str, "coins": int,
                                              "reason": str}})
 @openapi.secured("bearer")
+@contract.contract(responses={200: shapes.Obj}, errors=(403, 409))
 async def remote_gift_status(request: Request, transfer_id: str):
     _shards(request)
     who = principal(request)
@@ -95,6 +100,7 @@ async def remote_gift_status(request: Request, transfer_id: str):
 @openapi.response(200, {"application/json": {"ok": bool, "problems": [str], "peers": dict, "inFlight": [dict],
                                              "outboxUnsent": int}})
 @openapi.secured("bearer")
+@contract.contract(responses={200: shapes.Obj}, errors=(403, 409), role="admin")
 async def reconcile(request: Request):
     admin(request)
     shards = _shards(request)

@@ -12,6 +12,7 @@ from .admin import actor_of
 from .festivals import ErrorBody
 from .middleware import admin, principal
 from .validation import Schema, decode_json
+from . import contract, shapes
 
 bp = Blueprint("trust", url_prefix="/api/v1")
 
@@ -54,6 +55,7 @@ def service(request: Request):
 @openapi.secured("bearer")
 @openapi.response(200, {"application/json": TrustOut})
 @openapi.response(401, {"application/json": ErrorBody})
+@contract.contract(responses={200: TrustOut}, errors=(403, 409))
 async def my_trust(request: Request):
     who = principal(request)
     return json(await service(request).explain(who.user_id))
@@ -64,6 +66,7 @@ async def my_trust(request: Request):
 @openapi.secured("bearer")
 @openapi.response(200, {"application/json": AdminTrustOut})
 @openapi.response(404, {"application/json": ErrorBody})
+@contract.contract(responses={200: AdminTrustOut}, errors=(403, 409), role="admin")
 async def user_trust(request: Request, user_id: str):
     admin(request)
     return json({"userId": user_id, **await service(request).explain(user_id)})
@@ -75,6 +78,7 @@ async def user_trust(request: Request, user_id: str):
 @openapi.body({"application/json": VerifyBody})
 @openapi.response(200, {"application/json": AdminTrustOut})
 @openapi.response(404, {"application/json": ErrorBody})
+@contract.contract(body=VerifyBody, responses={200: AdminTrustOut}, errors=(403, 409), role="admin")
 async def verify(request: Request, user_id: str):
     actor = actor_of(request)
     body = decode_json(request.body, VerifyBody, request.app.ctx.services.settings.max_body_bytes)
