@@ -97,6 +97,19 @@ SERVER_EVENTS: dict[str, str] = {
     ev.DM_READ: "a read receipt",
     ev.PONG: "ping reply: {replyTo}",
     ev.ERROR: "a refused client frame: {code, message, replyTo}",
+    ev.FESTIVAL_ACTIVE: "to every client: a festival started or ended {change, festival, active}",
+    ev.AI_SUGGESTION: "to the host only: an engagement nudge (start a battle, a quiz, invite a cohost) with the reason",
+    ev.GAME_ROUND: "a game round opened or changed phase, with its seed commitment (sha256 of the server seed)",
+    ev.GAME_JOINED: "a player entered a round (or joined a team)",
+    ev.GAME_QUESTION: "a timed question opened (quiz, battle)",
+    ev.GAME_RESULT: "a round settled: winners, payouts, house share, the revealed seed",
+    ev.GAME_DRAW: "a lottery drawn: winning tickets, payouts, the revealed seed",
+    ev.GAME_REFUNDED: "a round refunded: every stake back, the revealed seed",
+    ev.TOURNAMENT_CREATED: "a tournament opened for registration",
+    ev.TOURNAMENT_STARTED: "a bracket drawn: seeds, byes",
+    ev.TOURNAMENT_MATCH: "a tournament match is ready: its puzzle and deadline",
+    ev.TOURNAMENT_RESULT: "a tournament match decided (answer, wrong answer, no-show, bye)",
+    ev.TOURNAMENT_FINISHED: "places and prizes paid, or cancelled and refunded",
 }
 
 
