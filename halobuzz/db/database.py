@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 from . import migrate as migrations
 from .readers import InlineReader, Readers
-from .writer import Writer
+from .writer import T, WriteFn, Writer
 
 
 def open_and_migrate(path: str | Path, synchronous: str = "FULL",
@@ -29,27 +29,41 @@ class Database:
         self.metrics = metrics
         self.publish = publish        # gets each committed unit's emit()ted events (the app's bus)
         self.writer: Writer | None = None
-        self.readers: Readers | None = None
-        self.inline: InlineReader | None = None
+        self._readers: Readers | None = None
+        self._inline: InlineReader | None = None
+
+    @property
+    def readers(self) -> Readers:
+        """The read-only connection pool (async reads off the event loop)."""
+        if self._readers is None:
+            raise RuntimeError("the database is not open")
+        return self._readers
+
+    @property
+    def inline(self) -> InlineReader:
+        """The inline reader: small indexed reads on the loop, invalidated by every commit."""
+        if self._inline is None:
+            raise RuntimeError("the database is not open")
+        return self._inline
 
     async def open(self) -> None:
         open_and_migrate(self.path, self.synchronous)
-        self.inline = InlineReader(self.path)
+        self._inline = InlineReader(self.path)
         self.writer = Writer(self.path, synchronous=self.synchronous, max_batch=self.max_batch,
-                             metrics=self.metrics, on_commit=self.inline.invalidate,
+                             metrics=self.metrics, on_commit=self._inline.invalidate,
                              publish=self.publish, publish_loop=asyncio.get_running_loop())
-        self.readers = Readers(self.path, self.reader_count)
-        await self.readers.open()
+        self._readers = Readers(self.path, self.reader_count)
+        await self._readers.open()
 
     async def close(self) -> None:
         if self.writer:
             self.writer.close()
-        if self.readers:
-            await self.readers.close()
-        if self.inline:
-            self.inline.close()
+        if self._readers:
+            await self._readers.close()
+        if self._inline:
+            self._inline.close()
 
-    async def write(self, fn, after=None):
+    async def write(self, fn: WriteFn[T], after: Callable[[T], Any] | None = None) -> T:
         """Run `fn(conn)` in the next group commit; events it emit()s are published after COMMIT."""
         assert self.writer is not None, "database is not open"
         return await self.writer.write(fn, after)

@@ -6,13 +6,17 @@ writer publishes them only after COMMIT.
 """
 from __future__ import annotations
 
+import sqlite3
+from datetime import datetime
+from functools import partial
+
 from typing import Any, Callable
 
 from ..accounts import audit
 from ..infra.paging import page
 from ..reply import Reply
 from ..config import Settings
-from ..db import emit
+from ..db import Database, emit
 from ..errors import NotFound
 from ..events import Event
 from ..gifts import catalog
@@ -27,34 +31,40 @@ from ..wallet import idempotency, wallet
 
 
 class Economy:
-    def __init__(self, db, clock: Clock, ids: IdFactory, settings: Settings) -> None:
+    def __init__(self, db: Database, clock: Clock, ids: IdFactory, settings: Settings) -> None:
         self.db, self.clock, self.ids = db, clock, ids
         self.spend = wallet.SpendPolicy(settings.spend_limit_adult, settings.spend_limit_minor)
         self.gift_policy = gift_send.GiftPolicy(settings.platform_fee_bps, settings.earnings_hold_days,
                                                 settings.gift_combo_seconds, self.spend)
         self.tiers = og_tiers.load(settings.og_tiers)
-        self.trust_gates = None     # halobuzz.trust.gates.Gates, set by the app: payouts need trust
+        self.trust_gates: Any = None   # halobuzz.trust.gates.Gates, set by the app: payouts need trust
 
     def coins_of(self, user_id: str) -> dict[str, int]:
         """The seed's User.coins block for a profile."""
-        view = wallet.view_from_row(self.db.inline.one(wallet.WALLET_VIEW_SQL, (user_id,)))
+        view = wallet.view_from_row(self._wallet_row(user_id))
         return {k: view[k] for k in ("balance", "bonusBalance", "totalEarned", "totalSpent")}
 
+    def _wallet_row(self, user_id: str) -> sqlite3.Row:
+        row = self.db.inline.one(wallet.WALLET_VIEW_SQL, (user_id,))
+        if row is None:
+            raise NotFound("no such user", field="userId")
+        return row
+
     async def _once(self, user_id: str, key: str | None, route: str, body: dict[str, Any],
-                    work: Callable[[Any, Any], tuple[dict[str, Any], list[Event]]]) -> Reply:
-        """Run `work(conn, now)` once per (user, Idempotency-Key) in one write unit; its events
+                    work: Callable[[sqlite3.Connection, datetime, str], tuple[dict[str, Any], list[Event]]]) -> Reply:
+        """Run `work(conn, now, key)` once per (user, Idempotency-Key) in one write unit; its events
         go out after COMMIT. A replay returns the stored first answer and announces nothing."""
-        key = idempotency.check_key(key)
+        checked = idempotency.check_key(key)
         req_hash = idempotency.body_hash(route, body)
         now = self.clock.now()
 
-        def unit(conn):
-            def run():
-                response, events = work(conn, now)
+        def unit(conn: sqlite3.Connection) -> tuple[int, dict[str, Any], bool]:
+            def run() -> tuple[int, dict[str, Any]]:
+                response, events = work(conn, now, checked)
                 for event in events:
                     emit(conn, event)
                 return 201, response
-            return idempotency.once(conn, user_id, key, req_hash, iso(now), run)
+            return idempotency.once(conn, user_id, checked, req_hash, iso(now), run)
 
         status, answer, replayed = await self.db.write(unit)
         return Reply(status, answer, replayed)
@@ -63,23 +73,24 @@ class Economy:
     def wallet_of(self, user_id: str) -> dict[str, Any]:
         """The caller's coins plus today's cap and spend."""
         conn, now = self.db.inline.conn, self.clock.now()
-        view = wallet.view(conn, user_id)
+        view: dict[str, Any] = wallet.view(conn, user_id)
         user = self.db.inline.one("SELECT * FROM users WHERE id = ?", (user_id,))
+        if user is None:
+            raise NotFound("no such user", field="userId")
         view["dailySpendLimit"] = wallet.daily_limit(user, now.date(), self.spend) or None
         view["spentToday"] = wallet.spent_today(conn, user_id, now.date().isoformat())
         return view
 
-    async def transactions(self, user_id: str, cursor: str | None, limit: int) -> dict[str, Any]:
+    async def transactions(self, user_id: str, cursor: int | None, limit: int) -> dict[str, Any]:
         """Ledger lines, newest first, one page (`cursor`: the last id of the previous page)."""
         rows = await self.db.readers.fetchall(*wallet.transactions_query(user_id, limit=limit, before=cursor))
         return page(wallet.transaction_rows(rows), limit)
 
-    async def ledger_of(self, user_id: str, cursor: str | None, limit: int) -> dict[str, Any]:
+    async def ledger_of(self, user_id: str, cursor: int | None, limit: int) -> dict[str, Any]:
         """An admin's view of a user's wallet and ledger lines; 404 for an unknown user."""
         if self.db.inline.one("SELECT 1 FROM users WHERE id = ?", (user_id,)) is None:
             raise NotFound("no such user", field="userId")   # the wallet view has a row for anyone
-        row = self.db.inline.one(wallet.WALLET_VIEW_SQL, (user_id,))
-        return {"wallet": wallet.view_from_row(row), **await self.transactions(user_id, cursor, limit)}
+        return {"wallet": wallet.view_from_row(self._wallet_row(user_id)), **await self.transactions(user_id, cursor, limit)}
 
     async def payouts(self, status: str, limit: int) -> dict[str, Any]:
         rows = await self.db.readers.fetchall(wallet.PAYOUTS_SQL, (status, limit))
@@ -100,7 +111,7 @@ class Economy:
         return await self.db.write(lambda conn: catalog.update(conn, gift_id, changes, actor, now))
 
     async def send_gift(self, user_id: str, stream_id: str, gift_id: str, quantity: int, key: str | None) -> Reply:
-        def work(conn, now):
+        def work(conn: sqlite3.Connection, now: datetime, key: str) -> tuple[dict[str, Any], list[Event]]:
             out = gift_send.send_gift(conn, sender_id=user_id, stream_id=stream_id, gift_id=gift_id,
                                       quantity=quantity, key=key, policy=self.gift_policy, now=now)
             return out.response, out.events
@@ -110,7 +121,7 @@ class Economy:
         t = og_tiers.get(self.tiers, tier)
         sub_id = self.ids.new()
 
-        def work(conn, now):
+        def work(conn: sqlite3.Connection, now: datetime, key: str) -> tuple[dict[str, Any], list[Event]]:
             out = og_subscribe.subscribe(conn, user_id=user_id, tier=t, key=key, sub_id=sub_id, now=now,
                                          spend=self.spend)
             return out.response, out.events
@@ -121,14 +132,15 @@ class Economy:
         if self.trust_gates is not None:
             self.trust_gates.check(self.db.inline.conn, user_id, "payouts")
         return await self._once(user_id, key, "payout", {"amount": amount},
-                                lambda conn, now: (wallet.request_payout(conn, payout_id, user_id, amount, now), []))
+                                lambda conn, now, _key: (wallet.request_payout(conn, payout_id, user_id, amount, now),
+                                                         []))
 
     async def set_daily_limit(self, user_id: str, limit: int | None, actor: audit.Actor | None = None,
-                              lock: bool | None = None) -> dict:
+                              lock: bool | None = None) -> dict[str, Any]:
         """The user's own call (no actor) or an admin's (actor: audited, may lock)."""
         now = self.clock.now()
 
-        def unit(conn):
+        def unit(conn: sqlite3.Connection) -> dict[str, Any]:
             before = conn.execute("SELECT daily_spend_limit, spend_limit_locked FROM users WHERE id = ?",
                                   (user_id,)).fetchone()
             if actor is None:
@@ -146,10 +158,11 @@ class Economy:
 
         return await self.db.write(unit)
 
-    async def decide_payout(self, payout_id: str, approve: bool, actor: audit.Actor, note: str | None) -> dict:
+    async def decide_payout(self, payout_id: str, approve: bool, actor: audit.Actor,
+                            note: str | None) -> dict[str, Any]:
         now = self.clock.now()
 
-        def unit(conn):
+        def unit(conn: sqlite3.Connection) -> dict[str, Any]:
             out = wallet.decide_payout(conn, payout_id, approve, actor.name, now, note)
             audit.record(conn, actor, f"payout.{out['status']}", target_type="payout", target_id=payout_id,
                          before={"status": "pending"}, after=out, at=iso(now))
@@ -158,7 +171,7 @@ class Economy:
         return await self.db.write(unit)
 
     async def adjust(self, user_id: str, amount: int, bucket: str, reason: str, actor: audit.Actor,
-                     key: str | None = None) -> dict:
+                     key: str | None = None) -> dict[str, Any]:
         """An operator grant or revocation, audited. With an Idempotency-Key a retry returns the
         first answer (keys are per admin) instead of granting twice."""
         now = self.clock.now()
@@ -166,11 +179,11 @@ class Economy:
         if key is None:
             return await self.db.write(lambda conn: adjust_audited(conn, tx_key, user_id, amount, bucket, reason,
                                                                    actor, now))
-        key = idempotency.check_key(key)
+        checked = idempotency.check_key(key)
         req_hash = idempotency.body_hash(f"adjust:{user_id}", {"amount": amount, "bucket": bucket, "reason": reason})
 
-        def unit(conn):
-            return idempotency.once(conn, actor.user_id or actor.name, key, req_hash, iso(now), lambda: (
+        def unit(conn: sqlite3.Connection) -> tuple[int, dict[str, Any], bool]:
+            return idempotency.once(conn, actor.user_id or actor.name, checked, req_hash, iso(now), lambda: (
                 200, adjust_audited(conn, tx_key, user_id, amount, bucket, reason, actor, now)))
 
         _, answer, _ = await self.db.write(unit)
@@ -185,7 +198,7 @@ class Economy:
         sql, params = og_bonus.due_query(now)
         due = [r[0] for r in await self.db.readers.fetchall(sql, params)]
         while due:  # every unit consumes at least one id
-            batch = await self.db.write(lambda conn, ids=due: og_bonus.pay_batch(conn, now, self.job_batch, ids=ids))
+            batch = await self.db.write(partial(og_bonus.pay_batch, now=now, limit=self.job_batch, ids=due))
             paid += len(batch.paid)
             due = due[batch.consumed:]
         return paid
@@ -196,14 +209,14 @@ class Economy:
         sql, params = og_bonus.level_query(now)
         users = [r[0] for r in await self.db.readers.fetchall(sql, params)]
 
-        def unit(conn, ids):
+        def unit(conn: sqlite3.Connection, ids: list[str]) -> og_bonus.ExpiryBatch:
             batch = og_bonus.expire_batch(conn, now, self.job_batch, ids)
             for event in batch.events:
                 emit(conn, event)
             return batch
 
         while users:
-            batch = await self.db.write(lambda conn, ids=users: unit(conn, ids))
+            batch = await self.db.write(partial(unit, ids=users))
             changed += len(batch.events)
             users = users[batch.consumed:]
         return changed
@@ -219,8 +232,8 @@ class Economy:
                 return total
 
 
-def adjust_audited(conn, tx_key: str, user_id: str, amount: int, bucket: str, reason: str, actor: audit.Actor,
-                   now) -> dict:
+def adjust_audited(conn: sqlite3.Connection, tx_key: str, user_id: str, amount: int, bucket: str, reason: str,
+                   actor: audit.Actor, now: datetime) -> dict[str, Any]:
     """The write unit behind `coins grant|revoke` and the admin API: ledger + audit, together."""
     if conn.execute("SELECT id FROM users WHERE id = ?", (user_id,)).fetchone() is None:
         raise NotFound("no such user", field="user")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta, timezone
+from typing import overload
 
 
 class Clock:
@@ -34,11 +35,27 @@ class FrozenClock(Clock):
             self._now = when
 
 
+@overload
+def iso(dt: datetime) -> str: ...
+@overload
+def iso(dt: None) -> None: ...
+@overload
+def iso(dt: datetime | None) -> str | None: ...
+
+
 def iso(dt: datetime | None) -> str | None:
     """ISO-8601 UTC with a Z, the contract's time format."""
     if dt is None:
         return None
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@overload
+def parse_iso(text: str) -> datetime | None: ...
+@overload
+def parse_iso(text: None) -> None: ...
+@overload
+def parse_iso(text: str | None) -> datetime | None: ...
 
 
 def parse_iso(text: str | None) -> datetime | None:

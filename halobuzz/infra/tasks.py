@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Iterable
+from typing import Any, Iterable
 
 
-async def cancel_and_wait(tasks: Iterable[asyncio.Task]) -> None:
+async def cancel_and_wait(tasks: Iterable[asyncio.Task[Any]]) -> None:
     """Cancel background tasks and wait until each has really finished (errors are theirs to log)."""
-    tasks = list(tasks)
-    for t in tasks:
+    pending = list(tasks)
+    for t in pending:
         t.cancel()
-    for t in tasks:
+    for t in pending:
         try:
             await t
         except (asyncio.CancelledError, Exception):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 from ..events import OG_CHANGED, Event
 from ..infra.clock import iso, parse_iso
@@ -69,11 +70,11 @@ _COLUMNS = ("id, user_id, tier, daily_bonus, starts_at, expires_at, ended_at, bo
 MAX_POSTS = 200  # ledger posts per write unit; a unit stops taking periods after this many (catch-up)
 
 
-def _params(now: datetime) -> dict:
+def _params(now: datetime) -> dict[str, Any]:
     return {"since": iso(now - _LOOKBACK), "now": iso(now), "today": now.date().isoformat()}
 
 
-def due_query(now: datetime) -> tuple[str, dict]:
+def due_query(now: datetime) -> tuple[str, dict[str, Any]]:
     """(sql, params) listing the ids of the periods with a bonus to settle, in paying order. A scan
     over the lookback window: the job runs it on a reader, then settles the ids in short write units."""
     return f"SELECT id FROM og_subscriptions WHERE {_DUE} {_ORDER}", _params(now)
@@ -152,7 +153,7 @@ _STARTED = ("SELECT DISTINCT s.user_id AS id FROM og_subscriptions s JOIN users 
             "WHERE s.ended_at IS NULL AND s.expires_at > :now AND s.starts_at <= :now AND u.og_level = 0")
 
 
-def level_query(now: datetime) -> tuple[str, dict]:
+def level_query(now: datetime) -> tuple[str, dict[str, Any]]:
     """(sql, params) listing the users expire_batch should look at; the job runs it on a reader."""
     return f"{_STALE} UNION {_STARTED}", {"now": iso(now)}
 

@@ -3,7 +3,7 @@ dailyBonus = floor(priceCoins * 0.6 / duration)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 from ..errors import Invalid
 
@@ -33,7 +33,7 @@ class Tier:
     def privileges(self) -> tuple[str, ...]:
         return PRIVILEGES[self.tier]
 
-    def to_json(self, exclusive_gifts: list[str]) -> dict:
+    def to_json(self, exclusive_gifts: list[str]) -> dict[str, Any]:
         return {"tier": self.tier, "priceCoins": self.price_coins, "duration": self.duration_days,
                 "benefits": {"dailyBonus": self.daily_bonus, "exclusiveGifts": exclusive_gifts,
                              "chatPrivileges": list(self.privileges)}}

@@ -46,6 +46,7 @@ def post(conn: sqlite3.Connection, key: str, kind: str, legs: Iterable[tuple[str
         memo_text = msgspec.json.encode(memo).decode() if memo else None
         tx_id = conn.execute("INSERT INTO ledger_tx(key, kind, created_at, memo) VALUES (?,?,?,?)",
                              (key, kind, at, memo_text)).lastrowid
+        assert tx_id is not None   # an INSERT always sets lastrowid
     except sqlite3.IntegrityError:
         raise DuplicateTransaction(f"ledger transaction {key!r} already exists") from None
     last = conn.execute("SELECT id, hash FROM ledger_entries ORDER BY id DESC LIMIT 1").fetchone()

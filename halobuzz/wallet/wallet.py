@@ -11,7 +11,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Iterable
 
 from ..accounts.users import ADULT_AGE, age_on
 from ..errors import Conflict, Forbidden, Invalid
@@ -193,7 +193,7 @@ def transactions_query(user_id: str, *, limit: int = 50, before: int | None = No
     return sql, [*params, limit]
 
 
-def transaction_rows(rows) -> list[dict[str, Any]]:
+def transaction_rows(rows: Iterable[sqlite3.Row]) -> list[dict[str, Any]]:
     return [{"id": r["id"], "amount": r["amount"], "bucket": r["bucket"], "kind": r["kind"],
              "at": r["created_at"], "memo": json.loads(r["memo"]) if r["memo"] else None} for r in rows]
 
@@ -205,7 +205,8 @@ def transactions(conn: sqlite3.Connection, user_id: str, *, limit: int = 50, bef
 
 # -- payouts ---------------------------------------------------------------------------
 
-def request_payout(conn: sqlite3.Connection, payout_id: str, user_id: str, amount: int, now: datetime) -> dict:
+def request_payout(conn: sqlite3.Connection, payout_id: str, user_id: str, amount: int,
+                   now: datetime) -> dict[str, Any]:
     if amount <= 0:
         raise Invalid("amount must be positive", field="amount")
     available = ledger.balance(conn, A.user_account(user_id, A.EARNINGS))
@@ -221,7 +222,7 @@ def request_payout(conn: sqlite3.Connection, payout_id: str, user_id: str, amoun
 
 
 def decide_payout(conn: sqlite3.Connection, payout_id: str, approve: bool, decided_by: str, now: datetime,
-                  note: str | None = None) -> dict:
+                  note: str | None = None) -> dict[str, Any]:
     p = conn.execute("SELECT * FROM payouts WHERE id = ?", (payout_id,)).fetchone()
     if p is None:
         from ..errors import NotFound
@@ -258,7 +259,7 @@ PAYOUTS_SQL = ("SELECT p.*, u.username FROM payouts p JOIN users u ON u.id = p.u
                "ORDER BY p.requested_at LIMIT ?")
 
 
-def payout_json(r) -> dict:
+def payout_json(r: sqlite3.Row) -> dict[str, Any]:
     return {"id": r["id"], "userId": r["user_id"], "username": r["username"], "amount": r["amount"],
             "status": r["status"], "requestedAt": r["requested_at"], "decidedAt": r["decided_at"],
             "decidedBy": r["decided_by"], "note": r["note"]}
