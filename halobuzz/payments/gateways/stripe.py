@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import stripe as stripe_sdk
 
 from ...errors import GatewayRefused, GatewayUnavailable
 from .base import (
@@ -31,6 +30,13 @@ from .base import (
 PUBLISHED_TEST_SECRETS = ("whsec_test_secret",)
 
 
+def _sdk() -> Any:
+    """The Stripe SDK, imported on first use: importing it costs 0.1-0.2 s of every start-up, and
+    most appliances never configure Stripe."""
+    import stripe  # noqa: PLC0415
+    return stripe
+
+
 class BadWebhook(ValueError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -40,8 +46,8 @@ class BadWebhook(ValueError):
 def verify_webhook(raw: bytes, header: str | None, secret: str, tolerance: int, now: float | None = None) -> dict:
     """The verified event as a plain dict, or BadWebhook."""
     try:
-        stripe_sdk.Webhook.construct_event(raw, header, secret, tolerance=tolerance)
-    except stripe_sdk.SignatureVerificationError as exc:
+        _sdk().Webhook.construct_event(raw, header, secret, tolerance=tolerance)
+    except _sdk().SignatureVerificationError as exc:
         raise BadWebhook("bad_signature", str(exc).split(".")[0]) from None
     except (ValueError, UnicodeDecodeError):
         raise BadWebhook("malformed", "the body is not a JSON event") from None
@@ -94,9 +100,9 @@ class StripeGateway:
 
     def __post_init__(self) -> None:
         if self.client is None:
-            self.client = stripe_sdk.StripeClient(
+            self.client = _sdk().StripeClient(
                 self.secret_key, base_addresses={"api": self.api_base.rstrip("/")},
-                http_client=stripe_sdk.HTTPXClient(timeout=15), max_network_retries=1)
+                http_client=_sdk().HTTPXClient(timeout=15), max_network_retries=1)
 
     async def start(self, order: OrderRef, urls: Urls) -> Checkout:
         meta = {"order_id": order.id}
@@ -111,9 +117,9 @@ class StripeGateway:
         try:
             session = await self.client.v1.checkout.sessions.create_async(
                 params=params, options={"idempotency_key": f"order-{order.id}"})
-        except stripe_sdk.APIConnectionError as exc:
+        except _sdk().APIConnectionError as exc:
             raise GatewayUnavailable(f"Stripe unreachable: {exc.user_message or exc}") from None
-        except stripe_sdk.StripeError as exc:
+        except _sdk().StripeError as exc:
             if (exc.http_status or 500) >= 500:
                 raise GatewayUnavailable(f"Stripe error {exc.http_status}") from None
             raise GatewayRefused(f"Stripe refused the session: {exc.user_message or exc}") from None
@@ -126,7 +132,7 @@ class StripeGateway:
             return Status(FAILED, "no session")
         try:
             session = await self.client.v1.checkout.sessions.retrieve_async(order.gateway_ref)
-        except stripe_sdk.StripeError as exc:
+        except _sdk().StripeError as exc:
             raise GatewayUnavailable(f"Stripe session lookup failed: {exc.__class__.__name__}") from None
         data = _plain(session)
         return session_status(data, json.dumps(data))
@@ -135,7 +141,7 @@ class StripeGateway:
         """Our order id from a PaymentIntent's metadata (refund/dispute arriving before the credit)."""
         try:
             pi = await self.client.v1.payment_intents.retrieve_async(payment_intent)
-        except stripe_sdk.StripeError:
+        except _sdk().StripeError:
             return None
         meta = _plain(pi).get("metadata") or {}
         return meta.get("order_id")
