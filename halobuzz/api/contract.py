@@ -241,7 +241,7 @@ def openapi_document(app, base: dict) -> dict:
     schema_of = {id(t): s for t, s in zip(types, refs)}
     schemas = dict(components)
     error_ref = schema_of[id(ErrorEnvelope)]
-    for op, spec, method, path in pending:
+    for op, spec, _method, path in pending:
         secured = spec.auth == "bearer" or (spec.auth == "default" and bool(op.get("security")))
         if secured:
             op["security"] = [{"bearer": []}]

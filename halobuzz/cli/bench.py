@@ -86,7 +86,7 @@ def writer_gifts(path: Path, seconds: float, concurrency: int = 256) -> tuple[fl
             while time.perf_counter() < end:
                 a, b, amt = rnd.randrange(ACCOUNTS), rnd.randrange(ACCOUNTS), rnd.randrange(1, 100)
                 t0 = time.perf_counter()
-                await w.write(lambda conn: _gift(conn, a, b, amt))
+                await w.write(lambda conn, a=a, b=b, amt=amt: _gift(conn, a, b, amt))
                 lat.append(time.perf_counter() - t0)
                 done += 1
 

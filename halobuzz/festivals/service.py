@@ -80,7 +80,7 @@ class Festivals:
         paid = 0
         while True:
             now = self.clock.now()
-            step = await self.db.write(lambda conn: bonus.settle(conn, now))
+            step = await self.db.write(lambda conn, now=now: bonus.settle(conn, now))
             coins = sum(b["coins"] for b in step.bonuses)
             self.bonus_coins_paid += coins
             paid += len(step.bonuses)

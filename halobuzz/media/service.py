@@ -100,7 +100,7 @@ class MediaService:
     # -- lifecycle ---------------------------------------------------------------------------
     async def load(self) -> None:
         """At start: every live stream that has an ingest gets its child back (same key and port)."""
-        self.binary   # fail early and loudly when there is no engine
+        _ = self.binary   # fail early and loudly when there is no engine
         rows = await self.db.readers.fetchall(
             "SELECT m.stream_id, m.key_enc, m.port FROM media_ingests m JOIN streams s ON s.id = m.stream_id "
             "WHERE s.status = 'live'")
@@ -278,9 +278,9 @@ class MediaService:
             result = await replay.build(self.binary, directory, runs)
         except Exception as exc:
             log.exception("replay failed", extra={"streamId": stream_id})
+            error = str(exc)[:300]
             await self.db.write(lambda conn: conn.execute(
-                "UPDATE stream_replays SET status = 'failed', error = ? WHERE stream_id = ?",
-                (str(exc)[:300], stream_id)))
+                "UPDATE stream_replays SET status = 'failed', error = ? WHERE stream_id = ?", (error, stream_id)))
             return
         now = iso(self.clock.now())
         if result is None:

@@ -170,9 +170,10 @@ class Payments:
         try:
             started = await gw.start(ref, urls)
         except DomainError as exc:
+            note = f"gateway start failed: {exc.message}"
+
             def failed(conn):
-                store.update(conn, order_id, self.clock.now(), status="failed",
-                             note=f"gateway start failed: {exc.message}")
+                store.update(conn, order_id, self.clock.now(), status="failed", note=note)
                 if key is not None:
                     conn.execute("DELETE FROM idempotency WHERE user_id = ? AND key = ?", (user_id, key))
             await self.write(failed)

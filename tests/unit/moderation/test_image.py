@@ -2,8 +2,7 @@ import io
 
 import numpy as np
 import pytest
-
-Image = pytest.importorskip("PIL.Image", reason="image moderation needs Pillow (runtime dependency)")
+from PIL import Image
 
 from halobuzz.moderation.age import AgeEstimator
 from halobuzz.moderation.image import (
