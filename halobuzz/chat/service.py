@@ -19,8 +19,8 @@ from .. import events as ev
 from ..db import emit
 from ..errors import ChatRefused, Forbidden, Invalid, NotFound, RateLimited
 from ..infra.clock import iso
-from ..streams import lifecycle
 from ..infra.ratelimit import RateLimiter, Rule, retry_after_seconds
+from ..streams import lifecycle
 from . import messages, sanctions
 from .moderation import AllowAll, ModerationVerdict, safe_check
 

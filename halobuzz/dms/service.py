@@ -19,8 +19,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ..db import emit
-from ..events import AI_WARNING, DM_NEW, DM_READ, Event
 from ..errors import DomainError, Forbidden, Invalid, NotFound
+from ..events import AI_WARNING, DM_NEW, DM_READ, Event
 from ..infra.clock import iso
 from ..infra.text import refuse_controls
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .lexicon import _DEVANAGARI, deva_canon, default_lexicon
+from .lexicon import _DEVANAGARI, default_lexicon, deva_canon
 from .normalize import collapse
 
 FEATURE_VERSION = "chargram-v1: count/sqrt(n); keys(allow-list dropped; latin alnum* collapsed | deva_canon), char 2-4 of <key>, W:key, B:key key"

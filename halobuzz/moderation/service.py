@@ -17,8 +17,8 @@ from typing import Any, Awaitable, Callable
 
 from ..accounts import audit
 from ..chat.moderation import ModerationVerdict
-from ..errors import Conflict, DomainError, Forbidden, Invalid, NotFound, PayloadTooLarge, UnsupportedMedia
 from ..db import emit
+from ..errors import Conflict, DomainError, Forbidden, Invalid, NotFound, PayloadTooLarge, UnsupportedMedia
 from ..events import AI_WARNING, CHAT_DELETED, Event
 from ..infra.clock import iso, parse_iso
 from . import chatbans, decisions, reports, restrictions

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .chargram import CharGramModel
-from .lexicon import _DEVANAGARI, Lexicon, deva_canon, default_lexicon
+from .lexicon import _DEVANAGARI, Lexicon, default_lexicon, deva_canon
 from .models import LoadedModel, ModelError, load_manifest, load_model
 from .normalize import ascii_word_forms, ascii_words, normalized_words
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import io
 import json
 import sys
 import tarfile

@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
+from halobuzz.moderation.text import COMBINED_MODEL_ID
 from tests.conftest import Server, cli, register
 from tests.integration.rooms_client import live_stream, ready
-from halobuzz.moderation.text import COMBINED_MODEL_ID
 
 
 @pytest.fixture(scope="module")
