@@ -20,7 +20,7 @@ def server(tmp_path_factory):
 
 
 def run(coro):
-    return asyncio.new_event_loop().run_until_complete(coro)
+    return asyncio.run(coro)
 
 
 def metric(client, name: str, **labels) -> float:
