@@ -120,6 +120,8 @@ def _port_free_or_fail(host: str, port: int) -> None:
                 fail(f"port {port} on {host} is already in use (another halobuzz serve?); "
                      f"stop it or pick another with --port")
             fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
 def _serve_edge(data_dir, host, port, log_format, shard) -> None:
     """`serve --edge --shard B`: websockets for B's rooms, fed by B's appliance over NATS (realtime/edge.py)."""
     from ..errors import DomainError
@@ -133,6 +135,7 @@ def _serve_edge(data_dir, host, port, log_format, shard) -> None:
         app = build_edge_app(settings)
     except (ShardMapError, DomainError) as exc:
         fail(str(exc))
+    _port_free_or_fail(settings.host, settings.port)
     click.echo(f"HaloBuzz edge for shard {shard} on http://{settings.host}:{settings.port}", err=True)
     app.run(host=settings.host, port=settings.port, single_process=True, access_log=False, motd=False)
 

@@ -111,6 +111,7 @@ class EdgeOrigin:
             if row["status"] != "live" or stats is None:
                 raise Conflict("the stream is not live", code="not_live", field="streamId")
             rt.chat.check_can_join(who.user_id, row["host_id"])
+            await rt.chat.rebuild_backlog(sid)   # no-op unless the origin restarted mid-stream
             user = rt.chat.user(who.user_id)
             first = stats.join(who.user_id)
             state = {"stream": rt.streams.view(sid), "recentChat": rt.chat.recent(sid), "pinned": None,
@@ -138,16 +139,13 @@ class EdgeOrigin:
             if v.action != "allow":
                 warning = {"streamId": sid, "messageId": outcome.message_id, "blocked": v.action == "block",
                            **v.as_json()}
-            if outcome.message is not None:
-                stats = rt.streams.live.get(sid)
-                if stats is not None:
-                    stats.chat_count += 1
-                rt.hub.to_room(sid, ev.CHAT_NEW, outcome.message)
+            # The message itself reaches the room (and, through the relay, every edge) from the
+            # chat:new event its write unit emitted, like a chat sent on the origin.
             return {"warning": warning}
         if op == "like":
             stats = rt.streams.live.get(sid)
             if stats is not None:
-                stats.likes += max(1, min(int(req.get("count", 1) or 1), 10))
+                stats.like(max(1, min(int(req.get("count", 1) or 1), 10)))
             return {}
         raise Invalid(f"unknown edge operation {op!r}", field="op")
 
