@@ -13,9 +13,9 @@ from sanic_ext import openapi
 from ..errors import Conflict, Invalid, NotFound
 from ..gifts import send as gift_send
 from ..shards.placement import Elsewhere
+from . import contract, shapes
 from .middleware import admin, principal
 from .validation import Schema, decode_json
-from . import contract, shapes
 
 bp = Blueprint("shards", url_prefix="/api/v1")
 

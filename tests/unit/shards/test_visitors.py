@@ -72,7 +72,7 @@ def test_visitor_authenticates_with_home_token_and_gets_a_mirror(shards):
 
 def test_gift_board_names_a_visiting_gifter(tmp_path):
     from halobuzz.shards import visitors
-    from tests.support.world import World, T0
+    from tests.support.world import T0, World
     w = World.open(tmp_path / "w.db")
     conn = w.conn
     host = w.user("host")
