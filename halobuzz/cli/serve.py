@@ -20,8 +20,6 @@ from .common import data_dir_option, fail, load_settings, writer_for
 @click.option("--log-format", type=click.Choice(["auto", *applog.FORMATS]), default=None,
               help="Log lines for people or for a collector (default: the log_format setting, auto: "
                    "human on a terminal, json otherwise)")
-
-
 @click.option("--help-settings", is_flag=True, help="List every setting with its default and exit")
 @click.option("--edge", is_flag=True, help="Run as an edge: hold viewer websockets for a shard's rooms "
               "(no database; the shard's appliance keeps every write)")
