@@ -174,7 +174,7 @@ class SioConn(Conn):
     they become Engine.IO packets on the client's queue. `get_write_buffer_size` is what of ours
     is still queued there (not yet polled or written to the websocket), so the hub's high-water,
     backlog, shedding and stall rules apply unchanged."""
-    __slots__ = ("gateway", "sid", "eio", "sizes", "queued", "acks", "opened", "held", "inflight")
+    __slots__ = ("gateway", "sid", "eio", "sizes", "queued", "acks", "held", "inflight")
     own_keepalive = True
 
     def __init__(self, gateway: "SocketIOGateway", sid: str, eio_socket: Any, user_id: str, username: str,
@@ -202,8 +202,7 @@ class SioConn(Conn):
         self.sizes: deque[int] = deque()   # sizes of our packets, in queue order
         self.queued = 0                    # their total
         self.acks: dict[str, int] = {}     # replyTo token → Socket.IO ack id
-        self.opened = False                # the CONNECT answer has been queued
-        self.held: list[bytes] | None = []  # writes before that
+        self.held: list[bytes] | None = []  # writes before the CONNECT answer was queued (None after)
         self.inflight: set[asyncio.Task] | None = None
 
     # -- the transport the hub writes to ------------------------------------------------
@@ -267,7 +266,6 @@ class SioConn(Conn):
     def open(self) -> None:
         """Called once Socket.IO has queued its CONNECT answer: release what waited for it."""
         held, self.held = self.held, None
-        self.opened = True
         for blob in held or ():
             self.write(blob)
 
@@ -311,6 +309,8 @@ class _Server(socketio.AsyncServer):
     async def _handle_event(self, eio_sid, namespace, id, data):  # noqa: A002 (python-socketio's name)
         namespace = namespace or "/"
         sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+        if sid is None or not self.manager.is_connected(sid, namespace):
+            return
         await self.gateway.on_event(sid, data, id)
 
 

@@ -49,7 +49,33 @@ def test_generated_client_registers_logs_in_sends_a_gift_and_reads_the_wallet(se
     from halobuzz_client.models import (AuthResult, CreateBody, ErrorEnvelope, GiftBody, GiftSent, LoginBody,
                                         RegisterBody, Stream, Wallet)
 
-    anon = Client(base_url=server.url)
+    # the generated clients own httpx clients: each is closed by its `with`
+    with Client(base_url=server.url) as anon:
+        host, viewer, login = _sign_up_and_log_in(anon, post_auth_register, post_auth_login, AuthResult, ErrorEnvelope,
+                                                  LoginBody, RegisterBody)
+        with AuthenticatedClient(base_url=server.url, token=login.access_token) as me, \
+                AuthenticatedClient(base_url=server.url, token=host.access_token) as studio:
+            assert get_me.sync(client=me).id == viewer.user.id
+            assert cli(server.data_dir, "coins", "grant", "--user", viewer.user.id, "--amount", "500",
+                       "--reason", "generated client test").returncode == 0
+            created = post_streams.sync(client=studio, body=CreateBody(title="made by a generated client"))
+            assert isinstance(created, Stream) and created.status == "pending"
+            live = post_streams_stream_id_start.sync(stream_id=created.id, client=studio)
+            assert isinstance(live, Stream) and live.status == "live"
+            gift = min((g for g in get_gifts.sync(client=anon).items if not g.og_exclusive), key=lambda g: g.price)
+            sent = post_streams_stream_id_gifts.sync(stream_id=live.id, client=me,
+                                                     body=GiftBody(gift_id=gift.id, quantity=2),
+                                                     idempotency_key=f"gen-{login.user.id}-1")
+            assert isinstance(sent, GiftSent), sent
+            assert sent.gift_id == gift.id and sent.coins == 2 * gift.price
+            wallet = get_wallet.sync(client=me)
+            assert isinstance(wallet, Wallet)
+            assert wallet.balance == 500 - 2 * gift.price == sent.wallet.balance
+            assert wallet.total_spent == 2 * gift.price
+
+
+def _sign_up_and_log_in(anon, post_auth_register, post_auth_login, AuthResult, ErrorEnvelope, LoginBody,  # noqa: N803
+                        RegisterBody):
     tag = uuid.uuid4().hex[:8]
 
     def signup(name):
@@ -65,23 +91,5 @@ def test_generated_client_registers_logs_in_sends_a_gift_and_reads_the_wallet(se
     assert isinstance(bad, ErrorEnvelope) and bad.error.code == "invalid_credentials"
     login = post_auth_login.sync(client=anon, body=LoginBody(email=f"genviewer{tag}@example.com",
                                                              password="correct horse battery"))
-    assert isinstance(login, AuthResult)
-    me = AuthenticatedClient(base_url=server.url, token=login.access_token)
-    assert get_me.sync(client=me).id == viewer.user.id
-    assert cli(server.data_dir, "coins", "grant", "--user", viewer.user.id, "--amount", "500",
-               "--reason", "generated client test").returncode == 0
-
-    studio = AuthenticatedClient(base_url=server.url, token=host.access_token)
-    created = post_streams.sync(client=studio, body=CreateBody(title="made by a generated client"))
-    assert isinstance(created, Stream) and created.status == "pending"
-    live = post_streams_stream_id_start.sync(stream_id=created.id, client=studio)
-    assert isinstance(live, Stream) and live.status == "live"
-
-    gift = min((g for g in get_gifts.sync(client=anon).items if not g.og_exclusive), key=lambda g: g.price)
-    sent = post_streams_stream_id_gifts.sync(stream_id=live.id, client=me, body=GiftBody(gift_id=gift.id, quantity=2),
-                                             idempotency_key=f"gen-{tag}-1")
-    assert isinstance(sent, GiftSent), sent
-    assert sent.gift_id == gift.id and sent.coins == 2 * gift.price
-    wallet = get_wallet.sync(client=me)
-    assert isinstance(wallet, Wallet)
-    assert wallet.balance == 500 - 2 * gift.price == sent.wallet.balance and wallet.total_spent == 2 * gift.price
+    assert isinstance(login, AuthResult) and login.user.id == viewer.user.id
+    return host, viewer, login

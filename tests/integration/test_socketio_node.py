@@ -35,21 +35,21 @@ def test_npm_socket_io_client(tmp_path, node_modules):
             grant(client, boss, viewer)
             stream = live_stream(client, host)
             gift = cheapest_gift(client)
-            proc = subprocess.Popen(["node", str(SCRIPT), srv.url, viewer["accessToken"], stream["id"]],
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                    env={"NODE_PATH": str(node_modules), "PATH": "/usr/bin:/bin:/usr/local/bin"})
             steps = []
-            try:
-                for line in proc.stdout:
-                    step = json.loads(line)
-                    steps.append(step)
-                    if step["step"] == "send-gift":
-                        send_gift(client, viewer, stream["id"], gift["id"])
-                        proc.stdin.write("go\n")
-                        proc.stdin.flush()
-                assert proc.wait(30) == 0, steps
-            finally:
-                proc.kill()
+            with subprocess.Popen(["node", str(SCRIPT), srv.url, viewer["accessToken"], stream["id"]],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                  env={"NODE_PATH": str(node_modules), "PATH": "/usr/bin:/bin:/usr/local/bin"}) as proc:
+                try:
+                    for line in proc.stdout:
+                        step = json.loads(line)
+                        steps.append(step)
+                        if step["step"] == "send-gift":
+                            send_gift(client, viewer, stream["id"], gift["id"])
+                            proc.stdin.write("go\n")
+                            proc.stdin.flush()
+                    assert proc.wait(30) == 0, steps
+                finally:
+                    proc.kill()
         by = {s["step"]: s for s in steps}
         assert by["ready"]["userId"] == viewer["user"]["id"]
         joins = [s for s in steps if s["step"] == "joined"]
