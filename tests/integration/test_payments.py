@@ -47,6 +47,7 @@ class Sims:
         return r.json()
 
     def stop(self):
+        self.http.close()
         self.proc.terminate()
         self.proc.wait(10)
         self.log.close()
