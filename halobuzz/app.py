@@ -51,8 +51,7 @@ from .payments.service import Payments
 from .payments.setup import build_payments
 from .realtime import catalogue as realtime_catalogue
 from .realtime import endpoint as ws_endpoint
-from .realtime import revocation
-from .realtime import sanic_ws
+from .realtime import revocation, sanic_ws
 from .realtime.edge import EdgeOrigin, rooms_subject
 from .realtime.hub import Hub
 from .realtime.rooms import Realtime
