@@ -51,7 +51,7 @@ from .payments.service import Payments
 from .payments.setup import build_payments
 from .realtime import catalogue as realtime_catalogue
 from .realtime import endpoint as ws_endpoint
-from .realtime import sanic_ws
+from .realtime import revocation, sanic_ws
 from .realtime.edge import EdgeOrigin, rooms_subject
 from .realtime.hub import Hub
 from .realtime.rooms import Realtime
@@ -160,7 +160,7 @@ def build_services(settings: config.Settings, *, clock: Clock | None = None,
     media_setup.attach(media, streams, moderation)
     dms = DirectMessages(db, clock, ids, moderator=moderation)   # DMs get the same moderation as room chat
     battles = Battles(db, clock, ids, bus, streams, min_seconds=s.battle_min_seconds,
-                      boost_seconds=s.battle_boost_seconds)
+                      boost_seconds=s.battle_boost_seconds, invite_ttl=s.battle_invite_ttl)
     hub = Hub(tick=s.ws_tick_ms / 1000.0, queue_limit=s.ws_send_queue_bytes, max_per_user=s.ws_max_per_user,
               max_per_ip=s.ws_max_per_ip, ping_interval=s.ws_ping_interval, ping_timeout=s.ws_ping_timeout,
               stall_seconds=s.ws_stall_seconds)
@@ -221,6 +221,11 @@ def scheduled_jobs(sv: Services) -> tuple[tuple[str, Callable[[], Awaitable[obje
         before = sv.clock.now() - timedelta(days=max(1, s.moderation_keep_days))
         return await sv.db.write(lambda conn: decisions.prune_allowed(conn, before)) or None
 
+    async def prune_revocations() -> int | None:
+        # The realtime watcher reads rows newer than its cursor within a second; a day is plenty.
+        cutoff = iso(sv.clock.now() - timedelta(days=1))
+        return await sv.db.write(lambda conn: revocation.prune(conn, cutoff)) or None
+
     async def reconcile_payments() -> dict | None:
         counts = await sv.payments.reconcile()
         return counts if counts.get("checked") else None
@@ -245,6 +250,7 @@ def scheduled_jobs(sv: Services) -> tuple[tuple[str, Callable[[], Awaitable[obje
         ("games_lottery_schedule", sv.games.run_lottery_schedule, 60),
         ("games_nonce_prune", sv.games.run_nonce_prune, 3600),
         ("games_win_rate_metrics", games_win_rate_metrics, 60),
+        ("revocations_prune", prune_revocations, 3600),
     )
 
 

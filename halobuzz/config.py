@@ -106,6 +106,7 @@ class Settings:
     chat_backlog: int = setting(50, 'Recent chat messages a late joiner receives')
     battle_min_seconds: int = setting(30, 'Shortest PK battle')
     battle_boost_seconds: int = setting(30, 'Last seconds of a PK battle in which gifts count double (battle:boost)')
+    battle_invite_ttl: int = setting(120, 'Seconds a PK battle invitation stays open before it expires')
     ws_tick_ms: int = setting(10, 'Websocket coalescing tick: messages for one connection within a tick go in one write')
     ws_send_queue_bytes: int = setting(512 * 1024, 'Per-connection send backlog before shedding / disconnecting')
     ws_stall_seconds: float = setting(10.0, 'A connection whose backlog made no progress this long is dropped (4002)')

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 
 from ..infra.tasks import cancel_and_wait
 from . import protocol as p
@@ -72,3 +73,12 @@ class RevocationWatcher:
                 conn.close(p.CLOSE_REMOVED, reason[:100])
                 n += 1
         return n
+
+
+def prune(conn: sqlite3.Connection, before: str, limit: int = 5000) -> int:
+    """Forget revocations older than `before` (ISO time): every running server has acted on them.
+    The newest row always stays: ids are rowids (max + 1), and watchers' cursors rely on them
+    never going backwards."""
+    return conn.execute("DELETE FROM revocations WHERE id IN (SELECT id FROM revocations WHERE at < ? "
+                        "AND id < (SELECT MAX(id) FROM revocations) ORDER BY id LIMIT ?)",
+                        (before, limit)).rowcount

@@ -416,3 +416,32 @@ def test_pk_invitation_cancelled_by_the_inviter(server, client):
         assert r.status_code == 201, r.text
         await hb_.close()
     run(go())
+
+
+def test_pk_invitation_expires_through_the_server(tmp_path):
+    """Issue 15 item 9 end to end: with battle_invite_ttl=1 an unanswered invitation expires on
+    its own; both hosts get battle:end (reason expired) and both streams can battle again."""
+    srv = Server(tmp_path / "data", env={"HALOBUZZ_BATTLE_INVITE_TTL": "1"}).start()
+    try:
+        with srv.client() as client:
+            host_a, host_b = register(client), register(client)
+            sa, sb = live_stream(client, host_a)["id"], live_stream(client, host_b)["id"]
+
+            async def go():
+                ha, hb_ = await ready(srv, host_a["accessToken"]), await ready(srv, host_b["accessToken"])
+                r = await asyncio.to_thread(client.post, "/api/v1/battles", json={
+                    "streamId": sa, "opponentStreamId": sb, "durationSeconds": 30}, headers=host_a["auth"])
+                assert r.status_code == 201, r.text
+                bid = r.json()["id"]
+                for ws in (ha, hb_):
+                    end = await ws.expect("battle:end", timeout=5)
+                    assert end["data"]["id"] == bid and end["data"]["reason"] == "expired"
+                assert client.get(f"/api/v1/battles/{bid}").json()["status"] == "cancelled"
+                r = await asyncio.to_thread(client.post, "/api/v1/battles", json={
+                    "streamId": sb, "opponentStreamId": sa, "durationSeconds": 30}, headers=host_b["auth"])
+                assert r.status_code == 201, r.text
+                for ws in (ha, hb_):
+                    await ws.close()
+            run(go())
+    finally:
+        srv.stop()
