@@ -25,7 +25,7 @@ import uuid
 from pathlib import Path
 
 COLD_START_TARGET = 3.0     # seconds to first 200 on /healthz
-SIZE_TARGET = 150 * 1024 * 1024
+SIZE_TARGET = 100 * 1024 * 1024
 
 
 class Skip(Exception):

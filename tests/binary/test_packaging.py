@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,50 @@ def test_container_healthcheck_probes_the_recorded_port(server, tmp_path):
     assert missing.returncode == 1 and "answered HTTP/1.1 404" in missing.stderr
     down = probe(tmp_path, port=str(free_port()))     # no serve.port, nothing on $HALOBUZZ_PORT
     assert down.returncode == 1 and "nothing listens" in down.stderr
+
+
+def spec_excludes() -> list[str]:
+    """The EXCLUDES list literal from halobuzz.spec (the spec runs only inside PyInstaller)."""
+    import ast
+    tree = ast.parse((ROOT / "halobuzz.spec").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "EXCLUDES":
+            return ast.literal_eval(node.value)
+    raise AssertionError("no EXCLUDES in halobuzz.spec")
+
+
+def test_the_app_works_without_what_the_binary_leaves_out(tmp_path):
+    # The left-out modules are installed here, so they are made unimportable (as in the
+    # binary); then the app is built as `serve` builds it and the paths that touch the
+    # optional imports run: image moderation on every accepted format, a Stripe webhook.
+    code = f"""
+import io, sys
+EXCLUDED = sys.argv[1:]
+class LeftOut:
+    def find_spec(self, name, path=None, target=None):
+        if any(name == x or name.startswith(x + ".") for x in EXCLUDED):
+            raise ImportError(f"left out of the binary: {{name}}")
+sys.meta_path.insert(0, LeftOut())
+from halobuzz import config
+from halobuzz.cli import cli
+from halobuzz.app import create_app
+create_app(config.load({str(tmp_path)!r}))
+from PIL import Image
+from halobuzz.moderation.image import NsfwScorer
+scorer = NsfwScorer()
+for fmt in ("JPEG", "PNG", "GIF", "WEBP"):
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 120, 90)).save(buf, fmt)
+    assert 0.0 <= scorer.score(buf.getvalue()).score <= 1.0, fmt
+import stripe
+from halobuzz.payments.gateways.stripe import verify_webhook
+payload = b'{{"id": "evt_1", "type": "checkout.session.completed", "data": {{"object": {{}}}}}}'
+import time, hmac, hashlib
+t = int(time.time())
+sig = hmac.new(b"whsec_x", f"{{t}}.".encode() + payload, hashlib.sha256).hexdigest()
+assert verify_webhook(payload, f"t={{t}},v1={{sig}}", "whsec_x", 300)["id"] == "evt_1"
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code, *spec_excludes()], capture_output=True, text=True,
+                         timeout=120, cwd=ROOT)
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-3000:]
