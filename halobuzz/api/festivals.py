@@ -12,7 +12,7 @@ from ..festivals import calendar, store
 from .admin import actor_of
 from .middleware import admin
 from .validation import Schema, decode_json, decode_query
-from . import contract, shapes
+from . import contract
 
 bp = Blueprint("festivals", url_prefix="/api/v1/festivals")
 admin_bp = Blueprint("admin_festivals", url_prefix="/api/v1/admin/festivals")

@@ -12,7 +12,7 @@ from sanic_ext import openapi
 from .festivals import ErrorBody
 from .middleware import principal
 from .validation import Schema, decode_json, decode_query
-from . import contract, shapes
+from . import contract
 
 bp = Blueprint("insights", url_prefix="/api/v1/streams")
 

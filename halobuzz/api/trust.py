@@ -12,7 +12,7 @@ from .admin import actor_of
 from .festivals import ErrorBody
 from .middleware import admin, principal
 from .validation import Schema, decode_json
-from . import contract, shapes
+from . import contract
 
 bp = Blueprint("trust", url_prefix="/api/v1")
 

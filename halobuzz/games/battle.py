@@ -7,14 +7,12 @@ wins; a tie refunds everyone. Winners share the pot minus the house share by sta
 """
 from __future__ import annotations
 
-import json
 import sqlite3
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..errors import Conflict, Forbidden
 from ..events import GAME_RESULT, Event
-from ..infra.clock import iso
 from . import anticheat, escrow, fairness, questions, quiz, rounds
 from .rules import Rules
 

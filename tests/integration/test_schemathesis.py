@@ -3,7 +3,6 @@ the account) and a live stream: no 5xx, no response that breaks its documented s
 schema-valid request refused (except the rules .ci/schemathesis.toml lists). Slow: CI step 2."""
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest

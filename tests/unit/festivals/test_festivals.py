@@ -1,6 +1,5 @@
 """Festival rules on a real migrated SQLite file: BS dates, zone windows, admin CRUD (audited),
 themed gifts, start/end announcements and ledger-paid bonuses."""
-import json
 from datetime import date, datetime, timedelta, timezone
 
 import pytest

@@ -3,7 +3,7 @@ import pytest
 
 from halobuzz.accounts import audit
 from halobuzz.errors import Forbidden
-from halobuzz.games import compliance, engine, lottery, quiz
+from halobuzz.games import engine, lottery, quiz
 from halobuzz.games.compliance import Packs, PackError
 from halobuzz.infra.clock import iso
 from halobuzz.resources import assets_dir

@@ -11,7 +11,7 @@ from halobuzz.events import GAME_RESULT, Bus
 from halobuzz.games.service import Games
 from halobuzz.infra.clock import FrozenClock
 from halobuzz.infra.ids import IdFactory, SeededRandom
-from halobuzz.wallet import ledger, wallet
+from halobuzz.wallet import wallet
 from tests.support.world import T0, World
 
 

@@ -1,6 +1,5 @@
 """10k real rounds per house game at p = 0.35, 0.45, 0.55 through the game code and the ledger
 (seeded server seeds): the observed AI win rate lies inside its 99 % Wilson interval. Slow."""
-import random
 
 import pytest
 
