@@ -434,7 +434,7 @@ def test_pk_invitation_expires_through_the_server(tmp_path):
                 assert r.status_code == 201, r.text
                 bid = r.json()["id"]
                 for ws in (ha, hb_):
-                    end = await ws.expect("battle:end", timeout=5)
+                    end = await ws.expect("battle:end", timeout=20)
                     assert end["data"]["id"] == bid and end["data"]["reason"] == "expired"
                 assert client.get(f"/api/v1/battles/{bid}").json()["status"] == "cancelled"
                 r = await asyncio.to_thread(client.post, "/api/v1/battles", json={

@@ -21,7 +21,12 @@ def sigterm_right_after_healthz(tmp_path, tries: int) -> list:
             srv.proc.wait()
         srv.log.close()
         log = srv.log_path.read_text()
-        outcomes.append((code, "Traceback" in log))
+        # the two ways it went wrong before: start-up aborted by the loop stopping under it, or the
+        # signal swallowed (then the process had to be killed: code "ignored")
+        aborted = "Event loop stopped before Future completed" in log
+        outcomes.append((code, aborted))
+        if code != 0 or aborted:
+            print(f"--- try {i}: exit {code}\n{log[-4000:]}")
     return outcomes
 
 
