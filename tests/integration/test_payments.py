@@ -47,6 +47,7 @@ class Sims:
         return r.json()
 
     def stop(self):
+        self.http.close()   # an open client's socket surfaced as a ResourceWarning in the next module
         self.proc.terminate()
         self.proc.wait(10)
         self.log.close()
