@@ -26,6 +26,11 @@ def test_challenge_and_in_browser_proof(console, api):
     c.login(u["email"], u["password"], then="/games")
     page = c.page
     page.wait_for_selector("#game-challenge .p-rate")
+    keys = page.evaluate("""async () => {
+        const m = await import('/assets/console/js/games/strings.js');
+        return [Object.keys(m.EN).sort(), Object.keys(m.NE).sort()];
+    }""")
+    assert keys[0] == keys[1]
     assert "45 %" in page.locator("#game-challenge .p-rate").text_content()
     page.fill("#challenge-stake", "20")
     page.click("#challenge-start")

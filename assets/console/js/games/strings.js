@@ -23,7 +23,7 @@ export const EN = {
   "outOfBand": "OUT OF BAND", "ok": "ok", "newTournament": "New tournament", "name": "Name",
   "format": "Format", "single": "Single elimination", "double": "Double elimination", "entryFee": "Entry fee",
   "startsIn": "Starts in (minutes)", "create": "Create", "newLottery": "New lottery", "price": "Ticket price",
-  "drawIn": "Draw in (minutes)",
+  "drawIn": "Draw in (minutes)", "game": "Game", "state": "Status", "noRounds": "no rounds",
 };
 
 export const NE = {
@@ -48,7 +48,7 @@ export const NE = {
   "outOfBand": "सीमाबाहिर", "ok": "ठीक", "newTournament": "नयाँ प्रतियोगिता", "name": "नाम",
   "format": "ढाँचा", "single": "एकल एलिमिनेसन", "double": "डबल एलिमिनेसन", "entryFee": "प्रवेश शुल्क",
   "startsIn": "सुरु हुन (मिनेट)", "create": "बनाउनुहोस्", "newLottery": "नयाँ चिट्ठा", "price": "टिकट मूल्य",
-  "drawIn": "ड्र हुन (मिनेट)",
+  "drawIn": "ड्र हुन (मिनेट)", "game": "खेल", "state": "अवस्था", "noRounds": "राउन्ड छैन",
 };
 
 export function gt(key, vars) {

@@ -39,8 +39,8 @@ export async function render(main) {
 }
 
 function roundTable(items) {
-  return h("table", null, h("thead", null, h("tr", null, [gt("round"), "", gt("pot"), ""].map((x) =>
-    h("th", {scope: "col"}, x.replace(" {n} coins", ""))))),
+  return h("table", null, h("thead", null, h("tr", null, [gt("game"), gt("state"), gt("pot", {n: ""}), ""].map((x) =>
+    h("th", {scope: "col"}, x.trim())))),
   h("tbody", null, items.map((r) => h("tr", {dataset: {id: r.id}},
     h("td", null, r.game), h("td", null, r.status, r.drawsAt ? ` · ${when(r.drawsAt)}` : ""),
     h("td", {class: "num"}, fmt(r.pot ?? r.outcome?.pool ?? "")),

@@ -21,7 +21,7 @@ export async function render(main) {
     h("td", null, row.game), h("td", null, row.window), h("td", {class: "num"}, row.configuredP.toFixed(2)),
     h("td", {class: "num"}, fmt(row.rounds)), h("td", {class: "num"}, row.observed === null ? "–" : row.observed.toFixed(4)),
     h("td", null, `[${row.wilson99[0].toFixed(4)}, ${row.wilson99[1].toFixed(4)}]`),
-    h("td", null, row.outOfBand ? gt("outOfBand") : gt("ok")))))));
+    h("td", null, row.outOfBand ? gt("outOfBand") : row.rounds ? gt("ok") : gt("noRounds")))))));
 }
 
 function settingsForm(g) {
