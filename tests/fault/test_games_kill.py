@@ -53,7 +53,8 @@ def db_facts(data_dir, round_ids):
         conn.close()
 
 
-@pytest.mark.parametrize("offset", [0.05, 0.3])
+# -1.5: killed before the draw time (the restart's recovery draws it); 0.05 / 0.3: around the draw.
+@pytest.mark.parametrize("offset", [-1.5, 0.05, 0.3])
 def test_kill_mid_round_and_mid_draw(tmp_path, offset):
     srv = Server(tmp_path / "data", env=ENV).start()
     try:
@@ -85,7 +86,7 @@ def test_kill_mid_round_and_mid_draw(tmp_path, offset):
                                headers={**p["auth"], "Idempotency-Key": key()})
                     assert r.status_code in (201, 409), r.text  # 409: the draw already closed entries
         # kill -9 during the draw (or just around it) while the quiz and challenge are mid-play
-        time.sleep(max(0.0, int(draw_at) + 1 - time.time()) + offset + random.random() * 0.2)
+        time.sleep(max(0.0, int(draw_at) + 1 - time.time() + offset + random.random() * 0.2))
         srv.kill()
         ids = [quiz["id"], ch["id"], lot["id"]]
         for attempt in range(2):  # a second restart must change nothing
