@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from typing import Any, Callable
 
 from ..errors import Forbidden, Unauthorized
-from ..infra.crypto import burn_password_check, check_password, hash_password
 from ..infra.clock import iso
+from ..infra.crypto import burn_password_check, check_password, hash_password
 from ..infra.paging import page
 from . import audit, tokens, users
 from .roles import at_least

@@ -5,8 +5,26 @@ from __future__ import annotations
 from sanic import Sanic
 
 from ..resources import assets_dir
-from . import (accounts, admin, battles, console, dms, docs, festivals, games, health, insights, media, middleware,
-               moderation, money, payments, shards, streams, trust)
+from . import (
+    accounts,
+    admin,
+    battles,
+    console,
+    dms,
+    docs,
+    festivals,
+    games,
+    health,
+    insights,
+    media,
+    middleware,
+    moderation,
+    money,
+    payments,
+    shards,
+    streams,
+    trust,
+)
 from .errors import handle
 
 BLUEPRINTS = (

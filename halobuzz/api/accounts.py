@@ -10,9 +10,9 @@ from sanic.response import HTTPResponse, json
 from sanic_ext import openapi
 
 from ..accounts.users import NewUser
+from . import contract, shapes
 from .middleware import principal
 from .validation import Schema, decode_json
-from . import contract, shapes
 
 bp = Blueprint("accounts", url_prefix="/api/v1")
 

@@ -9,9 +9,9 @@ from sanic.response import json
 from sanic_ext import openapi
 
 from ..accounts.audit import Actor
+from . import contract, shapes
 from .middleware import admin
 from .validation import Schema, decode_json, decode_query
-from . import contract, shapes
 
 bp = Blueprint("admin_users", url_prefix="/api/v1/admin")
 

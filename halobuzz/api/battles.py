@@ -8,9 +8,9 @@ from sanic import Blueprint, Request
 from sanic.response import json
 from sanic_ext import openapi
 
+from . import contract, shapes
 from .middleware import principal
 from .validation import Schema, decode_json
-from . import contract, shapes
 
 bp = Blueprint("battles", url_prefix="/api/v1")
 

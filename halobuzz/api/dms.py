@@ -9,9 +9,9 @@ from sanic import Blueprint, Request
 from sanic.response import json
 from sanic_ext import openapi
 
+from . import contract, shapes
 from .middleware import principal
 from .validation import Schema, decode_json, decode_query
-from . import contract, shapes
 
 bp = Blueprint("dms", url_prefix="/api/v1")
 

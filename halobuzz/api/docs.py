@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import msgspec
-
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder

@@ -9,10 +9,10 @@ from sanic.response import json
 from sanic_ext import openapi
 
 from ..festivals import calendar, store
+from . import contract
 from .admin import actor_of
 from .middleware import admin
 from .validation import Schema, decode_json, decode_query
-from . import contract
 
 bp = Blueprint("festivals", url_prefix="/api/v1/festivals")
 admin_bp = Blueprint("admin_festivals", url_prefix="/api/v1/admin/festivals")

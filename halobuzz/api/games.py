@@ -20,10 +20,10 @@ from ..games import rates, rounds
 from ..games.service import get_round, list_rounds
 from ..infra.clock import parse_iso
 from ..wallet.wallet import MAX_SINGLE_SPEND
+from . import contract, shapes
 from .admin import actor_of
 from .middleware import admin, client_ip, principal
 from .validation import Schema, decode_json, decode_query
-from . import contract, shapes
 
 bp = Blueprint("games", url_prefix="/api/v1")
 admin_bp = Blueprint("admin_games", url_prefix="/api/v1/admin/games")

@@ -9,10 +9,10 @@ from sanic import Blueprint, Request
 from sanic.response import json
 from sanic_ext import openapi
 
+from . import contract
 from .festivals import ErrorBody
 from .middleware import principal
 from .validation import Schema, decode_json, decode_query
-from . import contract
 
 bp = Blueprint("insights", url_prefix="/api/v1/streams")
 

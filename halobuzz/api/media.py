@@ -19,8 +19,8 @@ from sanic.response import HTTPResponse, json
 from sanic_ext import openapi
 
 from ..errors import NotFound
-from .middleware import principal
 from . import contract, shapes
+from .middleware import principal
 
 bp = Blueprint("media", url_prefix="")
 

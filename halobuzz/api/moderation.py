@@ -18,9 +18,9 @@ from sanic_ext import openapi
 from ..accounts.audit import Actor
 from ..errors import Invalid
 from ..moderation import chatbans, decisions, reports, restrictions
+from . import contract, shapes
 from .middleware import principal
 from .validation import Schema, decode_json, decode_query
-from . import contract, shapes
 
 bp = Blueprint("moderation", url_prefix="/api/v1")
 

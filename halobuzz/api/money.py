@@ -8,12 +8,13 @@ from sanic import Blueprint, Request
 from sanic.response import json
 from sanic_ext import openapi
 
-from ..gifts import catalog, send as gift_send
+from ..gifts import catalog
+from ..gifts import send as gift_send
 from ..wallet import wallet
+from . import contract, shapes
 from .admin import actor_of
 from .middleware import admin, principal
 from .validation import Schema, decode_json, decode_query
-from . import contract, shapes
 
 bp = Blueprint("money", url_prefix="/api/v1")
 admin_bp = Blueprint("admin_money", url_prefix="/api/v1/admin")

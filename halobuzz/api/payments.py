@@ -10,10 +10,10 @@ from sanic.response import json, redirect
 from sanic_ext import openapi
 
 from ..errors import DomainError, PayloadTooLarge
+from . import contract, shapes
 from .admin import actor_of
 from .middleware import admin, principal
 from .validation import Schema, decode_json, decode_query
-from . import contract, shapes
 
 bp = Blueprint("payments", url_prefix="/api/v1/payments")
 admin_bp = Blueprint("admin_payments", url_prefix="/api/v1/admin/payments")

@@ -9,9 +9,9 @@ from sanic.response import json
 from sanic_ext import openapi
 
 from ..errors import Invalid
+from . import contract, shapes
 from .middleware import principal
 from .validation import Schema, decode_json, decode_query
-from . import contract, shapes
 
 bp = Blueprint("streams", url_prefix="/api/v1")
 

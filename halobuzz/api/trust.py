@@ -8,11 +8,11 @@ from sanic import Blueprint, Request
 from sanic.response import json
 from sanic_ext import openapi
 
+from . import contract
 from .admin import actor_of
 from .festivals import ErrorBody
 from .middleware import admin, principal
 from .validation import Schema, decode_json
-from . import contract
 
 bp = Blueprint("trust", url_prefix="/api/v1")
 

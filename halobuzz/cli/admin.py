@@ -8,10 +8,10 @@ from datetime import timedelta
 import click
 
 from ..accounts import audit, users
+from ..errors import DomainError
 from ..infra.clock import Clock
 from ..infra.crypto import hash_password
 from ..infra.ids import IdFactory, SystemRandom
-from ..errors import DomainError
 from .common import cli_actor, data_dir_option, fail, load_settings, reader_for, run, writer_for
 
 

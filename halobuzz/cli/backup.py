@@ -111,6 +111,7 @@ def backup(data_dir, dest, encrypt, replica):
             return
         import subprocess
         import tempfile
+
         from ..db import replication
         try:
             binary = replication.litestream_binary(settings.litestream_bin)
@@ -152,6 +153,7 @@ def restore(data_dir, source, timestamp, force, secrets_from, no_secrets):
       halobuzz restore --data-dir ./new --from s3://halobuzz-backups/shard-np --secrets np-secrets.hbk
     """
     import tempfile
+
     from .. import config
     from ..db import archive
     settings = load_settings(data_dir)

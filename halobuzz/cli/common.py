@@ -55,7 +55,8 @@ def _prepare(settings: config.Settings) -> None:
     schema, so then we refuse and say what to do; with no server running (or no database
     yet) the command may bring the schema up to date itself.
     """
-    from ..db import backup, migrate as migrations
+    from ..db import backup
+    from ..db import migrate as migrations
     from ..db.connection import connect as open_db
     if settings.db_path.exists():
         conn = open_db(settings.db_path, readonly=True)

@@ -5,7 +5,8 @@ import json as jsonlib
 
 import click
 
-from ..games import rates, verify as verifier
+from ..games import rates
+from ..games import verify as verifier
 from ..games.compliance import Packs
 from ..games.quizbank import Bank
 from ..games.service import rules_from, stored_overrides

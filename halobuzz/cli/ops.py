@@ -82,6 +82,7 @@ def version():
       halobuzz version
     """
     import sqlite3
+
     from .. import resources
     from ..db import replication
     info = resources.build_info()

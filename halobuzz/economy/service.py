@@ -9,12 +9,9 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 from functools import partial
-
 from typing import Any, Callable
 
 from ..accounts import audit
-from ..infra.paging import page
-from ..reply import Reply
 from ..config import Settings
 from ..db import Database, emit
 from ..errors import NotFound
@@ -23,11 +20,12 @@ from ..gifts import catalog
 from ..gifts import send as gift_send
 from ..infra.clock import Clock, iso
 from ..infra.ids import IdFactory
+from ..infra.paging import page
 from ..og import bonus as og_bonus
 from ..og import subscribe as og_subscribe
 from ..og import tiers as og_tiers
+from ..reply import Reply
 from ..wallet import idempotency, wallet
-
 
 
 class Economy:

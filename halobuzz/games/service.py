@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from ..accounts import audit
-from ..errors import Invalid, NotFound, RateLimited
 from ..db import emit
+from ..errors import Invalid, NotFound, RateLimited
 from ..events import Event
 from ..infra.clock import Clock, iso, parse_iso
 from ..infra.ids import IdFactory

@@ -21,8 +21,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..events import (TOURNAMENT_CREATED, TOURNAMENT_FINISHED, TOURNAMENT_MATCH, TOURNAMENT_RESULT,
-                      TOURNAMENT_STARTED, Event)
+from ..events import (
+    TOURNAMENT_CREATED,
+    TOURNAMENT_FINISHED,
+    TOURNAMENT_MATCH,
+    TOURNAMENT_RESULT,
+    TOURNAMENT_STARTED,
+    Event,
+)
 from ..infra.clock import iso, parse_iso
 from . import brackets, compliance, escrow, fairness
 from .challenge import puzzle as draw_puzzle

@@ -14,7 +14,6 @@ from typing import Any
 from ..infra.clock import iso
 from .policy import Decision
 
-
 _INSERT = ("INSERT INTO moderation_decisions(at, kind, source, subject_id, user_id, model_id, score, action, threshold, "
            "warn_at, block_at, reasons_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
 

@@ -16,8 +16,8 @@ from sanic import Blueprint, Request
 from websockets.frames import Opcode
 
 from .. import events as ev
-from ..infra import netaddr
 from ..errors import DomainError
+from ..infra import netaddr
 from . import protocol as p
 from . import sanic_ws
 from .hub import Conn

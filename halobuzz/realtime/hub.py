@@ -27,8 +27,8 @@ import time
 from collections import deque
 from typing import Any, Iterable
 
-from ..infra.tasks import cancel_and_wait
 from .. import events as ev
+from ..infra.tasks import cancel_and_wait
 from . import protocol as p
 from . import sanic_ws
 

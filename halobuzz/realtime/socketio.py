@@ -45,8 +45,8 @@ from engineio.async_drivers import sanic as sanic_driver
 from sanic import Sanic
 
 from .. import events as ev
-from ..infra import netaddr
 from ..errors import DomainError
+from ..infra import netaddr
 from . import protocol as p
 from . import sanic_ws
 from .endpoint import MAX_INFLIGHT, _handle

@@ -24,7 +24,8 @@ from urllib.parse import parse_qsl
 
 import httpx
 from sanic import Request, Sanic
-from sanic.response import HTTPResponse, html as html_response, json, redirect
+from sanic.response import HTTPResponse, json, redirect
+from sanic.response import html as html_response
 
 from .core import EsewaSim, KhaltiSim, SimConfig, SimError, StripeSim, parse_form
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..db import emit
+from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..events import BATTLE_BOOST, BATTLE_END, BATTLE_INVITE, BATTLE_SCORE, BATTLE_START, GIFT_SENT, STREAM_ENDED, Event
 from ..infra.clock import iso, parse_iso
 

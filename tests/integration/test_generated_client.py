@@ -46,8 +46,17 @@ def test_generated_client_registers_logs_in_sends_a_gift_and_reads_the_wallet(se
     from halobuzz_client.api.accounts import get_me, post_auth_login, post_auth_register
     from halobuzz_client.api.money import get_gifts, get_wallet, post_streams_stream_id_gifts
     from halobuzz_client.api.streams import post_streams, post_streams_stream_id_start
-    from halobuzz_client.models import (AuthResult, CreateBody, ErrorEnvelope, GiftBody, GiftSent, LoginBody,
-                                        RegisterBody, Stream, Wallet)
+    from halobuzz_client.models import (
+        AuthResult,
+        CreateBody,
+        ErrorEnvelope,
+        GiftBody,
+        GiftSent,
+        LoginBody,
+        RegisterBody,
+        Stream,
+        Wallet,
+    )
 
     # the generated clients own httpx clients: each is closed by its `with`
     with Client(base_url=server.url) as anon:

@@ -378,6 +378,7 @@ def test_esewa_cancel_marks_the_order_cancelled_and_sends_the_browser_back(world
 def test_dispute_won_gives_the_host_back_and_lost_closes_the_order(world, c):
     """Issue 15 item 11 through the real server and the Stripe simulator."""
     import uuid
+
     from tests.integration.rooms_client import live_stream
     srv, sims = world
     buyer, host = register(c), register(c)

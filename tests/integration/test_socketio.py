@@ -7,10 +7,8 @@ import pytest
 import socketio
 
 from tests.conftest import ADMIN_EMAIL, Server, cli, register
-from tests.integration.rooms_client import ready, live_stream
+from tests.integration.rooms_client import live_stream, ready
 from tests.integration.test_rooms import cheapest_gift, grant, send_gift
-
-
 
 
 @pytest.fixture(scope="module")

@@ -64,5 +64,3 @@ def test_live_list_paginates_with_cursor(client):
         if not cursor:
             break
     assert set(seen) == ids and len(seen) == 3
-    for h, sid in zip(hosts, ids):
-        pass

@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-
 from ...errors import GatewayRefused, GatewayUnavailable
 from .base import (
     COMPLETED,

@@ -11,7 +11,8 @@ from halobuzz.games.rules import Rules
 from halobuzz.infra.clock import FrozenClock
 from halobuzz.resources import assets_dir
 from halobuzz.wallet import ledger, wallet
-from tests.support.world import T0, World as BaseWorld
+from tests.support.world import T0
+from tests.support.world import World as BaseWorld
 
 
 class World(BaseWorld):

@@ -4,7 +4,7 @@ import pytest
 from halobuzz.accounts import audit
 from halobuzz.errors import Forbidden
 from halobuzz.games import engine, lottery, quiz
-from halobuzz.games.compliance import Packs, PackError
+from halobuzz.games.compliance import PackError, Packs
 from halobuzz.infra.clock import iso
 from halobuzz.resources import assets_dir
 

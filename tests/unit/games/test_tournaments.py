@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 
 from halobuzz.errors import Conflict
-from halobuzz.games import escrow, tournaments as T
+from halobuzz.games import escrow
+from halobuzz.games import tournaments as T
 from halobuzz.wallet import accounts as A
 from halobuzz.wallet import ledger
 

@@ -1,5 +1,6 @@
 """The realtime catalogue covers every event the code carries."""
-from halobuzz.realtime import catalogue, protocol as p
+from halobuzz.realtime import catalogue
+from halobuzz.realtime import protocol as p
 from halobuzz.realtime.rooms import _HANDLERS
 
 

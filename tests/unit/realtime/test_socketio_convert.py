@@ -2,7 +2,7 @@
 from socketio import packet as sio_packet
 
 from halobuzz.realtime import protocol as p
-from halobuzz.realtime.socketio import ACK_DONE, Converter, Converted, ack_text, split_frames
+from halobuzz.realtime.socketio import ACK_DONE, Converted, Converter, ack_text, split_frames
 
 
 def test_frames_split_and_convert_like_python_socketio_reads_them():

@@ -7,12 +7,11 @@ import pytest
 from halobuzz.accounts import audit
 from halobuzz.db.connection import connect
 from halobuzz.db.migrate import migrate
-from halobuzz.infra.clock import iso
+from halobuzz.infra.clock import FrozenClock, iso
 from halobuzz.moderation.reports import adjust_trust
 from halobuzz.trust import scoring, service, signals
 from halobuzz.trust.gates import GatePolicy, Gates, TrustGateRefused
 from halobuzz.trust.scoring import Signals, score
-from halobuzz.infra.clock import FrozenClock
 from tests.support.world import T0, World
 
 ADMIN = audit.Actor(name="root@x.io", source="cli")
