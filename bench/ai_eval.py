@@ -15,6 +15,7 @@
    or price x maxQuantity above the coins or the remaining cap) — must be 0.
 Exit status 1 if any check fails, so CI can run it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -75,12 +76,16 @@ def boredom(rooms: int, rng: random.Random) -> dict:
         else:
             chat_only_drop.append(score_before - score_after)
     n_stop = len(before)
-    return {"stoppedRooms": n_stop, "engagementBefore": round(statistics.mean(before), 1),
-            "engagementAfter": round(statistics.mean(after), 1),
-            "nudgedShare": round(stopped_nudged / n_stop, 3),
-            "medianSecondsToNudge": statistics.median(delays) if delays else None,
-            "falseAlarms": false_alarms, "steadyRooms": rooms // 3 + (rooms % 3 > 1),
-            "chatOnlyMeanDrop": round(statistics.mean(chat_only_drop), 1)}
+    return {
+        "stoppedRooms": n_stop,
+        "engagementBefore": round(statistics.mean(before), 1),
+        "engagementAfter": round(statistics.mean(after), 1),
+        "nudgedShare": round(stopped_nudged / n_stop, 3),
+        "medianSecondsToNudge": statistics.median(delays) if delays else None,
+        "falseAlarms": false_alarms,
+        "steadyRooms": rooms // 3 + (rooms % 3 > 1),
+        "chatOnlyMeanDrop": round(statistics.mean(chat_only_drop), 1),
+    }
 
 
 LANGS, COUNTRIES, CATEGORIES = ("ne", "en", "hi"), ("NP", "IN", "US"), ("music", "talk", "gaming", None)
@@ -88,8 +93,16 @@ LANGS, COUNTRIES, CATEGORIES = ("ne", "en", "hi"), ("NP", "IN", "US"), ("music",
 
 def room(rng: random.Random, sid: str) -> cohosts.Room:
     n = rng.choice((3, 10, 40, 200))
-    return cohosts.Room(sid, f"h-{sid}", sid, "t", rng.choice(COUNTRIES), rng.choice(CATEGORIES), rng.choice(LANGS),
-                        frozenset(f"u{rng.randint(0, 2000)}" for _ in range(n)))
+    return cohosts.Room(
+        sid,
+        f"h-{sid}",
+        sid,
+        "t",
+        rng.choice(COUNTRIES),
+        rng.choice(CATEGORIES),
+        rng.choice(LANGS),
+        frozenset(f"u{rng.randint(0, 2000)}" for _ in range(n)),
+    )
 
 
 def cohost(trials: int, rng: random.Random) -> dict:
@@ -102,8 +115,11 @@ def cohost(trials: int, rng: random.Random) -> dict:
         eligible += 1
         top_same += cohosts.rank(me, others, limit=1)[0]["language"] == me.language
         rand_same += rng.choice(others).language == me.language
-    return {"hosts": eligible, "topSameLanguage": round(top_same / eligible, 3),
-            "randomSameLanguage": round(rand_same / eligible, 3)}
+    return {
+        "hosts": eligible,
+        "topSameLanguage": round(top_same / eligible, 3),
+        "randomSameLanguage": round(rand_same / eligible, 3),
+    }
 
 
 def recommendations(viewers: int, rng: random.Random) -> dict:
@@ -114,8 +130,11 @@ def recommendations(viewers: int, rng: random.Random) -> dict:
         migrate(conn)
         catalog.seed(conn, catalog.load_seed(assets_dir()), now)
         users.insert_user(conn, "host", users.NewUser("h@x.io", "host", "pw", "NP", "1990-01-01"), "x", now, "host")
-        conn.execute("INSERT INTO streams(id, host_id, title, country, status, created_at) VALUES "
-                     "('s', 'host', 't', 'NP', 'live', ?)", (iso(now),))
+        conn.execute(
+            "INSERT INTO streams(id, host_id, title, country, status, created_at) VALUES "
+            "('s', 'host', 't', 'NP', 'live', ?)",
+            (iso(now),),
+        )
         checked = violations = minors = 0
         for i in range(viewers):
             uid = f"v{i}"
@@ -154,9 +173,16 @@ def main(argv: list[str] | None = None) -> int:
     print("boredom    ", b)
     print("cohosts    ", c)
     print("gifts      ", g)
-    ok = (b["engagementAfter"] < b["engagementBefore"] and b["nudgedShare"] >= 0.9 and b["falseAlarms"] == 0
-          and b["chatOnlyMeanDrop"] > 0 and c["topSameLanguage"] > c["randomSameLanguage"]
-          and c["topSameLanguage"] >= 0.95 and g["violations"] == 0 and g["suggestionsChecked"] > 0)
+    ok = (
+        b["engagementAfter"] < b["engagementBefore"]
+        and b["nudgedShare"] >= 0.9
+        and b["falseAlarms"] == 0
+        and b["chatOnlyMeanDrop"] > 0
+        and c["topSameLanguage"] > c["randomSameLanguage"]
+        and c["topSameLanguage"] >= 0.95
+        and g["violations"] == 0
+        and g["suggestionsChecked"] > 0
+    )
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

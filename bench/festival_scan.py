@@ -4,6 +4,7 @@ transaction each, so only the SQL work is compared).
 
     python -m bench.festival_scan [--gifts 5000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,10 @@ def main(argv=None) -> None:
         migrate(conn)
         catalog.seed(conn, catalog.load_seed(assets_dir()), now)
         users.insert_user(conn, "h", users.NewUser("h@x.io", "h", "pw", "NP", "1990-01-01"), "x", now)
-        conn.execute("INSERT INTO streams(id, host_id, title, country, status, created_at) "
-                     "VALUES ('s', 'h', 't', 'NP', 'live', 'x')")
+        conn.execute(
+            "INSERT INTO streams(id, host_id, title, country, status, created_at) "
+            "VALUES ('s', 'h', 't', 'NP', 'live', 'x')"
+        )
         for i in range(50):
             users.insert_user(conn, f"u{i}", users.NewUser(f"u{i}@x.io", f"u{i}", "pw", "NP", "1990-01-01"), "x", now)
             wallet.adjust(conn, f"g{i}", f"u{i}", 10**7, "paid", "t", now)
@@ -42,8 +45,16 @@ def main(argv=None) -> None:
         conn.execute("BEGIN")
         t = time.perf_counter()
         for i in range(n):
-            send_gift(conn, sender_id=f"u{i % 50}", stream_id="s", gift_id="momo", quantity=4, key=f"k{i}",
-                      policy=policy, now=now)
+            send_gift(
+                conn,
+                sender_id=f"u{i % 50}",
+                stream_id="s",
+                gift_id="momo",
+                quantity=4,
+                key=f"k{i}",
+                policy=policy,
+                now=now,
+            )
         gifts = time.perf_counter() - t
         conn.execute("COMMIT")
         conn.execute("BEGIN")
@@ -57,7 +68,9 @@ def main(argv=None) -> None:
         conn.execute("COMMIT")
         conn.close()
     print(f"gifts (raw send_gift SQL)  {n} in {gifts * 1000:.0f} ms  ({gifts / n * 1e6:.0f} us each)")
-    print(f"festival scan              {n} gifts, {paid} bonuses in {scan * 1000:.0f} ms  ({scan / n * 1e6:.0f} us each)")
+    print(
+        f"festival scan              {n} gifts, {paid} bonuses in {scan * 1000:.0f} ms  ({scan / n * 1e6:.0f} us each)"
+    )
     print(f"ratio scan/gift            {scan / gifts:.2f}")
 
 

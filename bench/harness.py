@@ -4,6 +4,7 @@ Every benchmark runs a raw baseline and our code in the same run, because this
 class of machine (2 shared cores) drifts by 10-15 % between runs: the ratio is
 the number to track, the absolute figures are context.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,9 @@ def wait_http(url: str, timeout: float = 20.0) -> None:
 
 class Proc:
     def __init__(self, args: list[str], env: dict | None = None, health: str | None = None) -> None:
-        self.proc = subprocess.Popen(args, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            args, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         if health:
             wait_http(health)
 
@@ -57,11 +59,19 @@ class Proc:
 
 
 def halobuzz_server(data_dir: Path, port: int, env: dict | None = None) -> Proc:
-    base = {"HALOBUZZ_RATE_LIMIT_DEFAULT": "100000000/1m", "HALOBUZZ_RATE_LIMIT_AUTH": "100000000/1m",
-            "HALOBUZZ_RATE_LIMIT_USER": "100000000/1m",
-            "HALOBUZZ_LOG_LEVEL": "warning", "HALOBUZZ_BCRYPT_ROUNDS": "4", "HALOBUZZ_ACCESS_LOG": "0"}
-    return Proc([sys.executable, "-m", "halobuzz", "serve", "--port", str(port), "--data-dir", str(data_dir)],
-                env={**base, **(env or {})}, health=f"http://127.0.0.1:{port}/healthz")
+    base = {
+        "HALOBUZZ_RATE_LIMIT_DEFAULT": "100000000/1m",
+        "HALOBUZZ_RATE_LIMIT_AUTH": "100000000/1m",
+        "HALOBUZZ_RATE_LIMIT_USER": "100000000/1m",
+        "HALOBUZZ_LOG_LEVEL": "warning",
+        "HALOBUZZ_BCRYPT_ROUNDS": "4",
+        "HALOBUZZ_ACCESS_LOG": "0",
+    }
+    return Proc(
+        [sys.executable, "-m", "halobuzz", "serve", "--port", str(port), "--data-dir", str(data_dir)],
+        env={**base, **(env or {})},
+        health=f"http://127.0.0.1:{port}/healthz",
+    )
 
 
 @dataclass
@@ -81,8 +91,9 @@ def _ms(text: str) -> float:
     return float(m.group(1)) * _UNITS[m.group(2)] if m else float("nan")
 
 
-def wrk(url: str, *, seconds: int = 8, connections: int = 64, headers: dict | None = None,
-        script: str | None = None) -> WrkResult:
+def wrk(
+    url: str, *, seconds: int = 8, connections: int = 64, headers: dict | None = None, script: str | None = None
+) -> WrkResult:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed for HTTP benchmarks: apt-get install -y wrk")
     args = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]

@@ -1,4 +1,5 @@
 """The raw baseline for HTTP benchmarks: Sanic's hello route, configured like our server."""
+
 import sys
 
 from sanic import Sanic

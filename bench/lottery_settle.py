@@ -11,6 +11,7 @@ Raw baseline (timed, same run): one `BEGIN; executemany(INSERT the same N ticket
 their payouts); COMMIT` into a fresh table of the same shape, synchronous=FULL.
 Ratio = raw seconds / our seconds (1.0 = settling costs what writing the tickets once costs).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,11 @@ def setup(path: Path, tickets: int, players: int = 1000) -> tuple[str, Rules, Fr
     c.execute("BEGIN")
     ids = [f"P{i:05d}" for i in range(players)]
     for uid in ids:
-        c.execute("INSERT INTO users(id, username, email, password_hash, country, birth_date, created_at, updated_at)"
-                  " VALUES (?,?,?,?,?,?,?,?)", (uid, uid, uid + "@b", "h", "GB", "1990-01-01", iso(now), iso(now)))
+        c.execute(
+            "INSERT INTO users(id, username, email, password_hash, country, birth_date, created_at, updated_at)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            (uid, uid, uid + "@b", "h", "GB", "1990-01-01", iso(now), iso(now)),
+        )
         wallet.adjust(c, f"seed-{uid}", uid, 10**9, "paid", "bench", now)
     r = lottery.open_round(c, rules, price=10, draws_at=now.replace(year=now.year + 1), now=now, events=[])
     per = tickets // players
@@ -73,9 +77,11 @@ async def ours(path: Path, round_id: str, rules: Rules, clock: FrozenClock) -> f
 
 def raw(path: Path, rows: list[tuple]) -> float:
     c = connect(path, synchronous="FULL")
-    c.execute("CREATE TABLE tickets (round_id TEXT NOT NULL, entry_no INTEGER NOT NULL, user_id TEXT NOT NULL, "
-              "client_seed TEXT NOT NULL, stake INTEGER NOT NULL, team TEXT, ip TEXT, created_at TEXT NOT NULL, "
-              "payout INTEGER, PRIMARY KEY (round_id, entry_no))")
+    c.execute(
+        "CREATE TABLE tickets (round_id TEXT NOT NULL, entry_no INTEGER NOT NULL, user_id TEXT NOT NULL, "
+        "client_seed TEXT NOT NULL, stake INTEGER NOT NULL, team TEXT, ip TEXT, created_at TEXT NOT NULL, "
+        "payout INTEGER, PRIMARY KEY (round_id, entry_no))"
+    )
     t0 = time.perf_counter()
     c.execute("BEGIN")
     c.executemany("INSERT INTO tickets VALUES (?,?,?,?,?,?,?,?,?)", rows)
@@ -96,21 +102,25 @@ def main() -> None:
         setup_s = time.perf_counter() - t0
         ours_s = asyncio.run(ours(db_path, round_id, rules, clock))
         c = connect(db_path)
-        rows = [tuple(r) for r in c.execute("SELECT * FROM game_entries WHERE round_id = ? ORDER BY entry_no",
-                                            (round_id,))]
+        rows = [
+            tuple(r) for r in c.execute("SELECT * FROM game_entries WHERE round_id = ? ORDER BY entry_no", (round_id,))
+        ]
         problems = ledger.verify_balances(c)
         proof_ok = rounds.proof(c, round_id)["verified"]
         c.close()
         raw_s = raw(Path(tmp) / "raw.db", rows)
     ratio = raw_s / ours_s
-    table(f"Lottery settlement, {len(rows)} tickets (synchronous=FULL)", [
-        ("setup: buy tickets via games code", f"{setup_s:.2f} s ({len(rows) / setup_s:,.0f} tickets/s, one tx)"),
-        ("raw: insert the same ticket rows", f"{raw_s * 1000:.0f} ms"),
-        ("ours: draw + settle (one write unit)", f"{ours_s * 1000:.0f} ms"),
-        ("ledger verifies / proof verifies", f"{not problems} / {proof_ok}"),
-    ], [f"ratio raw/ours = {ratio:.2f}x (target >= 0.5x)"])
-    save("lottery_settle", {"tickets": len(rows), "raw_s": raw_s, "ours_s": ours_s, "ratio": ratio,
-                            "setup_s": setup_s})
+    table(
+        f"Lottery settlement, {len(rows)} tickets (synchronous=FULL)",
+        [
+            ("setup: buy tickets via games code", f"{setup_s:.2f} s ({len(rows) / setup_s:,.0f} tickets/s, one tx)"),
+            ("raw: insert the same ticket rows", f"{raw_s * 1000:.0f} ms"),
+            ("ours: draw + settle (one write unit)", f"{ours_s * 1000:.0f} ms"),
+            ("ledger verifies / proof verifies", f"{not problems} / {proof_ok}"),
+        ],
+        [f"ratio raw/ours = {ratio:.2f}x (target >= 0.5x)"],
+    )
+    save("lottery_settle", {"tickets": len(rows), "raw_s": raw_s, "ours_s": ours_s, "ratio": ratio, "setup_s": setup_s})
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ Baseline in the same run: bare ``session.run`` on a preprocessed 224x224 tensor.
 Ours: ``NsfwScorer.score(bytes)`` = sniff + limits + decode (JPEG and PNG) +
 preprocessing + the same session; plus ``blur()`` of a 640x480 JPEG for context.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -14,6 +14,7 @@ check), so the "corpus" rows, which loop over the same 4000 messages for the
 time budget, run warm; the "stream" rows score fresh messages exactly once
 each (their words and feature rows may still repeat, as in real chat).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,15 +33,57 @@ DEV = Path(__file__).resolve().parents[1] / "tests" / "data" / "moderation_dev.j
 
 _OPENERS = ["", "", "lol ", "bro ", "dai ", "bhai ", "omg ", "haha ", "yo ", "wow ", "ok ", "hey "]
 _BODIES = [
-    "nice stream", "gg wp", "what song is this", "play despacito", "where are you from", "hello from pokhara",
-    "this game is fun", "who won the last round", "kati baje live aaunu huncha", "ramro cha", "kya baat hai",
-    "mast gaana", "love from delhi", "first time here", "how old is this game", "can you say hi to me",
-    "that was close", "nice shot", "happy birthday", "thanks for the gift", "khana khanu bhayo", "sahi hai",
-    "नमस्ते दाइ", "राम्रो गीत", "which mic do you use", "volume is low", "lag ho raha hai", "stream is laggy",
-    "i just followed", "send me the link", "good night everyone", "see you tomorrow", "what rank are you",
+    "nice stream",
+    "gg wp",
+    "what song is this",
+    "play despacito",
+    "where are you from",
+    "hello from pokhara",
+    "this game is fun",
+    "who won the last round",
+    "kati baje live aaunu huncha",
+    "ramro cha",
+    "kya baat hai",
+    "mast gaana",
+    "love from delhi",
+    "first time here",
+    "how old is this game",
+    "can you say hi to me",
+    "that was close",
+    "nice shot",
+    "happy birthday",
+    "thanks for the gift",
+    "khana khanu bhayo",
+    "sahi hai",
+    "नमस्ते दाइ",
+    "राम्रो गीत",
+    "which mic do you use",
+    "volume is low",
+    "lag ho raha hai",
+    "stream is laggy",
+    "i just followed",
+    "send me the link",
+    "good night everyone",
+    "see you tomorrow",
+    "what rank are you",
 ]
-_TOXIC = ["fuck you", "you are an idiot", "muji", "chutiya", "stfu noob", "kys", "tero muji", "madarchod",
-          "you suck", "piece of shit", "मुजी", "randi", "send nudes", "sh1t streamer", "f u c k off"]
+_TOXIC = [
+    "fuck you",
+    "you are an idiot",
+    "muji",
+    "chutiya",
+    "stfu noob",
+    "kys",
+    "tero muji",
+    "madarchod",
+    "you suck",
+    "piece of shit",
+    "मुजी",
+    "randi",
+    "send nudes",
+    "sh1t streamer",
+    "f u c k off",
+]
 _TAILS = ["", "", "", "!", "!!", " :)", " 😂", " 🔥", "?", " haha", " lol", " ❤️"]
 
 
@@ -112,9 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     singles = [scorer._arrays([f]) for f in feats]
     sess = scorer.session
     raw_single = time_each(lambda a: sess.run(["score"], {"ids": a[0], "weights": a[1]}), singles, args.seconds)
-    pre_batches = [scorer._arrays(feats[i:i + args.batch]) for i in range(0, len(feats), args.batch)]
-    raw_batch = throughput(lambda a: sess.run(["score"], {"ids": a[0], "weights": a[1]}), pre_batches, len(feats),
-                           args.seconds)
+    pre_batches = [scorer._arrays(feats[i : i + args.batch]) for i in range(0, len(feats), args.batch)]
+    raw_batch = throughput(
+        lambda a: sess.run(["score"], {"ids": a[0], "weights": a[1]}), pre_batches, len(feats), args.seconds
+    )
 
     # the same for the multilingual char n-gram model (the scorer runs both graphs)
     char = scorer.char
@@ -125,30 +169,30 @@ def main(argv: list[str] | None = None) -> int:
         width = max(1, max(map(len, rows)))
         ids = np.full((len(rows), width), char.pad, np.int64)
         for k, r in enumerate(rows):
-            ids[k, :len(r)] = r
+            ids[k, : len(r)] = r
         scale = np.array([len(r) ** -0.5 if r else 0.0 for r in rows], np.float32)
         return ids, scale
 
     csingles = [char_arrays([f]) for f in cfeats]
-    raw_char_single = time_each(lambda a: csess.run(["score"], {"ids": a[0], "scale": a[1]}), csingles,
-                                args.seconds)
-    cbatches = [char_arrays(cfeats[i:i + args.batch]) for i in range(0, len(cfeats), args.batch)]
-    raw_char_batch = throughput(lambda a: csess.run(["score"], {"ids": a[0], "scale": a[1]}), cbatches,
-                                len(cfeats), args.seconds)
+    raw_char_single = time_each(lambda a: csess.run(["score"], {"ids": a[0], "scale": a[1]}), csingles, args.seconds)
+    cbatches = [char_arrays(cfeats[i : i + args.batch]) for i in range(0, len(cfeats), args.batch)]
+    raw_char_batch = throughput(
+        lambda a: csess.run(["score"], {"ids": a[0], "scale": a[1]}), cbatches, len(cfeats), args.seconds
+    )
 
     ours_single = time_each(scorer.score, msgs, args.seconds)
     dev_single = time_each(scorer.score, dev, args.seconds / 2)
-    text_batches = [msgs[i:i + args.batch] for i in range(0, len(msgs), args.batch)]
+    text_batches = [msgs[i : i + args.batch] for i in range(0, len(msgs), args.batch)]
     ours_batch = throughput(scorer.score_batch, text_batches, len(msgs), args.seconds)
 
     # each message once: fresh messages the scorer has never seen
     seen = set(msgs)
     fresh = [m for m in corpus(2 * args.stream, seed=99) if m not in seen]
-    once_single, once_batch = fresh[:args.stream], fresh[args.stream:]
+    once_single, once_batch = fresh[: args.stream], fresh[args.stream :]
     stream_single = time_each_once(scorer.score, once_single)
     t0 = time.perf_counter()
     for i in range(0, len(once_batch), args.batch):
-        scorer.score_batch(once_batch[i:i + args.batch])
+        scorer.score_batch(once_batch[i : i + args.batch])
     stream_batch = len(once_batch) / (time.perf_counter() - t0)
 
     c50, c99 = percentiles(raw_char_single)
@@ -173,21 +217,43 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'raw session.run English, batched':44}{raw_batch:12,.0f} msgs/s")
     print(f"{'raw session.run char n-gram, batched':44}{raw_char_batch:12,.0f} msgs/s")
     print(f"{'raw, both graphs batched':44}{raw_both_batch:12,.0f} msgs/s")
-    print(f"{'score_batch() incl. everything':44}{ours_batch:12,.0f} msgs/s   "
-          f"({ours_batch / raw_both_batch:.3f}x raw both)")
-    print(f"{'score_batch() stream (each message once)':44}{stream_batch:12,.0f} msgs/s   "
-          f"({stream_batch / raw_both_batch:.3f}x raw both)")
+    print(
+        f"{'score_batch() incl. everything':44}{ours_batch:12,.0f} msgs/s   "
+        f"({ours_batch / raw_both_batch:.3f}x raw both)"
+    )
+    print(
+        f"{'score_batch() stream (each message once)':44}{stream_batch:12,.0f} msgs/s   "
+        f"({stream_batch / raw_both_batch:.3f}x raw both)"
+    )
     for label, p99, batch in (("corpus", o99, ours_batch), ("stream", s99, stream_batch)):
         ok_p99, ok_batch = p99 <= 50, batch >= 100_000
-        print(f"targets ({label}): p99 <= 50 us: {'PASS' if ok_p99 else 'MISS'} ({p99:.1f});"
-              f" batched >= 100k msgs/s: {'PASS' if ok_batch else 'MISS'} ({batch:,.0f})")
+        print(
+            f"targets ({label}): p99 <= 50 us: {'PASS' if ok_p99 else 'MISS'} ({p99:.1f});"
+            f" batched >= 100k msgs/s: {'PASS' if ok_batch else 'MISS'} ({batch:,.0f})"
+        )
     if args.json:
-        args.json.write_text(json.dumps({
-            "raw_p50_us": r50, "raw_p99_us": r99, "raw_char_p50_us": c50, "raw_char_p99_us": c99,
-            "raw_char_batch_msgs_s": raw_char_batch, "raw_both_batch_msgs_s": raw_both_batch, "p50_us": o50, "p99_us": o99, "dev_p50_us": d50,
-            "dev_p99_us": d99, "raw_batch_msgs_s": raw_batch, "batch_msgs_s": ours_batch,
-            "stream_p50_us": s50, "stream_p99_us": s99, "stream_batch_msgs_s": stream_batch,
-        }, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "raw_p50_us": r50,
+                    "raw_p99_us": r99,
+                    "raw_char_p50_us": c50,
+                    "raw_char_p99_us": c99,
+                    "raw_char_batch_msgs_s": raw_char_batch,
+                    "raw_both_batch_msgs_s": raw_both_batch,
+                    "p50_us": o50,
+                    "p99_us": o99,
+                    "dev_p50_us": d50,
+                    "dev_p99_us": d99,
+                    "raw_batch_msgs_s": raw_batch,
+                    "batch_msgs_s": ours_batch,
+                    "stream_p50_us": s50,
+                    "stream_p99_us": s99,
+                    "stream_batch_msgs_s": stream_batch,
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

@@ -13,6 +13,7 @@ Socket.IO / /ws (median of per-run ratios; the target is ≥ 0.5×: Socket.IO fr
 separately and the npm client parses more).
 With --npm-client, socket.io-client is installed once into ~/.cache/halobuzz-bench (npm).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,8 +41,19 @@ def node_modules() -> Path:
     mods = NPM_DIR / "node_modules"
     if not (mods / "socket.io-client").is_dir():
         NPM_DIR.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--prefix", str(NPM_DIR), "--no-audit", "--no-fund", "--silent",
-                        "socket.io-client@^4.8"], check=True)
+        subprocess.run(
+            [
+                "npm",
+                "install",
+                "--prefix",
+                str(NPM_DIR),
+                "--no-audit",
+                "--no-fund",
+                "--silent",
+                "socket.io-client@^4.8",
+            ],
+            check=True,
+        )
     return mods
 
 
@@ -51,9 +63,21 @@ class SioViewers(Viewers):
         env = {**os.environ, "NODE_PATH": str(node_modules())}
         procs = []
         for count in [n // k + (1 if i < n % k else 0) for i in range(k)]:
-            procs.append(await asyncio.create_subprocess_exec(
-                "node", str(SIO_JS), str(port), token, stream, str(count), str(sample_every),
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, limit=256 * 1024 * 1024))
+            procs.append(
+                await asyncio.create_subprocess_exec(
+                    "node",
+                    str(SIO_JS),
+                    str(port),
+                    token,
+                    stream,
+                    str(count),
+                    str(sample_every),
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    env=env,
+                    limit=256 * 1024 * 1024,
+                )
+            )
         for pr in procs:
             line = (await asyncio.wait_for(pr.stdout.readline(), 180)).decode().strip()
             if line != "READY":
@@ -64,14 +88,26 @@ class SioViewers(Viewers):
 def start_server(n: int) -> tuple[Proc, int, str]:
     data = Path(tempfile.mkdtemp(prefix="hb-sio-")) / "data"
     port = free_port()
-    env = {"HALOBUZZ_RATE_LIMIT_DEFAULT": "100000000/1m", "HALOBUZZ_RATE_LIMIT_AUTH": "100000000/1m",
-           "HALOBUZZ_RATE_LIMIT_USER": "100000000/1m", "HALOBUZZ_LOG_LEVEL": "warning",
-           "HALOBUZZ_BCRYPT_ROUNDS": "4", "HALOBUZZ_ACCESS_LOG": "0",
-           "HALOBUZZ_WS_MAX_PER_USER": str(2 * n + 10), "HALOBUZZ_WS_MAX_PER_IP": str(2 * n + 10),
-           "HALOBUZZ_CHAT_RATE_USER": "1000000/1s", "HALOBUZZ_CHAT_RATE_ROOM": "1000000/1s",
-           "HALOBUZZ_METRICS_INTERVAL": "3600", "HALOBUZZ_WS_PING_INTERVAL": "600", "HALOBUZZ_WS_SEND_QUEUE_BYTES": str(8 * 1024 * 1024)}
-    proc = Proc([sys.executable, "-m", "halobuzz", "serve", "--port", str(port), "--data-dir", str(data)],
-                env=env, health=f"http://127.0.0.1:{port}/healthz")
+    env = {
+        "HALOBUZZ_RATE_LIMIT_DEFAULT": "100000000/1m",
+        "HALOBUZZ_RATE_LIMIT_AUTH": "100000000/1m",
+        "HALOBUZZ_RATE_LIMIT_USER": "100000000/1m",
+        "HALOBUZZ_LOG_LEVEL": "warning",
+        "HALOBUZZ_BCRYPT_ROUNDS": "4",
+        "HALOBUZZ_ACCESS_LOG": "0",
+        "HALOBUZZ_WS_MAX_PER_USER": str(2 * n + 10),
+        "HALOBUZZ_WS_MAX_PER_IP": str(2 * n + 10),
+        "HALOBUZZ_CHAT_RATE_USER": "1000000/1s",
+        "HALOBUZZ_CHAT_RATE_ROOM": "1000000/1s",
+        "HALOBUZZ_METRICS_INTERVAL": "3600",
+        "HALOBUZZ_WS_PING_INTERVAL": "600",
+        "HALOBUZZ_WS_SEND_QUEUE_BYTES": str(8 * 1024 * 1024),
+    }
+    proc = Proc(
+        [sys.executable, "-m", "halobuzz", "serve", "--port", str(port), "--data-dir", str(data)],
+        env=env,
+        health=f"http://127.0.0.1:{port}/healthz",
+    )
     return proc, port, f"http://127.0.0.1:{port}"
 
 
@@ -85,16 +121,30 @@ async def blast(port: int, host_token: str, stream: str, viewers: Viewers, n: in
     pad = "x" * 120
     start = now_ms()
     for i in range(m):
-        drv.send_text(json.dumps({"event": "chat:new", "data": {"streamId": stream,
-                                                                "text": f"T{time.monotonic_ns()} {pad}"},
-                                  "id": f"{tag}{i}", "ts": None}))
+        drv.send_text(
+            json.dumps(
+                {
+                    "event": "chat:new",
+                    "data": {"streamId": stream, "text": f"T{time.monotonic_ns()} {pad}"},
+                    "id": f"{tag}{i}",
+                    "ts": None,
+                }
+            )
+        )
         if i % 20 == 19:
             await asyncio.sleep(0)
     st = await viewers.wait_frames(n * m, 180, quiet=3.0)
     drv.transport.close()
     secs = (st["last"] - start) / 1000
-    return {"deliveries": st["frames"], "expected": n * m, "seconds": secs, "rate": st["frames"] / secs,
-            "p50": pct(st["lat"], 0.5), "p99": pct(st["lat"], 0.99), "closed": st["closed"]}
+    return {
+        "deliveries": st["frames"],
+        "expected": n * m,
+        "seconds": secs,
+        "rate": st["frames"] / secs,
+        "p50": pct(st["lat"], 0.5),
+        "p99": pct(st["lat"], 0.99),
+        "closed": st["closed"],
+    }
 
 
 async def one_run(n: int, m: int, sample_every: int, k: int, npm: bool) -> dict:
@@ -105,11 +155,19 @@ async def one_run(n: int, m: int, sample_every: int, k: int, npm: bool) -> dict:
             tag = time.time_ns() % 10**9
 
             def user(name):
-                r = http.post("/api/v1/auth/register", json={"email": f"{name}@b.x", "password": "benchmark-pass",
-                                                              "username": name, "country": "NP",
-                                                              "birthDate": "1990-01-01"})
+                r = http.post(
+                    "/api/v1/auth/register",
+                    json={
+                        "email": f"{name}@b.x",
+                        "password": "benchmark-pass",
+                        "username": name,
+                        "country": "NP",
+                        "birthDate": "1990-01-01",
+                    },
+                )
                 r.raise_for_status()
                 return r.json()
+
             hosts, viewer = [user(f"h{tag}"), user(f"g{tag}")], user(f"v{tag}")
             rooms = []
             for host, title in zip(hosts, ("ws", "sio")):
@@ -123,8 +181,13 @@ async def one_run(n: int, m: int, sample_every: int, k: int, npm: bool) -> dict:
             sio_viewers = await SioViewers.open_sio(port, viewer["accessToken"], rooms[1], n, sample_every, k)
         else:
             # The same raw load client as /ws's: Engine.IO/Socket.IO CONNECT with the token, then the join.
-            frames = "40" + json.dumps({"token": viewer["accessToken"]}) + "\n" + \
-                "42" + json.dumps(["stream:join", {"streamId": rooms[1]}])
+            frames = (
+                "40"
+                + json.dumps({"token": viewer["accessToken"]})
+                + "\n"
+                + "42"
+                + json.dumps(["stream:join", {"streamId": rooms[1]}])
+            )
             sio_viewers = await Viewers.open(port, "/socket.io/?EIO=4&transport=websocket", n, sample_every, k, frames)
         await asyncio.sleep(1.0)
         ws = await blast(port, hosts[0]["accessToken"], rooms[0], ws_viewers, n, m, "w")
@@ -143,20 +206,32 @@ async def main(args) -> None:
     for r in range(args.runs):
         res = await one_run(args.clients, args.messages, max(1, args.clients // 50), args.client_procs, args.npm_client)
         runs.append(res)
-        print(f"run {r + 1}: /ws {res['ws']['rate']:.0f}/s p99 {res['ws']['p99']:.1f} ms · "
-              f"socket.io {res['sio']['rate']:.0f}/s p99 {res['sio']['p99']:.1f} ms · "
-              f"delivered {res['ws']['deliveries']}/{res['ws']['expected']} and "
-              f"{res['sio']['deliveries']}/{res['sio']['expected']}", flush=True)
+        print(
+            f"run {r + 1}: /ws {res['ws']['rate']:.0f}/s p99 {res['ws']['p99']:.1f} ms · "
+            f"socket.io {res['sio']['rate']:.0f}/s p99 {res['sio']['p99']:.1f} ms · "
+            f"delivered {res['ws']['deliveries']}/{res['ws']['expected']} and "
+            f"{res['sio']['deliveries']}/{res['sio']['expected']}",
+            flush=True,
+        )
     med = statistics.median
     ratio = med([r["sio"]["rate"] / r["ws"]["rate"] for r in runs])
-    rows = [(f"/ws deliveries/s ({args.clients} viewers × {args.messages} msgs)",
-             f"{med([r['ws']['rate'] for r in runs]):,.0f}"),
-            ("socket.io deliveries/s", f"{med([r['sio']['rate'] for r in runs]):,.0f}"),
-            ("/ws p50 / p99 ms", f"{med([r['ws']['p50'] for r in runs]):.1f} / {med([r['ws']['p99'] for r in runs]):.1f}"),
-            ("socket.io p50 / p99 ms",
-             f"{med([r['sio']['p50'] for r in runs]):.1f} / {med([r['sio']['p99'] for r in runs]):.1f}")]
-    table("Socket.IO vs /ws fan-out (same server, same run)", rows,
-          [f"socket.io / ws deliveries/s = {ratio:.2f}x (target >= 0.5x)"])
+    rows = [
+        (
+            f"/ws deliveries/s ({args.clients} viewers × {args.messages} msgs)",
+            f"{med([r['ws']['rate'] for r in runs]):,.0f}",
+        ),
+        ("socket.io deliveries/s", f"{med([r['sio']['rate'] for r in runs]):,.0f}"),
+        ("/ws p50 / p99 ms", f"{med([r['ws']['p50'] for r in runs]):.1f} / {med([r['ws']['p99'] for r in runs]):.1f}"),
+        (
+            "socket.io p50 / p99 ms",
+            f"{med([r['sio']['p50'] for r in runs]):.1f} / {med([r['sio']['p99'] for r in runs]):.1f}",
+        ),
+    ]
+    table(
+        "Socket.IO vs /ws fan-out (same server, same run)",
+        rows,
+        [f"socket.io / ws deliveries/s = {ratio:.2f}x (target >= 0.5x)"],
+    )
     save("sio_fanout", {"args": vars(args), "runs": runs, "ratio": ratio})
 
 
@@ -166,7 +241,10 @@ if __name__ == "__main__":
     ap.add_argument("--messages", type=int, default=200)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--client-procs", type=int, default=1)
-    ap.add_argument("--npm-client", action="store_true",
-                    help="Socket.IO viewers are npm socket.io-client sockets (parses every event) instead of "
-                         "the raw frame-counting client both kinds use by default")
+    ap.add_argument(
+        "--npm-client",
+        action="store_true",
+        help="Socket.IO viewers are npm socket.io-client sockets (parses every event) instead of "
+        "the raw frame-counting client both kinds use by default",
+    )
     asyncio.run(main(ap.parse_args()))

@@ -7,6 +7,7 @@ Raw baseline: one thread, `BEGIN IMMEDIATE; 100 units; COMMIT`, synchronous=FULL
 Ours: 256 concurrent asyncio callers each awaiting `db.write(unit)` (group commit,
 a SAVEPOINT per unit, a future per unit, one thread hop per unit).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,6 +41,7 @@ def simple_unit(rnd: random.Random):
         c.execute("UPDATE wallet SET balance = balance + ? WHERE id = ?", (amt, b))
         c.execute("INSERT INTO ledger(src, dst, amount, ts) VALUES (?,?,?,?)", (a, b, amt, 0))
         c.execute("INSERT INTO event(room, kind, payload, ts) VALUES (?,?,?,?)", (b % 50, "gift", PAYLOAD, 0))
+
     return unit
 
 
@@ -62,12 +64,17 @@ def gift_world(path: Path, viewers: int = 200) -> tuple[list[str], str]:
     catalog.seed(c, catalog.load_seed(assets_dir()), now)
     ids = [f"V{i:05d}" for i in range(viewers)]
     for uid in ["HOST", *ids]:
-        c.execute("INSERT INTO users(id, username, email, password_hash, country, birth_date, created_at, updated_at)"
-                  " VALUES (?,?,?,?,?,?,?,?)", (uid, uid, uid + "@b", "h", "NP", "1990-01-01", iso(now), iso(now)))
+        c.execute(
+            "INSERT INTO users(id, username, email, password_hash, country, birth_date, created_at, updated_at)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            (uid, uid, uid + "@b", "h", "NP", "1990-01-01", iso(now), iso(now)),
+        )
     for uid in ids:
         wallet.adjust(c, f"seed-{uid}", uid, 10**9, "paid", "bench", now)
-    c.execute("INSERT INTO streams(id, host_id, title, country, status, created_at) VALUES ('S','HOST','b','NP','live',?)",
-              (iso(now),))
+    c.execute(
+        "INSERT INTO streams(id, host_id, title, country, status, created_at) VALUES ('S','HOST','b','NP','live',?)",
+        (iso(now),),
+    )
     c.execute("COMMIT")
     c.close()
     return ids, "S"
@@ -77,8 +84,17 @@ def gift_unit(ids: list[str], rnd: random.Random, n: int, clock: Clock):
     sender = rnd.choice(ids)
 
     def unit(c):
-        return send_gift(c, sender_id=sender, stream_id="S", gift_id=rnd.choice(("rose", "heart", "momo")),
-                         quantity=1, key=f"b{n}", policy=POLICY, now=clock.now())
+        return send_gift(
+            c,
+            sender_id=sender,
+            stream_id="S",
+            gift_id=rnd.choice(("rose", "heart", "momo")),
+            quantity=1,
+            key=f"b{n}",
+            policy=POLICY,
+            now=clock.now(),
+        )
+
     return unit
 
 
@@ -144,8 +160,12 @@ def main() -> None:
     raw, ours = interleaved(
         lambda: run_raw(tmp / "raw.db", lambda rnd, n: simple_unit(rnd), args.seconds),
         lambda: asyncio.run(run_ours(tmp / "ours.db", lambda rnd, n: simple_unit(rnd), args.seconds))[0],
-        args.rounds)
-    rows += [("raw sqlite3, 4-stmt transfer, 100/tx", f"{raw:9.0f} tx/s"), ("Writer, 4-stmt transfer", f"{ours:9.0f} tx/s")]
+        args.rounds,
+    )
+    rows += [
+        ("raw sqlite3, 4-stmt transfer, 100/tx", f"{raw:9.0f} tx/s"),
+        ("Writer, 4-stmt transfer", f"{ours:9.0f} tx/s"),
+    ]
     ratios.append(f"writer units/s {ours / raw:.2f}x raw (target >= 0.60x)")
     results["writer"] = {"raw": raw, "ours": ours, "ratio": ours / raw}
     # 2. real gifts: the full send_gift unit (rules, ledger with hash chain, holds, board, throne, combo)
@@ -154,12 +174,18 @@ def main() -> None:
     gift_world(tmp / "gours.db")
     offset = iter(range(0, 10**9, 10**6))
     raw_g, ours_g = interleaved(
-        lambda: run_raw(tmp / "graw.db", lambda rnd, n, o=next(offset): gift_unit(ids, rnd, n + o, clock), args.seconds),
-        lambda: asyncio.run(run_ours(tmp / "gours.db", lambda rnd, n, o=next(offset): gift_unit(ids, rnd, n + o, clock),
-                                     args.seconds))[0],
-        args.rounds)
-    rows += [("raw sqlite3, send_gift SQL, 100/tx", f"{raw_g:9.0f} gifts/s"),
-             ("Writer + send_gift (storage layer)", f"{ours_g:9.0f} gifts/s")]
+        lambda: run_raw(
+            tmp / "graw.db", lambda rnd, n, o=next(offset): gift_unit(ids, rnd, n + o, clock), args.seconds
+        ),
+        lambda: asyncio.run(
+            run_ours(tmp / "gours.db", lambda rnd, n, o=next(offset): gift_unit(ids, rnd, n + o, clock), args.seconds)
+        )[0],
+        args.rounds,
+    )
+    rows += [
+        ("raw sqlite3, send_gift SQL, 100/tx", f"{raw_g:9.0f} gifts/s"),
+        ("Writer + send_gift (storage layer)", f"{ours_g:9.0f} gifts/s"),
+    ]
     ratios.append(f"storage-layer gifts {ours_g / raw_g:.2f}x raw gift transactions (target >= 0.60x)")
     results["gifts"] = {"raw": raw_g, "ours": ours_g, "ratio": ours_g / raw_g}
     table(f"single writer vs raw sqlite3 (synchronous=FULL, median of {args.rounds} interleaved slices)", rows, ratios)

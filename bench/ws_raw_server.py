@@ -4,6 +4,7 @@
 Waits for N clients, then broadcasts M envelope-sized frames stamped with CLOCK_MONOTONIC ns
 (RATE = 0: as fast as possible, yielding between broadcasts; else RATE per second), then "END".
 """
+
 import asyncio
 import sys
 import time
@@ -31,8 +32,10 @@ async def main(port: int, n: int, m: int, rate: float) -> None:
         await asyncio.sleep(float(sys.argv[5]) if len(sys.argv) > 5 else 0.5)
         start = time.perf_counter()
         for i in range(m):
-            msg = ('{"event":"chat:new","data":{"id":"%d","streamId":"S","user":{"id":"U","username":"u"},'
-                   '"text":"T%d %s"},"id":"x%d","ts":"2026-01-01T00:00:00.000Z"}' % (i, time.monotonic_ns(), PAD, i))
+            msg = (
+                '{"event":"chat:new","data":{"id":"%d","streamId":"S","user":{"id":"U","username":"u"},'
+                '"text":"T%d %s"},"id":"x%d","ts":"2026-01-01T00:00:00.000Z"}' % (i, time.monotonic_ns(), PAD, i)
+            )
             websockets.broadcast(CLIENTS, msg)
             if rate:
                 await asyncio.sleep(max(0.0, start + (i + 1) / rate - time.perf_counter()))

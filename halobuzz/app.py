@@ -6,6 +6,7 @@
 together: a reader follows a gift from its route to `services.economy` and from
 there into `wallet/` and `gifts/`.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -75,6 +76,7 @@ _names = itertools.count()
 @dataclass
 class Services:
     """Every part of a running appliance. Routes reach it as `request.app.ctx.services`."""
+
     settings: config.Settings
     clock: Clock
     ids: IdFactory
@@ -102,9 +104,9 @@ class Services:
     festivals: Festivals
     trust: Trust
     insights: Insights
-    activity: Activity       # last-seen users (business metrics)
-    gift_flow: GiftFlow      # gifts and coins per minute (business metrics)
-    media: MediaService | None = None        # the built-in video path (media_provider = hls)
+    activity: Activity  # last-seen users (business metrics)
+    gift_flow: GiftFlow  # gifts and coins per minute (business metrics)
+    media: MediaService | None = None  # the built-in video path (media_provider = hls)
     # A sharded deployment (setting shard_map): the verified map, visitors, cross-shard gifts over
     # JetStream, global trending; and, with shard_edges, the relay feeding edge processes.
     shards: Shards | None = None
@@ -113,8 +115,9 @@ class Services:
     readiness: dict[str, Callable[[], Any]] = field(default_factory=dict)
 
 
-def build_services(settings: config.Settings, *, clock: Clock | None = None,
-                   rand: RandomSource | None = None) -> Services:
+def build_services(
+    settings: config.Settings, *, clock: Clock | None = None, rand: RandomSource | None = None
+) -> Services:
     """Construct every part, in dependency order. Raises config.ConfigError on bad settings."""
     s = settings
     config.ensure_secrets(s)
@@ -122,8 +125,14 @@ def build_services(settings: config.Settings, *, clock: Clock | None = None,
     ids = IdFactory(clock, rand or SystemRandom())
     metrics = Metrics()
     bus = Bus(metrics)
-    db = Database(s.db_path, synchronous=s.synchronous, max_batch=s.writer_max_batch, readers=s.readers,
-                  metrics=metrics, publish=bus.publish_all)
+    db = Database(
+        s.db_path,
+        synchronous=s.synchronous,
+        max_batch=s.writer_max_batch,
+        readers=s.readers,
+        metrics=metrics,
+        publish=bus.publish_all,
+    )
     keys, active = config.field_keys(s)
     cipher = FieldCipher(keys, active)
     economy = Economy(db, clock, ids, s)
@@ -134,49 +143,103 @@ def build_services(settings: config.Settings, *, clock: Clock | None = None,
     except ShardMapError as exc:
         raise config.ConfigError(f"shard map: {exc}") from None
     visitors = Visitors(db, clock) if shard_cfg else None
-    access = AccessTokens(signing_key, s.shard_id, s.access_token_ttl,
-                          peer_keys=shard_cfg.peer_keys if shard_cfg else None,
-                          kid=s.shard_id if shard_cfg else None)
-    accounts = Accounts(db, clock, ids, access,
-                        bcrypt_rounds=s.bcrypt_rounds, refresh_ttl=s.refresh_token_ttl, min_age=s.min_age,
-                        reuse_leeway=s.refresh_reuse_leeway, coins_of=economy.coins_of,
-                        visitor_of=visitors.principal if visitors else None)
+    access = AccessTokens(
+        signing_key,
+        s.shard_id,
+        s.access_token_ttl,
+        peer_keys=shard_cfg.peer_keys if shard_cfg else None,
+        kid=s.shard_id if shard_cfg else None,
+    )
+    accounts = Accounts(
+        db,
+        clock,
+        ids,
+        access,
+        bcrypt_rounds=s.bcrypt_rounds,
+        refresh_ttl=s.refresh_token_ttl,
+        min_age=s.min_age,
+        reuse_leeway=s.refresh_reuse_leeway,
+        coins_of=economy.coins_of,
+        visitor_of=visitors.principal if visitors else None,
+    )
     try:
         media = media_setup.build(s, db=db, clock=clock, cipher=cipher)
     except EngineError as exc:
         raise config.ConfigError(f"media_provider = hls: {exc}") from None
     try:
-        provider = make_provider(s.media_provider, s.agora_app_id, s.agora_app_certificate, s.agora_token_ttl,
-                                 hls=media_setup.provider(media))
+        provider = make_provider(
+            s.media_provider,
+            s.agora_app_id,
+            s.agora_app_certificate,
+            s.agora_token_ttl,
+            hls=media_setup.provider(media),
+        )
     except ValueError as exc:
         raise config.ConfigError(f"media provider: {exc}") from None
     streams = Streams(db, clock, ids, provider, heartbeat_timeout=s.stream_heartbeat_timeout)
-    chat = ChatService(db, clock, ids, rate_user=s.chat_rate_user, rate_room=s.chat_rate_room,
-                       max_length=s.chat_max_length, max_length_og=s.chat_max_length_og, backlog=s.chat_backlog)
-    moderation = build_moderation(s, db, clock, ids, end_stream=streams.end, forget_message=chat.forget_message,
-                                  metrics=metrics)
+    chat = ChatService(
+        db,
+        clock,
+        ids,
+        rate_user=s.chat_rate_user,
+        rate_room=s.chat_rate_room,
+        max_length=s.chat_max_length,
+        max_length_og=s.chat_max_length_og,
+        backlog=s.chat_backlog,
+    )
+    moderation = build_moderation(
+        s, db, clock, ids, end_stream=streams.end, forget_message=chat.forget_message, metrics=metrics
+    )
     chat.moderator = moderation
     metrics.watch_moderation_queue(moderation.queue_snapshot)
     media_setup.attach(media, streams, moderation)
-    dms = DirectMessages(db, clock, ids, moderator=moderation)   # DMs get the same moderation as room chat
-    battles = Battles(db, clock, ids, bus, streams, min_seconds=s.battle_min_seconds,
-                      boost_seconds=s.battle_boost_seconds, invite_ttl=s.battle_invite_ttl)
-    hub = Hub(tick=s.ws_tick_ms / 1000.0, queue_limit=s.ws_send_queue_bytes, max_per_user=s.ws_max_per_user,
-              max_per_ip=s.ws_max_per_ip, ping_interval=s.ws_ping_interval, ping_timeout=s.ws_ping_timeout,
-              stall_seconds=s.ws_stall_seconds)
+    dms = DirectMessages(db, clock, ids, moderator=moderation)  # DMs get the same moderation as room chat
+    battles = Battles(
+        db,
+        clock,
+        ids,
+        bus,
+        streams,
+        min_seconds=s.battle_min_seconds,
+        boost_seconds=s.battle_boost_seconds,
+        invite_ttl=s.battle_invite_ttl,
+    )
+    hub = Hub(
+        tick=s.ws_tick_ms / 1000.0,
+        queue_limit=s.ws_send_queue_bytes,
+        max_per_user=s.ws_max_per_user,
+        max_per_ip=s.ws_max_per_ip,
+        ping_interval=s.ws_ping_interval,
+        ping_timeout=s.ws_ping_timeout,
+        stall_seconds=s.ws_stall_seconds,
+    )
     realtime = Realtime(s, clock, db, bus, hub, streams, chat, dms, battles, authenticate=accounts.authenticate)
-    socketio = SocketIOGateway(s, accounts, hub, realtime)   # /socket.io/: the same rooms as /ws
+    socketio = SocketIOGateway(s, accounts, hub, realtime)  # /socket.io/: the same rooms as /ws
     metrics.watch_websockets(hub.metrics_snapshot)
     http = httpx.AsyncClient(timeout=15.0)
-    payments = build_payments(s, write=db.write, fetchall=lambda sql, params=(): db.readers.fetchall(sql, params),
-                              cipher=cipher, clock=clock, ids=ids, metrics=metrics, http=http)
+    payments = build_payments(
+        s,
+        write=db.write,
+        fetchall=lambda sql, params=(): db.readers.fetchall(sql, params),
+        cipher=cipher,
+        clock=clock,
+        ids=ids,
+        metrics=metrics,
+        http=http,
+    )
     replication = Replicator(s, metrics)
     trust = Trust(db, clock, GatePolicy.from_settings(s), sync_every=s.trust_sync_seconds)
     streams.trust_gates = dms.trust_gates = economy.trust_gates = trust.gates
-    insights = Insights(db, clock, bus, streams, battles, economy.spend,
-                        detector=BoredomDetector(window=s.boredom_window, threshold=s.boredom_threshold,
-                                                 cooldown=s.boredom_cooldown),
-                        cohost_cooldown=s.cohost_cooldown)
+    insights = Insights(
+        db,
+        clock,
+        bus,
+        streams,
+        battles,
+        economy.spend,
+        detector=BoredomDetector(window=s.boredom_window, threshold=s.boredom_threshold, cooldown=s.boredom_cooldown),
+        cohost_cooldown=s.cohost_cooldown,
+    )
     realtime.engagement = insights
     activity, gift_flow = Activity(clock.timestamp), GiftFlow(clock.timestamp)
     bus.subscribe(GIFT_SENT, lambda e: _count_gift(activity, gift_flow, e))
@@ -185,18 +248,46 @@ def build_services(settings: config.Settings, *, clock: Clock | None = None,
     games.trust_gates = trust.gates
     shards = edge_origin = None
     if shard_cfg:
-        shards = Shards(shard_cfg, s, db, clock, ids, visitors,
-                        local_trending=lambda: streams.list_live(None, None, 20)["items"])
+        shards = Shards(
+            shard_cfg, s, db, clock, ids, visitors, local_trending=lambda: streams.list_live(None, None, 20)["items"]
+        )
         if s.shard_edges:
             edge_origin = EdgeOrigin(realtime, accounts, rooms_subject(shard_cfg.map, shard_cfg.shard))
             shards.on_connected.append(edge_origin.start)
     services = Services(
-        settings=s, clock=clock, ids=ids, db=db, bus=bus, metrics=metrics, limiter=limiter, cipher=cipher,
-        accounts=accounts, economy=economy, streams=streams, chat=chat, dms=dms, battles=battles, hub=hub,
-        realtime=realtime, socketio=socketio, payments=payments, moderation=moderation, games=games,
-        replication=replication, serve_lock=ServeLock(s.data_dir), jobs=Jobs(), http=http,
-        festivals=Festivals(db, clock), trust=trust, insights=insights, activity=activity, gift_flow=gift_flow,
-        media=media, shards=shards, edge_origin=edge_origin)
+        settings=s,
+        clock=clock,
+        ids=ids,
+        db=db,
+        bus=bus,
+        metrics=metrics,
+        limiter=limiter,
+        cipher=cipher,
+        accounts=accounts,
+        economy=economy,
+        streams=streams,
+        chat=chat,
+        dms=dms,
+        battles=battles,
+        hub=hub,
+        realtime=realtime,
+        socketio=socketio,
+        payments=payments,
+        moderation=moderation,
+        games=games,
+        replication=replication,
+        serve_lock=ServeLock(s.data_dir),
+        jobs=Jobs(),
+        http=http,
+        festivals=Festivals(db, clock),
+        trust=trust,
+        insights=insights,
+        activity=activity,
+        gift_flow=gift_flow,
+        media=media,
+        shards=shards,
+        edge_origin=edge_origin,
+    )
     services.readiness["replication"] = replication.problem
     metrics.registry.register(BusinessCollector(lambda: business_snapshot(services)))
     for name, fn, every in scheduled_jobs(services):
@@ -263,39 +354,50 @@ def _count_gift(activity: Activity, flow: GiftFlow, event) -> None:
 def business_snapshot(sv: Services) -> dict[str, Any]:
     """What /metrics reports about the business, read at scrape time."""
     now = sv.clock.timestamp()
-    for uid in tuple(sv.hub.by_user):      # everyone on /ws counts as active
+    for uid in tuple(sv.hub.by_user):  # everyone on /ws counts as active
         sv.activity.seen(uid, now)
     live = sv.streams.live.by_id
     gifts_min, coins_min = sv.gift_flow.per_minute(now)
-    engagement = sorted(((sid, score) for sid in live if (score := sv.insights.engagement_score(sid)) is not None),
-                        key=lambda p: -live[p[0]].viewer_count)
-    return {"active": sv.activity.counts(now), "liveStreams": len(live),
-            "viewers": sum(st.viewer_count for st in live.values()), "giftsPerMinute": gifts_min,
-            "coinsPerMinute": coins_min, "giftsTotal": sv.gift_flow.gifts, "coinsTotal": sv.gift_flow.coins,
-            "engagement": engagement, "nudges": sv.insights.nudges_sent,
-            "festivals": sv.festivals.metrics_snapshot() if sv.db.inline is not None else [],
-            "festivalBonusCoins": sv.festivals.bonus_coins_paid}
+    engagement = sorted(
+        ((sid, score) for sid in live if (score := sv.insights.engagement_score(sid)) is not None),
+        key=lambda p: -live[p[0]].viewer_count,
+    )
+    return {
+        "active": sv.activity.counts(now),
+        "liveStreams": len(live),
+        "viewers": sum(st.viewer_count for st in live.values()),
+        "giftsPerMinute": gifts_min,
+        "coinsPerMinute": coins_min,
+        "giftsTotal": sv.gift_flow.gifts,
+        "coinsTotal": sv.gift_flow.coins,
+        "engagement": engagement,
+        "nudges": sv.insights.nudges_sent,
+        "festivals": sv.festivals.metrics_snapshot() if sv.db.inline is not None else [],
+        "festivalBonusCoins": sv.festivals.bonus_coins_paid,
+    }
 
 
-def create_app(settings: config.Settings, *, clock: Clock | None = None,
-               rand: RandomSource | None = None) -> Sanic:
+def create_app(settings: config.Settings, *, clock: Clock | None = None, rand: RandomSource | None = None) -> Sanic:
     from . import api
     from .api import docs
+
     services = build_services(settings, clock=clock, rand=rand)
     # msgspec's encoder is several times faster than the stdlib's for response bodies.
     app = Sanic(f"halobuzz{next(_names) or ''}", configure_logging=False, dumps=msgspec.json.encode)
-    app.config.update({
-        "REQUEST_MAX_SIZE": max(settings.max_body_bytes, 16 * 1024 * 1024),
-        "REQUEST_TIMEOUT": settings.request_timeout,
-        "GRACEFUL_SHUTDOWN_TIMEOUT": settings.graceful_shutdown_timeout,
-        "FALLBACK_ERROR_FORMAT": "json",
-        "ACCESS_LOG": False,
-        "MOTD": False,
-        "CORS": False,
-        "HEALTH": False,
-        "OAS_TITLE": "HaloBuzz",
-        "OAS_VERSION": __version__,
-    })
+    app.config.update(
+        {
+            "REQUEST_MAX_SIZE": max(settings.max_body_bytes, 16 * 1024 * 1024),
+            "REQUEST_TIMEOUT": settings.request_timeout,
+            "GRACEFUL_SHUTDOWN_TIMEOUT": settings.graceful_shutdown_timeout,
+            "FALLBACK_ERROR_FORMAT": "json",
+            "ACCESS_LOG": False,
+            "MOTD": False,
+            "CORS": False,
+            "HEALTH": False,
+            "OAS_TITLE": "HaloBuzz",
+            "OAS_VERSION": __version__,
+        }
+    )
     # /docs: sanic-ext's document moves aside for the contract one; Swagger UI from assets/docs
     app.config.update(docs.config(assets_dir(settings)))
     sanic_ws.configure(app)
@@ -303,11 +405,12 @@ def create_app(settings: config.Settings, *, clock: Clock | None = None,
     # Only what we use: OpenAPI. The injection extension alone adds a signal dispatch
     # to every request, which we do not need.
     from sanic_ext.extensions.openapi.extension import OpenAPIExtension  # noqa: PLC0415
+
     Extend(app, extensions=[OpenAPIExtension], built_in_extensions=False)
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
     api.register(app)
     app.blueprint(ws_endpoint.bp)
-    app.blueprint(realtime_catalogue.bp)   # /docs/asyncapi.json: the /ws and Socket.IO events
+    app.blueprint(realtime_catalogue.bp)  # /docs/asyncapi.json: the /ws and Socket.IO events
     services.socketio.attach(app)
     _listeners(app, services)
     return app
@@ -343,15 +446,15 @@ def _listeners(app: Sanic, sv: Services) -> None:
             log.error("replication not started: %s", exc)
         await sv.streams.load()
         if sv.media is not None:
-            await sv.media.load()    # children for streams still live, on their ports and keys
+            await sv.media.load()  # children for streams still live, on their ports and keys
         sv.hub.start()
         sv.realtime.start()
         await sv.battles.load()
         await sv.festivals.start()
-        await sv.games.start()   # recovers the rounds a previous process left open, then runs due rounds
+        await sv.games.start()  # recovers the rounds a previous process left open, then runs due rounds
         if sv.shards is not None:
-            await sv.shards.start()   # connects to NATS in the background (gifts wait in the outbox)
-        sv.jobs.start()   # last: every job's parts are up
+            await sv.shards.start()  # connects to NATS in the background (gifts wait in the outbox)
+        sv.jobs.start()  # last: every job's parts are up
 
     @app.listener("before_server_stop")
     async def stop_parts(app: Sanic) -> None:
@@ -364,11 +467,11 @@ def _listeners(app: Sanic, sv: Services) -> None:
             await sv.shards.stop()
         await sv.realtime.stop()
         if sv.media is not None:
-            await sv.media.stop()    # ffmpeg children close their playlists; replays being made finish
+            await sv.media.stop()  # ffmpeg children close their playlists; replays being made finish
         await sv.battles.stop()
         await sv.socketio.stop()
         await sv.hub.stop()
-        sv.moderation.close()   # flushes buffered decisions while the writer is still open
+        sv.moderation.close()  # flushes buffered decisions while the writer is still open
 
     @app.listener("after_server_stop", priority=-1000)
     async def close_db(app: Sanic) -> None:

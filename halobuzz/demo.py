@@ -3,6 +3,7 @@
 SEEDERS lists every seeder after the users (coins ...): a new package adds its line there.
 Seeding is idempotent: it only creates what is missing.
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -37,8 +38,9 @@ def seed_demo(writer: Writer, settings: Settings) -> None:
         for email, username, role in DEMO_USERS:
             if conn.execute("SELECT 1 FROM users WHERE email = ?", (email,)).fetchone():
                 continue
-            users.insert_user(conn, ids.new(), users.NewUser(email, username, DEMO_PASSWORD, "NP", "1995-05-05"),
-                              pw, now, role)
+            users.insert_user(
+                conn, ids.new(), users.NewUser(email, username, DEMO_PASSWORD, "NP", "1995-05-05"), pw, now, role
+            )
 
     writer.write_sync(unit)
     for seeder in SEEDERS:
@@ -53,6 +55,7 @@ def seed_demo_coins(writer: Writer, settings: Settings, clock: Clock, ids: IdFac
             key = f"demo-grant:{row['id']}"
             if not ledger.tx_exists(conn, key):
                 wallet.adjust(conn, key, row["id"], 50_000, "paid", "demo coins", clock.now())
+
     writer.write_sync(unit)
 
 
@@ -72,19 +75,26 @@ def seed_demo_stream(writer: Writer, settings: Settings, clock: Clock, ids: IdFa
 
     def unit(conn):
         host = conn.execute("SELECT id FROM users WHERE username = 'demo_host'").fetchone()
-        if host is None or conn.execute("SELECT 1 FROM streams WHERE host_id = ? AND status = 'live'",
-                                        (host["id"],)).fetchone():
+        if (
+            host is None
+            or conn.execute("SELECT 1 FROM streams WHERE host_id = ? AND status = 'live'", (host["id"],)).fetchone()
+        ):
             return
         now = iso(clock.now())
         sid = ids.new()
-        conn.execute("INSERT INTO streams(id, host_id, title, category, country, status, created_at, started_at, "
-                     "last_heartbeat_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                     (sid, host["id"], DEMO_STREAM_TITLE, "music", "NP", "live", now, now, now))
+        conn.execute(
+            "INSERT INTO streams(id, host_id, title, category, country, status, created_at, started_at, "
+            "last_heartbeat_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            (sid, host["id"], DEMO_STREAM_TITLE, "music", "NP", "live", now, now, now),
+        )
         for username, text in DEMO_CHAT:
             who = conn.execute("SELECT id FROM users WHERE username = ?", (username,)).fetchone()
             if who is not None:
-                conn.execute("INSERT INTO chat_messages(id, stream_id, user_id, text, created_at, moderation_action) "
-                             "VALUES (?,?,?,?,?, 'allow')", (ids.new(), sid, who["id"], text, now))
+                conn.execute(
+                    "INSERT INTO chat_messages(id, stream_id, user_id, text, created_at, moderation_action) "
+                    "VALUES (?,?,?,?,?, 'allow')",
+                    (ids.new(), sid, who["id"], text, now),
+                )
 
     writer.write_sync(unit)
 
@@ -108,8 +118,19 @@ def seed_demo_games(writer: Writer, settings: Settings, clock: Clock, ids: IdFac
         if conn.execute("SELECT 1 FROM tournaments WHERE name = 'Demo Cup'").fetchone():
             return
         now = clock.now()
-        tournaments.create(conn, rules, name="Demo Cup", format="single", entry_fee=50, max_players=16,
-                           starts_at=now + timedelta(minutes=30), now=now, created_by=None, events=[])
+        tournaments.create(
+            conn,
+            rules,
+            name="Demo Cup",
+            format="single",
+            entry_fee=50,
+            max_players=16,
+            starts_at=now + timedelta(minutes=30),
+            now=now,
+            created_by=None,
+            events=[],
+        )
+
     writer.write_sync(unit)
 
 

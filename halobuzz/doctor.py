@@ -3,6 +3,7 @@
 A check is (name, fn(conn) -> list of problems); an empty list means healthy.
 CHECKS lists every one, in the order they run: a new package adds its line here.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -39,8 +40,9 @@ def foreign_keys(conn: sqlite3.Connection) -> list[str]:
 
 def audit_chain(conn: sqlite3.Connection) -> list[str]:
     from .accounts import audit
+
     if not conn.execute("SELECT 1 FROM pragma_table_info('audit_log') WHERE name = 'hash'").fetchone():
-        return []   # schema older than 0008: `schema` already reports the pending migration
+        return []  # schema older than 0008: `schema` already reports the pending migration
     return audit.verify(conn)[2][:20]
 
 
@@ -49,6 +51,7 @@ def file_modes(conn: sqlite3.Connection) -> list[str]:
     import os
     import stat
     from pathlib import Path
+
     main = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
     if not main:
         return []
@@ -64,8 +67,7 @@ def file_modes(conn: sqlite3.Connection) -> list[str]:
             continue
         if mode & 0o077:
             want = 0o700 if path.is_dir() else 0o600
-            out.append(f"warning: {path} is mode {mode:04o}, readable by other local users "
-                       f"(chmod {want:04o} {path})")
+            out.append(f"warning: {path} is mode {mode:04o}, readable by other local users (chmod {want:04o} {path})")
     return out
 
 
@@ -103,12 +105,15 @@ def stored_payloads(conn: sqlite3.Connection, settings) -> list[str]:
     from . import config
     from .infra.crypto import FieldCipher
     from .payments.store import undecryptable_payloads
+
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'payment_events'").fetchone():
         return []
     keys_file = config.secret_files(settings)["field-keys.json"]
     if not keys_file.exists():
-        return [f"no field keys at {keys_file}: stored gateway payloads cannot be read "
-                f"(restore the secrets: `halobuzz restore --secrets FILE`)"]
+        return [
+            f"no field keys at {keys_file}: stored gateway payloads cannot be read "
+            f"(restore the secrets: `halobuzz restore --secrets FILE`)"
+        ]
     try:
         keys, active = config.field_keys(settings)
     except config.ConfigError as exc:
@@ -118,6 +123,8 @@ def stored_payloads(conn: sqlite3.Connection, settings) -> list[str]:
         return []
     more = " (and more)" if bad[-1] == -1 else ""
     ids = ", ".join(str(i) for i in bad if i != -1)
-    return [f"{len([i for i in bad if i != -1])}{more} of {checked} stored gateway payloads do not decrypt with "
-            f"the field keys in use (payment_events {ids}): restore the secrets that belong to this database "
-            f"(`halobuzz restore --secrets FILE`)"]
+    return [
+        f"{len([i for i in bad if i != -1])}{more} of {checked} stored gateway payloads do not decrypt with "
+        f"the field keys in use (payment_events {ids}): restore the secrets that belong to this database "
+        f"(`halobuzz restore --secrets FILE`)"
+    ]

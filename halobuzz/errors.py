@@ -3,6 +3,7 @@
 Domain code raises a DomainError (or a subclass); the API layer turns it into
 the contract's JSON shape: {"error": {"code", "message", "fields"}, "requestId"}.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,9 +13,16 @@ class DomainError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None, field: str | None = None,
-                 fields: dict[str, str] | None = None, status: int | None = None,
-                 extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        fields: dict[str, str] | None = None,
+        status: int | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code:
@@ -61,11 +69,11 @@ class Conflict(DomainError):
 
 class RateLimited(DomainError):
     """429; `retry_after` seconds also goes out as the Retry-After header."""
+
     status = 429
     code = "rate_limited"
 
-    def __init__(self, message: str, retry_after: int, code: str | None = None, *,
-                 in_body: bool = False) -> None:
+    def __init__(self, message: str, retry_after: int, code: str | None = None, *, in_body: bool = False) -> None:
         super().__init__(message, code=code, extra={"retryAfter": retry_after} if in_body else None)
         self.retry_after = retry_after
 
@@ -82,23 +90,27 @@ class UnsupportedMedia(DomainError):
 
 class ChatRefused(Conflict):
     """The room does not take this message now (not live, chat off, muted)."""
+
     code = "chat_refused"
 
 
 class CallbackRejected(DomainError):
     """A gateway callback that fails its signature, amount or state checks."""
+
     status = 400
     code = "callback_rejected"
 
 
 class GatewayUnavailable(DomainError):
     """The gateway could not be asked (network, 5xx, error body): transient, try later."""
+
     status = 502
     code = "gateway_unavailable"
 
 
 class GatewayRefused(DomainError):
     """The gateway answered but refused the request (bad key, validation)."""
+
     status = 502
     code = "gateway_refused"
 

@@ -6,6 +6,7 @@ to rooms. Only derived, unpersisted updates (battle scores, metrics) are publish
 directly. Subscribers are plain callables; one failing subscriber is
 logged and never stops the others or the publisher.
 """
+
 from __future__ import annotations
 
 import logging
@@ -25,13 +26,22 @@ BATTLE_BOOST = "battle:boost"
 AI_WARNING = "ai:warning"
 OG_CHANGED = "og:changed"
 METRICS_UPDATE = "metrics:update"
-CANONICAL = (STREAM_JOIN, STREAM_LEAVE, CHAT_NEW, GIFT_SENT, THRONE_CLAIMED, BATTLE_BOOST,
-             AI_WARNING, OG_CHANGED, METRICS_UPDATE)
+CANONICAL = (
+    STREAM_JOIN,
+    STREAM_LEAVE,
+    CHAT_NEW,
+    GIFT_SENT,
+    THRONE_CLAIMED,
+    BATTLE_BOOST,
+    AI_WARNING,
+    OG_CHANGED,
+    METRICS_UPDATE,
+)
 # The client protocol's own events (/ws and Socket.IO).
 ERROR = "error"
 AUTH = "auth"
-READY = "ready"                  # reply to a successful auth (also to a re-auth frame)
-STREAM_STATE = "stream:state"    # reply to stream:join: stream, recent chat, pinned, throne, battle
+READY = "ready"  # reply to a successful auth (also to a re-auth frame)
+STREAM_STATE = "stream:state"  # reply to stream:join: stream, recent chat, pinned, throne, battle
 STREAM_ENDED = "stream:ended"
 STREAM_STARTED = "stream:started"
 CHAT_DELETED = "chat:deleted"
@@ -45,34 +55,33 @@ BATTLE_START = "battle:start"
 BATTLE_SCORE = "battle:score"
 BATTLE_END = "battle:end"
 PONG = "pong"
-FESTIVAL_ACTIVE = "festival:active"   # to every connected client when a festival starts or ends
-AI_SUGGESTION = "ai:suggestion"       # a private nudge to a host (boredom detection)
+FESTIVAL_ACTIVE = "festival:active"  # to every connected client when a festival starts or ends
+AI_SUGGESTION = "ai:suggestion"  # a private nudge to a host (boredom detection)
 # Internal (not sent to clients as-is).
 USER_CHANGED = "user:changed"
 WALLET_CHANGED = "wallet:changed"
 # Games (halobuzz/games): sent to the round's room, or to the players of a room-less round.
-GAME_ROUND = "game:round"          # a round opened / started (phase), with its seed commitment
-GAME_JOINED = "game:joined"        # a player entered (or joined a team)
-GAME_QUESTION = "game:question"    # a timed question opened (quiz, battle)
-GAME_RESULT = "game:result"        # settled: winners, payouts, house share, revealed seed
-GAME_DRAW = "game:draw"            # a lottery drawn: winning tickets, payouts, revealed seed
-GAME_REFUNDED = "game:refunded"    # refunded: every stake back, revealed seed
+GAME_ROUND = "game:round"  # a round opened / started (phase), with its seed commitment
+GAME_JOINED = "game:joined"  # a player entered (or joined a team)
+GAME_QUESTION = "game:question"  # a timed question opened (quiz, battle)
+GAME_RESULT = "game:result"  # settled: winners, payouts, house share, revealed seed
+GAME_DRAW = "game:draw"  # a lottery drawn: winning tickets, payouts, revealed seed
+GAME_REFUNDED = "game:refunded"  # refunded: every stake back, revealed seed
 GAME_EVENTS = (GAME_ROUND, GAME_JOINED, GAME_QUESTION, GAME_RESULT, GAME_DRAW, GAME_REFUNDED)
 # Tournaments (halobuzz/games/tournaments.py): sent to the tournament's players.
 TOURNAMENT_CREATED = "tournament:created"
-TOURNAMENT_STARTED = "tournament:started"    # bracket drawn: seeds, byes
-TOURNAMENT_MATCH = "tournament:match"        # a match is ready: its puzzle and deadline
-TOURNAMENT_RESULT = "tournament:result"      # a match decided (answer, wrong answer, no-show, bye)
+TOURNAMENT_STARTED = "tournament:started"  # bracket drawn: seeds, byes
+TOURNAMENT_MATCH = "tournament:match"  # a match is ready: its puzzle and deadline
+TOURNAMENT_RESULT = "tournament:result"  # a match decided (answer, wrong answer, no-show, bye)
 TOURNAMENT_FINISHED = "tournament:finished"  # places and prizes paid, or cancelled and refunded
-TOURNAMENT_EVENTS = (TOURNAMENT_CREATED, TOURNAMENT_STARTED, TOURNAMENT_MATCH, TOURNAMENT_RESULT,
-                     TOURNAMENT_FINISHED)
+TOURNAMENT_EVENTS = (TOURNAMENT_CREATED, TOURNAMENT_STARTED, TOURNAMENT_MATCH, TOURNAMENT_RESULT, TOURNAMENT_FINISHED)
 
 
 @dataclass(frozen=True)
 class Event:
     name: str
     data: dict[str, Any]
-    room: str | None = None           # stream id the event belongs to, if any
+    room: str | None = None  # stream id the event belongs to, if any
     users: tuple[str, ...] = field(default=())  # users it is addressed to, if any
 
 

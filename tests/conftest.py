@@ -1,4 +1,5 @@
 """Shared fixtures: a real server process on a loopback port with a temporary data dir."""
+
 from __future__ import annotations
 
 import itertools
@@ -31,10 +32,16 @@ class Server:
         self.args = args  # extra `serve` options (e.g. --edge --shard B)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "HALOBUZZ_BCRYPT_ROUNDS": "4", "HALOBUZZ_RATE_LIMIT_DEFAULT": "100000/1m",
-                    "HALOBUZZ_RATE_LIMIT_AUTH": "100000/1m",
-                    "HALOBUZZ_RATE_LIMIT_USER": "100000/1m", "HALOBUZZ_ADMIN_EMAILS": ADMIN_EMAIL,
-                    "HALOBUZZ_LOG_LEVEL": "warning", **(env or {})}
+        self.env = {
+            **os.environ,
+            "HALOBUZZ_BCRYPT_ROUNDS": "4",
+            "HALOBUZZ_RATE_LIMIT_DEFAULT": "100000/1m",
+            "HALOBUZZ_RATE_LIMIT_AUTH": "100000/1m",
+            "HALOBUZZ_RATE_LIMIT_USER": "100000/1m",
+            "HALOBUZZ_ADMIN_EMAILS": ADMIN_EMAIL,
+            "HALOBUZZ_LOG_LEVEL": "warning",
+            **(env or {}),
+        }
         self.proc: subprocess.Popen | None = None
         self.log_path = data_dir.parent / f"server-{self.port}.log"
 
@@ -42,9 +49,21 @@ class Server:
         self.port = self.port or free_port()
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "halobuzz", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
-             *self.args],
-            env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "halobuzz",
+                "serve",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+                *self.args,
+            ],
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -91,8 +110,14 @@ def client(server):
 def register(client: httpx.Client, name: str | None = None, **fields) -> dict:
     """Register a fresh user; returns the response JSON with an `auth` header dict added."""
     n = name or f"user{os.getpid()}_{next(_counter)}"
-    body = {"email": f"{n}@example.com", "password": "correct horse battery", "username": n,
-            "country": "NP", "birthDate": "1998-02-03", **fields}
+    body = {
+        "email": f"{n}@example.com",
+        "password": "correct horse battery",
+        "username": n,
+        "country": "NP",
+        "birthDate": "1998-02-03",
+        **fields,
+    }
     r = client.post("/api/v1/auth/register", json=body)
     assert r.status_code == 201, r.text
     data = r.json()
@@ -102,6 +127,11 @@ def register(client: httpx.Client, name: str | None = None, **fields) -> dict:
 
 
 def cli(data_dir: Path, *args: str, input: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "halobuzz", *args, "--data-dir", str(data_dir)],
-                          capture_output=True, text=True, input=input, timeout=60,
-                          env={**os.environ, "HALOBUZZ_BCRYPT_ROUNDS": "4", **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "halobuzz", *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=60,
+        env={**os.environ, "HALOBUZZ_BCRYPT_ROUNDS": "4", **(env or {})},
+    )

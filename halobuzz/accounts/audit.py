@@ -5,6 +5,7 @@ row carries the previous row's hash and the sha256 of its own content, so `verif
 `doctor`) finds an edited, inserted or deleted row. Rows from before the chain existed have
 no hash and are reported as unchained, not as broken.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,15 +18,26 @@ from typing import Any
 @dataclass(frozen=True)
 class Actor:
     """Who is acting: an admin over the API, an operator at the CLI, or a job."""
-    name: str                 # email, "cli:<os user>", or "job:<name>"
-    source: str               # api | cli | job
+
+    name: str  # email, "cli:<os user>", or "job:<name>"
+    source: str  # api | cli | job
     user_id: str | None = None
     request_id: str | None = None
 
 
 GENESIS = "0" * 64
-_CONTENT = ("at", "actor_id", "actor", "action", "target_type", "target_id", "before_json", "after_json",
-            "request_id", "source")
+_CONTENT = (
+    "at",
+    "actor_id",
+    "actor",
+    "action",
+    "target_type",
+    "target_id",
+    "before_json",
+    "after_json",
+    "request_id",
+    "source",
+)
 
 
 def row_hash(prev: str, row_id: int, content: tuple) -> str:
@@ -33,26 +45,44 @@ def row_hash(prev: str, row_id: int, content: tuple) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def record(conn: sqlite3.Connection, actor: Actor, action: str, *, target_type: str | None = None,
-           target_id: str | None = None, before: Any = None, after: Any = None, at: str) -> None:
-    content = (at, actor.user_id, actor.name, action, target_type, target_id,
-               None if before is None else json.dumps(before, sort_keys=True, default=str),
-               None if after is None else json.dumps(after, sort_keys=True, default=str),
-               actor.request_id, actor.source)
+def record(
+    conn: sqlite3.Connection,
+    actor: Actor,
+    action: str,
+    *,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    before: Any = None,
+    after: Any = None,
+    at: str,
+) -> None:
+    content = (
+        at,
+        actor.user_id,
+        actor.name,
+        action,
+        target_type,
+        target_id,
+        None if before is None else json.dumps(before, sort_keys=True, default=str),
+        None if after is None else json.dumps(after, sort_keys=True, default=str),
+        actor.request_id,
+        actor.source,
+    )
     last = conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
     row_id = last[0] + 1 if last else 1
     prev = (last[1] or GENESIS) if last else GENESIS
     conn.execute(
         "INSERT INTO audit_log(id, at, actor_id, actor, action, target_type, target_id, before_json, "
         "after_json, request_id, source, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (row_id, *content, prev, row_hash(prev, row_id, content)))
+        (row_id, *content, prev, row_hash(prev, row_id, content)),
+    )
 
 
 def verify(conn: sqlite3.Connection) -> tuple[int, int, list[str]]:
     """Walk the chain in id order. Returns (chained rows, legacy unchained rows, problems)."""
     problems: list[str] = []
     chained = legacy = 0
-    prev: str | None = None          # None until the first hashed row
+    prev: str | None = None  # None until the first hashed row
     expected_id: int | None = None
     for r in conn.execute(f"SELECT id, prev_hash, hash, {', '.join(_CONTENT)} FROM audit_log ORDER BY id"):
         if r["hash"] is None:
@@ -62,7 +92,7 @@ def verify(conn: sqlite3.Connection) -> tuple[int, int, list[str]]:
             problems.append(f"audit row {r['id']}: no hash after the chain began (inserted around the chain)")
             continue
         if prev is None:
-            prev = r["prev_hash"]   # first chained row: links to GENESIS or the last legacy row
+            prev = r["prev_hash"]  # first chained row: links to GENESIS or the last legacy row
             if prev != GENESIS and legacy == 0:
                 problems.append(f"audit row {r['id']}: chain does not start at the beginning (rows deleted)")
         elif expected_id is not None and r["id"] != expected_id:
@@ -76,8 +106,9 @@ def verify(conn: sqlite3.Connection) -> tuple[int, int, list[str]]:
     return chained, legacy, problems
 
 
-def entries_query(*, limit: int = 50, action: str | None = None, target_id: str | None = None,
-                  before_id: int | None = None) -> tuple[str, list[Any]]:
+def entries_query(
+    *, limit: int = 50, action: str | None = None, target_id: str | None = None, before_id: int | None = None
+) -> tuple[str, list[Any]]:
     """Newest first; filters use the (target_type, target_id) index or walk ids backwards."""
     sql = "SELECT * FROM audit_log WHERE 1=1"
     params: list[Any] = []
@@ -101,9 +132,15 @@ def entries(conn: sqlite3.Connection, **filters: Any) -> list[dict[str, Any]]:
 
 def audit_row(r: sqlite3.Row) -> dict[str, Any]:
     return {
-        "id": r["id"], "at": r["at"], "actor": r["actor"], "actorId": r["actor_id"],
-        "action": r["action"], "targetType": r["target_type"], "targetId": r["target_id"],
+        "id": r["id"],
+        "at": r["at"],
+        "actor": r["actor"],
+        "actorId": r["actor_id"],
+        "action": r["action"],
+        "targetType": r["target_type"],
+        "targetId": r["target_id"],
         "before": json.loads(r["before_json"]) if r["before_json"] else None,
         "after": json.loads(r["after_json"]) if r["after_json"] else None,
-        "requestId": r["request_id"], "source": r["source"],
+        "requestId": r["request_id"],
+        "source": r["source"],
     }

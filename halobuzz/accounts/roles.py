@@ -1,4 +1,5 @@
 """Roles and what each may do. A higher role includes the lower ones."""
+
 from __future__ import annotations
 
 ROLES = ("user", "host", "moderator", "admin")

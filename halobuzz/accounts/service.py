@@ -1,4 +1,5 @@
 """Account flows: register, login, refresh, logout, and who is calling (per request)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,6 +18,7 @@ from .roles import at_least
 @dataclass(frozen=True)
 class Principal:
     """The authenticated caller of one request."""
+
     user_id: str
     session_id: str
     role: str
@@ -31,10 +33,20 @@ class Principal:
 
 
 class Accounts:
-    def __init__(self, db, clock, ids, access: tokens.AccessTokens, *, bcrypt_rounds: int,
-                 refresh_ttl: int, min_age: int, reuse_leeway: int = 30,
-                 coins_of: Callable[[str], dict[str, int]] | None = None,
-                 visitor_of: Callable[[tokens.Claims], "Principal"] | None = None) -> None:
+    def __init__(
+        self,
+        db,
+        clock,
+        ids,
+        access: tokens.AccessTokens,
+        *,
+        bcrypt_rounds: int,
+        refresh_ttl: int,
+        min_age: int,
+        reuse_leeway: int = 30,
+        coins_of: Callable[[str], dict[str, int]] | None = None,
+        visitor_of: Callable[[tokens.Claims], "Principal"] | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.ids = ids
@@ -56,8 +68,7 @@ class Accounts:
         await self.db.write(lambda conn: audit.record(conn, actor, action, at=at, **details))
 
     # -- administration ----------------------------------------------------------------
-    async def list_users(self, query: str | None, role: str | None, cursor: str | None,
-                         limit: int) -> dict[str, Any]:
+    async def list_users(self, query: str | None, role: str | None, cursor: str | None, limit: int) -> dict[str, Any]:
         rows = await self.db.readers.fetchall(*users.listing_query(query=query, role=role, limit=limit, after=cursor))
         today = self.clock.now().date()
         return page([self.profile(r, today) for r in rows], limit)
@@ -66,19 +77,29 @@ class Accounts:
         now = self.clock.now()
         return await self.db.write(lambda conn: users.set_role(conn, user_id, role, actor, now))
 
-    async def set_status(self, user_id: str, actor: audit.Actor, *, lift: bool = False, days: int | None = None,
-                         reason: str | None = None) -> dict[str, Any]:
+    async def set_status(
+        self,
+        user_id: str,
+        actor: audit.Actor,
+        *,
+        lift: bool = False,
+        days: int | None = None,
+        reason: str | None = None,
+    ) -> dict[str, Any]:
         """Ban (no days), suspend for `days`, or lift; audited."""
         now = self.clock.now()
         status = "active" if lift else ("suspended" if days else "banned")
         until = now + timedelta(days=days) if days and not lift else None
-        return await self.db.write(lambda conn: users.set_status(conn, user_id, status, actor, now, reason=reason,
-                                                                 until=until))
+        return await self.db.write(
+            lambda conn: users.set_status(conn, user_id, status, actor, now, reason=reason, until=until)
+        )
 
-    async def audit_entries(self, action: str | None, target: str | None, cursor: int | None,
-                            limit: int) -> dict[str, Any]:
-        rows = await self.db.readers.fetchall(*audit.entries_query(limit=limit, action=action, target_id=target,
-                                                                  before_id=cursor))
+    async def audit_entries(
+        self, action: str | None, target: str | None, cursor: int | None, limit: int
+    ) -> dict[str, Any]:
+        rows = await self.db.readers.fetchall(
+            *audit.entries_query(limit=limit, action=action, target_id=target, before_id=cursor)
+        )
         return page([audit.audit_row(r) for r in rows], limit)
 
     def profile(self, row, today) -> dict[str, Any]:
@@ -87,13 +108,22 @@ class Accounts:
     def _pair(self, user_id: str, session_id: str, refresh: str, row=None) -> dict[str, str]:
         visitor = None
         if row is not None and self.access.sharded:
-            visitor = {"name": row["username"], "cty": row["country"], "og": row["og_level"],
-                       "adult": users.age_on(date.fromisoformat(row["birth_date"]), self.clock.now().date()) >= 18}
-        return {"accessToken": self.access.issue(user_id, session_id, self.clock.now(), visitor),
-                "refreshToken": refresh, "tokenType": "Bearer", "expiresIn": self.access.ttl}
+            visitor = {
+                "name": row["username"],
+                "cty": row["country"],
+                "og": row["og_level"],
+                "adult": users.age_on(date.fromisoformat(row["birth_date"]), self.clock.now().date()) >= 18,
+            }
+        return {
+            "accessToken": self.access.issue(user_id, session_id, self.clock.now(), visitor),
+            "refreshToken": refresh,
+            "tokenType": "Bearer",
+            "expiresIn": self.access.ttl,
+        }
 
-    async def register(self, new: users.NewUser, *, user_agent: str | None = None, ip: str | None = None,
-                       role: str = "user") -> dict[str, Any]:
+    async def register(
+        self, new: users.NewUser, *, user_agent: str | None = None, ip: str | None = None, role: str = "user"
+    ) -> dict[str, Any]:
         now = self.clock.now()
         new = users.validate_new_user(new, now.date(), self.min_age)
         # bcrypt takes ~250 ms at cost 12: never on the event loop.
@@ -108,8 +138,9 @@ class Accounts:
         row = await self.db.write(unit)
         return {"user": self.profile(row, now.date()), **self._pair(user_id, session_id, refresh, row)}
 
-    async def login(self, email: str, password: str, *, user_agent: str | None = None,
-                    ip: str | None = None) -> dict[str, Any]:
+    async def login(
+        self, email: str, password: str, *, user_agent: str | None = None, ip: str | None = None
+    ) -> dict[str, Any]:
         row = self.db.inline.one("SELECT * FROM users WHERE email = ? COLLATE NOCASE", (email.strip(),))
         if row is None:
             await asyncio.to_thread(burn_password_check, password, self.bcrypt_rounds)
@@ -121,19 +152,21 @@ class Accounts:
         if blocked:
             raise Forbidden(blocked, code="account_blocked")
         session_id, refresh = self.ids.new(), self.ids.token()
-        await self.db.write(lambda conn: tokens.start_session(
-            conn, session_id, row["id"], refresh, now, self.refresh_ttl, user_agent, ip))
+        await self.db.write(
+            lambda conn: tokens.start_session(
+                conn, session_id, row["id"], refresh, now, self.refresh_ttl, user_agent, ip
+            )
+        )
         return {"user": self.profile(row, now.date()), **self._pair(row["id"], session_id, refresh, row)}
 
     async def refresh(self, presented: str) -> dict[str, Any]:
         now = self.clock.now()
         new_refresh = self.ids.token()
         user_id, session_id = await self.db.write(
-            lambda conn: tokens.rotate_refresh(conn, presented, new_refresh, now, self.refresh_ttl,
-                                               self.reuse_leeway))
+            lambda conn: tokens.rotate_refresh(conn, presented, new_refresh, now, self.refresh_ttl, self.reuse_leeway)
+        )
         if not user_id:
-            raise tokens.ReuseDetected("refresh token was already used; the session is revoked",
-                                       field="refreshToken")
+            raise tokens.ReuseDetected("refresh token was already used; the session is revoked", field="refreshToken")
         row = self.db.inline.one("SELECT * FROM users WHERE id = ?", (user_id,))
         blocked = users.is_blocked(row, now)
         if blocked:
@@ -154,7 +187,8 @@ class Accounts:
             return self.visitor_of(claims)
         row = self.db.inline.one(
             "SELECT u.*, s.revoked_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ? AND s.user_id = ?",
-            (claims.session_id, claims.user_id))
+            (claims.session_id, claims.user_id),
+        )
         if row is None:
             raise Unauthorized("unknown session", code="invalid_token")
         blocked = users.is_blocked(row, now)
@@ -162,5 +196,4 @@ class Accounts:
             raise Forbidden(blocked, code="account_blocked")
         if row["revoked_at"]:
             raise Unauthorized("this session has ended; log in again", code="session_revoked")
-        return Principal(row["id"], claims.session_id, row["role"], row["email"], row["username"], row,
-                         claims.expires)
+        return Principal(row["id"], claims.session_id, row["role"], row["email"], row["username"], row, claims.expires)

@@ -7,6 +7,7 @@ random strings stored only as sha256; each refresh kills the old one, and
 presenting a dead one again (a stolen copy racing the owner) revokes the whole
 session family.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -46,8 +47,14 @@ class Claims:
 
 
 class AccessTokens:
-    def __init__(self, private_key: Ed25519PrivateKey, issuer: str, ttl: int,
-                 peer_keys: dict[str, Ed25519PublicKey] | None = None, kid: str | None = None) -> None:
+    def __init__(
+        self,
+        private_key: Ed25519PrivateKey,
+        issuer: str,
+        ttl: int,
+        peer_keys: dict[str, Ed25519PublicKey] | None = None,
+        kid: str | None = None,
+    ) -> None:
         """`kid`: the key id in our tokens' header (on a sharded deployment, the shard's name, and
         `peer_keys` maps each peer shard's name to its key from the verified shard map)."""
         self._private = private_key
@@ -63,6 +70,7 @@ class AccessTokens:
 
     def public_jwks(self) -> dict[str, Any]:
         from jwt.algorithms import OKPAlgorithm
+
         keys = []
         for kid, pub in self._public.items():
             jwk = OKPAlgorithm.to_jwk(pub, as_dict=True)
@@ -71,8 +79,14 @@ class AccessTokens:
         return {"keys": keys}
 
     def issue(self, user_id: str, session_id: str, now: datetime, visitor: dict[str, Any] | None = None) -> str:
-        claims = {"sub": user_id, "sid": session_id, "iss": self.issuer, "aud": AUDIENCE,
-                  "iat": int(now.timestamp()), "exp": int(now.timestamp()) + self.ttl}
+        claims = {
+            "sub": user_id,
+            "sid": session_id,
+            "iss": self.issuer,
+            "aud": AUDIENCE,
+            "iat": int(now.timestamp()),
+            "exp": int(now.timestamp()) + self.ttl,
+        }
         if visitor is not None and self._sharded:
             claims["vis"] = visitor
         token = jwt.encode(claims, self._private, algorithm="EdDSA", headers={"kid": self.kid})
@@ -107,8 +121,13 @@ class AccessTokens:
             key = self._public.get(header.get("kid", ""))
             if key is None:
                 raise Unauthorized("access token signed by an unknown key", code="invalid_token")
-            data = jwt.decode(token, key, algorithms=["EdDSA"], audience=AUDIENCE,
-                              options={"require": ["exp", "iat", "sub", "sid"], "verify_exp": False})
+            data = jwt.decode(
+                token,
+                key,
+                algorithms=["EdDSA"],
+                audience=AUDIENCE,
+                options={"require": ["exp", "iat", "sub", "sid"], "verify_exp": False},
+            )
         except (jwt.PyJWTError, ValueError) as exc:  # ValueError covers non-ASCII garbage
             raise Unauthorized(f"access token is not valid ({type(exc).__name__})", code="invalid_token") from None
         if not isinstance(data.get("sub"), str) or not isinstance(data.get("sid"), str):
@@ -130,24 +149,38 @@ class AccessTokens:
 
 # -- sessions and refresh tokens (write units) ----------------------------------------
 
-def start_session(conn: sqlite3.Connection, session_id: str, user_id: str, refresh_token: str, now: datetime,
-                  ttl: int, user_agent: str | None, ip: str | None) -> None:
-    conn.execute("INSERT INTO sessions(id, user_id, created_at, user_agent, ip) VALUES (?,?,?,?,?)",
-                 (session_id, user_id, iso(now), (user_agent or "")[:300], ip))
+
+def start_session(
+    conn: sqlite3.Connection,
+    session_id: str,
+    user_id: str,
+    refresh_token: str,
+    now: datetime,
+    ttl: int,
+    user_agent: str | None,
+    ip: str | None,
+) -> None:
+    conn.execute(
+        "INSERT INTO sessions(id, user_id, created_at, user_agent, ip) VALUES (?,?,?,?,?)",
+        (session_id, user_id, iso(now), (user_agent or "")[:300], ip),
+    )
     _store_refresh(conn, session_id, refresh_token, now, ttl)
 
 
 def _store_refresh(conn: sqlite3.Connection, session_id: str, token: str, now: datetime, ttl: int) -> None:
-    conn.execute("INSERT INTO refresh_tokens(token_hash, session_id, issued_at, expires_at) VALUES (?,?,?,?)",
-                 (sha256_hex(token), session_id, iso(now), iso(now + timedelta(seconds=ttl))))
+    conn.execute(
+        "INSERT INTO refresh_tokens(token_hash, session_id, issued_at, expires_at) VALUES (?,?,?,?)",
+        (sha256_hex(token), session_id, iso(now), iso(now + timedelta(seconds=ttl))),
+    )
 
 
 class ReuseDetected(Unauthorized):
     code = "refresh_token_reused"
 
 
-def rotate_refresh(conn: sqlite3.Connection, presented: str, new_token: str, now: datetime,
-                   ttl: int, leeway: timedelta = REUSE_LEEWAY) -> tuple[str, str]:
+def rotate_refresh(
+    conn: sqlite3.Connection, presented: str, new_token: str, now: datetime, ttl: int, leeway: timedelta = REUSE_LEEWAY
+) -> tuple[str, str]:
     """Exchange a live refresh token for a new one. Returns (user_id, session_id).
 
     On reuse of a dead token the session is revoked *and that revocation is
@@ -157,7 +190,8 @@ def rotate_refresh(conn: sqlite3.Connection, presented: str, new_token: str, now
     row = conn.execute(
         "SELECT r.session_id, r.expires_at, r.used_at, s.user_id, s.revoked_at "
         "FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id WHERE r.token_hash = ?",
-        (sha256_hex(presented),)).fetchone()
+        (sha256_hex(presented),),
+    ).fetchone()
     if row is None:
         raise Unauthorized("refresh token is not valid", code="invalid_token", field="refreshToken")
     if row["revoked_at"]:
@@ -183,10 +217,14 @@ def rotate_refresh(conn: sqlite3.Connection, presented: str, new_token: str, now
 
 def _supersede_live(conn: sqlite3.Connection, session_id: str, now: datetime) -> None:
     """Retire every still-live refresh token of the session before its one successor is stored."""
-    conn.execute("UPDATE refresh_tokens SET used_at = ? WHERE session_id = ? AND used_at IS NULL",
-                 (iso(now), session_id))
+    conn.execute(
+        "UPDATE refresh_tokens SET used_at = ? WHERE session_id = ? AND used_at IS NULL", (iso(now), session_id)
+    )
 
 
 def revoke_session(conn: sqlite3.Connection, session_id: str, now: datetime, reason: str) -> None:
-    conn.execute("UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?), revoked_reason = COALESCE(revoked_reason, ?)"
-                 " WHERE id = ?", (iso(now), reason, session_id))
+    conn.execute(
+        "UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?), revoked_reason = COALESCE(revoked_reason, ?)"
+        " WHERE id = ?",
+        (iso(now), reason, session_id),
+    )

@@ -1,4 +1,5 @@
 """Users: validation of who may register, the write units that change users, and profiles."""
+
 from __future__ import annotations
 
 import re
@@ -15,7 +16,9 @@ from ..infra.text import clean
 from . import audit
 from .roles import ROLES, STATUSES, trust_level
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 _USERNAME = re.compile(r"^[A-Za-z0-9_.]{3,32}$")
 _LOOKS_LIKE_ID = re.compile(r"^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$")  # our ULID ids, any case
 ADULT_AGE = 18
@@ -66,11 +69,14 @@ def age_on(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def insert_user(conn: sqlite3.Connection, user_id: str, u: NewUser, password_hash: str, now: datetime,
-                role: str = "user") -> None:
-    clash = conn.execute("SELECT email = ? COLLATE NOCASE AS same_email FROM users "
-                         "WHERE email = ? COLLATE NOCASE OR username = ? COLLATE NOCASE LIMIT 1",
-                         (u.email, u.email, u.username)).fetchone()
+def insert_user(
+    conn: sqlite3.Connection, user_id: str, u: NewUser, password_hash: str, now: datetime, role: str = "user"
+) -> None:
+    clash = conn.execute(
+        "SELECT email = ? COLLATE NOCASE AS same_email FROM users "
+        "WHERE email = ? COLLATE NOCASE OR username = ? COLLATE NOCASE LIMIT 1",
+        (u.email, u.email, u.username),
+    ).fetchone()
     if clash:
         field = "email" if clash["same_email"] else "username"
         raise Conflict(f"that {field} is already registered", code="already_registered", field=field)
@@ -78,7 +84,8 @@ def insert_user(conn: sqlite3.Connection, user_id: str, u: NewUser, password_has
     conn.execute(
         "INSERT INTO users(id, username, email, password_hash, country, birth_date, role, created_at, updated_at)"
         " VALUES (?,?,?,?,?,?,?,?,?)",
-        (user_id, u.username, u.email, password_hash, u.country, u.birth_date, role, stamp, stamp))
+        (user_id, u.username, u.email, password_hash, u.country, u.birth_date, role, stamp, stamp),
+    )
 
 
 def get(conn: sqlite3.Connection, user_id: str) -> sqlite3.Row:
@@ -91,8 +98,11 @@ def get(conn: sqlite3.Connection, user_id: str) -> sqlite3.Row:
 def find(conn: sqlite3.Connection, ref: str) -> sqlite3.Row:
     """A user by id, email or username (what an operator types at the CLI)."""
     # An exact id wins over an email or username that happens to equal it.
-    row = conn.execute("SELECT * FROM users WHERE id = ? OR email = ? COLLATE NOCASE OR username = ? COLLATE NOCASE "
-                       "ORDER BY id = ? DESC LIMIT 1", (ref, ref, ref, ref)).fetchone()
+    row = conn.execute(
+        "SELECT * FROM users WHERE id = ? OR email = ? COLLATE NOCASE OR username = ? COLLATE NOCASE "
+        "ORDER BY id = ? DESC LIMIT 1",
+        (ref, ref, ref, ref),
+    ).fetchone()
     if not row:
         raise NotFound(f"no user {ref!r}", field="user")
     return row
@@ -113,20 +123,33 @@ def is_blocked(row: sqlite3.Row | dict, now: datetime) -> str | None:
 def profile(row: sqlite3.Row, today: date, coins: dict[str, int] | None = None) -> dict[str, Any]:
     born = date.fromisoformat(row["birth_date"])
     return {
-        "id": row["id"], "username": row["username"], "email": row["email"],
-        "country": row["country"], "birthDate": row["birth_date"], "age": age_on(born, today),
-        "role": row["role"], "status": row["status"],
+        "id": row["id"],
+        "username": row["username"],
+        "email": row["email"],
+        "country": row["country"],
+        "birthDate": row["birth_date"],
+        "age": age_on(born, today),
+        "role": row["role"],
+        "status": row["status"],
         "coins": coins or {"balance": 0, "bonusBalance": 0, "totalEarned": 0, "totalSpent": 0},
-        "ogLevel": row["og_level"], "ogExpiresAt": row["og_expires_at"],
-        "trust": {"score": row["trust_score"], "level": trust_level(
-            row["trust_score"], "trust_verified" in row.keys() and bool(row["trust_verified"]))},
+        "ogLevel": row["og_level"],
+        "ogExpiresAt": row["og_expires_at"],
+        "trust": {
+            "score": row["trust_score"],
+            "level": trust_level(row["trust_score"], "trust_verified" in row.keys() and bool(row["trust_verified"])),
+        },
         "createdAt": row["created_at"],
     }
 
 
 def public_profile(row: sqlite3.Row) -> dict[str, Any]:
-    return {"id": row["id"], "username": row["username"], "country": row["country"],
-            "ogLevel": row["og_level"], "role": row["role"]}
+    return {
+        "id": row["id"],
+        "username": row["username"],
+        "country": row["country"],
+        "ogLevel": row["og_level"],
+        "role": row["role"],
+    }
 
 
 def set_role(conn: sqlite3.Connection, ref: str, role: str, actor: audit.Actor, now: datetime) -> dict:
@@ -134,30 +157,58 @@ def set_role(conn: sqlite3.Connection, ref: str, role: str, actor: audit.Actor, 
         raise Invalid(f"role must be one of {', '.join(ROLES)}", field="role")
     row = find(conn, ref)
     conn.execute("UPDATE users SET role = ?, updated_at = ? WHERE id = ?", (role, iso(now), row["id"]))
-    audit.record(conn, actor, "user.set_role", target_type="user", target_id=row["id"],
-                 before={"role": row["role"]}, after={"role": role}, at=iso(now))
+    audit.record(
+        conn,
+        actor,
+        "user.set_role",
+        target_type="user",
+        target_id=row["id"],
+        before={"role": row["role"]},
+        after={"role": role},
+        at=iso(now),
+    )
     return {"id": row["id"], "role": role}
 
 
-def set_status(conn: sqlite3.Connection, ref: str, status: str, actor: audit.Actor, now: datetime,
-               *, reason: str | None = None, until: datetime | None = None) -> dict:
+def set_status(
+    conn: sqlite3.Connection,
+    ref: str,
+    status: str,
+    actor: audit.Actor,
+    now: datetime,
+    *,
+    reason: str | None = None,
+    until: datetime | None = None,
+) -> dict:
     if status not in STATUSES:
         raise Invalid(f"status must be one of {', '.join(STATUSES)}", field="status")
     row = find(conn, ref)
-    conn.execute("UPDATE users SET status = ?, status_until = ?, status_reason = ?, updated_at = ? WHERE id = ?",
-                 (status, iso(until), reason, iso(now), row["id"]))
+    conn.execute(
+        "UPDATE users SET status = ?, status_until = ?, status_reason = ?, updated_at = ? WHERE id = ?",
+        (status, iso(until), reason, iso(now), row["id"]),
+    )
     if status != "active":
         # A ban ends every session at once, not when the access token expires.
-        conn.execute("UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE user_id = ? AND revoked_at IS NULL",
-                     (iso(now), f"account {status}", row["id"]))
-    audit.record(conn, actor, f"user.{'unban' if status == 'active' else status}", target_type="user",
-                 target_id=row["id"], before={"status": row["status"]},
-                 after={"status": status, "until": iso(until), "reason": reason}, at=iso(now))
+        conn.execute(
+            "UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE user_id = ? AND revoked_at IS NULL",
+            (iso(now), f"account {status}", row["id"]),
+        )
+    audit.record(
+        conn,
+        actor,
+        f"user.{'unban' if status == 'active' else status}",
+        target_type="user",
+        target_id=row["id"],
+        before={"status": row["status"]},
+        after={"status": status, "until": iso(until), "reason": reason},
+        at=iso(now),
+    )
     return {"id": row["id"], "status": status}
 
 
-def listing_query(*, query: str | None = None, role: str | None = None, limit: int = 50,
-                  after: str | None = None) -> tuple[str, list[Any]]:
+def listing_query(
+    *, query: str | None = None, role: str | None = None, limit: int = 50, after: str | None = None
+) -> tuple[str, list[Any]]:
     """Users filtered by part of a username/email and role, in id order (cursor = last id)."""
     sql = "SELECT * FROM users WHERE 1=1"
     params: list[Any] = []

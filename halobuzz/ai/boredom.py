@@ -15,6 +15,7 @@ its own best score of the last 10 minutes. Its host (only) then gets one private
 `ai:suggestion` naming the weakest signal and what to try (a quiz when chat is quiet, a PK
 battle when gifts stopped, a cohost when viewers leave), at most once per `cooldown`.
 """
+
 from __future__ import annotations
 
 from collections import deque
@@ -54,11 +55,14 @@ def engagement(samples: list[Sample], first_seen: dict[str, float]) -> Engagemen
     left = set()
     for prev, cur in zip(samples, samples[1:]):
         left |= prev.viewers - cur.viewers
-    rates = {"chatPerMin": (b.chat - a.chat) / minutes, "likesPerMin": (b.likes - a.likes) / minutes,
-             "giftsPerMin": (b.gifts - a.gifts) / minutes, "leftPerMin": len(left) / minutes,
-             "viewers": float(len(b.viewers)),
-             "watchMinutes": (sum(b.t - first_seen.get(v, b.t) for v in b.viewers) / viewers / 60.0)
-             if b.viewers else 0.0}
+    rates = {
+        "chatPerMin": (b.chat - a.chat) / minutes,
+        "likesPerMin": (b.likes - a.likes) / minutes,
+        "giftsPerMin": (b.gifts - a.gifts) / minutes,
+        "leftPerMin": len(left) / minutes,
+        "viewers": float(len(b.viewers)),
+        "watchMinutes": (sum(b.t - first_seen.get(v, b.t) for v in b.viewers) / viewers / 60.0) if b.viewers else 0.0,
+    }
     parts = {
         "chat": min(1.0, rates["chatPerMin"] / max(2.0, 0.3 * viewers)),
         "gifts": min(1.0, rates["giftsPerMin"] / 1.0),
@@ -67,8 +71,9 @@ def engagement(samples: list[Sample], first_seen: dict[str, float]) -> Engagemen
         "watch": min(1.0, rates["watchMinutes"] / 10.0),
     }
     score = sum(parts[k] * w for k, w in WEIGHTS.items())
-    return Engagement(round(score, 1), {k: round(v, 3) for k, v in parts.items()},
-                      {k: round(v, 2) for k, v in rates.items()})
+    return Engagement(
+        round(score, 1), {k: round(v, 3) for k, v in parts.items()}, {k: round(v, 2) for k, v in rates.items()}
+    )
 
 
 SUGGESTIONS = {
@@ -85,10 +90,13 @@ def reason_for(e: Engagement) -> tuple[str, str, str]:
     weak = e.weakest()
     action, text = SUGGESTIONS[weak]
     r = e.rates
-    numbers = {"chat": f"{r['chatPerMin']:.1f} chat messages/min", "likes": f"{r['likesPerMin']:.1f} likes/min",
-               "gifts": f"{r['giftsPerMin']:.1f} gifts/min",
-               "retention": f"{r['leftPerMin']:.1f} viewers left per minute of {int(r['viewers'])}",
-               "watch": f"viewers stay {r['watchMinutes']:.1f} min on average"}[weak]
+    numbers = {
+        "chat": f"{r['chatPerMin']:.1f} chat messages/min",
+        "likes": f"{r['likesPerMin']:.1f} likes/min",
+        "gifts": f"{r['giftsPerMin']:.1f} gifts/min",
+        "retention": f"{r['leftPerMin']:.1f} viewers left per minute of {int(r['viewers'])}",
+        "watch": f"viewers stay {r['watchMinutes']:.1f} min on average",
+    }[weak]
     return weak, action, f"{text} ({numbers}; engagement {e.score:.0f}/100)"
 
 
@@ -97,19 +105,21 @@ class RoomTrack:
     host_id: str
     samples: deque = field(default_factory=deque)
     first_seen: dict[str, float] = field(default_factory=dict)
-    history: deque = field(default_factory=deque)       # (t, score)
+    history: deque = field(default_factory=deque)  # (t, score)
     last: Engagement | None = None
     nudged_at: float = float("-inf")
 
 
 class BoredomDetector:
-    def __init__(self, *, window: float = 180.0, threshold: float = 30.0, cooldown: float = 300.0,
-                 min_viewers: int = 1) -> None:
+    def __init__(
+        self, *, window: float = 180.0, threshold: float = 30.0, cooldown: float = 300.0, min_viewers: int = 1
+    ) -> None:
         self.window, self.threshold, self.cooldown, self.min_viewers = window, threshold, cooldown, min_viewers
         self.rooms: dict[str, RoomTrack] = {}
 
-    def observe(self, stream_id: str, host_id: str, t: float, chat: int, likes: int, gifts: int,
-                viewers: Iterable[str]) -> None:
+    def observe(
+        self, stream_id: str, host_id: str, t: float, chat: int, likes: int, gifts: int, viewers: Iterable[str]
+    ) -> None:
         track = self.rooms.get(stream_id)
         if track is None:
             track = self.rooms[stream_id] = RoomTrack(host_id)
@@ -150,8 +160,16 @@ class BoredomDetector:
         weak, action, reason = reason_for(e)
         if dropped and e.score >= self.threshold:
             reason += f" — down from {best:.0f} in the last 10 minutes"
-        return {"streamId": stream_id, "kind": "boredom", "action": action, "signal": weak, "reason": reason,
-                "engagementScore": e.score, "signals": e.parts, "rates": e.rates}
+        return {
+            "streamId": stream_id,
+            "kind": "boredom",
+            "action": action,
+            "signal": weak,
+            "reason": reason,
+            "engagementScore": e.score,
+            "signals": e.parts,
+            "rates": e.rates,
+        }
 
     def score_of(self, stream_id: str) -> float | None:
         track = self.rooms.get(stream_id)

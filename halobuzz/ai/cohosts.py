@@ -9,6 +9,7 @@
 A host who declined a battle/cohost invitation from you (or whom you declined) is left out for
 `cooldown` seconds. Inviting reuses the PK battle invitation (streams.battles).
 """
+
 from __future__ import annotations
 
 import math
@@ -70,19 +71,33 @@ def rank_one(me: Room, other: Room) -> tuple[float, dict[str, float], list[str]]
     return round(sum(parts[k] * w for k, w in WEIGHTS.items()), 1), {k: round(v, 3) for k, v in parts.items()}, reasons
 
 
-def rank(me: Room, others: Iterable[Room], excluded_hosts: set[str] = frozenset(), limit: int = 10
-         ) -> list[dict[str, Any]]:
+def rank(
+    me: Room, others: Iterable[Room], excluded_hosts: set[str] = frozenset(), limit: int = 10
+) -> list[dict[str, Any]]:
     out = []
     for o in others:
         if o.stream_id == me.stream_id or o.host_id == me.host_id or o.host_id in excluded_hosts:
             continue
         score, parts, reasons = rank_one(me, o)
-        out.append({"streamId": o.stream_id, "hostId": o.host_id, "hostName": o.host_name, "title": o.title,
-                    "country": o.country, "category": o.category, "language": o.language,
-                    "viewers": len(o.viewers), "score": score, "signals": parts, "reasons": reasons})
+        out.append(
+            {
+                "streamId": o.stream_id,
+                "hostId": o.host_id,
+                "hostName": o.host_name,
+                "title": o.title,
+                "country": o.country,
+                "category": o.category,
+                "language": o.language,
+                "viewers": len(o.viewers),
+                "score": score,
+                "signals": parts,
+                "reasons": reasons,
+            }
+        )
     out.sort(key=lambda c: (-c["score"], -c["viewers"], c["streamId"]))
     return out[:limit]
 
 
-DECLINED_SQL = ("SELECT host_a, host_b FROM battles WHERE status = 'declined' AND created_at >= ? AND "
-                "(host_a = ?2 OR host_b = ?2)")
+DECLINED_SQL = (
+    "SELECT host_a, host_b FROM battles WHERE status = 'declined' AND created_at >= ? AND (host_a = ?2 OR host_b = ?2)"
+)

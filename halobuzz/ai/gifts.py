@@ -12,6 +12,7 @@ left of today's spend cap. Each gets a score:
 
 Never any suggestion for an account under 18 (by birth date or a moderator's judgement).
 """
+
 from __future__ import annotations
 
 import json
@@ -32,12 +33,14 @@ DEFAULT_BAND = 10
 
 def is_minor(user: sqlite3.Row, now: datetime) -> bool:
     from datetime import date
+
     young = age_on(date.fromisoformat(user["birth_date"]), now.date()) < ADULT_AGE
     return young or bool("judged_minor" in user.keys() and user["judged_minor"])
 
 
-def suggest(conn: sqlite3.Connection, user_id: str, stream_id: str, now: datetime, spend: wallet.SpendPolicy,
-            limit: int = 3) -> dict[str, Any]:
+def suggest(
+    conn: sqlite3.Connection, user_id: str, stream_id: str, now: datetime, spend: wallet.SpendPolicy, limit: int = 3
+) -> dict[str, Any]:
     user = conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
     if user is None or is_minor(user, now):
         return {"streamId": stream_id, "items": [], "reason": "no suggestions for accounts under 18"}
@@ -48,14 +51,19 @@ def suggest(conn: sqlite3.Connection, user_id: str, stream_id: str, now: datetim
     if left_today is not None:
         budget = min(budget, max(0, left_today))
     og_live = user["og_level"] if (parse_iso(user["og_expires_at"]) or now) > now else 0
-    history = [json.loads(r[0] or "{}").get("gift") for r in conn.execute(
-        "SELECT t.memo FROM ledger_entries e JOIN ledger_tx t ON t.id = e.tx_id WHERE e.account_id IN (?, ?) "
-        "AND t.kind = 'gift' AND e.amount < 0 ORDER BY e.id DESC LIMIT 50",
-        (f"{user_id}:paid", f"{user_id}:bonus"))]
+    history = [
+        json.loads(r[0] or "{}").get("gift")
+        for r in conn.execute(
+            "SELECT t.memo FROM ledger_entries e JOIN ledger_tx t ON t.id = e.tx_id WHERE e.account_id IN (?, ?) "
+            "AND t.kind = 'gift' AND e.amount < 0 ORDER BY e.id DESC LIMIT 50",
+            (f"{user_id}:paid", f"{user_id}:bonus"),
+        )
+    ]
     history = [h for h in history if h]
     themed = set()
-    for r in conn.execute("SELECT gift_ids FROM festivals WHERE cancelled = 0 AND starts_at <= ?1 AND ends_at > ?1",
-                          (iso(now),)):
+    for r in conn.execute(
+        "SELECT gift_ids FROM festivals WHERE cancelled = 0 AND starts_at <= ?1 AND ends_at > ?1", (iso(now),)
+    ):
         themed |= set(json.loads(r[0]))
     prices = {r["id"]: r["price"] for r in conn.execute("SELECT id, price FROM gifts")}
     past_prices = [prices[h] for h in history if h in prices]
@@ -64,10 +72,12 @@ def suggest(conn: sqlite3.Connection, user_id: str, stream_id: str, now: datetim
     for g in conn.execute("SELECT * FROM gifts").fetchall():
         if not catalog.available_now(g, now) or g["og_min_level"] > og_live or g["price"] > budget:
             continue
-        parts = {"price": max(0.0, 1.0 - abs(math.log10(g["price"] / max(1, band))) / 2.0),
-                 "history": history.count(g["id"]) / len(history) if history else 0.0,
-                 "festival": float(g["id"] in themed),
-                 "og": float(g["og_min_level"] > 0)}
+        parts = {
+            "price": max(0.0, 1.0 - abs(math.log10(g["price"] / max(1, band))) / 2.0),
+            "history": history.count(g["id"]) / len(history) if history else 0.0,
+            "festival": float(g["id"] in themed),
+            "og": float(g["og_min_level"] > 0),
+        }
         reasons = []
         if parts["festival"]:
             reasons.append("festival gift")
@@ -77,9 +87,22 @@ def suggest(conn: sqlite3.Connection, user_id: str, stream_id: str, now: datetim
             reasons.append("in your usual price range")
         if parts["og"]:
             reasons.append(f"OG {g['og_min_level']} exclusive")
-        items.append({"giftId": g["id"], "name": g["name"], "price": g["price"], "art": "/assets/" + g["art"],
-                      "score": round(sum(parts[k] * w for k, w in WEIGHTS.items()), 1),
-                      "maxQuantity": budget // g["price"], "reasons": reasons})
+        items.append(
+            {
+                "giftId": g["id"],
+                "name": g["name"],
+                "price": g["price"],
+                "art": "/assets/" + g["art"],
+                "score": round(sum(parts[k] * w for k, w in WEIGHTS.items()), 1),
+                "maxQuantity": budget // g["price"],
+                "reasons": reasons,
+            }
+        )
     items.sort(key=lambda i: (-i["score"], i["price"], i["giftId"]))
-    return {"streamId": stream_id, "items": items[:limit], "budget": budget, "remainingToday": left_today,
-            "priceBand": band}
+    return {
+        "streamId": stream_id,
+        "items": items[:limit],
+        "budget": budget,
+        "remainingToday": left_today,
+        "priceBand": band,
+    }

@@ -1,6 +1,7 @@
 """The AI features as calls for routes and the scheduler: boredom job, cohost list and invite,
 gift suggestions. Reads only (in-memory room counters and the inline reader); the invite goes
 through the battle service, which does its own write."""
+
 from __future__ import annotations
 
 from collections import deque
@@ -18,13 +19,23 @@ MAX_CANDIDATES = 200
 
 
 class Insights:
-    def __init__(self, db, clock, bus, streams, battles=None, spend=None, *, detector: BoredomDetector | None = None,
-                 cohost_cooldown: float = 3600.0) -> None:
+    def __init__(
+        self,
+        db,
+        clock,
+        bus,
+        streams,
+        battles=None,
+        spend=None,
+        *,
+        detector: BoredomDetector | None = None,
+        cohost_cooldown: float = 3600.0,
+    ) -> None:
         self.db, self.clock, self.bus, self.streams, self.battles = db, clock, bus, streams, battles
         self.spend = spend
         self.detector = detector or BoredomDetector()
         self.cohost_cooldown = cohost_cooldown
-        self.nudges: dict[str, deque] = {}      # stream id -> recent nudges (newest last)
+        self.nudges: dict[str, deque] = {}  # stream id -> recent nudges (newest last)
         self.nudges_sent = 0
 
     # -- boredom -----------------------------------------------------------------------------
@@ -34,8 +45,9 @@ class Insights:
         live = self.streams.live.by_id
         for sid, stats in list(live.items()):
             gifts_count = sum(int(g.get("count", 0)) for g in stats.gifts.values())
-            self.detector.observe(sid, stats.host_id, t, stats.chat_count, stats.likes, gifts_count,
-                                  list(stats.viewers))
+            self.detector.observe(
+                sid, stats.host_id, t, stats.chat_count, stats.likes, gifts_count, list(stats.viewers)
+            )
             nudge = self.detector.evaluate(sid, t)
             if nudge is None:
                 continue
@@ -57,9 +69,14 @@ class Insights:
         stats = self._own_live(user_id, stream_id)
         track = self.detector.rooms.get(stream_id)
         e = track.last if track else None
-        return {"streamId": stream_id, "engagementScore": e.score if e else None,
-                "signals": e.parts if e else None, "rates": e.rates if e else None,
-                "viewers": stats.viewer_count, "nudges": list(reversed(self.nudges.get(stream_id, ())))}
+        return {
+            "streamId": stream_id,
+            "engagementScore": e.score if e else None,
+            "signals": e.parts if e else None,
+            "rates": e.rates if e else None,
+            "viewers": stats.viewer_count,
+            "nudges": list(reversed(self.nudges.get(stream_id, ()))),
+        }
 
     def _own_live(self, user_id: str, stream_id: str):
         stats = self.streams.live.get(stream_id)
@@ -74,15 +91,29 @@ class Insights:
 
     # -- cohosts -----------------------------------------------------------------------------
     def _room(self, conn, sid: str, stats) -> cohosts.Room | None:
-        row = conn.execute("SELECT s.title, s.category, s.country, u.username FROM streams s JOIN users u "
-                           "ON u.id = s.host_id WHERE s.id = ?", (sid,)).fetchone()
+        row = conn.execute(
+            "SELECT s.title, s.category, s.country, u.username FROM streams s JOIN users u "
+            "ON u.id = s.host_id WHERE s.id = ?",
+            (sid,),
+        ).fetchone()
         if row is None:
             return None
-        chat = [r[0] for r in conn.execute("SELECT text FROM chat_messages WHERE stream_id = ? "
-                                           "ORDER BY created_at DESC LIMIT 30", (sid,))]
-        return cohosts.Room(sid, stats.host_id, row["username"], row["title"], row["country"], row["category"],
-                            cohosts.language_of([row["title"], *chat], row["country"]),
-                            frozenset(v for v in stats.viewers if v != stats.host_id))
+        chat = [
+            r[0]
+            for r in conn.execute(
+                "SELECT text FROM chat_messages WHERE stream_id = ? ORDER BY created_at DESC LIMIT 30", (sid,)
+            )
+        ]
+        return cohosts.Room(
+            sid,
+            stats.host_id,
+            row["username"],
+            row["title"],
+            row["country"],
+            row["category"],
+            cohosts.language_of([row["title"], *chat], row["country"]),
+            frozenset(v for v in stats.viewers if v != stats.host_id),
+        )
 
     def cohost_candidates(self, user_id: str, stream_id: str, limit: int = 10) -> dict[str, Any]:
         mine = self._own_live(user_id, stream_id)
@@ -93,21 +124,31 @@ class Insights:
         for r in conn.execute(cohosts.DECLINED_SQL, (since, user_id)):
             excluded.add(r[1] if r[0] == user_id else r[0])
         busy = set(self.battles.by_stream) if self.battles is not None else set()
-        pool = sorted(((sid, s) for sid, s in self.streams.live.by_id.items()
-                       if sid != stream_id and sid not in busy), key=lambda p: -p[1].viewer_count)[:MAX_CANDIDATES]
+        pool = sorted(
+            ((sid, s) for sid, s in self.streams.live.by_id.items() if sid != stream_id and sid not in busy),
+            key=lambda p: -p[1].viewer_count,
+        )[:MAX_CANDIDATES]
         others = [r for r in (self._room(conn, sid, s) for sid, s in pool) if r is not None]
-        return {"streamId": stream_id, "language": me.language if me else None,
-                "items": cohosts.rank(me, others, excluded, limit) if me else [],
-                "cooldownSeconds": int(self.cohost_cooldown), "excludedAfterDecline": len(excluded)}
+        return {
+            "streamId": stream_id,
+            "language": me.language if me else None,
+            "items": cohosts.rank(me, others, excluded, limit) if me else [],
+            "cooldownSeconds": int(self.cohost_cooldown),
+            "excludedAfterDecline": len(excluded),
+        }
 
-    async def invite_cohost(self, user_id: str, stream_id: str, candidate_stream_id: str,
-                            duration: int) -> dict[str, Any]:
+    async def invite_cohost(
+        self, user_id: str, stream_id: str, candidate_stream_id: str, duration: int
+    ) -> dict[str, Any]:
         if self.battles is None:
             raise NotFound("battles are not available")
         listed = {c["streamId"] for c in self.cohost_candidates(user_id, stream_id, MAX_CANDIDATES)["items"]}
         if candidate_stream_id not in listed:
-            raise Conflict("that host is not a cohost candidate now (not live, busy, or declined recently)",
-                           code="not_a_candidate", field="candidateStreamId")
+            raise Conflict(
+                "that host is not a cohost candidate now (not live, busy, or declined recently)",
+                code="not_a_candidate",
+                field="candidateStreamId",
+            )
         out = await self.battles.invite(user_id, stream_id, candidate_stream_id, duration)
         return {**out, "kind": "cohost"}
 

@@ -1,5 +1,6 @@
 """HTTP routes. Every blueprint is registered here, in one place (the /ws endpoint is
 realtime's and registered beside this call in app.py)."""
+
 from __future__ import annotations
 
 from sanic import Sanic
@@ -36,19 +37,19 @@ BLUEPRINTS = (
     streams.bp,
     dms.bp,
     battles.bp,
-    console.bp,          # web console at / and static files at /assets/
-    payments.bp,         # coin purchases: eSewa, Khalti, Stripe
+    console.bp,  # web console at / and static files at /assets/
+    payments.bp,  # coin purchases: eSewa, Khalti, Stripe
     payments.admin_bp,
-    moderation.bp,       # reports, review queue, appeals, image checks
-    festivals.bp,        # active festivals, leaderboards
+    moderation.bp,  # reports, review queue, appeals, image checks
+    festivals.bp,  # active festivals, leaderboards
     festivals.admin_bp,  # festival editor
-    trust.bp,            # /me/trust, admin verification
-    insights.bp,         # cohosts, gift suggestions, host engagement
-    games.bp,            # games lobby, rounds, proofs, compliance, tournaments
+    trust.bp,  # /me/trust, admin verification
+    insights.bp,  # cohosts, gift suggestions, host engagement
+    games.bp,  # games lobby, rounds, proofs, compliance, tournaments
     games.admin_bp,
-    media.bp,            # built-in video path: HLS live/replay files, GET …/replay
-    docs.bp,             # /docs/openapi.json: the contract (api/contract.py)
-    shards.bp,           # shard map, cross-shard gifts, global trending (404 not_sharded when unsharded)
+    media.bp,  # built-in video path: HLS live/replay files, GET …/replay
+    docs.bp,  # /docs/openapi.json: the contract (api/contract.py)
+    shards.bp,  # shard map, cross-shard gifts, global trending (404 not_sharded when unsharded)
 )
 
 

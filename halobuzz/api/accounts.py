@@ -1,4 +1,5 @@
 """Routes: register, login, refresh, logout, me."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -45,15 +46,16 @@ def _sv(request: Request):
 
 @bp.post("/auth/register")
 @openapi.summary("Create an account")
-@openapi.body({"application/json": {"email": str, "password": str, "username": str, "country": str,
-                                     "birthDate": str}})
+@openapi.body({"application/json": {"email": str, "password": str, "username": str, "country": str, "birthDate": str}})
 @contract.contract(body=RegisterBody, responses={201: shapes.AuthResult}, errors=(409,), auth=None)
 async def register(request: Request):
     sv = _sv(request)
     body = decode_json(request.body, RegisterBody, sv.settings.max_body_bytes)
     result = await sv.accounts.register(
         NewUser(body.email, body.username, body.password, body.country, body.birth_date),
-        user_agent=request.headers.get("user-agent"), ip=request.ctx.client_ip)
+        user_agent=request.headers.get("user-agent"),
+        ip=request.ctx.client_ip,
+    )
     return json(result, status=201)
 
 
@@ -64,8 +66,11 @@ async def register(request: Request):
 async def login(request: Request):
     sv = _sv(request)
     body = decode_json(request.body, LoginBody, sv.settings.max_body_bytes)
-    return json(await sv.accounts.login(body.email, body.password,
-                                        user_agent=request.headers.get("user-agent"), ip=request.ctx.client_ip))
+    return json(
+        await sv.accounts.login(
+            body.email, body.password, user_agent=request.headers.get("user-agent"), ip=request.ctx.client_ip
+        )
+    )
 
 
 @bp.post("/auth/refresh")

@@ -1,4 +1,5 @@
 """Admin routes for users and the audit log. Every change is audited in the same transaction."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
@@ -74,8 +75,9 @@ async def ban(request: Request, user_id: str):
     actor = actor_of(request)
     sv = request.app.ctx.services
     body = decode_json(request.body, BanBody, sv.settings.max_body_bytes)
-    return json(await sv.accounts.set_status(user_id, actor, lift=body.lift, days=body.days,
-                                             reason=body.reason or None))
+    return json(
+        await sv.accounts.set_status(user_id, actor, lift=body.lift, days=body.days, reason=body.reason or None)
+    )
 
 
 @bp.get("/audit")

@@ -1,4 +1,5 @@
 """Routes: PK battles between two live streams (invite, accept, decline, look up)."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -32,8 +33,10 @@ def _b(request: Request):
 async def invite(request: Request):
     who = principal(request)
     body = decode_json(request.body, InviteBody, request.app.ctx.services.settings.max_body_bytes)
-    return json(await _b(request).invite(who.user_id, body.stream_id, body.opponent_stream_id,
-                                         body.duration_seconds), status=201)
+    return json(
+        await _b(request).invite(who.user_id, body.stream_id, body.opponent_stream_id, body.duration_seconds),
+        status=201,
+    )
 
 
 @bp.post("/battles/<battle_id:str>/accept")

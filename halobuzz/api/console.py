@@ -15,6 +15,7 @@ Static serving rules (see tests/integration/test_console.py):
 * file bodies are cached in memory by (path, mtime, size): the whole console is ~100 KB;
 * server-only data under assets/ (the quiz bank with its answers) is never served.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -104,8 +105,7 @@ class StaticFiles:
         headers = {"ETag": etag, "Cache-Control": cache_control}
         if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
             return HTTPResponse(status=304, headers=headers)
-        return HTTPResponse(b"" if request.method == "HEAD" else body, headers=headers,
-                            content_type=content_type(path))
+        return HTTPResponse(b"" if request.method == "HEAD" else body, headers=headers, content_type=content_type(path))
 
 
 def cache_policy(raw: str) -> str:

@@ -21,6 +21,7 @@ lays the contract over it: request bodies, query and header parameters, response
 components from msgspec.json.schema_components, the app's title and version, `openapi: 3.1.0`.
 `routes_without_contract(app)` lists what has none (tests/unit/api/test_contract.py fails on it).
 """
+
 from __future__ import annotations
 
 import inspect
@@ -45,15 +46,15 @@ class ErrorBody(msgspec.Struct):
 
 class ErrorEnvelope(msgspec.Struct):
     """Every 4xx/5xx: {"error": {code, message, fields?}, "requestId"}."""
+
     error: ErrorBody
     requestId: str | None  # noqa: N815 (wire name)
-
-
 
 
 @dataclass(frozen=True)
 class Raw:
     """A body that is not a msgspec type: its content type and a JSON Schema (uploads, images, text)."""
+
     content_type: str
     schema: dict = field(default_factory=dict)
 
@@ -64,8 +65,10 @@ IMAGE = Raw("image/*", BINARY)
 
 def upload(field_name: str) -> tuple[Raw, Raw]:
     """An image upload: multipart/form-data with a file field, or the image bytes as the body."""
-    return (Raw("multipart/form-data", {"type": "object", "properties": {field_name: BINARY},
-                                        "required": [field_name]}), IMAGE)
+    return (
+        Raw("multipart/form-data", {"type": "object", "properties": {field_name: BINARY}, "required": [field_name]}),
+        IMAGE,
+    )
 
 
 @dataclass(frozen=True)
@@ -78,22 +81,41 @@ class Contract:
     auth: Literal["bearer"] | None | Literal["default"] = "default"
     role: str | None = None
     content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)   # extra request headers: name → description
+    headers: dict[str, str] = field(default_factory=dict)  # extra request headers: name → description
     body_required: bool = True
 
 
-def contract(*, body: Any = None, query: Any = None, responses: dict[int, Any] | None = None,
-             errors: tuple[int, ...] = (), idempotency: bool | Literal["optional"] = False,
-             auth: Literal["bearer"] | None | Literal["default"] = "default", role: str | None = None,
-             content_type: str = "application/json", headers: dict[str, str] | None = None,
-             body_required: bool = True) -> Callable:
+def contract(
+    *,
+    body: Any = None,
+    query: Any = None,
+    responses: dict[int, Any] | None = None,
+    errors: tuple[int, ...] = (),
+    idempotency: bool | Literal["optional"] = False,
+    auth: Literal["bearer"] | None | Literal["default"] = "default",
+    role: str | None = None,
+    content_type: str = "application/json",
+    headers: dict[str, str] | None = None,
+    body_required: bool = True,
+) -> Callable:
     """`body` may also be a Raw or a tuple of Raws (alternative content types)."""
-    spec = Contract(body, query, dict(responses or {200: dict[str, Any]}), tuple(errors), idempotency, auth, role,
-                    content_type, dict(headers or {}), body_required)
+    spec = Contract(
+        body,
+        query,
+        dict(responses or {200: dict[str, Any]}),
+        tuple(errors),
+        idempotency,
+        auth,
+        role,
+        content_type,
+        dict(headers or {}),
+        body_required,
+    )
 
     def mark(handler: Callable) -> Callable:
         handler.__contract__ = spec
         return handler
+
     return mark
 
 
@@ -107,6 +129,7 @@ def of(handler: Callable) -> Contract | None:
 
 
 # -- which routes ----------------------------------------------------------------------------
+
 
 def oas_path(sanic_path: str) -> str:
     path = "/" + sanic_path.lstrip("/")
@@ -152,11 +175,14 @@ def drift(app) -> list[str]:
                 obj = obj.get(part) if isinstance(obj, dict) else getattr(obj, part, None)
             declared = spec.body if kind == "json" else spec.query
             if obj is not declared:
-                problems.append(f"{method} {path}: decodes {name} but documents {getattr(declared, '__name__', declared)}")
+                problems.append(
+                    f"{method} {path}: decodes {name} but documents {getattr(declared, '__name__', declared)}"
+                )
     return problems
 
 
 # -- the document ----------------------------------------------------------------------------
+
 
 def _query_parameters(query: Any, schemas: dict[str, Any]) -> list[dict]:
     """One parameter per field of the query Struct, with the field's own schema."""
@@ -164,8 +190,10 @@ def _query_parameters(query: Any, schemas: dict[str, Any]) -> list[dict]:
     struct = components.pop(ref["$ref"].rsplit("/", 1)[-1])
     schemas.update(components)
     required = set(struct.get("required", ()))
-    return [{"name": name, "in": "query", "required": name in required, "schema": schema}
-            for name, schema in struct.get("properties", {}).items()]
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": schema}
+        for name, schema in struct.get("properties", {}).items()
+    ]
 
 
 def operation_id(method: str, path: str) -> str:
@@ -193,11 +221,23 @@ def _error_statuses(spec: Contract, path: str, secured: bool) -> list[int]:
     return sorted(statuses)
 
 
-_REASONS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No content", 303: "See other", 307: "Redirect",
-            400: "Bad request", 401: "No or bad access token", 403: "Not allowed", 404: "Not found",
-            409: "Conflict (state, duplicate, or an Idempotency-Key reused with a different body)",
-            413: "Body too large", 422: "Invalid input (the error names the field)",
-            429: "Rate limited (Retry-After)", 503: "Not ready"}
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No content",
+    303: "See other",
+    307: "Redirect",
+    400: "Bad request",
+    401: "No or bad access token",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflict (state, duplicate, or an Idempotency-Key reused with a different body)",
+    413: "Body too large",
+    422: "Invalid input (the error names the field)",
+    429: "Rate limited (Retry-After)",
+    503: "Not ready",
+}
 
 
 def _raw(typ: Any) -> bool:
@@ -216,14 +256,18 @@ def openapi_document(app, base: dict) -> dict:
     """sanic-ext's serialized document with the contract laid over it."""
     doc = dict(base)
     doc["openapi"] = "3.1.0"
-    doc["info"] = {**base.get("info", {}), "title": "HaloBuzz", "version": __version__,
-                   "description": "The HTTP API. Every error is {error: {code, message, fields?}, requestId}. "
-                                  "Realtime (/ws and Socket.IO at /socket.io/): the event catalogue at "
-                                  "/docs/asyncapi.json."}
+    doc["info"] = {
+        **base.get("info", {}),
+        "title": "HaloBuzz",
+        "version": __version__,
+        "description": "The HTTP API. Every error is {error: {code, message, fields?}, requestId}. "
+        "Realtime (/ws and Socket.IO at /socket.io/): the event catalogue at "
+        "/docs/asyncapi.json.",
+    }
     paths: dict[str, dict] = {}
     for path, ops in (base.get("paths") or {}).items():
         if path.startswith(NOT_API) or path in ("/", "/ws"):
-            continue   # documents, files and the sockets (those are in /docs/asyncapi.json)
+            continue  # documents, files and the sockets (those are in /docs/asyncapi.json)
         paths[path] = ops
     types: list[Any] = [ErrorEnvelope]
     pending: list[tuple[dict, Contract, str, str]] = []
@@ -248,19 +292,33 @@ def openapi_document(app, base: dict) -> dict:
         elif spec.auth is None:
             op.pop("security", None)
         given = {p["name"]: p for p in op.get("parameters", []) if p.get("in") == "path"}
-        params = [{**given.get(name, {}), "name": name, "in": "path", "required": True,
-                   "schema": given.get(name, {}).get("schema") or {"type": "string"}}
-                  for name in re.findall(r"{([^}]+)}", path)]
+        params = [
+            {
+                **given.get(name, {}),
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": given.get(name, {}).get("schema") or {"type": "string"},
+            }
+            for name in re.findall(r"{([^}]+)}", path)
+        ]
         if spec.query is not None:
             params.extend(_query_parameters(spec.query, schemas))
         if spec.idempotency:
-            params.append({"name": "Idempotency-Key", "in": "header", "required": spec.idempotency is True,
-                           "description": "Repeat with the same key and body → the first answer "
-                                          "(Idempotent-Replayed: true); another body → 409",
-                           "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,128}$"}})
+            params.append(
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": spec.idempotency is True,
+                    "description": "Repeat with the same key and body → the first answer "
+                    "(Idempotent-Replayed: true); another body → 409",
+                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,128}$"},
+                }
+            )
         for name, text in spec.headers.items():
-            params.append({"name": name, "in": "header", "required": True, "description": text,
-                           "schema": {"type": "string"}})
+            params.append(
+                {"name": name, "in": "header", "required": True, "description": text, "schema": {"type": "string"}}
+            )
         if params:
             op["parameters"] = params
         else:
@@ -277,8 +335,10 @@ def openapi_document(app, base: dict) -> dict:
                 entry["content"] = _content(typ, schema_of, "application/json")
             responses[str(status)] = entry
         for status in _error_statuses(spec, path, secured):
-            entry = {"description": _REASONS.get(status, "Error"),
-                     "content": {"application/json": {"schema": error_ref}}}
+            entry = {
+                "description": _REASONS.get(status, "Error"),
+                "content": {"application/json": {"schema": error_ref}},
+            }
             if status == 429:
                 entry["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "required": True}}
             responses.setdefault(str(status), entry)

@@ -1,5 +1,6 @@
 """Routes: the DM inbox (api.md): POST/GET /api/v1/dms, GET /api/v1/dms/{conversationId}, read receipts,
 block list and DM privacy. New messages and receipts also go out over /ws (dm:new, dm:read)."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -49,7 +50,7 @@ async def send(request: Request):
     result = await _dms(request).send(who.user_id, body.to, body.text)
     out = {"conversationId": result["conversationId"], "message": result["message"]}
     if result.get("moderation"):
-        out["moderation"] = result["moderation"]   # a warn: delivered; the verdict is for the sender only
+        out["moderation"] = result["moderation"]  # a warn: delivered; the verdict is for the sender only
     return json(out, status=201)
 
 

@@ -6,6 +6,7 @@ document moves to /docs/openapi-base.json (OAS_URI_TO_JSON) and contract.openapi
 the msgspec-generated contract over it. The UI page is assets/docs/index.html (vendored
 swagger-ui-dist, no CDN, no inline script), so /docs works offline under the strict CSP.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,9 +24,14 @@ BASE_JSON = "/openapi-base.json"
 
 def config(assets: Path) -> dict:
     """The sanic-ext settings /docs needs (create_app applies them before Extend)."""
-    return {"OAS_URL_PREFIX": "/docs", "OAS_URI_TO_JSON": BASE_JSON, "OAS_UI_DEFAULT": "swagger",
-            "OAS_UI_REDOC": False, "OAS_UI_SWAGGER_HTML_TITLE": "HaloBuzz API",
-            "OAS_PATH_TO_SWAGGER_HTML": str(assets / "docs" / "index.html")}
+    return {
+        "OAS_URL_PREFIX": "/docs",
+        "OAS_URI_TO_JSON": BASE_JSON,
+        "OAS_UI_DEFAULT": "swagger",
+        "OAS_UI_REDOC": False,
+        "OAS_UI_SWAGGER_HTML_TITLE": "HaloBuzz API",
+        "OAS_PATH_TO_SWAGGER_HTML": str(assets / "docs" / "index.html"),
+    }
 
 
 def _cached(request: Request, key: str, build) -> HTTPResponse:
@@ -39,5 +45,6 @@ def _cached(request: Request, key: str, build) -> HTTPResponse:
 @bp.get("/openapi.json")
 async def openapi_json(request: Request):
     app = request.app
-    return _cached(request, "openapi", lambda: contract.openapi_document(app, SpecificationBuilder().build(app).serialize()))
-
+    return _cached(
+        request, "openapi", lambda: contract.openapi_document(app, SpecificationBuilder().build(app).serialize())
+    )

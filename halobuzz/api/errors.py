@@ -1,4 +1,5 @@
 """Turning every failure into the contract's JSON error shape (never an HTML page)."""
+
 from __future__ import annotations
 
 import logging
@@ -12,9 +13,18 @@ from ..observability.logging import request_id_var
 
 log = logging.getLogger("halobuzz.api")
 
-_SANIC_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                405: "method_not_allowed", 408: "request_timeout", 413: "payload_too_large",
-                416: "range_not_satisfiable", 429: "rate_limited", 503: "unavailable"}
+_SANIC_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    408: "request_timeout",
+    413: "payload_too_large",
+    416: "range_not_satisfiable",
+    429: "rate_limited",
+    503: "unavailable",
+}
 
 
 def error_response(status: int, body: dict, headers: dict | None = None) -> JSONResponse:

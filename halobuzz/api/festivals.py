@@ -1,4 +1,5 @@
 """Routes: festivals (the active ones and their leaderboards) and the admin festival editor."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
@@ -27,6 +28,7 @@ FestivalId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,47}$")]
 
 
 # -- schemas (request bodies are decoded with them; responses are documented by them) -----------
+
 
 class Bilingual(msgspec.Struct):
     en: str
@@ -71,6 +73,7 @@ class Leaderboard(msgspec.Struct, rename="camel"):
 
 class CreateBody(Schema):
     """From a template (`template` + `year`, optional BS dates) or fully custom (`template: custom`)."""
+
     template: Literal["dashain", "tihar", "holi", "christmas", "new-year", "nepali-new-year", "custom"]
     year: Optional[Annotated[int, msgspec.Meta(ge=1900, le=2200)]] = None
     id: Optional[FestivalId] = None
@@ -134,27 +137,54 @@ def _max_body(request: Request) -> int:
 
 
 def spec_from(body: CreateBody) -> store.FestivalSpec:
-    fields = {k: getattr(body, k) for k in ("name_en", "name_ne", "banner_en", "banner_ne", "starts_local",
-                                            "ends_local", "tz", "purchase_bonus_bps", "gift_bonus_bps")}
+    fields = {
+        k: getattr(body, k)
+        for k in (
+            "name_en",
+            "name_ne",
+            "banner_en",
+            "banner_ne",
+            "starts_local",
+            "ends_local",
+            "tz",
+            "purchase_bonus_bps",
+            "gift_bonus_bps",
+        )
+    }
     gift_ids = tuple(body.gift_ids) if body.gift_ids is not None else None
     if body.template == "custom":
-        missing = [k for k in ("id", "name_en", "name_ne", "banner_en", "banner_ne", "starts_local", "ends_local")
-                   if getattr(body, k) is None]
+        missing = [
+            k
+            for k in ("id", "name_en", "name_ne", "banner_en", "banner_ne", "starts_local", "ends_local")
+            if getattr(body, k) is None
+        ]
         if missing:
             from ..errors import Invalid
-            raise Invalid("a custom festival needs these fields", fields={store._camel(k): "is required"
-                                                                         for k in missing})
-        return store.FestivalSpec(id=body.id, kind="custom", gift_ids=gift_ids or (),
-                                  **{k: v for k, v in fields.items() if v is not None})
+
+            raise Invalid(
+                "a custom festival needs these fields", fields={store._camel(k): "is required" for k in missing}
+            )
+        return store.FestivalSpec(
+            id=body.id, kind="custom", gift_ids=gift_ids or (), **{k: v for k, v in fields.items() if v is not None}
+        )
     if body.year is None and not body.bs_start:
         from ..errors import Invalid
+
         raise Invalid("year is required for a template festival", field="year")
     year = body.year if body.year is not None else int(body.bs_start[:4])
-    return store.from_template(body.template, year, festival_id=body.id, bs_start=body.bs_start,
-                               bs_end=body.bs_end, gift_ids=gift_ids, **fields)
+    return store.from_template(
+        body.template,
+        year,
+        festival_id=body.id,
+        bs_start=body.bs_start,
+        bs_end=body.bs_end,
+        gift_ids=gift_ids,
+        **fields,
+    )
 
 
 # -- public ------------------------------------------------------------------------------
+
 
 @bp.get("/active")
 @openapi.summary("Festivals running now: banner (en + ne), bonus multipliers, themed gifts, window")
@@ -186,11 +216,13 @@ async def leaderboard(request: Request, festival_id: str):
     q = decode_query(request.args, BoardQuery)
     conn = _db(request).inline.conn
     store.get(conn, festival_id)
-    return json({"festivalId": festival_id, "role": q.role,
-                 "items": store.leaderboard(conn, festival_id, q.role, q.limit)})
+    return json(
+        {"festivalId": festival_id, "role": q.role, "items": store.leaderboard(conn, festival_id, q.role, q.limit)}
+    )
 
 
 # -- admin -------------------------------------------------------------------------------
+
 
 @admin_bp.get("/")
 @openapi.summary("Every festival, past ones included (admins)")
@@ -199,8 +231,7 @@ async def leaderboard(request: Request, festival_id: str):
 @contract.contract(responses={200: FestivalList}, errors=(403, 409), role="admin")
 async def admin_list(request: Request):
     admin(request)
-    return json({"items": await service(request).listing(include_past=True),
-                 "templates": sorted(calendar.TEMPLATES)})
+    return json({"items": await service(request).listing(include_past=True), "templates": sorted(calendar.TEMPLATES)})
 
 
 @admin_bp.post("/")
@@ -228,8 +259,11 @@ async def admin_create(request: Request):
 async def admin_patch(request: Request, festival_id: str):
     actor = actor_of(request)
     body = decode_json(request.body, PatchBody, _max_body(request))
-    changes = {k: (tuple(v) if k == "gift_ids" else v) for k in PatchBody.__struct_fields__
-               if (v := getattr(body, k)) is not None}
+    changes = {
+        k: (tuple(v) if k == "gift_ids" else v)
+        for k in PatchBody.__struct_fields__
+        if (v := getattr(body, k)) is not None
+    }
     return json(await service(request).update(festival_id, changes, actor))
 
 

@@ -5,6 +5,7 @@ Every route translates: the rules live in halobuzz.games. Body and query schemas
 msgspec Structs (a bad field is a 422 naming it); OpenAPI request and response schemas are
 declared on each route.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -56,7 +57,7 @@ class AnswerBody(Schema):
     nonce: Annotated[str, msgspec.Meta(min_length=8, max_length=64)]
     question: Optional[Annotated[int, msgspec.Meta(ge=0, le=19)]] = None
     choice: Optional[Annotated[int, msgspec.Meta(ge=0, le=9)]] = None
-    answer: Optional[Annotated[int, msgspec.Meta(ge=-10**9, le=10**9)]] = None
+    answer: Optional[Annotated[int, msgspec.Meta(ge=-(10**9), le=10**9)]] = None
 
 
 class SettingsBody(Schema):
@@ -84,22 +85,86 @@ class ReportQuery(msgspec.Struct, forbid_unknown_fields=True):
 
 
 # Response schemas (OpenAPI): the shapes clients read.
-GAME = {"game": str, "description": str, "chance": bool, "aiWinRate": float, "aiWinBand": [float],
-        "houseShare": float, "allowed": bool, "refusal": str}
-ROUND = {"id": str, "game": str, "roomId": str, "status": str, "stake": int, "aiWinRate": float,
-         "houseShare": float, "seedHash": str, "seedsHash": str, "serverSeed": str, "entries": int, "players": int,
-         "startsAt": str, "nextAt": str, "createdAt": str, "settledAt": str, "resolution": str, "pot": int,
-         "outcome": dict, "questions": [dict], "puzzle": dict, "teams": dict, "drawsAt": str}
+GAME = {
+    "game": str,
+    "description": str,
+    "chance": bool,
+    "aiWinRate": float,
+    "aiWinBand": [float],
+    "houseShare": float,
+    "allowed": bool,
+    "refusal": str,
+}
+ROUND = {
+    "id": str,
+    "game": str,
+    "roomId": str,
+    "status": str,
+    "stake": int,
+    "aiWinRate": float,
+    "houseShare": float,
+    "seedHash": str,
+    "seedsHash": str,
+    "serverSeed": str,
+    "entries": int,
+    "players": int,
+    "startsAt": str,
+    "nextAt": str,
+    "createdAt": str,
+    "settledAt": str,
+    "resolution": str,
+    "pot": int,
+    "outcome": dict,
+    "questions": [dict],
+    "puzzle": dict,
+    "teams": dict,
+    "drawsAt": str,
+}
 DRAW = {"nonce": int, "kind": str, "n": int, "pBps": int, "result": int, "use": str}
-PROOF = {"roundId": str, "game": str, "status": str, "seedHash": str, "serverSeed": str, "clientSeeds": [str],
-         "clientSeedsHash": str, "aiWinBps": int, "draws": [DRAW], "algorithm": dict, "verified": bool}
+PROOF = {
+    "roundId": str,
+    "game": str,
+    "status": str,
+    "seedHash": str,
+    "serverSeed": str,
+    "clientSeeds": [str],
+    "clientSeedsHash": str,
+    "aiWinBps": int,
+    "draws": [DRAW],
+    "algorithm": dict,
+    "verified": bool,
+}
 JOINED = {"roundId": str, "entries": [int], "clientSeed": str, "staked": int, "seedHash": str, "puzzle": dict}
-ANSWERED = {"question": int, "ms": int, "accepted": bool, "flagged": bool, "solved": bool, "aiWon": bool,
-            "payouts": dict}
-PACK = {"country": str, "name": str, "currency": str, "minAge": {"register": int, "buy": int, "gamesOfChance": int},
-        "gamesOfChance": bool, "paidSkillContests": bool, "maxStake": int, "dailyLossLimit": int}
-REPORT_ROW = {"game": str, "window": str, "configuredP": float, "rounds": int, "aiWins": int, "observed": float,
-              "wilson99": [float], "containsP": bool, "outOfBand": bool}
+ANSWERED = {
+    "question": int,
+    "ms": int,
+    "accepted": bool,
+    "flagged": bool,
+    "solved": bool,
+    "aiWon": bool,
+    "payouts": dict,
+}
+PACK = {
+    "country": str,
+    "name": str,
+    "currency": str,
+    "minAge": {"register": int, "buy": int, "gamesOfChance": int},
+    "gamesOfChance": bool,
+    "paidSkillContests": bool,
+    "maxStake": int,
+    "dailyLossLimit": int,
+}
+REPORT_ROW = {
+    "game": str,
+    "window": str,
+    "configuredP": float,
+    "rounds": int,
+    "aiWins": int,
+    "observed": float,
+    "wilson99": [float],
+    "containsP": bool,
+    "outOfBand": bool,
+}
 ERROR = {"error": {"code": str, "message": str, "fields": dict}, "requestId": str}
 
 
@@ -121,6 +186,7 @@ def _when(text: str | None, field: str) -> datetime | None:
 
 
 # -- lobby ------------------------------------------------------------------------------------
+
 
 @bp.get("/games")
 @openapi.summary("The games: rules, published AI win rate p (35-55 % band), house share, and whether you may play")
@@ -153,6 +219,7 @@ async def compliance(request: Request):
 
 # -- rounds -----------------------------------------------------------------------------------
 
+
 @bp.get("/games/rounds")
 @openapi.summary("Rounds, newest first (filter by game, status, room)")
 @openapi.parameter("game", str, "query")
@@ -163,16 +230,30 @@ async def compliance(request: Request):
 async def list_(request: Request):
     q = decode_query(request.args, RoundsQuery)
     hb, games = _hb(request), _games(request)
-    items = list_rounds(hb.db.inline.conn, games.rules.bank, hb.clock.now(), game=q.game, status=q.status,
-                        room_id=q.room, limit=q.limit)
+    items = list_rounds(
+        hb.db.inline.conn, games.rules.bank, hb.clock.now(), game=q.game, status=q.status, room_id=q.room, limit=q.limit
+    )
     return json({"items": items})
 
 
 @bp.post("/games/rounds")
 @openapi.summary("Open a round: quiz/battle by the host of a live room, challenge by a player, lottery by an admin")
 @openapi.secured("bearer")
-@openapi.body({"application/json": {"game": str, "stake": int, "roomId": str, "questions": int, "seconds": int,
-                                    "category": str, "lobbySeconds": int, "drawsAt": str, "splitBps": [int]}})
+@openapi.body(
+    {
+        "application/json": {
+            "game": str,
+            "stake": int,
+            "roomId": str,
+            "questions": int,
+            "seconds": int,
+            "category": str,
+            "lobbySeconds": int,
+            "drawsAt": str,
+            "splitBps": [int],
+        }
+    }
+)
 @openapi.response(201, {"application/json": ROUND}, "The new round with its seed commitment (seedHash)")
 @openapi.response(422, {"application/json": ERROR}, "A field is wrong (named)")
 @contract.contract(body=OpenBody, responses={201: shapes.Obj}, errors=(403, 409))
@@ -185,10 +266,18 @@ async def open_round(request: Request):
         admin(request)
         is_admin = True
     out = await _games(request).open_round(
-        who.user_id, body.game, stake=body.stake, room_id=body.room_id, questions=body.questions,
-        seconds=body.seconds, category=body.category, lobby_seconds=body.lobby_seconds,
-        draws_at=_when(body.draws_at, "drawsAt"), split_bps=tuple(body.split_bps) if body.split_bps else None,
-        admin=is_admin)
+        who.user_id,
+        body.game,
+        stake=body.stake,
+        room_id=body.room_id,
+        questions=body.questions,
+        seconds=body.seconds,
+        category=body.category,
+        lobby_seconds=body.lobby_seconds,
+        draws_at=_when(body.draws_at, "drawsAt"),
+        split_bps=tuple(body.split_bps) if body.split_bps else None,
+        admin=is_admin,
+    )
     return json(out, status=201)
 
 
@@ -214,8 +303,14 @@ async def join(request: Request, round_id: str):
     hb = _hb(request)
     body = decode_json(request.body, JoinBody, hb.settings.max_body_bytes)
     status, answer, replayed = await _games(request).join(
-        who.user_id, round_id, key=request.headers.get("idempotency-key"), client_seed=body.client_seed,
-        team=body.team, count=body.count, ip=client_ip(request, hb.settings.trusted_proxies))
+        who.user_id,
+        round_id,
+        key=request.headers.get("idempotency-key"),
+        client_seed=body.client_seed,
+        team=body.team,
+        count=body.count,
+        ip=client_ip(request, hb.settings.trusted_proxies),
+    )
     return json(answer, status=status, headers={"Idempotent-Replayed": "true"} if replayed else None)
 
 
@@ -240,8 +335,11 @@ async def start(request: Request, round_id: str):
 async def answer(request: Request, round_id: str):
     who = principal(request)
     body = decode_json(request.body, AnswerBody, _hb(request).settings.max_body_bytes)
-    return json(await _games(request).answer(who.user_id, round_id, nonce=body.nonce, question=body.question,
-                                             choice=body.choice, value=body.answer))
+    return json(
+        await _games(request).answer(
+            who.user_id, round_id, nonce=body.nonce, question=body.question, choice=body.choice, value=body.answer
+        )
+    )
 
 
 @bp.get("/games/rounds/<round_id:str>/proof")
@@ -253,6 +351,7 @@ async def proof(request: Request, round_id: str):
 
 
 # -- admin ------------------------------------------------------------------------------------
+
 
 @admin_bp.get("/report")
 @openapi.summary("AI win rate: configured p vs observed, 99 % Wilson intervals, per game and window")
@@ -277,8 +376,11 @@ async def report(request: Request):
 @contract.contract(body=SettingsBody, responses={200: shapes.Obj}, errors=(403, 409), role="admin")
 async def set_settings(request: Request, game: str):
     body = decode_json(request.body, SettingsBody, _hb(request).settings.max_body_bytes)
-    return json(await _games(request).set_game_settings(game, actor_of(request), ai_win_rate=body.ai_win_rate,
-                                                        house_share=body.house_share))
+    return json(
+        await _games(request).set_game_settings(
+            game, actor_of(request), ai_win_rate=body.ai_win_rate, house_share=body.house_share
+        )
+    )
 
 
 @admin_bp.post("/rounds/<round_id:str>/refund")
@@ -293,6 +395,7 @@ async def refund(request: Request, round_id: str):
 
 
 # -- tournaments ------------------------------------------------------------------------------
+
 
 class TournamentBody(Schema):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
@@ -310,26 +413,73 @@ class RegisterBody(Schema):
 
 class MatchAnswerBody(Schema):
     nonce: Annotated[str, msgspec.Meta(min_length=8, max_length=64)]
-    answer: Annotated[int, msgspec.Meta(ge=-10**9, le=10**9)]
+    answer: Annotated[int, msgspec.Meta(ge=-(10**9), le=10**9)]
 
 
-BRACKET = {"id": str, "name": str, "format": str, "status": str, "entryFee": int, "maxPlayers": int,
-           "matchSeconds": int, "splitBps": [int], "houseShare": float, "seedHash": str, "serverSeed": str,
-           "seedsHash": str, "startsAt": str, "finishedAt": str, "pot": int, "outcome": dict,
-           "players": [{"userId": str, "username": str, "seed": int, "place": int, "payout": int}],
-           "matches": [{"match": int, "bracket": str, "round": int, "position": int, "a": str, "b": str,
-                        "status": str, "winner": str, "how": str, "dueAt": str, "winTo": int, "loseTo": int,
-                        "puzzle": str}]}
+BRACKET = {
+    "id": str,
+    "name": str,
+    "format": str,
+    "status": str,
+    "entryFee": int,
+    "maxPlayers": int,
+    "matchSeconds": int,
+    "splitBps": [int],
+    "houseShare": float,
+    "seedHash": str,
+    "serverSeed": str,
+    "seedsHash": str,
+    "startsAt": str,
+    "finishedAt": str,
+    "pot": int,
+    "outcome": dict,
+    "players": [{"userId": str, "username": str, "seed": int, "place": int, "payout": int}],
+    "matches": [
+        {
+            "match": int,
+            "bracket": str,
+            "round": int,
+            "position": int,
+            "a": str,
+            "b": str,
+            "status": str,
+            "winner": str,
+            "how": str,
+            "dueAt": str,
+            "winTo": int,
+            "loseTo": int,
+            "puzzle": str,
+        }
+    ],
+}
 
 
 @bp.get("/tournaments")
 @openapi.summary("Tournaments, newest first")
-@openapi.response(200, {"application/json": {"items": [{"id": str, "name": str, "format": str, "status": str,
-                                                        "entryFee": int, "maxPlayers": int, "startsAt": str,
-                                                        "players": int}]}}, "Tournaments")
+@openapi.response(
+    200,
+    {
+        "application/json": {
+            "items": [
+                {
+                    "id": str,
+                    "name": str,
+                    "format": str,
+                    "status": str,
+                    "entryFee": int,
+                    "maxPlayers": int,
+                    "startsAt": str,
+                    "players": int,
+                }
+            ]
+        }
+    },
+    "Tournaments",
+)
 @contract.contract(responses={200: shapes.Obj}, errors=(409,), auth=None)
 async def tournaments_list(request: Request):
     from ..games import tournaments
+
     return json({"items": tournaments.listing(_hb(request).db.inline.conn)})
 
 
@@ -339,6 +489,7 @@ async def tournaments_list(request: Request):
 @contract.contract(responses={200: shapes.Obj}, errors=(409,), auth=None)
 async def tournament(request: Request, tid: str):
     from ..games import tournaments
+
     return json(tournaments.bracket(_hb(request).db.inline.conn, tid))
 
 
@@ -347,15 +498,17 @@ async def tournament(request: Request, tid: str):
 @openapi.secured("bearer")
 @openapi.parameter("Idempotency-Key", str, "header", required=True)
 @openapi.body({"application/json": {"clientSeed": str}})
-@openapi.response(201, {"application/json": {"tournamentId": str, "clientSeed": str, "staked": int,
-                                             "seedHash": str}}, "Registered")
+@openapi.response(
+    201, {"application/json": {"tournamentId": str, "clientSeed": str, "staked": int, "seedHash": str}}, "Registered"
+)
 @openapi.response(403, {"application/json": ERROR}, "Refused by a compliance rule (named)")
 @contract.contract(body=RegisterBody, responses={200: shapes.Obj}, errors=(403, 409), idempotency=True)
 async def tournament_register(request: Request, tid: str):
     who = principal(request)
     body = decode_json(request.body or b"{}", RegisterBody, _hb(request).settings.max_body_bytes)
     status, answer_, replayed = await _games(request).register_tournament(
-        who.user_id, tid, key=request.headers.get("idempotency-key"), client_seed=body.client_seed)
+        who.user_id, tid, key=request.headers.get("idempotency-key"), client_seed=body.client_seed
+    )
     return json(answer_, status=status, headers={"Idempotent-Replayed": "true"} if replayed else None)
 
 
@@ -374,16 +527,34 @@ async def tournament_answer(request: Request, tid: str, match: int):
 @admin_bp.post("/tournaments")
 @openapi.summary("Create a tournament (single or double elimination), audited")
 @openapi.secured("bearer")
-@openapi.body({"application/json": {"name": str, "format": str, "entryFee": int, "startsAt": str, "maxPlayers": int,
-                                    "matchSeconds": int, "splitBps": [int]}})
+@openapi.body(
+    {
+        "application/json": {
+            "name": str,
+            "format": str,
+            "entryFee": int,
+            "startsAt": str,
+            "maxPlayers": int,
+            "matchSeconds": int,
+            "splitBps": [int],
+        }
+    }
+)
 @openapi.response(201, {"application/json": BRACKET}, "Created (registering)")
 @contract.contract(body=TournamentBody, responses={201: shapes.Obj}, errors=(403, 409), role="admin")
 async def tournament_create(request: Request):
     body = decode_json(request.body, TournamentBody, _hb(request).settings.max_body_bytes)
     starts = _when(body.starts_at, "startsAt")
     out = await _games(request).create_tournament(
-        actor_of(request), name=body.name, format=body.format, entry_fee=body.entry_fee, max_players=body.max_players,
-        starts_at=starts, split_bps=tuple(body.split_bps), match_seconds=body.match_seconds)
+        actor_of(request),
+        name=body.name,
+        format=body.format,
+        entry_fee=body.entry_fee,
+        max_players=body.max_players,
+        starts_at=starts,
+        split_bps=tuple(body.split_bps),
+        match_seconds=body.match_seconds,
+    )
     return json(out, status=201)
 
 

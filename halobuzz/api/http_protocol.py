@@ -5,6 +5,7 @@ shorter than its Content-Length was answered 503 after 60 s. And an idle keep-al
 was held KEEP_ALIVE_TIMEOUT (120 s). Here a body that stops arriving for `request_timeout`
 seconds is answered 408, and an idle connection is closed after `request_timeout` too.
 """
+
 from __future__ import annotations
 
 import sys
@@ -22,8 +23,14 @@ class TimelyProtocol(WebSocketProtocol):
 
     def check_timeouts(self):
         http = self._http
-        if (self._task and http is not None and http.stage is Stage.HANDLER and http.request_body
-                and not http.upgrade_websocket and monotonic() - self._time > self.request_timeout):
+        if (
+            self._task
+            and http is not None
+            and http.stage is Stage.HANDLER
+            and http.request_body
+            and not http.upgrade_websocket
+            and monotonic() - self._time > self.request_timeout
+        ):
             http.exception = RequestTimeout("the request body did not arrive within request_timeout")
             if sys.version_info < (3, 14):
                 self._task.cancel("Cancel connection task with a timeout")

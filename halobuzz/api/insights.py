@@ -1,5 +1,6 @@
 """Routes: the seed's AI features on a live stream — cohost suggestions and invite, gift
 suggestions for a viewer, and the host's engagement score and nudges."""
+
 from __future__ import annotations
 
 from typing import Annotated, Optional
@@ -122,8 +123,10 @@ async def cohost_list(request: Request, stream_id: str):
 async def cohost_invite(request: Request, stream_id: str):
     who = principal(request)
     body = decode_json(request.body, InviteBody, request.app.ctx.services.settings.max_body_bytes)
-    return json(await service(request).invite_cohost(who.user_id, stream_id, body.candidate_stream_id,
-                                                     body.duration_seconds), status=201)
+    return json(
+        await service(request).invite_cohost(who.user_id, stream_id, body.candidate_stream_id, body.duration_seconds),
+        status=201,
+    )
 
 
 @bp.get("/<stream_id:str>/gift-suggestions")

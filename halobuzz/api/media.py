@@ -9,6 +9,7 @@ The token in the path is signed by the media service (expiry + HMAC) and handed 
 URLs in a playlist are relative, so they carry it too. Playlists change every segment:
 `no-cache`; a segment never changes under its name: cached for a day (`immutable`).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -28,8 +29,16 @@ PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 SEGMENT_TYPE = "video/mp2t"
 PLAYLIST_CACHE = "no-cache"
 SEGMENT_CACHE = "public, max-age=86400, immutable"
-REPLAY_RESPONSE = {"application/json": {"streamId": str, "status": str, "durationSeconds": float, "bytes": int,
-                                        "playbackUrl": str, "expiresAt": str}}
+REPLAY_RESPONSE = {
+    "application/json": {
+        "streamId": str,
+        "status": str,
+        "durationSeconds": float,
+        "bytes": int,
+        "playbackUrl": str,
+        "expiresAt": str,
+    }
+}
 
 
 def media_service(request: Request):
@@ -44,7 +53,11 @@ async def _send(request: Request, path: Path) -> HTTPResponse:
     video (tens of KB to a few MB); ffmpeg renames both into place, so a read never sees half a file."""
     playlist = path.suffix == ".m3u8"
     headers = {"Cache-Control": PLAYLIST_CACHE if playlist else SEGMENT_CACHE}
-    body = b"" if request.method == "HEAD" else (path.read_bytes() if playlist else await asyncio.to_thread(path.read_bytes))
+    body = (
+        b""
+        if request.method == "HEAD"
+        else (path.read_bytes() if playlist else await asyncio.to_thread(path.read_bytes))
+    )
     return HTTPResponse(body, headers=headers, content_type=PLAYLIST_TYPE if playlist else SEGMENT_TYPE)
 
 
@@ -69,8 +82,10 @@ async def replay_file(request: Request, stream_id: str, token: str, name: str):
 
 
 @bp.get("/api/v1/streams/<stream_id:str>/replay")
-@openapi.summary("The stream's replay: status (live, processing, ready, empty, failed, expired, none) "
-                 "and a signed HLS playback URL when ready")
+@openapi.summary(
+    "The stream's replay: status (live, processing, ready, empty, failed, expired, none) "
+    "and a signed HLS playback URL when ready"
+)
 @openapi.secured("bearer")
 @openapi.response(200, REPLAY_RESPONSE)
 @contract.contract(responses={200: shapes.Obj}, errors=(403, 409))
@@ -78,5 +93,5 @@ async def stream_replay(request: Request, stream_id: str):
     who = principal(request)
     sv = request.app.ctx.services
     media = media_service(request)
-    sv.chat.check_can_join(who.user_id, media.host_of(stream_id))   # room bans apply to replays too
+    sv.chat.check_can_join(who.user_id, media.host_of(stream_id))  # room bans apply to replays too
     return json(media.replay_view(stream_id, media.clock.timestamp()))

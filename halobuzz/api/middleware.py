@@ -1,4 +1,5 @@
 """Per-request plumbing: request id, client IP, rate limits, CORS, security headers, metrics, auth."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,15 +23,20 @@ _ID_COUNTER = itertools.count(1)
 _access = logging.getLogger("halobuzz.access")
 _GOOD_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 _UNLIMITED_PREFIXES = ("/healthz", "/readyz", "/metrics", "/assets", "/docs", "/favicon")
-_CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "
-        "script-src 'self'; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; "
-        "form-action 'self' https: http://127.0.0.1:* http://localhost:*; object-src 'none'")
+_CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "
+    "script-src 'self'; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; "
+    "form-action 'self' https: http://127.0.0.1:* http://localhost:*; object-src 'none'"
+)
 # With media_provider = agora the console's Agora Web SDK reaches Agora's gateways over HTTPS
 # (websockets are already allowed), runs a helper worker from a blob: URL and styles the
 # video elements it creates with inline styles.
-_CSP_AGORA = _CSP.replace("connect-src 'self' ws: wss:",
-                          "connect-src 'self' ws: wss: https://*.agora.io https://*.sd-rtn.com") \
-    .replace("style-src 'self'", "style-src 'self' 'unsafe-inline'") + "; worker-src 'self' blob:"
+_CSP_AGORA = (
+    _CSP.replace(
+        "connect-src 'self' ws: wss:", "connect-src 'self' ws: wss: https://*.agora.io https://*.sd-rtn.com"
+    ).replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+    + "; worker-src 'self' blob:"
+)
 _CSP_API = "default-src 'none'; frame-ancestors 'none'"
 # /docs is the vendored Swagger UI (assets/docs): no CDN, no inline script, the console's policy.
 _CSP_DOCS = _CSP
@@ -98,8 +104,11 @@ def install(app: Sanic) -> None:
             return None
         key = request.ctx.client_ip
         # A group's own rule can only tighten the anonymous budget (auth: 20 / 15 min) ...
-        own = s.rate_limits.get(group) or _DEFAULT_GROUP_LIMITS.get(group) or (
-            s.rate_limit_auth if group == "auth" else None)
+        own = (
+            s.rate_limits.get(group)
+            or _DEFAULT_GROUP_LIMITS.get(group)
+            or (s.rate_limit_auth if group == "auth" else None)
+        )
         if own:
             _limit(sv, group, key, own, now)
         # ... and every anonymous request from an IP, whatever the route (unknown ones too), also
@@ -114,14 +123,21 @@ def install(app: Sanic) -> None:
         # A body is parsed as JSON only when it says it is JSON (415 otherwise): a form post or
         # text/plain from another origin must not be taken for an API call. Routes that take
         # image bytes are marked ctx_raw_body; gateway webhooks verify their raw bodies.
-        if request.method in _BODY_METHODS and request.route is not None and request.path.startswith("/api/") \
-                and not getattr(request.route.ctx, "raw_body", False) and not request.path.endswith("/webhook") \
-                and request.body and len(request.body) <= request.app.ctx.services.settings.max_body_bytes:
+        if (
+            request.method in _BODY_METHODS
+            and request.route is not None
+            and request.path.startswith("/api/")
+            and not getattr(request.route.ctx, "raw_body", False)
+            and not request.path.endswith("/webhook")
+            and request.body
+            and len(request.body) <= request.app.ctx.services.settings.max_body_bytes
+        ):
             ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
             if ctype != "application/json" and not (ctype.startswith("application/") and ctype.endswith("+json")):
                 raise UnsupportedMedia(
                     f"send the body as JSON with Content-Type: application/json (got {ctype or 'none'})",
-                    field="Content-Type")
+                    field="Content-Type",
+                )
         return None
 
     @app.on_response(priority=100)
@@ -138,8 +154,14 @@ def install(app: Sanic) -> None:
             h["Referrer-Policy"] = "no-referrer"
             h["X-Frame-Options"] = "DENY"
             h["Cross-Origin-Opener-Policy"] = "same-origin"
-            h.setdefault("Content-Security-Policy", _CSP_DOCS if request.path.startswith("/docs") else
-                         _CSP_AGORA if sv.settings.media_provider == "agora" else _CSP)
+            h.setdefault(
+                "Content-Security-Policy",
+                _CSP_DOCS
+                if request.path.startswith("/docs")
+                else _CSP_AGORA
+                if sv.settings.media_provider == "agora"
+                else _CSP,
+            )
         if sv.settings.tls:
             h["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
         origin = request.headers.get("origin")
@@ -157,9 +179,17 @@ def install(app: Sanic) -> None:
             elapsed = time.perf_counter() - started
             sv.metrics.observe_request(request.method, route, response.status, elapsed)
             if sv.settings.access_log:
-                _access.info("request", extra={"method": request.method, "path": request.path, "route": route,
-                                               "status": response.status, "ms": round(elapsed * 1000, 2),
-                                               "ip": getattr(request.ctx, "client_ip", None)})
+                _access.info(
+                    "request",
+                    extra={
+                        "method": request.method,
+                        "path": request.path,
+                        "route": route,
+                        "status": response.status,
+                        "ms": round(elapsed * 1000, 2),
+                        "ip": getattr(request.ctx, "client_ip", None),
+                    },
+                )
 
 
 _BODY_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
@@ -177,8 +207,7 @@ def _limit(sv, group: str, key: str, text: str, now: float) -> None:
     wait = sv.limiter.hit(group, key, rule, now)
     if wait:
         sv.metrics.rate_limited.labels(group).inc()
-        raise RateLimited(f"too many requests; try again in {retry_after_seconds(wait)} s",
-                          retry_after_seconds(wait))
+        raise RateLimited(f"too many requests; try again in {retry_after_seconds(wait)} s", retry_after_seconds(wait))
 
 
 def bearer(request: Request) -> str:
@@ -195,7 +224,7 @@ def principal(request: Request, role: str | None = None) -> Principal:
     if who is None:
         who = request.app.ctx.services.accounts.authenticate(bearer(request))
         request.ctx.principal = who
-        request.app.ctx.services.activity.seen(who.user_id)   # business metrics: active users
+        request.app.ctx.services.activity.seen(who.user_id)  # business metrics: active users
     if role:
         who.require(role)
     return who
@@ -224,6 +253,7 @@ _REFUSAL_EVERY = 60.0
 def _record_refusal(request: Request, exc: Exception) -> None:
     from ..accounts import audit
     from ..infra.clock import iso
+
     sv = request.app.ctx.services
     who = getattr(request.ctx, "principal", None)
     name = who.email if who is not None else f"anonymous@{getattr(request.ctx, 'client_ip', '?')}"
@@ -235,16 +265,27 @@ def _record_refusal(request: Request, exc: Exception) -> None:
     if len(_refusals) > 10_000:
         _refusals.clear()
     _refusals[key] = now
-    actor = audit.Actor(name=name, source="api", user_id=who.user_id if who else None,
-                        request_id=getattr(request.ctx, "request_id", None))
-    detail = {"method": request.method, "path": request.path[:200], "code": getattr(exc, "code", None),
-              "ip": getattr(request.ctx, "client_ip", None)}
+    actor = audit.Actor(
+        name=name,
+        source="api",
+        user_id=who.user_id if who else None,
+        request_id=getattr(request.ctx, "request_id", None),
+    )
+    detail = {
+        "method": request.method,
+        "path": request.path[:200],
+        "code": getattr(exc, "code", None),
+        "ip": getattr(request.ctx, "client_ip", None),
+    }
     at = iso(sv.clock.now())
 
     async def write():
         try:
-            await sv.db.write(lambda conn: audit.record(conn, actor, "admin.refused", target_type="route",
-                                                        target_id=route[:100], after=detail, at=at))
+            await sv.db.write(
+                lambda conn: audit.record(
+                    conn, actor, "admin.refused", target_type="route", target_id=route[:100], after=detail, at=at
+                )
+            )
         except Exception:
             logging.getLogger("halobuzz.audit").exception("could not record a refused admin attempt")
 

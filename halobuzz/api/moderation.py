@@ -5,6 +5,7 @@ Uploads take the raw image as the body (Content-Type image/* or application/octe
 or multipart/form-data with a file field named `image` (`selfie` for the age check).
 The content type is sniffed from the bytes; the header is not trusted.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -75,7 +76,7 @@ class AppealQuery(msgspec.Struct, forbid_unknown_fields=True):
 
 class DecisionQuery(msgspec.Struct, forbid_unknown_fields=True):
     kind: Literal["text", "image", "age"] = "text"
-    since: Annotated[int, msgspec.Meta(ge=1, le=365 * 86400)] = 86400   # seconds back
+    since: Annotated[int, msgspec.Meta(ge=1, le=365 * 86400)] = 86400  # seconds back
     limit: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 200
 
 
@@ -107,6 +108,7 @@ def _upload(request: Request, field: str) -> bytes:
 
 # -- reports ----------------------------------------------------------------------------------
 
+
 @bp.post("/reports")
 @openapi.summary("Report a user, stream, chat message or image (content)")
 @openapi.secured("bearer")
@@ -117,12 +119,22 @@ async def create_report(request: Request):
     sv = request.app.ctx.services
     body = decode_json(request.body, ReportBody, sv.settings.max_body_bytes)
     flag = await _mod(request).report(who.user_id, body.type, body.target_id, body.reason, body.details)
-    merged = bool(flag.get("merged"))   # the same reporter's open report of this target: 200, not a new one
-    return json({"id": flag["id"], "type": flag["type"], "targetId": flag["targetId"], "status": flag["status"],
-                 "createdAt": flag["createdAt"], "merged": merged}, status=200 if merged else 201)
+    merged = bool(flag.get("merged"))  # the same reporter's open report of this target: 200, not a new one
+    return json(
+        {
+            "id": flag["id"],
+            "type": flag["type"],
+            "targetId": flag["targetId"],
+            "status": flag["status"],
+            "createdAt": flag["createdAt"],
+            "merged": merged,
+        },
+        status=200 if merged else 201,
+    )
 
 
 # -- review queue (moderators) ------------------------------------------------------------------
+
 
 @bp.get("/moderation/queue")
 @openapi.summary("Review queue: flags oldest first (moderators)")
@@ -131,8 +143,11 @@ async def create_report(request: Request):
 async def queue(request: Request):
     _moderator(request)
     q = decode_query(request.args, QueueQuery)
-    return json(await _mod(request).read(lambda conn: reports.queue(conn, status=q.status, type=q.type, limit=q.limit,
-                                                                    before=q.cursor)))
+    return json(
+        await _mod(request).read(
+            lambda conn: reports.queue(conn, status=q.status, type=q.type, limit=q.limit, before=q.cursor)
+        )
+    )
 
 
 @bp.get("/moderation/flags/<flag_id:str>")
@@ -147,14 +162,22 @@ async def flag(request: Request, flag_id: str):
 @bp.post("/moderation/flags/<flag_id:str>/review")
 @openapi.summary("Confirm (with an action) or dismiss a flag; audited (moderators)")
 @openapi.secured("bearer")
-@openapi.body({"application/json": {"decision": str, "action": str, "note": str, "banSeconds": int,
-                                     "endStream": bool}})
+@openapi.body({"application/json": {"decision": str, "action": str, "note": str, "banSeconds": int, "endStream": bool}})
 @contract.contract(body=ReviewBody, responses={200: shapes.Obj}, errors=(409,), role="moderator")
 async def review(request: Request, flag_id: str):
     actor = _moderator(request)
     body = decode_json(request.body, ReviewBody, request.app.ctx.services.settings.max_body_bytes)
-    return json(await _mod(request).review(flag_id, decision=body.decision, action=body.action, actor=actor,
-                                           note=body.note, ban_seconds=body.ban_seconds, end_stream=body.end_stream))
+    return json(
+        await _mod(request).review(
+            flag_id,
+            decision=body.decision,
+            action=body.action,
+            actor=actor,
+            note=body.note,
+            ban_seconds=body.ban_seconds,
+            end_stream=body.end_stream,
+        )
+    )
 
 
 @bp.get("/moderation/decisions")
@@ -205,6 +228,7 @@ async def user_summary(request: Request, user_id: str):
         out.update(reports.reputation(conn, user_id))
         out["chatBans"] = chatbans.history(conn, user_id)
         return out
+
     return json(await _mod(request).read(read))
 
 
@@ -229,6 +253,7 @@ async def decide_appeal(request: Request, appeal_id: str):
 
 
 # -- the affected user ----------------------------------------------------------------------------
+
 
 @bp.get("/moderation/mine")
 @openapi.summary("Actions taken on my account or content (what I may appeal)")
@@ -261,6 +286,7 @@ async def my_restrictions(request: Request):
 
 # -- images ----------------------------------------------------------------------------------------
 
+
 @bp.post("/me/avatar", ctx_raw_body=True)
 @openapi.summary("Upload a profile picture (NSFW-checked; served blurred above the threshold)")
 @openapi.secured("bearer")
@@ -284,8 +310,10 @@ async def get_avatar(request: Request, user_id: str):
 @contract.contract(body=contract.upload("image"), responses={201: shapes.Obj}, errors=(403, 409, 415))
 async def upload_thumbnail(request: Request, stream_id: str):
     who = principal(request)
-    return json(await _mod(request).upload_image(who.user_id, "thumbnail", _upload(request, "image"),
-                                                 stream_id=stream_id), status=201)
+    return json(
+        await _mod(request).upload_image(who.user_id, "thumbnail", _upload(request, "image"), stream_id=stream_id),
+        status=201,
+    )
 
 
 @bp.get("/streams/<stream_id:str>/thumbnail")
@@ -301,8 +329,7 @@ async def get_thumbnail(request: Request, stream_id: str):
 @contract.contract(body=contract.upload("image"), responses={201: shapes.Obj, 200: shapes.Obj}, errors=(403, 409, 415))
 async def upload_frame(request: Request, stream_id: str):
     who = principal(request)
-    return json(await _mod(request).upload_image(who.user_id, "frame", _upload(request, "image"),
-                                                 stream_id=stream_id))
+    return json(await _mod(request).upload_image(who.user_id, "frame", _upload(request, "image"), stream_id=stream_id))
 
 
 @bp.get("/images/<image_id:str>")
@@ -318,12 +345,19 @@ def _serve(request: Request, row):
         principal(request, "moderator")
     data, ctype = _mod(request).image_bytes(row, original=q.original)
     blurred = row["status"] == "blurred" and not q.original
-    return raw(data, content_type=ctype, headers={
-        "Cache-Control": "private, max-age=60" if not q.original else "no-store",
-        "X-Moderation-Status": "blurred" if blurred else "ok", "ETag": f'"{row["id"]}-{int(blurred)}"'})
+    return raw(
+        data,
+        content_type=ctype,
+        headers={
+            "Cache-Control": "private, max-age=60" if not q.original else "no-store",
+            "X-Moderation-Status": "blurred" if blurred else "ok",
+            "ETag": f'"{row["id"]}-{int(blurred)}"',
+        },
+    )
 
 
 # -- age -------------------------------------------------------------------------------------------
+
 
 @bp.post("/me/age-verification", ctx_raw_body=True)
 @openapi.summary("Verification selfie: a review signal for moderators only (never restricts by itself)")

@@ -1,4 +1,5 @@
 """Routes for coins: wallet, gifts, OG tiers, payouts, and the admin side of them."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
@@ -104,6 +105,7 @@ def _reply(reply):
 
 # -- wallet ----------------------------------------------------------------------------
 
+
 @bp.get("/wallet")
 @openapi.summary("The caller's coins: balance, bonusBalance, totalEarned, totalSpent, earnings")
 @openapi.secured("bearer")
@@ -136,15 +138,17 @@ async def set_limit(request: Request):
 @bp.post("/wallet/payouts")
 @openapi.summary("Ask for a payout of withdrawable earnings (goes to admin approval)")
 @openapi.secured("bearer")
-@contract.contract(body=PayoutBody, responses={201: shapes.Obj, 200: shapes.Obj}, errors=(409,), idempotency=True, role="host")
+@contract.contract(
+    body=PayoutBody, responses={201: shapes.Obj, 200: shapes.Obj}, errors=(409,), idempotency=True, role="host"
+)
 async def payout(request: Request):
     who = principal(request, "host")
     body = decode_json(request.body, PayoutBody, request.app.ctx.services.settings.max_body_bytes)
-    return _reply(await _eco(request).request_payout(who.user_id, body.amount,
-                                                      request.headers.get("idempotency-key")))
+    return _reply(await _eco(request).request_payout(who.user_id, body.amount, request.headers.get("idempotency-key")))
 
 
 # -- gifts -----------------------------------------------------------------------------
+
 
 @bp.get("/gifts")
 @openapi.summary("The gift catalog available now")
@@ -157,12 +161,17 @@ async def list_gifts(request: Request):
 @bp.post("/streams/<stream_id:str>/gifts")
 @openapi.summary("Send a gift in a live stream (Idempotency-Key required)")
 @openapi.secured("bearer")
-@contract.contract(body=GiftBody, responses={201: shapes.GiftSent, 200: shapes.GiftSent}, errors=(403, 409), idempotency=True)
+@contract.contract(
+    body=GiftBody, responses={201: shapes.GiftSent, 200: shapes.GiftSent}, errors=(403, 409), idempotency=True
+)
 async def send_gift(request: Request, stream_id: str):
     who = principal(request)
     body = decode_json(request.body, GiftBody, request.app.ctx.services.settings.max_body_bytes)
-    return _reply(await _eco(request).send_gift(who.user_id, stream_id, body.gift_id, body.quantity,
-                                                 request.headers.get("idempotency-key")))
+    return _reply(
+        await _eco(request).send_gift(
+            who.user_id, stream_id, body.gift_id, body.quantity, request.headers.get("idempotency-key")
+        )
+    )
 
 
 @bp.get("/streams/<stream_id:str>/leaderboard")
@@ -175,6 +184,7 @@ async def leaderboard(request: Request, stream_id: str):
 
 # -- OG --------------------------------------------------------------------------------
 
+
 @bp.get("/og/tiers")
 @openapi.summary("OG tiers with price, duration and benefits")
 @contract.contract(responses={200: shapes.Obj}, auth=None)
@@ -185,7 +195,9 @@ async def og_tiers(request: Request):
 @bp.post("/og/subscribe")
 @openapi.summary("Buy or renew or upgrade an OG tier with coins (Idempotency-Key required)")
 @openapi.secured("bearer")
-@contract.contract(body=SubscribeBody, responses={201: shapes.Obj, 200: shapes.Obj}, errors=(403, 409), idempotency=True)
+@contract.contract(
+    body=SubscribeBody, responses={201: shapes.Obj, 200: shapes.Obj}, errors=(403, 409), idempotency=True
+)
 async def og_subscribe(request: Request):
     who = principal(request)
     body = decode_json(request.body, SubscribeBody, request.app.ctx.services.settings.max_body_bytes)
@@ -193,6 +205,7 @@ async def og_subscribe(request: Request):
 
 
 # -- admin -----------------------------------------------------------------------------
+
 
 @admin_bp.get("/users/<user_id:str>/ledger")
 @openapi.summary("A user's wallet and ledger lines")
@@ -207,13 +220,14 @@ async def user_ledger(request: Request, user_id: str):
 @admin_bp.post("/users/<user_id:str>/coins")
 @openapi.summary("Grant (amount > 0) or revoke (amount < 0) coins, with a reason")
 @openapi.secured("bearer")
-@contract.contract(body=GrantBody, responses={200: shapes.Obj, 201: shapes.Obj}, errors=(409,), idempotency=True, role="admin")
+@contract.contract(
+    body=GrantBody, responses={200: shapes.Obj, 201: shapes.Obj}, errors=(409,), idempotency=True, role="admin"
+)
 async def grant(request: Request, user_id: str):
     actor = actor_of(request)
     body = decode_json(request.body, GrantBody, request.app.ctx.services.settings.max_body_bytes)
     key = request.headers.get("idempotency-key")
-    return json(await _eco(request).adjust(user_id, body.amount, body.bucket, body.reason, actor,
-                                           key=key))
+    return json(await _eco(request).adjust(user_id, body.amount, body.bucket, body.reason, actor, key=key))
 
 
 @admin_bp.put("/users/<user_id:str>/limits")
@@ -264,8 +278,9 @@ async def create_gift(request: Request):
     actor = actor_of(request)
     sv = request.app.ctx.services
     b = decode_json(request.body, GiftAdminBody, sv.settings.max_body_bytes)
-    spec = catalog.GiftSpec(b.id, b.name, b.price, b.art, b.animation, b.og_min_level, b.active, b.active_from,
-                            b.active_until, b.sort)
+    spec = catalog.GiftSpec(
+        b.id, b.name, b.price, b.art, b.animation, b.og_min_level, b.active, b.active_from, b.active_until, b.sort
+    )
     return json(await sv.economy.create_gift(spec, actor), status=201)
 
 

@@ -1,4 +1,5 @@
 """Routes for buying coins: packs, orders, gateway returns, the Stripe webhook, and the admin side."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
@@ -80,8 +81,9 @@ async def packs(request: Request):
 
 
 @bp.post("/orders")
-@openapi.summary("Create an order and get how to redirect to the gateway (optional Idempotency-Key: "
-                 "a retry returns the same order)")
+@openapi.summary(
+    "Create an order and get how to redirect to the gateway (optional Idempotency-Key: a retry returns the same order)"
+)
 @openapi.body({"application/json": {"gateway": str, "packId": str}})
 @openapi.parameter("Idempotency-Key", str, "header")
 @openapi.secured("bearer")
@@ -89,8 +91,11 @@ async def packs(request: Request):
 async def create_order(request: Request):
     who = principal(request)
     body = decode_json(request.body, OrderBody, request.app.ctx.services.settings.max_body_bytes)
-    return _reply(await _pay(request).create_order(who.user_id, body.gateway, body.pack_id,
-                                                   request.headers.get("idempotency-key")))
+    return _reply(
+        await _pay(request).create_order(
+            who.user_id, body.gateway, body.pack_id, request.headers.get("idempotency-key")
+        )
+    )
 
 
 @bp.get("/orders")
@@ -147,7 +152,13 @@ async def khalti_return(request: Request):
 
 @bp.post("/stripe/webhook")
 @openapi.summary("Stripe webhook (Stripe-Signature verified over the raw body)")
-@contract.contract(body=contract.Raw("application/json", {"type": "object"}), responses={200: shapes.Obj}, errors=(400, 401, 409), auth=None, headers={"Stripe-Signature": "Stripe's signature over the raw body"})
+@contract.contract(
+    body=contract.Raw("application/json", {"type": "object"}),
+    responses={200: shapes.Obj},
+    errors=(400, 401, 409),
+    auth=None,
+    headers={"Stripe-Signature": "Stripe's signature over the raw body"},
+)
 async def stripe_webhook(request: Request):
     if len(request.body or b"") > 512 * 1024:
         raise PayloadTooLarge("a Stripe event is never this large")
@@ -156,6 +167,7 @@ async def stripe_webhook(request: Request):
 
 # -- admin ------------------------------------------------------------------------------------
 
+
 @admin_bp.get("/orders")
 @openapi.summary("Payment orders (filter by status, gateway, user, needs-review), newest first")
 @openapi.secured("bearer")
@@ -163,8 +175,11 @@ async def stripe_webhook(request: Request):
 async def admin_orders(request: Request):
     admin(request)
     q = decode_query(request.args, OrderQuery)
-    return json(await _pay(request).orders(status=q.status, gateway=q.gateway, user=q.user, review=q.review,
-                                           cursor=q.cursor, limit=q.limit))
+    return json(
+        await _pay(request).orders(
+            status=q.status, gateway=q.gateway, user=q.user, review=q.review, cursor=q.cursor, limit=q.limit
+        )
+    )
 
 
 @admin_bp.get("/events")
@@ -174,8 +189,9 @@ async def admin_orders(request: Request):
 async def admin_events(request: Request):
     admin(request)
     q = decode_query(request.args, EventQuery)
-    return json(await _pay(request).events(gateway=q.gateway, verdict=q.verdict, order=q.order, cursor=q.cursor,
-                                           limit=q.limit))
+    return json(
+        await _pay(request).events(gateway=q.gateway, verdict=q.verdict, order=q.order, cursor=q.cursor, limit=q.limit)
+    )
 
 
 @admin_bp.get("/events/<event_id:int>")

@@ -4,6 +4,7 @@ The domain returns plain dicts; these describe what they hold (fields the client
 more may be present). Routes whose answer is not described here declare `Obj` (a JSON object)
 or `Page` (an {items, cursor} list): honest about the envelope, silent about the fields.
 """
+
 from __future__ import annotations
 
 from typing import Any, Literal

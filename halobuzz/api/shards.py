@@ -1,5 +1,6 @@
 """Routes of a sharded appliance: the shard map, cross-shard gifts, reconciliation; and the
 redirects that send a request for another shard's resource to that shard (307)."""
+
 from __future__ import annotations
 
 import json as pyjson
@@ -31,8 +32,18 @@ class RemoteGiftBody(Schema):
     quantity: Count = 1
 
 
-_TRANSFER = {"transferId": str, "shard": str, "status": str, "streamId": str, "giftId": str, "quantity": int,
-             "coins": int, "paidCoins": int, "bonusCoins": int, "wallet": {"balance": int, "bonusBalance": int}}
+_TRANSFER = {
+    "transferId": str,
+    "shard": str,
+    "status": str,
+    "streamId": str,
+    "giftId": str,
+    "quantity": int,
+    "coins": int,
+    "paidCoins": int,
+    "bonusCoins": int,
+    "wallet": {"balance": int, "bonusBalance": int},
+}
 
 
 def _shards(request: Request):
@@ -60,8 +71,10 @@ async def trending(request: Request):
 
 
 @bp.post("/shards/gifts")
-@openapi.summary("Send a gift to a live stream on another shard (Idempotency-Key required). "
-                 "202: the coins are in transit; settled when the stream's shard confirms, refunded if it refuses")
+@openapi.summary(
+    "Send a gift to a live stream on another shard (Idempotency-Key required). "
+    "202: the coins are in transit; settled when the stream's shard confirms, refunded if it refuses"
+)
 @openapi.body({"application/json": {"shard": str, "streamId": str, "giftId": str, "quantity": int}})
 @openapi.response(202, {"application/json": _TRANSFER})
 @openapi.secured("bearer")
@@ -73,14 +86,16 @@ async def send_remote_gift(request: Request):
     if not shards.map.has(body.shard):
         raise Invalid(f"no shard named {body.shard!r} in the shard map", field="shard")
     status, answer, replayed = await shards.exchange.send_gift(
-        who.user_id, body.shard, body.stream_id, body.gift_id, body.quantity, request.headers.get("idempotency-key"))
+        who.user_id, body.shard, body.stream_id, body.gift_id, body.quantity, request.headers.get("idempotency-key")
+    )
     return json(answer, status=status, headers={"Idempotent-Replayed": "true"} if replayed else None)
 
 
 @bp.get("/shards/gifts/<transfer_id:str>")
 @openapi.summary("Where one of your cross-shard gifts is: pending, cancelling, credited or refused")
-@openapi.response(200, {"application/json": {"transferId": str, "shard": str, "status": str, "coins": int,
-                                             "reason": str}})
+@openapi.response(
+    200, {"application/json": {"transferId": str, "shard": str, "status": str, "coins": int, "reason": str}}
+)
 @openapi.secured("bearer")
 @contract.contract(responses={200: shapes.Obj}, errors=(403, 409))
 async def remote_gift_status(request: Request, transfer_id: str):
@@ -88,17 +103,29 @@ async def remote_gift_status(request: Request, transfer_id: str):
     who = principal(request)
     row = await request.app.ctx.services.db.readers.fetchone(
         "SELECT id, dest_shard, status, coins, reason, created_at, settled_at FROM shard_transfers_out "
-        "WHERE id = ? AND sender_id = ?", (transfer_id, who.user_id))
+        "WHERE id = ? AND sender_id = ?",
+        (transfer_id, who.user_id),
+    )
     if row is None:
         raise NotFound("no such gift of yours", field="transferId")
-    return json({"transferId": row["id"], "shard": row["dest_shard"], "status": row["status"], "coins": row["coins"],
-                 "reason": row["reason"], "createdAt": row["created_at"], "settledAt": row["settled_at"]})
+    return json(
+        {
+            "transferId": row["id"],
+            "shard": row["dest_shard"],
+            "status": row["status"],
+            "coins": row["coins"],
+            "reason": row["reason"],
+            "createdAt": row["created_at"],
+            "settledAt": row["settled_at"],
+        }
+    )
 
 
 @bp.get("/admin/shards/reconcile")
 @openapi.summary("Transit accounts vs open cross-shard gifts (equal; zero when none is open), gifts in flight")
-@openapi.response(200, {"application/json": {"ok": bool, "problems": [str], "peers": dict, "inFlight": [dict],
-                                             "outboxUnsent": int}})
+@openapi.response(
+    200, {"application/json": {"ok": bool, "problems": [str], "peers": dict, "inFlight": [dict], "outboxUnsent": int}}
+)
 @openapi.secured("bearer")
 @contract.contract(responses={200: shapes.Obj}, errors=(403, 409), role="admin")
 async def reconcile(request: Request):
@@ -109,9 +136,13 @@ async def reconcile(request: Request):
 
 # -- another shard's resources ---------------------------------------------------------------
 
+
 def _redirect(where: Elsewhere, request: Request) -> HTTPResponse:
-    return json({"error": where.as_error()}, status=307,
-                headers={"Location": where.location(request.path, request.query_string)})
+    return json(
+        {"error": where.as_error()},
+        status=307,
+        headers={"Location": where.location(request.path, request.query_string)},
+    )
 
 
 def install(app: Sanic) -> None:
@@ -150,8 +181,9 @@ def install(app: Sanic) -> None:
             return _redirect(where, request)
         if request.method == "POST" and request.path.endswith("/gifts") and request.path.startswith("/api/v1/streams/"):
             home = shards.map.shard(claims.issuer)
-            raise Conflict(f"visitors gift from their home shard: POST {home.url}/api/v1/shards/gifts "
-                           f"with shard {shards.shard!r}", code="wrong_shard",
-                           extra={"shard": home.name, "url": home.url})
+            raise Conflict(
+                f"visitors gift from their home shard: POST {home.url}/api/v1/shards/gifts with shard {shards.shard!r}",
+                code="wrong_shard",
+                extra={"shard": home.name, "url": home.url},
+            )
         return None
-

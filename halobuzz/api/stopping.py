@@ -9,6 +9,7 @@ a second signal. Here a signal is only *recorded* until start-up has finished; t
 is requested, and requested again every 250 ms until the stop listeners have begun, so a
 request swallowed by a loop transition is never lost.
 """
+
 from __future__ import annotations
 
 import asyncio

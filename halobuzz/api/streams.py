@@ -1,4 +1,5 @@
 """Routes: streams lifecycle, live list (trending), media credentials, host controls, chat history."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -41,7 +42,7 @@ class SanctionBody(Schema):
 
 
 class MuteBody(SanctionBody):
-    seconds: Annotated[int, msgspec.Meta(ge=1, le=365 * 86400)]   # a mute always ends
+    seconds: Annotated[int, msgspec.Meta(ge=1, le=365 * 86400)]  # a mute always ends
 
 
 class SettingsBody(Schema):
@@ -138,6 +139,7 @@ async def history(request: Request, stream_id: str):
 
 # -- host controls ---------------------------------------------------------------------
 
+
 @bp.post("/streams/<stream_id:str>/moderators")
 @openapi.summary("Appoint a room moderator (host only)")
 @openapi.secured("bearer")
@@ -161,8 +163,9 @@ async def remove_moderator(request: Request, stream_id: str, user_id: str):
 
 async def _sanction(request: Request, stream_id: str, kind: str):
     who = principal(request)
-    body = decode_json(request.body, MuteBody if kind == "mute" else SanctionBody,
-                       request.app.ctx.services.settings.max_body_bytes)
+    body = decode_json(
+        request.body, MuteBody if kind == "mute" else SanctionBody, request.app.ctx.services.settings.max_body_bytes
+    )
     sv = _sv(request)
     if kind == "mute" and body.seconds is None:
         raise Invalid("seconds is required for a mute", field="seconds")
@@ -221,8 +224,11 @@ async def chat_settings(request: Request, stream_id: str):
     who = principal(request)
     sv = request.app.ctx.services
     body = decode_json(request.body, SettingsBody, sv.settings.max_body_bytes)
-    return json(await sv.chat.set_room_settings(who.user_id, stream_id, slow_mode_seconds=body.slow_mode_seconds,
-                                                chat_enabled=body.chat_enabled))
+    return json(
+        await sv.chat.set_room_settings(
+            who.user_id, stream_id, slow_mode_seconds=body.slow_mode_seconds, chat_enabled=body.chat_enabled
+        )
+    )
 
 
 @bp.post("/streams/<stream_id:str>/pin")

@@ -1,4 +1,5 @@
 """Routes: the caller's trust score explained, and admin verification (audited)."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal, Optional

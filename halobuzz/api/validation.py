@@ -1,4 +1,5 @@
 """Decoding request bodies and queries against msgspec schemas, with errors that name the field."""
+
 from __future__ import annotations
 
 import re
@@ -11,7 +12,6 @@ from ..errors import Invalid, PayloadTooLarge
 T = TypeVar("T")
 _AT = re.compile(r"at `\$\.?([^`]*)`")
 _FIELD = re.compile(r"field `([^`]+)`")
-
 
 
 def _field_of(message: str) -> str:

@@ -16,6 +16,7 @@ implement `on_blocked(user_id, stream_id, verdict)`, which chat calls after a bl
 never scored); and, with `records_subjects = True`, take `check(..., subject_id=message_id)`
 so its stored decision points at the message.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -34,8 +35,12 @@ class ModerationVerdict:
     model_id: str = "none"
 
     def as_json(self) -> dict[str, Any]:
-        return {"action": self.action, "score": round(float(self.score), 4), "reasons": list(self.reasons),
-                "modelId": self.model_id}
+        return {
+            "action": self.action,
+            "score": round(float(self.score), 4),
+            "reasons": list(self.reasons),
+            "modelId": self.model_id,
+        }
 
 
 @runtime_checkable
@@ -63,8 +68,9 @@ class ScorerModerator:
         v = self.scorer.score(text)
         score = float(getattr(v, "score", 0.0))
         action: Action = "block" if score >= self.block_at else "warn" if score >= self.warn_at else "allow"
-        return ModerationVerdict(action, score, list(getattr(v, "reasons", []) or []),
-                                 str(getattr(v, "model_id", "unknown")))
+        return ModerationVerdict(
+            action, score, list(getattr(v, "reasons", []) or []), str(getattr(v, "model_id", "unknown"))
+        )
 
     def on_blocked(self, user_id: str, stream_id: str, verdict: ModerationVerdict) -> None:
         if self._on_blocked:
@@ -84,5 +90,6 @@ def safe_check(moderator: Any, user_id: str, text: str, subject_id: str | None =
         return v
     except Exception as exc:  # noqa: BLE001 - reported in the verdict and logs
         import logging
+
         logging.getLogger("halobuzz.chat").exception("chat moderator failed; allowing")
         return ModerationVerdict("allow", 0.0, [f"moderator error: {type(exc).__name__}"], "error")

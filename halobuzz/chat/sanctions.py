@@ -3,6 +3,7 @@
 Rows live in SQLite; `RoomPolicies` caches each host's set in memory (loaded on first
 use, updated by the same process's writes), so the chat hot path reads no database.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -11,16 +12,16 @@ from datetime import datetime, timedelta
 
 from ..infra.clock import iso, parse_iso
 
-KICK_SECONDS = 300   # a kick keeps the user out of the host's rooms for 5 minutes
+KICK_SECONDS = 300  # a kick keeps the user out of the host's rooms for 5 minutes
 
 
 @dataclass
 class RoomPolicy:
     host_id: str
     moderators: set[str] = field(default_factory=set)
-    mutes: dict[str, float | None] = field(default_factory=dict)   # user -> until (unix) or None = indefinite
+    mutes: dict[str, float | None] = field(default_factory=dict)  # user -> until (unix) or None = indefinite
     bans: dict[str, float | None] = field(default_factory=dict)
-    kicks: set[str] = field(default_factory=set)   # users whose current ban is a kick
+    kicks: set[str] = field(default_factory=set)  # users whose current ban is a kick
 
     @staticmethod
     def _active(table: dict[str, float | None], user_id: str, now: float) -> float | None | bool:
@@ -46,8 +47,7 @@ def load(conn: sqlite3.Connection, host_id: str) -> RoomPolicy:
     pol = RoomPolicy(host_id)
     for r in conn.execute("SELECT user_id FROM room_moderators WHERE host_id = ?", (host_id,)):
         pol.moderators.add(r[0])
-    for r in conn.execute("SELECT user_id, kind, until, created_at FROM room_sanctions WHERE host_id = ?",
-                          (host_id,)):
+    for r in conn.execute("SELECT user_id, kind, until, created_at FROM room_sanctions WHERE host_id = ?", (host_id,)):
         until = parse_iso(r[2])
         (pol.mutes if r[1] == "mute" else pol.bans)[r[0]] = until.timestamp() if until else None
         if r[1] == "ban" and until is not None and is_kick(parse_iso(r[3]), until):
@@ -61,21 +61,32 @@ def is_kick(created: datetime | None, until: datetime) -> bool:
 
 
 def add_moderator(conn: sqlite3.Connection, host_id: str, user_id: str, now: datetime) -> None:
-    conn.execute("INSERT OR IGNORE INTO room_moderators(host_id, user_id, added_at) VALUES (?,?,?)",
-                 (host_id, user_id, iso(now)))
+    conn.execute(
+        "INSERT OR IGNORE INTO room_moderators(host_id, user_id, added_at) VALUES (?,?,?)", (host_id, user_id, iso(now))
+    )
 
 
 def remove_moderator(conn: sqlite3.Connection, host_id: str, user_id: str) -> None:
     conn.execute("DELETE FROM room_moderators WHERE host_id = ? AND user_id = ?", (host_id, user_id))
 
 
-def sanction(conn: sqlite3.Connection, host_id: str, user_id: str, kind: str, seconds: int | None, by: str,
-             reason: str | None, now: datetime) -> str | None:
+def sanction(
+    conn: sqlite3.Connection,
+    host_id: str,
+    user_id: str,
+    kind: str,
+    seconds: int | None,
+    by: str,
+    reason: str | None,
+    now: datetime,
+) -> str | None:
     until = iso(now + timedelta(seconds=seconds)) if seconds else None
-    conn.execute("INSERT INTO room_sanctions(host_id, user_id, kind, until, by_user_id, reason, created_at) "
-                 "VALUES (?,?,?,?,?,?,?) ON CONFLICT(host_id, user_id, kind) DO UPDATE SET until=excluded.until, "
-                 "by_user_id=excluded.by_user_id, reason=excluded.reason, created_at=excluded.created_at",
-                 (host_id, user_id, kind, until, by, reason, iso(now)))
+    conn.execute(
+        "INSERT INTO room_sanctions(host_id, user_id, kind, until, by_user_id, reason, created_at) "
+        "VALUES (?,?,?,?,?,?,?) ON CONFLICT(host_id, user_id, kind) DO UPDATE SET until=excluded.until, "
+        "by_user_id=excluded.by_user_id, reason=excluded.reason, created_at=excluded.created_at",
+        (host_id, user_id, kind, until, by, reason, iso(now)),
+    )
     return until
 
 

@@ -8,6 +8,7 @@ with their `chat:new` event emitted in the same unit; after COMMIT they join the
 late-join backlog. Host controls (pin, delete, chat settings, sanctions) live here too:
 routes and socket handlers only translate.
 """
+
 from __future__ import annotations
 
 import time
@@ -27,17 +28,27 @@ from .moderation import AllowAll, ModerationVerdict, safe_check
 PLATFORM_MODERATOR_ROLES = ("moderator", "admin")
 
 
-
 @dataclass
 class ChatOutcome:
-    message: dict[str, Any] | None      # delivered to the room (None when blocked)
+    message: dict[str, Any] | None  # delivered to the room (None when blocked)
     verdict: ModerationVerdict
     message_id: str
 
 
 class ChatService:
-    def __init__(self, db, clock, ids, *, rate_user: str, rate_room: str, max_length: int, max_length_og: int,
-                 backlog: int, moderator: Any = None) -> None:
+    def __init__(
+        self,
+        db,
+        clock,
+        ids,
+        *,
+        rate_user: str,
+        rate_room: str,
+        max_length: int,
+        max_length_og: int,
+        backlog: int,
+        moderator: Any = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.ids = ids
@@ -61,8 +72,9 @@ class ChatService:
         return row
 
     def user_by_name(self, username: str):
-        row = self.db.inline.one("SELECT id, username, role, og_level, status FROM users WHERE username = ?",
-                                 (username.strip(),))
+        row = self.db.inline.one(
+            "SELECT id, username, role, og_level, status FROM users WHERE username = ?", (username.strip(),)
+        )
         if row is None:
             raise NotFound("no such user", field="username")
         return row
@@ -74,8 +86,10 @@ class ChatService:
         return pol
 
     def stream(self, stream_id: str):
-        row = self.db.inline.one("SELECT id, host_id, status, chat_enabled, slow_mode_seconds, pinned_message_id "
-                                 "FROM streams WHERE id = ?", (stream_id,))
+        row = self.db.inline.one(
+            "SELECT id, host_id, status, chat_enabled, slow_mode_seconds, pinned_message_id FROM streams WHERE id = ?",
+            (stream_id,),
+        )
         if row is None:
             raise NotFound("no such stream", field="streamId")
         return row
@@ -105,10 +119,14 @@ class ChatService:
             return
         extra = {"until": iso_ts(until)} if until is not True else {}
         if user_id in pol.kicks and until is not True:
-            raise Forbidden(f"you were kicked from this host's rooms until {iso_ts(until)}", code="room_kicked",
-                            extra=extra)
-        raise Forbidden("you are banned from this host's rooms" + (f" until {iso_ts(until)}" if extra else ""),
-                        code="room_banned", extra=extra)
+            raise Forbidden(
+                f"you were kicked from this host's rooms until {iso_ts(until)}", code="room_kicked", extra=extra
+            )
+        raise Forbidden(
+            "you are banned from this host's rooms" + (f" until {iso_ts(until)}" if extra else ""),
+            code="room_banned",
+            extra=extra,
+        )
 
     # -- sending -----------------------------------------------------------------------
     async def send(self, user_id: str, stream_id: str, text: str) -> ChatOutcome:
@@ -130,8 +148,11 @@ class ChatService:
         banned_until = getattr(moderator, "banned_until", None)
         until = banned_until(user_id, self.clock.now()) if banned_until is not None else None
         if until is not None:  # a platform-wide automated chat ban (moderation.chatbans)
-            raise ChatRefused(f"you are muted until {iso(until)} (automated chat ban)", code="muted",
-                              extra={"until": iso(until), "scope": "platform"})
+            raise ChatRefused(
+                f"you are muted until {iso(until)} (automated chat ban)",
+                code="muted",
+                extra={"until": iso(until), "scope": "platform"},
+            )
         text = text.strip() if isinstance(text, str) else ""
         if not text:
             raise Invalid("text must not be empty", field="text")
@@ -142,24 +163,37 @@ class ChatService:
         mono = time.monotonic()
         wait = self.limiter.hit("chat_room", stream_id, self.rule_room, mono)
         if wait:
-            raise RateLimited(f"this room is busy; try again in {retry_after_seconds(wait)} s",
-                              retry_after_seconds(wait), in_body=True)
+            raise RateLimited(
+                f"this room is busy; try again in {retry_after_seconds(wait)} s",
+                retry_after_seconds(wait),
+                in_body=True,
+            )
         wait = self.limiter.hit("chat_user", f"{user_id}:{stream_id}", self.rule_user, mono)
         if wait:
-            raise RateLimited(f"you are sending too fast; try again in {retry_after_seconds(wait)} s",
-                              retry_after_seconds(wait), in_body=True)
+            raise RateLimited(
+                f"you are sending too fast; try again in {retry_after_seconds(wait)} s",
+                retry_after_seconds(wait),
+                in_body=True,
+            )
         slow = int(st["slow_mode_seconds"] or 0)
         key = (stream_id, user_id)
         if slow and not privileged and og == 0:
             last = self.last_sent.get(key)
             if last is not None and now - last < slow:
-                raise RateLimited(f"slow mode: one message every {slow} s", max(1, int(slow - (now - last) + 0.999)),
-                                  code="slow_mode", in_body=True)
+                raise RateLimited(
+                    f"slow mode: one message every {slow} s",
+                    max(1, int(slow - (now - last) + 0.999)),
+                    code="slow_mode",
+                    in_body=True,
+                )
         mid, when = self.ids.new(), self.clock.now()
         verdict = safe_check(moderator or AllowAll(), user_id, text, subject_id=mid)
         if verdict.action == "block":
-            await self.db.write(lambda conn: messages.insert(conn, message_id=mid, stream_id=stream_id,
-                                                             user_id=user_id, text=text, now=when, verdict=verdict))
+            await self.db.write(
+                lambda conn: messages.insert(
+                    conn, message_id=mid, stream_id=stream_id, user_id=user_id, text=text, now=when, verdict=verdict
+                )
+            )
             hook = getattr(self.moderator, "on_blocked", None)
             if hook:
                 try:
@@ -170,15 +204,25 @@ class ChatService:
         self.last_sent[key] = now
         if len(self.last_sent) > 100_000:
             self.last_sent.clear()
-        msg = messages.to_json(mid, stream_id, {"id": user_id, "username": user["username"], "ogLevel": og,
-                                                "badge": f"og{og}" if og else None,
-                                                "role": "host" if user_id == st["host_id"] else
-                                                ("moderator" if privileged else "viewer")},
-                               text, iso(when), warned=verdict.action == "warn")
+        msg = messages.to_json(
+            mid,
+            stream_id,
+            {
+                "id": user_id,
+                "username": user["username"],
+                "ogLevel": og,
+                "badge": f"og{og}" if og else None,
+                "role": "host" if user_id == st["host_id"] else ("moderator" if privileged else "viewer"),
+            },
+            text,
+            iso(when),
+            warned=verdict.action == "warn",
+        )
 
         def unit(conn):
-            messages.insert(conn, message_id=mid, stream_id=stream_id, user_id=user_id, text=text, now=when,
-                            verdict=verdict)
+            messages.insert(
+                conn, message_id=mid, stream_id=stream_id, user_id=user_id, text=text, now=when, verdict=verdict
+            )
             emit(conn, ev.Event(ev.CHAT_NEW, msg, room=stream_id))
 
         await self.db.write(unit, after=lambda _: self._remember(stream_id, msg))
@@ -200,16 +244,35 @@ class ChatService:
         rows = await self.db.readers.fetchall(
             "SELECT m.id, m.user_id, m.text, m.created_at, m.moderation_action, u.username, u.og_level, u.role "
             "FROM chat_messages m JOIN users u ON u.id = m.user_id WHERE m.stream_id = ? AND m.status = 'visible' "
-            "ORDER BY m.rowid DESC LIMIT ?", (stream_id, self.backlog_size))
+            "ORDER BY m.rowid DESC LIMIT ?",
+            (stream_id, self.backlog_size),
+        )
         buf: deque = deque(maxlen=self.backlog_size)
         for r in reversed(rows):
             og = int(r["og_level"] or 0)
-            role = "host" if r["user_id"] == st["host_id"] else (
-                "moderator" if pol.can_moderate(r["user_id"]) or r["role"] in PLATFORM_MODERATOR_ROLES else "viewer")
-            buf.append(messages.to_json(r["id"], stream_id, {"id": r["user_id"], "username": r["username"],
-                                                            "ogLevel": og, "badge": f"og{og}" if og else None,
-                                                            "role": role},
-                                        r["text"], r["created_at"], warned=r["moderation_action"] == "warn"))
+            role = (
+                "host"
+                if r["user_id"] == st["host_id"]
+                else (
+                    "moderator" if pol.can_moderate(r["user_id"]) or r["role"] in PLATFORM_MODERATOR_ROLES else "viewer"
+                )
+            )
+            buf.append(
+                messages.to_json(
+                    r["id"],
+                    stream_id,
+                    {
+                        "id": r["user_id"],
+                        "username": r["username"],
+                        "ogLevel": og,
+                        "badge": f"og{og}" if og else None,
+                        "role": role,
+                    },
+                    r["text"],
+                    r["created_at"],
+                    warned=r["moderation_action"] == "warn",
+                )
+            )
         self.backlogs.setdefault(stream_id, buf)
 
     def forget_stream(self, stream_id: str) -> None:
@@ -218,8 +281,9 @@ class ChatService:
     # -- host controls -----------------------------------------------------------------
     async def delete(self, actor_id: str, stream_id: str, message_id: str) -> None:
         st = self.stream(stream_id)
-        row = self.db.inline.one("SELECT user_id FROM chat_messages WHERE id = ? AND stream_id = ?",
-                                 (message_id, stream_id))
+        row = self.db.inline.one(
+            "SELECT user_id FROM chat_messages WHERE id = ? AND stream_id = ?", (message_id, stream_id)
+        )
         if row is None:
             raise NotFound("no such message in this stream", field="messageId")
         if row["user_id"] != actor_id and not self.can_moderate(actor_id, st["host_id"]):
@@ -229,8 +293,12 @@ class ChatService:
             messages.mark_deleted(conn, message_id, stream_id, actor_id)
             if st["pinned_message_id"] == message_id:
                 lifecycle.set_controls(conn, stream_id, pinned_message_id=None)
-            emit(conn, ev.Event(ev.CHAT_DELETED, {"streamId": stream_id, "messageId": message_id, "by": actor_id},
-                                room=stream_id))
+            emit(
+                conn,
+                ev.Event(
+                    ev.CHAT_DELETED, {"streamId": stream_id, "messageId": message_id, "by": actor_id}, room=stream_id
+                ),
+            )
 
         await self.db.write(unit, after=lambda _: self.forget_message(stream_id, message_id))
 
@@ -249,7 +317,9 @@ class ChatService:
         if message_id:
             row = self.db.inline.one(
                 "SELECT m.*, u.username, u.og_level FROM chat_messages m JOIN users u ON u.id = m.user_id "
-                "WHERE m.id = ? AND m.stream_id = ? AND m.status = 'visible'", (message_id, stream_id))
+                "WHERE m.id = ? AND m.stream_id = ? AND m.status = 'visible'",
+                (message_id, stream_id),
+            )
             if row is None:
                 raise NotFound("no such message in this stream", field="messageId")
             message = messages.row_json(row)
@@ -262,16 +332,21 @@ class ChatService:
         await self.db.write(unit)
         return data
 
-    async def set_room_settings(self, actor_id: str, stream_id: str, *, slow_mode_seconds: int | None,
-                                chat_enabled: bool | None) -> dict[str, Any]:
+    async def set_room_settings(
+        self, actor_id: str, stream_id: str, *, slow_mode_seconds: int | None, chat_enabled: bool | None
+    ) -> dict[str, Any]:
         """Slow mode and chat on/off; host or room moderator."""
         self.require_moderator(actor_id, stream_id)
 
         def unit(conn):
-            row = lifecycle.set_controls(conn, stream_id, slow_mode_seconds=slow_mode_seconds,
-                                         chat_enabled=chat_enabled)
-            data = {"streamId": stream_id, "slowModeSeconds": row["slow_mode_seconds"],
-                    "chatEnabled": bool(row["chat_enabled"])}
+            row = lifecycle.set_controls(
+                conn, stream_id, slow_mode_seconds=slow_mode_seconds, chat_enabled=chat_enabled
+            )
+            data = {
+                "streamId": stream_id,
+                "slowModeSeconds": row["slow_mode_seconds"],
+                "chatEnabled": bool(row["chat_enabled"]),
+            }
             emit(conn, ev.Event(ev.ROOM_SETTINGS, data, room=stream_id))
             return data
 
@@ -288,14 +363,19 @@ class ChatService:
         # The in-memory policy follows the committed row even if the caller left meanwhile.
         mods = self.policy(st["host_id"]).moderators
         if on:
-            await self.db.write(lambda conn: sanctions.add_moderator(conn, st["host_id"], user_id, now),
-                                after=lambda _: mods.add(user_id))
+            await self.db.write(
+                lambda conn: sanctions.add_moderator(conn, st["host_id"], user_id, now),
+                after=lambda _: mods.add(user_id),
+            )
         else:
-            await self.db.write(lambda conn: sanctions.remove_moderator(conn, st["host_id"], user_id),
-                                after=lambda _: mods.discard(user_id))
+            await self.db.write(
+                lambda conn: sanctions.remove_moderator(conn, st["host_id"], user_id),
+                after=lambda _: mods.discard(user_id),
+            )
 
-    async def sanction(self, actor_id: str, stream_id: str, user_id: str, kind: str, seconds: int | None,
-                       reason: str | None) -> str | None:
+    async def sanction(
+        self, actor_id: str, stream_id: str, user_id: str, kind: str, seconds: int | None, reason: str | None
+    ) -> str | None:
         """kind: mute | ban | kick (a kick is a ban for KICK_SECONDS). Returns the end time (ISO) or None."""
         st = self.require_moderator(actor_id, stream_id)
         host_id = st["host_id"]
@@ -324,22 +404,28 @@ class ChatService:
         def unit(conn):
             until = sanctions.sanction(conn, host_id, user_id, kind, seconds, actor_id, reason, now)
             # realtime tells the target and, for a ban or kick, takes their sockets out of the room
-            emit(conn, ev.Event(ev.ROOM_SANCTION, {"streamId": stream_id, "action": action, "until": until},
-                                users=(user_id,)))
+            emit(
+                conn,
+                ev.Event(ev.ROOM_SANCTION, {"streamId": stream_id, "action": action, "until": until}, users=(user_id,)),
+            )
             return until
+
         return await self.db.write(unit, after=remember)
 
     async def lift(self, actor_id: str, stream_id: str, user_id: str, kind: str) -> None:
         st = self.require_moderator(actor_id, stream_id)
         pol = self.policy(st["host_id"])
         table = pol.mutes if kind == "mute" else pol.bans
-        await self.db.write(lambda conn: sanctions.lift(conn, st["host_id"], user_id, kind),
-                            after=lambda _: table.pop(user_id, None))
+        await self.db.write(
+            lambda conn: sanctions.lift(conn, st["host_id"], user_id, kind), after=lambda _: table.pop(user_id, None)
+        )
 
     async def history(self, stream_id: str, limit: int = 50, before: str | None = None) -> list[dict[str, Any]]:
         self.stream(stream_id)
-        sql = ("SELECT m.*, u.username, u.og_level FROM chat_messages m JOIN users u ON u.id = m.user_id "
-               "WHERE m.stream_id = ? AND m.status = 'visible'")
+        sql = (
+            "SELECT m.*, u.username, u.og_level FROM chat_messages m JOIN users u ON u.id = m.user_id "
+            "WHERE m.stream_id = ? AND m.status = 'visible'"
+        )
         params: list[Any] = [stream_id]
         if before:
             sql += " AND m.rowid < (SELECT rowid FROM chat_messages WHERE id = ?)"
@@ -350,7 +436,7 @@ class ChatService:
         return [messages.row_json(r) for r in reversed(rows)]
 
 
-
 def iso_ts(ts: float) -> str:
     from datetime import datetime, timezone
+
     return iso(datetime.fromtimestamp(ts, timezone.utc))

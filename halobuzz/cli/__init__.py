@@ -1,4 +1,5 @@
 """The `halobuzz` command. With no subcommand it serves (like `datasette`)."""
+
 from __future__ import annotations
 
 import sys
@@ -31,15 +32,28 @@ def cli() -> None:
 
 
 for command in (
-    serve.serve, serve.init,
-    ops.migrate, ops.doctor, ops.version, ops.healthcheck,
-    backup.backup, backup.restore, backup.secrets_group, backup.upgrade,
-    admin.user, admin.audit_group,
-    money.coins, money.ledger_group,
-    moderation.moderation, payments.payments,
-    bench.bench, dev.dev,
-    festivals.festivals, trust.trust,
-    games.games, games.compliance,
+    serve.serve,
+    serve.init,
+    ops.migrate,
+    ops.doctor,
+    ops.version,
+    ops.healthcheck,
+    backup.backup,
+    backup.restore,
+    backup.secrets_group,
+    backup.upgrade,
+    admin.user,
+    admin.audit_group,
+    money.coins,
+    money.ledger_group,
+    moderation.moderation,
+    payments.payments,
+    bench.bench,
+    dev.dev,
+    festivals.festivals,
+    trust.trust,
+    games.games,
+    games.compliance,
     shards.shards,
 ):
     cli.add_command(command)

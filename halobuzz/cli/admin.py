@@ -1,4 +1,5 @@
 """Operator commands on users and the audit log. They work with the server stopped or running."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,7 @@ def user():
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--country", default="NP", show_default=True)
 @click.option("--birth-date", default="1990-01-01", show_default=True)
-@click.option("--role", type=click.Choice(["user", "host", "moderator", "admin"]), default="user",
-              show_default=True)
+@click.option("--role", type=click.Choice(["user", "host", "moderator", "admin"]), default="user", show_default=True)
 @data_dir_option
 def user_create(email, username, password, country, birth_date, role, data_dir):
     """Create an account.
@@ -39,8 +39,9 @@ def user_create(email, username, password, country, birth_date, role, data_dir):
     settings = load_settings(data_dir)
     clock = Clock()
     try:
-        new = users.validate_new_user(users.NewUser(email, username, password, country, birth_date),
-                                      clock.now().date(), settings.min_age)
+        new = users.validate_new_user(
+            users.NewUser(email, username, password, country, birth_date), clock.now().date(), settings.min_age
+        )
     except DomainError as exc:
         fail("; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or exc.message)
     pw = hash_password(password, settings.bcrypt_rounds)
@@ -49,8 +50,15 @@ def user_create(email, username, password, country, birth_date, role, data_dir):
 
     def unit(conn):
         users.insert_user(conn, user_id, new, pw, clock.now(), role)
-        audit.record(conn, actor, "user.create", target_type="user", target_id=user_id,
-                     after={"email": new.email, "username": new.username, "role": role}, at=_now(clock))
+        audit.record(
+            conn,
+            actor,
+            "user.create",
+            target_type="user",
+            target_id=user_id,
+            after={"email": new.email, "username": new.username, "role": role},
+            at=_now(clock),
+        )
 
     with writer_for(settings) as w:
         run(w, unit)
@@ -117,8 +125,7 @@ def user_ban(who, reason, days, lift, data_dir):
     status = "active" if lift else ("suspended" if days else "banned")
     until = now + timedelta(days=days) if days and not lift else None
     with writer_for(settings) as w:
-        out = run(w, lambda conn: users.set_status(conn, who, status, cli_actor(), now,
-                                                   reason=reason, until=until))
+        out = run(w, lambda conn: users.set_status(conn, who, status, cli_actor(), now, reason=reason, until=until))
     click.echo(f"{out['id']} is now {status}" + (f" until {until:%Y-%m-%d %H:%M}Z" if until else ""))
 
 
@@ -147,8 +154,10 @@ def audit_list(limit, action, target, as_json, data_dir):
         if as_json:
             click.echo(json.dumps(e))
         else:
-            click.echo(f"{e['at']}  {e['actor']:<24} {e['action']:<22} {e['targetType'] or '-'}:"
-                       f"{e['targetId'] or '-'}  {json.dumps(e['before'])} -> {json.dumps(e['after'])}")
+            click.echo(
+                f"{e['at']}  {e['actor']:<24} {e['action']:<22} {e['targetType'] or '-'}:"
+                f"{e['targetId'] or '-'}  {json.dumps(e['before'])} -> {json.dumps(e['after'])}"
+            )
 
 
 @audit_group.command("verify")
@@ -171,4 +180,5 @@ def audit_verify(data_dir):
 
 def _now(clock: Clock) -> str:
     from ..infra.clock import iso
+
     return iso(clock.now())

@@ -1,5 +1,6 @@
 """Backups: self-contained archives (database + secrets + settings), restore (from an archive, a
 replica or a snapshot file), the secrets export, upgrade with rollback."""
+
 from __future__ import annotations
 
 import sys
@@ -24,6 +25,7 @@ def _human(n: float) -> str:
 
 def _passphrase(*, confirm: bool) -> str:
     import os
+
     value = os.environ.get("HALOBUZZ_BACKUP_PASSPHRASE")
     if value:
         return value
@@ -37,11 +39,13 @@ def _passphrase(*, confirm: bool) -> str:
 
 def _archive_passphrase(path: Path) -> str | None:
     from ..db import archive
+
     return _passphrase(confirm=False) if archive.is_sealed(path) else None
 
 
 def _gather_secrets(settings) -> tuple[dict[str, bytes], bytes | None]:
     from .. import config
+
     secrets = {name: path.read_bytes() for name, path in config.secret_files(settings).items() if path.exists()}
     toml = settings.data_dir / "halobuzz.toml"
     return secrets, (toml.read_bytes() if toml.exists() else None)
@@ -54,10 +58,13 @@ def _put_back(settings, bundle) -> tuple[int, list[str]]:
     from .. import config
     from ..db import archive
     from ..db.backup import _stamp
+
     targets = config.secret_files(settings)
     total, names = 0, []
-    items = [(targets.get(name, settings.secrets_dir / name), data, f"secret {name}")
-             for name, data in bundle.secrets.items()]
+    items = [
+        (targets.get(name, settings.secrets_dir / name), data, f"secret {name}")
+        for name, data in bundle.secrets.items()
+    ]
     if bundle.settings_toml is not None:
         items.append((settings.data_dir / "halobuzz.toml", bundle.settings_toml, "halobuzz.toml"))
     for path, data, label in items:
@@ -72,12 +79,19 @@ def _put_back(settings, bundle) -> tuple[int, list[str]]:
 
 @click.command()
 @data_dir_option
-@click.option("--to", "dest", type=click.Path(file_okay=False), default=None,
-              help="Directory for the archive (default: the backups_dir setting, <data>/backups)")
-@click.option("--encrypt", is_flag=True,
-              help="Seal the archive with a passphrase (HALOBUZZ_BACKUP_PASSPHRASE, else asked)")
-@click.option("--replica", is_flag=True,
-              help="Also push a full Litestream snapshot to the configured replica (server stopped)")
+@click.option(
+    "--to",
+    "dest",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Directory for the archive (default: the backups_dir setting, <data>/backups)",
+)
+@click.option(
+    "--encrypt", is_flag=True, help="Seal the archive with a passphrase (HALOBUZZ_BACKUP_PASSPHRASE, else asked)"
+)
+@click.option(
+    "--replica", is_flag=True, help="Also push a full Litestream snapshot to the configured replica (server stopped)"
+)
 def backup(data_dir, dest, encrypt, replica):
     """Back up everything a new machine needs, in one 0600 archive: a consistent snapshot of
     the database (SQLite's backup API, safe while the server runs, checked), the secrets
@@ -90,19 +104,26 @@ def backup(data_dir, dest, encrypt, replica):
       HALOBUZZ_BACKUP_PASSPHRASE=... halobuzz backup --encrypt --to /mnt/usb/halobuzz --replica
     """
     from ..db import archive
+
     settings = load_settings(data_dir)
     if not settings.db_path.exists():
         fail(f"no database at {settings.db_path} (run `halobuzz init`)")
     passphrase = _passphrase(confirm=True) if encrypt else None
     secrets, settings_toml = _gather_secrets(settings)
     try:
-        path = archive.write(Path(dest) if dest else settings.backups_path, db_path=settings.db_path,
-                             secrets=secrets, settings_toml=settings_toml, passphrase=passphrase)
+        path = archive.write(
+            Path(dest) if dest else settings.backups_path,
+            db_path=settings.db_path,
+            secrets=secrets,
+            settings_toml=settings_toml,
+            passphrase=passphrase,
+        )
     except bk.BackupError as exc:
         fail(str(exc))
     parts = ["database", f"{len(secrets)} secret(s)"] + (["halobuzz.toml"] if settings_toml else [])
-    click.echo(f"backup {path} ({_human(path.stat().st_size)}: {', '.join(parts)}"
-               f"{', encrypted' if passphrase else ''})")
+    click.echo(
+        f"backup {path} ({_human(path.stat().st_size)}: {', '.join(parts)}{', encrypted' if passphrase else ''})"
+    )
     if replica:
         if not settings.replica_url:
             fail("no replica configured (set replica_url)")
@@ -113,33 +134,48 @@ def backup(data_dir, dest, encrypt, replica):
         import tempfile
 
         from ..db import replication
+
         try:
             binary = replication.litestream_binary(settings.litestream_bin)
             with tempfile.TemporaryDirectory(prefix="halobuzz-backup-") as tmp:
-                cfg = replication.write_private(Path(tmp) / "litestream.yml",
-                                                replication.render_config(settings))
-                out = subprocess.run([binary, "replicate", "-once", "-force-snapshot", "-config", str(cfg)],
-                                     capture_output=True, text=True, timeout=600,
-                                     env=replication.child_env())
+                cfg = replication.write_private(Path(tmp) / "litestream.yml", replication.render_config(settings))
+                out = subprocess.run(
+                    [binary, "replicate", "-once", "-force-snapshot", "-config", str(cfg)],
+                    capture_output=True,
+                    text=True,
+                    timeout=600,
+                    env=replication.child_env(),
+                )
         except (ReplicationError, subprocess.SubprocessError) as exc:
             fail(f"replica snapshot failed: {exc}")
         if out.returncode != 0:
             fail(f"replica snapshot failed: {(out.stderr or out.stdout).strip()[-500:]}")
         click.echo(f"replica snapshot pushed to {replication._redact(settings.replica_url)}")
 
+
 @click.command()
 @data_dir_option
-@click.option("--from", "source", default=None,
-              help="Replica directory, s3://BUCKET/PATH, a backup archive (.hbk) or a snapshot .db "
-                   "(default: replica_url)")
+@click.option(
+    "--from",
+    "source",
+    default=None,
+    help="Replica directory, s3://BUCKET/PATH, a backup archive (.hbk) or a snapshot .db (default: replica_url)",
+)
 @click.option("--timestamp", default=None, help="Point in time (ISO 8601, UTC if no zone)")
 @click.option("--force", is_flag=True, help="Replace an existing database (a copy of it is kept first)")
-@click.option("--secrets", "secrets_from", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="Secrets to put back with a replica or .db restore: an archive from `halobuzz secrets "
-                   "export` (or `backup`)")
-@click.option("--no-secrets", is_flag=True,
-              help="Restore without the secrets: every session ends and stored gateway payloads stay "
-                   "unreadable unless the data dir already has the right keys")
+@click.option(
+    "--secrets",
+    "secrets_from",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="Secrets to put back with a replica or .db restore: an archive from `halobuzz secrets export` (or `backup`)",
+)
+@click.option(
+    "--no-secrets",
+    is_flag=True,
+    help="Restore without the secrets: every session ends and stored gateway payloads stay "
+    "unreadable unless the data dir already has the right keys",
+)
 def restore(data_dir, source, timestamp, force, secrets_from, no_secrets):
     """Restore from a backup archive (database, secrets and settings), from the replica
     (optionally as it was at --timestamp) or from a snapshot file. Refuses to replace an
@@ -156,6 +192,7 @@ def restore(data_dir, source, timestamp, force, secrets_from, no_secrets):
 
     from .. import config
     from ..db import archive
+
     settings = load_settings(data_dir)
     db = settings.db_path
     if timestamp:
@@ -183,9 +220,11 @@ def restore(data_dir, source, timestamp, force, secrets_from, no_secrets):
     targets = config.secret_files(settings)
     have_secrets = all(path.exists() for path in targets.values())
     if not from_archive and not secrets_from and not no_secrets and not have_secrets:
-        fail(f"{source} holds the database only and {settings.data_dir} has no secrets: pass --secrets FILE "
-             "(from `halobuzz secrets export` or a `halobuzz backup` archive), or --no-secrets to restore "
-             "without them (every session ends; stored gateway payloads stay unreadable)")
+        fail(
+            f"{source} holds the database only and {settings.data_dir} has no secrets: pass --secrets FILE "
+            "(from `halobuzz secrets export` or a `halobuzz backup` archive), or --no-secrets to restore "
+            "without them (every session ends; stored gateway payloads stay unreadable)"
+        )
     if not settings.data_dir.is_dir():
         try:
             settings.data_dir.mkdir(mode=0o700, parents=True)
@@ -218,8 +257,9 @@ def restore(data_dir, source, timestamp, force, secrets_from, no_secrets):
             extra = None
             if secrets_from:
                 (Path(work) / "secrets").mkdir()
-                extra = archive.read(Path(secrets_from), Path(work) / "secrets",
-                                     _archive_passphrase(Path(secrets_from)))
+                extra = archive.read(
+                    Path(secrets_from), Path(work) / "secrets", _archive_passphrase(Path(secrets_from))
+                )
                 if not extra.secrets:
                     fail(f"{secrets_from} holds no secrets")
         except bk.BackupError as exc:
@@ -255,28 +295,39 @@ def restore(data_dir, source, timestamp, force, secrets_from, no_secrets):
     try:
         version = migrations.current_version(conn)
         from .. import doctor as checks
-        payloads = checks.stored_payloads(conn, settings) if all(
-            path.exists() for path in targets.values()) else []
+
+        payloads = checks.stored_payloads(conn, settings) if all(path.exists() for path in targets.values()) else []
     finally:
         conn.close()
-    click.echo(f"restored {db} ({total} bytes written: {', '.join(written)}; schema version {version})"
-               f"{' as of ' + bk.normalise_timestamp(timestamp) if timestamp else ''}")
+    click.echo(
+        f"restored {db} ({total} bytes written: {', '.join(written)}; schema version {version})"
+        f"{' as of ' + bk.normalise_timestamp(timestamp) if timestamp else ''}"
+    )
     for problem in payloads:
         click.echo(f"warning: {problem}", err=True)
     if no_secrets and not from_archive and not secrets_from:
-        click.echo("warning: restored without secrets: sessions from before end, and stored gateway "
-                   "payloads decrypt only if this data dir already had the right keys", err=True)
+        click.echo(
+            "warning: restored without secrets: sessions from before end, and stored gateway "
+            "payloads decrypt only if this data dir already had the right keys",
+            err=True,
+        )
+
 
 @click.group("secrets")
 def secrets_group():
     """The secrets a database needs (token signing key, field-encryption keys)."""
 
+
 @secrets_group.command("export")
 @data_dir_option
-@click.option("--to", "dest", type=click.Path(file_okay=False), default=None,
-              help="Directory for the export (default: the backups_dir setting)")
-@click.option("--encrypt", is_flag=True,
-              help="Seal it with a passphrase (HALOBUZZ_BACKUP_PASSPHRASE, else asked)")
+@click.option(
+    "--to",
+    "dest",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Directory for the export (default: the backups_dir setting)",
+)
+@click.option("--encrypt", is_flag=True, help="Seal it with a passphrase (HALOBUZZ_BACKUP_PASSPHRASE, else asked)")
 def secrets_export(data_dir, dest, encrypt):
     """Write the secrets (and halobuzz.toml) to one 0600 archive. Do it once when you set up
     Litestream: the replica holds the database only, and `restore --from <replica>` needs
@@ -287,18 +338,26 @@ def secrets_export(data_dir, dest, encrypt):
       halobuzz secrets export --encrypt --to /mnt/usb
     """
     from ..db import archive
+
     settings = load_settings(data_dir)
     secrets, settings_toml = _gather_secrets(settings)
     if not secrets:
         fail(f"no secrets in {settings.secrets_dir} (run `halobuzz init`)")
     passphrase = _passphrase(confirm=True) if encrypt else None
     try:
-        path = archive.write(Path(dest) if dest else settings.backups_path, db_path=None, secrets=secrets,
-                             settings_toml=settings_toml, passphrase=passphrase)
+        path = archive.write(
+            Path(dest) if dest else settings.backups_path,
+            db_path=None,
+            secrets=secrets,
+            settings_toml=settings_toml,
+            passphrase=passphrase,
+        )
     except bk.BackupError as exc:
         fail(str(exc))
-    click.echo(f"secrets {path} ({len(secrets)} secret(s){', halobuzz.toml' if settings_toml else ''}"
-               f"{', encrypted' if passphrase else ''})")
+    click.echo(
+        f"secrets {path} ({len(secrets)} secret(s){', halobuzz.toml' if settings_toml else ''}"
+        f"{', encrypted' if passphrase else ''})"
+    )
 
 
 @click.command()
@@ -318,6 +377,7 @@ def upgrade(data_dir, dry_run):
     if dry_run:
         try:
             from .. import doctor as checks
+
             report = bk.dry_run_upgrade(settings.db_path, checks.run_all)
         except (bk.BackupError, migrations.MigrationError) as exc:
             fail(str(exc))
@@ -342,5 +402,4 @@ def upgrade(data_dir, dry_run):
         fail(str(exc))
     for mig in done:
         click.echo(f"applied {mig.version:04d}_{mig.name}")
-    click.echo("up to date" if not done else "upgrade done (pre-upgrade snapshot in "
-               f"{settings.backups_path})")
+    click.echo("up to date" if not done else f"upgrade done (pre-upgrade snapshot in {settings.backups_path})")

@@ -13,6 +13,7 @@ project's full benchmarks are importable (a checkout: bench/writer.py, bench/roo
 exposing `quick(seconds) -> dict`), their numbers are shown too; a binary or a checkout
 without them degrades to the built-in runs.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -120,15 +121,19 @@ def fanout(viewers: int, frames: int) -> float:
                 clients.discard(ws)
 
         async with serve(handler, "127.0.0.1", 0, compression=None, ping_interval=None) as server:
-            port = server.sockets[0].getsockname()[1] if hasattr(server, "sockets") else \
-                list(server.server.sockets)[0].getsockname()[1]
+            port = (
+                server.sockets[0].getsockname()[1]
+                if hasattr(server, "sockets")
+                else list(server.server.sockets)[0].getsockname()[1]
+            )
             received = 0
             all_done = asyncio.Event()
 
             async def viewer() -> None:
                 nonlocal received
-                async with connect(f"ws://127.0.0.1:{port}", compression=None, ping_interval=None,
-                                   max_queue=None) as ws:
+                async with connect(
+                    f"ws://127.0.0.1:{port}", compression=None, ping_interval=None, max_queue=None
+                ) as ws:
                     got = 0
                     async for _ in ws:
                         got += 1
@@ -172,21 +177,31 @@ def _project_bench(name: str, seconds: float) -> dict | None:
 
 @click.command()
 @data_dir_option
-@click.option("--seconds", type=click.FloatRange(0.5, 60), default=3.0, show_default=True,
-              help="Time per measurement")
-
-
-@click.option("--viewers", type=click.IntRange(10, 5000), default=300, show_default=True,
-              help="Websocket viewers in the fan-out run")
-
-
+@click.option("--seconds", type=click.FloatRange(0.5, 60), default=3.0, show_default=True, help="Time per measurement")
+@click.option(
+    "--viewers",
+    type=click.IntRange(10, 5000),
+    default=300,
+    show_default=True,
+    help="Websocket viewers in the fan-out run",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON")
-@click.option("--video", is_flag=True, help="Also measure the built-in video path: CPU per RTMP ingest and "
-              "HLS viewers held (needs ffmpeg; starts a temporary server; ~1 minute)")
-@click.option("--ingests", type=click.IntRange(1, 64), default=4, show_default=True,
-              help="Concurrent ingests in the video run")
-@click.option("--uplink-mbps", type=click.IntRange(1, 100_000), default=1000, show_default=True,
-              help="This machine's uplink, for the HLS viewer limit (each viewer takes the stream's bitrate)")
+@click.option(
+    "--video",
+    is_flag=True,
+    help="Also measure the built-in video path: CPU per RTMP ingest and "
+    "HLS viewers held (needs ffmpeg; starts a temporary server; ~1 minute)",
+)
+@click.option(
+    "--ingests", type=click.IntRange(1, 64), default=4, show_default=True, help="Concurrent ingests in the video run"
+)
+@click.option(
+    "--uplink-mbps",
+    type=click.IntRange(1, 100_000),
+    default=1000,
+    show_default=True,
+    help="This machine's uplink, for the HLS viewer limit (each viewer takes the stream's bitrate)",
+)
 def bench(data_dir, seconds, viewers, as_json, video, ingests, uplink_mbps):
     """Measure this machine and print safe limits: gifts/s and viewers per room at a
     chat rate. Takes about 4x --seconds; runs on a temporary database next to the data
@@ -211,7 +226,7 @@ def bench(data_dir, seconds, viewers, as_json, video, ingests, uplink_mbps):
     frames = max(20, int(seconds * 60000 / viewers))
     try:
         res["deliveries_per_s"] = round(fanout(viewers, frames))
-    except Exception as exc:     # e.g. too few file descriptors for the viewers asked
+    except Exception as exc:  # e.g. too few file descriptors for the viewers asked
         res["deliveries_per_s"] = None
         res["fanout_error"] = str(exc)
     for name in ("writer", "rooms"):
@@ -220,6 +235,7 @@ def bench(data_dir, seconds, viewers, as_json, video, ingests, uplink_mbps):
             res[f"bench.{name}"] = found
     if video:
         from . import bench_video
+
         click.echo(f"measuring the video path ({ingests} ingests, then HLS viewers) ...", err=True)
         try:
             res["video"] = bench_video.run(base, max(seconds, 3.0), ingests, (20, 50, 100, 200), uplink_mbps)
@@ -227,16 +243,17 @@ def bench(data_dir, seconds, viewers, as_json, video, ingests, uplink_mbps):
             res["video"] = {"error": str(exc)}
     res["safe_gifts_per_s"] = int(res["writer_gifts_per_s"] * HEADROOM)
     if res["deliveries_per_s"]:
-        res["safe_viewers_per_room"] = {f"{r}/s": int(res["deliveries_per_s"] * HEADROOM / r)
-                                        for r in CHAT_RATES}
+        res["safe_viewers_per_room"] = {f"{r}/s": int(res["deliveries_per_s"] * HEADROOM / r) for r in CHAT_RATES}
     if as_json:
         click.echo(json.dumps(res, indent=2))
         return
     ratio = res["writer_gifts_per_s"] / max(res["raw_gifts_per_s"], 1)
     click.echo(f"\nHaloBuzz bench ({res['cpu_count']} CPUs, {seconds:g}s per run)")
     click.echo(f"  gifts, raw sqlite3 100/txn FULL      {res['raw_gifts_per_s']:>10,}/s")
-    click.echo(f"  gifts, group-commit writer FULL      {res['writer_gifts_per_s']:>10,}/s"
-               f"  ({ratio:.2f}x raw, p99 {res['writer_p99_ms']} ms)")
+    click.echo(
+        f"  gifts, group-commit writer FULL      {res['writer_gifts_per_s']:>10,}/s"
+        f"  ({ratio:.2f}x raw, p99 {res['writer_p99_ms']} ms)"
+    )
     if res["deliveries_per_s"]:
         click.echo(f"  chat deliveries ({viewers} viewers)      {res['deliveries_per_s']:>10,}/s")
     else:
@@ -248,8 +265,10 @@ def bench(data_dir, seconds, viewers, as_json, video, ingests, uplink_mbps):
     click.echo(f"  gifts/s through the storage layer     {res['safe_gifts_per_s']:>10,}")
     for rate_label, n in (res.get("safe_viewers_per_room") or {}).items():
         click.echo(f"  viewers in one room at {rate_label:>5} chat     {n:>10,}")
-    click.echo("  (sum over rooms: viewers x messages/s should stay under "
-               f"{int((res['deliveries_per_s'] or 0) * HEADROOM):,} deliveries/s)")
+    click.echo(
+        "  (sum over rooms: viewers x messages/s should stay under "
+        f"{int((res['deliveries_per_s'] or 0) * HEADROOM):,} deliveries/s)"
+    )
     if video:
         _print_video(res["video"])
 
@@ -259,18 +278,26 @@ def _print_video(v: dict) -> None:
         click.echo(f"\nVideo path: not measured ({v['error']})")
         return
     click.echo(f"\nVideo path ({v['engine'][:40]}):")
-    click.echo(f"  CPU per RTMP ingest (720p 3 Mb/s, copy)  {v['cpu_per_ingest'] * 100:>8.1f} % of a core"
-               f"  ({v['ingest_vs_raw']}x raw ffmpeg remux from a file)")
+    click.echo(
+        f"  CPU per RTMP ingest (720p 3 Mb/s, copy)  {v['cpu_per_ingest'] * 100:>8.1f} % of a core"
+        f"  ({v['ingest_vs_raw']}x raw ffmpeg remux from a file)"
+    )
     for step in v["hls"]["steps"]:
-        click.echo(f"  {step['viewers']:>5} HLS viewers: playlist p95 {step['p95_ms']:>7} ms, {step['errors']} errors, "
-                   f"{step['mbit_per_s']} Mb/s out, server CPU {step['server_cpu'] * 100:.0f} %, "
-                   f"live edge {step['edge_ms']} ms")
+        click.echo(
+            f"  {step['viewers']:>5} HLS viewers: playlist p95 {step['p95_ms']:>7} ms, {step['errors']} errors, "
+            f"{step['mbit_per_s']} Mb/s out, server CPU {step['server_cpu'] * 100:.0f} %, "
+            f"live edge {step['edge_ms']} ms"
+        )
     click.echo(f"  safe concurrent ingests                  {v['safe_ingests']:>8}")
     h = v["hls"]
-    click.echo(f"  HLS viewers held in-run: {h['viewers_held']} (the simulated viewers share this machine: a floor); "
-               f"server CPU {(h['server_cpu_per_viewer'] or 0) * 100:.2f} % of a core and "
-               f"{h['mbit_per_viewer']} Mb/s each")
-    click.echo(f"  safe HLS viewers (all streams together)  {v['safe_hls_viewers']:>8}"
-               f"  (CPU allows {v['safe_hls_viewers_cpu']:,}, a {v['uplink_mbps']} Mb/s uplink "
-               f"{v['safe_hls_viewers_uplink']:,}; past this, use a CDN in front, or Agora)")
+    click.echo(
+        f"  HLS viewers held in-run: {h['viewers_held']} (the simulated viewers share this machine: a floor); "
+        f"server CPU {(h['server_cpu_per_viewer'] or 0) * 100:.2f} % of a core and "
+        f"{h['mbit_per_viewer']} Mb/s each"
+    )
+    click.echo(
+        f"  safe HLS viewers (all streams together)  {v['safe_hls_viewers']:>8}"
+        f"  (CPU allows {v['safe_hls_viewers_cpu']:,}, a {v['uplink_mbps']} Mb/s uplink "
+        f"{v['safe_hls_viewers_uplink']:,}; past this, use a CDN in front, or Agora)"
+    )
     click.echo(f"  ingest clock lag (add to player-measured latency) <= {h['pdt_lag_s']} s")

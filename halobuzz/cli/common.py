@@ -1,4 +1,5 @@
 """What CLI commands share: options, opening the data dir, one-line errors."""
+
 from __future__ import annotations
 
 import getpass
@@ -16,8 +17,13 @@ from ..db.writer import Writer
 from ..errors import DomainError
 
 data_dir_option = click.option(
-    "--data-dir", type=click.Path(file_okay=False), envvar="HALOBUZZ_DATA_DIR", default="./data",
-    show_default=True, help="Directory holding halobuzz.db, halobuzz.toml and secrets/")
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    envvar="HALOBUZZ_DATA_DIR",
+    default="./data",
+    show_default=True,
+    help="Directory holding halobuzz.db, halobuzz.toml and secrets/",
+)
 
 
 class CommandFailed(click.ClickException):
@@ -58,6 +64,7 @@ def _prepare(settings: config.Settings) -> None:
     from ..db import backup
     from ..db import migrate as migrations
     from ..db.connection import connect as open_db
+
     if settings.db_path.exists():
         conn = open_db(settings.db_path, readonly=True)
         try:
@@ -69,8 +76,10 @@ def _prepare(settings: config.Settings) -> None:
         if not todo:
             return
         if backup.ServeLock.held(settings.data_dir):
-            fail(f"{len(todo)} schema migration(s) pending while a server runs on {settings.data_dir}: "
-                 "restart `halobuzz serve` with this version (it migrates at start) and try again")
+            fail(
+                f"{len(todo)} schema migration(s) pending while a server runs on {settings.data_dir}: "
+                "restart `halobuzz serve` with this version (it migrates at start) and try again"
+            )
     try:
         open_and_migrate(settings.db_path, settings.synchronous)
     except MigrationError as exc:
@@ -94,6 +103,7 @@ def reader_for(settings: config.Settings) -> Iterator[sqlite3.Connection]:
     """A read-only connection for commands that only look: never migrates, never writes."""
     from ..db import migrate as migrations
     from ..db.connection import connect as open_db
+
     if not settings.db_path.exists():
         fail(f"no database at {settings.db_path} (run `halobuzz init`)")
     conn = open_db(settings.db_path, readonly=True)
@@ -114,6 +124,10 @@ def run(writer: Writer, fn):
     try:
         return writer.write_sync(fn)
     except DomainError as exc:
-        fail(exc.message if not exc.fields else f"{exc.message} ({', '.join(f'{k}: {v}' for k, v in exc.fields.items())})")
+        fail(
+            exc.message
+            if not exc.fields
+            else f"{exc.message} ({', '.join(f'{k}: {v}' for k, v in exc.fields.items())})"
+        )
     except sqlite3.Error as exc:
         fail(f"database error: {exc}")

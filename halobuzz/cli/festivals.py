@@ -3,6 +3,7 @@
 Works while the server runs: the server's `festival_schedule` job announces a start or end
 made here within `festival_check_seconds`.
 """
+
 from __future__ import annotations
 
 import click
@@ -20,8 +21,10 @@ def festivals() -> None:
 def _line(f: dict) -> str:
     bonus = f"gift +{f['giftBonusBps'] / 100:g}% purchase +{f['purchaseBonusBps'] / 100:g}%"
     bs = f" (BS {f['bsStart']})" if f["bsStart"] else ""
-    return (f"{f['id']:<24} {f['status']:<9} {f['startsLocal']} .. {f['endsLocal']} {f['tz']}{bs}  {bonus}  "
-            f"{f['name']['en']} / {f['name']['ne']}")
+    return (
+        f"{f['id']:<24} {f['status']:<9} {f['startsLocal']} .. {f['endsLocal']} {f['tz']}{bs}  {bonus}  "
+        f"{f['name']['en']} / {f['name']['ne']}"
+    )
 
 
 @festivals.command("list")
@@ -52,7 +55,10 @@ def templates():
 
 
 _fields = [
-    click.option("--name-en"), click.option("--name-ne"), click.option("--banner-en"), click.option("--banner-ne"),
+    click.option("--name-en"),
+    click.option("--name-ne"),
+    click.option("--banner-en"),
+    click.option("--banner-ne"),
     click.option("--start", "starts_local", help="Local start YYYY-MM-DDTHH:MM in --tz"),
     click.option("--end", "ends_local", help="Local end (exclusive) YYYY-MM-DDTHH:MM in --tz"),
     click.option("--tz", help="IANA zone (default Asia/Kathmandu)"),
@@ -95,16 +101,30 @@ def add(template, year, festival_id, bs_start, bs_end, data_dir, **fields):
     """
     changes = _changes(**fields)
     if template == "custom":
-        spec = store.FestivalSpec(id=festival_id or "", kind="custom", name_en=changes.pop("name_en", ""),
-                                  name_ne=changes.pop("name_ne", ""), banner_en=changes.pop("banner_en", ""),
-                                  banner_ne=changes.pop("banner_ne", ""), starts_local=changes.pop("starts_local", ""),
-                                  ends_local=changes.pop("ends_local", ""), **changes)
+        spec = store.FestivalSpec(
+            id=festival_id or "",
+            kind="custom",
+            name_en=changes.pop("name_en", ""),
+            name_ne=changes.pop("name_ne", ""),
+            banner_en=changes.pop("banner_en", ""),
+            banner_ne=changes.pop("banner_ne", ""),
+            starts_local=changes.pop("starts_local", ""),
+            ends_local=changes.pop("ends_local", ""),
+            **changes,
+        )
     else:
         if year is None and not bs_start:
             raise click.UsageError("--year is required (or --bs-start/--bs-end)")
-        spec = _run_spec(lambda: store.from_template(template, year if year is not None else int(bs_start[:4]),
-                                                     festival_id=festival_id, bs_start=bs_start, bs_end=bs_end,
-                                                     **changes))
+        spec = _run_spec(
+            lambda: store.from_template(
+                template,
+                year if year is not None else int(bs_start[:4]),
+                festival_id=festival_id,
+                bs_start=bs_start,
+                bs_end=bs_end,
+                **changes,
+            )
+        )
     settings = load_settings(data_dir)
     actor, clock = cli_actor(), Clock()
     with writer_for(settings) as w:
@@ -115,6 +135,7 @@ def add(template, year, festival_id, bs_start, bs_end, data_dir, **fields):
 def _run_spec(build):
     from ..errors import DomainError
     from .common import fail
+
     try:
         return build()
     except DomainError as exc:

@@ -1,4 +1,5 @@
 """`halobuzz games verify ROUND|report` and `halobuzz compliance show CC`."""
+
 from __future__ import annotations
 
 import json as jsonlib
@@ -31,6 +32,7 @@ def verify(round_id: str, data_dir: str) -> None:
       halobuzz games verify 01J8Z3K6W3S0ZC5XQ1B2C3D4E5
     """
     from ..errors import NotFound
+
     settings = load_settings(data_dir)
     with reader_for(settings) as conn:
         try:
@@ -39,6 +41,7 @@ def verify(round_id: str, data_dir: str) -> None:
             fail(f"no round {round_id}")
             return
         from ..games import rounds
+
         p = rounds.proof(conn, round_id)
     if problems:
         for line in problems:
@@ -48,8 +51,9 @@ def verify(round_id: str, data_dir: str) -> None:
 
 
 @games.command("report")
-@click.option("--window", type=click.Choice(list(rates.WINDOWS)), default=None,
-              help="One window (default: 24h, 7d and all)")
+@click.option(
+    "--window", type=click.Choice(list(rates.WINDOWS)), default=None, help="One window (default: 24h, 7d and all)"
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output")
 @data_dir_option
 def report(window: str | None, as_json: bool, data_dir: str) -> None:
@@ -73,8 +77,10 @@ def report(window: str | None, as_json: bool, data_dir: str) -> None:
         obs = f"{r['observed']:.4f}" if r["observed"] is not None else "-"
         status = "OUT OF BAND" if r["outOfBand"] else ("ok" if r["rounds"] else "no rounds")
         bad = bad or r["outOfBand"]
-        click.echo(f"{r['game']:<10} {r['window']:<6} {r['configuredP']:>6.2f} {r['rounds']:>7} {obs:>9} "
-                   f"[{low:.4f}, {high:.4f}]  {status}")
+        click.echo(
+            f"{r['game']:<10} {r['window']:<6} {r['configuredP']:>6.2f} {r['rounds']:>7} {obs:>9} "
+            f"[{low:.4f}, {high:.4f}]  {status}"
+        )
     if bad:
         raise SystemExit(2)
 
@@ -95,6 +101,7 @@ def show(country: str, data_dir: str) -> None:
       halobuzz compliance show NP
     """
     from ..errors import Invalid
+
     settings = load_settings(data_dir)
     try:
         packs = Packs.load(assets_dir() / "compliance", settings.games_compliance)
@@ -111,5 +118,3 @@ def show(country: str, data_dir: str) -> None:
             continue
         mark = "  (override)" if key in packs.overrides.get(pack.country, {}) else ""
         click.echo(f"  {key:<24} {str(value).lower() if isinstance(value, bool) else value}{mark}")
-
-

@@ -1,4 +1,5 @@
 """`halobuzz moderation ...`: replay, eval, score, queue — operators' own checks."""
+
 from __future__ import annotations
 
 import json
@@ -25,6 +26,7 @@ def _scorer(settings):
     from ..moderation.models import ModelError
     from ..moderation.text import TextScorer
     from ..resources import models_dir
+
     try:
         return TextScorer(models_dir(settings))
     except ModelError as exc:
@@ -33,6 +35,7 @@ def _scorer(settings):
 
 def _ro(settings):
     from ..db.connection import connect
+
     if not settings.db_path.exists():
         fail(f"no database at {settings.db_path} (run `halobuzz init`)")
     return connect(settings.db_path, readonly=True)
@@ -64,6 +67,7 @@ def replay_cmd(since, warn, block, kind, show, as_json, data_dir):
     from ..moderation.policy import Thresholds
     from ..moderation.replay import replay
     from ..moderation.text import COMBINED_MODEL_ID
+
     settings = load_settings(data_dir)
     span = parse_span(since)
     if kind == "text":
@@ -82,19 +86,40 @@ def replay_cmd(since, warn, block, kind, show, as_json, data_dir):
     model = COMBINED_MODEL_ID if kind == "text" else NSFW_MODEL_ID
     report = replay(rows, new, model_id=model)
     by_id = {r["id"]: r for r in rows}
-    changes = [{"id": c.ref, "at": by_id[c.ref]["at"], "source": by_id[c.ref]["source"],
-                "userId": by_id[c.ref]["user_id"], "subjectId": by_id[c.ref]["subject_id"],
-                "score": round(c.score, 4), "from": c.old.value, "to": c.new.value} for c in report.changes]
+    changes = [
+        {
+            "id": c.ref,
+            "at": by_id[c.ref]["at"],
+            "source": by_id[c.ref]["source"],
+            "userId": by_id[c.ref]["user_id"],
+            "subjectId": by_id[c.ref]["subject_id"],
+            "score": round(c.score, 4),
+            "from": c.old.value,
+            "to": c.new.value,
+        }
+        for c in report.changes
+    ]
     if as_json:
-        click.echo(json.dumps({"since": since, "kind": kind, "thresholds": {"warn": new.warn, "block": new.block},
-                               "total": report.total, "changed": len(report.changes), "unchanged": report.unchanged,
-                               "stale": report.stale,
-                               "transitions": {f"{o.value}->{n.value}": c for (o, n), c in
-                                               report.transitions.items()},
-                               "changes": changes[:show] if show else changes}))
+        click.echo(
+            json.dumps(
+                {
+                    "since": since,
+                    "kind": kind,
+                    "thresholds": {"warn": new.warn, "block": new.block},
+                    "total": report.total,
+                    "changed": len(report.changes),
+                    "unchanged": report.unchanged,
+                    "stale": report.stale,
+                    "transitions": {f"{o.value}->{n.value}": c for (o, n), c in report.transitions.items()},
+                    "changes": changes[:show] if show else changes,
+                }
+            )
+        )
         return
-    click.echo(f"{kind} decisions since {since}: warn {new.warn:.2f} (now {base[0]:.2f}), "
-               f"block {new.block:.2f} (now {base[1]:.2f})")
+    click.echo(
+        f"{kind} decisions since {since}: warn {new.warn:.2f} (now {base[0]:.2f}), "
+        f"block {new.block:.2f} (now {base[1]:.2f})"
+    )
     click.echo(report.summary())
     for c in changes[:show]:
         click.echo(f"  #{c['id']:<8} {c['at']}  {c['source']:<9} score {c['score']:.3f}  {c['from']} -> {c['to']}")
@@ -118,6 +143,7 @@ def eval_cmd(file, threshold, show_errors, as_json, data_dir):
     """
     from ..moderation.evaluate import evaluate, read_jsonl
     from ..resources import models_dir
+
     settings = load_settings(data_dir)
     if file:
         files = [("", file)]
@@ -169,6 +195,7 @@ def score_cmd(batch, data_dir):
       printf 'hello\\nyou idiot\\n' | halobuzz moderation score
     """
     from ..moderation.policy import Thresholds, decide
+
     settings = load_settings(data_dir)
     try:
         th = Thresholds(settings.moderation_warn, settings.moderation_block)
@@ -181,8 +208,13 @@ def score_cmd(batch, data_dir):
     def flush():
         for text, v in zip(chunk, scorer.score_batch(chunk)):
             d = decide(v.score, th, model_id=v.model_id, reasons=v.reasons)
-            out.write(json.dumps({"text": text, "score": round(v.score, 4), "action": d.action.value,
-                                  "reasons": list(v.reasons)}, ensure_ascii=False) + "\n")
+            out.write(
+                json.dumps(
+                    {"text": text, "score": round(v.score, 4), "action": d.action.value, "reasons": list(v.reasons)},
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
         out.flush()
         chunk.clear()
 
@@ -196,10 +228,12 @@ def score_cmd(batch, data_dir):
 
 
 @moderation.command("queue")
-@click.option("--status", type=click.Choice(["pending", "reviewed", "resolved", "appealed", "all"]),
-              default="pending", show_default=True)
-
-
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "reviewed", "resolved", "appealed", "all"]),
+    default="pending",
+    show_default=True,
+)
 @click.option("--type", "type_", type=click.Choice(["user", "stream", "message", "content"]), default=None)
 @click.option("--limit", default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line")
@@ -212,6 +246,7 @@ def queue_cmd(status, type_, limit, as_json, data_dir):
       halobuzz moderation queue --status pending --type message
     """
     from ..moderation import reports
+
     settings = load_settings(data_dir)
     conn = _ro(settings)
     try:
@@ -225,18 +260,25 @@ def queue_cmd(status, type_, limit, as_json, data_dir):
         d = f.get("decision") or {}
         who = "system" if f["automated"] else f"report by {f['reporterId']}"
         score = f"{f['score']:.3f}" if f["score"] is not None else "  -  "
-        click.echo(f"{f['id']}  {f['createdAt']}  {f['type']:<8} {f['action']:<6} {f['status']:<9} "
-                   f"score {score}  {who}: {f['reason']}")
+        click.echo(
+            f"{f['id']}  {f['createdAt']}  {f['type']:<8} {f['action']:<6} {f['status']:<9} "
+            f"score {score}  {who}: {f['reason']}"
+        )
         subj = f.get("subject")
         if subj:
             w = subj["where"]
-            where = (f"DM to @{w['recipient']['username']} (conversation {w['conversationId']})"
-                     if subj["kind"] == "dm" else f"room {w.get('streamTitle') or ''} ({w['streamId']})")
+            where = (
+                f"DM to @{w['recipient']['username']} (conversation {w['conversationId']})"
+                if subj["kind"] == "dm"
+                else f"room {w.get('streamTitle') or ''} ({w['streamId']})"
+            )
             click.echo(f"    @{subj['author']['username']} in {where}, {subj['status']}: {subj['text']!r}")
         if d:
             crossed = f" >= {d['threshold']}" if d.get("threshold") is not None else ""
-            click.echo(f"    {d['modelId']}: score {d['score']:.3f} {d['action']}{crossed} "
-                       f"(warn {d['thresholds']['warn']}, block {d['thresholds']['block']})"
-                       + (f"; {', '.join(d['reasons'])}" if d.get("reasons") else ""))
+            click.echo(
+                f"    {d['modelId']}: score {d['score']:.3f} {d['action']}{crossed} "
+                f"(warn {d['thresholds']['warn']}, block {d['thresholds']['block']})"
+                + (f"; {', '.join(d['reasons'])}" if d.get("reasons") else "")
+            )
     if not page["items"] and not as_json:
         click.echo(f"no {status} flags")

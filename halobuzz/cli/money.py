@@ -1,4 +1,5 @@
 """`halobuzz coins grant|revoke` and `halobuzz ledger verify`."""
+
 from __future__ import annotations
 
 import sys
@@ -41,12 +42,15 @@ def _adjust(who: str, amount: int, bucket: str, reason: str, data_dir: str, key:
 
 @coins.command("limit")
 @click.option("--user", "who", required=True, help="User id, email or username")
-@click.option("--daily", type=click.IntRange(0, 10_000_000), required=True,
-              help="Coins per UTC day (0 = back to the default for the user's age)")
-
-
-@click.option("--lock/--no-lock", default=True, show_default=True,
-              help="Locked: the user can only lower it (parental lock)")
+@click.option(
+    "--daily",
+    type=click.IntRange(0, 10_000_000),
+    required=True,
+    help="Coins per UTC day (0 = back to the default for the user's age)",
+)
+@click.option(
+    "--lock/--no-lock", default=True, show_default=True, help="Locked: the user can only lower it (parental lock)"
+)
 @data_dir_option
 def limit(who, daily, lock, data_dir):
     """Set a user's daily spend cap, as an admin (audited).
@@ -63,9 +67,16 @@ def limit(who, daily, lock, data_dir):
         user = users.find(conn, who)
         before = (user["daily_spend_limit"], bool(user["spend_limit_locked"]))
         wallet.set_daily_limit(conn, user["id"], daily or None, by_admin=True, lock=lock)
-        audit.record(conn, actor, "wallet.set_limit", target_type="user", target_id=user["id"],
-                     before={"dailySpendLimit": before[0], "locked": before[1]},
-                     after={"dailySpendLimit": daily or None, "locked": lock}, at=iso(clock.now()))
+        audit.record(
+            conn,
+            actor,
+            "wallet.set_limit",
+            target_type="user",
+            target_id=user["id"],
+            before={"dailySpendLimit": before[0], "locked": before[1]},
+            after={"dailySpendLimit": daily or None, "locked": lock},
+            at=iso(clock.now()),
+        )
         return user["username"]
 
     with writer_for(settings) as w:

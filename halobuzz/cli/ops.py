@@ -1,4 +1,5 @@
 """Operations: migrate, doctor, version, healthcheck."""
+
 from __future__ import annotations
 
 import sys
@@ -21,10 +22,13 @@ def migrate(data_dir):
       halobuzz migrate --data-dir /var/lib/halobuzz
     """
     from ..db.backup import BackupError, ServeLock, migrate_with_rollback
+
     settings = load_settings(data_dir)
     if ServeLock.held(settings.data_dir):
-        fail(f"a server is running on {settings.data_dir}; stop it first "
-             "(or just restart it with the new version: serve migrates at start)")
+        fail(
+            f"a server is running on {settings.data_dir}; stop it first "
+            "(or just restart it with the new version: serve migrates at start)"
+        )
     try:
         done = migrate_with_rollback(settings.db_path, settings.synchronous, settings.backups_path)
     except (migrations.MigrationError, BackupError) as exc:
@@ -50,6 +54,7 @@ def doctor(data_dir):
       halobuzz doctor --data-dir ./data
     """
     from .. import doctor as checks
+
     settings = load_settings(data_dir)
     if not settings.db_path.exists():
         fail(f"no database at {settings.db_path} (run `halobuzz init`)")
@@ -85,16 +90,20 @@ def version():
 
     from .. import resources
     from ..db import replication
+
     info = resources.build_info()
-    click.echo(f"halobuzz {info['version']} (commit {info['commit']}"
-               f"{', built ' + info['built_at'] if info.get('built_at') else ''}"
-               f"{', one-file binary' if info['frozen'] else ''})")
+    click.echo(
+        f"halobuzz {info['version']} (commit {info['commit']}"
+        f"{', built ' + info['built_at'] if info.get('built_at') else ''}"
+        f"{', one-file binary' if info['frozen'] else ''})"
+    )
     click.echo(f"python {sys.version.split()[0]}  sqlite {sqlite3.sqlite_version}")
     if "litestream" not in info["components"]:
         click.echo(f"litestream {replication.litestream_version()}")
     for pkg, ver in sorted(info["components"].items()):
         click.echo(f"{pkg} {ver}")
     from ..media.engine import version_line
+
     click.echo(f"media engine: {version_line()}")
     for model in resources.models_manifest():
         click.echo(f"model {model.get('id', '?')} ({model.get('file', '?')})")
@@ -102,9 +111,12 @@ def version():
 
 @click.command()
 @data_dir_option
-@click.option("--url", default=None,
-              help="URL to probe (default http://<host>:<port>/healthz of the server running on the data dir, "
-                   "else from settings)")
+@click.option(
+    "--url",
+    default=None,
+    help="URL to probe (default http://<host>:<port>/healthz of the server running on the data dir, "
+    "else from settings)",
+)
 @click.option("--ready", is_flag=True, help="Probe /readyz instead (database, migrations, replication)")
 def healthcheck(data_dir, url, ready):
     """Exit 0 if the local server answers 200 (for container HEALTHCHECK and scripts).
@@ -115,6 +127,7 @@ def healthcheck(data_dir, url, ready):
     """
     import urllib.error
     import urllib.request
+
     settings = load_settings(data_dir)
     # The port `serve` was started with (it may differ from the settings: --port, environment).
     serving = serve_file.read(settings.data_dir) or serve_file.Serving(0, settings.host, settings.port)

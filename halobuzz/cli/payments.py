@@ -1,4 +1,5 @@
 """`halobuzz payments orders|events|reconcile|refund`: the operator's view of coin purchases."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,6 +22,7 @@ from .common import cli_actor, data_dir_option, fail, load_settings, writer_for
 
 def _service(settings, writer):
     from ..payments.setup import build_payments
+
     conn = connect(settings.db_path, readonly=True)
 
     async def fetchall(sql, params=()):
@@ -35,8 +37,14 @@ def _service(settings, writer):
     keys, active = config.field_keys(settings)
     clock = Clock()
     try:
-        return build_payments(settings, write=write, fetchall=fetchall, cipher=FieldCipher(keys, active), clock=clock,
-                     ids=IdFactory(clock, SystemRandom()))
+        return build_payments(
+            settings,
+            write=write,
+            fetchall=fetchall,
+            cipher=FieldCipher(keys, active),
+            clock=clock,
+            ids=IdFactory(clock, SystemRandom()),
+        )
     except config.ConfigError as exc:
         fail(str(exc))
 
@@ -85,9 +93,11 @@ def orders(status, gateway, review, limit, as_json, data_dir):
         if as_json:
             click.echo(json.dumps(o))
         else:
-            click.echo(f"{o['id']}  {o['gateway']:<6} {o['status']:<18} {o['currency']} {o['amount']:>8}  "
-                       f"{o['coins']:>7} coins  user {o['userId']}  {o['createdAt']}"
-                       + (f"  REVIEW: {o['note']}" if o["needsReview"] else ""))
+            click.echo(
+                f"{o['id']}  {o['gateway']:<6} {o['status']:<18} {o['currency']} {o['amount']:>8}  "
+                f"{o['coins']:>7} coins  user {o['userId']}  {o['createdAt']}"
+                + (f"  REVIEW: {o['note']}" if o["needsReview"] else "")
+            )
 
 
 @payments.command("events")
@@ -135,8 +145,17 @@ def reconcile(order_id, data_dir):
             counts = asyncio.run(svc.reconcile(order_id, failures=failures))
         except DomainError as exc:
             fail(exc.message)
-        w.write_sync(lambda conn: audit.record(conn, actor, "payments.reconcile", target_type="payment_order",
-                                               target_id=order_id, after=counts, at=iso(Clock().now())))
+        w.write_sync(
+            lambda conn: audit.record(
+                conn,
+                actor,
+                "payments.reconcile",
+                target_type="payment_order",
+                target_id=order_id,
+                after=counts,
+                at=iso(Clock().now()),
+            )
+        )
     click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
     for f in failures:
         click.echo(f"  {f['order']} ({f['gateway']}): {f['problem']}")

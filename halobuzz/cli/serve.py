@@ -1,4 +1,5 @@
 """`halobuzz serve` and `halobuzz init`."""
+
 from __future__ import annotations
 
 import os
@@ -17,12 +18,20 @@ from .common import data_dir_option, fail, load_settings, writer_for
 @click.option("--port", type=int, default=None, help="TCP port (default 8080)")
 @data_dir_option
 @click.option("--demo", is_flag=True, default=None, help="Seed demo users, streams and coins if absent")
-@click.option("--log-format", type=click.Choice(["auto", *applog.FORMATS]), default=None,
-              help="Log lines for people or for a collector (default: the log_format setting, auto: "
-                   "human on a terminal, json otherwise)")
+@click.option(
+    "--log-format",
+    type=click.Choice(["auto", *applog.FORMATS]),
+    default=None,
+    help="Log lines for people or for a collector (default: the log_format setting, auto: "
+    "human on a terminal, json otherwise)",
+)
 @click.option("--help-settings", is_flag=True, help="List every setting with its default and exit")
-@click.option("--edge", is_flag=True, help="Run as an edge: hold viewer websockets for a shard's rooms "
-              "(no database; the shard's appliance keeps every write)")
+@click.option(
+    "--edge",
+    is_flag=True,
+    help="Run as an edge: hold viewer websockets for a shard's rooms "
+    "(no database; the shard's appliance keeps every write)",
+)
 @click.option("--shard", default=None, help="With --edge: the shard whose rooms this edge serves")
 def serve(host, port, data_dir, demo, log_format, help_settings, edge, shard):
     """Run the appliance: API, websocket rooms, scheduler, in one process.
@@ -43,37 +52,47 @@ def serve(host, port, data_dir, demo, log_format, help_settings, edge, shard):
     settings = load_settings(data_dir, host=host, port=port, demo=demo, log_format=log_format)
     if settings.demo:
         from ..demo import DEMO_ADMIN_EMAIL
+
         settings = settings.with_(admin_emails=(*settings.admin_emails, DEMO_ADMIN_EMAIL))
     applog.configure(settings.log_level, settings.log_format)
     # Bring the schema up to date before the server starts, so a database from a newer
     # build or a failing migration ends with one clear line, not a server traceback.
     from ..db.database import open_and_migrate
     from ..db.migrate import MigrationError
+
     try:
         open_and_migrate(settings.db_path, settings.synchronous)
     except (MigrationError, sqlite3.Error) as exc:
         fail(f"cannot open {settings.db_path}: {exc}")
     _port_free_or_fail(settings.host, settings.port)
     from ..app import create_app
+
     try:
         app = create_app(settings)
     except config.ConfigError as exc:
         fail(str(exc))
     if settings.demo:
         from ..demo import seed_demo
+
         with writer_for(settings) as w:
             seed_demo(w, settings)
     # So `healthcheck` (and shell probes) find the port this server was started with.
     pid = os.getpid()
     serve_file.write(settings.data_dir, settings.host, settings.port, pid)
-    click.echo(f"HaloBuzz serving on http://{settings.host}:{settings.port} (data: {settings.data_dir})",
-               err=True)
+    click.echo(f"HaloBuzz serving on http://{settings.host}:{settings.port} (data: {settings.data_dir})", err=True)
     try:
         from ..api.http_protocol import TimelyProtocol
         from ..api.stopping import StopGuard
+
         StopGuard(app).install()
-        app.run(host=settings.host, port=settings.port, single_process=True, access_log=False,
-                motd=False, protocol=TimelyProtocol)
+        app.run(
+            host=settings.host,
+            port=settings.port,
+            single_process=True,
+            access_log=False,
+            motd=False,
+            protocol=TimelyProtocol,
+        )
     finally:
         serve_file.remove(settings.data_dir, pid)
         _close_if_open(app.ctx.services)
@@ -90,6 +109,7 @@ def init(data_dir, demo):
       halobuzz init --data-dir ./data --demo
     """
     from ..demo import seed_demo
+
     settings = load_settings(data_dir)
     config.ensure_secrets(settings)
     with writer_for(settings) as w:
@@ -103,6 +123,7 @@ def _port_free_or_fail(host: str, port: int) -> None:
     will, SO_REUSEADDR, so a socket in TIME_WAIT does not count as taken)."""
     import errno
     import socket
+
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
@@ -115,8 +136,10 @@ def _port_free_or_fail(host: str, port: int) -> None:
             probe.bind(addr)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                fail(f"port {port} on {host} is already in use (another halobuzz serve?); "
-                     f"stop it or pick another with --port")
+                fail(
+                    f"port {port} on {host} is already in use (another halobuzz serve?); "
+                    f"stop it or pick another with --port"
+                )
             fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 
 
@@ -125,6 +148,7 @@ def _serve_edge(data_dir, host, port, log_format, shard) -> None:
     from ..errors import DomainError
     from ..realtime.edge import build_edge_app
     from ..shards.shardmap import ShardMapError
+
     if not shard:
         fail("--edge needs --shard NAME (the shard whose rooms this edge serves)")
     settings = load_settings(data_dir, host=host, port=port, log_format=log_format, shard_id=shard)
@@ -144,6 +168,7 @@ def _close_if_open(sv) -> None:
     here (idempotent after a normal stop), or its non-daemon reader threads keep the process
     alive forever after serve returns. A Litestream child gets SIGTERM when we exit."""
     import asyncio
+
     try:
         asyncio.run(sv.db.close())
     except Exception as exc:  # exiting anyway: report, do not mask the original error

@@ -9,6 +9,7 @@ Plain `key=value` lines (pid, host, port) so a shell can read it without Python:
 
 A file left behind by a killed server names a pid that no longer runs; readers ignore it.
 """
+
 from __future__ import annotations
 
 import os
@@ -44,7 +45,7 @@ def write(data_dir: Path, host: str, port: int, pid: int) -> None:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(f"pid={pid}\nhost={host}\nport={port}\n")
-    os.replace(tmp, target)     # readers see the old file or the whole new one
+    os.replace(tmp, target)  # readers see the old file or the whole new one
 
 
 def read(data_dir: Path) -> Serving | None:
@@ -76,6 +77,6 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:     # runs, as another user
+    except PermissionError:  # runs, as another user
         return True
     return True

@@ -3,6 +3,7 @@
 The operator keeps the operator private key off the shards; each shard is given the map
 file and the operator's PUBLIC key, and refuses to start if the map does not verify.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,10 +18,21 @@ from ..shards import shardmap, transfers
 from ..shards.shardmap import ShardMapError
 from .common import data_dir_option, fail, load_settings, reader_for
 
-map_option = click.option("--map", "map_path", type=click.Path(dir_okay=False), envvar="HALOBUZZ_SHARD_MAP",
-                          default="shards.json", show_default=True, help="The shard map file (JSON)")
-operator_key_option = click.option("--operator-key", type=click.Path(dir_okay=False), required=True,
-                                   help="The operator's Ed25519 private key (PEM); keep it off the shards")
+map_option = click.option(
+    "--map",
+    "map_path",
+    type=click.Path(dir_okay=False),
+    envvar="HALOBUZZ_SHARD_MAP",
+    default="shards.json",
+    show_default=True,
+    help="The shard map file (JSON)",
+)
+operator_key_option = click.option(
+    "--operator-key",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="The operator's Ed25519 private key (PEM); keep it off the shards",
+)
 
 
 @click.group("shards")
@@ -68,8 +80,11 @@ def pubkey(data_dir: str) -> None:
 @click.argument("name")
 @click.option("--countries", required=True, help="ISO 3166-1 alpha-2 codes, comma separated (NP,BD)")
 @click.option("--url", required=True, help="Public URL of the shard (redirects point there)")
-@click.option("--public-key", required=True, help="The shard's Ed25519 public key: base64 (from `shards pubkey`) "
-              "or a PEM file path")
+@click.option(
+    "--public-key",
+    required=True,
+    help="The shard's Ed25519 public key: base64 (from `shards pubkey`) or a PEM file path",
+)
 @map_option
 def add(name: str, countries: str, url: str, public_key: str, map_path: str) -> None:
     """Add or replace a shard. The map is unsigned until `shards sign`."""
@@ -80,8 +95,10 @@ def add(name: str, countries: str, url: str, public_key: str, map_path: str) -> 
     except ShardMapError as exc:
         fail(str(exc))
     shardmap.write(path, m)
-    click.echo(f"{name}: {', '.join(m.shard(name).countries)} at {m.shard(name).url} (map now unsigned: "
-               "run `halobuzz shards sign`)")
+    click.echo(
+        f"{name}: {', '.join(m.shard(name).countries)} at {m.shard(name).url} (map now unsigned: "
+        "run `halobuzz shards sign`)"
+    )
 
 
 @shards.command("sign")
@@ -112,14 +129,19 @@ def show(map_path: str, as_json: bool) -> None:
         return
     click.echo(f"version {m.version}, {'signed' if m.signature else 'UNSIGNED'}, operator {m.operator}")
     for s in sorted(m.shards, key=lambda s: s.name):
-        click.echo(f"  {s.name:<10} {','.join(s.countries):<20} {s.url}  gifts={s.subjects['gifts']}  "
-                   f"key={s.public_key}")
+        click.echo(
+            f"  {s.name:<10} {','.join(s.countries):<20} {s.url}  gifts={s.subjects['gifts']}  key={s.public_key}"
+        )
 
 
 @shards.command("verify")
 @map_option
-@click.option("--operator", envvar="HALOBUZZ_SHARD_OPERATOR_KEY", required=True,
-              help="The operator public key this shard trusts (base64 or PEM file)")
+@click.option(
+    "--operator",
+    envvar="HALOBUZZ_SHARD_OPERATOR_KEY",
+    required=True,
+    help="The operator public key this shard trusts (base64 or PEM file)",
+)
 @click.option("--shard", default=None, help="Also require this shard to be in the map")
 def verify(map_path: str, operator: str, shard: str | None) -> None:
     """Check the map's signature against the trusted operator key; exit 1 if it fails."""
@@ -146,11 +168,15 @@ def reconcile(data_dir: str, as_json: bool) -> None:
         click.echo(json.dumps(report, indent=2))
     else:
         for name, p in sorted(report["peers"].items()):
-            click.echo(f"{name}: transit {p['transit']} (open transfers {p['open']}, {p['openCoins']} coins), "
-                       f"exported {p['exported']}, imported {p['imported']}")
+            click.echo(
+                f"{name}: transit {p['transit']} (open transfers {p['open']}, {p['openCoins']} coins), "
+                f"exported {p['exported']}, imported {p['imported']}"
+            )
         for t in report["inFlight"]:
-            click.echo(f"  in flight: {t['id']} -> {t['shard']} {t['coins']} coins, {t['status']} since "
-                       f"{t['createdAt']} (deadline {t['deadline']})")
+            click.echo(
+                f"  in flight: {t['id']} -> {t['shard']} {t['coins']} coins, {t['status']} since "
+                f"{t['createdAt']} (deadline {t['deadline']})"
+            )
         click.echo(f"outbox messages not yet published: {report['outboxUnsent']}")
         for p in report["problems"]:
             click.echo(f"PROBLEM: {p}", err=True)
@@ -164,4 +190,3 @@ def _operator(path: Path) -> Ed25519PrivateKey:
     except (OSError, ValueError) as exc:
         fail(f"cannot read operator key {path}: {exc}")
         raise
-

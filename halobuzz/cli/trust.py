@@ -1,4 +1,5 @@
 """`halobuzz trust show|verify|unverify` (verification is audited)."""
+
 from __future__ import annotations
 
 import click
@@ -35,6 +36,7 @@ def show(user, data_dir):
 def run_read(fn):
     from ..errors import DomainError
     from .common import fail
+
     try:
         return fn()
     except DomainError as exc:
@@ -45,8 +47,9 @@ def _set(user: str, verified: bool, note: str | None, data_dir: str) -> None:
     settings = load_settings(data_dir)
     actor, clock = cli_actor(), Clock()
     with writer_for(settings) as w:
-        out = run(w, lambda conn: service.set_verified(conn, users.find(conn, user)["id"], verified, actor,
-                                                       clock.now(), note))
+        out = run(
+            w, lambda conn: service.set_verified(conn, users.find(conn, user)["id"], verified, actor, clock.now(), note)
+        )
     click.echo(f"{user}: {out['score']} ({out['level']})")
 
 

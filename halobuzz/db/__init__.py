@@ -1,4 +1,5 @@
 """SQLite access: one writer thread (group commit), read-only connections, migrations."""
+
 from .connection import connect
 from .database import Database
 from .readers import Readers

@@ -11,6 +11,7 @@ With a passphrase the whole tar is sealed with AES-256-GCM under a key derived w
 data. The sealed form is built in memory: fine for the databases one appliance holds (a few
 GB at most would need a streaming format).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,13 +36,13 @@ FORMAT = 1
 DB_MEMBER = "halobuzz.db"
 SETTINGS_MEMBER = "halobuzz.toml"
 SECRETS_PREFIX = "secrets/"
-_SCRYPT = {"n": 2 ** 15, "r": 8, "p": 1}
+_SCRYPT = {"n": 2**15, "r": 8, "p": 1}
 
 
 @dataclass
 class Contents:
     manifest: dict[str, Any]
-    db: Path | None = None                                   # extracted into the caller's work dir
+    db: Path | None = None  # extracted into the caller's work dir
     secrets: dict[str, bytes] = field(default_factory=dict)  # name -> bytes
     settings_toml: bytes | None = None
 
@@ -57,10 +58,10 @@ def seal(data: bytes, passphrase: str) -> bytes:
 
 
 def unseal(blob: bytes, passphrase: str) -> bytes:
-    header = blob[:len(MAGIC) + 28]
-    salt, nonce = header[len(MAGIC):len(MAGIC) + 16], header[len(MAGIC) + 16:]
+    header = blob[: len(MAGIC) + 28]
+    salt, nonce = header[len(MAGIC) : len(MAGIC) + 16], header[len(MAGIC) + 16 :]
     try:
-        return AESGCM(_key(passphrase, salt)).decrypt(nonce, blob[len(header):], header)
+        return AESGCM(_key(passphrase, salt)).decrypt(nonce, blob[len(header) :], header)
     except InvalidTag:
         raise BackupError("wrong passphrase, or the backup was changed after it was made") from None
 
@@ -85,8 +86,16 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def write(dest_dir: Path, *, db_path: Path | None, secrets: dict[str, bytes], settings_toml: bytes | None,
-          passphrase: str | None = None, label: str = "manual", meta: dict[str, Any] | None = None) -> Path:
+def write(
+    dest_dir: Path,
+    *,
+    db_path: Path | None,
+    secrets: dict[str, bytes],
+    settings_toml: bytes | None,
+    passphrase: str | None = None,
+    label: str = "manual",
+    meta: dict[str, Any] | None = None,
+) -> Path:
     """Make one archive in dest_dir and return its path (mode 0600)."""
     dest_dir = Path(dest_dir)
     try:
@@ -177,13 +186,13 @@ def read(path: Path, work_dir: Path, passphrase: str | None = None) -> Contents:
                 raise BackupError(f"{path}: {name} does not match its checksum")
             if name == SETTINGS_MEMBER:
                 out.settings_toml = data
-            elif name.startswith(SECRETS_PREFIX) and "/" not in name[len(SECRETS_PREFIX):]:
-                out.secrets[name[len(SECRETS_PREFIX):]] = data
+            elif name.startswith(SECRETS_PREFIX) and "/" not in name[len(SECRETS_PREFIX) :]:
+                out.secrets[name[len(SECRETS_PREFIX) :]] = data
     return out
 
 
 def _member(tar: tarfile.TarFile, name: str) -> bytes:
-    member = tar.getmember(name)   # exact names only: nothing is extracted by a path the archive chooses
+    member = tar.getmember(name)  # exact names only: nothing is extracted by a path the archive chooses
     if not member.isfile():
         raise BackupError(f"archive member {name} is not a file")
     fh = tar.extractfile(member)

@@ -11,6 +11,7 @@
 * `ServeLock` — an flock on <data>/.serve.lock held by `serve`, so the CLI can tell a live
   database from a stopped one.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -42,8 +43,8 @@ def _stamp() -> str:
 def _copy_db(src: sqlite3.Connection, dest_path: Path) -> None:
     dest = sqlite3.connect(str(dest_path), isolation_level=None)
     try:
-        src.backup(dest, pages=4096)   # steps: the writer is never locked out for long
-        dest.execute("PRAGMA journal_mode=DELETE")   # a self-contained single file
+        src.backup(dest, pages=4096)  # steps: the writer is never locked out for long
+        dest.execute("PRAGMA journal_mode=DELETE")  # a self-contained single file
     finally:
         dest.close()
 
@@ -68,8 +69,7 @@ def check_file(path: Path) -> str | None:
     return None
 
 
-def snapshot(db_path: Path, dest_dir: Path, label: str = "manual",
-             conn: sqlite3.Connection | None = None) -> Path:
+def snapshot(db_path: Path, dest_dir: Path, label: str = "manual", conn: sqlite3.Connection | None = None) -> Path:
     """Copy the live database to dest_dir/halobuzz-<utc>-<label>.db and return the path."""
     db_path = Path(db_path)
     if conn is None and not db_path.exists():
@@ -125,8 +125,10 @@ def copy_into(snapshot_path: Path, db_path: Path) -> None:
 
 # -- pre-upgrade snapshot and automatic rollback ---------------------------------------------
 
-def migrate_with_rollback(path: Path, synchronous: str = "FULL",
-                          backups_dir: Path | None = None) -> list[migrations.Migration]:
+
+def migrate_with_rollback(
+    path: Path, synchronous: str = "FULL", backups_dir: Path | None = None
+) -> list[migrations.Migration]:
     """Apply pending migrations. When the database already has a schema, snapshot it first;
     if any migration fails, copy the snapshot back, keep it, and raise MigrationError."""
     path = Path(path)
@@ -150,13 +152,16 @@ def migrate_with_rollback(path: Path, synchronous: str = "FULL",
             copy_into(snap, path)
             raise migrations.MigrationError(
                 f"migration failed ({exc}); the database was rolled back to schema version {version} "
-                f"from the pre-upgrade snapshot {snap} (kept)") from exc
+                f"from the pre-upgrade snapshot {snap} (kept)"
+            ) from exc
     finally:
         if conn is not None:
             conn.close()
 
 
-def dry_run_upgrade(path: Path, run_checks: Callable[[sqlite3.Connection], list[tuple[str, list[str]]]]) -> dict[str, Any]:
+def dry_run_upgrade(
+    path: Path, run_checks: Callable[[sqlite3.Connection], list[tuple[str, list[str]]]]
+) -> dict[str, Any]:
     """Apply pending migrations to a temporary copy and report; the database is not touched."""
     path = Path(path)
     if not path.exists():
@@ -183,8 +188,9 @@ def dry_run_upgrade(path: Path, run_checks: Callable[[sqlite3.Connection], list[
             report["to"] = migrations.current_version(conn)
             if report["ok"]:
                 report["checks"] = {name: problems for name, problems in run_checks(conn)}
-                report["ok"] = not any(not p.startswith("warning:")
-                                       for problems in report["checks"].values() for p in problems)
+                report["ok"] = not any(
+                    not p.startswith("warning:") for problems in report["checks"].values() for p in problems
+                )
         except migrations.MigrationError as exc:
             report["ok"], report["error"] = False, str(exc)
         finally:
@@ -193,6 +199,7 @@ def dry_run_upgrade(path: Path, run_checks: Callable[[sqlite3.Connection], list[
 
 
 # -- is a server using this data dir? ---------------------------------------------------------
+
 
 class ServeLock:
     """Held (flock) by `serve` for its lifetime; the CLI probes it before destructive work."""
@@ -232,6 +239,7 @@ class ServeLock:
 
 
 # -- restore ----------------------------------------------------------------------------------
+
 
 def _remove_db_files(db_path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
@@ -280,7 +288,7 @@ def restore_from_file(snapshot_path: Path, db_path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-_LITESTREAM_ERRORS = (   # first match wins: local causes before replica ones
+_LITESTREAM_ERRORS = (  # first match wins: local causes before replica ones
     ("no space left", "disk full while restoring (nothing was replaced)"),
     ("permission denied", "permission denied while restoring (nothing was replaced)"),
     ("no matching backup", "nothing to restore: the replica has no backup{when}"),
@@ -294,10 +302,17 @@ _LITESTREAM_ERRORS = (   # first match wins: local causes before replica ones
 )
 
 
-def restore_from_replica(settings: Any, source: str, db_path: Path, *, timestamp: str | None = None,
-                         progress: Callable[[int, float], None] | None = None) -> dict[str, Any]:
+def restore_from_replica(
+    settings: Any,
+    source: str,
+    db_path: Path,
+    *,
+    timestamp: str | None = None,
+    progress: Callable[[int, float], None] | None = None,
+) -> dict[str, Any]:
     """`litestream restore` of `source` (a replica directory or s3:// URL) into db_path."""
     from . import replication
+
     binary = replication.litestream_binary(settings.litestream_bin)
     spec = replication.replica_spec(settings, source)
     if spec and spec["type"] == "file":
@@ -310,8 +325,9 @@ def restore_from_replica(settings: Any, source: str, db_path: Path, *, timestamp
     for suffix in ("", "-wal", "-shm"):
         Path(f"{tmp_out}{suffix}").unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="halobuzz-restore-") as tmp:
-        cfg = replication.write_private(Path(tmp) / "litestream.yml",
-                                        replication.render_config(settings, db_path=db_path, url=source))
+        cfg = replication.write_private(
+            Path(tmp) / "litestream.yml", replication.render_config(settings, db_path=db_path, url=source)
+        )
         cmd = [binary, "restore", "-config", str(cfg), "-o", str(tmp_out), "-integrity-check", "quick"]
         when = ""
         if timestamp:
@@ -320,8 +336,9 @@ def restore_from_replica(settings: Any, source: str, db_path: Path, *, timestamp
             when = f" at or before {ts}"
         cmd.append(str(db_path))
         started = time.monotonic()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                env=replication.child_env())
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=replication.child_env()
+        )
         out: list[str] = []
         reader = threading.Thread(target=lambda: out.extend(proc.stdout), daemon=True)
         reader.start()

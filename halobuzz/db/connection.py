@@ -1,4 +1,5 @@
 """Opening SQLite connections with the PRAGMAs every connection of the appliance needs."""
+
 from __future__ import annotations
 
 import os
@@ -12,12 +13,14 @@ BUSY_TIMEOUT_MS = 5000
 SYNC_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
-def connect(path: str | Path, *, readonly: bool = False, synchronous: str = "FULL",
-            check_same_thread: bool = True) -> sqlite3.Connection:
+def connect(
+    path: str | Path, *, readonly: bool = False, synchronous: str = "FULL", check_same_thread: bool = True
+) -> sqlite3.Connection:
     path = Path(path)
     if readonly:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
-                               check_same_thread=check_same_thread)
+        conn = sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=check_same_thread
+        )
     else:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         _private_file(path)

@@ -1,4 +1,5 @@
 """The database handle the app passes down: writer + readers + inline reader."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,24 +11,34 @@ from .readers import InlineReader, Readers
 from .writer import T, WriteFn, Writer
 
 
-def open_and_migrate(path: str | Path, synchronous: str = "FULL",
-                     backups_dir: str | Path | None = None) -> list[migrations.Migration]:
+def open_and_migrate(
+    path: str | Path, synchronous: str = "FULL", backups_dir: str | Path | None = None
+) -> list[migrations.Migration]:
     """Bring the schema up to date (used by `serve` at start and by `halobuzz migrate`).
     With pending migrations on an existing schema, a pre-upgrade snapshot goes to backups_dir
     (default <db dir>/backups) first; a failing migration restores it (db/backup.py)."""
     from .backup import migrate_with_rollback
+
     return migrate_with_rollback(Path(path), synchronous, Path(backups_dir) if backups_dir else None)
 
 
 class Database:
-    def __init__(self, path: str | Path, *, synchronous: str = "FULL", max_batch: int = 500,
-                 readers: int = 3, metrics: Any = None, publish: Callable[[list], None] | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        synchronous: str = "FULL",
+        max_batch: int = 500,
+        readers: int = 3,
+        metrics: Any = None,
+        publish: Callable[[list], None] | None = None,
+    ) -> None:
         self.path = Path(path)
         self.synchronous = synchronous
         self.max_batch = max_batch
         self.reader_count = readers
         self.metrics = metrics
-        self.publish = publish        # gets each committed unit's emit()ted events (the app's bus)
+        self.publish = publish  # gets each committed unit's emit()ted events (the app's bus)
         self.writer: Writer | None = None
         self._readers: Readers | None = None
         self._inline: InlineReader | None = None
@@ -49,9 +60,15 @@ class Database:
     async def open(self) -> None:
         open_and_migrate(self.path, self.synchronous)
         self._inline = InlineReader(self.path)
-        self.writer = Writer(self.path, synchronous=self.synchronous, max_batch=self.max_batch,
-                             metrics=self.metrics, on_commit=self._inline.invalidate,
-                             publish=self.publish, publish_loop=asyncio.get_running_loop())
+        self.writer = Writer(
+            self.path,
+            synchronous=self.synchronous,
+            max_batch=self.max_batch,
+            metrics=self.metrics,
+            on_commit=self._inline.invalidate,
+            publish=self.publish,
+            publish_loop=asyncio.get_running_loop(),
+        )
         self._readers = Readers(self.path, self.reader_count)
         await self._readers.open()
 

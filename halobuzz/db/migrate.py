@@ -4,6 +4,7 @@ Files in migrations/ are named NNNN_owner.sql. A shipped file is never edited:
 add a new number instead. Opening a database that recorded a migration this
 build does not know means a newer HaloBuzz wrote it, and we refuse to touch it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -50,8 +51,7 @@ def _ensure_table(conn: sqlite3.Connection) -> None:
 
 
 def applied(conn: sqlite3.Connection) -> dict[int, tuple[str, str]]:
-    exists = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'").fetchone()
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'").fetchone()
     if not exists:
         return {}
     return {r[0]: (r[1], r[2]) for r in conn.execute("SELECT version, name, checksum FROM schema_migrations")}
@@ -70,18 +70,21 @@ def pending(conn: sqlite3.Connection) -> list[Migration]:
     if newer:
         raise MigrationError(
             f"database schema version {max(newer)} is newer than this build supports "
-            f"({newest_known}); upgrade HaloBuzz before opening it")
+            f"({newest_known}); upgrade HaloBuzz before opening it"
+        )
     for mig in known:
         if mig.version in done and done[mig.version][1] != mig.checksum:
             raise MigrationError(
                 f"migration {mig.version:04d}_{mig.name} was edited after it was applied "
-                "(checksum mismatch); shipped migrations must never change")
+                "(checksum mismatch); shipped migrations must never change"
+            )
     todo = [mig for mig in known if mig.version not in done]
     if done and todo and todo[0].version < max(done):
         # Applying it now would order migrations differently here than on a fresh database.
         raise MigrationError(
             f"migration {todo[0].version:04d}_{todo[0].name} is older than the newest applied one "
-            f"({max(done):04d}); this database and a fresh one would end up with different schemas")
+            f"({max(done):04d}); this database and a fresh one would end up with different schemas"
+        )
     return todo
 
 
@@ -96,7 +99,8 @@ def migrate(conn: sqlite3.Connection) -> list[Migration]:
                 conn.execute(statement)
             conn.execute(
                 "INSERT INTO schema_migrations(version, name, checksum, applied_at) VALUES (?,?,?,?)",
-                (mig.version, mig.name, mig.checksum, datetime.now(timezone.utc).isoformat()))
+                (mig.version, mig.name, mig.checksum, datetime.now(timezone.utc).isoformat()),
+            )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

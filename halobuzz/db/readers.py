@@ -14,6 +14,7 @@ Two kinds, chosen by cost:
 process's own commits and re-checked against other processes (the CLI) at least every
 0.5 ms (see its docstring).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -75,7 +76,7 @@ class InlineReader:
         self.conn = connect(path, readonly=True, check_same_thread=False)
         self._version = -1
         self._checked_ns = 0
-        self._generation = 0        # bumped by our writer after each COMMIT (another thread)
+        self._generation = 0  # bumped by our writer after each COMMIT (another thread)
         self._seen_generation = -1
         self._cache: dict[tuple, Any] = {}
         self.cache_size = cache_size

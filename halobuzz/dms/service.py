@@ -11,6 +11,7 @@ ban is refused ("muted until ..."); a warn is delivered with the verdict; a bloc
 (status 'blocked', for review and appeal) but never delivered, and raises MessageBlocked.
 The message, its decision, the flag and the ban commit in one write unit.
 """
+
 from __future__ import annotations
 
 import base64
@@ -34,16 +35,26 @@ class DMModerator(Protocol):
 
     def judge_dm(self, user_id: str, text: str) -> Any: ...  # a moderation.policy.Decision
 
-    def record_dm(self, conn: sqlite3.Connection, decision: Any, *, sender_id: str, message_id: str,
-                  conversation_id: str, now: datetime) -> dict[str, Any]: ...
+    def record_dm(
+        self,
+        conn: sqlite3.Connection,
+        decision: Any,
+        *,
+        sender_id: str,
+        message_id: str,
+        conversation_id: str,
+        now: datetime,
+    ) -> dict[str, Any]: ...
 
 
 class Muted(Forbidden):
     code = "muted"
 
     def __init__(self, until: datetime) -> None:
-        super().__init__(f"you are muted until {iso(until)} (automated chat ban); it covers direct messages too",
-                         extra={"until": iso(until)})
+        super().__init__(
+            f"you are muted until {iso(until)} (automated chat ban); it covers direct messages too",
+            extra={"until": iso(until)},
+        )
 
 
 class MessageBlocked(DomainError):
@@ -52,8 +63,13 @@ class MessageBlocked(DomainError):
 
 
 def verdict_json(decision: Any, effects: dict[str, Any] | None = None) -> dict[str, Any]:
-    out = {"action": decision.action.value, "score": round(float(decision.score), 4), "modelId": decision.model_id,
-           "threshold": decision.threshold, "reasons": list(decision.reasons)}
+    out = {
+        "action": decision.action.value,
+        "score": round(float(decision.score), 4),
+        "modelId": decision.model_id,
+        "threshold": decision.threshold,
+        "reasons": list(decision.reasons),
+    }
     return {**out, **(effects or {})}
 
 
@@ -83,21 +99,38 @@ def _uncursor(cursor: str | None, n: int) -> list[str] | None:
 
 # -- write units ---------------------------------------------------------------------------
 
-def send_unit(conn: sqlite3.Connection, *, conv_id: str, msg_id: str, sender_id: str, recipient_id: str,
-              text: str, now: datetime, delivered: bool = True) -> str:
+
+def send_unit(
+    conn: sqlite3.Connection,
+    *,
+    conv_id: str,
+    msg_id: str,
+    sender_id: str,
+    recipient_id: str,
+    text: str,
+    now: datetime,
+    delivered: bool = True,
+) -> str:
     a, b = _pair(sender_id, recipient_id)
     at = iso(now)
-    conn.execute("INSERT INTO dm_conversations(id, user_a, user_b, created_at, last_message_at) VALUES (?,?,?,?,?) "
-                 "ON CONFLICT(user_a, user_b) DO NOTHING", (conv_id, a, b, at, at))
+    conn.execute(
+        "INSERT INTO dm_conversations(id, user_a, user_b, created_at, last_message_at) VALUES (?,?,?,?,?) "
+        "ON CONFLICT(user_a, user_b) DO NOTHING",
+        (conv_id, a, b, at, at),
+    )
     row = conn.execute("SELECT id FROM dm_conversations WHERE user_a = ? AND user_b = ?", (a, b)).fetchone()
     cid = row["id"]
-    conn.execute("INSERT INTO dm_messages(id, conversation_id, sender_id, text, created_at, status) "
-                 "VALUES (?,?,?,?,?,?)", (msg_id, cid, sender_id, text, at, "delivered" if delivered else "blocked"))
+    conn.execute(
+        "INSERT INTO dm_messages(id, conversation_id, sender_id, text, created_at, status) VALUES (?,?,?,?,?,?)",
+        (msg_id, cid, sender_id, text, at, "delivered" if delivered else "blocked"),
+    )
     if not delivered:  # kept for review; the conversation shows nothing new to either side
         return cid
     unread = "b_unread" if recipient_id == b else "a_unread"
-    conn.execute(f"UPDATE dm_conversations SET last_message_at = ?, last_message_id = ?, {unread} = {unread} + 1 "
-                 "WHERE id = ?", (at, msg_id, cid))
+    conn.execute(
+        f"UPDATE dm_conversations SET last_message_at = ?, last_message_id = ?, {unread} = {unread} + 1 WHERE id = ?",
+        (at, msg_id, cid),
+    )
     return cid
 
 
@@ -106,8 +139,9 @@ def read_unit(conn: sqlite3.Connection, conv_id: str, user_id: str, now: datetim
     if row is None or user_id not in (row["user_a"], row["user_b"]):
         raise NotFound("no such conversation", field="conversationId")
     side = _side(row, user_id)
-    conn.execute(f"UPDATE dm_conversations SET {side}_unread = 0, {side}_last_read_at = ? WHERE id = ?",
-                 (iso(now), conv_id))
+    conn.execute(
+        f"UPDATE dm_conversations SET {side}_unread = 0, {side}_last_read_at = ? WHERE id = ?", (iso(now), conv_id)
+    )
     return conn.execute("SELECT * FROM dm_conversations WHERE id = ?", (conv_id,)).fetchone()
 
 
@@ -117,7 +151,7 @@ class DirectMessages:
         self.clock = clock
         self.ids = ids
         self.moderator = moderator
-        self.trust_gates = None     # halobuzz.trust.gates.Gates, set by the app: first messages need trust
+        self.trust_gates = None  # halobuzz.trust.gates.Gates, set by the app: first messages need trust
 
     def _user_by_name(self, username: str):
         row = self.db.inline.one("SELECT id, username, status FROM users WHERE username = ?", (username.strip(),))
@@ -154,6 +188,7 @@ class DirectMessages:
             raise Forbidden("this user does not accept your messages", code="dm_not_allowed")
         # Accounts restricted as under 18 get DMs only from people they wrote to (moderation.restrictions).
         from ..moderation.restrictions import require_dm_allowed
+
         require_dm_allowed(self.db.inline.conn, sender_id, to["id"], self.clock.now().date())
         if self.trust_gates is not None:
             self.trust_gates.check_dm(self.db.inline.conn, sender_id, to["id"])
@@ -169,32 +204,70 @@ class DirectMessages:
         sender = self.db.inline.one("SELECT username FROM users WHERE id = ?", (sender_id,))
 
         def unit(conn):
-            cid = send_unit(conn, conv_id=conv_id, msg_id=msg_id, sender_id=sender_id, recipient_id=to["id"],
-                            text=text, now=now, delivered=delivered)
-            effects = None if decision is None else mod.record_dm(conn, decision, sender_id=sender_id,
-                                                                  message_id=msg_id, conversation_id=cid, now=now)
+            cid = send_unit(
+                conn,
+                conv_id=conv_id,
+                msg_id=msg_id,
+                sender_id=sender_id,
+                recipient_id=to["id"],
+                text=text,
+                now=now,
+                delivered=delivered,
+            )
+            effects = (
+                None
+                if decision is None
+                else mod.record_dm(conn, decision, sender_id=sender_id, message_id=msg_id, conversation_id=cid, now=now)
+            )
             verdict = None if decision is None else verdict_json(decision, effects)
             out = {"conversationId": cid, "recipientId": to["id"]}
             if verdict is not None and verdict["action"] != "allow":
-                out["moderation"] = verdict   # the sender's alone (never sent to the recipient)
+                out["moderation"] = verdict  # the sender's alone (never sent to the recipient)
             if not delivered:
                 return out
-            message = {"id": msg_id, "conversationId": cid, "senderId": sender_id,
-                       "senderName": sender["username"] if sender else None, "text": text, "ts": iso(now)}
-            emit(conn, Event(DM_NEW, {"conversationId": cid, "message": message, "replyTo": reply_to},
-                             users=(sender_id, to["id"])))
+            message = {
+                "id": msg_id,
+                "conversationId": cid,
+                "senderId": sender_id,
+                "senderName": sender["username"] if sender else None,
+                "text": text,
+                "ts": iso(now),
+            }
+            emit(
+                conn,
+                Event(
+                    DM_NEW,
+                    {"conversationId": cid, "message": message, "replyTo": reply_to},
+                    users=(sender_id, to["id"]),
+                ),
+            )
             if "moderation" in out:  # a warn: delivered, and the sender is told why
-                emit(conn, Event(AI_WARNING, {"kind": "dm", "conversationId": cid, "messageId": msg_id,
-                                              "blocked": False, "replyTo": reply_to, **out["moderation"]},
-                                 users=(sender_id,)))
+                emit(
+                    conn,
+                    Event(
+                        AI_WARNING,
+                        {
+                            "kind": "dm",
+                            "conversationId": cid,
+                            "messageId": msg_id,
+                            "blocked": False,
+                            "replyTo": reply_to,
+                            **out["moderation"],
+                        },
+                        users=(sender_id,),
+                    ),
+                )
             return {**out, "message": message}
 
         out = await self.db.write(unit)
         if not delivered:
             verdict = out["moderation"]
             until = f"; you are muted until {verdict['mutedUntil']}" if verdict.get("mutedUntil") else ""
-            raise MessageBlocked(f"message not delivered: moderation blocked it{until}", field="text",
-                                 extra={"moderation": verdict, "messageId": msg_id})
+            raise MessageBlocked(
+                f"message not delivered: moderation blocked it{until}",
+                field="text",
+                extra={"moderation": verdict, "messageId": msg_id},
+            )
         return out
 
     async def mark_read(self, user_id: str, conv_id: str) -> dict[str, Any]:
@@ -203,8 +276,13 @@ class DirectMessages:
         def unit(conn):
             row = read_unit(conn, conv_id, user_id, now)
             other = row["user_b"] if row["user_a"] == user_id else row["user_a"]
-            receipt = {"conversationId": conv_id, "userId": user_id, "otherUserId": other, "readAt": iso(now),
-                       "lastReadMessageId": row["last_message_id"]}
+            receipt = {
+                "conversationId": conv_id,
+                "userId": user_id,
+                "otherUserId": other,
+                "readAt": iso(now),
+                "lastReadMessageId": row["last_message_id"],
+            }
             emit(conn, Event(DM_READ, receipt, users=(other, user_id)))
             return receipt
 
@@ -212,12 +290,14 @@ class DirectMessages:
 
     async def inbox(self, user_id: str, cursor: str | None, limit: int) -> dict[str, Any]:
         after = _uncursor(cursor, 2)
-        sql = ("SELECT c.*, u.id AS other_id, u.username AS other_name, "
-               "CASE WHEN m.status = 'delivered' THEN m.text END AS last_text, "
-               "m.sender_id AS last_sender FROM dm_conversations c "
-               "JOIN users u ON u.id = CASE WHEN c.user_a = :me THEN c.user_b ELSE c.user_a END "
-               "LEFT JOIN dm_messages m ON m.id = c.last_message_id "
-               "WHERE (c.user_a = :me OR c.user_b = :me) AND c.last_message_id IS NOT NULL")
+        sql = (
+            "SELECT c.*, u.id AS other_id, u.username AS other_name, "
+            "CASE WHEN m.status = 'delivered' THEN m.text END AS last_text, "
+            "m.sender_id AS last_sender FROM dm_conversations c "
+            "JOIN users u ON u.id = CASE WHEN c.user_a = :me THEN c.user_b ELSE c.user_a END "
+            "LEFT JOIN dm_messages m ON m.id = c.last_message_id "
+            "WHERE (c.user_a = :me OR c.user_b = :me) AND c.last_message_id IS NOT NULL"
+        )
         params: dict[str, Any] = {"me": user_id, "limit": limit + 1}
         if after:
             sql += " AND (c.last_message_at < :at OR (c.last_message_at = :at AND c.id < :id))"
@@ -228,14 +308,21 @@ class DirectMessages:
         for r in rows[:limit]:
             side = _side(r, user_id)
             other_side = "b" if side == "a" else "a"
-            items.append({"conversationId": r["id"], "with": {"id": r["other_id"], "username": r["other_name"]},
-                          "unread": r[f"{side}_unread"], "lastMessageAt": r["last_message_at"],
-                          "lastMessage": {"id": r["last_message_id"], "senderId": r["last_sender"],
-                                          "text": r["last_text"]},
-                          "otherLastReadAt": r[f"{other_side}_last_read_at"]})
+            items.append(
+                {
+                    "conversationId": r["id"],
+                    "with": {"id": r["other_id"], "username": r["other_name"]},
+                    "unread": r[f"{side}_unread"],
+                    "lastMessageAt": r["last_message_at"],
+                    "lastMessage": {"id": r["last_message_id"], "senderId": r["last_sender"], "text": r["last_text"]},
+                    "otherLastReadAt": r[f"{other_side}_last_read_at"],
+                }
+            )
         total = self.db.inline.one(
             "SELECT COALESCE(SUM(CASE WHEN user_a = ? THEN a_unread ELSE b_unread END), 0) AS n "
-            "FROM dm_conversations WHERE user_a = ? OR user_b = ?", (user_id, user_id, user_id))
+            "FROM dm_conversations WHERE user_a = ? OR user_b = ?",
+            (user_id, user_id, user_id),
+        )
         nxt = _cursor(rows[limit - 1]["last_message_at"], rows[limit - 1]["id"]) if len(rows) > limit else None
         return {"items": items, "cursor": nxt, "unreadTotal": total["n"]}
 
@@ -255,11 +342,23 @@ class DirectMessages:
         other_side = "b" if side == "a" else "a"
         other_id = conv[f"user_{other_side}"]
         other = self.db.inline.one("SELECT id, username FROM users WHERE id = ?", (other_id,))
-        return {"conversationId": conv_id, "with": {"id": other["id"], "username": other["username"]},
-                "unread": conv[f"{side}_unread"], "otherLastReadAt": conv[f"{other_side}_last_read_at"],
-                "items": [{"id": r["id"], "conversationId": conv_id, "senderId": r["sender_id"], "text": r["text"],
-                           "ts": r["created_at"]} for r in reversed(page)],
-                "cursor": _cursor(page[-1]["id"]) if len(rows) > limit else None}
+        return {
+            "conversationId": conv_id,
+            "with": {"id": other["id"], "username": other["username"]},
+            "unread": conv[f"{side}_unread"],
+            "otherLastReadAt": conv[f"{other_side}_last_read_at"],
+            "items": [
+                {
+                    "id": r["id"],
+                    "conversationId": conv_id,
+                    "senderId": r["sender_id"],
+                    "text": r["text"],
+                    "ts": r["created_at"],
+                }
+                for r in reversed(page)
+            ],
+            "cursor": _cursor(page[-1]["id"]) if len(rows) > limit else None,
+        }
 
     # -- blocks and privacy ----------------------------------------------------------------
     async def block(self, user_id: str, username: str, on: bool) -> dict[str, Any]:
@@ -268,26 +367,38 @@ class DirectMessages:
             raise Invalid("you cannot block yourself", field="username")
         now = iso(self.clock.now())
         if on:
-            await self.db.write(lambda conn: conn.execute(
-                "INSERT OR IGNORE INTO user_blocks(user_id, blocked_id, created_at) VALUES (?,?,?)",
-                (user_id, target["id"], now)))
+            await self.db.write(
+                lambda conn: conn.execute(
+                    "INSERT OR IGNORE INTO user_blocks(user_id, blocked_id, created_at) VALUES (?,?,?)",
+                    (user_id, target["id"], now),
+                )
+            )
         else:
-            await self.db.write(lambda conn: conn.execute(
-                "DELETE FROM user_blocks WHERE user_id = ? AND blocked_id = ?", (user_id, target["id"])))
+            await self.db.write(
+                lambda conn: conn.execute(
+                    "DELETE FROM user_blocks WHERE user_id = ? AND blocked_id = ?", (user_id, target["id"])
+                )
+            )
         return {"userId": target["id"], "username": target["username"], "blocked": on}
 
     async def blocks(self, user_id: str) -> list[dict[str, Any]]:
         rows = await self.db.readers.fetchall(
             "SELECT u.id, u.username, b.created_at FROM user_blocks b JOIN users u ON u.id = b.blocked_id "
-            "WHERE b.user_id = ? ORDER BY b.created_at DESC", (user_id,))
+            "WHERE b.user_id = ? ORDER BY b.created_at DESC",
+            (user_id,),
+        )
         return [{"userId": r["id"], "username": r["username"], "since": r["created_at"]} for r in rows]
 
     async def set_privacy(self, user_id: str, privacy: str) -> dict[str, Any]:
         if privacy not in ("everyone", "nobody"):
             raise Invalid("privacy must be everyone or nobody", field="privacy")
-        await self.db.write(lambda conn: conn.execute(
-            "INSERT INTO dm_settings(user_id, privacy) VALUES (?,?) ON CONFLICT(user_id) DO UPDATE SET "
-            "privacy = excluded.privacy", (user_id, privacy)))
+        await self.db.write(
+            lambda conn: conn.execute(
+                "INSERT INTO dm_settings(user_id, privacy) VALUES (?,?) ON CONFLICT(user_id) DO UPDATE SET "
+                "privacy = excluded.privacy",
+                (user_id, privacy),
+            )
+        )
         return {"privacy": privacy}
 
     def privacy(self, user_id: str) -> dict[str, Any]:

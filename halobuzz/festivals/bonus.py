@@ -9,6 +9,7 @@ before the unit commits only means the next run pays it. Gifts also add to the f
 leaderboards (coins gifted, coins received). Bonus coins are spend-only: spending them earns a
 host nothing (they are burned), so a bonus never becomes withdrawable money.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,7 @@ from ..infra.clock import iso, parse_iso
 from ..wallet import accounts as A
 from ..wallet import ledger
 
-BATCH = 64      # ledger transactions per write unit: a full batch of bonuses holds the writer ~50 ms
+BATCH = 64  # ledger transactions per write unit: a full batch of bonuses holds the writer ~50 ms
 KIND = "festival_bonus"
 
 
@@ -45,33 +46,49 @@ def _covering(festivals: list[sqlite3.Row], at: str) -> sqlite3.Row | None:
 
 
 def _score(conn: sqlite3.Connection, festival_id: str, user_id: str, role: str, coins: int, at: str) -> None:
-    conn.execute("INSERT INTO festival_scores(festival_id, user_id, role, coins, updated_at) VALUES (?,?,?,?,?) "
-                 "ON CONFLICT(festival_id, role, user_id) DO UPDATE SET coins = coins + excluded.coins, "
-                 "updated_at = excluded.updated_at", (festival_id, user_id, role, coins, at))
+    conn.execute(
+        "INSERT INTO festival_scores(festival_id, user_id, role, coins, updated_at) VALUES (?,?,?,?,?) "
+        "ON CONFLICT(festival_id, role, user_id) DO UPDATE SET coins = coins + excluded.coins, "
+        "updated_at = excluded.updated_at",
+        (festival_id, user_id, role, coins, at),
+    )
 
 
 def _hourly(conn: sqlite3.Connection, tx: sqlite3.Row) -> None:
     memo = json.loads(tx["memo"] or "{}")
     sender = memo.get("from")
-    spent = -(conn.execute("SELECT COALESCE(SUM(amount), 0) FROM ledger_entries WHERE tx_id = ? AND account_id IN "
-                           "(?, ?)", (tx["id"], A.user_account(sender, A.PAID), A.user_account(sender, A.BONUS))
-                           ).fetchone()[0]) if sender else 0
-    conn.execute("INSERT INTO gift_coins_hourly(hour, gifts, coins) VALUES (?, 1, ?) ON CONFLICT(hour) DO UPDATE SET "
-                 "gifts = gifts + 1, coins = coins + excluded.coins", (tx["created_at"][:13], spent))
+    spent = (
+        -(
+            conn.execute(
+                "SELECT COALESCE(SUM(amount), 0) FROM ledger_entries WHERE tx_id = ? AND account_id IN (?, ?)",
+                (tx["id"], A.user_account(sender, A.PAID), A.user_account(sender, A.BONUS)),
+            ).fetchone()[0]
+        )
+        if sender
+        else 0
+    )
+    conn.execute(
+        "INSERT INTO gift_coins_hourly(hour, gifts, coins) VALUES (?, 1, ?) ON CONFLICT(hour) DO UPDATE SET "
+        "gifts = gifts + 1, coins = coins + excluded.coins",
+        (tx["created_at"][:13], spent),
+    )
 
 
 def settle(conn: sqlite3.Connection, now: datetime, batch: int = BATCH) -> Settled:
     """One bounded step of the scan (call again while `scanned == batch`)."""
     cursor = conn.execute("SELECT tx_id FROM festival_cursor WHERE name = 'ledger'").fetchone()[0]
-    rows = conn.execute("SELECT id, kind, created_at, memo FROM ledger_tx WHERE id > ? ORDER BY id LIMIT ?",
-                        (cursor, batch)).fetchall()
+    rows = conn.execute(
+        "SELECT id, kind, created_at, memo FROM ledger_tx WHERE id > ? ORDER BY id LIMIT ?", (cursor, batch)
+    ).fetchall()
     out = Settled(len(rows), cursor=cursor)
     if not rows:
         return out
     # Ids follow commit order, timestamps the clock of each unit: take the batch's real time span.
     stamps = [r["created_at"] for r in rows]
-    festivals = conn.execute("SELECT * FROM festivals WHERE cancelled = 0 AND starts_at <= ? AND ends_at > ? "
-                             "ORDER BY starts_at, id", (max(stamps), min(stamps))).fetchall()
+    festivals = conn.execute(
+        "SELECT * FROM festivals WHERE cancelled = 0 AND starts_at <= ? AND ends_at > ? ORDER BY starts_at, id",
+        (max(stamps), min(stamps)),
+    ).fetchall()
     for r in rows:
         if r["kind"] == "gift":
             _hourly(conn, r)
@@ -100,8 +117,11 @@ def _apply(conn: sqlite3.Connection, f: sqlite3.Row, tx: sqlite3.Row, now: datet
             _score(conn, f["id"], host, "host", spent, tx["created_at"])
         user, base, bps = sender, paid, f["gift_bonus_bps"]
     else:
-        credited = [e for e in legs if e["amount"] > 0 and e["account_id"].endswith(":" + A.PAID)
-                    and not e["account_id"].startswith("sys:")]
+        credited = [
+            e
+            for e in legs
+            if e["amount"] > 0 and e["account_id"].endswith(":" + A.PAID) and not e["account_id"].startswith("sys:")
+        ]
         if not credited:
             return None
         user, base, bps = credited[0]["account_id"].rsplit(":", 1)[0], credited[0]["amount"], f["purchase_bonus_bps"]
@@ -109,14 +129,27 @@ def _apply(conn: sqlite3.Connection, f: sqlite3.Row, tx: sqlite3.Row, now: datet
     if not coins:
         return None
     at = iso(now)
-    posted = ledger.post(conn, f"festival-bonus:{tx['id']}", KIND,
-                         [(A.BONUS_ISSUER, -coins), (A.user_account(user, A.BONUS), coins)], at,
-                         {"festival": f["id"], "source": tx["id"], "on": tx["kind"], "bps": bps})
-    conn.execute("INSERT INTO festival_bonuses(tx_id, festival_id, source_tx_id, user_id, source_kind, base_coins, "
-                 "bonus_coins, at) VALUES (?,?,?,?,?,?,?,?)",
-                 (posted.tx_id, f["id"], tx["id"], user, tx["kind"], base, coins, at))
-    return {"festivalId": f["id"], "userId": user, "on": tx["kind"], "sourceTxId": tx["id"], "coins": coins,
-            "txId": posted.tx_id}
+    posted = ledger.post(
+        conn,
+        f"festival-bonus:{tx['id']}",
+        KIND,
+        [(A.BONUS_ISSUER, -coins), (A.user_account(user, A.BONUS), coins)],
+        at,
+        {"festival": f["id"], "source": tx["id"], "on": tx["kind"], "bps": bps},
+    )
+    conn.execute(
+        "INSERT INTO festival_bonuses(tx_id, festival_id, source_tx_id, user_id, source_kind, base_coins, "
+        "bonus_coins, at) VALUES (?,?,?,?,?,?,?,?)",
+        (posted.tx_id, f["id"], tx["id"], user, tx["kind"], base, coins, at),
+    )
+    return {
+        "festivalId": f["id"],
+        "userId": user,
+        "on": tx["kind"],
+        "sourceTxId": tx["id"],
+        "coins": coins,
+        "txId": posted.tx_id,
+    }
 
 
 BASELINE_DAYS = 7
@@ -130,14 +163,23 @@ def uplift(conn: sqlite3.Connection, festival_id: str, now: datetime) -> dict[st
         return {}
     start, end = parse_iso(f["starts_at"]), min(parse_iso(f["ends_at"]), now)
     base_from = start - timedelta(days=BASELINE_DAYS)
-    during = conn.execute("SELECT COALESCE(SUM(coins), 0) FROM gift_coins_hourly WHERE hour >= ? AND hour < ?",
-                          (iso(start)[:13], iso(end)[:13] + "~")).fetchone()[0]
-    before = conn.execute("SELECT COALESCE(SUM(coins), 0) FROM gift_coins_hourly WHERE hour >= ? AND hour < ?",
-                          (iso(base_from)[:13], iso(start)[:13])).fetchone()[0]
+    during = conn.execute(
+        "SELECT COALESCE(SUM(coins), 0) FROM gift_coins_hourly WHERE hour >= ? AND hour < ?",
+        (iso(start)[:13], iso(end)[:13] + "~"),
+    ).fetchone()[0]
+    before = conn.execute(
+        "SELECT COALESCE(SUM(coins), 0) FROM gift_coins_hourly WHERE hour >= ? AND hour < ?",
+        (iso(base_from)[:13], iso(start)[:13]),
+    ).fetchone()[0]
     hours = max(1.0, (end - start).total_seconds() / 3600.0)
     per_hour, base_per_hour = during / hours, before / (BASELINE_DAYS * 24.0)
-    bonus = conn.execute("SELECT COALESCE(SUM(bonus_coins), 0) FROM festival_bonuses WHERE festival_id = ?",
-                         (festival_id,)).fetchone()[0]
-    return {"festivalId": festival_id, "coinsPerHour": round(per_hour, 2), "baselineCoinsPerHour":
-            round(base_per_hour, 2), "uplift": round(per_hour / base_per_hour, 3) if base_per_hour else None,
-            "bonusCoins": bonus}
+    bonus = conn.execute(
+        "SELECT COALESCE(SUM(bonus_coins), 0) FROM festival_bonuses WHERE festival_id = ?", (festival_id,)
+    ).fetchone()[0]
+    return {
+        "festivalId": festival_id,
+        "coinsPerHour": round(per_hour, 2),
+        "baselineCoinsPerHour": round(base_per_hour, 2),
+        "uplift": round(per_hour / base_per_hour, 3) if base_per_hour else None,
+        "bonusCoins": bonus,
+    }

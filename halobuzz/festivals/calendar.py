@@ -6,6 +6,7 @@ dates for the years we ship (the BS <-> Gregorian conversion itself is the libra
 an operator adds a later year with `halobuzz festivals add dashain --bs-start ... --bs-end ...`.
 Nepali New Year (1 Baisakh) needs no table: it is computed for any BS year by the library.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,8 +22,8 @@ NEPAL_TZ = "Asia/Kathmandu"
 # Published first and last BS day of each lunar festival (inclusive). Holi spans the hill
 # (Purnima) and Terai (the day after) celebrations.
 LUNAR_DATES: dict[tuple[str, int], tuple[str, str]] = {
-    ("dashain", 2082): ("2082-06-06", "2082-06-20"),   # Ghatasthapana .. Kojagrat Purnima
-    ("tihar", 2082): ("2082-07-02", "2082-07-06"),     # Kag Tihar .. Bhai Tika
+    ("dashain", 2082): ("2082-06-06", "2082-06-20"),  # Ghatasthapana .. Kojagrat Purnima
+    ("tihar", 2082): ("2082-07-02", "2082-07-06"),  # Kag Tihar .. Bhai Tika
     ("holi", 2082): ("2082-11-18", "2082-11-19"),
     ("dashain", 2083): ("2083-06-25", "2083-07-09"),
     ("tihar", 2083): ("2083-07-20", "2083-07-25"),
@@ -43,18 +44,66 @@ class Template:
 
 
 TEMPLATES: dict[str, Template] = {
-    "dashain": Template("dashain", "Dashain", "दशैं", "Happy Dashain! Festival gifts and bonus coins are here.",
-                        "विजया दशमीको शुभकामना! चाडपर्वका उपहार र बोनस सिक्का आइपुगे।", ("tika",), 1000, 1000),
-    "tihar": Template("tihar", "Tihar", "तिहार", "Happy Tihar! Light a diyo for your favourite host.",
-                      "शुभ दीपावली! मन पर्ने होस्टलाई दियो बाल्नुहोस्।", ("diyo",), 1000, 1000),
-    "holi": Template("holi", "Holi", "होली", "Happy Holi! Colours and bonus coins all day.",
-                     "होलीको शुभकामना! दिनभरि रङ र बोनस सिक्का।", ("colours",), 500, 500),
-    "christmas": Template("christmas", "Christmas", "क्रिसमस", "Merry Christmas! Festive gifts are live.",
-                          "क्रिसमसको शुभकामना! चाडका उपहार सुरु भए।", ("star",), 500, 500),
-    "new-year": Template("new-year", "New Year", "नयाँ वर्ष", "Happy New Year! Start it with a firework.",
-                         "नयाँ वर्षको शुभकामना! आतिशबाजीसँग सुरु गर्नुहोस्।", ("firework",), 500, 500),
-    "nepali-new-year": Template("new-year", "Nepali New Year", "नयाँ वर्ष", "Happy Nepali New Year!",
-                                "नयाँ वर्षको शुभकामना!", ("firework",), 500, 500),
+    "dashain": Template(
+        "dashain",
+        "Dashain",
+        "दशैं",
+        "Happy Dashain! Festival gifts and bonus coins are here.",
+        "विजया दशमीको शुभकामना! चाडपर्वका उपहार र बोनस सिक्का आइपुगे।",
+        ("tika",),
+        1000,
+        1000,
+    ),
+    "tihar": Template(
+        "tihar",
+        "Tihar",
+        "तिहार",
+        "Happy Tihar! Light a diyo for your favourite host.",
+        "शुभ दीपावली! मन पर्ने होस्टलाई दियो बाल्नुहोस्।",
+        ("diyo",),
+        1000,
+        1000,
+    ),
+    "holi": Template(
+        "holi",
+        "Holi",
+        "होली",
+        "Happy Holi! Colours and bonus coins all day.",
+        "होलीको शुभकामना! दिनभरि रङ र बोनस सिक्का।",
+        ("colours",),
+        500,
+        500,
+    ),
+    "christmas": Template(
+        "christmas",
+        "Christmas",
+        "क्रिसमस",
+        "Merry Christmas! Festive gifts are live.",
+        "क्रिसमसको शुभकामना! चाडका उपहार सुरु भए।",
+        ("star",),
+        500,
+        500,
+    ),
+    "new-year": Template(
+        "new-year",
+        "New Year",
+        "नयाँ वर्ष",
+        "Happy New Year! Start it with a firework.",
+        "नयाँ वर्षको शुभकामना! आतिशबाजीसँग सुरु गर्नुहोस्।",
+        ("firework",),
+        500,
+        500,
+    ),
+    "nepali-new-year": Template(
+        "new-year",
+        "Nepali New Year",
+        "नयाँ वर्ष",
+        "Happy Nepali New Year!",
+        "नयाँ वर्षको शुभकामना!",
+        ("firework",),
+        500,
+        500,
+    ),
 }
 
 
@@ -95,8 +144,9 @@ def template_window(name: str, year: int) -> tuple[datetime, datetime, str | Non
         dates = LUNAR_DATES.get((name, year))
         if dates is None:
             known = sorted(y for k, y in LUNAR_DATES if k == name)
-            raise Invalid(f"no published {name} dates for BS {year} (known: {known}); "
-                          "give --bs-start and --bs-end", field="year")
+            raise Invalid(
+                f"no published {name} dates for BS {year} (known: {known}); give --bs-start and --bs-end", field="year"
+            )
         start, end = day_window(bs_to_ad(dates[0]), bs_to_ad(dates[1]))
         return start, end, dates[0]
     if name == "nepali-new-year":

@@ -4,6 +4,7 @@ Start and end are scheduled twice over: a one-shot timer armed for the next boun
 festival is announced the moment it starts) and the periodic `festival_schedule` job (catch-up
 after downtime, and a safety net if a timer is lost). Both run the same idempotent `announce`.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -31,7 +32,7 @@ class Festivals:
     def __init__(self, db, clock) -> None:
         self.db, self.clock = db, clock
         self._timer: asyncio.TimerHandle | None = None
-        self.bonus_coins_paid = 0      # since start, for /metrics
+        self.bonus_coins_paid = 0  # since start, for /metrics
         self._stopped = False
 
     async def _write_and_announce(self, work) -> Any:
@@ -98,13 +99,15 @@ class Festivals:
         now = self.clock.now()
         row = await self.db.readers.fetchone(
             "SELECT MIN(t) FROM (SELECT MIN(starts_at) AS t FROM festivals WHERE cancelled = 0 AND starts_at > ?1 "
-            "UNION ALL SELECT MIN(ends_at) FROM festivals WHERE cancelled = 0 AND ends_at > ?1)", (iso(now),))
+            "UNION ALL SELECT MIN(ends_at) FROM festivals WHERE cancelled = 0 AND ends_at > ?1)",
+            (iso(now),),
+        )
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if row and row[0]:
             delay = max(0.0, (parse_iso(row[0]) - now).total_seconds()) + 0.05
-            if delay < 7 * 86400:       # a later boundary is caught by the periodic job first
+            if delay < 7 * 86400:  # a later boundary is caught by the periodic job first
                 self._timer = loop.call_later(delay, lambda: asyncio.ensure_future(self._fire()))
 
     async def _fire(self) -> None:

@@ -4,6 +4,7 @@ Every function takes a sqlite3 connection: writes run inside a writer unit, read
 Themed gifts follow their festival: saving a festival sets each themed gift's
 activeFrom/activeUntil to the festival window (through the catalog, audited too).
 """
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,7 @@ from . import calendar
 KINDS = ("dashain", "tihar", "holi", "christmas", "new-year", "custom")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,47}$")
 _LOCAL = "%Y-%m-%dT%H:%M"
-MAX_BONUS_BPS = 10_000          # at most +100 %
+MAX_BONUS_BPS = 10_000  # at most +100 %
 MAX_DAYS = 62
 
 # Themed gifts the templates use; created (inactive outside their festival) when first needed.
@@ -102,13 +103,19 @@ def _camel(name: str) -> str:
     return head + "".join(p.title() for p in rest)
 
 
-def from_template(name: str, year: int, *, festival_id: str | None = None, bs_start: str | None = None,
-                  bs_end: str | None = None, **overrides: Any) -> FestivalSpec:
+def from_template(
+    name: str,
+    year: int,
+    *,
+    festival_id: str | None = None,
+    bs_start: str | None = None,
+    bs_end: str | None = None,
+    **overrides: Any,
+) -> FestivalSpec:
     """A built-in festival for a year; BS dates given explicitly win over the shipped table."""
     t = calendar.TEMPLATES.get(name)
     if t is None:
-        raise Invalid(f"unknown festival template {name!r}; one of {', '.join(calendar.TEMPLATES)}",
-                      field="template")
+        raise Invalid(f"unknown festival template {name!r}; one of {', '.join(calendar.TEMPLATES)}", field="template")
     if bs_start or bs_end:
         if not (bs_start and bs_end):
             raise Invalid("give both bsStart and bsEnd", field="bsEnd" if bs_start else "bsStart")
@@ -116,21 +123,41 @@ def from_template(name: str, year: int, *, festival_id: str | None = None, bs_st
         bs = bs_start
     else:
         start, end, bs = calendar.template_window(name, year)
-    spec = FestivalSpec(id=festival_id or f"{name}-{year}", kind=t.kind, name_en=t.name_en, name_ne=t.name_ne,
-                        banner_en=t.banner_en, banner_ne=t.banner_ne, starts_local=start.strftime(_LOCAL),
-                        ends_local=end.strftime(_LOCAL), tz=calendar.NEPAL_TZ, bs_start=bs,
-                        purchase_bonus_bps=t.purchase_bonus_bps, gift_bonus_bps=t.gift_bonus_bps,
-                        gift_ids=t.gift_ids)
+    spec = FestivalSpec(
+        id=festival_id or f"{name}-{year}",
+        kind=t.kind,
+        name_en=t.name_en,
+        name_ne=t.name_ne,
+        banner_en=t.banner_en,
+        banner_ne=t.banner_ne,
+        starts_local=start.strftime(_LOCAL),
+        ends_local=end.strftime(_LOCAL),
+        tz=calendar.NEPAL_TZ,
+        bs_start=bs,
+        purchase_bonus_bps=t.purchase_bonus_bps,
+        gift_bonus_bps=t.gift_bonus_bps,
+        gift_ids=t.gift_ids,
+    )
     return replace(spec, **{k: v for k, v in overrides.items() if v is not None})
 
 
 def to_json(r: sqlite3.Row, now: datetime | None = None) -> dict[str, Any]:
-    out = {"id": r["id"], "kind": r["kind"], "name": {"en": r["name_en"], "ne": r["name_ne"]},
-           "banner": {"en": r["banner_en"], "ne": r["banner_ne"]}, "tz": r["tz"],
-           "startsLocal": r["starts_local"], "endsLocal": r["ends_local"], "startsAt": r["starts_at"],
-           "endsAt": r["ends_at"], "bsStart": r["bs_start"], "purchaseBonusBps": r["purchase_bonus_bps"],
-           "giftBonusBps": r["gift_bonus_bps"], "giftIds": json.loads(r["gift_ids"]),
-           "cancelled": bool(r["cancelled"])}
+    out = {
+        "id": r["id"],
+        "kind": r["kind"],
+        "name": {"en": r["name_en"], "ne": r["name_ne"]},
+        "banner": {"en": r["banner_en"], "ne": r["banner_ne"]},
+        "tz": r["tz"],
+        "startsLocal": r["starts_local"],
+        "endsLocal": r["ends_local"],
+        "startsAt": r["starts_at"],
+        "endsAt": r["ends_at"],
+        "bsStart": r["bs_start"],
+        "purchaseBonusBps": r["purchase_bonus_bps"],
+        "giftBonusBps": r["gift_bonus_bps"],
+        "giftIds": json.loads(r["gift_ids"]),
+        "cancelled": bool(r["cancelled"]),
+    }
     if now is not None:
         out["status"] = status_of(r, now)
     return out
@@ -152,8 +179,7 @@ def get(conn: sqlite3.Connection, festival_id: str) -> sqlite3.Row:
     return row
 
 
-ACTIVE_SQL = ("SELECT * FROM festivals WHERE cancelled = 0 AND starts_at <= ?1 AND ends_at > ?1 "
-              "ORDER BY starts_at, id")
+ACTIVE_SQL = "SELECT * FROM festivals WHERE cancelled = 0 AND starts_at <= ?1 AND ends_at > ?1 ORDER BY starts_at, id"
 
 
 def active(conn: sqlite3.Connection, now: datetime) -> list[dict[str, Any]]:
@@ -166,19 +192,40 @@ def listing(conn: sqlite3.Connection, now: datetime, include_past: bool = False)
     return [to_json(r, now) for r in rows]
 
 
-def _save(conn: sqlite3.Connection, spec: FestivalSpec, start: datetime, end: datetime, now: datetime,
-          insert: bool) -> None:
-    values = (spec.kind, spec.name_en.strip(), spec.name_ne.strip(), spec.banner_en.strip(), spec.banner_ne.strip(),
-              spec.tz, spec.starts_local, spec.ends_local, iso(start), iso(end), spec.bs_start,
-              spec.purchase_bonus_bps, spec.gift_bonus_bps, json.dumps(list(spec.gift_ids)), iso(now))
+def _save(
+    conn: sqlite3.Connection, spec: FestivalSpec, start: datetime, end: datetime, now: datetime, insert: bool
+) -> None:
+    values = (
+        spec.kind,
+        spec.name_en.strip(),
+        spec.name_ne.strip(),
+        spec.banner_en.strip(),
+        spec.banner_ne.strip(),
+        spec.tz,
+        spec.starts_local,
+        spec.ends_local,
+        iso(start),
+        iso(end),
+        spec.bs_start,
+        spec.purchase_bonus_bps,
+        spec.gift_bonus_bps,
+        json.dumps(list(spec.gift_ids)),
+        iso(now),
+    )
     if insert:
-        conn.execute("INSERT INTO festivals(kind, name_en, name_ne, banner_en, banner_ne, tz, starts_local, ends_local,"
-                     " starts_at, ends_at, bs_start, purchase_bonus_bps, gift_bonus_bps, gift_ids, updated_at, id,"
-                     " created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (*values, spec.id, iso(now)))
+        conn.execute(
+            "INSERT INTO festivals(kind, name_en, name_ne, banner_en, banner_ne, tz, starts_local, ends_local,"
+            " starts_at, ends_at, bs_start, purchase_bonus_bps, gift_bonus_bps, gift_ids, updated_at, id,"
+            " created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (*values, spec.id, iso(now)),
+        )
     else:
-        conn.execute("UPDATE festivals SET kind=?, name_en=?, name_ne=?, banner_en=?, banner_ne=?, tz=?, "
-                     "starts_local=?, ends_local=?, starts_at=?, ends_at=?, bs_start=?, purchase_bonus_bps=?, "
-                     "gift_bonus_bps=?, gift_ids=?, updated_at=? WHERE id=?", (*values, spec.id))
+        conn.execute(
+            "UPDATE festivals SET kind=?, name_en=?, name_ne=?, banner_en=?, banner_ne=?, tz=?, "
+            "starts_local=?, ends_local=?, starts_at=?, ends_at=?, bs_start=?, purchase_bonus_bps=?, "
+            "gift_bonus_bps=?, gift_ids=?, updated_at=? WHERE id=?",
+            (*values, spec.id),
+        )
         # A moved window is announced again from what is true now (the schedule job does it).
         at = iso(now)
         if at < iso(start):
@@ -187,8 +234,9 @@ def _save(conn: sqlite3.Connection, spec: FestivalSpec, start: datetime, end: da
             conn.execute("UPDATE festivals SET announced = 'none' WHERE id = ? AND announced = 'ended'", (spec.id,))
 
 
-def _sync_gifts(conn: sqlite3.Connection, spec: FestivalSpec, start: datetime, end: datetime,
-                actor: audit.Actor, now: datetime) -> None:
+def _sync_gifts(
+    conn: sqlite3.Connection, spec: FestivalSpec, start: datetime, end: datetime, actor: audit.Actor, now: datetime
+) -> None:
     for gift_id in spec.gift_ids:
         exists = conn.execute("SELECT 1 FROM gifts WHERE id = ?", (gift_id,)).fetchone()
         window_ = {"active_from": iso(start), "active_until": iso(end), "active": True}
@@ -196,8 +244,14 @@ def _sync_gifts(conn: sqlite3.Connection, spec: FestivalSpec, start: datetime, e
             catalog.update(conn, gift_id, window_, actor, now)
         elif gift_id in THEMED_GIFTS:
             name, price, art = THEMED_GIFTS[gift_id]
-            catalog.create(conn, catalog.GiftSpec(id=gift_id, name=name, price=price, art=art, sort=50,
-                                                  active_from=iso(start), active_until=iso(end)), actor, now)
+            catalog.create(
+                conn,
+                catalog.GiftSpec(
+                    id=gift_id, name=name, price=price, art=art, sort=50, active_from=iso(start), active_until=iso(end)
+                ),
+                actor,
+                now,
+            )
         else:
             raise Invalid(f"no such gift {gift_id!r}", field="giftIds")
 
@@ -214,15 +268,26 @@ def create(conn: sqlite3.Connection, spec: FestivalSpec, actor: audit.Actor, now
 
 
 def spec_of(r: sqlite3.Row) -> FestivalSpec:
-    return FestivalSpec(id=r["id"], kind=r["kind"], name_en=r["name_en"], name_ne=r["name_ne"],
-                        banner_en=r["banner_en"], banner_ne=r["banner_ne"], starts_local=r["starts_local"],
-                        ends_local=r["ends_local"], tz=r["tz"], bs_start=r["bs_start"],
-                        purchase_bonus_bps=r["purchase_bonus_bps"], gift_bonus_bps=r["gift_bonus_bps"],
-                        gift_ids=tuple(json.loads(r["gift_ids"])))
+    return FestivalSpec(
+        id=r["id"],
+        kind=r["kind"],
+        name_en=r["name_en"],
+        name_ne=r["name_ne"],
+        banner_en=r["banner_en"],
+        banner_ne=r["banner_ne"],
+        starts_local=r["starts_local"],
+        ends_local=r["ends_local"],
+        tz=r["tz"],
+        bs_start=r["bs_start"],
+        purchase_bonus_bps=r["purchase_bonus_bps"],
+        gift_bonus_bps=r["gift_bonus_bps"],
+        gift_ids=tuple(json.loads(r["gift_ids"])),
+    )
 
 
-def update(conn: sqlite3.Connection, festival_id: str, changes: dict[str, Any], actor: audit.Actor,
-           now: datetime) -> dict[str, Any]:
+def update(
+    conn: sqlite3.Connection, festival_id: str, changes: dict[str, Any], actor: audit.Actor, now: datetime
+) -> dict[str, Any]:
     row = get(conn, festival_id)
     if row["cancelled"]:
         raise Conflict("the festival is cancelled", code="festival_cancelled")
@@ -237,8 +302,16 @@ def update(conn: sqlite3.Connection, festival_id: str, changes: dict[str, Any], 
     _save(conn, spec, start, end, now, insert=False)
     _sync_gifts(conn, spec, start, end, actor, now)
     after = to_json(get(conn, festival_id), now)
-    audit.record(conn, actor, "festival.update", target_type="festival", target_id=festival_id, before=before,
-                 after=after, at=iso(now))
+    audit.record(
+        conn,
+        actor,
+        "festival.update",
+        target_type="festival",
+        target_id=festival_id,
+        before=before,
+        after=after,
+        at=iso(now),
+    )
     return after
 
 
@@ -250,18 +323,43 @@ def cancel(conn: sqlite3.Connection, festival_id: str, actor: audit.Actor, now: 
     for gift_id in json.loads(row["gift_ids"]):
         g = conn.execute("SELECT active_until FROM gifts WHERE id = ?", (gift_id,)).fetchone()
         if g is not None and g["active_until"] == row["ends_at"]:
-            catalog.update(conn, gift_id, {"active_until": iso(now) if iso(now) > row["starts_at"] else
-                                           row["starts_at"]}, actor, now)
+            catalog.update(
+                conn,
+                gift_id,
+                {"active_until": iso(now) if iso(now) > row["starts_at"] else row["starts_at"]},
+                actor,
+                now,
+            )
     after = to_json(get(conn, festival_id), now)
-    audit.record(conn, actor, "festival.cancel", target_type="festival", target_id=festival_id, before=before,
-                 after=after, at=iso(now))
+    audit.record(
+        conn,
+        actor,
+        "festival.cancel",
+        target_type="festival",
+        target_id=festival_id,
+        before=before,
+        after=after,
+        at=iso(now),
+    )
     return after
 
 
-def leaderboard(conn: sqlite3.Connection, festival_id: str, role: str = "gifter", limit: int = 20
-                ) -> list[dict[str, Any]]:
-    rows = conn.execute("SELECT s.user_id, s.coins, u.username, u.og_level FROM festival_scores s JOIN users u "
-                        "ON u.id = s.user_id WHERE s.festival_id = ? AND s.role = ? ORDER BY s.coins DESC, "
-                        "s.updated_at LIMIT ?", (festival_id, role, limit)).fetchall()
-    return [{"rank": i + 1, "userId": r["user_id"], "username": r["username"], "coins": r["coins"],
-             "ogLevel": r["og_level"]} for i, r in enumerate(rows)]
+def leaderboard(
+    conn: sqlite3.Connection, festival_id: str, role: str = "gifter", limit: int = 20
+) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT s.user_id, s.coins, u.username, u.og_level FROM festival_scores s JOIN users u "
+        "ON u.id = s.user_id WHERE s.festival_id = ? AND s.role = ? ORDER BY s.coins DESC, "
+        "s.updated_at LIMIT ?",
+        (festival_id, role, limit),
+    ).fetchall()
+    return [
+        {
+            "rank": i + 1,
+            "userId": r["user_id"],
+            "username": r["username"],
+            "coins": r["coins"],
+            "ogLevel": r["og_level"],
+        }
+        for i, r in enumerate(rows)
+    ]

@@ -5,6 +5,7 @@ matches the human team's stakes; then the humans must score (complete the contes
 fair draw at the published p decides whether the AI wins. Two human teams: the higher score
 wins; a tie refunds everyone. Winners share the pot minus the house share by stake.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -19,13 +20,34 @@ from .rules import Rules
 POINTS_PER_ANSWER = 10
 
 
-def open_round(conn: sqlite3.Connection, rules: Rules, *, host_id: str, room_id: str, stake: int, now: datetime,
-               events: list[Event], n: int | None = None, seconds: int | None = None, category: str | None = None,
-               lobby_seconds: int | None = None) -> sqlite3.Row:
+def open_round(
+    conn: sqlite3.Connection,
+    rules: Rules,
+    *,
+    host_id: str,
+    room_id: str,
+    stake: int,
+    now: datetime,
+    events: list[Event],
+    n: int | None = None,
+    seconds: int | None = None,
+    category: str | None = None,
+    lobby_seconds: int | None = None,
+) -> sqlite3.Row:
     quiz.require_host(conn, room_id, host_id)
     starts = now + timedelta(seconds=lobby_seconds if lobby_seconds is not None else rules.lobby_seconds)
-    r = rounds.create(conn, rules, game="battle", stake=stake, now=now, created_by=host_id, room_id=room_id,
-                      state_=quiz.timed_state(rules, n, seconds, category), starts_at=starts, next_at=starts)
+    r = rounds.create(
+        conn,
+        rules,
+        game="battle",
+        stake=stake,
+        now=now,
+        created_by=host_id,
+        room_id=room_id,
+        state_=quiz.timed_state(rules, n, seconds, category),
+        starts_at=starts,
+        next_at=starts,
+    )
     events.append(rounds.round_event(r, "open", now))
     return r
 
@@ -57,8 +79,16 @@ def advance(conn: sqlite3.Connection, rules: Rules, r: sqlite3.Row, now: datetim
         quiz.announce(conn, rules, r, st, now, events)
 
 
-def answer(conn: sqlite3.Connection, rules: Rules, r: sqlite3.Row, user_id: str, k: int, choice: int, now: datetime,
-           events: list[Event]) -> dict[str, Any]:
+def answer(
+    conn: sqlite3.Connection,
+    rules: Rules,
+    r: sqlite3.Row,
+    user_id: str,
+    k: int,
+    choice: int,
+    now: datetime,
+    events: list[Event],
+) -> dict[str, Any]:
     if r["status"] != "running":
         raise Conflict(f"this round is {r['status']}, not running", code="round_not_running", field="roundId")
     if user_id not in rounds.entrants(conn, r["id"]):
@@ -72,11 +102,12 @@ def gift_coins(conn: sqlite3.Connection, room_id: str, tx_from: int, members: se
     """Coins each member gifted in the room since play started (their paid and bonus legs)."""
     out: dict[str, int] = {}
     for uid, coins in conn.execute(
-            "SELECT json_extract(t.memo, '$.from') AS who, -SUM(e.amount) FROM ledger_tx t "
-            "JOIN ledger_entries e ON e.tx_id = t.id AND e.account_id IN (json_extract(t.memo, '$.from') || ':paid', "
-            "json_extract(t.memo, '$.from') || ':bonus') "
-            "WHERE t.id > ? AND t.kind = 'gift' AND json_extract(t.memo, '$.stream') = ? GROUP BY who",
-            (tx_from, room_id)):
+        "SELECT json_extract(t.memo, '$.from') AS who, -SUM(e.amount) FROM ledger_tx t "
+        "JOIN ledger_entries e ON e.tx_id = t.id AND e.account_id IN (json_extract(t.memo, '$.from') || ':paid', "
+        "json_extract(t.memo, '$.from') || ':bonus') "
+        "WHERE t.id > ? AND t.kind = 'gift' AND json_extract(t.memo, '$.stream') = ? GROUP BY who",
+        (tx_from, room_id),
+    ):
         if uid in members:
             out[uid] = coins
     return out
@@ -86,8 +117,10 @@ def team_scores(conn: sqlite3.Connection, r: sqlite3.Row, st: dict[str, Any], t)
     correct = questions.scores(conn, r["id"])
     members = {u for side in t.values() for u, _ in side}
     gifts = gift_coins(conn, r["room_id"], st.get("txFrom", 0), members)
-    return {side: sum(POINTS_PER_ANSWER * correct.get(u, (0, 0))[0] + gifts.get(u, 0) for u, _ in t[side])
-            for side in ("a", "b")}
+    return {
+        side: sum(POINTS_PER_ANSWER * correct.get(u, (0, 0))[0] + gifts.get(u, 0) for u, _ in t[side])
+        for side in ("a", "b")
+    }
 
 
 def by_stake(pot: int, house_bps: int, members: list[tuple[str, int]]) -> dict[str, int]:
@@ -99,8 +132,9 @@ def by_stake(pot: int, house_bps: int, members: list[tuple[str, int]]) -> dict[s
     return out
 
 
-def settle(conn: sqlite3.Connection, rules: Rules, r: sqlite3.Row, st: dict[str, Any], now: datetime,
-           events: list[Event]) -> None:
+def settle(
+    conn: sqlite3.Connection, rules: Rules, r: sqlite3.Row, st: dict[str, Any], now: datetime, events: list[Event]
+) -> None:
     t = teams(conn, r["id"])
     score = team_scores(conn, r, st, t)
     pot = escrow.held(conn, r["id"])
@@ -119,6 +153,19 @@ def settle(conn: sqlite3.Connection, rules: Rules, r: sqlite3.Row, st: dict[str,
         winner = "a" if score["a"] > score["b"] else "b"
     payouts = {} if winner == ai_team else by_stake(pot, r["house_bps"], t[winner])
     anticheat.same_ip_rings(conn, rules.new_id, r["id"], set(payouts), now)
-    rounds.settle(conn, r["id"], payouts, now, ai_won=ai_won, events=events, result_event=GAME_RESULT,
-                  outcome={"scores": score, "winner": winner, "aiTeam": ai_team, "questions": st["picked"],
-                           "draws": st.get("draws", []) + d.log})
+    rounds.settle(
+        conn,
+        r["id"],
+        payouts,
+        now,
+        ai_won=ai_won,
+        events=events,
+        result_event=GAME_RESULT,
+        outcome={
+            "scores": score,
+            "winner": winner,
+            "aiTeam": ai_team,
+            "questions": st["picked"],
+            "draws": st.get("draws", []) + d.log,
+        },
+    )

@@ -11,6 +11,7 @@ rounds — odd rounds pair the survivors, even rounds bring in the losers of the
 winners' round (in reverse order, to postpone rematches) — and one grand final (F)
 between the two bracket winners (no reset match).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 @dataclass
 class Match:
     no: int
-    bracket: str       # W, L or F
+    bracket: str  # W, L or F
     round: int
     position: int
     win_to: tuple[int, str] | None = None

@@ -1,5 +1,6 @@
 """`halobuzz doctor` checks of the games: every finished round's escrow is empty, and the
 bundled compliance packs and quiz bank load."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -17,7 +18,8 @@ def escrows_empty(conn: sqlite3.Connection) -> list[str]:
         "SELECT a.id, a.balance FROM ledger_accounts a WHERE a.id LIKE 'sys:game_escrow:%' AND a.balance <> 0 AND "
         "(EXISTS(SELECT 1 FROM game_rounds r WHERE 'sys:game_escrow:' || r.id = a.id "
         "AND r.status IN ('settled','refunded')) OR EXISTS(SELECT 1 FROM tournaments t WHERE "
-        "'sys:game_escrow:' || t.id = a.id AND t.status IN ('finished','cancelled'))) LIMIT 20").fetchall()
+        "'sys:game_escrow:' || t.id = a.id AND t.status IN ('finished','cancelled'))) LIMIT 20"
+    ).fetchall()
     return [f"{r[0]} still holds {r[1]} coins after its game ended" for r in rows]
 
 

@@ -10,6 +10,7 @@ An operator overrides fields in halobuzz.toml (`games_compliance = {NP =
 start whenever it differs from the one last applied. Every refusal is a 403 whose code and
 message name the rule (`compliance_<field>`, "rule NP.games_of_chance = false").
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -44,11 +45,20 @@ class Pack:
     daily_loss_limit: int
 
     def as_json(self) -> dict[str, Any]:
-        return {"country": self.country, "name": self.name, "currency": self.currency,
-                "minAge": {"register": self.min_age_register, "buy": self.min_age_buy,
-                           "gamesOfChance": self.min_age_games_of_chance},
-                "gamesOfChance": self.games_of_chance, "paidSkillContests": self.paid_skill_contests,
-                "maxStake": self.max_stake, "dailyLossLimit": self.daily_loss_limit}
+        return {
+            "country": self.country,
+            "name": self.name,
+            "currency": self.currency,
+            "minAge": {
+                "register": self.min_age_register,
+                "buy": self.min_age_buy,
+                "gamesOfChance": self.min_age_games_of_chance,
+            },
+            "gamesOfChance": self.games_of_chance,
+            "paidSkillContests": self.paid_skill_contests,
+            "maxStake": self.max_stake,
+            "dailyLossLimit": self.daily_loss_limit,
+        }
 
 
 _FIELDS = {f.name: f.type for f in fields(Pack)}
@@ -126,8 +136,9 @@ class Packs:
         return cls(packs, parsed)
 
     def get(self, country: str | None) -> Pack:
-        return self.packs.get((country or "").upper()) or replace(self.packs["DEFAULT"],
-                                                                   country=(country or "DEFAULT").upper())
+        return self.packs.get((country or "").upper()) or replace(
+            self.packs["DEFAULT"], country=(country or "DEFAULT").upper()
+        )
 
     def for_country(self, country: str) -> Pack:
         """A pack by name for `halobuzz compliance show` (no fallback: an unknown code is an error)."""
@@ -144,13 +155,23 @@ class Packs:
             now_text = _canon(self.overrides.get(cc, {}))
             if seen.get(cc, "") == now_text:
                 continue
-            audit.record(conn, actor, "compliance.override", target_type="compliance_pack", target_id=cc,
-                         before={"override": seen.get(cc) or None, "pack": asdict(self.base[cc])},
-                         after={"override": now_text or None, "pack": asdict(self.packs[cc])}, at=at)
+            audit.record(
+                conn,
+                actor,
+                "compliance.override",
+                target_type="compliance_pack",
+                target_id=cc,
+                before={"override": seen.get(cc) or None, "pack": asdict(self.base[cc])},
+                after={"override": now_text or None, "pack": asdict(self.packs[cc])},
+                at=at,
+            )
             if now_text:
-                conn.execute("INSERT INTO game_compliance_applied(country, override, applied_at) VALUES (?,?,?) "
-                             "ON CONFLICT(country) DO UPDATE SET override = excluded.override, "
-                             "applied_at = excluded.applied_at", (cc, now_text, at))
+                conn.execute(
+                    "INSERT INTO game_compliance_applied(country, override, applied_at) VALUES (?,?,?) "
+                    "ON CONFLICT(country) DO UPDATE SET override = excluded.override, "
+                    "applied_at = excluded.applied_at",
+                    (cc, now_text, at),
+                )
             else:
                 conn.execute("DELETE FROM game_compliance_applied WHERE country = ?", (cc,))
             changed.append(cc)
@@ -169,12 +190,16 @@ def _age(birth: str, today: date) -> int:
 def refuse(pack: Pack, rule: str, message: str) -> Forbidden:
     value = getattr(pack, rule)
     shown = str(value).lower() if isinstance(value, bool) else value
-    return Forbidden(f"{message} (rule {pack.country}.{rule} = {shown})", code=f"compliance_{rule}",
-                     extra={"rule": f"{pack.country}.{rule}", "country": pack.country})
+    return Forbidden(
+        f"{message} (rule {pack.country}.{rule} = {shown})",
+        code=f"compliance_{rule}",
+        extra={"rule": f"{pack.country}.{rule}", "country": pack.country},
+    )
 
 
-def check_stake(conn: sqlite3.Connection, user: sqlite3.Row, amount: int, *, chance: bool, pack: Pack,
-                today: date) -> None:
+def check_stake(
+    conn: sqlite3.Connection, user: sqlite3.Row, amount: int, *, chance: bool, pack: Pack, today: date
+) -> None:
     """Every stake passes here inside its write unit: age, country rules, max stake, daily loss."""
     if chance:
         # Under-18 (declared or judged by a moderator) never plays games of chance, whatever the pack says.
@@ -182,22 +207,30 @@ def check_stake(conn: sqlite3.Connection, user: sqlite3.Row, amount: int, *, cha
         if not pack.games_of_chance:
             raise refuse(pack, "games_of_chance", f"games of chance are not allowed in {pack.country}")
         if _age(user["birth_date"], today) < pack.min_age_games_of_chance:
-            raise refuse(pack, "min_age_games_of_chance",
-                         f"games of chance need an age of at least {pack.min_age_games_of_chance}")
+            raise refuse(
+                pack,
+                "min_age_games_of_chance",
+                f"games of chance need an age of at least {pack.min_age_games_of_chance}",
+            )
     elif not pack.paid_skill_contests:
         raise refuse(pack, "paid_skill_contests", f"coin-entry contests are not allowed in {pack.country}")
     if amount > pack.max_stake:
         raise refuse(pack, "max_stake", f"a stake of {amount} coins is above the limit of {pack.max_stake}")
-    row = conn.execute("SELECT staked, won FROM game_daily WHERE user_id = ? AND day = ?",
-                       (user["id"], today.isoformat())).fetchone()
+    row = conn.execute(
+        "SELECT staked, won FROM game_daily WHERE user_id = ? AND day = ?", (user["id"], today.isoformat())
+    ).fetchone()
     staked, won = (row["staked"], row["won"]) if row else (0, 0)
     # Counted as if this stake is lost: the limit holds whatever the outcome.
     if staked - won + amount > pack.daily_loss_limit:
-        raise refuse(pack, "daily_loss_limit",
-                     f"this stake could take today's game losses past {pack.daily_loss_limit} coins")
+        raise refuse(
+            pack, "daily_loss_limit", f"this stake could take today's game losses past {pack.daily_loss_limit} coins"
+        )
 
 
 def record_daily(conn: sqlite3.Connection, user_id: str, day: str, *, staked: int = 0, won: int = 0) -> None:
-    conn.execute("INSERT INTO game_daily(user_id, day, staked, won) VALUES (?,?,?,?) "
-                 "ON CONFLICT(user_id, day) DO UPDATE SET staked = staked + excluded.staked, "
-                 "won = won + excluded.won", (user_id, day, staked, won))
+    conn.execute(
+        "INSERT INTO game_daily(user_id, day, staked, won) VALUES (?,?,?,?) "
+        "ON CONFLICT(user_id, day) DO UPDATE SET staked = staked + excluded.staked, "
+        "won = won + excluded.won",
+        (user_id, day, staked, won),
+    )

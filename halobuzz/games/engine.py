@@ -1,4 +1,5 @@
 """Moving rounds: the due-round step, intents routed to their game, and recovery at start."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -23,8 +24,16 @@ def step(conn: sqlite3.Connection, rules: Rules, round_id: str, now: datetime, e
     return True
 
 
-def join(conn: sqlite3.Connection, rules: Rules, round_id: str, user_id: str, now: datetime, *, events: list[Event],
-         **kw: Any) -> dict[str, Any]:
+def join(
+    conn: sqlite3.Connection,
+    rules: Rules,
+    round_id: str,
+    user_id: str,
+    now: datetime,
+    *,
+    events: list[Event],
+    **kw: Any,
+) -> dict[str, Any]:
     out = rounds.join(conn, rules, round_id, user_id, now, events=events, **kw)
     r = rounds.get(conn, round_id)
     if r["game"] == "challenge":
@@ -34,8 +43,18 @@ def join(conn: sqlite3.Connection, rules: Rules, round_id: str, user_id: str, no
     return out
 
 
-def answer(conn: sqlite3.Connection, rules: Rules, round_id: str, user_id: str, now: datetime, *,
-           question: int | None, choice: int | None, value: int | None, events: list[Event]) -> dict[str, Any]:
+def answer(
+    conn: sqlite3.Connection,
+    rules: Rules,
+    round_id: str,
+    user_id: str,
+    now: datetime,
+    *,
+    question: int | None,
+    choice: int | None,
+    value: int | None,
+    events: list[Event],
+) -> dict[str, Any]:
     r = rounds.get(conn, round_id)
     if r["game"] == "challenge":
         if value is None:
@@ -53,10 +72,12 @@ def start_now(conn: sqlite3.Connection, round_id: str, user_id: str, now: dateti
     """The host ends the lobby early: the round is due now and the server starts it."""
     r = rounds.get(conn, round_id)
     if r["game"] not in ("quiz", "battle"):
-        raise Conflict("only quiz and battle rounds are started by their host", code="not_host_started",
-                       field="roundId")
+        raise Conflict(
+            "only quiz and battle rounds are started by their host", code="not_host_started", field="roundId"
+        )
     if r["created_by"] != user_id:
         from ..errors import Forbidden
+
         raise Forbidden("only the host who opened the round starts it", code="not_host")
     if r["status"] != "open":
         raise Conflict(f"this round is {r['status']}, not open", code="round_closed", field="roundId")
@@ -76,7 +97,9 @@ def recover(conn: sqlite3.Connection, rules: Rules, now: datetime, events: list[
     transaction, so a second recovery finds nothing to do.
     """
     done: dict[str, list[str]] = {"refunded": [], "drawn": [], "resumed": [], "expired": []}
-    for r in conn.execute("SELECT * FROM game_rounds WHERE status IN ('open','running') ORDER BY created_at").fetchall():
+    for r in conn.execute(
+        "SELECT * FROM game_rounds WHERE status IN ('open','running') ORDER BY created_at"
+    ).fetchall():
         due = r["next_at"] is not None and parse_iso(r["next_at"]) <= now
         if r["game"] == "lottery":
             if due:

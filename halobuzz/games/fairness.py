@@ -16,6 +16,7 @@ the round (0, 1, 2 ...). The first 6 bytes of the digest, read big-endian, are a
 After the round the seed is revealed; anyone can recompute every choice (see
 `halobuzz games verify`, the proof route, and the console's WebCrypto check).
 """
+
 from __future__ import annotations
 
 import hashlib

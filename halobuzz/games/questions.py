@@ -4,6 +4,7 @@ Question k is open from `startsAt + k * (seconds + gap)` for `seconds`; an answe
 only inside that window and its time is the server's `now` minus the opening, in ms. The
 questions are drawn from the bank with the round's fair draws when play starts.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -65,8 +66,16 @@ def visible(st: dict[str, Any], bank: Bank, status: str, now: datetime | None) -
     return out
 
 
-def answer(conn: sqlite3.Connection, round_id: str, st: dict[str, Any], bank: Bank, user_id: str, k: int,
-           choice: int, now: datetime) -> dict[str, Any]:
+def answer(
+    conn: sqlite3.Connection,
+    round_id: str,
+    st: dict[str, Any],
+    bank: Bank,
+    user_id: str,
+    k: int,
+    choice: int,
+    now: datetime,
+) -> dict[str, Any]:
     if not 0 <= k < st["questions"]:
         raise Invalid(f"question must be between 0 and {st['questions'] - 1}", field="question")
     opens, closes = window(st, k)
@@ -80,8 +89,10 @@ def answer(conn: sqlite3.Connection, round_id: str, st: dict[str, Any], bank: Ba
     ms = int((now - opens).total_seconds() * 1000)
     correct = choice == q.answer
     try:
-        conn.execute("INSERT INTO game_answers(round_id, user_id, question, answer, correct, ms, at) "
-                     "VALUES (?,?,?,?,?,?,?)", (round_id, user_id, k, str(choice), int(correct), ms, iso(now)))
+        conn.execute(
+            "INSERT INTO game_answers(round_id, user_id, question, answer, correct, ms, at) VALUES (?,?,?,?,?,?,?)",
+            (round_id, user_id, k, str(choice), int(correct), ms, iso(now)),
+        )
     except sqlite3.IntegrityError:
         raise Conflict("you already answered this question", code="already_answered", field="question") from None
     return {"question": k, "ms": ms, "accepted": True}
@@ -89,6 +100,11 @@ def answer(conn: sqlite3.Connection, round_id: str, st: dict[str, Any], bank: Ba
 
 def scores(conn: sqlite3.Connection, round_id: str) -> dict[str, tuple[int, int]]:
     """user -> (correct answers, total ms of the correct ones)."""
-    return {r[0]: (r[1], r[2]) for r in conn.execute(
-        "SELECT user_id, SUM(correct), SUM(CASE WHEN correct THEN ms ELSE 0 END) FROM game_answers "
-        "WHERE round_id = ? GROUP BY user_id", (round_id,))}
+    return {
+        r[0]: (r[1], r[2])
+        for r in conn.execute(
+            "SELECT user_id, SUM(correct), SUM(CASE WHEN correct THEN ms ELSE 0 END) FROM game_answers "
+            "WHERE round_id = ? GROUP BY user_id",
+            (round_id,),
+        )
+    }

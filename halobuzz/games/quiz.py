@@ -2,6 +2,7 @@
 from the bank (drawn fairly when play starts); the best score takes the pool minus the house
 share (fastest total answer time breaks ties; exact ties split the prize).
 """
+
 from __future__ import annotations
 
 import json
@@ -40,19 +41,41 @@ def timed_state(rules: Rules, n: int | None, seconds: int | None, category: str 
     return {"questions": n, "seconds": seconds, "gap": rules.quiz_gap_seconds, "category": category, "announced": -1}
 
 
-def open_round(conn: sqlite3.Connection, rules: Rules, *, host_id: str, room_id: str, entry_fee: int, now: datetime,
-               events: list[Event], n: int | None = None, seconds: int | None = None, category: str | None = None,
-               lobby_seconds: int | None = None) -> sqlite3.Row:
+def open_round(
+    conn: sqlite3.Connection,
+    rules: Rules,
+    *,
+    host_id: str,
+    room_id: str,
+    entry_fee: int,
+    now: datetime,
+    events: list[Event],
+    n: int | None = None,
+    seconds: int | None = None,
+    category: str | None = None,
+    lobby_seconds: int | None = None,
+) -> sqlite3.Row:
     require_host(conn, room_id, host_id)
     starts = now + timedelta(seconds=lobby_seconds if lobby_seconds is not None else rules.lobby_seconds)
-    r = rounds.create(conn, rules, game="quiz", stake=entry_fee, now=now, created_by=host_id, room_id=room_id,
-                      state_=timed_state(rules, n, seconds, category), starts_at=starts, next_at=starts)
+    r = rounds.create(
+        conn,
+        rules,
+        game="quiz",
+        stake=entry_fee,
+        now=now,
+        created_by=host_id,
+        room_id=room_id,
+        state_=timed_state(rules, n, seconds, category),
+        starts_at=starts,
+        next_at=starts,
+    )
     events.append(rounds.round_event(r, "open", now))
     return r
 
 
-def begin_play(conn: sqlite3.Connection, rules: Rules, r: sqlite3.Row, st: dict[str, Any], now: datetime,
-               events: list[Event]) -> None:
+def begin_play(
+    conn: sqlite3.Connection, rules: Rules, r: sqlite3.Row, st: dict[str, Any], now: datetime, events: list[Event]
+) -> None:
     """Fix the client seeds, draw the questions, start the clock on question 0 now."""
     rounds.fix_seeds(conn, r["id"])
     d = rounds.draws(conn, r["id"])
@@ -60,25 +83,42 @@ def begin_play(conn: sqlite3.Connection, rules: Rules, r: sqlite3.Row, st: dict[
     st["draws"] = d.log
     st["nextNonce"] = d.nonce
     st["playFrom"] = iso(now)
-    conn.execute("UPDATE game_rounds SET status = 'running', state = ?, next_at = ? WHERE id = ?",
-                 (json.dumps(st), iso(now), r["id"]))
-    events.append(rounds.round_event(rounds.get(conn, r["id"]), "started", now,
-                                     questions=st["questions"], seconds=st["seconds"]))
+    conn.execute(
+        "UPDATE game_rounds SET status = 'running', state = ?, next_at = ? WHERE id = ?",
+        (json.dumps(st), iso(now), r["id"]),
+    )
+    events.append(
+        rounds.round_event(rounds.get(conn, r["id"]), "started", now, questions=st["questions"], seconds=st["seconds"])
+    )
 
 
-def announce(conn: sqlite3.Connection, rules: Rules, r: sqlite3.Row, st: dict[str, Any], now: datetime,
-             events: list[Event]) -> None:
+def announce(
+    conn: sqlite3.Connection, rules: Rules, r: sqlite3.Row, st: dict[str, Any], now: datetime, events: list[Event]
+) -> None:
     """Send the question now open (once), and set the next time the server must look."""
     k = questions.current(st, now)
     if k is not None and k > st.get("announced", -1):
         opens, closes = questions.window(st, k)
         q = rules.bank.by_id[st["picked"][k]]
-        events.append(Event(GAME_QUESTION, {"roundId": r["id"], "game": r["game"], "index": k,
-                                            "opensAt": iso(opens), "closesAt": iso(closes), **q.public()},
-                            room=r["room_id"]))
+        events.append(
+            Event(
+                GAME_QUESTION,
+                {
+                    "roundId": r["id"],
+                    "game": r["game"],
+                    "index": k,
+                    "opensAt": iso(opens),
+                    "closesAt": iso(closes),
+                    **q.public(),
+                },
+                room=r["room_id"],
+            )
+        )
         st["announced"] = k
-    conn.execute("UPDATE game_rounds SET state = ?, next_at = ? WHERE id = ?",
-                 (json.dumps(st), iso(questions.next_move(st, now)), r["id"]))
+    conn.execute(
+        "UPDATE game_rounds SET state = ?, next_at = ? WHERE id = ?",
+        (json.dumps(st), iso(questions.next_move(st, now)), r["id"]),
+    )
 
 
 def advance(conn: sqlite3.Connection, rules: Rules, r: sqlite3.Row, now: datetime, events: list[Event]) -> None:
@@ -95,8 +135,16 @@ def advance(conn: sqlite3.Connection, rules: Rules, r: sqlite3.Row, now: datetim
         announce(conn, rules, r, st, now, events)
 
 
-def answer(conn: sqlite3.Connection, rules: Rules, r: sqlite3.Row, user_id: str, k: int, choice: int, now: datetime,
-           events: list[Event]) -> dict[str, Any]:
+def answer(
+    conn: sqlite3.Connection,
+    rules: Rules,
+    r: sqlite3.Row,
+    user_id: str,
+    k: int,
+    choice: int,
+    now: datetime,
+    events: list[Event],
+) -> dict[str, Any]:
     if r["status"] != "running":
         raise Conflict(f"this round is {r['status']}, not running", code="round_not_running", field="roundId")
     if user_id not in rounds.entrants(conn, r["id"]):
@@ -122,13 +170,22 @@ def split(pot: int, house_bps: int, winners: list[str]) -> dict[str, int]:
     return {u: each for u in winners}
 
 
-def settle(conn: sqlite3.Connection, rules: Rules, r: sqlite3.Row, st: dict[str, Any], now: datetime,
-           events: list[Event]) -> None:
+def settle(
+    conn: sqlite3.Connection, rules: Rules, r: sqlite3.Row, st: dict[str, Any], now: datetime, events: list[Event]
+) -> None:
     winners = ranked(questions.scores(conn, r["id"]))
     if not winners:
         rounds.refund(conn, r["id"], now, "nobody answered correctly", events)
         return
     payouts = split(escrow.held(conn, r["id"]), r["house_bps"], winners)
     anticheat.same_ip_rings(conn, rules.new_id, r["id"], set(winners), now)
-    rounds.settle(conn, r["id"], payouts, now, ai_won=None, events=events, result_event=GAME_RESULT,
-                  outcome={"winners": winners, "questions": st["picked"], "draws": st.get("draws", [])})
+    rounds.settle(
+        conn,
+        r["id"],
+        payouts,
+        now,
+        ai_won=None,
+        events=events,
+        result_event=GAME_RESULT,
+        outcome={"winners": winners, "questions": st["picked"], "draws": st.get("draws", [])},
+    )

@@ -3,6 +3,7 @@
 Each question has an id, a category, the index of the right option, and the text and
 options in English (`en`) and Nepali (`ne`) with the options in the same order.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,9 @@ class Bank:
                     opts = raw[lang]["options"]
                     if not raw[lang]["q"] or len(opts) < 2 or not 0 <= raw["answer"] < len(opts):
                         raise ValueError(f"{path}: question {raw['id']} is malformed ({lang})")
-                questions.append(Question(raw["id"], raw["category"], raw["answer"],
-                                          {lang: raw[lang] for lang in LANGUAGES}))
+                questions.append(
+                    Question(raw["id"], raw["category"], raw["answer"], {lang: raw[lang] for lang in LANGUAGES})
+                )
         if len({q.id for q in questions}) != len(questions):
             raise ValueError(f"{directory}: duplicate question ids")
         return cls(questions)

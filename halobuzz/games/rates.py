@@ -6,6 +6,7 @@ player or per round; the report compares what happened with p: the observed AI w
 every settled round decided by the draw, with its 99 % Wilson score interval. An interval
 entirely outside the band means the outcomes no longer follow a p the rules allow.
 """
+
 from __future__ import annotations
 
 import math
@@ -63,29 +64,41 @@ class Row:
         low, high = wilson(self.ai_wins, self.rounds)
         observed = self.ai_wins / self.rounds if self.rounds else None
         band = (BAND_LOW_BPS / 10_000, BAND_HIGH_BPS / 10_000)
-        return {"game": self.game, "window": self.window, "configuredP": self.p, "rounds": self.rounds,
-                "aiWins": self.ai_wins, "observed": observed, "wilson99": [low, high],
-                "containsP": low <= self.p <= high if self.rounds else None,
-                # Out of band: the whole 99 % interval lies outside 35–55 %.
-                "outOfBand": bool(self.rounds) and (high < band[0] or low > band[1])}
+        return {
+            "game": self.game,
+            "window": self.window,
+            "configuredP": self.p,
+            "rounds": self.rounds,
+            "aiWins": self.ai_wins,
+            "observed": observed,
+            "wilson99": [low, high],
+            "containsP": low <= self.p <= high if self.rounds else None,
+            # Out of band: the whole 99 % interval lies outside 35–55 %.
+            "outOfBand": bool(self.rounds) and (high < band[0] or low > band[1]),
+        }
 
 
 WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=7), "all": None}
 
 
-def report(conn: sqlite3.Connection, now: datetime, current: dict[str, int],
-           windows: tuple[str, ...] = ("24h", "7d", "all")) -> list[dict[str, Any]]:
+def report(
+    conn: sqlite3.Connection, now: datetime, current: dict[str, int], windows: tuple[str, ...] = ("24h", "7d", "all")
+) -> list[dict[str, Any]]:
     """Per game, window and p the rounds were played at: configured p vs the observed AI win
     rate of settled rounds the draw decided. A game with no rounds yet still shows its
     current p (with an empty interval) so the page lists every house game."""
     from ..infra.clock import iso
+
     out = []
     for game in HOUSE_GAMES:
         for w in windows:
             since = iso(now - WINDOWS[w]) if WINDOWS[w] else ""
-            rows = conn.execute("SELECT ai_win_bps, COUNT(*), COALESCE(SUM(ai_won), 0) FROM game_rounds "
-                                "WHERE game = ? AND ai_won IS NOT NULL AND settled_at >= ? GROUP BY ai_win_bps "
-                                "ORDER BY ai_win_bps", (game, since)).fetchall()
+            rows = conn.execute(
+                "SELECT ai_win_bps, COUNT(*), COALESCE(SUM(ai_won), 0) FROM game_rounds "
+                "WHERE game = ? AND ai_won IS NOT NULL AND settled_at >= ? GROUP BY ai_win_bps "
+                "ORDER BY ai_win_bps",
+                (game, since),
+            ).fetchall()
             if not rows and game in current:
                 rows = [(current[game], 0, 0)]
             out += [Row(game, w, bps / 10_000, n, wins).as_json() for bps, n, wins in rows]

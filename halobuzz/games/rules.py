@@ -1,6 +1,7 @@
 """What the game code needs to know besides the database: the operator's settings, the
 compliance packs, the question bank, and the sources of ids and seeds (injected, so a test
 can seed them; in production seeds come from `secrets`)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ class Rules:
     quiz_gap_seconds: int = 3
     lobby_seconds: int = 60
     challenge_seconds: int = 30
-    lottery_max_tickets: int = 1000        # per user per draw
+    lottery_max_tickets: int = 1000  # per user per draw
     lottery_split_bps: tuple[int, ...] = (5000, 3000, 2000)
     new_id: Callable[[], str] = field(default=lambda: fairness.new_server_seed()[:26].upper())
     new_seed: Callable[[], str] = fairness.new_server_seed

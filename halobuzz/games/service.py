@@ -5,6 +5,7 @@ the unit emit()s them, so the writer publishes them after COMMIT (and drops them
 rollback). A due-round loop moves rounds exactly when they are due (the next question,
 a draw, a deadline), one write unit per round; recovery runs once before it starts.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -33,20 +34,25 @@ log = logging.getLogger("halobuzz.games")
 
 DESCRIPTIONS = {
     "quiz": "Host-started timed quiz in a live room; entry fees form the pool; best score wins it minus the "
-            "house share.",
+    "house share.",
     "lottery": "Tickets for coins until a scheduled draw; winners by commit-reveal; pool = sales minus the "
-               "house share.",
+    "house share.",
     "challenge": "Solve a timed puzzle; a solved challenge is decided against the AI by the fair draw at p.",
     "battle": "Two teams in a live room score by answers and gifts; the AI fields a team when a side is empty "
-              "and then wins with probability p.",
+    "and then wins with probability p.",
 }
 
 
-def rules_from(settings, db_overrides: dict[str, tuple[int | None, int | None]] | None = None,
-               new_id: Callable[[], str] | None = None) -> Rules:
+def rules_from(
+    settings,
+    db_overrides: dict[str, tuple[int | None, int | None]] | None = None,
+    new_id: Callable[[], str] | None = None,
+) -> Rules:
     """Settings (validated at load) plus the admin API's stored overrides."""
-    p = {g: rates.to_bps(settings.games_ai_win_rates.get(g, settings.games_ai_win_rate), "games_ai_win_rate")
-         for g in rates.HOUSE_GAMES}
+    p = {
+        g: rates.to_bps(settings.games_ai_win_rates.get(g, settings.games_ai_win_rate), "games_ai_win_rate")
+        for g in rates.HOUSE_GAMES
+    }
     house = {g: settings.games_house_bps for g in GAMES}
     for game, (p_bps, house_bps) in (db_overrides or {}).items():
         if p_bps is not None and game in p:
@@ -56,10 +62,15 @@ def rules_from(settings, db_overrides: dict[str, tuple[int | None, int | None]] 
     kw: dict[str, Any] = {}
     if new_id:
         kw["new_id"] = new_id
-    return Rules(packs=Packs.load(assets_dir() / "compliance", settings.games_compliance),
-                 bank=Bank.load(assets_dir() / "games" / "quiz"),
-                 spend=SpendPolicy(settings.spend_limit_adult, settings.spend_limit_minor),
-                 ai_win_bps=p, house_bps=house, min_reaction_ms=settings.games_min_reaction_ms, **kw)
+    return Rules(
+        packs=Packs.load(assets_dir() / "compliance", settings.games_compliance),
+        bank=Bank.load(assets_dir() / "games" / "quiz"),
+        spend=SpendPolicy(settings.spend_limit_adult, settings.spend_limit_minor),
+        ai_win_bps=p,
+        house_bps=house,
+        min_reaction_ms=settings.games_min_reaction_ms,
+        **kw,
+    )
 
 
 def stored_overrides(conn: sqlite3.Connection) -> dict[str, tuple[int | None, int | None]]:
@@ -67,8 +78,9 @@ def stored_overrides(conn: sqlite3.Connection) -> dict[str, tuple[int | None, in
 
 
 class Games:
-    def __init__(self, db, clock: Clock, ids: IdFactory, settings, metrics: Any = None,
-                 limiter: RateLimiter | None = None) -> None:
+    def __init__(
+        self, db, clock: Clock, ids: IdFactory, settings, metrics: Any = None, limiter: RateLimiter | None = None
+    ) -> None:
         self.db, self.clock, self.ids, self.settings = db, clock, ids, settings
         self.metrics = metrics
         self.limiter = limiter or RateLimiter()
@@ -78,7 +90,7 @@ class Games:
         self._wake = asyncio.Event()
         self._stopping = False
         self.recovered: dict[str, list[str]] = {}
-        self.trust_gates = None     # halobuzz.trust.gates.Gates, set by the app: entering a tournament needs trust
+        self.trust_gates = None  # halobuzz.trust.gates.Gates, set by the app: entering a tournament needs trust
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -135,7 +147,8 @@ class Games:
                 nxt = await self.db.readers.fetchone(
                     "SELECT MIN(x) FROM (SELECT MIN(next_at) AS x FROM game_rounds WHERE status IN ('open','running') "
                     "UNION ALL SELECT MIN(next_at) FROM tournaments WHERE status = 'registering' "
-                    "UNION ALL SELECT MIN(due_at) FROM tournament_matches WHERE status = 'ready')")
+                    "UNION ALL SELECT MIN(due_at) FROM tournament_matches WHERE status = 'ready')"
+                )
                 wait = 1.0
                 if nxt and nxt[0]:
                     wait = min(1.0, max(0.0, (parse_iso(nxt[0]) - self.clock.now()).total_seconds()))
@@ -153,14 +166,19 @@ class Games:
     async def run_due(self) -> int:
         """Advance every due round, one write unit each (a failing round never blocks the others)."""
         now = self.clock.now()
-        ids = [r[0] for r in await self.db.readers.fetchall(
-            "SELECT id FROM game_rounds WHERE status IN ('open','running') AND next_at <= ? ORDER BY next_at LIMIT 200",
-            (iso(now),))]
+        ids = [
+            r[0]
+            for r in await self.db.readers.fetchall(
+                "SELECT id FROM game_rounds WHERE status IN ('open','running') AND next_at <= ? ORDER BY next_at LIMIT 200",
+                (iso(now),),
+            )
+        ]
         moved = 0
         for rid in ids:
             try:
-                moved += bool(await self._write(lambda conn, now, ev, rid=rid: engine.step(conn, self.rules, rid,
-                                                                                          now, ev)))
+                moved += bool(
+                    await self._write(lambda conn, now, ev, rid=rid: engine.step(conn, self.rules, rid, now, ev))
+                )
             except Exception:
                 log.exception("could not advance round", extra={"round": rid})
         try:
@@ -175,39 +193,86 @@ class Games:
         if wait:
             raise RateLimited("too many game moves; slow down", retry_after=int(wait) + 1)
 
-    async def open_round(self, user_id: str, game: str, *, stake: int, room_id: str | None = None,
-                         questions: int | None = None, seconds: int | None = None, category: str | None = None,
-                         lobby_seconds: int | None = None, draws_at: datetime | None = None,
-                         split_bps: tuple[int, ...] | None = None, admin: bool = False) -> dict[str, Any]:
+    async def open_round(
+        self,
+        user_id: str,
+        game: str,
+        *,
+        stake: int,
+        room_id: str | None = None,
+        questions: int | None = None,
+        seconds: int | None = None,
+        category: str | None = None,
+        lobby_seconds: int | None = None,
+        draws_at: datetime | None = None,
+        split_bps: tuple[int, ...] | None = None,
+        admin: bool = False,
+    ) -> dict[str, Any]:
         self._limit(user_id)
 
         def work(conn, now, ev):
             if game == "quiz":
-                r = quiz.open_round(conn, self.rules, host_id=user_id, room_id=_need(room_id, "roomId"),
-                                    entry_fee=stake, now=now, events=ev, n=questions, seconds=seconds,
-                                    category=category, lobby_seconds=lobby_seconds)
+                r = quiz.open_round(
+                    conn,
+                    self.rules,
+                    host_id=user_id,
+                    room_id=_need(room_id, "roomId"),
+                    entry_fee=stake,
+                    now=now,
+                    events=ev,
+                    n=questions,
+                    seconds=seconds,
+                    category=category,
+                    lobby_seconds=lobby_seconds,
+                )
             elif game == "battle":
-                r = battle.open_round(conn, self.rules, host_id=user_id, room_id=_need(room_id, "roomId"),
-                                      stake=stake, now=now, events=ev, n=questions, seconds=seconds,
-                                      category=category, lobby_seconds=lobby_seconds)
+                r = battle.open_round(
+                    conn,
+                    self.rules,
+                    host_id=user_id,
+                    room_id=_need(room_id, "roomId"),
+                    stake=stake,
+                    now=now,
+                    events=ev,
+                    n=questions,
+                    seconds=seconds,
+                    category=category,
+                    lobby_seconds=lobby_seconds,
+                )
             elif game == "challenge":
                 r = challenge.open_round(conn, self.rules, user_id=user_id, stake=stake, now=now, events=ev)
             elif game == "lottery":
                 if not admin:
                     from ..errors import Forbidden
-                    raise Forbidden("only an admin opens a lottery (the house runs one on schedule)",
-                                    code="admin_only")
-                r = lottery.open_round(conn, self.rules, price=stake, created_by=user_id,
-                                       draws_at=draws_at or now + timedelta(hours=1), now=now, events=ev,
-                                       split_bps=split_bps)
+
+                    raise Forbidden("only an admin opens a lottery (the house runs one on schedule)", code="admin_only")
+                r = lottery.open_round(
+                    conn,
+                    self.rules,
+                    price=stake,
+                    created_by=user_id,
+                    draws_at=draws_at or now + timedelta(hours=1),
+                    now=now,
+                    events=ev,
+                    split_bps=split_bps,
+                )
             else:
                 raise Invalid(f"game must be one of {', '.join(GAMES)}", field="game")
             return rounds.public(conn, r, self.rules.bank, now)
 
         return await self._write(work)
 
-    async def join(self, user_id: str, round_id: str, *, key: str | None, client_seed: str | None = None,
-                   team: str | None = None, count: int = 1, ip: str | None = None) -> tuple[int, dict, bool]:
+    async def join(
+        self,
+        user_id: str,
+        round_id: str,
+        *,
+        key: str | None,
+        client_seed: str | None = None,
+        team: str | None = None,
+        count: int = 1,
+        ip: str | None = None,
+    ) -> tuple[int, dict, bool]:
         """A stake: once per Idempotency-Key (a retry gets the first answer)."""
         self._limit(user_id)
         key = idempotency.check_key(key)
@@ -215,20 +280,48 @@ class Games:
         req_hash = idempotency.body_hash("game:join", body)
 
         def work(conn, now, ev):
-            return idempotency.once(conn, user_id, key, req_hash, iso(now), lambda: (201, engine.join(
-                conn, self.rules, round_id, user_id, now, events=ev, client_seed=client_seed, team=team,
-                count=count, ip=ip)))
+            return idempotency.once(
+                conn,
+                user_id,
+                key,
+                req_hash,
+                iso(now),
+                lambda: (
+                    201,
+                    engine.join(
+                        conn,
+                        self.rules,
+                        round_id,
+                        user_id,
+                        now,
+                        events=ev,
+                        client_seed=client_seed,
+                        team=team,
+                        count=count,
+                        ip=ip,
+                    ),
+                ),
+            )
 
         return await self._write(work)
 
-    async def answer(self, user_id: str, round_id: str, *, nonce: str | None, question: int | None = None,
-                     choice: int | None = None, value: int | None = None) -> dict[str, Any]:
+    async def answer(
+        self,
+        user_id: str,
+        round_id: str,
+        *,
+        nonce: str | None,
+        question: int | None = None,
+        choice: int | None = None,
+        value: int | None = None,
+    ) -> dict[str, Any]:
         self._limit(user_id)
 
         def work(conn, now, ev):
             anticheat.use_nonce(conn, user_id, nonce, now)
-            return engine.answer(conn, self.rules, round_id, user_id, now, question=question, choice=choice,
-                                 value=value, events=ev)
+            return engine.answer(
+                conn, self.rules, round_id, user_id, now, question=question, choice=choice, value=value, events=ev
+            )
 
         return await self._write(work)
 
@@ -239,49 +332,78 @@ class Games:
     async def refund(self, round_id: str, reason: str, actor: audit.Actor) -> dict[str, Any]:
         def work(conn, now, ev):
             back = rounds.refund(conn, round_id, now, reason, ev)
-            audit.record(conn, actor, "games.refund", target_type="game_round", target_id=round_id,
-                         after={"refunded": back, "reason": reason}, at=iso(now))
+            audit.record(
+                conn,
+                actor,
+                "games.refund",
+                target_type="game_round",
+                target_id=round_id,
+                after={"refunded": back, "reason": reason},
+                at=iso(now),
+            )
             return {"roundId": round_id, "refunded": back}
+
         return await self._write(work)
 
     # -- tournaments ---------------------------------------------------------------------
     async def create_tournament(self, actor: audit.Actor, **kw: Any) -> dict[str, Any]:
         def work(conn, now, ev):
             t = tournaments.create(conn, self.rules, now=now, created_by=actor.user_id, events=ev, **kw)
-            audit.record(conn, actor, "games.tournament_create", target_type="tournament", target_id=t["id"],
-                         after={k: str(v) for k, v in kw.items()}, at=iso(now))
+            audit.record(
+                conn,
+                actor,
+                "games.tournament_create",
+                target_type="tournament",
+                target_id=t["id"],
+                after={k: str(v) for k, v in kw.items()},
+                at=iso(now),
+            )
             return tournaments.bracket(conn, t["id"])
+
         return await self._write(work)
 
-    async def register_tournament(self, user_id: str, tid: str, *, key: str | None,
-                                  client_seed: str | None = None) -> tuple[int, dict, bool]:
+    async def register_tournament(
+        self, user_id: str, tid: str, *, key: str | None, client_seed: str | None = None
+    ) -> tuple[int, dict, bool]:
         self._limit(user_id)
         key = idempotency.check_key(key)
         req_hash = idempotency.body_hash("tournament:register", {"tournamentId": tid, "clientSeed": client_seed})
 
         def work(conn, now, ev):
             def enter():
-                if self.trust_gates is not None:   # trust_min_tournament_entry (403 naming the rule)
+                if self.trust_gates is not None:  # trust_min_tournament_entry (403 naming the rule)
                     self.trust_gates.check(conn, user_id, "tournament_entry", now)
                 return 201, tournaments.register(conn, self.rules, tid, user_id, now, client_seed=client_seed)
+
             return idempotency.once(conn, user_id, key, req_hash, iso(now), enter)
+
         return await self._write(work)
 
-    async def answer_match(self, user_id: str, tid: str, match: int, *, nonce: str | None,
-                           value: int) -> dict[str, Any]:
+    async def answer_match(
+        self, user_id: str, tid: str, match: int, *, nonce: str | None, value: int
+    ) -> dict[str, Any]:
         self._limit(user_id)
 
         def work(conn, now, ev):
             anticheat.use_nonce(conn, user_id, nonce, now)
             return tournaments.answer(conn, self.rules, tid, match, user_id, value, now, ev)
+
         return await self._write(work)
 
     async def cancel_tournament(self, tid: str, reason: str, actor: audit.Actor) -> dict[str, Any]:
         def work(conn, now, ev):
             back = tournaments.cancel(conn, tournaments.get(conn, tid), now, reason, ev)
-            audit.record(conn, actor, "games.tournament_cancel", target_type="tournament", target_id=tid,
-                         after={"refunded": back, "reason": reason}, at=iso(now))
+            audit.record(
+                conn,
+                actor,
+                "games.tournament_cancel",
+                target_type="tournament",
+                target_id=tid,
+                after={"refunded": back, "reason": reason},
+                at=iso(now),
+            )
             return {"tournamentId": tid, "refunded": back}
+
         return await self._write(work)
 
     # -- reads ---------------------------------------------------------------------------
@@ -289,10 +411,14 @@ class Games:
         pack = self.rules.packs.get(user["country"]) if user is not None else None
         out = []
         for g in GAMES:
-            item = {"game": g, "description": DESCRIPTIONS[g], "chance": CHANCE[g],
-                    "aiWinRate": self.rules.ai_win_bps[g] / 10_000 if g in self.rules.ai_win_bps else None,
-                    "aiWinBand": [rates.BAND_LOW_BPS / 10_000, rates.BAND_HIGH_BPS / 10_000],
-                    "houseShare": self.rules.house_bps[g] / 10_000}
+            item = {
+                "game": g,
+                "description": DESCRIPTIONS[g],
+                "chance": CHANCE[g],
+                "aiWinRate": self.rules.ai_win_bps[g] / 10_000 if g in self.rules.ai_win_bps else None,
+                "aiWinBand": [rates.BAND_LOW_BPS / 10_000, rates.BAND_HIGH_BPS / 10_000],
+                "houseShare": self.rules.house_bps[g] / 10_000,
+            }
             if pack is not None:
                 item["allowed"], item["refusal"] = _allowed(conn, user, pack, CHANCE[g], self.clock.now())
             out.append(item)
@@ -314,8 +440,9 @@ class Games:
         return rows
 
     # -- admin ---------------------------------------------------------------------------
-    async def set_game_settings(self, game: str, actor: audit.Actor, *, ai_win_rate: float | None = None,
-                                house_share: float | None = None) -> dict[str, Any]:
+    async def set_game_settings(
+        self, game: str, actor: audit.Actor, *, ai_win_rate: float | None = None, house_share: float | None = None
+    ) -> dict[str, Any]:
         if game not in GAMES:
             raise Invalid(f"game must be one of {', '.join(GAMES)}", field="game")
         p_bps = None
@@ -331,14 +458,25 @@ class Games:
 
         def work(conn, now, ev):
             before = conn.execute("SELECT ai_win_bps, house_bps FROM game_settings WHERE game = ?", (game,)).fetchone()
-            conn.execute("INSERT INTO game_settings(game, ai_win_bps, house_bps, updated_at, updated_by) "
-                         "VALUES (?,?,?,?,?) ON CONFLICT(game) DO UPDATE SET "
-                         "ai_win_bps = COALESCE(excluded.ai_win_bps, ai_win_bps), "
-                         "house_bps = COALESCE(excluded.house_bps, house_bps), updated_at = excluded.updated_at, "
-                         "updated_by = excluded.updated_by", (game, p_bps, house_bps, iso(now), actor.name))
+            conn.execute(
+                "INSERT INTO game_settings(game, ai_win_bps, house_bps, updated_at, updated_by) "
+                "VALUES (?,?,?,?,?) ON CONFLICT(game) DO UPDATE SET "
+                "ai_win_bps = COALESCE(excluded.ai_win_bps, ai_win_bps), "
+                "house_bps = COALESCE(excluded.house_bps, house_bps), updated_at = excluded.updated_at, "
+                "updated_by = excluded.updated_by",
+                (game, p_bps, house_bps, iso(now), actor.name),
+            )
             after = conn.execute("SELECT ai_win_bps, house_bps FROM game_settings WHERE game = ?", (game,)).fetchone()
-            audit.record(conn, actor, "games.settings", target_type="game", target_id=game,
-                         before=dict(before) if before else None, after=dict(after), at=iso(now))
+            audit.record(
+                conn,
+                actor,
+                "games.settings",
+                target_type="game",
+                target_id=game,
+                before=dict(before) if before else None,
+                after=dict(after),
+                at=iso(now),
+            )
             return rules_from(self.settings, stored_overrides(conn), new_id=self.ids.new)
 
         # Applied once committed: a rolled-back change never reaches the running rules.
@@ -350,8 +488,11 @@ class Games:
         every = self.settings.games_lottery_every
         if not every:
             return 0
-        r = await self._write(lambda conn, now, ev: lottery.ensure_open(
-            conn, self.rules, price=self.settings.games_lottery_price, every_seconds=every, now=now, events=ev))
+        r = await self._write(
+            lambda conn, now, ev: lottery.ensure_open(
+                conn, self.rules, price=self.settings.games_lottery_price, every_seconds=every, now=now, events=ev
+            )
+        )
         return int(r is not None)
 
     async def run_nonce_prune(self) -> int:
@@ -369,6 +510,7 @@ def _allowed(conn, user, pack, chance: bool, now: datetime) -> tuple[bool, str |
     """Whether the caller may stake at all (amount 1), with the refusal's message, for the lobby."""
     from ..errors import Forbidden
     from . import compliance
+
     try:
         compliance.check_stake(conn, user, 1, chance=chance, pack=pack, today=now.date())
         return True, None
@@ -380,8 +522,16 @@ def get_round(conn: sqlite3.Connection, round_id: str, bank: Bank, now: datetime
     return rounds.public(conn, rounds.get(conn, round_id), bank, now)
 
 
-def list_rounds(conn: sqlite3.Connection, bank: Bank, now: datetime, *, game: str | None = None,
-                status: str | None = None, room_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+def list_rounds(
+    conn: sqlite3.Connection,
+    bank: Bank,
+    now: datetime,
+    *,
+    game: str | None = None,
+    status: str | None = None,
+    room_id: str | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
     sql, params = "SELECT * FROM game_rounds WHERE 1=1", []
     if game:
         sql += " AND game = ?"

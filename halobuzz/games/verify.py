@@ -4,6 +4,7 @@ Recomputes the commitment, the client-seeds hash and every logged draw from the 
 server seed, then checks that the recorded outcome is what those draws imply (the winning
 tickets, the questions, the AI's win). Uses only the published algorithm.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,6 +37,7 @@ def _outcome_matches(conn: sqlite3.Connection, round_id: str, p: dict[str, Any],
     if r["status"] != "settled" or not r["outcome"]:
         return []
     import json
+
     out = json.loads(r["outcome"])
     draws = p["draws"]
     problems = []
@@ -45,7 +47,7 @@ def _outcome_matches(conn: sqlite3.Connection, round_id: str, p: dict[str, Any],
             if d["result"] not in picks:
                 picks.append(d["result"])
         tickets = [e["entry_no"] for e in rounds.entries(conn, round_id)]
-        if [w["ticket"] for w in out["winners"]] != [tickets[i] for i in picks[:len(out["winners"])]]:
+        if [w["ticket"] for w in out["winners"]] != [tickets[i] for i in picks[: len(out["winners"])]]:
             problems.append("the winning tickets are not the ones the draws pick")
     if r["game"] in ("quiz", "battle") and bank is not None:
         st = rounds.state(r)

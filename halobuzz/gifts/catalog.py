@@ -1,4 +1,5 @@
 """The gift catalog: seeded from assets/gifts/catalog.json, edited by admins (audited)."""
+
 from __future__ import annotations
 
 import json
@@ -35,7 +36,7 @@ class GiftSpec:
 def validate(spec: GiftSpec) -> GiftSpec:
     if spec.art.startswith("/assets/"):
         # GET /gifts shows art as "/assets/<path>": that form is accepted back as it is.
-        spec = replace(spec, art=spec.art[len("/assets/"):])
+        spec = replace(spec, art=spec.art[len("/assets/") :])
     problems = {}
     if not _SLUG.match(spec.id):
         problems["id"] = "must be 2-40 lowercase letters, digits, '-' or '_'"
@@ -67,8 +68,18 @@ def validate(spec: GiftSpec) -> GiftSpec:
 
 def load_seed(assets: Path) -> list[GiftSpec]:
     doc = json.loads((assets / "gifts" / "catalog.json").read_text(encoding="utf-8"))
-    return [GiftSpec(id=g["id"], name=g["name"], price=g["price"], art=g["art"], animation=g["animation"],
-                     og_min_level=g.get("ogMinLevel", 0), sort=g.get("sort", 0)) for g in doc["gifts"]]
+    return [
+        GiftSpec(
+            id=g["id"],
+            name=g["name"],
+            price=g["price"],
+            art=g["art"],
+            animation=g["animation"],
+            og_min_level=g.get("ogMinLevel", 0),
+            sort=g.get("sort", 0),
+        )
+        for g in doc["gifts"]
+    ]
 
 
 def seed(conn: sqlite3.Connection, specs: list[GiftSpec], now: datetime) -> int:
@@ -77,15 +88,26 @@ def seed(conn: sqlite3.Connection, specs: list[GiftSpec], now: datetime) -> int:
     for s in specs:
         cur = conn.execute(
             "INSERT OR IGNORE INTO gifts(id, name, price, art, animation, og_min_level, active, sort, updated_at) "
-            "VALUES (?,?,?,?,?,?,1,?,?)", (s.id, s.name, s.price, s.art, s.animation, s.og_min_level, s.sort, iso(now)))
+            "VALUES (?,?,?,?,?,?,1,?,?)",
+            (s.id, s.name, s.price, s.art, s.animation, s.og_min_level, s.sort, iso(now)),
+        )
         added += cur.rowcount
     return added
 
 
 def to_json(r: sqlite3.Row) -> dict[str, Any]:
-    return {"id": r["id"], "name": r["name"], "price": r["price"], "art": "/assets/" + r["art"],
-            "animation": r["animation"], "ogExclusive": r["og_min_level"] > 0, "ogMinLevel": r["og_min_level"],
-            "active": bool(r["active"]), "activeFrom": r["active_from"], "activeUntil": r["active_until"]}
+    return {
+        "id": r["id"],
+        "name": r["name"],
+        "price": r["price"],
+        "art": "/assets/" + r["art"],
+        "animation": r["animation"],
+        "ogExclusive": r["og_min_level"] > 0,
+        "ogMinLevel": r["og_min_level"],
+        "active": bool(r["active"]),
+        "activeFrom": r["active_from"],
+        "activeUntil": r["active_until"],
+    }
 
 
 def available_now(r: sqlite3.Row, now: datetime) -> bool:
@@ -111,28 +133,65 @@ def create(conn: sqlite3.Connection, spec: GiftSpec, actor: audit.Actor, now: da
     spec = validate(spec)
     if conn.execute("SELECT 1 FROM gifts WHERE id = ?", (spec.id,)).fetchone():
         raise Conflict("a gift with this id exists", field="id")
-    conn.execute("INSERT INTO gifts(id, name, price, art, animation, og_min_level, active, active_from, active_until,"
-                 " sort, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                 (spec.id, spec.name, spec.price, spec.art, spec.animation, spec.og_min_level, int(spec.active),
-                  spec.active_from, spec.active_until, spec.sort, iso(now)))
+    conn.execute(
+        "INSERT INTO gifts(id, name, price, art, animation, og_min_level, active, active_from, active_until,"
+        " sort, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            spec.id,
+            spec.name,
+            spec.price,
+            spec.art,
+            spec.animation,
+            spec.og_min_level,
+            int(spec.active),
+            spec.active_from,
+            spec.active_until,
+            spec.sort,
+            iso(now),
+        ),
+    )
     after = to_json(get(conn, spec.id))
     audit.record(conn, actor, "gift.create", target_type="gift", target_id=spec.id, after=after, at=iso(now))
     return after
 
 
-def update(conn: sqlite3.Connection, gift_id: str, changes: dict[str, Any], actor: audit.Actor,
-           now: datetime) -> dict[str, Any]:
+def update(
+    conn: sqlite3.Connection, gift_id: str, changes: dict[str, Any], actor: audit.Actor, now: datetime
+) -> dict[str, Any]:
     row = get(conn, gift_id)
     before = to_json(row)
-    current = GiftSpec(id=row["id"], name=row["name"], price=row["price"], art=row["art"],
-                       animation=row["animation"], og_min_level=row["og_min_level"], active=bool(row["active"]),
-                       active_from=row["active_from"], active_until=row["active_until"], sort=row["sort"])
+    current = GiftSpec(
+        id=row["id"],
+        name=row["name"],
+        price=row["price"],
+        art=row["art"],
+        animation=row["animation"],
+        og_min_level=row["og_min_level"],
+        active=bool(row["active"]),
+        active_from=row["active_from"],
+        active_until=row["active_until"],
+        sort=row["sort"],
+    )
     spec = validate(GiftSpec(**{**current.__dict__, **changes}))
-    conn.execute("UPDATE gifts SET name=?, price=?, art=?, animation=?, og_min_level=?, active=?, active_from=?, "
-                 "active_until=?, sort=?, updated_at=? WHERE id=?",
-                 (spec.name, spec.price, spec.art, spec.animation, spec.og_min_level, int(spec.active),
-                  spec.active_from, spec.active_until, spec.sort, iso(now), gift_id))
+    conn.execute(
+        "UPDATE gifts SET name=?, price=?, art=?, animation=?, og_min_level=?, active=?, active_from=?, "
+        "active_until=?, sort=?, updated_at=? WHERE id=?",
+        (
+            spec.name,
+            spec.price,
+            spec.art,
+            spec.animation,
+            spec.og_min_level,
+            int(spec.active),
+            spec.active_from,
+            spec.active_until,
+            spec.sort,
+            iso(now),
+            gift_id,
+        ),
+    )
     after = to_json(get(conn, gift_id))
-    audit.record(conn, actor, "gift.update", target_type="gift", target_id=gift_id, before=before, after=after,
-                 at=iso(now))
+    audit.record(
+        conn, actor, "gift.update", target_type="gift", target_id=gift_id, before=before, after=after, at=iso(now)
+    )
     return after

@@ -7,6 +7,7 @@ bonus coins are burned, the stream's totalCoins and gifter board move, and the
 Halo Throne changes hands if the top gifter changed. The events to publish are
 returned, to be sent after COMMIT.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -38,8 +39,17 @@ class GiftOutcome:
     events: list[Event] = field(default_factory=list)
 
 
-def send_gift(conn: sqlite3.Connection, *, sender_id: str, stream_id: str, gift_id: str, quantity: int,
-              key: str, policy: GiftPolicy, now: datetime) -> GiftOutcome:
+def send_gift(
+    conn: sqlite3.Connection,
+    *,
+    sender_id: str,
+    stream_id: str,
+    gift_id: str,
+    quantity: int,
+    key: str,
+    policy: GiftPolicy,
+    now: datetime,
+) -> GiftOutcome:
     if not 1 <= quantity <= MAX_QUANTITY:
         raise Invalid(f"quantity must be between 1 and {MAX_QUANTITY}", field="quantity")
     # One statement for the common case; the separate lookups below only name what is missing.
@@ -48,7 +58,8 @@ def send_gift(conn: sqlite3.Connection, *, sender_id: str, stream_id: str, gift_
         "g.active_from, g.active_until, "
         "(SELECT fee_carry FROM wallet_stats WHERE user_id = s.host_id) AS host_fee_carry, "
         "u.* FROM streams s, gifts g, users u WHERE s.id = ? AND g.id = ? AND u.id = ?",
-        (stream_id, gift_id, sender_id)).fetchone()
+        (stream_id, gift_id, sender_id),
+    ).fetchone()
     if row is None:
         if not conn.execute("SELECT 1 FROM streams WHERE id = ?", (stream_id,)).fetchone():
             raise NotFound("no such stream", field="streamId")
@@ -72,13 +83,20 @@ def send_gift(conn: sqlite3.Connection, *, sender_id: str, stream_id: str, gift_
     fee, carry = platform_fee(debit.paid, policy.fee_bps, row["host_fee_carry"] or 0)
     host_share = debit.paid - fee
     at = iso(now)
-    posted = ledger.post(conn, f"gift:{sender_id}:{key}", "gift", [
-        (A.user_account(sender_id, A.PAID), -debit.paid),
-        (A.user_account(sender_id, A.BONUS), -debit.bonus),
-        (A.BONUS_BURN, debit.bonus),
-        (A.user_account(host_id, A.HELD), host_share),
-        (A.PLATFORM_FEE, fee),
-    ], at, {"stream": stream_id, "gift": gift_id, "quantity": quantity, "from": sender_id, "to": host_id})
+    posted = ledger.post(
+        conn,
+        f"gift:{sender_id}:{key}",
+        "gift",
+        [
+            (A.user_account(sender_id, A.PAID), -debit.paid),
+            (A.user_account(sender_id, A.BONUS), -debit.bonus),
+            (A.BONUS_BURN, debit.bonus),
+            (A.user_account(host_id, A.HELD), host_share),
+            (A.PLATFORM_FEE, fee),
+        ],
+        at,
+        {"stream": stream_id, "gift": gift_id, "quantity": quantity, "from": sender_id, "to": host_id},
+    )
     wallet.record_spend(conn, sender_id, total, now.date().isoformat())
     wallet.record_earning(conn, host_id, host_share, fee_carry=carry)
     if host_share:
@@ -88,19 +106,46 @@ def send_gift(conn: sqlite3.Connection, *, sender_id: str, stream_id: str, gift_
     sender_total = conn.execute(
         "INSERT INTO stream_gifters(stream_id, user_id, coins, updated_at) VALUES (?,?,?,?) "
         "ON CONFLICT(stream_id, user_id) DO UPDATE SET coins = coins + excluded.coins, updated_at = excluded.updated_at "
-        "RETURNING coins", (stream_id, sender_id, total, at)).fetchone()[0]
-    events = [Event(GIFT_SENT, {
-        "streamId": stream_id, "giftId": gift_id, "giftName": gift["gift_name"], "quantity": quantity,
-        "coins": total, "paidCoins": debit.paid, "bonusCoins": debit.bonus, "hostEarned": host_share,
-        "senderId": sender_id, "senderName": sender["username"], "senderOgLevel": sender["og_level"],
-        "hostId": host_id, "combo": combo, "animation": gift["animation"], "art": "/assets/" + gift["art"],
-        "txId": posted.tx_id, "ts": at}, room=stream_id)]
+        "RETURNING coins",
+        (stream_id, sender_id, total, at),
+    ).fetchone()[0]
+    events = [
+        Event(
+            GIFT_SENT,
+            {
+                "streamId": stream_id,
+                "giftId": gift_id,
+                "giftName": gift["gift_name"],
+                "quantity": quantity,
+                "coins": total,
+                "paidCoins": debit.paid,
+                "bonusCoins": debit.bonus,
+                "hostEarned": host_share,
+                "senderId": sender_id,
+                "senderName": sender["username"],
+                "senderOgLevel": sender["og_level"],
+                "hostId": host_id,
+                "combo": combo,
+                "animation": gift["animation"],
+                "art": "/assets/" + gift["art"],
+                "txId": posted.tx_id,
+                "ts": at,
+            },
+            room=stream_id,
+        )
+    ]
     throne = _throne(conn, stream_id, sender_id, sender["username"], sender_total, at)
     if throne:
         events.append(throne)
     response = {
-        "txId": posted.tx_id, "streamId": stream_id, "giftId": gift_id, "quantity": quantity, "coins": total,
-        "paidCoins": debit.paid, "bonusCoins": debit.bonus, "combo": combo,
+        "txId": posted.tx_id,
+        "streamId": stream_id,
+        "giftId": gift_id,
+        "quantity": quantity,
+        "coins": total,
+        "paidCoins": debit.paid,
+        "bonusCoins": debit.bonus,
+        "combo": combo,
         "wallet": {"balance": debit.paid_before - debit.paid, "bonusBalance": debit.bonus_before - debit.bonus},
     }
     return GiftOutcome(response, events)
@@ -117,8 +162,9 @@ def platform_fee(paid: int, fee_bps: int, carry: int) -> tuple[int, int]:
     return exact // 10_000, exact % 10_000
 
 
-def _combo(conn: sqlite3.Connection, stream_id: str, sender_id: str, gift_id: str, quantity: int, now: datetime,
-           window: int) -> int:
+def _combo(
+    conn: sqlite3.Connection, stream_id: str, sender_id: str, gift_id: str, quantity: int, now: datetime, window: int
+) -> int:
     """Same gift from the same sender within `window` seconds continues the combo."""
     ts = now.timestamp()
     return conn.execute(
@@ -126,11 +172,13 @@ def _combo(conn: sqlite3.Connection, stream_id: str, sender_id: str, gift_id: st
         "ON CONFLICT(stream_id, sender_id) DO UPDATE SET "
         "count = CASE WHEN gift_id = excluded.gift_id AND ?5 - last_at <= ?6 THEN count + ?4 ELSE ?4 END, "
         "gift_id = excluded.gift_id, last_at = excluded.last_at RETURNING count",
-        (stream_id, sender_id, gift_id, quantity, ts, window)).fetchone()[0]
+        (stream_id, sender_id, gift_id, quantity, ts, window),
+    ).fetchone()[0]
 
 
-def _throne(conn: sqlite3.Connection, stream_id: str, sender_id: str, username: str, sender_total: int,
-            at: str) -> Event | None:
+def _throne(
+    conn: sqlite3.Connection, stream_id: str, sender_id: str, username: str, sender_total: int, at: str
+) -> Event | None:
     """The throne goes to whoever has gifted the most in this stream; ties keep the holder."""
     holder = conn.execute("SELECT user_id, coins FROM stream_throne WHERE stream_id = ?", (stream_id,)).fetchone()
     if holder and holder["user_id"] == sender_id:
@@ -138,20 +186,43 @@ def _throne(conn: sqlite3.Connection, stream_id: str, sender_id: str, username: 
         return None
     if holder and sender_total <= holder["coins"]:
         return None
-    conn.execute("INSERT INTO stream_throne(stream_id, user_id, coins, claimed_at) VALUES (?,?,?,?) "
-                 "ON CONFLICT(stream_id) DO UPDATE SET user_id = excluded.user_id, coins = excluded.coins, "
-                 "claimed_at = excluded.claimed_at", (stream_id, sender_id, sender_total, at))
-    return Event(THRONE_CLAIMED, {"streamId": stream_id, "userId": sender_id, "username": username,
-                                  "coins": sender_total, "previousUserId": holder["user_id"] if holder else None,
-                                  "ts": at}, room=stream_id)
+    conn.execute(
+        "INSERT INTO stream_throne(stream_id, user_id, coins, claimed_at) VALUES (?,?,?,?) "
+        "ON CONFLICT(stream_id) DO UPDATE SET user_id = excluded.user_id, coins = excluded.coins, "
+        "claimed_at = excluded.claimed_at",
+        (stream_id, sender_id, sender_total, at),
+    )
+    return Event(
+        THRONE_CLAIMED,
+        {
+            "streamId": stream_id,
+            "userId": sender_id,
+            "username": username,
+            "coins": sender_total,
+            "previousUserId": holder["user_id"] if holder else None,
+            "ts": at,
+        },
+        room=stream_id,
+    )
 
 
 def leaderboard(conn: sqlite3.Connection, stream_id: str, limit: int = 20) -> list[dict[str, Any]]:
     # Ties rank the throne holder first (the throne stays with its holder on a tie), then
     # whoever reached the total first.
-    rows = conn.execute("SELECT g.user_id, g.coins, u.username, u.og_level FROM stream_gifters g JOIN users u "
-                        "ON u.id = g.user_id LEFT JOIN stream_throne t ON t.stream_id = g.stream_id "
-                        "WHERE g.stream_id = ? ORDER BY g.coins DESC, g.user_id = t.user_id DESC, g.updated_at "
-                        "LIMIT ?", (stream_id, limit)).fetchall()
-    return [{"rank": i + 1, "userId": r["user_id"], "username": r["username"], "coins": r["coins"],
-             "ogLevel": r["og_level"]} for i, r in enumerate(rows)]
+    rows = conn.execute(
+        "SELECT g.user_id, g.coins, u.username, u.og_level FROM stream_gifters g JOIN users u "
+        "ON u.id = g.user_id LEFT JOIN stream_throne t ON t.stream_id = g.stream_id "
+        "WHERE g.stream_id = ? ORDER BY g.coins DESC, g.user_id = t.user_id DESC, g.updated_at "
+        "LIMIT ?",
+        (stream_id, limit),
+    ).fetchall()
+    return [
+        {
+            "rank": i + 1,
+            "userId": r["user_id"],
+            "username": r["username"],
+            "coins": r["coins"],
+            "ogLevel": r["og_level"],
+        }
+        for i, r in enumerate(rows)
+    ]

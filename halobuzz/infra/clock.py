@@ -1,4 +1,5 @@
 """Injected time. Domain code asks a Clock, never datetime.now(), so tests control time."""
+
 from __future__ import annotations
 
 import threading

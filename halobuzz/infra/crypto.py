@@ -4,6 +4,7 @@ FieldCipher keeps several keys by id; it always encrypts with the active one and
 decrypts with whichever key id the ciphertext names, so keys can be rotated
 without rewriting old rows at once.
 """
+
 from __future__ import annotations
 
 import base64

@@ -3,6 +3,7 @@
 A new id is 48 bits of milliseconds + 80 random bits in Crockford base32 (ULID layout),
 so ids sort by creation time and two shards never collide.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -29,6 +30,7 @@ class SeededRandom:
 
     def __init__(self, seed: int = 0) -> None:
         import random
+
         self._rng = random.Random(seed)
 
     def token_bytes(self, n: int) -> bytes:
@@ -51,4 +53,5 @@ class IdFactory:
 
     def token(self, nbytes: int = 32) -> str:
         import base64
+
         return base64.urlsafe_b64encode(self.rand.token_bytes(nbytes)).rstrip(b"=").decode()

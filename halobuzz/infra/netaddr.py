@@ -1,4 +1,5 @@
 """Which address a request came from, behind trusted proxies."""
+
 from __future__ import annotations
 
 

@@ -3,6 +3,7 @@
 Queries fetch `limit` rows after the cursor (an opaque id); a full page means there may
 be more, so its last item's id is the next cursor; a short page ends the list.
 """
+
 from __future__ import annotations
 
 from typing import Any

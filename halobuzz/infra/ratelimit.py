@@ -4,6 +4,7 @@ One float per key (the theoretical arrival time) instead of a list of timestamps
 so a million distinct IPs cost a few tens of MB at worst and are pruned as they
 go idle. `limit` requests per `window` seconds, bursting up to `limit`.
 """
+
 from __future__ import annotations
 
 import itertools

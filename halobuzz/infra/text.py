@@ -5,6 +5,7 @@ later); every renderer escapes on the way out. We do drop C0/C1 control
 characters (except newline and tab where multi-line text is allowed), bidi
 overrides that can spoof what a reader sees, and NULs.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,8 +26,8 @@ def refuse_controls(text: str, field: str, *, line_breaks: bool = False) -> str:
     """Return `text` unchanged, or raise 422 naming `field` if it holds a control character or a
     bidi override (titles and DMs are refused like usernames, not silently changed)."""
     from ..errors import Invalid
+
     found = (_CONTROL_MULTI if line_breaks else _CONTROL_SINGLE).search(text.replace("\r\n", "\n"))
     if found:
-        raise Invalid(f"{field} must not contain control characters (found U+{ord(found.group()):04X})",
-                      field=field)
+        raise Invalid(f"{field} must not contain control characters (found U+{ord(found.group()):04X})", field=field)
     return text

@@ -6,6 +6,7 @@ once, by the job's name: at debug when it succeeds, at error (with the traceback
 fails. APScheduler's own per-run lines ("Running job ...", "... executed successfully")
 are silenced: they name the wrapper, not the job, and would repeat every interval.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,9 +37,17 @@ class Jobs:
             logging.getLogger(logger_name).setLevel(logging.WARNING)
         self.scheduler = AsyncIOScheduler(timezone=timezone.utc)
         for name, fn, every in self._specs:
-            self.scheduler.add_job(self._wrap(name, fn), "interval", seconds=every, id=name, name=name,
-                                   max_instances=1, coalesce=True, next_run_time=datetime.now(timezone.utc),
-                                   misfire_grace_time=None)
+            self.scheduler.add_job(
+                self._wrap(name, fn),
+                "interval",
+                seconds=every,
+                id=name,
+                name=name,
+                max_instances=1,
+                coalesce=True,
+                next_run_time=datetime.now(timezone.utc),
+                misfire_grace_time=None,
+            )
         self.scheduler.start()
 
     def shutdown(self) -> None:
@@ -65,6 +74,7 @@ class Jobs:
             self.runs[name] = self.runs.get(name, 0) + 1
             log.debug("job %s ran", name, extra={"job": name, "ms": _ms_since(started), "result": result})
             return result
+
         return job
 
 

@@ -1,4 +1,5 @@
 """`halobuzz doctor` check for the video path: every ready replay still has its files."""
+
 from __future__ import annotations
 
 import sqlite3

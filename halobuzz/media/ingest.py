@@ -15,6 +15,7 @@ publisher reconnecting (a new run) never overwrites what viewers are fetching. S
 kept after they leave the live window when replays are on (they become the recording), and
 deleted by ffmpeg otherwise.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -48,8 +49,8 @@ class IngestSpec:
     directory: Path
     segment_seconds: float = 1.0
     live_segments: int = 6
-    keep_segments: bool = True      # replays on: segments that leave the live window stay on disk
-    transcode: bool = False         # re-encode to H.264/AAC with 1 s keyframes (CPU) instead of copying
+    keep_segments: bool = True  # replays on: segments that leave the live window stay on disk
+    transcode: bool = False  # re-encode to H.264/AAC with 1 s keyframes (CPU) instead of copying
 
 
 @dataclass
@@ -63,8 +64,14 @@ class IngestStatus:
     last_error: str = ""
 
     def as_dict(self) -> dict:
-        return {"state": self.state, "run": self.run, "verifiedRuns": list(self.verified_runs),
-                "refused": self.refused, "restarts": self.restarts, "lastError": self.last_error}
+        return {
+            "state": self.state,
+            "run": self.run,
+            "verifiedRuns": list(self.verified_runs),
+            "refused": self.refused,
+            "restarts": self.restarts,
+            "lastError": self.last_error,
+        }
 
 
 def ffmpeg_args(binary: str, spec: IngestSpec, run: int) -> list[str]:
@@ -74,27 +81,79 @@ def ffmpeg_args(binary: str, spec: IngestSpec, run: int) -> list[str]:
         flags += "+delete_segments"
     if spec.transcode:
         gop = str(max(1, round(30 * spec.segment_seconds)))
-        codecs = ["-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-r", "30", "-g", gop,
-                  "-keyint_min", gop, "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k"]
+        codecs = [
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-tune",
+            "zerolatency",
+            "-r",
+            "30",
+            "-g",
+            gop,
+            "-keyint_min",
+            gop,
+            "-sc_threshold",
+            "0",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "128k",
+        ]
     else:
         codecs = ["-c", "copy"]
-    return [binary, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info",
-            # Probe 0.5 s of input, not ffmpeg's default: the first segment (and its program date
-            # time) starts that much sooner; RTMP encoders send codec headers first anyway.
-            "-analyzeduration", "500000", "-probesize", "500000",
-            "-listen", "1", "-i", f"rtmp://{spec.bind}:{spec.port}/live/{spec.key}",
-            "-map", "0:v?", "-map", "0:a?", *codecs,
-            "-f", "hls", "-hls_time", f"{spec.segment_seconds:g}", "-hls_list_size", str(spec.live_segments),
-            "-hls_flags", flags, "-hls_start_number_source", "epoch",
-            "-hls_segment_filename", str(out / f"r{run}-%06d.ts"), str(out / f"r{run}.m3u8")]
+    return [
+        binary,
+        "-hide_banner",
+        "-nostdin",
+        "-nostats",
+        "-loglevel",
+        "info",
+        # Probe 0.5 s of input, not ffmpeg's default: the first segment (and its program date
+        # time) starts that much sooner; RTMP encoders send codec headers first anyway.
+        "-analyzeduration",
+        "500000",
+        "-probesize",
+        "500000",
+        "-listen",
+        "1",
+        "-i",
+        f"rtmp://{spec.bind}:{spec.port}/live/{spec.key}",
+        "-map",
+        "0:v?",
+        "-map",
+        "0:a?",
+        *codecs,
+        "-f",
+        "hls",
+        "-hls_time",
+        f"{spec.segment_seconds:g}",
+        "-hls_list_size",
+        str(spec.live_segments),
+        "-hls_flags",
+        flags,
+        "-hls_start_number_source",
+        "epoch",
+        "-hls_segment_filename",
+        str(out / f"r{run}-%06d.ts"),
+        str(out / f"r{run}.m3u8"),
+    ]
 
 
 class IngestChild:
     """Supervises the ffmpeg child of one stream until `stop()`."""
 
-    def __init__(self, binary: str, spec: IngestSpec, admit: Callable[[str], bool],
-                 on_publish: Callable[[str, int], None] | None = None,
-                 on_unpublish: Callable[[str, int], None] | None = None) -> None:
+    def __init__(
+        self,
+        binary: str,
+        spec: IngestSpec,
+        admit: Callable[[str], bool],
+        on_publish: Callable[[str, int], None] | None = None,
+        on_unpublish: Callable[[str, int], None] | None = None,
+    ) -> None:
         self.binary = binary
         self.spec = spec
         self.admit = admit
@@ -183,9 +242,13 @@ class IngestChild:
             pause = 0.0
             try:
                 self.proc = await asyncio.create_subprocess_exec(
-                    *ffmpeg_args(self.binary, self.spec, run), stdin=asyncio.subprocess.DEVNULL,
-                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-                    start_new_session=True, preexec_fn=_die_with_parent)
+                    *ffmpeg_args(self.binary, self.spec, run),
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=asyncio.subprocess.DEVNULL,
+                    stderr=asyncio.subprocess.PIPE,
+                    start_new_session=True,
+                    preexec_fn=_die_with_parent,
+                )
             except OSError as exc:
                 self._error(f"cannot start ffmpeg: {exc}")
                 pause = delay
@@ -204,7 +267,7 @@ class IngestChild:
                     pause = self._refusal_pause
                     self._refusal_pause = min(self._refusal_pause * 2, REFUSAL_PAUSE_MAX)
                 elif outcome == "verified":
-                    delay = BACKOFF_START          # the publisher left: listen again at once
+                    delay = BACKOFF_START  # the publisher left: listen again at once
                     pause = 0.0
                 else:
                     self._error(f"ffmpeg exited with status {self.proc.returncode}")
@@ -296,7 +359,8 @@ def _die_with_parent() -> None:
     """In the child before exec: SIGKILL if the appliance dies, so no orphan keeps the port."""
     try:
         import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except Exception:
         pass
 

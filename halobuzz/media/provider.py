@@ -1,4 +1,5 @@
 """Media provider `hls`: credentials from the built-in video path (see halobuzz.streams.media)."""
+
 from __future__ import annotations
 
 from ..streams.media import PUBLISHER, MediaCredentials

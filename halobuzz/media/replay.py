@@ -4,6 +4,7 @@ ffmpeg's concat demuxer reads the segments in order and its HLS muxer writes
 `replay/index.m3u8` (`#EXT-X-PLAYLIST-TYPE:VOD`, 4 s segments, ENDLIST). The raw live segments
 are removed afterwards. A run that never verified has already been discarded by the ingest.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -39,8 +40,9 @@ def playlist_duration(playlist: Path) -> float:
     return round(sum(float(x) for x in _EXTINF.findall(playlist.read_text())), 3)
 
 
-async def build(binary: str, directory: Path, runs: list[int] | None = None, *,
-                segment_seconds: int = 4, timeout: float = 600.0) -> ReplayResult | None:
+async def build(
+    binary: str, directory: Path, runs: list[int] | None = None, *, segment_seconds: int = 4, timeout: float = 600.0
+) -> ReplayResult | None:
     """Remux the recorded segments into directory/replay/. None when nothing was recorded."""
     segments = recorded_segments(directory, runs)
     if not segments:
@@ -52,11 +54,36 @@ async def build(binary: str, directory: Path, runs: list[int] | None = None, *,
     # The concat demuxer's own quoting: one `file '<path>'` line each, single quotes escaped.
     listing.write_text("".join("file '" + str(p).replace("'", "'\\''") + "'\n" for p in segments))
     proc = await asyncio.create_subprocess_exec(
-        binary, "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "concat", "-safe", "0",
-        "-i", str(listing), "-map", "0", "-c", "copy", "-f", "hls", "-hls_time", str(segment_seconds),
-        "-hls_playlist_type", "vod", "-hls_flags", "independent_segments",
-        "-hls_segment_filename", str(out / "seg-%05d.ts"), str(out / PLAYLIST),
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        binary,
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-f",
+        "concat",
+        "-safe",
+        "0",
+        "-i",
+        str(listing),
+        "-map",
+        "0",
+        "-c",
+        "copy",
+        "-f",
+        "hls",
+        "-hls_time",
+        str(segment_seconds),
+        "-hls_playlist_type",
+        "vod",
+        "-hls_flags",
+        "independent_segments",
+        "-hls_segment_filename",
+        str(out / "seg-%05d.ts"),
+        str(out / PLAYLIST),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         _, err = await asyncio.wait_for(proc.communicate(), timeout)
     except asyncio.TimeoutError:

@@ -8,6 +8,7 @@ the HTTP layer serves, samples frames for the NSFW scorer, and expires old repla
 
 No Sanic here: the HTTP layer calls `live_file`/`replay_file` and `replay_view`.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -35,52 +36,69 @@ log = logging.getLogger("halobuzz.media")
 LIVE_PLAYLIST = "live.m3u8"
 _SEGMENT_NAME = re.compile(r"^r(\d+)-\d+\.ts$")
 _REPLAY_NAME = re.compile(r"^(index\.m3u8|seg-\d+\.ts)$")
-TICK = 5.0                    # seconds between keepalive/sampling passes
-TOKEN_TTL = 6 * 3600          # a viewer's playback URL works this long (the console asks again after)
+TICK = 5.0  # seconds between keepalive/sampling passes
+TOKEN_TTL = 6 * 3600  # a viewer's playback URL works this long (the console asks again after)
 
 
 @dataclass(frozen=True)
 class MediaConfig:
-    root: Path                          # <data>/video: one directory per stream
-    bind: str = "127.0.0.1"             # address the RTMP children listen on
-    public_host: str = "127.0.0.1"      # host name put into ingest URLs
+    root: Path  # <data>/video: one directory per stream
+    bind: str = "127.0.0.1"  # address the RTMP children listen on
+    public_host: str = "127.0.0.1"  # host name put into ingest URLs
     port_base: int = 1935
-    max_ingests: int = 16               # ports port_base .. port_base + max_ingests - 1
+    max_ingests: int = 16  # ports port_base .. port_base + max_ingests - 1
     segment_seconds: float = 1.0
     live_segments: int = 6
-    replay_days: int = 30               # 0: no recordings (segments deleted as they leave the window)
+    replay_days: int = 30  # 0: no recordings (segments deleted as they leave the window)
     transcode: bool = False
-    sample_seconds: float = 0.0         # NSFW frame sampling interval; 0 = off
+    sample_seconds: float = 0.0  # NSFW frame sampling interval; 0 = off
     ffmpeg: str = ""
 
     @classmethod
     def from_settings(cls, s: Any) -> "MediaConfig":
         from urllib.parse import urlparse
+
         public = s.media_rtmp_public_host or urlparse(s.public_url or "").hostname or ""
         bind = s.media_rtmp_bind or s.host
         if not public:
             public = "127.0.0.1" if bind in ("0.0.0.0", "::", "") else bind
-        return cls(root=s.data_dir / "video", bind=bind, public_host=public, port_base=int(s.media_rtmp_port),
-                   max_ingests=int(s.media_max_ingests), segment_seconds=float(s.media_segment_seconds),
-                   replay_days=int(s.media_replay_days), transcode=bool(s.media_transcode),
-                   sample_seconds=float(s.media_sample_seconds), ffmpeg=s.media_ffmpeg)
+        return cls(
+            root=s.data_dir / "video",
+            bind=bind,
+            public_host=public,
+            port_base=int(s.media_rtmp_port),
+            max_ingests=int(s.media_max_ingests),
+            segment_seconds=float(s.media_segment_seconds),
+            replay_days=int(s.media_replay_days),
+            transcode=bool(s.media_transcode),
+            sample_seconds=float(s.media_sample_seconds),
+            ffmpeg=s.media_ffmpeg,
+        )
 
 
 class MediaService:
-    def __init__(self, db, clock, cipher, config: MediaConfig, *, signing_key: bytes,
-                 score_frame: Callable[[str, str, bytes], Awaitable[str]] | None = None,
-                 end_stream: Callable[[str, str], Awaitable[Any]] | None = None,
-                 keepalive: Callable[[str], Any] | None = None) -> None:
+    def __init__(
+        self,
+        db,
+        clock,
+        cipher,
+        config: MediaConfig,
+        *,
+        signing_key: bytes,
+        score_frame: Callable[[str, str, bytes], Awaitable[str]] | None = None,
+        end_stream: Callable[[str, str], Awaitable[Any]] | None = None,
+        keepalive: Callable[[str], Any] | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.cipher = cipher
         self.config = config
         self.signing_key = signing_key
-        self.score_frame = score_frame          # (host_id, stream_id, jpeg) -> "allow" | "warn" | "block"
-        self.end_stream = end_stream            # (stream_id, reason)
-        self.keepalive = keepalive              # (stream_id): a publishing ingest counts as the host's heartbeat
+        self.score_frame = score_frame  # (host_id, stream_id, jpeg) -> "allow" | "warn" | "block"
+        self.end_stream = end_stream  # (stream_id, reason)
+        self.keepalive = keepalive  # (stream_id): a publishing ingest counts as the host's heartbeat
         self.children: dict[str, IngestChild] = {}
-        self._keys: dict[str, tuple[str, int]] = {}     # stream id -> (key, port), for credentials()
+        self._keys: dict[str, tuple[str, int]] = {}  # stream id -> (key, port), for credentials()
         self._tasks: set[asyncio.Task] = set()
         self._sampler: asyncio.Task | None = None
         self._binary = ""
@@ -100,10 +118,11 @@ class MediaService:
     # -- lifecycle ---------------------------------------------------------------------------
     async def load(self) -> None:
         """At start: every live stream that has an ingest gets its child back (same key and port)."""
-        _ = self.binary   # fail early and loudly when there is no engine
+        _ = self.binary  # fail early and loudly when there is no engine
         rows = await self.db.readers.fetchall(
             "SELECT m.stream_id, m.key_enc, m.port FROM media_ingests m JOIN streams s ON s.id = m.stream_id "
-            "WHERE s.status = 'live'")
+            "WHERE s.status = 'live'"
+        )
         for row in rows:
             key = self.cipher.decrypt_text(row["key_enc"], row["stream_id"])
             self._spawn(row["stream_id"], key, row["port"])
@@ -127,9 +146,12 @@ class MediaService:
         else:
             key, port = secrets.token_urlsafe(24), self._free_port()
             enc, now = self.cipher.encrypt_text(key, stream_id), iso(self.clock.now())
-            await self.db.write(lambda conn: conn.execute(
-                "INSERT INTO media_ingests(stream_id, key_enc, port, created_at) VALUES (?,?,?,?)",
-                (stream_id, enc, port, now)))
+            await self.db.write(
+                lambda conn: conn.execute(
+                    "INSERT INTO media_ingests(stream_id, key_enc, port, created_at) VALUES (?,?,?,?)",
+                    (stream_id, enc, port, now),
+                )
+            )
         child = self._spawn(stream_id, key, port)
         if not await child.wait_listening():
             log.warning("ingest not listening yet", extra={"streamId": stream_id, "port": port})
@@ -148,10 +170,16 @@ class MediaService:
         expires = iso(now + timedelta(days=self.config.replay_days)) if keep else None
 
         def unit(conn: sqlite3.Connection) -> None:
-            conn.execute("UPDATE media_ingests SET refused = refused + ?, first_publish_at = "
-                         "COALESCE(first_publish_at, ?) WHERE stream_id = ?", (status.refused, published, stream_id))
-            conn.execute("INSERT OR REPLACE INTO stream_replays(stream_id, status, created_at, expires_at) "
-                         "VALUES (?,?,?,?)", (stream_id, "processing" if keep else "empty", iso(now), expires))
+            conn.execute(
+                "UPDATE media_ingests SET refused = refused + ?, first_publish_at = "
+                "COALESCE(first_publish_at, ?) WHERE stream_id = ?",
+                (status.refused, published, stream_id),
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO stream_replays(stream_id, status, created_at, expires_at) VALUES (?,?,?,?)",
+                (stream_id, "processing" if keep else "empty", iso(now), expires),
+            )
+
         await self.db.write(unit)
         if keep:
             self._background(self._build_replay(stream_id, list(status.verified_runs)))
@@ -160,9 +188,17 @@ class MediaService:
             await asyncio.to_thread(_remove_tree, replay_dir)
 
     def _spawn(self, stream_id: str, key: str, port: int) -> IngestChild:
-        spec = IngestSpec(stream_id, key, port, self.config.bind, self.stream_dir(stream_id),
-                          segment_seconds=self.config.segment_seconds, live_segments=self.config.live_segments,
-                          keep_segments=self.config.replay_days > 0, transcode=self.config.transcode)
+        spec = IngestSpec(
+            stream_id,
+            key,
+            port,
+            self.config.bind,
+            self.stream_dir(stream_id),
+            segment_seconds=self.config.segment_seconds,
+            live_segments=self.config.live_segments,
+            keep_segments=self.config.replay_days > 0,
+            transcode=self.config.transcode,
+        )
         child = IngestChild(self.binary, spec, self.admit)
         self.children[stream_id] = child
         self._keys[stream_id] = (key, port)
@@ -171,8 +207,10 @@ class MediaService:
 
     def admit(self, stream_id: str) -> bool:
         """A publisher is accepted only while the stream is live and its host is in good standing."""
-        row = self.db.inline.one("SELECT s.status, u.status AS host_status FROM streams s JOIN users u "
-                                 "ON u.id = s.host_id WHERE s.id = ?", (stream_id,))
+        row = self.db.inline.one(
+            "SELECT s.status, u.status AS host_status FROM streams s JOIN users u ON u.id = s.host_id WHERE s.id = ?",
+            (stream_id,),
+        )
         return row is not None and row["status"] == "live" and row["host_status"] == "active"
 
     def _free_port(self) -> int:
@@ -187,8 +225,11 @@ class MediaService:
                 except OSError:
                     continue
             return port
-        raise Conflict(f"all {self.config.max_ingests} ingest ports are in use (media_max_ingests)",
-                       code="media_busy", field="streamId")
+        raise Conflict(
+            f"all {self.config.max_ingests} ingest ports are in use (media_max_ingests)",
+            code="media_busy",
+            field="streamId",
+        )
 
     # -- what clients get ----------------------------------------------------------------------
     def ingest(self, stream_id: str) -> dict[str, Any]:
@@ -264,12 +305,27 @@ class MediaService:
         row = self.db.inline.one("SELECT * FROM stream_replays WHERE stream_id = ?", (stream_id,))
         if row is None:
             status = "live" if stream["status"] == "live" else "none"
-            return {"streamId": stream_id, "status": status, "durationSeconds": 0, "bytes": 0,
-                    "playbackUrl": None, "expiresAt": None}
-        url = (f"/media/replay/{stream_id}/{self.sign('replay', stream_id, now)}/{replay.PLAYLIST}"
-               if row["status"] == "ready" else None)
-        return {"streamId": stream_id, "status": row["status"], "durationSeconds": row["duration_seconds"],
-                "bytes": row["bytes"], "playbackUrl": url, "expiresAt": row["expires_at"]}
+            return {
+                "streamId": stream_id,
+                "status": status,
+                "durationSeconds": 0,
+                "bytes": 0,
+                "playbackUrl": None,
+                "expiresAt": None,
+            }
+        url = (
+            f"/media/replay/{stream_id}/{self.sign('replay', stream_id, now)}/{replay.PLAYLIST}"
+            if row["status"] == "ready"
+            else None
+        )
+        return {
+            "streamId": stream_id,
+            "status": row["status"],
+            "durationSeconds": row["duration_seconds"],
+            "bytes": row["bytes"],
+            "playbackUrl": url,
+            "expiresAt": row["expires_at"],
+        }
 
     # -- replays -----------------------------------------------------------------------------------
     async def _build_replay(self, stream_id: str, runs: list[int]) -> None:
@@ -279,29 +335,43 @@ class MediaService:
         except Exception as exc:
             log.exception("replay failed", extra={"streamId": stream_id})
             error = str(exc)[:300]
-            await self.db.write(lambda conn: conn.execute(
-                "UPDATE stream_replays SET status = 'failed', error = ? WHERE stream_id = ?", (error, stream_id)))
+            await self.db.write(
+                lambda conn: conn.execute(
+                    "UPDATE stream_replays SET status = 'failed', error = ? WHERE stream_id = ?", (error, stream_id)
+                )
+            )
             return
         now = iso(self.clock.now())
         if result is None:
-            await self.db.write(lambda conn: conn.execute(
-                "UPDATE stream_replays SET status = 'empty', expires_at = NULL WHERE stream_id = ?", (stream_id,)))
+            await self.db.write(
+                lambda conn: conn.execute(
+                    "UPDATE stream_replays SET status = 'empty', expires_at = NULL WHERE stream_id = ?", (stream_id,)
+                )
+            )
             return
-        await self.db.write(lambda conn: conn.execute(
-            "UPDATE stream_replays SET status = 'ready', duration_seconds = ?, bytes = ?, ready_at = ? "
-            "WHERE stream_id = ?", (result.duration_seconds, result.bytes, now, stream_id)))
+        await self.db.write(
+            lambda conn: conn.execute(
+                "UPDATE stream_replays SET status = 'ready', duration_seconds = ?, bytes = ?, ready_at = ? "
+                "WHERE stream_id = ?",
+                (result.duration_seconds, result.bytes, now, stream_id),
+            )
+        )
 
     async def expire_replays(self) -> int:
         """Delete replays past their retention (a scheduler job)."""
         now = self.clock.now()
         rows = await self.db.readers.fetchall(
-            "SELECT stream_id, expires_at FROM stream_replays WHERE status = 'ready' AND expires_at IS NOT NULL")
+            "SELECT stream_id, expires_at FROM stream_replays WHERE status = 'ready' AND expires_at IS NOT NULL"
+        )
         due = [r["stream_id"] for r in rows if (parse_iso(r["expires_at"]) or now) <= now]
         for sid in due:
             await asyncio.to_thread(_remove_tree, self.stream_dir(sid))
         if due:
-            await self.db.write(lambda conn: conn.executemany(
-                "UPDATE stream_replays SET status = 'expired', bytes = 0 WHERE stream_id = ?", [(s,) for s in due]))
+            await self.db.write(
+                lambda conn: conn.executemany(
+                    "UPDATE stream_replays SET status = 'expired', bytes = 0 WHERE stream_id = ?", [(s,) for s in due]
+                )
+            )
         return len(due)
 
     def _background(self, coro) -> None:
@@ -318,8 +388,7 @@ class MediaService:
         tick = min(TICK, self.config.sample_seconds) if self.config.sample_seconds > 0 else TICK
         while True:
             await asyncio.sleep(tick)
-            sample = (self.config.sample_seconds > 0 and self.score_frame is not None
-                      and loop.time() >= next_sample)
+            sample = self.config.sample_seconds > 0 and self.score_frame is not None and loop.time() >= next_sample
             if sample:
                 next_sample = loop.time() + self.config.sample_seconds
             for stream_id, child in list(self.children.items()):
@@ -366,10 +435,30 @@ class MediaService:
 async def frame_jpeg(binary: str, segment: Path, *, max_side: int = 640) -> bytes:
     """The first keyframe of a segment as a JPEG (decodes one frame)."""
     proc = await asyncio.create_subprocess_exec(
-        binary, "-hide_banner", "-nostdin", "-loglevel", "error", "-skip_frame", "nokey", "-i", str(segment),
-        "-frames:v", "1", "-vf", f"scale='min({max_side},iw)':-2", "-f", "image2pipe", "-c:v", "mjpeg",
-        "-q:v", "4", "pipe:1", stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL)
+        binary,
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-skip_frame",
+        "nokey",
+        "-i",
+        str(segment),
+        "-frames:v",
+        "1",
+        "-vf",
+        f"scale='min({max_side},iw)':-2",
+        "-f",
+        "image2pipe",
+        "-c:v",
+        "mjpeg",
+        "-q:v",
+        "4",
+        "pipe:1",
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), 20)
     except asyncio.TimeoutError:
@@ -381,4 +470,5 @@ async def frame_jpeg(binary: str, segment: Path, *, max_side: int = 640) -> byte
 
 def _remove_tree(path: Path) -> None:
     import shutil
+
     shutil.rmtree(path, ignore_errors=True)

@@ -1,11 +1,12 @@
 """Building the video path for the composition root (no Sanic): `build` then `attach`.
 
-    media = setup.build(settings, db=db, clock=clock, cipher=cipher)      # None unless media_provider = hls
-    provider = make_provider(..., hls=setup.provider(media))
-    streams = Streams(..., provider, ...)
-    setup.attach(media, streams, moderation)                               # lifecycle + moderation hooks
-    start: await media.load()      stop: await media.stop()      job: media.expire_replays (hourly)
+media = setup.build(settings, db=db, clock=clock, cipher=cipher)      # None unless media_provider = hls
+provider = make_provider(..., hls=setup.provider(media))
+streams = Streams(..., provider, ...)
+setup.attach(media, streams, moderation)                               # lifecycle + moderation hooks
+start: await media.load()      stop: await media.stop()      job: media.expire_replays (hourly)
 """
+
 from __future__ import annotations
 
 import os
@@ -53,16 +54,19 @@ def attach(service: MediaService | None, streams, moderation=None) -> None:
         async def end_stream(stream_id: str, reason: str) -> None:
             try:
                 await moderation.end_stream(stream_id, Actor(name=SAMPLER, source="job"), reason)
-            except Exception:   # already ended, or streams gone at shutdown
+            except Exception:  # already ended, or streams gone at shutdown
                 pass
 
         service.score_frame = score_frame
         service.end_stream = end_stream
     else:
+
         async def end_plain(stream_id: str, reason: str) -> None:
             from ..errors import DomainError
+
             try:
                 await streams.end(stream_id, "moderation")
             except DomainError:
                 pass
+
         service.end_stream = end_plain

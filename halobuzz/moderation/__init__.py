@@ -7,6 +7,7 @@ Pure domain code (no Sanic, no database). Typical use::
     decision = decide(verdict.score, Thresholds(0.6, 0.9), model_id=verdict.model_id,
                       reasons=verdict.reasons)   # Decision: store it
 """
+
 from .evaluate import Report, evaluate, evaluate_file, read_jsonl
 from .models import ModelError, check_models, load_model, models_dir
 from .normalize import normalize
@@ -15,7 +16,21 @@ from .replay import ReplayReport, replay
 from .text import TextScorer, TextVerdict
 
 __all__ = [
-    "Action", "Decision", "ModelError", "Report", "ReplayReport", "TextScorer", "TextVerdict", "Thresholds",
-    "check_models", "decide", "evaluate", "evaluate_file", "load_model", "models_dir", "normalize", "read_jsonl",
+    "Action",
+    "Decision",
+    "ModelError",
+    "Report",
+    "ReplayReport",
+    "TextScorer",
+    "TextVerdict",
+    "Thresholds",
+    "check_models",
+    "decide",
+    "evaluate",
+    "evaluate_file",
+    "load_model",
+    "models_dir",
+    "normalize",
+    "read_jsonl",
     "replay",
 ]

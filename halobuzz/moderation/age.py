@@ -6,6 +6,7 @@ The upstream package finds and aligns faces with dlib, which we do not ship;
 the caller passes a square crop around one face (about 20 % margin, like
 dlib's chip padding 0.2), as bytes or an RGB array.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,10 +25,10 @@ AGES = np.array([0.25, *range(1, 81)], dtype=np.float32)
 
 @dataclass(frozen=True, slots=True)
 class AgeEstimate:
-    age: float            # expectation over the 81 age bins
-    p_under_18: float     # sum of the bins for ages < 18
-    confidence: float     # probability of the most likely bin
-    review: bool          # p_under_18 >= review threshold: queue for a human, nothing more
+    age: float  # expectation over the 81 age bins
+    p_under_18: float  # sum of the bins for ages < 18
+    confidence: float  # probability of the most likely bin
+    review: bool  # p_under_18 >= review threshold: queue for a human, nothing more
     model_id: str = AGE_MODEL_ID
 
 
@@ -63,6 +64,9 @@ class AgeEstimator:
         out = []
         for p in probs:
             under = float(p[:18].sum())
-            out.append(AgeEstimate(round(float(p @ AGES), 2), round(under, 4), round(float(p.max()), 4),
-                                   under >= self.review_threshold))
+            out.append(
+                AgeEstimate(
+                    round(float(p @ AGES), 2), round(under, 4), round(float(p.max()), 4), under >= self.review_threshold
+                )
+            )
         return out

@@ -18,6 +18,7 @@ feature repeats, and computable without merging counts, so the run time passes t
 repeats and one scale per message; the model is logistic regression on them.
 Features are looked up in the model's vocabulary; unknown ones are dropped.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,7 +34,7 @@ _KEEP_DEVA = re.compile(r"[^\u0900-\u097f]+")
 
 
 def word_key(word: str) -> str:
-    """"" for a word the lexicon's allow-list names as innocent (Scunthorpe, Randip, Bhosale)."""
+    """ "" for a word the lexicon's allow-list names as innocent (Scunthorpe, Randip, Bhosale)."""
     if word in default_lexicon().allow:
         return ""
     if _DEVANAGARI.search(word):
@@ -75,7 +76,7 @@ def _end_run(run: list[str], out: list[str]) -> None:
 def word_features(key: str) -> list[str]:
     """The features one word key contributes by itself (char n-grams and the word)."""
     padded = f"<{key}>"
-    feats = [padded[i:i + n] for n in NGRAMS for i in range(len(padded) - n + 1)]
+    feats = [padded[i : i + n] for n in NGRAMS for i in range(len(padded) - n + 1)]
     feats.append("W:" + key)
     return feats
 
@@ -108,8 +109,12 @@ class CharGramModel:
         meta = loaded.metadata
         if meta.get("feature_version") != FEATURE_VERSION:
             from .models import ModelError
-            raise ModelError(f"text model {self.model_id} was built for features {meta.get('feature_version')!r}, "
-                             f"this code computes {FEATURE_VERSION!r}", loaded.spec.file)
+
+            raise ModelError(
+                f"text model {self.model_id} was built for features {meta.get('feature_version')!r}, "
+                f"this code computes {FEATURE_VERSION!r}",
+                loaded.spec.file,
+            )
         self.index: dict[str, int] = {f: i for i, f in enumerate(json.loads(meta["vocabulary"]))}
         self.pad = int(meta["pad_id"])
         self._np = np
@@ -118,8 +123,11 @@ class CharGramModel:
         self._scores: dict[tuple, float] = {}
         self._max = cache_max
         inner = getattr(loaded.session, "_sess", None)
-        self._run = inner.run if inner is not None and hasattr(inner, "run") else (
-            lambda names, feed, _opts: loaded.session.run(names, feed))
+        self._run = (
+            inner.run
+            if inner is not None and hasattr(inner, "run")
+            else (lambda names, feed, _opts: loaded.session.run(names, feed))
+        )
 
     def _key(self, word: str) -> str:
         if len(self._keys) >= self._max:
@@ -167,8 +175,10 @@ class CharGramModel:
             row = rows[0]
             p = self._scores.get(row)
             if p is None:
-                feed = {"ids": np.array([row or (self.pad,)], dtype=np.int64),
-                        "scale": np.array([len(row) ** -0.5 if row else 0.0], dtype=np.float32)}
+                feed = {
+                    "ids": np.array([row or (self.pad,)], dtype=np.int64),
+                    "scale": np.array([len(row) ** -0.5 if row else 0.0], dtype=np.float32),
+                }
                 p = self._run(["score"], feed, None)[0].tolist()[0]
                 if len(self._scores) >= self._max:
                     self._scores.clear()
@@ -179,7 +189,9 @@ class CharGramModel:
         flat: list[int] = []
         for row in rows:
             flat += row
-            flat += pad[len(row):]
-        feed = {"ids": np.array(flat, dtype=np.int64).reshape(len(rows), width),
-                "scale": np.array([len(r) ** -0.5 if r else 0.0 for r in rows], dtype=np.float32)}
+            flat += pad[len(row) :]
+        feed = {
+            "ids": np.array(flat, dtype=np.int64).reshape(len(rows), width),
+            "scale": np.array([len(r) ** -0.5 if r else 0.0 for r in rows], dtype=np.float32),
+        }
         return self._run(["score"], feed, None)[0].tolist()

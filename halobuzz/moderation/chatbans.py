@@ -5,6 +5,7 @@ the rung is the number of bans the user got within the window (default 7 days) t
 lifted, capped at the last rung. Bans are rows in SQLite and are enforced at send time by the chat
 moderator; an overturned appeal lifts the ban tied to its flag.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -35,36 +36,61 @@ class Ban:
 
 
 def active_until(conn: sqlite3.Connection, user_id: str, now: datetime) -> datetime | None:
-    row = conn.execute("SELECT MAX(until) FROM moderation_chat_bans WHERE user_id = ? AND lifted_at IS NULL "
-                       "AND until > ?", (user_id, iso(now))).fetchone()
+    row = conn.execute(
+        "SELECT MAX(until) FROM moderation_chat_bans WHERE user_id = ? AND lifted_at IS NULL AND until > ?",
+        (user_id, iso(now)),
+    ).fetchone()
     return parse_iso(row[0]) if row and row[0] else None
 
 
-def impose(conn: sqlite3.Connection, user_id: str, now: datetime, *, ladder: tuple[int, ...] = DEFAULT_LADDER,
-           window_seconds: int = 7 * 86400, reason: str, flag_id: str | None = None) -> Ban:
+def impose(
+    conn: sqlite3.Connection,
+    user_id: str,
+    now: datetime,
+    *,
+    ladder: tuple[int, ...] = DEFAULT_LADDER,
+    window_seconds: int = 7 * 86400,
+    reason: str,
+    flag_id: str | None = None,
+) -> Ban:
     # Bans lifted on appeal or dismissal (false positives) do not count toward escalation.
-    recent = conn.execute("SELECT COUNT(*) FROM moderation_chat_bans WHERE user_id = ? AND starts_at > ? "
-                          "AND lifted_at IS NULL",
-                          (user_id, iso(now - timedelta(seconds=window_seconds)))).fetchone()[0]
+    recent = conn.execute(
+        "SELECT COUNT(*) FROM moderation_chat_bans WHERE user_id = ? AND starts_at > ? AND lifted_at IS NULL",
+        (user_id, iso(now - timedelta(seconds=window_seconds))),
+    ).fetchone()[0]
     level = min(int(recent), len(ladder) - 1)
     seconds = ladder[level]
     # A new ban starts when the current one ends (never shortens an active ban).
     current = active_until(conn, user_id, now)
     start = max(now, current) if current else now
     until = start + timedelta(seconds=seconds)
-    cur = conn.execute("INSERT INTO moderation_chat_bans(user_id, level, starts_at, until, reason, flag_id) "
-                       "VALUES (?,?,?,?,?,?)", (user_id, level, iso(now), iso(until), reason, flag_id))
+    cur = conn.execute(
+        "INSERT INTO moderation_chat_bans(user_id, level, starts_at, until, reason, flag_id) VALUES (?,?,?,?,?,?)",
+        (user_id, level, iso(now), iso(until), reason, flag_id),
+    )
     return Ban(int(cur.lastrowid), level, until, seconds)
 
 
 def lift_for_flag(conn: sqlite3.Connection, flag_id: str, by: str, now: datetime) -> int:
-    cur = conn.execute("UPDATE moderation_chat_bans SET lifted_at = ?, lifted_by = ? WHERE flag_id = ? "
-                       "AND lifted_at IS NULL", (iso(now), by, flag_id))
+    cur = conn.execute(
+        "UPDATE moderation_chat_bans SET lifted_at = ?, lifted_by = ? WHERE flag_id = ? AND lifted_at IS NULL",
+        (iso(now), by, flag_id),
+    )
     return cur.rowcount
 
 
 def history(conn: sqlite3.Connection, user_id: str, limit: int = 20) -> list[dict]:
-    return [{"id": r["id"], "level": r["level"], "startsAt": r["starts_at"], "until": r["until"],
-             "reason": r["reason"], "flagId": r["flag_id"], "liftedAt": r["lifted_at"]}
-            for r in conn.execute("SELECT * FROM moderation_chat_bans WHERE user_id = ? ORDER BY id DESC LIMIT ?",
-                                  (user_id, limit))]
+    return [
+        {
+            "id": r["id"],
+            "level": r["level"],
+            "startsAt": r["starts_at"],
+            "until": r["until"],
+            "reason": r["reason"],
+            "flagId": r["flag_id"],
+            "liftedAt": r["lifted_at"],
+        }
+        for r in conn.execute(
+            "SELECT * FROM moderation_chat_bans WHERE user_id = ? ORDER BY id DESC LIMIT ?", (user_id, limit)
+        )
+    ]

@@ -4,6 +4,7 @@ Each line: ``{"text": "...", "label": "toxic" | "clean", "lang": "en"}``.
 Used by ``halobuzz moderation eval FILE.jsonl``; a message counts as flagged
 when its score reaches the warn threshold.
 """
+
 from __future__ import annotations
 
 import json
@@ -49,8 +50,16 @@ class Counts:
         return self.fp / (self.fp + self.tn) if self.fp + self.tn else None
 
     def as_dict(self) -> dict:
-        return {"n": self.n, "tp": self.tp, "fp": self.fp, "fn": self.fn, "tn": self.tn,
-                "precision": self.precision, "recall": self.recall, "fpr": self.fpr}
+        return {
+            "n": self.n,
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "tn": self.tn,
+            "precision": self.precision,
+            "recall": self.recall,
+            "fpr": self.fpr,
+        }
 
 
 @dataclass
@@ -61,8 +70,12 @@ class Report:
     errors: list[dict] = field(default_factory=list)  # misclassified examples, with score
 
     def as_dict(self) -> dict:
-        return {"threshold": self.threshold, "overall": self.overall.as_dict(),
-                "by_lang": {k: v.as_dict() for k, v in sorted(self.by_lang.items())}, "errors": self.errors}
+        return {
+            "threshold": self.threshold,
+            "overall": self.overall.as_dict(),
+            "by_lang": {k: v.as_dict() for k, v in sorted(self.by_lang.items())},
+            "errors": self.errors,
+        }
 
     def table(self) -> str:
         def pct(x: float | None) -> str:
@@ -99,8 +112,9 @@ def evaluate(rows: Sequence[dict], scores: Iterable[float], threshold: float = 0
         report.overall.add(toxic, flagged)
         report.by_lang.setdefault(str(row.get("lang", "?")), Counts()).add(toxic, flagged)
         if toxic != flagged:
-            report.errors.append({"text": row["text"], "label": row["label"], "lang": row.get("lang"),
-                                  "score": round(float(score), 4)})
+            report.errors.append(
+                {"text": row["text"], "label": row["label"], "lang": row.get("lang"), "score": round(float(score), 4)}
+            )
     return report
 
 

@@ -5,6 +5,7 @@ file name or a client's Content-Type), size and pixel count are bounded
 before decoding (decompression bombs), and any decoder failure becomes
 ``ImageError``.  Needs Pillow for decoding and blurring.
 """
+
 from __future__ import annotations
 
 import io
@@ -111,7 +112,7 @@ def resize_align_corners(rgb: np.ndarray, size: int = SIZE) -> np.ndarray:
 
 @dataclass(frozen=True, slots=True)
 class ImageVerdict:
-    score: float                 # porn + hentai + 0.5 * sexy, in [0, 1]
+    score: float  # porn + hentai + 0.5 * sexy, in [0, 1]
     probs: dict[str, float]
     content_type: str
     model_id: str = NSFW_MODEL_ID

@@ -27,6 +27,7 @@ Spelling variation is handled per script instead of by listing every form:
 someone: a second-person word right before them (``you dog``,
 ``tu kutta hai``, ``timi pagal``).
 """
+
 from __future__ import annotations
 
 import json
@@ -46,17 +47,20 @@ _CACHE_MAX = 200_000  # distinct tokens remembered by Lexicon.match (~20 MB at m
 _DOUBLE_CHAR = re.compile(r"(\w)\1")
 _VOWELS = re.compile(r"[aeiou]")
 _NO_VOWEL = re.compile(r"[b-df-hj-np-tv-z]+")  # letters, none of them a vowel (y counts as a consonant)
-_FIRST_PERSON_POSSESSIVE = frozenset("my our mero hamro mera meri mere hamara hamari "
-                                     "मेरो हाम्रो मेरा मेरी मेरे हमारा हमारी".split())
-_FILLERS = frozenset("are r re a an such so the big total complete absolute little real fucking fkn stupid "
-                     "dirty is hai ho hau hos chas chau chhau ek ekdam sabse bada thulo pakka kasto kati".split())
+_FIRST_PERSON_POSSESSIVE = frozenset(
+    "my our mero hamro mera meri mere hamara hamari मेरो हाम्रो मेरा मेरी मेरे हमारा हमारी".split()
+)
+_FILLERS = frozenset(
+    "are r re a an such so the big total complete absolute little real fucking fkn stupid "
+    "dirty is hai ho hau hos chas chau chhau ek ekdam sabse bada thulo pakka kasto kati".split()
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
     term: str
-    lang: str   # english | romanized | devanagari | phrase
-    tier: str   # severe | moderate | context | threat | sexual
+    lang: str  # english | romanized | devanagari | phrase
+    tier: str  # severe | moderate | context | threat | sexual
     score: float
 
     @property
@@ -76,21 +80,24 @@ def roman_skeleton(text: str) -> str:
     return s.replace("iya", "ia") if "iya" in s else s
 
 
-_DEVA_MAP = str.maketrans({
-    "\u093c": None,          # nukta
-    "\u0901": "\u0902",      # chandrabindu -> anusvara
-    "\u0940": "\u093f",      # ी -> ि
-    "\u0942": "\u0941",      # ू -> ु
-    "\u0908": "\u0907",      # ई -> इ
-    "\u090a": "\u0909",      # ऊ -> उ
-    "\u0923": "\u0928",      # ण -> न
-    "\u0919": "\u0928",      # ङ -> न
-    "\u091e": "\u0928",      # ञ -> न
-    "\u0936": "\u0938",      # श -> स
-    "\u0937": "\u0938",      # ष -> स
-    "\u0935": "\u092c",      # व -> ब
-    "\u200c": None, "\u200d": None,
-})
+_DEVA_MAP = str.maketrans(
+    {
+        "\u093c": None,  # nukta
+        "\u0901": "\u0902",  # chandrabindu -> anusvara
+        "\u0940": "\u093f",  # ी -> ि
+        "\u0942": "\u0941",  # ू -> ु
+        "\u0908": "\u0907",  # ई -> इ
+        "\u090a": "\u0909",  # ऊ -> उ
+        "\u0923": "\u0928",  # ण -> न
+        "\u0919": "\u0928",  # ङ -> न
+        "\u091e": "\u0928",  # ञ -> न
+        "\u0936": "\u0938",  # श -> स
+        "\u0937": "\u0938",  # ष -> स
+        "\u0935": "\u092c",  # व -> ब
+        "\u200c": None,
+        "\u200d": None,
+    }
+)
 _HALF_NASAL = re.compile("[\u0928\u092e]\u094d(?=[\u0915-\u0939])")  # न्/म् before a consonant -> ं
 
 
@@ -119,20 +126,27 @@ class Lexicon:
         self.suffix_latin = tuple(sorted(set(data["suffixes_latin"]), key=len, reverse=True))
         self.suffix_deva = tuple(sorted({deva_canon(s) for s in data["suffixes_devanagari"]}, key=len, reverse=True))
         # severe words first: a mask takes the first word it fits ("f**k" is fuck, not feck)
-        self.maskable = tuple(w for tier in ("severe", "moderate", "listed") for w, t in self.english.items()
-                              if t == tier)
-        stems = "|".join(sorted({re.escape(roman_skeleton(s)) for s in data["romanized"]["stems"]}, key=len, reverse=True))
+        self.maskable = tuple(
+            w for tier in ("severe", "moderate", "listed") for w, t in self.english.items() if t == tier
+        )
+        stems = "|".join(
+            sorted({re.escape(roman_skeleton(s)) for s in data["romanized"]["stems"]}, key=len, reverse=True)
+        )
         self.roman_stems = re.compile(rf"\b(?:{stems})\w*")
         deva_stems = sorted({deva_canon(s) for s in data["devanagari"]["stems"]}, key=len, reverse=True)
         self.deva_stems = tuple(deva_stems)
         roots = sorted(set(data["english"]["stems"]) | set(data["english"]["infixes"]), key=len, reverse=True)
         self._roots = re.compile("|".join(map(re.escape, roots)))
         self._long_allow = tuple(a for a in self.allow if len(a) > 5)
-        self._stem_hint = re.compile("|".join(sorted({re.escape(roman_skeleton(s)[:4]) for s in data["romanized"]["stems"]})))
+        self._stem_hint = re.compile(
+            "|".join(sorted({re.escape(roman_skeleton(s)[:4]) for s in data["romanized"]["stems"]}))
+        )
         suffixes = "|".join(map(re.escape, self.suffix_latin))
         self._suffixed = re.compile(rf"\b(\w{{3,}}?)(?:{suffixes})\b")
-        self._first_halves = frozenset(w[:i] for w, t in self.english.items() if t == "severe"
-                                       for i in range(1, min(5, len(w)))) - _COMMON
+        self._first_halves = (
+            frozenset(w[:i] for w, t in self.english.items() if t == "severe" for i in range(1, min(5, len(w))))
+            - _COMMON
+        )
         self.copula_2p = frozenset(data["copula_2p"])
         self.of_particles = frozenset(data["of_particles"])
         self.offspring = frozenset(data["offspring"])
@@ -148,8 +162,9 @@ class Lexicon:
         self._phrase_next: dict[str, tuple[dict[str, list], list]] = {}
         for first, items in self.phrases.items():
             singles = [it for it in items if len(it[0]) == 1]
-            by_next = {w[1]: [it for it in items if len(it[0]) == 1 or it[0][1] == w[1]]
-                       for w, _, _ in items if len(w) > 1}
+            by_next = {
+                w[1]: [it for it in items if len(it[0]) == 1 or it[0][1] == w[1]] for w, _, _ in items if len(w) > 1
+            }
             self._phrase_next[first] = (by_next, singles)
         # consonant skeleton -> (lang, tier) of the abusive words with at least four consonants, for
         # words typed without their vowels; a skeleton two tiers share takes the more severe one
@@ -204,13 +219,18 @@ class Lexicon:
         if any(founds) or "*" in word:
             return True
         for tok in canon:
-            if (len(tok) == 1 and tok.isascii()) or tok in self._first_halves or tok in self.phrase_first \
-                    or tok in self.postpositions:
+            if (
+                (len(tok) == 1 and tok.isascii())
+                or tok in self._first_halves
+                or tok in self.phrase_first
+                or tok in self.postpositions
+            ):
                 return True
         return False
 
-    def match_tokens(self, normalized: str, tokens: list[str], founds: list, canon: list[str],
-                     ascii_only: bool) -> list[Hit]:
+    def match_tokens(
+        self, normalized: str, tokens: list[str], founds: list, canon: list[str], ascii_only: bool
+    ) -> list[Hit]:
         """``match`` for a message already split into tokens (``_tokens``), each classified
         (``classify``) and Devanagari tokens canonicalised (``deva_canon``; ``canon is tokens``
         when the message is ASCII).  Only the rules that span tokens run here."""
@@ -317,8 +337,12 @@ class Lexicon:
             after = nxt in self.copula_2p or (nxt in self.second_raw and tier == "context" and pos > 0)
             # "suar ki aulad", "kukur ko choro": an insult word + of + offspring
             # (not "mero kukur ko bachha": my dog's puppy)
-            lineage = nxt in self.of_particles and pos + 2 < n and tokens[pos + 2] in self.offspring \
+            lineage = (
+                nxt in self.of_particles
+                and pos + 2 < n
+                and tokens[pos + 2] in self.offspring
                 and not (pos > 0 and tokens[pos - 1] in _FIRST_PERSON_POSSESSIVE)
+            )
             # two insult words ending the message ("saala kutta", "fat pig") name a person without "you"
             paired = pos == n - 1 and pos > 0 and tiers.get(pos - 1) in ("context", "moderate")
             if before or after or lineage or paired:
@@ -337,7 +361,7 @@ class Lexicon:
             candidates = nxt[0].get(tokens[i + 1], nxt[1]) if i + 1 < n else nxt[1]
             for words, tier, phrase in candidates:
                 k = len(words)
-                if i + k <= n and tuple(tokens[i:i + k]) == words:
+                if i + k <= n and tuple(tokens[i : i + k]) == words:
                     score = self._score(tier if tier in ("threat", "sexual") else tier)
                     out.append(Hit(phrase, "phrase", tier, score))
         return out
@@ -368,10 +392,12 @@ class Lexicon:
 
 # Short words that legitimately sit next to each other ("as s", "pen is" style accidents are avoided by
 # requiring one half to be outside this list).
-_COMMON = frozenset("a i as is it in on at to of or so no go do be we he me my by up us am an and are the "
-                    "for not but was you can had her his one our out day get has him how man new now old see "
-                    "two way who boy did its let put say she too use dad mom fun hot cool pen nice fat ass "
-                    "cock tail kit sun set pit all bit sh".split())
+_COMMON = frozenset(
+    "a i as is it in on at to of or so no go do be we he me my by up us am an and are the "
+    "for not but was you can had her his one our out day get has him how man new now old see "
+    "two way who boy did its let put say she too use dad mom fun hot cool pen nice fat ass "
+    "cock tail kit sun set pit all bit sh".split()
+)
 
 
 def _strings(data: object):

@@ -3,6 +3,7 @@
 Writes go to a temporary file in the same directory and are renamed into place, so a
 crash never leaves a half-written image under a real name; equal bytes share one file.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -5,6 +5,7 @@ whose digest differs is refused, so a truncated copy or a hand-swapped model
 never scores anything.  Sessions use one intra-op thread: in a single-process
 server a second thread slows the small text graph (see performance.md 2d).
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -18,30 +18,88 @@ tables.  The order matters and each step is cheap:
 ``spaced_runs`` finds ``f u c k`` / ``f.u.c.k`` / ``f-u-c-k`` and returns the
 joined candidates; the caller decides whether they mean anything.
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
 
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
-                                     "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068"
-                                     "\u2069\u206a\u206b\u206c\u206d\u206e\u206f\u3164\ufeff\uffa0"), None)
+_ZERO_WIDTH = dict.fromkeys(
+    map(
+        ord,
+        "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
+        "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068"
+        "\u2069\u206a\u206b\u206c\u206d\u206e\u206f\u3164\ufeff\uffa0",
+    ),
+    None,
+)
 _CONTROL = {i: " " for i in [*range(0, 32), 127, *range(0x80, 0xA0)]}
 
-_LOOKALIKE = str.maketrans({
-    # Cyrillic
-    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c", "т": "t",
-    "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ь": "b", "г": "r",
-    "п": "n", "и": "u", "л": "n",
-    # Greek
-    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
-    "χ": "x", "γ": "y", "μ": "u", "ω": "w", "ϲ": "c",
-    # assorted symbols used as letters
-    "ß": "ss", "ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ı": "i", "ƒ": "f", "¢": "c", "€": "e", "£": "l", "¥": "y",
-    "©": "c", "®": "r", "∪": "u", "µ": "u",
-})
+_LOOKALIKE = str.maketrans(
+    {
+        # Cyrillic
+        "а": "a",
+        "в": "b",
+        "е": "e",
+        "ё": "e",
+        "к": "k",
+        "м": "m",
+        "н": "h",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "т": "t",
+        "у": "y",
+        "х": "x",
+        "і": "i",
+        "ї": "i",
+        "ј": "j",
+        "ѕ": "s",
+        "ԁ": "d",
+        "ԛ": "q",
+        "ԝ": "w",
+        "ь": "b",
+        "г": "r",
+        "п": "n",
+        "и": "u",
+        "л": "n",
+        # Greek
+        "α": "a",
+        "β": "b",
+        "ε": "e",
+        "η": "n",
+        "ι": "i",
+        "κ": "k",
+        "ν": "v",
+        "ο": "o",
+        "ρ": "p",
+        "τ": "t",
+        "υ": "u",
+        "χ": "x",
+        "γ": "y",
+        "μ": "u",
+        "ω": "w",
+        "ϲ": "c",
+        # assorted symbols used as letters
+        "ß": "ss",
+        "ø": "o",
+        "ł": "l",
+        "đ": "d",
+        "ħ": "h",
+        "ı": "i",
+        "ƒ": "f",
+        "¢": "c",
+        "€": "e",
+        "£": "l",
+        "¥": "y",
+        "©": "c",
+        "®": "r",
+        "∪": "u",
+        "µ": "u",
+    }
+)
 
-_EMOJI_WORDS = {"\U0001F595": " fuck ", "\U0001F4A9": " shit "}
+_EMOJI_WORDS = {"\U0001f595": " fuck ", "\U0001f4a9": " shit "}
 
 
 def _letter_emoji_table() -> dict[int, str]:
@@ -68,8 +126,9 @@ _LEET_CHARS = "013457$@!|+"
 _LEET_ANY = re.compile(r"[a-z][0-9$@!|+]+[a-z]|[a-z]\$")  # sh1t, b!tch, a$$ (not "mp3", "wow!", "@bob")
 _CTRL = re.compile(r"[\x00-\x1f\x7f]")
 _LEET_WORD = re.compile(r"[a-z0-9$@!|+]+")
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "$": "s", "@": "a", "!": "i",
-                       "|": "i", "+": "t"})
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "$": "s", "@": "a", "!": "i", "|": "i", "+": "t"}
+)
 _SPACED = re.compile(r"(?<![\w*])(?:[a-z0-9@$*](?:[ ._\-~/\\]{1,2})){2,}[a-z0-9@$*](?![\w*])")
 _SPACED_SEP = re.compile(r"[ ._\-~/\\]")
 _LATIN_MARKS = re.compile(r"[\u00c0-\u024f\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff]")
@@ -87,10 +146,10 @@ def _unleet(match: re.Match[str]) -> str:
     if not stripped or not any(c in _LEET_CHARS for c in stripped):
         if word.endswith("$$") or word.endswith("$"):
             core = word.rstrip("!|+")  # "a$$", "a$"
-            return core.translate(_LEET) + word[len(core):]
+            return core.translate(_LEET) + word[len(core) :]
         return word
     start = word.index(core)
-    return word[:start] + core.translate(_LEET) + word[start + len(core):]
+    return word[:start] + core.translate(_LEET) + word[start + len(core) :]
 
 
 _WORD_CACHE_MAX = 65_536  # distinct raw ASCII words remembered by normalized_words (a few MB at most)
@@ -141,8 +200,7 @@ def _unicode_word(word: str) -> tuple:
     text = unicodedata.normalize("NFKC", word).translate(_NON_ASCII_TABLE)
     marks = _LATIN_MARKS.search(text) is not None
     demarked = unicodedata.normalize("NFC", _COMBINING_LATIN.sub("", unicodedata.normalize("NFD", text)))
-    form = (marks, _variant(text.casefold().translate(_LOOKALIKE)),
-            _variant(demarked.casefold().translate(_LOOKALIKE)))
+    form = (marks, _variant(text.casefold().translate(_LOOKALIKE)), _variant(demarked.casefold().translate(_LOOKALIKE)))
     if len(_uwords) >= _WORD_CACHE_MAX:
         _uwords.clear()
     _uwords[word] = form

@@ -1,4 +1,5 @@
 """Score → action, with everything needed to explain, appeal and re-run a decision."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -7,7 +8,7 @@ from enum import Enum
 
 class Action(str, Enum):
     ALLOW = "allow"
-    WARN = "warn"    # text: `ai:warning`; image: human review
+    WARN = "warn"  # text: `ai:warning`; image: human review
     BLOCK = "block"  # text: hide + temporary ban; image: auto-blur + review
 
 
@@ -18,7 +19,9 @@ class Thresholds:
 
     def __post_init__(self) -> None:
         if not (0.0 <= self.warn <= self.block <= 1.0):
-            raise ValueError(f"thresholds must satisfy 0 <= warn <= block <= 1, got warn={self.warn} block={self.block}")
+            raise ValueError(
+                f"thresholds must satisfy 0 <= warn <= block <= 1, got warn={self.warn} block={self.block}"
+            )
 
     def action(self, score: float) -> Action:
         if score >= self.block:

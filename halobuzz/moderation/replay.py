@@ -4,6 +4,7 @@ Scores are stored with every decision, so a threshold change can be previewed
 exactly (for the same model id).  Decisions from another model id are
 reported as ``stale`` — they need re-scoring, not replaying.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -15,7 +16,7 @@ from .policy import Action, Thresholds
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    ref: object          # the caller's id for the decision (message id, row id …)
+    ref: object  # the caller's id for the decision (message id, row id …)
     score: float
     old: Action
     new: Action
@@ -27,7 +28,7 @@ class ReplayReport:
     total: int = 0
     changes: list[Change] = field(default_factory=list)
     transitions: Counter = field(default_factory=Counter)  # (old, new) -> count, changes only
-    stale: int = 0       # decisions made by a different model id
+    stale: int = 0  # decisions made by a different model id
 
     @property
     def unchanged(self) -> int:
@@ -35,8 +36,9 @@ class ReplayReport:
 
     def summary(self) -> str:
         parts = [f"{o.value}->{n.value}: {c}" for (o, n), c in sorted(self.transitions.items(), key=lambda kv: -kv[1])]
-        return (f"{self.total} decisions, {len(self.changes)} change, {self.unchanged} unchanged, "
-                f"{self.stale} stale" + (f" ({', '.join(parts)})" if parts else ""))
+        return f"{self.total} decisions, {len(self.changes)} change, {self.unchanged} unchanged, {self.stale} stale" + (
+            f" ({', '.join(parts)})" if parts else ""
+        )
 
 
 def replay(decisions: Iterable[Mapping], new: Thresholds, *, model_id: str | None = None) -> ReplayReport:

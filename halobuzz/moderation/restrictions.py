@@ -20,6 +20,7 @@ sqlite3 connection — the writer's inside a write unit, or `services.db.inline.
 
 Use `is_restricted_minor(conn, user_id)` for a yes/no answer (e.g. to hide UI).
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -79,14 +80,15 @@ def dm_refusal(conn: sqlite3.Connection, sender_id: str, recipient_id: str, toda
     a, b = sorted((sender_id, recipient_id))
     row = conn.execute(
         "SELECT EXISTS(SELECT 1 FROM dm_messages m JOIN dm_conversations c ON c.id = m.conversation_id "
-        "WHERE c.user_a = ? AND c.user_b = ? AND m.sender_id = ?)", (a, b, recipient_id)).fetchone()
+        "WHERE c.user_a = ? AND c.user_b = ? AND m.sender_id = ?)",
+        (a, b, recipient_id),
+    ).fetchone()
     if row and row[0]:
         return None
     return "this user does not accept messages from people they have not written to"
 
 
-def require_dm_allowed(conn: sqlite3.Connection, sender_id: str, recipient_id: str,
-                       today: date | None = None) -> None:
+def require_dm_allowed(conn: sqlite3.Connection, sender_id: str, recipient_id: str, today: date | None = None) -> None:
     why = dm_refusal(conn, sender_id, recipient_id, today)
     if why:
         raise Forbidden(why, code="dm_not_allowed")
@@ -98,13 +100,17 @@ def summary(conn: sqlite3.Connection, user_id: str, today: date | None = None) -
         raise NotFound("no such user", field="userId")
     minor = row_is_minor(row, today)
     age = _age(row["birth_date"], today or datetime.now(timezone.utc).date())
-    return {"restrictedMinor": minor, "judgedMinor": bool(row["judged_minor"]),
-            "declaredMinor": age is not None and age < ADULT_AGE,
-            "restrictions": ["payments", "spend_cap", "games_of_chance", "dms_from_strangers"] if minor else []}
+    return {
+        "restrictedMinor": minor,
+        "judgedMinor": bool(row["judged_minor"]),
+        "declaredMinor": age is not None and age < ADULT_AGE,
+        "restrictions": ["payments", "spend_cap", "games_of_chance", "dms_from_strangers"] if minor else [],
+    }
 
 
-def judge_minor(conn: sqlite3.Connection, user_id: str, minor: bool, actor: audit.Actor, now: datetime,
-                reason: str | None = None) -> dict[str, Any]:
+def judge_minor(
+    conn: sqlite3.Connection, user_id: str, minor: bool, actor: audit.Actor, now: datetime, reason: str | None = None
+) -> dict[str, Any]:
     """A moderator's judgement (never the model's): sets users.judged_minor, keeps history, audits."""
     row = conn.execute("SELECT id, judged_minor FROM users WHERE id = ?", (user_id,)).fetchone()
     if row is None:
@@ -112,9 +118,18 @@ def judge_minor(conn: sqlite3.Connection, user_id: str, minor: bool, actor: audi
     if not actor.name:
         raise Invalid("a judgement needs a named moderator", field="actor")
     conn.execute("UPDATE users SET judged_minor = ?, updated_at = ? WHERE id = ?", (int(minor), iso(now), user_id))
-    conn.execute("INSERT INTO minor_judgements(user_id, minor, by_user_id, by_name, reason, at) VALUES (?,?,?,?,?,?)",
-                 (user_id, int(minor), actor.user_id, actor.name, reason, iso(now)))
-    audit.record(conn, actor, "moderation.judge_minor", target_type="user", target_id=user_id,
-                 before={"judgedMinor": bool(row["judged_minor"])}, after={"judgedMinor": minor, "reason": reason},
-                 at=iso(now))
+    conn.execute(
+        "INSERT INTO minor_judgements(user_id, minor, by_user_id, by_name, reason, at) VALUES (?,?,?,?,?,?)",
+        (user_id, int(minor), actor.user_id, actor.name, reason, iso(now)),
+    )
+    audit.record(
+        conn,
+        actor,
+        "moderation.judge_minor",
+        target_type="user",
+        target_id=user_id,
+        before={"judgedMinor": bool(row["judged_minor"])},
+        after={"judgedMinor": minor, "reason": reason},
+        at=iso(now),
+    )
     return summary(conn, user_id, now.date())

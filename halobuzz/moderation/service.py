@@ -4,6 +4,7 @@ Built once by the composition root (moderation/setup.py) with the ONNX scorers l
 no Sanic; events leave through the bus after COMMIT; other areas (ending a stream,
 pruning the chat backlog) are reached through plain callables passed in.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -31,8 +32,6 @@ KINDS = ("profile", "thumbnail", "frame")
 FLUSH_SECONDS = 0.05
 
 
-
-
 _IMAGE_ERRORS = {"too_large": PayloadTooLarge, "unsupported_type": UnsupportedMedia}
 
 
@@ -56,21 +55,35 @@ class ModerationConfig:
 
     @classmethod
     def from_settings(cls, s: Any) -> "ModerationConfig":
-        return cls(text=Thresholds(float(s.moderation_warn), float(s.moderation_block)),
-                   image=Thresholds(float(s.moderation_image_warn), float(s.moderation_image_block)),
-                   age_review=float(s.moderation_age_review),
-                   ban_ladder=chatbans.parse_ladder(s.moderation_ban_ladder),
-                   ban_window=int(s.moderation_ban_window),
-                   image_max_bytes=int(s.moderation_image_max_bytes),
-                   image_max_pixels=int(s.moderation_image_max_pixels))
+        return cls(
+            text=Thresholds(float(s.moderation_warn), float(s.moderation_block)),
+            image=Thresholds(float(s.moderation_image_warn), float(s.moderation_image_block)),
+            age_review=float(s.moderation_age_review),
+            ban_ladder=chatbans.parse_ladder(s.moderation_ban_ladder),
+            ban_window=int(s.moderation_ban_window),
+            image_max_bytes=int(s.moderation_image_max_bytes),
+            image_max_pixels=int(s.moderation_image_max_pixels),
+        )
 
 
 class Moderation:
-    records_subjects = True   # check() takes subject_id (halobuzz.chat.moderation.safe_check)
+    records_subjects = True  # check() takes subject_id (halobuzz.chat.moderation.safe_check)
 
-    def __init__(self, db, clock, ids, *, config: ModerationConfig, text_scorer, nsfw_scorer, age_estimator,
-                 media: MediaStore, end_stream: Callable[[str, str], Awaitable[Any]] | None = None,
-                 forget_message: Callable[[str, str], None] | None = None, metrics=None) -> None:
+    def __init__(
+        self,
+        db,
+        clock,
+        ids,
+        *,
+        config: ModerationConfig,
+        text_scorer,
+        nsfw_scorer,
+        age_estimator,
+        media: MediaStore,
+        end_stream: Callable[[str, str], Awaitable[Any]] | None = None,
+        forget_message: Callable[[str, str], None] | None = None,
+        metrics=None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.ids = ids
@@ -81,9 +94,9 @@ class Moderation:
         self.media = media
         self.end_stream_fn = end_stream
         self.forget_message = forget_message
-        self._ban_hint: dict[str, float] = {}             # user -> until (unix) while the ban write is in flight
-        self._pending_block: dict[str, Decision] = {}     # user -> decision awaiting on_blocked
-        self._buffer: list[tuple] = []                     # chat decisions waiting for the next flush
+        self._ban_hint: dict[str, float] = {}  # user -> until (unix) while the ban write is in flight
+        self._pending_block: dict[str, Decision] = {}  # user -> decision awaiting on_blocked
+        self._buffer: list[tuple] = []  # chat decisions waiting for the next flush
         self._ro: sqlite3.Connection | None = None
         self._ro_lock = threading.Lock()
         # observability.metrics.Metrics or None; see ModerationMetrics below
@@ -94,6 +107,7 @@ class Moderation:
         with self._ro_lock:
             if self._ro is None:
                 from ..db.connection import connect
+
                 self._ro = connect(self.db.path, readonly=True, check_same_thread=False)
             return fn(self._ro)
 
@@ -120,8 +134,9 @@ class Moderation:
         ts = now.timestamp()
         if hint is not None and hint > ts:
             return datetime.fromtimestamp(hint, now.tzinfo)
-        row = self.db.inline.one("SELECT MAX(until) AS until FROM moderation_chat_bans WHERE user_id = ? "
-                                 "AND lifted_at IS NULL", (user_id,))
+        row = self.db.inline.one(
+            "SELECT MAX(until) AS until FROM moderation_chat_bans WHERE user_id = ? AND lifted_at IS NULL", (user_id,)
+        )
         until = parse_iso(row["until"]) if row and row["until"] else None
         return until if until and until > now else None
 
@@ -133,10 +148,11 @@ class Moderation:
             return ModerationVerdict("block", 1.0, [f"chat_ban:until={iso(until)}"], "chat-ban")
         d = self.judge(user_id, text, source="chat")
         if d.action is Action.BLOCK:
-            self._pending_block[user_id] = d   # stored with its flag and ban in on_blocked
+            self._pending_block[user_id] = d  # stored with its flag and ban in on_blocked
         else:
-            self._buffer.append(decisions.values(d, kind="text", source="chat", at=now, user_id=user_id,
-                                                 subject_id=subject_id))
+            self._buffer.append(
+                decisions.values(d, kind="text", source="chat", at=now, user_id=user_id, subject_id=subject_id)
+            )
             if len(self._buffer) == 1:
                 loop = _loop()
                 if loop is None:
@@ -161,8 +177,16 @@ class Moderation:
     def judge_dm(self, user_id: str, text: str) -> Decision:
         return self.judge(user_id, text, source="dm")
 
-    def record_dm(self, conn: sqlite3.Connection, d: Decision, *, sender_id: str, message_id: str,
-                  conversation_id: str, now: datetime) -> dict[str, Any]:
+    def record_dm(
+        self,
+        conn: sqlite3.Connection,
+        d: Decision,
+        *,
+        sender_id: str,
+        message_id: str,
+        conversation_id: str,
+        now: datetime,
+    ) -> dict[str, Any]:
         """Inside the DM's write unit: the decision (pointing at the DM), and for a block the
         review flag and the next rung of the chat ban, all committed with the message or not at all."""
         did = decisions.record(conn, d, kind="text", source="dm", at=now, user_id=sender_id, subject_id=message_id)
@@ -170,11 +194,28 @@ class Moderation:
         if d.action is Action.BLOCK:
             flag_id = self.ids.new()
             cfg = self.config
-            reports.create_flag(conn, flag_id=flag_id, now=now, type="message", target_id=message_id,
-                                reason="toxic direct message (automated block)", score=d.score, decision_id=did,
-                                action="ban", target_user_id=sender_id, details=", ".join(d.reasons) or None)
-            ban = chatbans.impose(conn, sender_id, now, ladder=cfg.ban_ladder, window_seconds=cfg.ban_window,
-                                  reason="automated: toxic direct message", flag_id=flag_id)
+            reports.create_flag(
+                conn,
+                flag_id=flag_id,
+                now=now,
+                type="message",
+                target_id=message_id,
+                reason="toxic direct message (automated block)",
+                score=d.score,
+                decision_id=did,
+                action="ban",
+                target_user_id=sender_id,
+                details=", ".join(d.reasons) or None,
+            )
+            ban = chatbans.impose(
+                conn,
+                sender_id,
+                now,
+                ladder=cfg.ban_ladder,
+                window_seconds=cfg.ban_window,
+                reason="automated: toxic direct message",
+                flag_id=flag_id,
+            )
             out.update(flagId=flag_id, mutedUntil=iso(ban.until), banSeconds=ban.seconds, banLevel=ban.level)
         return out
 
@@ -182,26 +223,60 @@ class Moderation:
         if verdict.model_id == "chat-ban":
             return
         now = self.clock.now()
-        d = self._pending_block.pop(user_id, None) or decide(verdict.score, self.config.text,
-                                                            model_id=verdict.model_id, reasons=verdict.reasons)
+        d = self._pending_block.pop(user_id, None) or decide(
+            verdict.score, self.config.text, model_id=verdict.model_id, reasons=verdict.reasons
+        )
         flag_id = self.ids.new()
         cfg = self.config
         self._ban_hint[user_id] = now.timestamp() + cfg.ban_ladder[0]
 
         def unit(conn: sqlite3.Connection):
-            msg = conn.execute("SELECT id FROM chat_messages WHERE user_id = ? AND stream_id = ? AND status = 'blocked' "
-                               "ORDER BY rowid DESC LIMIT 1", (user_id, stream_id)).fetchone()
+            msg = conn.execute(
+                "SELECT id FROM chat_messages WHERE user_id = ? AND stream_id = ? AND status = 'blocked' "
+                "ORDER BY rowid DESC LIMIT 1",
+                (user_id, stream_id),
+            ).fetchone()
             mid = msg["id"] if msg else None
             did = decisions.record(conn, d, kind="text", source="chat", at=now, user_id=user_id, subject_id=mid)
-            reports.create_flag(conn, flag_id=flag_id, now=now, type="message", target_id=mid or stream_id,
-                                reason="toxic chat message (automated block)", score=d.score, decision_id=did,
-                                action="ban", target_user_id=user_id, stream_id=stream_id,
-                                details=", ".join(d.reasons) or None)
-            ban = chatbans.impose(conn, user_id, now, ladder=cfg.ban_ladder, window_seconds=cfg.ban_window,
-                                  reason="automated: toxic chat message", flag_id=flag_id)
-            emit(conn, Event(AI_WARNING, {"streamId": stream_id, "kind": "chat_ban", "blocked": True,
-                                          "until": iso(ban.until), "seconds": ban.seconds,
-                                          "level": ban.level, "flagId": flag_id}, users=(user_id,)))
+            reports.create_flag(
+                conn,
+                flag_id=flag_id,
+                now=now,
+                type="message",
+                target_id=mid or stream_id,
+                reason="toxic chat message (automated block)",
+                score=d.score,
+                decision_id=did,
+                action="ban",
+                target_user_id=user_id,
+                stream_id=stream_id,
+                details=", ".join(d.reasons) or None,
+            )
+            ban = chatbans.impose(
+                conn,
+                user_id,
+                now,
+                ladder=cfg.ban_ladder,
+                window_seconds=cfg.ban_window,
+                reason="automated: toxic chat message",
+                flag_id=flag_id,
+            )
+            emit(
+                conn,
+                Event(
+                    AI_WARNING,
+                    {
+                        "streamId": stream_id,
+                        "kind": "chat_ban",
+                        "blocked": True,
+                        "until": iso(ban.until),
+                        "seconds": ban.seconds,
+                        "level": ban.level,
+                        "flagId": flag_id,
+                    },
+                    users=(user_id,),
+                ),
+            )
             return ban
 
         def done(fut):
@@ -226,8 +301,9 @@ class Moderation:
         except Exception:
             log.exception("could not queue a moderation decision")
             return
-        fut.add_done_callback(lambda f: f.exception() and log.error("moderation decision not stored",
-                                                                     exc_info=f.exception()))
+        fut.add_done_callback(
+            lambda f: f.exception() and log.error("moderation decision not stored", exc_info=f.exception())
+        )
 
     # -- images ------------------------------------------------------------------------------
     def _analyse(self, data: bytes) -> tuple[Any, dict[str, float], float, list[str]]:
@@ -243,8 +319,9 @@ class Moderation:
         if not data:
             raise Invalid(f"{field}: the upload is empty", field=field, code="image_empty")
         if len(data) > self.config.image_max_bytes:
-            raise PayloadTooLarge(f"{field}: {len(data)} bytes; the limit is {self.config.image_max_bytes}",
-                                  field=field)
+            raise PayloadTooLarge(
+                f"{field}: {len(data)} bytes; the limit is {self.config.image_max_bytes}", field=field
+            )
         if img.sniff(data) is None:
             raise UnsupportedMedia(f"{field}: not a JPEG, PNG, GIF or WebP image", field=field)
         return bytes(data)
@@ -261,8 +338,9 @@ class Moderation:
             raise Conflict("the stream has ended", code="bad_state", field="streamId")
         return row
 
-    async def upload_image(self, owner_id: str, kind: str, data: bytes | None, *,
-                           stream_id: str | None = None) -> dict[str, Any]:
+    async def upload_image(
+        self, owner_id: str, kind: str, data: bytes | None, *, stream_id: str | None = None
+    ) -> dict[str, Any]:
         if kind not in KINDS:
             raise Invalid(f"kind must be one of {', '.join(KINDS)}", field="kind")
         data = self._check_upload(data)
@@ -274,7 +352,7 @@ class Moderation:
             raise image_error(exc) from None
         d = decide(score, self.config.image, model_id=self.nsfw.model_id, reasons=reasons)
         blocked = d.action is Action.BLOCK
-        store = kind != "frame" or d.action is not Action.ALLOW   # plain frames are scored, not kept
+        store = kind != "frame" or d.action is not Action.ALLOW  # plain frames are scored, not kept
         sha = blurred_sha = None
         if store:
             sha = await asyncio.to_thread(self.media.put, data)
@@ -288,31 +366,72 @@ class Moderation:
         w, h = im.size
 
         def unit(conn: sqlite3.Connection):
-            did = decisions.record(conn, d, kind="image", source=kind, at=now, user_id=owner_id,
-                                   subject_id=image_id or stream_id)
+            did = decisions.record(
+                conn, d, kind="image", source=kind, at=now, user_id=owner_id, subject_id=image_id or stream_id
+            )
             if store:
-                conn.execute("INSERT INTO moderation_images(id, owner_id, kind, stream_id, sha256, blurred_sha256, "
-                             "content_type, width, height, bytes, score, status, decision_id, created_at) "
-                             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                             (image_id, owner_id, kind, stream_id, sha, blurred_sha, content_type, w, h, len(data),
-                              score, "blurred" if blocked else "ok", did, iso(now)))
+                conn.execute(
+                    "INSERT INTO moderation_images(id, owner_id, kind, stream_id, sha256, blurred_sha256, "
+                    "content_type, width, height, bytes, score, status, decision_id, created_at) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        image_id,
+                        owner_id,
+                        kind,
+                        stream_id,
+                        sha,
+                        blurred_sha,
+                        content_type,
+                        w,
+                        h,
+                        len(data),
+                        score,
+                        "blurred" if blocked else "ok",
+                        did,
+                        iso(now),
+                    ),
+                )
             flag = None
             if d.action is not Action.ALLOW:
                 flag = reports.create_flag(
-                    conn, flag_id=flag_id, now=now, type="content", target_id=image_id, reason=f"nsfw {kind} "
-                    f"({'auto-blurred' if blocked else 'needs review'})", score=score, decision_id=did,
-                    action="blur" if blocked else "none", target_user_id=owner_id, stream_id=stream_id,
-                    details=", ".join(f"{k}={v:.3f}" for k, v in probs.items()))
+                    conn,
+                    flag_id=flag_id,
+                    now=now,
+                    type="content",
+                    target_id=image_id,
+                    reason=f"nsfw {kind} ({'auto-blurred' if blocked else 'needs review'})",
+                    score=score,
+                    decision_id=did,
+                    action="blur" if blocked else "none",
+                    target_user_id=owner_id,
+                    stream_id=stream_id,
+                    details=", ".join(f"{k}={v:.3f}" for k, v in probs.items()),
+                )
             return did, flag
 
         did, flag = await self.db.write(unit)
-        out: dict[str, Any] = {"kind": kind, "moderation": {
-            "action": d.action.value, "score": round(score, 4), "modelId": d.model_id, "threshold": d.threshold,
-            "reasons": list(d.reasons), "decisionId": did, "reviewQueued": flag is not None,
-            "blurred": blocked}}
+        out: dict[str, Any] = {
+            "kind": kind,
+            "moderation": {
+                "action": d.action.value,
+                "score": round(score, 4),
+                "modelId": d.model_id,
+                "threshold": d.threshold,
+                "reasons": list(d.reasons),
+                "decisionId": did,
+                "reviewQueued": flag is not None,
+                "blurred": blocked,
+            },
+        }
         if store:
-            out["image"] = {"id": image_id, "url": f"/api/v1/images/{image_id}", "width": w, "height": h,
-                            "contentType": content_type, "status": "blurred" if blocked else "ok"}
+            out["image"] = {
+                "id": image_id,
+                "url": f"/api/v1/images/{image_id}",
+                "width": w,
+                "height": h,
+                "contentType": content_type,
+                "status": "blurred" if blocked else "ok",
+            }
         return out
 
     def image_row(self, image_id: str) -> sqlite3.Row:
@@ -323,11 +442,17 @@ class Moderation:
 
     def latest_image(self, kind: str, *, owner_id: str | None = None, stream_id: str | None = None) -> sqlite3.Row:
         if owner_id:
-            row = self.db.inline.one("SELECT id FROM moderation_images WHERE owner_id = ? AND kind = ? AND "
-                                     "status != 'removed' ORDER BY created_at DESC LIMIT 1", (owner_id, kind))
+            row = self.db.inline.one(
+                "SELECT id FROM moderation_images WHERE owner_id = ? AND kind = ? AND "
+                "status != 'removed' ORDER BY created_at DESC LIMIT 1",
+                (owner_id, kind),
+            )
         else:
-            row = self.db.inline.one("SELECT id FROM moderation_images WHERE stream_id = ? AND kind = ? AND "
-                                     "status != 'removed' ORDER BY created_at DESC LIMIT 1", (stream_id, kind))
+            row = self.db.inline.one(
+                "SELECT id FROM moderation_images WHERE stream_id = ? AND kind = ? AND "
+                "status != 'removed' ORDER BY created_at DESC LIMIT 1",
+                (stream_id, kind),
+            )
         if row is None:
             raise NotFound(f"no {kind} image", field="imageId")
         return self.image_row(row["id"])
@@ -354,8 +479,9 @@ class Moderation:
             raise NotFound("the image file is missing on disk", field="imageId")
         blurred = await asyncio.to_thread(img.blur, data)
         sha = await asyncio.to_thread(self.media.put, blurred)
-        await self.db.write(lambda conn: conn.execute(
-            "UPDATE moderation_images SET blurred_sha256 = ? WHERE id = ?", (sha, image_id)))
+        await self.db.write(
+            lambda conn: conn.execute("UPDATE moderation_images SET blurred_sha256 = ? WHERE id = ?", (sha, image_id))
+        )
 
     # -- age -----------------------------------------------------------------------------------
     async def age_check(self, user_id: str, data: bytes | None) -> dict[str, Any]:
@@ -363,47 +489,93 @@ class Moderation:
         data = self._check_upload(data, "selfie")
         try:
             est = await asyncio.to_thread(
-                lambda: self.age.estimate(img.decode(data, max_bytes=self.config.image_max_bytes,
-                                                     max_pixels=self.config.image_max_pixels)))
+                lambda: self.age.estimate(
+                    img.decode(data, max_bytes=self.config.image_max_bytes, max_pixels=self.config.image_max_pixels)
+                )
+            )
         except img.ImageError as exc:
             raise image_error(exc, "selfie") from None
         review = est.p_under_18 >= self.config.age_review
         now, flag_id = self.clock.now(), self.ids.new()
-        reasons = [f"age:estimate={est.age:.1f}", f"age:p_under_18={est.p_under_18:.3f}",
-                   f"age:confidence={est.confidence:.3f}"]
+        reasons = [
+            f"age:estimate={est.age:.1f}",
+            f"age:p_under_18={est.p_under_18:.3f}",
+            f"age:confidence={est.confidence:.3f}",
+        ]
 
         def unit(conn):
-            did = decisions.record_raw(conn, kind="age", source="selfie", at=now, model_id=est.model_id,
-                                       score=est.p_under_18, action="review" if review else "allow",
-                                       threshold=self.config.age_review if review else None,
-                                       warn_at=self.config.age_review, block_at=None, reasons=reasons,
-                                       user_id=user_id, subject_id=user_id)
+            did = decisions.record_raw(
+                conn,
+                kind="age",
+                source="selfie",
+                at=now,
+                model_id=est.model_id,
+                score=est.p_under_18,
+                action="review" if review else "allow",
+                threshold=self.config.age_review if review else None,
+                warn_at=self.config.age_review,
+                block_at=None,
+                reasons=reasons,
+                user_id=user_id,
+                subject_id=user_id,
+            )
             if review:
-                reports.create_flag(conn, flag_id=flag_id, now=now, type="user", target_id=user_id,
-                                    reason="age review: selfie suggests under 18 (model signal only)",
-                                    score=est.p_under_18, decision_id=did, action="none", target_user_id=user_id,
-                                    details="; ".join(reasons))
+                reports.create_flag(
+                    conn,
+                    flag_id=flag_id,
+                    now=now,
+                    type="user",
+                    target_id=user_id,
+                    reason="age review: selfie suggests under 18 (model signal only)",
+                    score=est.p_under_18,
+                    decision_id=did,
+                    action="none",
+                    target_user_id=user_id,
+                    details="; ".join(reasons),
+                )
             return did
 
         did = await self.db.write(unit)
-        return {"received": True, "reviewQueued": review, "decisionId": did,
-                "note": "a moderator reviews age signals; nothing changes on your account from this check alone"}
+        return {
+            "received": True,
+            "reviewQueued": review,
+            "decisionId": did,
+            "note": "a moderator reviews age signals; nothing changes on your account from this check alone",
+        }
 
     async def judge_minor(self, user_id: str, minor: bool, actor: audit.Actor, reason: str | None) -> dict:
         now = self.clock.now()
         return await self.db.write(lambda conn: restrictions.judge_minor(conn, user_id, minor, actor, now, reason))
 
     # -- reports and review --------------------------------------------------------------------
-    async def report(self, reporter_id: str, type_: str, target_id: str, reason: str,
-                     details: str | None) -> dict[str, Any]:
+    async def report(
+        self, reporter_id: str, type_: str, target_id: str, reason: str, details: str | None
+    ) -> dict[str, Any]:
         fid, now = self.ids.new(), self.clock.now()
-        return await self.db.write(lambda conn: reports.create_flag(
-            conn, flag_id=fid, now=now, type=type_, target_id=target_id, reason=reason, reporter_id=reporter_id,
-            details=details))
+        return await self.db.write(
+            lambda conn: reports.create_flag(
+                conn,
+                flag_id=fid,
+                now=now,
+                type=type_,
+                target_id=target_id,
+                reason=reason,
+                reporter_id=reporter_id,
+                details=details,
+            )
+        )
 
-    async def review(self, flag_id: str, *, decision: str, action: str | None, actor: audit.Actor,
-                     note: str | None = None, ban_seconds: int | None = None,
-                     end_stream: bool = False) -> dict[str, Any]:
+    async def review(
+        self,
+        flag_id: str,
+        *,
+        decision: str,
+        action: str | None,
+        actor: audit.Actor,
+        note: str | None = None,
+        ban_seconds: int | None = None,
+        end_stream: bool = False,
+    ) -> dict[str, Any]:
         if decision == "confirm" and action == "blur":
             row = self.db.inline.one("SELECT type, target_id FROM moderation_flags WHERE id = ?", (flag_id,))
             if row is not None and row["type"] == "content":
@@ -412,12 +584,28 @@ class Moderation:
         cfg = self.config
 
         def unit(conn):
-            fx = reports.review(conn, flag_id, decision=decision, action=action, actor=actor, now=now, note=note,
-                                ban_seconds=ban_seconds, end_stream=end_stream, ban_ladder=cfg.ban_ladder,
-                                ban_window=cfg.ban_window)
+            fx = reports.review(
+                conn,
+                flag_id,
+                decision=decision,
+                action=action,
+                actor=actor,
+                now=now,
+                note=note,
+                ban_seconds=ban_seconds,
+                end_stream=end_stream,
+                ban_ladder=cfg.ban_ladder,
+                ban_window=cfg.ban_window,
+            )
             if fx.warn_user:
-                emit(conn, Event(AI_WARNING, {"kind": "moderator_warning", "flagId": flag_id,
-                                              "reason": fx.flag["reason"], "note": note}, users=(fx.warn_user,)))
+                emit(
+                    conn,
+                    Event(
+                        AI_WARNING,
+                        {"kind": "moderator_warning", "flagId": flag_id, "reason": fx.flag["reason"], "note": note},
+                        users=(fx.warn_user,),
+                    ),
+                )
             if fx.deleted_message:
                 sid, mid = fx.deleted_message
                 emit(conn, Event(CHAT_DELETED, {"streamId": sid, "messageId": mid, "by": "moderation"}, room=sid))
@@ -446,22 +634,32 @@ class Moderation:
             await self.end_stream_fn(stream_id, "moderation")
             ended = True
         except Conflict:
-            ended = False   # already ended
+            ended = False  # already ended
         now = self.clock.now()
-        await self.db.write(lambda conn: audit.record(conn, actor, "moderation.end_stream", target_type="stream",
-                                                      target_id=stream_id, after={"reason": reason, "ended": ended},
-                                                      at=iso(now)))
+        await self.db.write(
+            lambda conn: audit.record(
+                conn,
+                actor,
+                "moderation.end_stream",
+                target_type="stream",
+                target_id=stream_id,
+                after={"reason": reason, "ended": ended},
+                at=iso(now),
+            )
+        )
         return ended
 
     async def appeal(self, flag_id: str, user_id: str, text: str) -> dict[str, Any]:
         aid, now = self.ids.new(), self.clock.now()
-        return await self.db.write(lambda conn: reports.appeal(conn, appeal_id=aid, flag_id=flag_id, user_id=user_id,
-                                                               text=text, now=now))
+        return await self.db.write(
+            lambda conn: reports.appeal(conn, appeal_id=aid, flag_id=flag_id, user_id=user_id, text=text, now=now)
+        )
 
     async def decide_appeal(self, appeal_id: str, outcome: str, actor: audit.Actor, note: str | None) -> dict:
         now = self.clock.now()
-        out = await self.db.write(lambda conn: reports.decide_appeal(conn, appeal_id, outcome=outcome, actor=actor,
-                                                                     now=now, note=note))
+        out = await self.db.write(
+            lambda conn: reports.decide_appeal(conn, appeal_id, outcome=outcome, actor=actor, now=now, note=note)
+        )
         if self.metrics is not None:
             self.metrics.appeal(outcome)
         target = out["flag"].get("targetUserId")

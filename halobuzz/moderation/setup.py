@@ -3,6 +3,7 @@
 A model file missing or corrupt at start stops `serve` with an error naming the file;
 `halobuzz doctor` reports the same problem ("moderation models").
 """
+
 from __future__ import annotations
 
 from typing import Any, Awaitable, Callable
@@ -22,8 +23,16 @@ def models_check(conn) -> list[str]:
     return check_models(models_dir())
 
 
-def build_moderation(settings: Settings, db, clock, ids, *, end_stream: Callable[[str, str], Awaitable[Any]],
-                     forget_message: Callable[[str, str], None], metrics=None) -> Moderation:
+def build_moderation(
+    settings: Settings,
+    db,
+    clock,
+    ids,
+    *,
+    end_stream: Callable[[str, str], Awaitable[Any]],
+    forget_message: Callable[[str, str], None],
+    metrics=None,
+) -> Moderation:
     """Raises ConfigError on bad thresholds or a missing/corrupt model."""
     try:
         cfg = ModerationConfig.from_settings(settings)
@@ -36,6 +45,16 @@ def build_moderation(settings: Settings, db, clock, ids, *, end_stream: Callable
         age = AgeEstimator(directory, review_threshold=cfg.age_review)
     except ModelError as exc:
         raise ConfigError(f"moderation model problem: {exc}") from None
-    return Moderation(db, clock, ids, config=cfg, text_scorer=text, nsfw_scorer=nsfw, age_estimator=age,
-                      media=MediaStore(settings.data_dir / "media"), end_stream=end_stream,
-                      forget_message=forget_message, metrics=metrics)
+    return Moderation(
+        db,
+        clock,
+        ids,
+        config=cfg,
+        text_scorer=text,
+        nsfw_scorer=nsfw,
+        age_estimator=age,
+        media=MediaStore(settings.data_dir / "media"),
+        end_stream=end_stream,
+        forget_message=forget_message,
+        metrics=metrics,
+    )

@@ -11,6 +11,7 @@ English; the evidence is not only stream-chat words like "hell of a game" or
 else it is held below the warn threshold; and the model alone never reaches
 block.  Everything is explainable through ``TextVerdict.reasons``.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,11 +47,11 @@ _BENIGN_DRIVERS = frozenset(
     "dick dyke cock hoe suck sucks sucked hate hated stupidly dumb crap screw screwed bitching "
     "pissed fat ugly weird weirdo freak nerd geek loser noob trash garbage rip".split()
 )
-_GATE = 0.55            # a model-only score that fails _why_not is held here, below warn
+_GATE = 0.55  # a model-only score that fails _why_not is held here, below warn
 _MODEL_ONLY_MAX = 0.89  # the model alone can warn, never block
 _ENGLISH_SHARE = 2 / 3
 _SECOND_PERSON = frozenset("you u ur youre ya yall yourself urself".split())
-_ROW_CACHE_MAX = 65_536   # feature rows whose single-message model score is remembered (~15 MB at most)
+_ROW_CACHE_MAX = 65_536  # feature rows whose single-message model score is remembered (~15 MB at most)
 _MISS = object()
 _WORD_CACHE_MAX = 65_536  # distinct normalised words remembered by TextScorer (~30 MB at most)
 
@@ -86,15 +87,18 @@ class TextScorer:
         self.stop_words = frozenset(meta.get("english_stop_words", "").split())
         self.lexicon = lexicon or default_lexicon()
         self.session = self.model.session
-        self._words: dict[str, tuple] = {}   # normalised word -> _word entry
-        self._raw: dict[str, tuple] = {}     # lower-cased ASCII word as typed -> _raw_word
+        self._words: dict[str, tuple] = {}  # normalised word -> _word entry
+        self._raw: dict[str, tuple] = {}  # lower-cased ASCII word as typed -> _raw_word
         self._row_scores: dict[tuple, float] = {}
         self._why_cache: dict[tuple, str | None] = {}
         # The compiled session's run without the Python wrapper's per-call input checks (~2 us);
         # our inputs are built here, always named and typed right.  Same kernel, same output.
         inner = getattr(self.session, "_sess", None)
-        self._run = inner.run if inner is not None and hasattr(inner, "run") else (
-            lambda names, feed, _opts: self.session.run(names, feed))
+        self._run = (
+            inner.run
+            if inner is not None and hasattr(inner, "run")
+            else (lambda names, feed, _opts: self.session.run(names, feed))
+        )
         self.model_id = self.model.spec.id
         # The multilingual char n-gram model, where the manifest ships it (older model directories
         # without it score as before, under the English model's id).
@@ -174,8 +178,18 @@ class TextScorer:
         lookup = self.lookup
         vocab = tuple(lookup[t] for t in model_toks if t in lookup)
         known = sum(1 for t in model_toks if t in self.vocab or t in self.stop_words)
-        entry = (toks, founds, canon, vocab, len(model_toks), known, word.replace("'", "") in _SECOND_PERSON,
-                 lex.may_match(word, canon, founds), word, _DEVANAGARI.search(word) is None)
+        entry = (
+            toks,
+            founds,
+            canon,
+            vocab,
+            len(model_toks),
+            known,
+            word.replace("'", "") in _SECOND_PERSON,
+            lex.may_match(word, canon, founds),
+            word,
+            _DEVANAGARI.search(word) is None,
+        )
         words = self._words
         if len(words) >= _WORD_CACHE_MAX:
             words.clear()
@@ -332,7 +346,7 @@ class TextScorer:
         scores = self.model_scores(rows).tolist()
         if has_benign and scores[0] < 0.5:
             return "benign-context"
-        if keys and min(scores[1 if has_benign else 0:]) < 0.5:
+        if keys and min(scores[1 if has_benign else 0 :]) < 0.5:
             return "single-word"
         return None
 
@@ -357,8 +371,7 @@ def _overrulable(hit) -> bool:
     """Lexicon evidence the char model may overrule: a word that is only an insult when aimed at
     someone, or a moderate Hinglish/Nepali word with an everyday sense ("kutte ko khana do").
     English moderate words ("bullshit") and anything severe are never overruled."""
-    return hit.tier in ("targeted_context", "targeted_moderate") or (hit.tier == "moderate"
-                                                                      and hit.lang != "english")
+    return hit.tier in ("targeted_context", "targeted_moderate") or (hit.tier == "moderate" and hit.lang != "english")
 
 
 def _renorm(weights: dict[int, float]) -> dict[int, float]:

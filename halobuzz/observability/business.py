@@ -4,6 +4,7 @@ coins per minute, engagement by stream, festival uplift. Registered on the app's
 
 Parts are passed in (duck-typed) so this module imports no domain package.
 """
+
 from __future__ import annotations
 
 import time
@@ -11,7 +12,7 @@ from collections import deque
 from typing import Any, Callable
 
 WINDOWS = {"5m": 300, "1h": 3600, "1d": 86400}
-MAX_ENGAGEMENT_SERIES = 50      # label cardinality bound: the 50 busiest live streams
+MAX_ENGAGEMENT_SERIES = 50  # label cardinality bound: the 50 busiest live streams
 
 
 class Activity:
@@ -40,7 +41,7 @@ class GiftFlow:
         self.clock = clock
         self.gifts = 0
         self.coins = 0
-        self.recent: deque = deque()        # (t, coins)
+        self.recent: deque = deque()  # (t, coins)
 
     def add(self, coins: int, t: float | None = None) -> None:
         t = t if t is not None else self.clock()
@@ -64,36 +65,43 @@ class BusinessCollector:
 
     def collect(self):
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
         s = self.snapshot()
-        active = GaugeMetricFamily("halobuzz_active_users", "Distinct users seen within the window",
-                                   labels=["window"])
+        active = GaugeMetricFamily("halobuzz_active_users", "Distinct users seen within the window", labels=["window"])
         for window, n in s["active"].items():
             active.add_metric([window], n)
         yield active
         yield GaugeMetricFamily("halobuzz_live_streams", "Streams live now", value=s["liveStreams"])
         yield GaugeMetricFamily("halobuzz_live_viewers", "Viewers in live rooms now", value=s["viewers"])
-        yield GaugeMetricFamily("halobuzz_gifts_per_minute", "Gifts sent in the last minute",
-                                value=s["giftsPerMinute"])
-        yield GaugeMetricFamily("halobuzz_gift_coins_per_minute", "Coins gifted in the last minute",
-                                value=s["coinsPerMinute"])
+        yield GaugeMetricFamily("halobuzz_gifts_per_minute", "Gifts sent in the last minute", value=s["giftsPerMinute"])
+        yield GaugeMetricFamily(
+            "halobuzz_gift_coins_per_minute", "Coins gifted in the last minute", value=s["coinsPerMinute"]
+        )
         yield CounterMetricFamily("halobuzz_gifts_total", "Gifts sent since start", value=s["giftsTotal"])
         yield CounterMetricFamily("halobuzz_gift_coins_total", "Coins gifted since start", value=s["coinsTotal"])
-        eng = GaugeMetricFamily("halobuzz_stream_engagement_score", "Engagement score 0-100 of a live stream",
-                                labels=["stream"])
+        eng = GaugeMetricFamily(
+            "halobuzz_stream_engagement_score", "Engagement score 0-100 of a live stream", labels=["stream"]
+        )
         for sid, score in s["engagement"][:MAX_ENGAGEMENT_SERIES]:
             eng.add_metric([sid], score)
         yield eng
-        yield GaugeMetricFamily("halobuzz_ai_nudges_sent", "Boredom nudges sent to hosts since start",
-                                value=s.get("nudges", 0))
+        yield GaugeMetricFamily(
+            "halobuzz_ai_nudges_sent", "Boredom nudges sent to hosts since start", value=s.get("nudges", 0)
+        )
         fest = GaugeMetricFamily("halobuzz_festival_active", "1 for each festival running now", labels=["festival"])
-        upl = GaugeMetricFamily("halobuzz_festival_uplift_ratio",
-                                "Gift coins per hour during the festival / per hour in the 7 days before",
-                                labels=["festival"])
+        upl = GaugeMetricFamily(
+            "halobuzz_festival_uplift_ratio",
+            "Gift coins per hour during the festival / per hour in the 7 days before",
+            labels=["festival"],
+        )
         for f in s["festivals"]:
             fest.add_metric([f["festivalId"]], 1)
             if f.get("uplift") is not None:
                 upl.add_metric([f["festivalId"]], f["uplift"])
         yield fest
         yield upl
-        yield CounterMetricFamily("halobuzz_festival_bonus_coins_total", "Festival bonus coins paid since start",
-                                  value=s.get("festivalBonusCoins", 0))
+        yield CounterMetricFamily(
+            "halobuzz_festival_bonus_coins_total",
+            "Festival bonus coins paid since start",
+            value=s.get("festivalBonusCoins", 0),
+        )

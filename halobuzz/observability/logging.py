@@ -1,5 +1,6 @@
 """Log lines on stdout with the request id of the request being served: one JSON object per
 line for a collector, or one readable line per record for a person at a terminal."""
+
 from __future__ import annotations
 
 import contextvars
@@ -72,7 +73,7 @@ def pick_format(requested: str | None, stream: Any = None) -> str:
     stream = sys.stdout if stream is None else stream
     try:
         return "human" if stream.isatty() else "json"
-    except (AttributeError, ValueError):    # no isatty, or closed
+    except (AttributeError, ValueError):  # no isatty, or closed
         return "json"
 
 

@@ -19,6 +19,7 @@ Expiry: users whose level ran out (users.og_expires_at, see subscribe.py) get th
 tier now in force, or 0, and an og:changed event; so do users at level 0 whose
 queued period has started. Listed the same way (level_query), bounded per unit.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -41,8 +42,9 @@ def _day_start(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
 
 
-def owed_dates(starts: datetime, duration_days: int, effective_end: datetime, today: date,
-               after: date | None = None) -> list[date]:
+def owed_dates(
+    starts: datetime, duration_days: int, effective_end: datetime, today: date, after: date | None = None
+) -> list[date]:
     """The dates a period owes a bonus for, up to `today` and after `after` (already settled)."""
     if effective_end <= starts:
         return []
@@ -62,11 +64,14 @@ def owed_dates(starts: datetime, duration_days: int, effective_end: datetime, to
 _LAST_OWED = "MIN(date(expires_at, '-1 day'), date(COALESCE(ended_at, expires_at), '-0.001 seconds'), :today)"
 # Periods with a date owed and not yet settled: started (within the lookback), in force for a
 # moment at least, settled (bonus_paid_through) short of their last owed date.
-_DUE = ("starts_at > :since AND starts_at <= :now AND daily_bonus > 0 AND COALESCE(ended_at, expires_at) > starts_at "
-        f"AND (bonus_paid_through IS NULL OR bonus_paid_through < {_LAST_OWED})")
+_DUE = (
+    "starts_at > :since AND starts_at <= :now AND daily_bonus > 0 AND COALESCE(ended_at, expires_at) > starts_at "
+    f"AND (bonus_paid_through IS NULL OR bonus_paid_through < {_LAST_OWED})"
+)
 _ORDER = "ORDER BY tier DESC, starts_at, id"  # highest tier first: an upgrade day pays the higher tier
-_COLUMNS = ("id, user_id, tier, daily_bonus, starts_at, expires_at, ended_at, bonus_paid_through, "
-            f"{_LAST_OWED} AS last_owed")
+_COLUMNS = (
+    f"id, user_id, tier, daily_bonus, starts_at, expires_at, ended_at, bonus_paid_through, {_LAST_OWED} AS last_owed"
+)
 MAX_POSTS = 200  # ledger posts per write unit; a unit stops taking periods after this many (catch-up)
 
 
@@ -83,21 +88,27 @@ def due_query(now: datetime) -> tuple[str, dict[str, Any]]:
 @dataclass
 class BonusBatch:
     paid: list[tuple[str, str, int]] = field(default_factory=list)
-    periods: int = 0      # periods settled by this call
-    consumed: int = 0     # how many of the given ids were dealt with (settled, or no longer due)
-    more: bool = False    # there may be more to do: call again
+    periods: int = 0  # periods settled by this call
+    consumed: int = 0  # how many of the given ids were dealt with (settled, or no longer due)
+    more: bool = False  # there may be more to do: call again
 
 
-def pay_batch(conn: sqlite3.Connection, now: datetime, limit: int = BATCH, ids: list[str] | None = None,
-              max_posts: int = MAX_POSTS) -> BonusBatch:
+def pay_batch(
+    conn: sqlite3.Connection,
+    now: datetime,
+    limit: int = BATCH,
+    ids: list[str] | None = None,
+    max_posts: int = MAX_POSTS,
+) -> BonusBatch:
     """Settle the daily bonus of at most `limit` due periods (or of the due ones among `ids`, taken in
     order), stopping early once `max_posts` bonuses were posted. Each settled period pays its new owed
     dates (the ledger key makes a date once per user) and records bonus_paid_through."""
     out = BonusBatch()
     params = _params(now)
     if ids is None:
-        rows = conn.execute(f"SELECT {_COLUMNS} FROM og_subscriptions WHERE {_DUE} {_ORDER} LIMIT :limit",
-                            {**params, "limit": limit}).fetchall()
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM og_subscriptions WHERE {_DUE} {_ORDER} LIMIT :limit", {**params, "limit": limit}
+        ).fetchall()
         todo = list(rows)
     else:  # point reads by primary key; a period settled meanwhile is simply skipped
         one = f"SELECT {_COLUMNS} FROM og_subscriptions WHERE id = :id AND {_DUE}"
@@ -129,9 +140,14 @@ def _settle(conn: sqlite3.Connection, s: sqlite3.Row, now: datetime, paid: list[
         key = f"og-bonus:{s['user_id']}:{d.isoformat()}"
         if ledger.tx_exists(conn, key):
             continue  # another period of this user (an upgrade day) already paid this date
-        ledger.post(conn, key, "og_bonus", [(A.user_account(s["user_id"], A.BONUS), s["daily_bonus"]),
-                                            (A.BONUS_ISSUER, -s["daily_bonus"])], iso(now),
-                    {"tier": s["tier"], "date": d.isoformat(), "subscription": s["id"]})
+        ledger.post(
+            conn,
+            key,
+            "og_bonus",
+            [(A.user_account(s["user_id"], A.BONUS), s["daily_bonus"]), (A.BONUS_ISSUER, -s["daily_bonus"])],
+            iso(now),
+            {"tier": s["tier"], "date": d.isoformat(), "subscription": s["id"]},
+        )
         paid.append((s["user_id"], d.isoformat(), s["daily_bonus"]))
         posts += 1
     # Settled through the SQL's last owed date (where owed_dates stops too), so the period is not
@@ -149,8 +165,10 @@ def pay_daily_bonuses(conn: sqlite3.Connection, now: datetime, limit: int = BATC
 # index users_og_expiry), or they are at level 0 with a period in force (a queued period whose
 # predecessor was revoked; index og_subscriptions_open).
 _STALE = "SELECT id FROM users WHERE og_level > 0 AND og_expires_at <= :now"
-_STARTED = ("SELECT DISTINCT s.user_id AS id FROM og_subscriptions s JOIN users u ON u.id = s.user_id "
-            "WHERE s.ended_at IS NULL AND s.expires_at > :now AND s.starts_at <= :now AND u.og_level = 0")
+_STARTED = (
+    "SELECT DISTINCT s.user_id AS id FROM og_subscriptions s JOIN users u ON u.id = s.user_id "
+    "WHERE s.ended_at IS NULL AND s.expires_at > :now AND s.starts_at <= :now AND u.og_level = 0"
+)
 
 
 def level_query(now: datetime) -> tuple[str, dict[str, Any]]:
@@ -165,8 +183,9 @@ class ExpiryBatch:
     more: bool = False
 
 
-def expire_batch(conn: sqlite3.Connection, now: datetime, limit: int = BATCH,
-                 users: list[str] | None = None) -> ExpiryBatch:
+def expire_batch(
+    conn: sqlite3.Connection, now: datetime, limit: int = BATCH, users: list[str] | None = None
+) -> ExpiryBatch:
     """Bring users.og_level in line with the subscriptions for at most `limit` users of each kind
     (or for `users`), with an og:changed event for each level that changed."""
     out = ExpiryBatch()
@@ -187,8 +206,13 @@ def expire_batch(conn: sqlite3.Connection, now: datetime, limit: int = BATCH,
         level, until = refresh_user_level(conn, user_id, now)
         if level != row["og_level"]:
             reason = "expired" if level < row["og_level"] else "started"
-            out.events.append(Event(OG_CHANGED, {"userId": user_id, "ogLevel": level, "ogExpiresAt": until,
-                                                 "reason": reason}, users=(user_id,)))
+            out.events.append(
+                Event(
+                    OG_CHANGED,
+                    {"userId": user_id, "ogLevel": level, "ogExpiresAt": until, "reason": reason},
+                    users=(user_id,),
+                )
+            )
     return out
 
 

@@ -1,5 +1,6 @@
 """The OG tier table. Prices and durations come from config; the bonus formula is the seed's:
 dailyBonus = floor(priceCoins * 0.6 / duration)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,9 +35,16 @@ class Tier:
         return PRIVILEGES[self.tier]
 
     def to_json(self, exclusive_gifts: list[str]) -> dict[str, Any]:
-        return {"tier": self.tier, "priceCoins": self.price_coins, "duration": self.duration_days,
-                "benefits": {"dailyBonus": self.daily_bonus, "exclusiveGifts": exclusive_gifts,
-                             "chatPrivileges": list(self.privileges)}}
+        return {
+            "tier": self.tier,
+            "priceCoins": self.price_coins,
+            "duration": self.duration_days,
+            "benefits": {
+                "dailyBonus": self.daily_bonus,
+                "exclusiveGifts": exclusive_gifts,
+                "chatPrivileges": list(self.privileges),
+            },
+        }
 
 
 def load(overrides: Mapping[str, str] | None = None) -> dict[int, Tier]:

@@ -1,4 +1,5 @@
 """Creating an order: the rules checked before any gateway is asked."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -20,18 +21,34 @@ def check_buyer(user: sqlite3.Row, today: date) -> None:
         raise Forbidden("accounts under 18 cannot buy coins", code="minor_purchase")
 
 
-def insert_order(conn: sqlite3.Connection, *, order_id: str, user_id: str, gateway: str, pack: Pack,
-                 now: datetime, ttl_seconds: int) -> None:
+def insert_order(
+    conn: sqlite3.Connection, *, order_id: str, user_id: str, gateway: str, pack: Pack, now: datetime, ttl_seconds: int
+) -> None:
     if gateway not in pack.gateways:
         raise Invalid(f"pack {pack.id} is not sold through {gateway}", field="packId")
     user = conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
     check_buyer(user, now.date())
     # A moderator's under-18 judgement restricts too (halobuzz.moderation.restrictions).
     from ..moderation.restrictions import require_can_pay
+
     require_can_pay(conn, user_id, now.date())
     at = iso(now)
-    conn.execute("INSERT INTO payment_orders(id, user_id, gateway, pack_id, og_tier, currency, amount_minor, coins, "
-                 "status, gateway_ref, created_at, expires_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                 (order_id, user_id, gateway, pack.id, pack.og_tier, pack.currency, pack.amount_minor, pack.coins,
-                  "created", order_id if gateway == "esewa" else None, at,
-                  iso(now + timedelta(seconds=ttl_seconds)), at))
+    conn.execute(
+        "INSERT INTO payment_orders(id, user_id, gateway, pack_id, og_tier, currency, amount_minor, coins, "
+        "status, gateway_ref, created_at, expires_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            order_id,
+            user_id,
+            gateway,
+            pack.id,
+            pack.og_tier,
+            pack.currency,
+            pack.amount_minor,
+            pack.coins,
+            "created",
+            order_id if gateway == "esewa" else None,
+            at,
+            iso(now + timedelta(seconds=ttl_seconds)),
+            at,
+        ),
+    )

@@ -5,6 +5,7 @@ USD packs at a project-set price. An OG pack buys a tier directly: the order cre
 exactly the tier's price in coins and spends them on the tier in the same transaction.
 `payment_packs` (JSON list) replaces the coin packs; OG packs follow the tier table.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,8 @@ from typing import Any, Mapping
 from ..og.tiers import Tier
 
 GATEWAYS = ("esewa", "khalti", "stripe")
-NPR_COINS_PER_RUPEE = 50          # NPR 10 = 500 coins
-USD_COINS_PER_DOLLAR = 6000       # project price list; USD cannot mirror NPR 1:1 (Stripe minimum $0.50)
+NPR_COINS_PER_RUPEE = 50  # NPR 10 = 500 coins
+USD_COINS_PER_DOLLAR = 6000  # project price list; USD cannot mirror NPR 1:1 (Stripe minimum $0.50)
 USD_MIN_CENTS = 50
 
 
@@ -31,9 +32,16 @@ class Pack:
     og_tier: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "gateways": list(self.gateways), "currency": self.currency,
-                "amount": self.amount_minor, "amountDisplay": display(self.amount_minor, self.currency),
-                "coins": self.coins, "ogTier": self.og_tier}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "gateways": list(self.gateways),
+            "currency": self.currency,
+            "amount": self.amount_minor,
+            "amountDisplay": display(self.amount_minor, self.currency),
+            "coins": self.coins,
+            "ogTier": self.og_tier,
+        }
 
 
 def display(amount_minor: int, currency: str) -> str:
@@ -46,7 +54,11 @@ def _npr(rupees: int, coins: int | None = None) -> Pack:
 
 
 DEFAULT_COIN_PACKS: tuple[Pack, ...] = (
-    _npr(10), _npr(50), _npr(100), _npr(500), _npr(1000),
+    _npr(10),
+    _npr(50),
+    _npr(100),
+    _npr(500),
+    _npr(1000),
     Pack("usd-1", "6000 coins", ("stripe",), "USD", 100, 6_000),
     Pack("usd-5", "30000 coins", ("stripe",), "USD", 500, 30_000),
     Pack("usd-20", "125000 coins", ("stripe",), "USD", 2_000, 125_000),
@@ -57,11 +69,29 @@ def og_packs(tiers: Mapping[int, Tier]) -> list[Pack]:
     out = []
     for t in sorted(tiers.values(), key=lambda t: t.tier):
         rupees = math.ceil(t.price_coins / NPR_COINS_PER_RUPEE)
-        out.append(Pack(f"og{t.tier}-npr", f"OG {t.tier} ({t.duration_days} days)", ("esewa", "khalti"), "NPR",
-                        rupees * 100, t.price_coins, t.tier))
+        out.append(
+            Pack(
+                f"og{t.tier}-npr",
+                f"OG {t.tier} ({t.duration_days} days)",
+                ("esewa", "khalti"),
+                "NPR",
+                rupees * 100,
+                t.price_coins,
+                t.tier,
+            )
+        )
         cents = max(USD_MIN_CENTS, math.ceil(t.price_coins * 100 / USD_COINS_PER_DOLLAR))
-        out.append(Pack(f"og{t.tier}-usd", f"OG {t.tier} ({t.duration_days} days)", ("stripe",), "USD", cents,
-                        t.price_coins, t.tier))
+        out.append(
+            Pack(
+                f"og{t.tier}-usd",
+                f"OG {t.tier} ({t.duration_days} days)",
+                ("stripe",),
+                "USD",
+                cents,
+                t.price_coins,
+                t.tier,
+            )
+        )
     return out
 
 
@@ -69,9 +99,17 @@ def parse(text: str) -> tuple[Pack, ...]:
     """The `payment_packs` setting: [{"id", "name", "gateways", "currency", "amountMinor", "coins"}]."""
     try:
         items = json.loads(text)
-        packs = tuple(Pack(str(i["id"]), str(i.get("name") or f"{i['coins']} coins"),
-                           tuple(str(g) for g in i["gateways"]), str(i["currency"]).upper(),
-                           int(i["amountMinor"]), int(i["coins"])) for i in items)
+        packs = tuple(
+            Pack(
+                str(i["id"]),
+                str(i.get("name") or f"{i['coins']} coins"),
+                tuple(str(g) for g in i["gateways"]),
+                str(i["currency"]).upper(),
+                int(i["amountMinor"]),
+                int(i["coins"]),
+            )
+            for i in items
+        )
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"payment_packs: not a valid pack list ({exc})") from None
     return packs

@@ -26,6 +26,7 @@ to `earnings` if it has been released since; `totalEarned` goes back up), taken 
 buyer's paid balance the reversal had credited. Revoked OG tiers stay revoked (the buyer
 keeps the coins the reversal gave back). A lost dispute closes the order as refunded.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -52,8 +53,7 @@ class Clawed:
     duplicate: bool = False
 
 
-def clawback(conn: sqlite3.Connection, order: sqlite3.Row, coins: int, key: str, reason: str,
-             now: datetime) -> Clawed:
+def clawback(conn: sqlite3.Connection, order: sqlite3.Row, coins: int, key: str, reason: str, now: datetime) -> Clawed:
     out = Clawed(key)
     if coins <= 0 or ledger.tx_exists(conn, key):
         out.duplicate = ledger.tx_exists(conn, key) is not None
@@ -62,13 +62,23 @@ def clawback(conn: sqlite3.Connection, order: sqlite3.Row, coins: int, key: str,
     paid = A.user_account(user, A.PAID)
     before = ledger.balance(conn, paid)
     at = iso(now)
-    ledger.post(conn, key, "refund", [(paid, -coins), (A.CLAWBACK, coins)], at,
-                {"order": order["id"], "gateway": order["gateway"], "reason": reason})
+    ledger.post(
+        conn,
+        key,
+        "refund",
+        [(paid, -coins), (A.CLAWBACK, coins)],
+        at,
+        {"order": order["id"], "gateway": order["gateway"], "reason": reason},
+    )
     out.coins = coins
-    conn.execute("INSERT INTO payment_clawbacks(key, order_id, coins, reason, created_at) VALUES (?,?,?,?,?)",
-                 (key, order["id"], coins, reason, at))
-    conn.execute("UPDATE payment_orders SET clawed_coins = clawed_coins + ?, updated_at = ? WHERE id = ?",
-                 (coins, at, order["id"]))
+    conn.execute(
+        "INSERT INTO payment_clawbacks(key, order_id, coins, reason, created_at) VALUES (?,?,?,?,?)",
+        (key, order["id"], coins, reason, at),
+    )
+    conn.execute(
+        "UPDATE payment_orders SET clawed_coins = clawed_coins + ?, updated_at = ? WHERE id = ?",
+        (coins, at, order["id"]),
+    )
     shortfall = min(coins, coins - max(before, 0)) if before < coins else 0
     legs: list[tuple[str, int]] = []
     traced: list[dict[str, Any]] = []
@@ -77,29 +87,34 @@ def clawback(conn: sqlite3.Connection, order: sqlite3.Row, coins: int, key: str,
         spends = conn.execute(
             "SELECT t.id, t.kind, -e.amount AS paid FROM ledger_entries e JOIN ledger_tx t ON t.id = e.tx_id "
             "WHERE e.account_id = ? AND e.amount < 0 AND t.kind IN ('gift','og_purchase') AND t.id > ? "
-            "ORDER BY t.id DESC", (paid, order["credit_tx_id"])).fetchall()
+            "ORDER BY t.id DESC",
+            (paid, order["credit_tx_id"]),
+        ).fetchall()
         for s in spends:
             if left <= 0:
                 break
-            already = conn.execute("SELECT COALESCE(SUM(attributed), 0) FROM payment_clawback_traces "
-                                   "WHERE spend_tx_id = ?", (s["id"],)).fetchone()[0]
+            already = conn.execute(
+                "SELECT COALESCE(SUM(attributed), 0) FROM payment_clawback_traces WHERE spend_tx_id = ?", (s["id"],)
+            ).fetchone()[0]
             part = min(s["paid"] - already, left)
             if part <= 0:
                 continue
             left -= part
             hold_id, taken, sub_id = None, 0, None
             if s["kind"] == "gift":
-                hold = conn.execute("SELECT * FROM earnings_holds WHERE tx_id = ? AND released_at IS NULL "
-                                    "AND remaining > 0", (s["id"],)).fetchone()
+                hold = conn.execute(
+                    "SELECT * FROM earnings_holds WHERE tx_id = ? AND released_at IS NULL AND remaining > 0", (s["id"],)
+                ).fetchone()
                 if hold:
                     taken = min(hold["remaining"], part * hold["amount"] // s["paid"])
                     if taken:
                         hold_id = hold["id"]
-                        conn.execute("UPDATE earnings_holds SET remaining = remaining - ? WHERE id = ?",
-                                     (taken, hold_id))
+                        conn.execute(
+                            "UPDATE earnings_holds SET remaining = remaining - ? WHERE id = ?", (taken, hold_id)
+                        )
                         legs += [(A.user_account(hold["user_id"], A.HELD), -taken), (paid, taken)]
                         out.earnings_reversed += taken
-                        W.record_earning(conn, hold["user_id"], -taken)   # totalEarned counts what stays earned
+                        W.record_earning(conn, hold["user_id"], -taken)  # totalEarned counts what stays earned
             else:
                 sub = conn.execute("SELECT id FROM og_subscriptions WHERE tx_id = ?", (s["id"],)).fetchone()
                 if sub:
@@ -108,17 +123,33 @@ def clawback(conn: sqlite3.Connection, order: sqlite3.Row, coins: int, key: str,
                     out.revoked.append(sub_id)
                 legs += [(A.OG_SALES, -part), (paid, part)]
                 out.og_reversed += part
-            conn.execute("INSERT INTO payment_clawback_traces(clawback_key, spend_tx_id, attributed, hold_id, "
-                         "earnings_taken, subscription_id) VALUES (?,?,?,?,?,?)",
-                         (key, s["id"], part, hold_id, taken, sub_id))
-            traced.append({"spendTx": s["id"], "kind": s["kind"], "attributed": part, "hold": hold_id,
-                           "earningsTaken": taken, "subscription": sub_id})
+            conn.execute(
+                "INSERT INTO payment_clawback_traces(clawback_key, spend_tx_id, attributed, hold_id, "
+                "earnings_taken, subscription_id) VALUES (?,?,?,?,?,?)",
+                (key, s["id"], part, hold_id, taken, sub_id),
+            )
+            traced.append(
+                {
+                    "spendTx": s["id"],
+                    "kind": s["kind"],
+                    "attributed": part,
+                    "hold": hold_id,
+                    "earningsTaken": taken,
+                    "subscription": sub_id,
+                }
+            )
     if legs:
         merged: dict[str, int] = {}
         for acct, amount in legs:
             merged[acct] = merged.get(acct, 0) + amount
-        ledger.post(conn, f"{key}:reversal", "refund_reversal", list(merged.items()), at,
-                    {"order": order["id"], "clawback": key, "traced": traced})
+        ledger.post(
+            conn,
+            f"{key}:reversal",
+            "refund_reversal",
+            list(merged.items()),
+            at,
+            {"order": order["id"], "clawback": key, "traced": traced},
+        )
     if order["subscription_id"] and order["subscription_id"] not in out.revoked:
         ev = og_subscribe.revoke(conn, order["subscription_id"], now, "payment_refunded")
         if ev:
@@ -127,26 +158,36 @@ def clawback(conn: sqlite3.Connection, order: sqlite3.Row, coins: int, key: str,
     return out
 
 
-def recredit(conn: sqlite3.Connection, order: sqlite3.Row, clawback_key: str, key: str, reason: str,
-             now: datetime) -> int:
+def recredit(
+    conn: sqlite3.Connection, order: sqlite3.Row, clawback_key: str, key: str, reason: str, now: datetime
+) -> int:
     """Give back what one clawback took (a dispute won). Returns coins re-credited (0 if done/none)."""
     row = conn.execute("SELECT coins FROM payment_clawbacks WHERE key = ?", (clawback_key,)).fetchone()
     if row is None or row["coins"] <= 0 or ledger.tx_exists(conn, key):
         return 0
     coins = row["coins"]
     at = iso(now)
-    ledger.post(conn, key, "refund_reversed", [(A.CLAWBACK, -coins), (A.user_account(order["user_id"], A.PAID), coins)],
-                at, {"order": order["id"], "reason": reason, "clawback": clawback_key})
-    conn.execute("INSERT INTO payment_clawbacks(key, order_id, coins, reason, created_at) VALUES (?,?,?,?,?)",
-                 (key, order["id"], -coins, reason, at))
-    conn.execute("UPDATE payment_orders SET clawed_coins = clawed_coins - ?, updated_at = ? WHERE id = ?",
-                 (coins, at, order["id"]))
+    ledger.post(
+        conn,
+        key,
+        "refund_reversed",
+        [(A.CLAWBACK, -coins), (A.user_account(order["user_id"], A.PAID), coins)],
+        at,
+        {"order": order["id"], "reason": reason, "clawback": clawback_key},
+    )
+    conn.execute(
+        "INSERT INTO payment_clawbacks(key, order_id, coins, reason, created_at) VALUES (?,?,?,?,?)",
+        (key, order["id"], -coins, reason, at),
+    )
+    conn.execute(
+        "UPDATE payment_orders SET clawed_coins = clawed_coins - ?, updated_at = ? WHERE id = ?",
+        (coins, at, order["id"]),
+    )
     restore_earnings(conn, order, clawback_key, f"{key}:earnings", now)
     return coins
 
 
-def restore_earnings(conn: sqlite3.Connection, order: sqlite3.Row, clawback_key: str, key: str,
-                     now: datetime) -> int:
+def restore_earnings(conn: sqlite3.Connection, order: sqlite3.Row, clawback_key: str, key: str, now: datetime) -> int:
     """Give hosts back the held earnings one clawback reversed (the clawback was undone). The
     coins come from the buyer's paid balance, which the reversal had credited. Returns coins."""
     if ledger.tx_exists(conn, key):
@@ -154,9 +195,11 @@ def restore_earnings(conn: sqlite3.Connection, order: sqlite3.Row, clawback_key:
     paid = A.user_account(order["user_id"], A.PAID)
     legs: dict[str, int] = {}
     restored: list[dict[str, Any]] = []
-    for t in conn.execute("SELECT t.hold_id, t.earnings_taken, h.user_id, h.released_at FROM payment_clawback_traces t "
-                          "JOIN earnings_holds h ON h.id = t.hold_id WHERE t.clawback_key = ? AND t.earnings_taken > 0",
-                          (clawback_key,)).fetchall():
+    for t in conn.execute(
+        "SELECT t.hold_id, t.earnings_taken, h.user_id, h.released_at FROM payment_clawback_traces t "
+        "JOIN earnings_holds h ON h.id = t.hold_id WHERE t.clawback_key = ? AND t.earnings_taken > 0",
+        (clawback_key,),
+    ).fetchall():
         taken = t["earnings_taken"]
         if t["released_at"] is None:
             conn.execute("UPDATE earnings_holds SET remaining = remaining + ? WHERE id = ?", (taken, t["hold_id"]))
@@ -170,6 +213,12 @@ def restore_earnings(conn: sqlite3.Connection, order: sqlite3.Row, clawback_key:
         restored.append({"hold": t["hold_id"], "host": t["user_id"], "coins": taken, "to": bucket})
     if not restored:
         return 0
-    ledger.post(conn, key, "refund_reversed", list(legs.items()), iso(now),
-                {"order": order["id"], "clawback": clawback_key, "restored": restored})
+    ledger.post(
+        conn,
+        key,
+        "refund_reversed",
+        list(legs.items()),
+        iso(now),
+        {"order": order["id"], "clawback": clawback_key, "restored": restored},
+    )
     return sum(r["coins"] for r in restored)

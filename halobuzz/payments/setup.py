@@ -1,4 +1,5 @@
 """Builds the Payments service from settings: gateways, packs, live-mode checks; the doctor check."""
+
 from __future__ import annotations
 
 from urllib.parse import urlparse
@@ -11,8 +12,17 @@ from . import packs as packs_mod
 from .gateways import esewa, khalti, stripe
 from .service import Payments
 
-_SANDBOX_HOSTS = ("rc-epay.esewa.com.np", "rc.esewa.com.np", "uat.esewa.com.np", "dev.khalti.com", "a.khalti.com",
-                  "test-pay.khalti.com", "127.0.0.1", "localhost", "::1")
+_SANDBOX_HOSTS = (
+    "rc-epay.esewa.com.np",
+    "rc.esewa.com.np",
+    "uat.esewa.com.np",
+    "dev.khalti.com",
+    "a.khalti.com",
+    "test-pay.khalti.com",
+    "127.0.0.1",
+    "localhost",
+    "::1",
+)
 
 
 def live_problems(s: Settings) -> list[str]:
@@ -44,8 +54,9 @@ def build_gateways(s: Settings, http: httpx.AsyncClient) -> dict:
     return gws
 
 
-def build_payments(s: Settings, *, write, fetchall, cipher, clock, ids, metrics=None,
-                   http: httpx.AsyncClient | None = None) -> Payments:
+def build_payments(
+    s: Settings, *, write, fetchall, cipher, clock, ids, metrics=None, http: httpx.AsyncClient | None = None
+) -> Payments:
     """`write(unit, after=None)` and `fetchall(sql, params)`: the server's database, or the CLI's
     writer and read-only connection."""
     problems = live_problems(s)
@@ -59,10 +70,20 @@ def build_payments(s: Settings, *, write, fetchall, cipher, clock, ids, metrics=
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     http = http or httpx.AsyncClient(timeout=15.0)
-    payments = Payments(write=write, fetchall=fetchall, cipher=cipher, clock=clock, ids=ids, settings=s, tiers=tiers, packs=packs,
-                        gateways=build_gateways(s, http), metrics=metrics)
+    payments = Payments(
+        write=write,
+        fetchall=fetchall,
+        cipher=cipher,
+        clock=clock,
+        ids=ids,
+        settings=s,
+        tiers=tiers,
+        packs=packs,
+        gateways=build_gateways(s, http),
+        metrics=metrics,
+    )
     if metrics is not None:
-        for name in payments.gateways:    # export the revenue series at 0 so alert rules see them from the start
+        for name in payments.gateways:  # export the revenue series at 0 so alert rules see them from the start
             for currency in {p.currency for p in packs.values() if name in p.gateways}:
                 metrics.payments_revenue.labels(name, currency).inc(0)
     return payments
@@ -70,8 +91,10 @@ def build_payments(s: Settings, *, write, fetchall, cipher, clock, ids, metrics=
 
 def open_orders_past_expiry(conn) -> list[str]:
     """Doctor check: orders nobody settled, and orders flagged for a human."""
-    n = conn.execute("SELECT count(*) FROM payment_orders WHERE status IN ('created','pending') "
-                     "AND expires_at < strftime('%Y-%m-%dT%H:%M:%fZ','now','-1 day')").fetchone()[0]
+    n = conn.execute(
+        "SELECT count(*) FROM payment_orders WHERE status IN ('created','pending') "
+        "AND expires_at < strftime('%Y-%m-%dT%H:%M:%fZ','now','-1 day')"
+    ).fetchone()[0]
     review = conn.execute("SELECT count(*) FROM payment_orders WHERE needs_review = 1").fetchone()[0]
     out = []
     if n:

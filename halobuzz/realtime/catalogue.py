@@ -7,6 +7,7 @@ the dispatcher gains an event without one). Server payloads are described, not t
 are the domain's dicts (the `data` of the envelope on /ws, the event's argument on Socket.IO).
 Served at /docs/asyncapi.json.
 """
+
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -21,8 +22,11 @@ from . import protocol as p
 from .rooms import _HANDLERS
 
 REF = "#/components/schemas/{name}"
-LANE_NAMES = {p.ESSENTIAL: "essential (never dropped)", p.CHAT: "chat (shed after presence)",
-              p.PRESENCE: "presence (shed first)"}
+LANE_NAMES = {
+    p.ESSENTIAL: "essential (never dropped)",
+    p.CHAT: "chat (shed after presence)",
+    p.PRESENCE: "presence (shed first)",
+}
 
 
 class AuthData(msgspec.Struct):
@@ -132,19 +136,31 @@ def asyncapi_document() -> dict[str, Any]:
         messages[_key("client", name)] = {"name": name, "title": name, "summary": text, "payload": ref}
     for name, text in SERVER_EVENTS.items():
         lane = p.LANES.get(name, p.ESSENTIAL)
-        messages[_key("server", name)] = {"name": name, "title": name, "summary": text,
-                                          "payload": {"type": "object"}, "x-lane": LANE_NAMES[lane]}
+        messages[_key("server", name)] = {
+            "name": name,
+            "title": name,
+            "summary": text,
+            "payload": {"type": "object"},
+            "x-lane": LANE_NAMES[lane],
+        }
     channel_messages = {k: {"$ref": f"#/components/messages/{k}"} for k in messages}
     channels = {
-        "ws": {"address": "/ws", "title": "/ws (JSON envelopes)", "messages": channel_messages,
-               "description": "Each frame, both ways, is {event, data, id, ts}; the message payloads "
-                              "below are `data`. Replies carry data.replyTo = the client frame's id. "
-                              "Auth: ?token= or a first `auth` frame. Close codes 4001-4006, 1001."},
-        "socketio": {"address": "/socket.io/", "title": "Socket.IO (Engine.IO v4, polling or websocket)",
-                     "messages": channel_messages,
-                     "description": "emit(event, data) with the same names and payloads; auth {token} in the "
-                                    "connect packet; an ack receives {event, data} of the frame that would "
-                                    "carry replyTo, or {event: 'ok'} when there is none."},
+        "ws": {
+            "address": "/ws",
+            "title": "/ws (JSON envelopes)",
+            "messages": channel_messages,
+            "description": "Each frame, both ways, is {event, data, id, ts}; the message payloads "
+            "below are `data`. Replies carry data.replyTo = the client frame's id. "
+            "Auth: ?token= or a first `auth` frame. Close codes 4001-4006, 1001.",
+        },
+        "socketio": {
+            "address": "/socket.io/",
+            "title": "Socket.IO (Engine.IO v4, polling or websocket)",
+            "messages": channel_messages,
+            "description": "emit(event, data) with the same names and payloads; auth {token} in the "
+            "connect packet; an ack receives {event, data} of the frame that would "
+            "carry replyTo, or {event: 'ok'} when there is none.",
+        },
     }
     operations = {}
     for key, msg in messages.items():
@@ -155,11 +171,15 @@ def asyncapi_document() -> dict[str, Any]:
             operations[f"{channel}_{key}"] = {
                 "action": "receive" if incoming else "send",
                 "channel": {"$ref": f"#/channels/{channel}"},
-                "messages": [{"$ref": f"#/channels/{channel}/messages/{key}"}]}
+                "messages": [{"$ref": f"#/channels/{channel}/messages/{key}"}],
+            }
     return {
         "asyncapi": "3.0.0",
-        "info": {"title": "HaloBuzz realtime", "version": __version__,
-                 "description": "Live-room events over /ws and Socket.IO: one catalogue, two framings."},
+        "info": {
+            "title": "HaloBuzz realtime",
+            "version": __version__,
+            "description": "Live-room events over /ws and Socket.IO: one catalogue, two framings.",
+        },
         "defaultContentType": "application/json",
         "channels": channels,
         "operations": operations,

@@ -15,6 +15,7 @@ never shed, a client that cannot take them is dropped), and feeds the origin's f
 rooms. Core NATS, not JetStream: room frames are live, a lost one is not replayed (a NATS
 slow-consumer drop would lose frames for that edge: the edge's pending limits are raised).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -40,6 +41,7 @@ def rooms_subject(shard_map, shard: str) -> str:
 
 
 # -- origin side -------------------------------------------------------------------------------
+
 
 class EdgeOrigin:
     def __init__(self, rt, accounts, subject: str) -> None:
@@ -111,23 +113,38 @@ class EdgeOrigin:
             if row["status"] != "live" or stats is None:
                 raise Conflict("the stream is not live", code="not_live", field="streamId")
             rt.chat.check_can_join(who.user_id, row["host_id"])
-            await rt.chat.rebuild_backlog(sid)   # no-op unless the origin restarted mid-stream
+            await rt.chat.rebuild_backlog(sid)  # no-op unless the origin restarted mid-stream
             user = rt.chat.user(who.user_id)
             first = stats.join(who.user_id)
-            state = {"stream": rt.streams.view(sid), "recentChat": rt.chat.recent(sid), "pinned": None,
-                     "battle": rt.battles.active_for(sid) if rt.battles else None,
-                     "you": {"id": who.user_id, "username": who.username, "ogLevel": user["og_level"],
-                             "canModerate": rt.chat.can_moderate(who.user_id, row["host_id"])}}
+            state = {
+                "stream": rt.streams.view(sid),
+                "recentChat": rt.chat.recent(sid),
+                "pinned": None,
+                "battle": rt.battles.active_for(sid) if rt.battles else None,
+                "you": {
+                    "id": who.user_id,
+                    "username": who.username,
+                    "ogLevel": user["og_level"],
+                    "canModerate": rt.chat.can_moderate(who.user_id, row["host_id"]),
+                },
+            }
             if first:
-                rt.hub.to_room(sid, ev.STREAM_JOIN, {
-                    "streamId": sid, "user": {"id": who.user_id, "username": who.username,
-                                              "ogLevel": user["og_level"]}, "viewers": stats.viewer_count})
+                rt.hub.to_room(
+                    sid,
+                    ev.STREAM_JOIN,
+                    {
+                        "streamId": sid,
+                        "user": {"id": who.user_id, "username": who.username, "ogLevel": user["og_level"]},
+                        "viewers": stats.viewer_count,
+                    },
+                )
             return {"state": state}
         if op == "leave":
             stats = rt.streams.live.get(sid)
             if stats is not None and stats.leave(who.user_id):
-                rt.hub.to_room(sid, ev.STREAM_LEAVE, {"streamId": sid, "userId": who.user_id,
-                                                       "viewers": stats.viewer_count})
+                rt.hub.to_room(
+                    sid, ev.STREAM_LEAVE, {"streamId": sid, "userId": who.user_id, "viewers": stats.viewer_count}
+                )
             return {}
         if op == "chat":
             text = req.get("text")
@@ -137,8 +154,12 @@ class EdgeOrigin:
             warning = None
             v = outcome.verdict
             if v.action != "allow":
-                warning = {"streamId": sid, "messageId": outcome.message_id, "blocked": v.action == "block",
-                           **v.as_json()}
+                warning = {
+                    "streamId": sid,
+                    "messageId": outcome.message_id,
+                    "blocked": v.action == "block",
+                    **v.as_json(),
+                }
             # The message itself reaches the room (and, through the relay, every edge) from the
             # chat:new event its write unit emitted, like a chat sent on the origin.
             return {"warning": warning}
@@ -151,6 +172,7 @@ class EdgeOrigin:
 
 
 # -- edge side ---------------------------------------------------------------------------------
+
 
 class EdgeAccounts:
     """Admission on an edge: signature and expiry from the map's keys; the origin re-checks each write."""
@@ -183,8 +205,9 @@ class EdgeRealtime:
         self.nc = nc
         # One subscription for the shard's rooms; frames of rooms with no member here are dropped
         # by publish_framed at the cost of a dict lookup.
-        self._sub = await nc.subscribe(f"{self.subject}.ev.*", cb=self._frame,
-                                       pending_msgs_limit=1_000_000, pending_bytes_limit=1 << 30)
+        self._sub = await nc.subscribe(
+            f"{self.subject}.ev.*", cb=self._frame, pending_msgs_limit=1_000_000, pending_bytes_limit=1 << 30
+        )
 
     async def stop(self) -> None:
         if self._sub is not None:
@@ -204,12 +227,18 @@ class EdgeRealtime:
             reply = await self.nc.request(f"{self.subject}.rpc", json.dumps(body).encode(), timeout=RPC_TIMEOUT)
         except Exception as exc:  # noqa: BLE001 - origin or NATS away
             from ..errors import Unavailable
+
             raise Unavailable(f"the origin did not answer ({type(exc).__name__})", code="origin_unavailable") from None
         answer = json.loads(reply.data)
         if not answer.get("ok"):
             err = dict(answer.get("error") or {})
-            raise DomainError(str(err.pop("message", "refused")), code=str(err.pop("code", "refused")),
-                              fields=err.pop("fields", None), status=409, extra=err)
+            raise DomainError(
+                str(err.pop("message", "refused")),
+                code=str(err.pop("code", "refused")),
+                fields=err.pop("fields", None),
+                status=409,
+                extra=err,
+            )
         return answer
 
     async def dispatch(self, conn: Conn, msg: p.ClientFrame) -> None:
@@ -249,10 +278,12 @@ class EdgeRealtime:
                 await self.nc.request(f"{self.subject}.rpc", payload, timeout=RPC_TIMEOUT)
             except Exception:  # noqa: BLE001 - presence is best effort
                 pass
+
         asyncio.get_running_loop().create_task(tell())
 
 
 # -- the edge process --------------------------------------------------------------------------
+
 
 def build_edge_app(settings):
     """`halobuzz serve --edge --shard B`: websockets for shard B's rooms, fed by B's origin over NATS."""
@@ -272,6 +303,7 @@ def build_edge_app(settings):
     if not settings.shard_map:
         raise Invalid("an edge needs the shard map (setting shard_map)", field="shard_map")
     from pathlib import Path
+
     trusted = settings.shard_operator_key
     trusted = Path(trusted).read_text() if trusted and Path(trusted).is_file() else trusted
     if not trusted:
@@ -279,34 +311,47 @@ def build_edge_app(settings):
     shard_map = load_verified(Path(settings.shard_map), public_b64(load_public(trusted)), settings.shard_id)
     clock = Clock()
     # An edge signs nothing: a throwaway key, and every shard's key from the verified map.
-    access = AccessTokens(Ed25519PrivateKey.generate(), "edge", settings.access_token_ttl,
-                          peer_keys=shard_map.peer_keys(), kid="edge")
+    access = AccessTokens(
+        Ed25519PrivateKey.generate(), "edge", settings.access_token_ttl, peer_keys=shard_map.peer_keys(), kid="edge"
+    )
     s = settings
-    hub = Hub(tick=s.ws_tick_ms / 1000.0, queue_limit=s.ws_send_queue_bytes, max_per_user=s.ws_max_per_user,
-              max_per_ip=s.ws_max_per_ip, ping_interval=s.ws_ping_interval, ping_timeout=s.ws_ping_timeout,
-              stall_seconds=s.ws_stall_seconds)
+    hub = Hub(
+        tick=s.ws_tick_ms / 1000.0,
+        queue_limit=s.ws_send_queue_bytes,
+        max_per_user=s.ws_max_per_user,
+        max_per_ip=s.ws_max_per_ip,
+        ping_interval=s.ws_ping_interval,
+        ping_timeout=s.ws_ping_timeout,
+        stall_seconds=s.ws_stall_seconds,
+    )
     rt = EdgeRealtime(hub, rooms_subject(shard_map, settings.shard_id))
     app = Sanic(f"halobuzz-edge-{settings.shard_id}{next(_edge_names) or ''}", configure_logging=False)
     app.config.update({"ACCESS_LOG": False, "MOTD": False, "FALLBACK_ERROR_FORMAT": "json"})
     sanic_ws.configure(app)
     # What endpoint.py reads from the services of an appliance; an edge has only these.
-    app.ctx.services = SimpleNamespace(settings=settings, accounts=EdgeAccounts(access, settings.shard_id, clock),
-                                       realtime=rt, hub=hub, clock=clock)
+    app.ctx.services = SimpleNamespace(
+        settings=settings, accounts=EdgeAccounts(access, settings.shard_id, clock), realtime=rt, hub=hub, clock=clock
+    )
     app.blueprint(endpoint.bp)
 
     @app.get("/healthz")
     async def healthz(request):
-        return json_response({"status": "ok", "edge": settings.shard_id, "connected": rt.nc is not None,
-                              "connections": len(hub.conns)})
+        return json_response(
+            {"status": "ok", "edge": settings.shard_id, "connected": rt.nc is not None, "connections": len(hub.conns)}
+        )
 
     @app.listener("after_server_start")
     async def start_edge(app):
         hub.start()
         while True:
             try:
-                nc = await nats.connect(server_list(settings.nats_url), name=f"halobuzz-edge-{settings.shard_id}",
-                                        max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-                                        connect_timeout=3)
+                nc = await nats.connect(
+                    server_list(settings.nats_url),
+                    name=f"halobuzz-edge-{settings.shard_id}",
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.5,
+                    connect_timeout=3,
+                )
                 break
             except Exception as exc:  # noqa: BLE001 - NATS not up yet
                 log.warning("edge cannot reach NATS yet: %r", exc)
@@ -323,4 +368,3 @@ def build_edge_app(settings):
             await nc.drain()
 
     return app
-

@@ -5,6 +5,7 @@ Auth comes first: `?token=<access token>` or a first frame
 Each client frame gets either its effect or an `error {code, message, replyTo}`;
 replies carry `replyTo` = the client frame's id.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -83,6 +84,7 @@ class Inbox:
     handled before the next frame is read. While a frame is being handled the transport
     stops reading, so a flooding client is throttled by TCP instead of piling up tasks.
     """
+
     __slots__ = ("rt", "conn", "ws", "chunks", "bad", "inflight")
 
     def __init__(self, rt, conn: Conn, ws) -> None:
@@ -100,7 +102,7 @@ class Inbox:
         elif op is Opcode.CONT and self.chunks is not None:
             self.chunks.append(frame.data)
         else:
-            return   # ping (answered by the protocol) or a stray continuation
+            return  # ping (answered by the protocol) or a stray continuation
         if not frame.fin:
             return
         raw = self.chunks[0] if len(self.chunks) == 1 else b"".join(self.chunks)
@@ -168,15 +170,23 @@ async def ws_endpoint(request: Request, ws):
         await _refuse(ws, sv, p.CLOSE_TOO_MANY, refused)
         return
     conn = hub.attach(ws, who.user_id, who.username, who.session_id, ip)
-    conn.meta["expires"] = who.expires   # the revocation watcher closes it then (4007) unless re-authed
+    conn.meta["expires"] = who.expires  # the revocation watcher closes it then (4007) unless re-authed
     loop = asyncio.get_running_loop()
     closed = conn.done = loop.create_future()
     inbox = Inbox(rt, conn, ws)
     # Conn.close resolves `closed` itself; so do a close frame, EOF and a lost connection.
     old = sanic_ws.take_over_reading(ws, inbox, closed)
     try:
-        conn.send_event(ev.READY, {"userId": who.user_id, "username": who.username, "connectionId": conn.conn_id,
-                                   "expiresAt": p.iso_ts(who.expires), "replyTo": reply_to})
+        conn.send_event(
+            ev.READY,
+            {
+                "userId": who.user_id,
+                "username": who.username,
+                "connectionId": conn.conn_id,
+                "expiresAt": p.iso_ts(who.expires),
+                "replyTo": reply_to,
+            },
+        )
         # A frame that reached Sanic's assembler before the swap (pipelined after a first-frame auth).
         while not conn.closed:
             pending = await old.get(0)
@@ -196,7 +206,7 @@ async def ws_endpoint(request: Request, ws):
     except Exception as exc:  # connection closed under us
         log.debug("ws read loop ended: %r", exc)
     finally:
-        if not conn.closed:   # the client (or the network) ended it: count its close code
+        if not conn.closed:  # the client (or the network) ended it: count its close code
             code = sanic_ws.close_code_received(ws)
             hub.count_disconnect(code if code is not None else 1006)
         hub.detach(conn)

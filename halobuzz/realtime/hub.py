@@ -19,6 +19,7 @@ Backpressure, per connection:
 * backlogged connections are drained on later ticks as their buffers empty.
 So a slow or dead client costs the room one `get_write_buffer_size()` call per tick.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -46,10 +47,28 @@ SOCKET_SNDBUF = 128 * 1024
 
 
 class Conn:
-    __slots__ = ("hub", "ws", "transport", "user_id", "username", "session_id", "ip", "room", "backlog",
-                 "backlog_bytes", "closed", "ping_fut", "conn_id", "limiter_key", "shed", "meta",
-                 "stalled_since", "done", "seen")
-    own_keepalive = False   # True for transports that ping by themselves (Socket.IO): the hub's pinger skips them
+    __slots__ = (
+        "hub",
+        "ws",
+        "transport",
+        "user_id",
+        "username",
+        "session_id",
+        "ip",
+        "room",
+        "backlog",
+        "backlog_bytes",
+        "closed",
+        "ping_fut",
+        "conn_id",
+        "limiter_key",
+        "shed",
+        "meta",
+        "stalled_since",
+        "done",
+        "seen",
+    )
+    own_keepalive = False  # True for transports that ping by themselves (Socket.IO): the hub's pinger skips them
 
     def __init__(self, hub: "Hub", ws: Any, user_id: str, username: str, session_id: str, ip: str) -> None:
         self.hub = hub
@@ -69,8 +88,8 @@ class Conn:
         self.shed = 0
         self.meta: dict[str, Any] = {}
         self.stalled_since = 0.0
-        self.done: asyncio.Future | None = None   # resolved when the socket is finished with
-        self.seen = 0   # cursor into room.log: frames before it were handed to this connection
+        self.done: asyncio.Future | None = None  # resolved when the socket is finished with
+        self.seen = 0  # cursor into room.log: frames before it were handed to this connection
 
     # -- sending -------------------------------------------------------------------
     def send(self, data: bytes, lane: int = p.ESSENTIAL) -> None:
@@ -173,6 +192,7 @@ class Room:
     """A room's log of framed events in publish order (`frames`, with their `lanes`);
     `base` is the absolute index of frames[0]. Members hold absolute cursors into it; the
     flusher trims what every member has had."""
+
     __slots__ = ("id", "members", "frames", "lanes", "base", "hub")
 
     def __init__(self, hub: "Hub", room_id: str) -> None:
@@ -196,9 +216,17 @@ class Room:
 
 
 class Hub:
-    def __init__(self, *, tick: float = 0.01, queue_limit: int = 512 * 1024, max_per_user: int = 10,
-                 max_per_ip: int = 500, ping_interval: float = 20.0, ping_timeout: float = 20.0,
-                 stall_seconds: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        tick: float = 0.01,
+        queue_limit: int = 512 * 1024,
+        max_per_user: int = 10,
+        max_per_ip: int = 500,
+        ping_interval: float = 20.0,
+        ping_timeout: float = 20.0,
+        stall_seconds: float = 10.0,
+    ) -> None:
         self.tick = tick
         self.stall_seconds = stall_seconds
         self.queue_limit = queue_limit
@@ -220,15 +248,17 @@ class Hub:
         self.slow_disconnects = 0
         self.deliveries = 0
         self.writes = 0
-        self.disconnects: dict[int, int] = {}   # close code -> count (ours and the clients')
-        self.on_leave: list = []   # callbacks(conn, room_id) when a connection leaves a room
-        self.relay = None          # (room_id, frame, lane) -> None: set on an origin serving edges
+        self.disconnects: dict[int, int] = {}  # close code -> count (ours and the clients')
+        self.on_leave: list = []  # callbacks(conn, room_id) when a connection leaves a room
+        self.relay = None  # (room_id, frame, lane) -> None: set on an origin serving edges
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
         self._wake = asyncio.Event()
-        self._tasks = [asyncio.create_task(self._flusher(), name="ws-flusher"),
-                       asyncio.create_task(self._pinger(), name="ws-pinger")]
+        self._tasks = [
+            asyncio.create_task(self._flusher(), name="ws-flusher"),
+            asyncio.create_task(self._pinger(), name="ws-pinger"),
+        ]
 
     async def stop(self) -> None:
         for conn in list(self.conns):
@@ -250,6 +280,7 @@ class Hub:
         if sock is not None:
             try:
                 import socket
+
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SNDBUF)
             except OSError:
                 pass
@@ -289,7 +320,7 @@ class Hub:
             room = self.rooms[room_id] = Room(self, room_id)
         room.members.add(conn)
         conn.room = room
-        conn.seen = room.base + len(room.frames)   # what was published before joining is not ours
+        conn.seen = room.base + len(room.frames)  # what was published before joining is not ours
         return room
 
     def leave(self, conn: Conn) -> str | None:
@@ -365,7 +396,7 @@ class Hub:
             except Exception:
                 log.exception("flush failed")
             if self.slow:
-                wake.set()   # keep draining backlogs next tick
+                wake.set()  # keep draining backlogs next tick
 
     async def flush(self) -> None:
         rooms, self.dirty = self.dirty, {}
@@ -385,7 +416,7 @@ class Hub:
         members already passed get them on the next sweep (the room is dirty again).
         Members who left the room during the sweep are skipped; members who joined during it
         start at the end of the log as it was when they joined."""
-        swept_to = room.base + len(room.frames)   # after this sweep every member has at least this
+        swept_to = room.base + len(room.frames)  # after this sweep every member has at least this
         members = tuple(room.members)
         n, i = len(members), 0
         cache: dict[int, bytes] = {}
@@ -396,18 +427,18 @@ class Hub:
             if end != cache_end:
                 cache, cache_end = {}, end
             writes = deliveries = 0
-            for conn in members[i:i + YIELD_EVERY]:
+            for conn in members[i : i + YIELD_EVERY]:
                 seen = conn.seen
                 if seen >= end or conn.closed or conn.room is not room:
                     continue
                 conn.seen = end
-                if seen < base:   # defensive: never slice from before the log's start
+                if seen < base:  # defensive: never slice from before the log's start
                     seen = base
                 transport = conn.transport
                 if conn.backlog is None and transport.get_write_buffer_size() < HIGH_WATER:
                     blob = cache.get(seen)
                     if blob is None:
-                        blob = cache[seen] = b"".join(frames[seen - base:])
+                        blob = cache[seen] = b"".join(frames[seen - base :])
                     transport.write(blob)
                 else:
                     self._backlog(conn, frames, room.lanes, seen - base)
@@ -472,10 +503,22 @@ class Hub:
         self.disconnects[code] = self.disconnects.get(code, 0) + 1
 
     def metrics_snapshot(self) -> dict[str, Any]:
-        return {"connections": len(self.conns), "rooms": len(self.rooms), "deliveries": self.deliveries,
-                "writes": self.writes, "shed": self.shed_total, "disconnects": dict(self.disconnects)}
+        return {
+            "connections": len(self.conns),
+            "rooms": len(self.rooms),
+            "deliveries": self.deliveries,
+            "writes": self.writes,
+            "shed": self.shed_total,
+            "disconnects": dict(self.disconnects),
+        }
 
     def stats(self) -> dict[str, int]:
-        return {"connections": len(self.conns), "rooms": len(self.rooms), "slow": len(self.slow),
-                "shed": self.shed_total, "slowDisconnects": self.slow_disconnects,
-                "deliveries": self.deliveries, "writes": self.writes}
+        return {
+            "connections": len(self.conns),
+            "rooms": len(self.rooms),
+            "slow": len(self.slow),
+            "shed": self.shed_total,
+            "slowDisconnects": self.slow_disconnects,
+            "deliveries": self.deliveries,
+            "writes": self.writes,
+        }

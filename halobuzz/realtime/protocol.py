@@ -7,6 +7,7 @@ unmasked, no extensions), then the same bytes go to every recipient. Coalescing
 never changes this: a tick's messages for a connection are several complete
 frames handed to the kernel in one write.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -24,26 +25,48 @@ from .. import events as ev
 # 2 is shed first, then 1 (oldest first).
 ESSENTIAL, CHAT, PRESENCE = 0, 1, 2
 LANES = {
-    ev.GIFT_SENT: ESSENTIAL, ev.THRONE_CLAIMED: ESSENTIAL, ev.BATTLE_BOOST: ESSENTIAL,
-    ev.BATTLE_START: ESSENTIAL, ev.BATTLE_SCORE: ESSENTIAL, ev.BATTLE_END: ESSENTIAL, ev.BATTLE_INVITE: ESSENTIAL,
-    ev.STREAM_ENDED: ESSENTIAL, ev.STREAM_STARTED: ESSENTIAL, ev.OG_CHANGED: ESSENTIAL, ev.AI_WARNING: ESSENTIAL,
-    ev.ROOM_SANCTION: ESSENTIAL, ev.ROOM_SETTINGS: ESSENTIAL, ev.CHAT_DELETED: ESSENTIAL, ev.CHAT_PINNED: ESSENTIAL,
-    ev.DM_NEW: ESSENTIAL, ev.DM_READ: ESSENTIAL, ev.ERROR: ESSENTIAL, ev.READY: ESSENTIAL, ev.STREAM_STATE: ESSENTIAL,
+    ev.GIFT_SENT: ESSENTIAL,
+    ev.THRONE_CLAIMED: ESSENTIAL,
+    ev.BATTLE_BOOST: ESSENTIAL,
+    ev.BATTLE_START: ESSENTIAL,
+    ev.BATTLE_SCORE: ESSENTIAL,
+    ev.BATTLE_END: ESSENTIAL,
+    ev.BATTLE_INVITE: ESSENTIAL,
+    ev.STREAM_ENDED: ESSENTIAL,
+    ev.STREAM_STARTED: ESSENTIAL,
+    ev.OG_CHANGED: ESSENTIAL,
+    ev.AI_WARNING: ESSENTIAL,
+    ev.ROOM_SANCTION: ESSENTIAL,
+    ev.ROOM_SETTINGS: ESSENTIAL,
+    ev.CHAT_DELETED: ESSENTIAL,
+    ev.CHAT_PINNED: ESSENTIAL,
+    ev.DM_NEW: ESSENTIAL,
+    ev.DM_READ: ESSENTIAL,
+    ev.ERROR: ESSENTIAL,
+    ev.READY: ESSENTIAL,
+    ev.STREAM_STATE: ESSENTIAL,
     # Games: results, payouts, refunds and timed questions must arrive; joins are presence.
-    ev.GAME_ROUND: ESSENTIAL, ev.GAME_QUESTION: ESSENTIAL, ev.GAME_RESULT: ESSENTIAL, ev.GAME_DRAW: ESSENTIAL,
-    ev.GAME_REFUNDED: ESSENTIAL, ev.GAME_JOINED: PRESENCE,
+    ev.GAME_ROUND: ESSENTIAL,
+    ev.GAME_QUESTION: ESSENTIAL,
+    ev.GAME_RESULT: ESSENTIAL,
+    ev.GAME_DRAW: ESSENTIAL,
+    ev.GAME_REFUNDED: ESSENTIAL,
+    ev.GAME_JOINED: PRESENCE,
     **{name: ESSENTIAL for name in ev.TOURNAMENT_EVENTS},
     ev.CHAT_NEW: CHAT,
-    ev.STREAM_JOIN: PRESENCE, ev.STREAM_LEAVE: PRESENCE, ev.METRICS_UPDATE: PRESENCE, ev.PONG: PRESENCE,
+    ev.STREAM_JOIN: PRESENCE,
+    ev.STREAM_LEAVE: PRESENCE,
+    ev.METRICS_UPDATE: PRESENCE,
+    ev.PONG: PRESENCE,
 }
 
 # Close codes (4000-4999 are the application's range).
-CLOSE_AUTH = 4001          # no or bad token / auth timeout
-CLOSE_SLOW = 4002          # send queue overflowed with essential events: client too slow
-CLOSE_REMOVED = 4003       # account banned or suspended, session logged out or revoked
-CLOSE_TOO_MANY = 4004      # connection cap per user or per IP
+CLOSE_AUTH = 4001  # no or bad token / auth timeout
+CLOSE_SLOW = 4002  # send queue overflowed with essential events: client too slow
+CLOSE_REMOVED = 4003  # account banned or suspended, session logged out or revoked
+CLOSE_TOO_MANY = 4004  # connection cap per user or per IP
 CLOSE_PING_TIMEOUT = 4005  # no pong in time
-CLOSE_BAD_FRAME = 4006     # not an envelope / too many bad frames
+CLOSE_BAD_FRAME = 4006  # not an envelope / too many bad frames
 CLOSE_TOKEN_EXPIRED = 4007  # the access token expired and no fresh `auth` frame came: reconnect
 CLOSE_SHUTDOWN = 1001
 

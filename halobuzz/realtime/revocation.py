@@ -9,6 +9,7 @@ commit happens), so an idle server pays almost nothing.
 The same loop closes sockets whose access token has expired (4007) unless the client sent a
 fresh `auth {token}` frame before: a socket never outlives the token that opened it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -53,8 +54,9 @@ class RevocationWatcher:
         closed = 0
         top = self.db.inline.one("SELECT COALESCE(MAX(id), 0) FROM revocations")[0]
         if top > self.cursor:
-            rows = self.db.inline.all("SELECT id, user_id, session_id, reason FROM revocations WHERE id > ? "
-                                      "ORDER BY id", (self.cursor,))
+            rows = self.db.inline.all(
+                "SELECT id, user_id, session_id, reason FROM revocations WHERE id > ? ORDER BY id", (self.cursor,)
+            )
             for r in rows:
                 closed += self.revoke(r["user_id"], r["session_id"], r["reason"])
                 self.cursor = max(self.cursor, r["id"])
@@ -79,6 +81,8 @@ def prune(conn: sqlite3.Connection, before: str, limit: int = 5000) -> int:
     """Forget revocations older than `before` (ISO time): every running server has acted on them.
     The newest row always stays: ids are rowids (max + 1), and watchers' cursors rely on them
     never going backwards."""
-    return conn.execute("DELETE FROM revocations WHERE id IN (SELECT id FROM revocations WHERE at < ? "
-                        "AND id < (SELECT MAX(id) FROM revocations) ORDER BY id LIMIT ?)",
-                        (before, limit)).rowcount
+    return conn.execute(
+        "DELETE FROM revocations WHERE id IN (SELECT id FROM revocations WHERE at < ? "
+        "AND id < (SELECT MAX(id) FROM revocations) ORDER BY id LIMIT ?)",
+        (before, limit),
+    ).rowcount

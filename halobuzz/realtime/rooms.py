@@ -6,6 +6,7 @@
   connections (every tab and device), encoded once.
 * Periodic: metrics:update per room, host heartbeat sweep, stale-stream ending.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -24,17 +25,47 @@ from .revocation import RevocationWatcher
 log = logging.getLogger("halobuzz.realtime")
 
 # Bus events forwarded to clients as they are.
-FORWARD = (ev.GIFT_SENT, ev.THRONE_CLAIMED, ev.BATTLE_BOOST, ev.AI_WARNING, ev.OG_CHANGED, ev.METRICS_UPDATE,
-           ev.CHAT_NEW, ev.BATTLE_INVITE, ev.BATTLE_START, ev.BATTLE_SCORE, ev.BATTLE_END, ev.DM_NEW, ev.DM_READ,
-           ev.CHAT_DELETED, ev.CHAT_PINNED, ev.ROOM_SETTINGS, ev.STREAM_STARTED, ev.AI_SUGGESTION, *ev.GAME_EVENTS,
-           *ev.TOURNAMENT_EVENTS)
+FORWARD = (
+    ev.GIFT_SENT,
+    ev.THRONE_CLAIMED,
+    ev.BATTLE_BOOST,
+    ev.AI_WARNING,
+    ev.OG_CHANGED,
+    ev.METRICS_UPDATE,
+    ev.CHAT_NEW,
+    ev.BATTLE_INVITE,
+    ev.BATTLE_START,
+    ev.BATTLE_SCORE,
+    ev.BATTLE_END,
+    ev.DM_NEW,
+    ev.DM_READ,
+    ev.CHAT_DELETED,
+    ev.CHAT_PINNED,
+    ev.ROOM_SETTINGS,
+    ev.STREAM_STARTED,
+    ev.AI_SUGGESTION,
+    *ev.GAME_EVENTS,
+    *ev.TOURNAMENT_EVENTS,
+)
 
 
 class Realtime:
-    def __init__(self, settings, clock, db, bus, hub: Hub, streams, chat, dms, battles, *,
-                 authenticate: Callable[[str], Any] | None = None) -> None:
+    def __init__(
+        self,
+        settings,
+        clock,
+        db,
+        bus,
+        hub: Hub,
+        streams,
+        chat,
+        dms,
+        battles,
+        *,
+        authenticate: Callable[[str], Any] | None = None,
+    ) -> None:
         self.settings = settings
-        self.authenticate = authenticate   # access token -> Principal (re-auth frames)
+        self.authenticate = authenticate  # access token -> Principal (re-auth frames)
         self.clock = clock
         self.db = db
         self.hub = hub
@@ -45,7 +76,7 @@ class Realtime:
         self._tasks: list[asyncio.Task] = []
         self.revocations = RevocationWatcher(db, hub, clock)
         self.demo_hosts: set[str] = set()
-        self.engagement = None      # halobuzz.ai.service.Insights: engagementScore in metrics:update
+        self.engagement = None  # halobuzz.ai.service.Insights: engagementScore in metrics:update
         hub.on_leave.append(self._left)
         for name in FORWARD:
             bus.subscribe(name, self._forward)
@@ -71,8 +102,13 @@ class Realtime:
         stats = self.streams.live.get(event.room or event.data.get("streamId"))
         if stats is not None:
             d = event.data
-            stats.gift(str(d.get("giftId")), str(d.get("giftName", "")), int(d.get("quantity", 1) or 1),
-                       int(d.get("coins", 0) or 0), time.time())
+            stats.gift(
+                str(d.get("giftId")),
+                str(d.get("giftName", "")),
+                int(d.get("quantity", 1) or 1),
+                int(d.get("coins", 0) or 0),
+                time.time(),
+            )
 
     def _chat_stats(self, event: ev.Event) -> None:
         stats = self.streams.live.get(event.room)
@@ -108,8 +144,9 @@ class Realtime:
     def _left(self, conn: Conn, room_id: str) -> None:
         stats = self.streams.live.get(room_id)
         if stats is not None and stats.leave(conn.user_id):
-            self.hub.to_room(room_id, ev.STREAM_LEAVE, {"streamId": room_id, "userId": conn.user_id,
-                                                        "viewers": stats.viewer_count})
+            self.hub.to_room(
+                room_id, ev.STREAM_LEAVE, {"streamId": room_id, "userId": conn.user_id, "viewers": stats.viewer_count}
+            )
 
     # -- client frames -----------------------------------------------------------------
     async def dispatch(self, conn: Conn, msg: p.ClientFrame) -> None:
@@ -128,7 +165,7 @@ class Realtime:
             if not (row["status"] == "pending" and row["host_id"] == conn.user_id):
                 raise Conflict("the stream is not live", code="not_live", field="streamId")
         self.chat.check_can_join(conn.user_id, row["host_id"])
-        await self.chat.rebuild_backlog(sid)   # no-op unless the server restarted mid-stream
+        await self.chat.rebuild_backlog(sid)  # no-op unless the server restarted mid-stream
         if conn.room is not None and conn.room.id == sid:
             self.hub.leave(conn)
         self.hub.join(conn, sid)
@@ -137,17 +174,35 @@ class Realtime:
         state = self.streams.view(sid)
         pinned = None
         if row["pinned_message_id"]:
-            pinned = next((m for m in self.chat.recent(sid) if m["id"] == row["pinned_message_id"]), None) or \
-                {"id": row["pinned_message_id"]}
-        conn.send_event(ev.STREAM_STATE, {
-            "replyTo": reply_to, "stream": state, "recentChat": self.chat.recent(sid), "pinned": pinned,
-            "battle": self.battles.active_for(sid),
-            "you": {"id": conn.user_id, "username": conn.username, "ogLevel": user["og_level"],
-                    "canModerate": self.chat.can_moderate(conn.user_id, row["host_id"])}})
+            pinned = next((m for m in self.chat.recent(sid) if m["id"] == row["pinned_message_id"]), None) or {
+                "id": row["pinned_message_id"]
+            }
+        conn.send_event(
+            ev.STREAM_STATE,
+            {
+                "replyTo": reply_to,
+                "stream": state,
+                "recentChat": self.chat.recent(sid),
+                "pinned": pinned,
+                "battle": self.battles.active_for(sid),
+                "you": {
+                    "id": conn.user_id,
+                    "username": conn.username,
+                    "ogLevel": user["og_level"],
+                    "canModerate": self.chat.can_moderate(conn.user_id, row["host_id"]),
+                },
+            },
+        )
         if first:
-            self.hub.to_room(sid, ev.STREAM_JOIN, {
-                "streamId": sid, "user": {"id": conn.user_id, "username": conn.username, "ogLevel": user["og_level"]},
-                "viewers": stats.viewer_count if stats else 0})
+            self.hub.to_room(
+                sid,
+                ev.STREAM_JOIN,
+                {
+                    "streamId": sid,
+                    "user": {"id": conn.user_id, "username": conn.username, "ogLevel": user["og_level"]},
+                    "viewers": stats.viewer_count if stats else 0,
+                },
+            )
         if row["host_id"] == conn.user_id and stats is not None:
             stats.heartbeat = self.clock.timestamp()
 
@@ -164,9 +219,17 @@ class Realtime:
         outcome = await self.chat.send(conn.user_id, sid, text)
         v = outcome.verdict
         if v.action != "allow":
-            self.hub.to_users((conn.user_id,), ev.AI_WARNING, {
-                "streamId": sid, "messageId": outcome.message_id, "blocked": v.action == "block",
-                "replyTo": reply_to, **v.as_json()})
+            self.hub.to_users(
+                (conn.user_id,),
+                ev.AI_WARNING,
+                {
+                    "streamId": sid,
+                    "messageId": outcome.message_id,
+                    "blocked": v.action == "block",
+                    "replyTo": reply_to,
+                    **v.as_json(),
+                },
+            )
 
     async def on_like(self, conn: Conn, data: dict, reply_to: str | None) -> None:
         if conn.room is None:
@@ -191,8 +254,16 @@ class Realtime:
             raise Forbidden("the token belongs to another account", code="wrong_account", field="token")
         conn.session_id = who.session_id
         conn.meta["expires"] = who.expires
-        conn.send_event(ev.READY, {"userId": who.user_id, "username": who.username, "connectionId": conn.conn_id,
-                                  "expiresAt": p.iso_ts(who.expires), "replyTo": reply_to})
+        conn.send_event(
+            ev.READY,
+            {
+                "userId": who.user_id,
+                "username": who.username,
+                "connectionId": conn.conn_id,
+                "expiresAt": p.iso_ts(who.expires),
+                "replyTo": reply_to,
+            },
+        )
 
     async def on_dm_send(self, conn: Conn, data: dict, reply_to: str | None) -> None:
         await self.dms.send(conn.user_id, _str(data, "to"), data.get("text"), reply_to)
@@ -210,19 +281,22 @@ class Realtime:
 
     # -- periodic ----------------------------------------------------------------------
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._metrics_loop(), name="room-metrics"),
-                       asyncio.create_task(self._heartbeat_loop(), name="stream-heartbeats"),
-                       asyncio.create_task(self._checkpoint_loop(), name="live-state-checkpoint")]
+        self._tasks = [
+            asyncio.create_task(self._metrics_loop(), name="room-metrics"),
+            asyncio.create_task(self._heartbeat_loop(), name="stream-heartbeats"),
+            asyncio.create_task(self._checkpoint_loop(), name="live-state-checkpoint"),
+        ]
         self.revocations.start()
         if self.settings.demo:
             from ..demo import demo_hosts
+
             self.demo_hosts = demo_hosts(self.db.inline.one)
 
     async def stop(self) -> None:
         await self.revocations.stop()
         await cancel_and_wait(self._tasks)
         try:
-            await self.streams.save_live_state()   # the last counters survive a restart
+            await self.streams.save_live_state()  # the last counters survive a restart
         except Exception:
             log.exception("final live-state checkpoint failed")
 
@@ -250,12 +324,21 @@ class Realtime:
             if stats is None:
                 continue
             row = self.db.inline.one("SELECT total_coins FROM streams WHERE id = ?", (room_id,))
-            self.hub.to_room(room_id, ev.METRICS_UPDATE, {
-                "streamId": room_id, "viewers": stats.viewer_count, "peakViewers": stats.peak,
-                "uniqueViewers": len(stats.unique), "totalCoins": row["total_coins"] if row else stats.coins,
-                "likes": stats.likes, "chatCount": stats.chat_count,
-                "giftsPerMinute": round(stats.gifts_per_minute(now), 2),
-                "engagementScore": self.engagement.engagement_score(room_id) if self.engagement else None})
+            self.hub.to_room(
+                room_id,
+                ev.METRICS_UPDATE,
+                {
+                    "streamId": room_id,
+                    "viewers": stats.viewer_count,
+                    "peakViewers": stats.peak,
+                    "uniqueViewers": len(stats.unique),
+                    "totalCoins": row["total_coins"] if row else stats.coins,
+                    "likes": stats.likes,
+                    "chatCount": stats.chat_count,
+                    "giftsPerMinute": round(stats.gifts_per_minute(now), 2),
+                    "engagementScore": self.engagement.engagement_score(room_id) if self.engagement else None,
+                },
+            )
 
     async def _heartbeat_loop(self) -> None:
         timeout = float(self.settings.stream_heartbeat_timeout)
@@ -266,12 +349,16 @@ class Realtime:
                 now = self.clock.timestamp()
                 # A host connected to their own room is alive: its pings count as heartbeats.
                 for sid, stats in list(self.streams.live.by_id.items()):
-                    if stats.host_id in self.demo_hosts:   # serve --demo keeps its demo room open
+                    if stats.host_id in self.demo_hosts:  # serve --demo keeps its demo room open
                         stats.heartbeat = now
                         continue
                     for conn in self.hub.by_user.get(stats.host_id, ()):
-                        if conn.room is not None and conn.room.id == sid and not conn.closed and \
-                                (conn.ping_fut is None or conn.ping_fut.done()):
+                        if (
+                            conn.room is not None
+                            and conn.room.id == sid
+                            and not conn.closed
+                            and (conn.ping_fut is None or conn.ping_fut.done())
+                        ):
                             stats.heartbeat = now
                             break
                 await self.streams.end_stale()
@@ -287,7 +374,13 @@ def _str(data: dict, name: str) -> str:
 
 
 _HANDLERS = {
-    ev.STREAM_JOIN: Realtime.on_join, ev.STREAM_LEAVE: Realtime.on_leave, ev.CHAT_NEW: Realtime.on_chat,
-    "stream:like": Realtime.on_like, "stream:heartbeat": Realtime.on_heartbeat, "ping": Realtime.on_ping,
-    "dm:send": Realtime.on_dm_send, "dm:read": Realtime.on_dm_read, ev.AUTH: Realtime.on_auth,
+    ev.STREAM_JOIN: Realtime.on_join,
+    ev.STREAM_LEAVE: Realtime.on_leave,
+    ev.CHAT_NEW: Realtime.on_chat,
+    "stream:like": Realtime.on_like,
+    "stream:heartbeat": Realtime.on_heartbeat,
+    "ping": Realtime.on_ping,
+    "dm:send": Realtime.on_dm_send,
+    "dm:read": Realtime.on_dm_read,
+    ev.AUTH: Realtime.on_auth,
 }

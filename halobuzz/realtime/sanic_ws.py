@@ -8,6 +8,7 @@ public API: `io_proto`, `ws_proto`, `pings`, `assembler`, `recv_cancel` and
 installed Sanic still has each of them, so an upgrade that changes them fails loudly
 there instead of quietly in production.
 """
+
 from __future__ import annotations
 
 import asyncio

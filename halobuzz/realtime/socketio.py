@@ -30,6 +30,7 @@ an Engine.IO socket's `queue`, `closed`, `upgraded`, `upgrading` (frames are han
 synchronously from the hub's sweep, which never awaits) and `AsyncServer._async["websocket"]`
 (the Sanic driver's websocket wrapper, subclassed to keep the Sanic websocket at hand).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -54,7 +55,7 @@ from .hub import Conn
 
 log = logging.getLogger("halobuzz.realtime")
 PATH = "socket.io"
-ACK_DONE = "sio:ack"   # internal marker frame: the handler of an acked emit has finished
+ACK_DONE = "sio:ack"  # internal marker frame: the handler of an acked emit has finished
 _CACHE_MAX = 512
 
 
@@ -64,7 +65,7 @@ class _Env(msgspec.Struct):
 
 
 class _Reply(msgspec.Struct):
-    replyTo: str | None = None   # noqa: N815 (wire name)
+    replyTo: str | None = None  # noqa: N815 (wire name)
 
 
 _env = msgspec.json.Decoder(_Env)
@@ -85,7 +86,7 @@ def split_frames(blob: bytes) -> list[bytes]:
             i += 10
         else:
             i += 2
-        out.append(blob[i:i + size])
+        out.append(blob[i : i + size])
         i += size
     return out
 
@@ -93,6 +94,7 @@ def split_frames(blob: bytes) -> list[bytes]:
 class Converted:
     """One /ws frame as Socket.IO: the shared Engine.IO packet (polling), the same packet as a
     websocket frame, and the frame's `replyTo`."""
+
     __slots__ = ("packet", "size", "frame", "event", "data", "reply_to")
 
     def __init__(self, payload: bytes) -> None:
@@ -110,7 +112,7 @@ class Converted:
             self.packet, self.size, self.frame = None, 0, b""
             return
         # Engine.IO MESSAGE (4) of a Socket.IO EVENT (2) on the default namespace: 42["<event>",<data>]
-        text = b'2[' + _enc(env.event) + b',' + raw + b']'
+        text = b"2[" + _enc(env.event) + b"," + raw + b"]"
         self.packet = eio_packet.Packet(eio_packet.MESSAGE, data=text.decode())
         self.size = len(text) + 1
         self.frame = p.text_frame(b"4" + text)
@@ -118,6 +120,7 @@ class Converted:
 
 class Batch:
     """A hub write converted: its frames, and all their websocket frames joined (one write)."""
+
     __slots__ = ("items", "joined", "has_reply")
 
     def __init__(self, items: tuple[Converted, ...]) -> None:
@@ -174,11 +177,20 @@ class SioConn(Conn):
     they become Engine.IO packets on the client's queue. `get_write_buffer_size` is what of ours
     is still queued there (not yet polled or written to the websocket), so the hub's high-water,
     backlog, shedding and stall rules apply unchanged."""
+
     __slots__ = ("gateway", "sid", "eio", "sizes", "queued", "acks", "held", "inflight")
     own_keepalive = True
 
-    def __init__(self, gateway: "SocketIOGateway", sid: str, eio_socket: Any, user_id: str, username: str,
-                 session_id: str, ip: str) -> None:
+    def __init__(
+        self,
+        gateway: "SocketIOGateway",
+        sid: str,
+        eio_socket: Any,
+        user_id: str,
+        username: str,
+        session_id: str,
+        ip: str,
+    ) -> None:
         # Conn.__init__ reads a websocket's transport; a Socket.IO client has none of its own.
         self.hub = gateway.hub
         self.ws = None
@@ -199,9 +211,9 @@ class SioConn(Conn):
         self.gateway = gateway
         self.sid = sid
         self.eio = eio_socket
-        self.sizes: deque[int] = deque()   # sizes of our packets, in queue order
-        self.queued = 0                    # their total
-        self.acks: dict[str, int] = {}     # replyTo token → Socket.IO ack id
+        self.sizes: deque[int] = deque()  # sizes of our packets, in queue order
+        self.queued = 0  # their total
+        self.acks: dict[str, int] = {}  # replyTo token → Socket.IO ack id
         self.held: list[bytes] | None = []  # writes before the CONNECT answer was queued (None after)
         self.inflight: set[asyncio.Task] | None = None
 
@@ -304,6 +316,7 @@ class SioConn(Conn):
 
 class _Server(socketio.AsyncServer):
     """AsyncServer whose incoming events go to the gateway with their ack id."""
+
     gateway: "SocketIOGateway"
 
     async def _handle_event(self, eio_sid, namespace, id, data):  # noqa: A002 (python-socketio's name)
@@ -327,10 +340,17 @@ class SocketIOGateway:
         self.conns: dict[str, SioConn] = {}
         self.tasks: set[asyncio.Task] = set()
         # CORS is the appliance's (cors_origins), not a second list here.
-        self.sio = _Server(async_mode="sanic", cors_allowed_origins=list(s.cors_origins) or [],
-                           ping_interval=s.ws_ping_interval, ping_timeout=s.ws_ping_timeout,
-                           max_http_buffer_size=64 * 1024, async_handlers=False, namespaces=["/"],
-                           logger=False, engineio_logger=False)
+        self.sio = _Server(
+            async_mode="sanic",
+            cors_allowed_origins=list(s.cors_origins) or [],
+            ping_interval=s.ws_ping_interval,
+            ping_timeout=s.ws_ping_timeout,
+            max_http_buffer_size=64 * 1024,
+            async_handlers=False,
+            namespaces=["/"],
+            logger=False,
+            engineio_logger=False,
+        )
         self.sio.gateway = self
         self.sio.eio._async = {**self.sio.eio._async, "websocket": _RecordingWebSocket}
         self.sio.on("connect", self.on_connect)
@@ -363,7 +383,7 @@ class SocketIOGateway:
             raise self._refuse("too_many_connections", refused, p.CLOSE_TOO_MANY, sid)
         eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
         eio_socket = self.sio.eio.sockets.get(eio_sid)
-        if eio_socket is None:   # gone while we looked
+        if eio_socket is None:  # gone while we looked
             return False
         conn = SioConn(self, sid, eio_socket, who.user_id, who.username, who.session_id, ip)
         self.hub.add(conn)
@@ -382,12 +402,14 @@ class SocketIOGateway:
         if eio_socket is not None:
             asyncio.get_running_loop().call_soon(self._end_session, eio_socket)
         return socketio.exceptions.ConnectionRefusedError(
-            message, {"code": code, "message": message, "closeCode": close_code})
+            message, {"code": code, "message": message, "closeCode": close_code}
+        )
 
     def _end_session(self, eio_socket) -> None:
         if not eio_socket.closed:
-            task = asyncio.ensure_future(eio_socket.close(wait=False, abort=False,
-                                                          reason=self.sio.eio.reason.SERVER_DISCONNECT))
+            task = asyncio.ensure_future(
+                eio_socket.close(wait=False, abort=False, reason=self.sio.eio.reason.SERVER_DISCONNECT)
+            )
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
 
@@ -395,17 +417,23 @@ class SocketIOGateway:
         if conn.closed:
             return
         conn.open()
-        conn.send_event(ev.READY, {"userId": conn.user_id, "username": conn.username,
-                                  "connectionId": conn.conn_id, "replyTo": None})
+        conn.send_event(
+            ev.READY, {"userId": conn.user_id, "username": conn.username, "connectionId": conn.conn_id, "replyTo": None}
+        )
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         conn = self.conns.pop(sid, None)
         if conn is None:
             return
-        if not conn.closed:   # the client (or the network) ended it
+        if not conn.closed:  # the client (or the network) ended it
             conn.closed = True
-            code = p.CLOSE_PING_TIMEOUT if reason == self.sio.reason.PING_TIMEOUT else \
-                1000 if reason == self.sio.reason.CLIENT_DISCONNECT else 1006
+            code = (
+                p.CLOSE_PING_TIMEOUT
+                if reason == self.sio.reason.PING_TIMEOUT
+                else 1000
+                if reason == self.sio.reason.CLIENT_DISCONNECT
+                else 1006
+            )
             self.hub.count_disconnect(code)
             self.hub.detach(conn)
         conn.acks.clear()

@@ -10,6 +10,7 @@
 A JetStream message is acked only after the write unit that acted on it has committed, so a
 crash at any instant leaves it to be redelivered, and the write units make the repeat harmless.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -43,17 +44,27 @@ def server_list(urls: str) -> list[str]:
 @dataclass(frozen=True)
 class ExchangeConfig:
     nats_url: str
-    gift_timeout: float = 60.0        # seconds before an unanswered gift is cancelled (then refunded if B agrees)
-    ack_wait: float = 10.0            # JetStream redelivers a message not acked within this
-    replicas: int = 1                 # JetStream stream replicas (3 on a NATS cluster)
+    gift_timeout: float = 60.0  # seconds before an unanswered gift is cancelled (then refunded if B agrees)
+    ack_wait: float = 10.0  # JetStream redelivers a message not acked within this
+    replicas: int = 1  # JetStream stream replicas (3 on a NATS cluster)
     sweep_interval: float = 5.0
     duplicate_window: float = 600.0
 
 
 class ShardExchange:
-    def __init__(self, db, clock: Clock, ids: IdFactory, *, shard_map: ShardMap, shard: str,
-                 signer: Signer, config: ExchangeConfig, gift_policy: GiftPolicy,
-                 spend: wallet.SpendPolicy) -> None:
+    def __init__(
+        self,
+        db,
+        clock: Clock,
+        ids: IdFactory,
+        *,
+        shard_map: ShardMap,
+        shard: str,
+        signer: Signer,
+        config: ExchangeConfig,
+        gift_policy: GiftPolicy,
+        spend: wallet.SpendPolicy,
+    ) -> None:
         self.db, self.clock, self.ids = db, clock, ids
         self.map, self.shard, self.signer, self.config = shard_map, shard, signer, config
         self.verifier = Verifier(shard, shard_map.peer_keys())
@@ -83,8 +94,14 @@ class ShardExchange:
             try:
                 if self._nc is None:
                     self._nc = await nats.connect(
-                        server_list(self.config.nats_url), name=f"halobuzz-{self.shard}", max_reconnect_attempts=-1,
-                        reconnect_time_wait=0.5, allow_reconnect=True, connect_timeout=3, error_cb=self._nats_error)
+                        server_list(self.config.nats_url),
+                        name=f"halobuzz-{self.shard}",
+                        max_reconnect_attempts=-1,
+                        reconnect_time_wait=0.5,
+                        allow_reconnect=True,
+                        connect_timeout=3,
+                        error_cb=self._nats_error,
+                    )
                     self._js = self._nc.jetstream(timeout=5)
                 await self._ensure_stream()
                 gifts = await self._consumer(self.me.subjects["gifts"], f"gifts-{self.shard}")
@@ -98,10 +115,12 @@ class ShardExchange:
                 backoff = min(backoff * 2, 5.0)
         else:
             return
-        self._tasks += [asyncio.create_task(self._publisher(), name="shards-publisher"),
-                        asyncio.create_task(self._consume(gifts, self._on_gift), name="shards-gifts"),
-                        asyncio.create_task(self._consume(receipts, self._on_receipt), name="shards-receipts"),
-                        asyncio.create_task(self._sweeper(), name="shards-sweeper")]
+        self._tasks += [
+            asyncio.create_task(self._publisher(), name="shards-publisher"),
+            asyncio.create_task(self._consume(gifts, self._on_gift), name="shards-gifts"),
+            asyncio.create_task(self._consume(receipts, self._on_receipt), name="shards-receipts"),
+            asyncio.create_task(self._sweeper(), name="shards-sweeper"),
+        ]
         self._poke.set()
         self.ready.set()
         log.info("shard exchange connected", extra={"shard": self.shard, "nats": self.config.nats_url})
@@ -138,9 +157,15 @@ class ShardExchange:
 
     async def _ensure_stream(self) -> None:
         subjects = sorted({s.subjects[k] for s in self.map.shards for k in ("gifts", "receipts")})
-        cfg = js_api.StreamConfig(name=STREAM, subjects=subjects, storage=js_api.StorageType.FILE,
-                                  retention=js_api.RetentionPolicy.LIMITS, max_age=7 * 86400,
-                                  duplicate_window=self.config.duplicate_window, num_replicas=self.config.replicas)
+        cfg = js_api.StreamConfig(
+            name=STREAM,
+            subjects=subjects,
+            storage=js_api.StorageType.FILE,
+            retention=js_api.RetentionPolicy.LIMITS,
+            max_age=7 * 86400,
+            duplicate_window=self.config.duplicate_window,
+            num_replicas=self.config.replicas,
+        )
         for attempt in range(5):  # peers starting at once may race to create it
             try:
                 info = await self._js.stream_info(STREAM)
@@ -157,9 +182,14 @@ class ShardExchange:
                     await asyncio.sleep(0.2)
 
     async def _consumer(self, subject: str, durable: str):
-        cfg = js_api.ConsumerConfig(durable_name=durable, ack_policy=js_api.AckPolicy.EXPLICIT,
-                                    ack_wait=self.config.ack_wait, max_ack_pending=1000,
-                                    deliver_policy=js_api.DeliverPolicy.ALL, filter_subject=subject)
+        cfg = js_api.ConsumerConfig(
+            durable_name=durable,
+            ack_policy=js_api.AckPolicy.EXPLICIT,
+            ack_wait=self.config.ack_wait,
+            max_ack_pending=1000,
+            deliver_policy=js_api.DeliverPolicy.ALL,
+            filter_subject=subject,
+        )
         return await self._js.pull_subscribe(subject, durable=durable, stream=STREAM, config=cfg)
 
     # -- outbox -> JetStream -------------------------------------------------------------------
@@ -187,14 +217,16 @@ class ShardExchange:
     async def publish_pending(self, limit: int = 200) -> int:
         rows = await self.db.readers.fetchall(
             "SELECT id, msg_id, subject, payload FROM shard_outbox WHERE published_at IS NULL ORDER BY id LIMIT ?",
-            (limit,))
+            (limit,),
+        )
         if not rows:
             return 0
         sent: list[int] = []
         try:
             for r in rows:
-                await self._js.publish(r["subject"], r["payload"].encode(), headers={"Nats-Msg-Id": r["msg_id"]},
-                                       timeout=5)
+                await self._js.publish(
+                    r["subject"], r["payload"].encode(), headers={"Nats-Msg-Id": r["msg_id"]}, timeout=5
+                )
                 sent.append(r["id"])
         finally:
             if sent:
@@ -245,12 +277,14 @@ class ShardExchange:
                 if claims["typ"] not in ("gift", "cancel"):
                     continue
                 reply = self.map.shard(claims["from"]).subjects["receipts"]
-                out = transfers.receive(conn, claims, signer=self.signer, reply_subject=reply,
-                                        policy=self.gift_policy, now=now)
+                out = transfers.receive(
+                    conn, claims, signer=self.signer, reply_subject=reply, policy=self.gift_policy, now=now
+                )
                 for e in out.events:
                     emit(conn, e)
                 queued += out.queued
             return queued
+
         await self.db.write(unit, after=self._poke_if)
 
     async def _on_receipt(self, batch: list[dict[str, Any]]) -> None:
@@ -262,6 +296,7 @@ class ShardExchange:
                     for e in transfers.settle(conn, claims, now).events:
                         emit(conn, e)
             return 0
+
         await self.db.write(unit)
 
     def _poke_if(self, queued: int) -> None:
@@ -284,17 +319,21 @@ class ShardExchange:
     async def expire_overdue(self) -> int:
         subjects = {s.name: s.subjects["gifts"] for s in self.map.shards}
         now = self.clock.now()
-        out = await self.db.write(lambda conn: transfers.expire(conn, signer=self.signer, subjects=subjects,
-                                                                now=now), after=lambda o: self._poke_if(o.queued))
+        out = await self.db.write(
+            lambda conn: transfers.expire(conn, signer=self.signer, subjects=subjects, now=now),
+            after=lambda o: self._poke_if(o.queued),
+        )
         return out.response["cancelling"]
 
     # -- the call routes make ------------------------------------------------------------------
 
-    async def send_gift(self, sender_id: str, dest: str, stream_id: str, gift_id: str, quantity: int,
-                        key: str | None) -> tuple[int, dict[str, Any], bool]:
+    async def send_gift(
+        self, sender_id: str, dest: str, stream_id: str, gift_id: str, quantity: int, key: str | None
+    ) -> tuple[int, dict[str, Any], bool]:
         """Gift to a stream on shard `dest`. Returns (status, body, replayed); 202: in transit."""
         if not self.map.has(dest):
             from ..errors import Invalid
+
             raise Invalid(f"no shard named {dest!r} in the shard map", field="shard")
         key = idempotency.check_key(key)
         req_hash = idempotency.body_hash(f"xgift:{dest}:{stream_id}", {"giftId": gift_id, "quantity": quantity})
@@ -306,14 +345,26 @@ class ShardExchange:
 
         def unit(conn):
             def run():
-                out = transfers.send(conn, signer=self.signer, dest=dest, dest_subject=subject,
-                                     transfer_id=transfer_id, sender_id=sender_id, stream_id=stream_id,
-                                     gift_id=gift_id, quantity=quantity, key=key, spend=self.spend, now=now,
-                                     deadline=deadline)
+                out = transfers.send(
+                    conn,
+                    signer=self.signer,
+                    dest=dest,
+                    dest_subject=subject,
+                    transfer_id=transfer_id,
+                    sender_id=sender_id,
+                    stream_id=stream_id,
+                    gift_id=gift_id,
+                    quantity=quantity,
+                    key=key,
+                    spend=self.spend,
+                    now=now,
+                    deadline=deadline,
+                )
                 for e in out.events:
                     emit(conn, e)
                 queued[0] = out.queued
                 return 202, out.response
+
             return idempotency.once(conn, sender_id, key, req_hash, iso(now), run)
 
         return await self.db.write(unit, after=lambda _: self._poke_if(queued[0]))

@@ -4,6 +4,7 @@ pyjwt does the signing and checking (the same library and key type as access tok
 A message is only believed if its kid names a shard of the verified map, its signature
 verifies under that shard's key, it says it is from that shard and addressed to us.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 GIFT, CANCEL, RECEIPT, TRENDING = "gift", "cancel", "receipt", "trending"
 KINDS = (GIFT, CANCEL, RECEIPT)
-BROADCAST = (TRENDING,)   # addressed to "*": every shard may read them
+BROADCAST = (TRENDING,)  # addressed to "*": every shard may read them
 AUDIENCE = "halobuzz-shards"
 
 
@@ -40,8 +41,9 @@ class Verifier:
             key = self._keys.get(kid)
             if key is None:
                 raise BadMessage(f"message signed by unknown shard {kid!r}")
-            claims = jwt.decode(token, key, algorithms=["EdDSA"], audience=AUDIENCE,
-                                options={"require": ["typ", "from", "to", "id"]})
+            claims = jwt.decode(
+                token, key, algorithms=["EdDSA"], audience=AUDIENCE, options={"require": ["typ", "from", "to", "id"]}
+            )
         except (jwt.PyJWTError, ValueError) as exc:
             if isinstance(exc, BadMessage):
                 raise

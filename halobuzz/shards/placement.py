@@ -7,6 +7,7 @@
   shard verifies every peer's tokens from the map); anything about their account (wallet,
   profile, sending a gift, buying coins) is their home shard's, so we answer 307 there.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,13 +18,22 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from .shardmap import Shard, ShardMap, ShardMapError, load_verified, public_b64
 
 # Route prefixes about the caller's own account: served only by the caller's home shard.
-HOME_ONLY_PREFIXES = ("/api/v1/me", "/api/v1/wallet", "/api/v1/payments", "/api/v1/og", "/api/v1/dms",
-                      "/api/v1/auth/refresh", "/api/v1/auth/logout", "/api/v1/shards/gifts")
+HOME_ONLY_PREFIXES = (
+    "/api/v1/me",
+    "/api/v1/wallet",
+    "/api/v1/payments",
+    "/api/v1/og",
+    "/api/v1/dms",
+    "/api/v1/auth/refresh",
+    "/api/v1/auth/logout",
+    "/api/v1/shards/gifts",
+)
 
 
 @dataclass(frozen=True)
 class Elsewhere:
     """The answer for a request that belongs to another shard."""
+
     shard: str
     url: str
     reason: str
@@ -70,18 +80,23 @@ def token_keys(shard_map: ShardMap, shard: str, own_key: Ed25519PrivateKey) -> d
     """Peer token keys from the verified map (kid = shard name). Refuses a map whose entry for this
     shard is not this shard's key: its peers would reject every token it signs."""
     if public_b64(own_key.public_key()) != shard_map.shard(shard).public_key:
-        raise ShardMapError(f"the shard map's key for {shard!r} is not this shard's key "
-                            "(run `halobuzz shards pubkey` here and `shards add` it)")
+        raise ShardMapError(
+            f"the shard map's key for {shard!r} is not this shard's key "
+            "(run `halobuzz shards pubkey` here and `shards add` it)"
+        )
     return shard_map.peer_keys()
 
 
-def load(map_path: str, operator_key: str, shard: str, own_key: Ed25519PrivateKey
-         ) -> tuple[ShardMap, Placement, dict[str, Ed25519PublicKey]]:
+def load(
+    map_path: str, operator_key: str, shard: str, own_key: Ed25519PrivateKey
+) -> tuple[ShardMap, Placement, dict[str, Ed25519PublicKey]]:
     """What a shard does at start; raises ShardMapError (and the shard must not start) if anything is off."""
     from pathlib import Path
+
     if not operator_key.strip():
         raise ShardMapError("shard_map is set but shard_operator_key is empty: nothing to verify the map with")
     trusted = Path(operator_key).read_text() if Path(operator_key).is_file() else operator_key
     from .shardmap import load_public
+
     shard_map = load_verified(Path(map_path), public_b64(load_public(trusted)), shard)
     return shard_map, Placement(shard_map, shard), token_keys(shard_map, shard, own_key)

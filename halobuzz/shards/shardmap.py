@@ -14,6 +14,7 @@ also swap the key that vouches for it.
                  "publicKey": "<b64 raw Ed25519 public key>"}],
      "signature": "<b64 Ed25519 signature>"}
 """
+
 from __future__ import annotations
 
 import base64
@@ -38,6 +39,7 @@ class ShardMapError(ValueError):
 
 
 # -- keys -------------------------------------------------------------------------------
+
 
 def public_b64(key: Ed25519PublicKey) -> str:
     return base64.b64encode(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)).decode()
@@ -66,14 +68,16 @@ def load_private(path: Path) -> Ed25519PrivateKey:
 
 def write_private(path: Path, key: Ed25519PrivateKey) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    data = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     with open(path, "xb") as f:  # never overwrite an existing key
         f.write(data)
     path.chmod(0o600)
 
 
 # -- the map --------------------------------------------------------------------------------
+
 
 def default_subjects(name: str) -> dict[str, str]:
     return {kind: f"halobuzz.{name}.{kind}" for kind in SUBJECT_KINDS}
@@ -84,21 +88,26 @@ class Shard:
     name: str
     countries: tuple[str, ...]
     url: str
-    public_key: str                       # base64 raw Ed25519
+    public_key: str  # base64 raw Ed25519
     subjects: dict[str, str] = field(default_factory=dict)
 
     def key(self) -> Ed25519PublicKey:
         return load_public(self.public_key)
 
     def as_json(self) -> dict[str, Any]:
-        return {"name": self.name, "countries": list(self.countries), "url": self.url,
-                "subjects": dict(self.subjects), "publicKey": self.public_key}
+        return {
+            "name": self.name,
+            "countries": list(self.countries),
+            "url": self.url,
+            "subjects": dict(self.subjects),
+            "publicKey": self.public_key,
+        }
 
 
 @dataclass(frozen=True)
 class ShardMap:
     version: int
-    operator: str                         # base64 raw Ed25519 public key of the operator
+    operator: str  # base64 raw Ed25519 public key of the operator
     shards: tuple[Shard, ...] = ()
     signature: str | None = None
 
@@ -124,8 +133,12 @@ class ShardMap:
 
     # -- serialisation --
     def body(self) -> dict[str, Any]:
-        return {"format": FORMAT, "version": self.version, "operator": self.operator,
-                "shards": [s.as_json() for s in sorted(self.shards, key=lambda s: s.name)]}
+        return {
+            "format": FORMAT,
+            "version": self.version,
+            "operator": self.operator,
+            "shards": [s.as_json() for s in sorted(self.shards, key=lambda s: s.name)],
+        }
 
     def canonical(self) -> bytes:
         return canonical_bytes(self.body())
@@ -178,10 +191,16 @@ def new_map(operator: Ed25519PublicKey) -> ShardMap:
     return ShardMap(version=0, operator=public_b64(operator))
 
 
-def new_shard(name: str, countries: list[str] | tuple[str, ...], url: str, public_key: str,
-              subjects: dict[str, str] | None = None) -> Shard:
-    shard = Shard(name, tuple(sorted({c.strip().upper() for c in countries if c.strip()})), url.rstrip("/"),
-                  public_b64(load_public(public_key)), subjects or default_subjects(name))
+def new_shard(
+    name: str, countries: list[str] | tuple[str, ...], url: str, public_key: str, subjects: dict[str, str] | None = None
+) -> Shard:
+    shard = Shard(
+        name,
+        tuple(sorted({c.strip().upper() for c in countries if c.strip()})),
+        url.rstrip("/"),
+        public_b64(load_public(public_key)),
+        subjects or default_subjects(name),
+    )
     _check_shard(shard)
     return shard
 
@@ -217,8 +236,9 @@ def parse(doc: Any) -> ShardMap:
             extra = set(item) - {"name", "countries", "url", "subjects", "publicKey"}
             if extra:
                 raise ShardMapError(f"shard {item.get('name')!r}: unknown fields {sorted(extra)}")
-            shard = Shard(item["name"], tuple(item["countries"]), item["url"], item["publicKey"],
-                          dict(item["subjects"]))
+            shard = Shard(
+                item["name"], tuple(item["countries"]), item["url"], item["publicKey"], dict(item["subjects"])
+            )
             _check_shard(shard)
             shards.append(shard)
         names = [s.name for s in shards]

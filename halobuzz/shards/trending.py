@@ -5,6 +5,7 @@ its peers' latest lists and merges them with its own, each room tagged with its 
 Core NATS (not JetStream) on purpose: a lost list is replaced by the next one, and a list
 older than `stale_after` is dropped, so a shard that went away leaves the global view.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -24,8 +25,16 @@ def subject_of(shard_map: ShardMap, shard: str) -> str:
 
 
 class GlobalTrending:
-    def __init__(self, shard_map: ShardMap, shard: str, signer: Signer, local: Callable[[], list[dict[str, Any]]],
-                 *, interval: float = 5.0, top: int = 20) -> None:
+    def __init__(
+        self,
+        shard_map: ShardMap,
+        shard: str,
+        signer: Signer,
+        local: Callable[[], list[dict[str, Any]]],
+        *,
+        interval: float = 5.0,
+        top: int = 20,
+    ) -> None:
         self.map, self.shard, self.signer, self.local = shard_map, shard, signer, local
         # Trending lists are broadcast: addressed to no one in particular, verified by sender key.
         self.verifier = Verifier(shard, shard_map.peer_keys())
@@ -57,8 +66,10 @@ class GlobalTrending:
         while True:
             try:
                 items = self.local()[: self.top]
-                await nc.publish(subject, self.signer.sign(TRENDING, "*", {"id": f"{self.shard}:{time.time()}",
-                                                                          "items": items}).encode())
+                await nc.publish(
+                    subject,
+                    self.signer.sign(TRENDING, "*", {"id": f"{self.shard}:{time.time()}", "items": items}).encode(),
+                )
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - NATS down: the next round tries again

@@ -7,6 +7,7 @@ rooms, chat, moderation and gift boards join on, so all of them work unchanged; 
 of the mirror keeps the visitor out of this shard's rooms. It holds no coins and cannot log
 in (no password); account routes send the visitor home (placement.py).
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -35,8 +36,14 @@ def _birth_date(adult: bool, today: date) -> str:
         return today.replace(year=today.year - years, day=28).isoformat()
 
 
-def upsert(conn: sqlite3.Connection, home: str, user_id: str, profile: dict[str, Any], now: datetime,
-           og_expires: str | None = None) -> sqlite3.Row:
+def upsert(
+    conn: sqlite3.Connection,
+    home: str,
+    user_id: str,
+    profile: dict[str, Any],
+    now: datetime,
+    og_expires: str | None = None,
+) -> sqlite3.Row:
     """Create or refresh the mirror row of a peer shard's user (write unit)."""
     vid = visitor_id(home, user_id)
     name = f"{str(profile.get('name') or user_id)[:40]}@{home}"
@@ -49,8 +56,19 @@ def upsert(conn: sqlite3.Connection, home: str, user_id: str, profile: dict[str,
         "created_at, updated_at) VALUES (?,?,?,?,?,?,'user',?,?,?,?) "
         "ON CONFLICT(id) DO UPDATE SET username = excluded.username, og_level = excluded.og_level, "
         "og_expires_at = excluded.og_expires_at, updated_at = excluded.updated_at",
-        (vid, name, f"{user_id}@{home}.visitor.invalid", NO_PASSWORD, country,
-         _birth_date(bool(profile.get("adult")), now.date()), og, og_expires if og else None, stamp, stamp))
+        (
+            vid,
+            name,
+            f"{user_id}@{home}.visitor.invalid",
+            NO_PASSWORD,
+            country,
+            _birth_date(bool(profile.get("adult")), now.date()),
+            og,
+            og_expires if og else None,
+            stamp,
+            stamp,
+        ),
+    )
     return conn.execute("SELECT * FROM users WHERE id = ?", (vid,)).fetchone()
 
 
@@ -71,7 +89,8 @@ class Visitors:
             now = self.clock.now()
             expires = iso(datetime.fromtimestamp(claims.expires, tz=now.tzinfo))
             row = self.db.writer.write_sync(
-                lambda conn: upsert(conn, claims.issuer, claims.user_id, claims.visitor, now, expires))
+                lambda conn: upsert(conn, claims.issuer, claims.user_id, claims.visitor, now, expires)
+            )
         blocked = users.is_blocked(row, self.clock.now())
         if blocked:
             raise Forbidden(blocked, code="account_blocked")

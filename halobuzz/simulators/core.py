@@ -1,4 +1,5 @@
 """Simulator state and protocol logic, free of HTTP so it can be unit-tested directly."""
+
 from __future__ import annotations
 
 import base64
@@ -16,8 +17,19 @@ from urllib.parse import urlencode
 from ..payments.gateways import esewa as esewa_proto
 
 NPT = timezone(timedelta(hours=5, minutes=45))
-ESEWA_REQUIRED = ("amount", "tax_amount", "product_service_charge", "product_delivery_charge", "total_amount",
-                  "transaction_uuid", "product_code", "success_url", "failure_url", "signed_field_names", "signature")
+ESEWA_REQUIRED = (
+    "amount",
+    "tax_amount",
+    "product_service_charge",
+    "product_delivery_charge",
+    "total_amount",
+    "transaction_uuid",
+    "product_code",
+    "success_url",
+    "failure_url",
+    "signed_field_names",
+    "signature",
+)
 ESEWA_RESPONSE_SIGNED = "transaction_code,status,total_amount,transaction_uuid,product_code,signed_field_names"
 
 
@@ -35,7 +47,7 @@ class SimConfig:
     stripe_secret: str = "sk_test_halobuzz_sim"
     stripe_webhook_secret: str = "whsec_halobuzz_sim"
     stripe_webhook_url: str = ""
-    stripe_retry_delays: tuple[float, ...] = (1, 5, 25, 125)   # live Stripe backs off up to 3 days
+    stripe_retry_delays: tuple[float, ...] = (1, 5, 25, 125)  # live Stripe backs off up to 3 days
 
 
 class SimError(Exception):
@@ -52,6 +64,7 @@ def _decimal(text: str) -> Decimal:
 
 
 # -- eSewa -------------------------------------------------------------------------------------
+
 
 @dataclass
 class EsewaTxn:
@@ -76,8 +89,9 @@ class EsewaSim:
             raise SimError(400, {"code": "ES101", "error_message": f"Required fields missing: {', '.join(missing)}"})
         if fields["product_code"] != self.cfg.esewa_product_code:
             raise SimError(400, {"code": "ES103", "error_message": "Invalid product code"})
-        parts = [_decimal(fields[k]) for k in ("amount", "tax_amount", "product_service_charge",
-                                               "product_delivery_charge")]
+        parts = [
+            _decimal(fields[k]) for k in ("amount", "tax_amount", "product_service_charge", "product_delivery_charge")
+        ]
         if sum(parts) != _decimal(fields["total_amount"]):
             raise SimError(400, {"code": "ES102", "error_message": "Total amount mismatch"})
         uuid = fields["transaction_uuid"]
@@ -92,8 +106,9 @@ class EsewaSim:
             raise SimError(400, {"code": "ES104", "error_message": "Invalid payload signature"})
         if uuid in self.txns and self.txns[uuid].status != "PENDING":
             raise SimError(400, {"code": "ES106", "error_message": "Duplicate transaction_uuid"})
-        txn = EsewaTxn(uuid, fields["total_amount"], fields["product_code"], fields["success_url"],
-                       fields["failure_url"])
+        txn = EsewaTxn(
+            uuid, fields["total_amount"], fields["product_code"], fields["success_url"], fields["failure_url"]
+        )
         self.txns[uuid] = txn
         return txn
 
@@ -110,9 +125,14 @@ class EsewaSim:
         return txn.success_url + ("&" if "?" in txn.success_url else "?") + urlencode({"data": self.success_data(txn)})
 
     def success_data(self, txn: EsewaTxn) -> str:
-        body = {"transaction_code": txn.ref_id, "status": txn.status,
-                "total_amount": f"{_decimal(txn.total_amount):.1f}", "transaction_uuid": txn.uuid,
-                "product_code": txn.product_code, "signed_field_names": ESEWA_RESPONSE_SIGNED}
+        body = {
+            "transaction_code": txn.ref_id,
+            "status": txn.status,
+            "total_amount": f"{_decimal(txn.total_amount):.1f}",
+            "transaction_uuid": txn.uuid,
+            "product_code": txn.product_code,
+            "signed_field_names": ESEWA_RESPONSE_SIGNED,
+        }
         body["signature"] = esewa_proto.sign_fields(body, ESEWA_RESPONSE_SIGNED, self.cfg.esewa_secret)
         return base64.b64encode(json.dumps(body).encode()).decode()
 
@@ -125,13 +145,24 @@ class EsewaSim:
         except SimError:
             amount_ok = False
         if txn is None or txn.product_code != product_code or not amount_ok:
-            return {"product_code": product_code, "transaction_uuid": uuid, "total_amount": 0.0,
-                    "status": "NOT_FOUND", "ref_id": None}
-        return {"product_code": txn.product_code, "transaction_uuid": uuid,
-                "total_amount": float(_decimal(txn.total_amount)), "status": txn.status, "ref_id": txn.ref_id}
+            return {
+                "product_code": product_code,
+                "transaction_uuid": uuid,
+                "total_amount": 0.0,
+                "status": "NOT_FOUND",
+                "ref_id": None,
+            }
+        return {
+            "product_code": txn.product_code,
+            "transaction_uuid": uuid,
+            "total_amount": float(_decimal(txn.total_amount)),
+            "status": txn.status,
+            "ref_id": txn.ref_id,
+        }
 
 
 # -- Khalti ------------------------------------------------------------------------------------
+
 
 @dataclass
 class KhaltiPayment:
@@ -181,10 +212,20 @@ class KhaltiSim:
             raise SimError(400, {**errors, "error_key": "validation_error"})
         pidx = _rand(22)
         expires = datetime.now(NPT) + timedelta(seconds=1800)
-        self.payments[pidx] = KhaltiPayment(pidx, amount, str(body["purchase_order_id"]),
-                                            str(body["purchase_order_name"]), str(body["return_url"]), expires)
-        return {"pidx": pidx, "payment_url": f"{self.cfg.base_url}/khalti/pay/?pidx={pidx}",
-                "expires_at": expires.isoformat(), "expires_in": 1800}
+        self.payments[pidx] = KhaltiPayment(
+            pidx,
+            amount,
+            str(body["purchase_order_id"]),
+            str(body["purchase_order_name"]),
+            str(body["return_url"]),
+            expires,
+        )
+        return {
+            "pidx": pidx,
+            "payment_url": f"{self.cfg.base_url}/khalti/pay/?pidx={pidx}",
+            "expires_at": expires.isoformat(),
+            "expires_in": 1800,
+        }
 
     def pay(self, pidx: str, status: str = "Completed") -> str:
         p = self.payments.get(pidx)
@@ -193,10 +234,18 @@ class KhaltiSim:
         p.status = status
         if status == "Completed":
             p.transaction_id = p.transaction_id or _rand(22)
-        q = {"pidx": pidx, "transaction_id": p.transaction_id or "", "tidx": p.transaction_id or "",
-             "txnId": p.transaction_id or "", "amount": p.amount, "total_amount": p.amount,
-             "mobile": "98XXXXX000" if status == "Completed" else "", "status": status,
-             "purchase_order_id": p.purchase_order_id, "purchase_order_name": p.purchase_order_name}
+        q = {
+            "pidx": pidx,
+            "transaction_id": p.transaction_id or "",
+            "tidx": p.transaction_id or "",
+            "txnId": p.transaction_id or "",
+            "amount": p.amount,
+            "total_amount": p.amount,
+            "mobile": "98XXXXX000" if status == "Completed" else "",
+            "status": status,
+            "purchase_order_id": p.purchase_order_id,
+            "purchase_order_name": p.purchase_order_name,
+        }
         return p.return_url + ("&" if "?" in p.return_url else "?") + urlencode(q)
 
     def lookup(self, body: Any) -> tuple[int, dict[str, Any]]:
@@ -206,8 +255,14 @@ class KhaltiSim:
             return 404, {"detail": "Not found.", "error_key": "validation_error"}
         if p.status == "Initiated" and datetime.now(NPT) > p.expires_at:
             p.status = "Expired"
-        out = {"pidx": p.pidx, "total_amount": p.amount, "status": p.status, "transaction_id": p.transaction_id,
-               "fee": 0 if p.status != "Completed" else p.amount * 3 // 100, "refunded": p.refunded}
+        out = {
+            "pidx": p.pidx,
+            "total_amount": p.amount,
+            "status": p.status,
+            "transaction_id": p.transaction_id,
+            "fee": 0 if p.status != "Completed" else p.amount * 3 // 100,
+            "refunded": p.refunded,
+        }
         return (400 if p.status in ("Expired", "User canceled") else 200), out
 
     def set_status(self, pidx: str, status: str) -> None:
@@ -219,6 +274,7 @@ class KhaltiSim:
 
 
 # -- Stripe ------------------------------------------------------------------------------------
+
 
 def parse_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     """Stripe's form encoding: a[b][0][c]=v -> {"a": {"b": [{"c": "v"}]}}."""
@@ -290,8 +346,11 @@ class StripeSim:
             try:
                 amount, qty = int(pd["unit_amount"]), int(item.get("quantity", 1))
             except (KeyError, ValueError, TypeError):
-                raise stripe_error(400, "Missing required param: line_items[0][price_data][unit_amount].",
-                                   param=f"line_items[{i}][price_data][unit_amount]") from None
+                raise stripe_error(
+                    400,
+                    "Missing required param: line_items[0][price_data][unit_amount].",
+                    param=f"line_items[{i}][price_data][unit_amount]",
+                ) from None
             currency = currency or pd.get("currency")
             total += amount * qty
         if not items or total <= 0 or not currency:
@@ -303,13 +362,26 @@ class StripeSim:
                 raise stripe_error(400, f"Missing required param: {f}.", param=f)
         sid = "cs_test_" + _rand(24)
         now = int(time.time())
-        session = {"id": sid, "object": "checkout.session", "mode": "payment", "status": "open",
-                   "payment_status": "unpaid", "amount_total": total, "amount_subtotal": total, "currency": currency,
-                   "client_reference_id": p.get("client_reference_id"), "metadata": p.get("metadata") or {},
-                   "payment_intent": None, "url": f"{self.cfg.base_url}/stripe/pay/{sid}",
-                   "success_url": p.get("success_url"), "cancel_url": p.get("cancel_url"), "created": now,
-                   "expires_at": now + 86400, "livemode": False,
-                   "_pi_metadata": ((p.get("payment_intent_data") or {}).get("metadata") or {})}
+        session = {
+            "id": sid,
+            "object": "checkout.session",
+            "mode": "payment",
+            "status": "open",
+            "payment_status": "unpaid",
+            "amount_total": total,
+            "amount_subtotal": total,
+            "currency": currency,
+            "client_reference_id": p.get("client_reference_id"),
+            "metadata": p.get("metadata") or {},
+            "payment_intent": None,
+            "url": f"{self.cfg.base_url}/stripe/pay/{sid}",
+            "success_url": p.get("success_url"),
+            "cancel_url": p.get("cancel_url"),
+            "created": now,
+            "expires_at": now + 86400,
+            "livemode": False,
+            "_pi_metadata": ((p.get("payment_intent_data") or {}).get("metadata") or {}),
+        }
         self.sessions[sid] = session
         out = self.public(session)
         if idem:
@@ -327,20 +399,45 @@ class StripeSim:
         return self.public(table[oid])
 
     def _event(self, etype: str, obj: dict[str, Any]) -> dict[str, Any]:
-        ev = {"id": "evt_" + _rand(24), "object": "event", "api_version": "2025-01-27.acacia",
-              "created": int(time.time()), "data": {"object": self.public(dict(obj))}, "livemode": False,
-              "pending_webhooks": 1, "request": {"id": None, "idempotency_key": None}, "type": etype}
+        ev = {
+            "id": "evt_" + _rand(24),
+            "object": "event",
+            "api_version": "2025-01-27.acacia",
+            "created": int(time.time()),
+            "data": {"object": self.public(dict(obj))},
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+            "type": etype,
+        }
         self.events.append(ev)
         return ev
 
     def _charge_for(self, session: dict[str, Any]) -> None:
         pi_id, ch_id = "pi_" + _rand(24), "ch_" + _rand(24)
         amount, cur = session["amount_total"], session["currency"]
-        self.intents[pi_id] = {"id": pi_id, "object": "payment_intent", "amount": amount, "currency": cur,
-                               "status": "processing", "metadata": session["_pi_metadata"], "latest_charge": ch_id}
-        self.charges[ch_id] = {"id": ch_id, "object": "charge", "amount": amount, "amount_refunded": 0,
-                               "currency": cur, "payment_intent": pi_id, "refunded": False, "disputed": False,
-                               "paid": False, "status": "pending", "metadata": {}}
+        self.intents[pi_id] = {
+            "id": pi_id,
+            "object": "payment_intent",
+            "amount": amount,
+            "currency": cur,
+            "status": "processing",
+            "metadata": session["_pi_metadata"],
+            "latest_charge": ch_id,
+        }
+        self.charges[ch_id] = {
+            "id": ch_id,
+            "object": "charge",
+            "amount": amount,
+            "amount_refunded": 0,
+            "currency": cur,
+            "payment_intent": pi_id,
+            "refunded": False,
+            "disputed": False,
+            "paid": False,
+            "status": "pending",
+            "metadata": {},
+        }
         session["payment_intent"] = pi_id
 
     def pay(self, sid: str, outcome: str = "paid") -> list[dict[str, Any]]:
@@ -374,8 +471,9 @@ class StripeSim:
         ch.update(paid=ok, status="succeeded" if ok else "failed")
         s["payment_status"] = "paid" if ok else "unpaid"
 
-    def refund(self, payment_intent: str | None = None, charge: str | None = None,
-               amount: int | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def refund(
+        self, payment_intent: str | None = None, charge: str | None = None, amount: int | None = None
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         if payment_intent and not charge:
             pi = self.intents.get(payment_intent)
             if pi is None:
@@ -387,12 +485,20 @@ class StripeSim:
         left = ch["amount"] - ch["amount_refunded"]
         amount = left if amount is None else int(amount)
         if not 0 < amount <= left:
-            raise stripe_error(400, f"Refund amount ({amount}) is greater than unrefunded amount ({left}).",
-                               param="amount")
+            raise stripe_error(
+                400, f"Refund amount ({amount}) is greater than unrefunded amount ({left}).", param="amount"
+            )
         ch["amount_refunded"] += amount
         ch["refunded"] = ch["amount_refunded"] == ch["amount"]
-        refund = {"id": "re_" + _rand(24), "object": "refund", "amount": amount, "charge": ch["id"],
-                  "payment_intent": ch["payment_intent"], "status": "succeeded", "currency": ch["currency"]}
+        refund = {
+            "id": "re_" + _rand(24),
+            "object": "refund",
+            "amount": amount,
+            "charge": ch["id"],
+            "payment_intent": ch["payment_intent"],
+            "status": "succeeded",
+            "currency": ch["currency"],
+        }
         return refund, [self._event("charge.refunded", ch)]
 
     def dispute(self, payment_intent: str, status: str, amount: int | None = None) -> list[dict[str, Any]]:
@@ -402,9 +508,16 @@ class StripeSim:
         ch = self.charges[pi["latest_charge"]]
         d = next((d for d in self.disputes.values() if d["charge"] == ch["id"]), None)
         if d is None:
-            d = {"id": "dp_" + _rand(24), "object": "dispute", "charge": ch["id"], "payment_intent": payment_intent,
-                 "amount": amount or ch["amount"], "currency": ch["currency"], "reason": "fraudulent",
-                 "status": "needs_response"}
+            d = {
+                "id": "dp_" + _rand(24),
+                "object": "dispute",
+                "charge": ch["id"],
+                "payment_intent": payment_intent,
+                "amount": amount or ch["amount"],
+                "currency": ch["currency"],
+                "reason": "fraudulent",
+                "status": "needs_response",
+            }
             self.disputes[d["id"]] = d
             ch["disputed"] = True
             return [self._event("charge.dispute.created", d)]

@@ -13,6 +13,7 @@ Control (the customer and the gateway's back office), JSON in and out:
   POST /_sim/stripe/dispute {session, status} · /_sim/stripe/resend {event, times, timestamp}
   POST /_sim/config {stripeWebhookUrl} · GET /_sim/stripe/deliveries · GET /_sim/stripe/events
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -44,18 +45,23 @@ def _body(request: Request) -> dict[str, Any]:
 
 
 def _page(title: str, body: str) -> HTTPResponse:
-    return html_response(f"<!doctype html><meta charset=utf-8><title>{html.escape(title)}</title>"
-                         f"<body style='font-family:sans-serif;max-width:36em;margin:2em auto'>"
-                         f"<h1>{html.escape(title)}</h1>{body}<p><small>HaloBuzz gateway simulator</small></p>")
+    return html_response(
+        f"<!doctype html><meta charset=utf-8><title>{html.escape(title)}</title>"
+        f"<body style='font-family:sans-serif;max-width:36em;margin:2em auto'>"
+        f"<h1>{html.escape(title)}</h1>{body}<p><small>HaloBuzz gateway simulator</small></p>"
+    )
 
 
 def _buttons(action: str, hidden: dict[str, str], choices: list[tuple[str, str, str]]) -> str:
     out = []
     for name, value, label in choices:
-        fields = "".join(f"<input type=hidden name='{html.escape(k)}' value='{html.escape(v)}'>"
-                         for k, v in hidden.items())
-        out.append(f"<form method=post action='{html.escape(action)}' style='display:inline'>{fields}"
-                   f"<button name='{html.escape(name)}' value='{html.escape(value)}'>{html.escape(label)}</button></form> ")
+        fields = "".join(
+            f"<input type=hidden name='{html.escape(k)}' value='{html.escape(v)}'>" for k, v in hidden.items()
+        )
+        out.append(
+            f"<form method=post action='{html.escape(action)}' style='display:inline'>{fields}"
+            f"<button name='{html.escape(name)}' value='{html.escape(value)}'>{html.escape(label)}</button></form> "
+        )
     return "".join(out)
 
 
@@ -83,20 +89,27 @@ def build_app(cfg: SimConfig) -> Sanic:
         total = attempts or len(delays) + 1
         for attempt in range(total):
             if not cfg.stripe_webhook_url:
-                st.deliveries.append({"event": event["id"], "attempt": attempt + 1, "status": None,
-                                      "error": "no webhook URL configured"})
+                st.deliveries.append(
+                    {"event": event["id"], "attempt": attempt + 1, "status": None, "error": "no webhook URL configured"}
+                )
                 return
-            payload, header = st.signed(event, ts)   # re-signed with a fresh t on every attempt
+            payload, header = st.signed(event, ts)  # re-signed with a fresh t on every attempt
             try:
-                resp = await app.ctx.http.post(cfg.stripe_webhook_url, content=payload.encode(),
-                                               headers={"Stripe-Signature": header,
-                                                        "Content-Type": "application/json; charset=utf-8",
-                                                        "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)"})
+                resp = await app.ctx.http.post(
+                    cfg.stripe_webhook_url,
+                    content=payload.encode(),
+                    headers={
+                        "Stripe-Signature": header,
+                        "Content-Type": "application/json; charset=utf-8",
+                        "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+                    },
+                )
                 code, error = resp.status_code, None
             except httpx.HTTPError as exc:
                 code, error = None, exc.__class__.__name__
-            st.deliveries.append({"event": event["id"], "type": event["type"], "attempt": attempt + 1,
-                                  "status": code, "error": error})
+            st.deliveries.append(
+                {"event": event["id"], "type": event["type"], "attempt": attempt + 1, "status": code, "error": error}
+            )
             if code is not None and 200 <= code < 300:
                 return
             if attempt < total - 1:
@@ -112,10 +125,14 @@ def build_app(cfg: SimConfig) -> Sanic:
     async def esewa_form(request: Request):
         fields = _body(request)
         txn = es.form(fields)
-        return _page("eSewa (simulated)", f"<p>Pay NPR {html.escape(txn.total_amount)} to "
-                     f"{html.escape(txn.product_code)} as 9806800001</p>" +
-                     _buttons("/_sim/esewa/pay", {"transaction_uuid": txn.uuid},
-                              [("success", "1", "Pay"), ("success", "0", "Cancel")]))
+        return _page(
+            "eSewa (simulated)",
+            f"<p>Pay NPR {html.escape(txn.total_amount)} to "
+            f"{html.escape(txn.product_code)} as 9806800001</p>"
+            + _buttons(
+                "/_sim/esewa/pay", {"transaction_uuid": txn.uuid}, [("success", "1", "Pay"), ("success", "0", "Cancel")]
+            ),
+        )
 
     @app.get("/api/epay/transaction/status/")
     async def esewa_status(request: Request):
@@ -170,10 +187,16 @@ def build_app(cfg: SimConfig) -> Sanic:
         p = kh.payments.get(pidx)
         if p is None:
             return _page("Khalti (simulated)", "<p>This payment link is not valid.</p>")
-        return _page("Khalti (simulated)", f"<p>Pay Rs. {p.amount / 100:.2f} for {html.escape(p.purchase_order_name)}"
-                     f" as 9800000001</p>" + _buttons("/_sim/khalti/pay", {"pidx": pidx},
-                                                      [("status", "Completed", "Pay"),
-                                                       ("status", "User canceled", "Cancel")]))
+        return _page(
+            "Khalti (simulated)",
+            f"<p>Pay Rs. {p.amount / 100:.2f} for {html.escape(p.purchase_order_name)}"
+            f" as 9800000001</p>"
+            + _buttons(
+                "/_sim/khalti/pay",
+                {"pidx": pidx},
+                [("status", "Completed", "Pay"), ("status", "User canceled", "Cancel")],
+            ),
+        )
 
     @app.post("/_sim/khalti/pay")
     async def khalti_pay(request: Request):
@@ -215,8 +238,9 @@ def build_app(cfg: SimConfig) -> Sanic:
     async def stripe_refund_api(request: Request):
         st.auth(request.headers.get("authorization"))
         p = parse_form(parse_qsl((request.body or b"").decode(), keep_blank_values=True))
-        refund, events = st.refund(p.get("payment_intent"), p.get("charge"),
-                                   int(p["amount"]) if p.get("amount") else None)
+        refund, events = st.refund(
+            p.get("payment_intent"), p.get("charge"), int(p["amount"]) if p.get("amount") else None
+        )
         send(events)
         return json(refund)
 
@@ -225,10 +249,15 @@ def build_app(cfg: SimConfig) -> Sanic:
         s = st.sessions.get(sid)
         if s is None:
             return _page("Stripe Checkout (simulated)", "<p>This session does not exist.</p>")
-        return _page("Stripe Checkout (simulated)",
-                     f"<p>Pay {s['amount_total'] / 100:.2f} {html.escape(s['currency'].upper())} (card 4242...)</p>" +
-                     _buttons("/_sim/stripe/pay", {"session": sid}, [("outcome", "paid", "Pay"),
-                                                                     ("outcome", "unpaid", "Pay by bank (delayed)")]))
+        return _page(
+            "Stripe Checkout (simulated)",
+            f"<p>Pay {s['amount_total'] / 100:.2f} {html.escape(s['currency'].upper())} (card 4242...)</p>"
+            + _buttons(
+                "/_sim/stripe/pay",
+                {"session": sid},
+                [("outcome", "paid", "Pay"), ("outcome", "unpaid", "Pay by bank (delayed)")],
+            ),
+        )
 
     def _session(b: dict[str, Any]) -> dict[str, Any]:
         s = st.sessions.get(str(b.get("session", "")))
@@ -243,8 +272,9 @@ def build_app(cfg: SimConfig) -> Sanic:
         ids = send(st.pay(s["id"], str(b.get("outcome", "paid"))))
         if "json" in request.headers.get("content-type", ""):
             return json({"events": ids, "session": st.public(s)})
-        return redirect(s["success_url"] if s["payment_status"] == "paid" or s["status"] == "complete"
-                        else s["cancel_url"] or "/")
+        return redirect(
+            s["success_url"] if s["payment_status"] == "paid" or s["status"] == "complete" else s["cancel_url"] or "/"
+        )
 
     @app.post("/_sim/stripe/refund")
     async def stripe_refund(request: Request):
@@ -257,8 +287,7 @@ def build_app(cfg: SimConfig) -> Sanic:
     async def stripe_dispute(request: Request):
         b = _body(request)
         s = _session(b)
-        return json({"events": send(st.dispute(s["payment_intent"], str(b.get("status", "created")),
-                                               b.get("amount")))})
+        return json({"events": send(st.dispute(s["payment_intent"], str(b.get("status", "created")), b.get("amount")))})
 
     @app.post("/_sim/stripe/resend")
     async def stripe_resend(request: Request):
@@ -299,10 +328,13 @@ def settings_env(cfg: SimConfig) -> dict[str, str]:
     """HALOBUZZ_* variables that point a HaloBuzz server at these simulators."""
     b = cfg.base_url.rstrip("/")
     return {
-        "HALOBUZZ_ESEWA_PRODUCT_CODE": cfg.esewa_product_code, "HALOBUZZ_ESEWA_SECRET_KEY": cfg.esewa_secret,
+        "HALOBUZZ_ESEWA_PRODUCT_CODE": cfg.esewa_product_code,
+        "HALOBUZZ_ESEWA_SECRET_KEY": cfg.esewa_secret,
         "HALOBUZZ_ESEWA_FORM_URL": b + "/api/epay/main/v2/form",
         "HALOBUZZ_ESEWA_STATUS_URL": b + "/api/epay/transaction/status/",
-        "HALOBUZZ_KHALTI_API_BASE": b + "/api/v2/", "HALOBUZZ_KHALTI_SECRET_KEY": cfg.khalti_secret,
-        "HALOBUZZ_STRIPE_API_BASE": b, "HALOBUZZ_STRIPE_SECRET_KEY": cfg.stripe_secret,
+        "HALOBUZZ_KHALTI_API_BASE": b + "/api/v2/",
+        "HALOBUZZ_KHALTI_SECRET_KEY": cfg.khalti_secret,
+        "HALOBUZZ_STRIPE_API_BASE": b,
+        "HALOBUZZ_STRIPE_SECRET_KEY": cfg.stripe_secret,
         "HALOBUZZ_STRIPE_WEBHOOK_SECRET": cfg.stripe_webhook_secret,
     }

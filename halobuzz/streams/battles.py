@@ -10,6 +10,7 @@ the bus (published by the money core after its commit); every change is announce
 `battle:score`. The result row is written when the battle ends; on restart, active
 battles resume their timers (or finish at once if their end has passed).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -25,7 +26,7 @@ from ..events import BATTLE_BOOST, BATTLE_END, BATTLE_INVITE, BATTLE_SCORE, BATT
 from ..infra.clock import iso, parse_iso
 
 BOOST_MULTIPLIER = 2
-INVITE_TTL = 120        # seconds an invitation stays open
+INVITE_TTL = 120  # seconds an invitation stays open
 MAX_SECONDS = 3600
 
 
@@ -53,26 +54,57 @@ class Battle:
     def as_json(self) -> dict[str, Any]:
         def ts(x):
             return iso(datetime.fromtimestamp(x, timezone.utc)) if x else None
-        return {"id": self.id, "status": self.status, "durationSeconds": self.duration,
-                "streams": [self.stream_a, self.stream_b], "hosts": [self.host_a, self.host_b],
-                "scores": {self.stream_a: self.score_a, self.stream_b: self.score_b},
-                "startedAt": ts(self.started), "endsAt": ts(self.ends), "boostFrom": ts(self.boost_from),
-                "boosts": self.boosts}
+
+        return {
+            "id": self.id,
+            "status": self.status,
+            "durationSeconds": self.duration,
+            "streams": [self.stream_a, self.stream_b],
+            "hosts": [self.host_a, self.host_b],
+            "scores": {self.stream_a: self.score_a, self.stream_b: self.score_b},
+            "startedAt": ts(self.started),
+            "endsAt": ts(self.ends),
+            "boostFrom": ts(self.boost_from),
+            "boosts": self.boosts,
+        }
 
 
 def _row_to_battle(r: sqlite3.Row) -> Battle:
     def t(x):
         d = parse_iso(x)
         return d.timestamp() if d else None
-    b = Battle(r["id"], r["stream_a"], r["stream_b"], r["host_a"], r["host_b"], r["duration_seconds"], r["status"],
-               t(r["created_at"]) or 0.0, t(r["started_at"]), t(r["ends_at"]), r["score_a"], r["score_b"])
+
+    b = Battle(
+        r["id"],
+        r["stream_a"],
+        r["stream_b"],
+        r["host_a"],
+        r["host_b"],
+        r["duration_seconds"],
+        r["status"],
+        t(r["created_at"]) or 0.0,
+        t(r["started_at"]),
+        t(r["ends_at"]),
+        r["score_a"],
+        r["score_b"],
+    )
     b.boosts = json.loads(r["boosts_json"] or "[]")
     return b
 
 
 class Battles:
-    def __init__(self, db, clock, ids, bus, streams, *, min_seconds: int = 30, boost_seconds: int = 30,
-                 invite_ttl: float = INVITE_TTL) -> None:
+    def __init__(
+        self,
+        db,
+        clock,
+        ids,
+        bus,
+        streams,
+        *,
+        min_seconds: int = 30,
+        boost_seconds: int = 30,
+        invite_ttl: float = INVITE_TTL,
+    ) -> None:
         self.invite_ttl = invite_ttl
         self.db = db
         self.clock = clock
@@ -123,8 +155,9 @@ class Battles:
 
     async def invite(self, host_id: str, stream_id: str, opponent_stream_id: str, duration: int) -> dict[str, Any]:
         if not self.min_seconds <= duration <= MAX_SECONDS:
-            raise Invalid(f"durationSeconds must be between {self.min_seconds} and {MAX_SECONDS}",
-                          field="durationSeconds")
+            raise Invalid(
+                f"durationSeconds must be between {self.min_seconds} and {MAX_SECONDS}", field="durationSeconds"
+            )
         if stream_id == opponent_stream_id:
             raise Invalid("a stream cannot battle itself", field="opponentStreamId")
         mine = self.streams.live.get(stream_id)
@@ -145,16 +178,18 @@ class Battles:
         b = Battle(bid, stream_id, opponent_stream_id, host_id, theirs.host_id, duration, "invited", now.timestamp())
 
         def unit(conn):
-            conn.execute("INSERT INTO battles(id, stream_a, stream_b, host_a, host_b, status, duration_seconds, "
-                         "created_at) VALUES (?,?,?,?,?, 'invited', ?, ?)",
-                         (bid, stream_id, opponent_stream_id, host_id, theirs.host_id, duration, iso(now)))
-            emit(conn, Event(BATTLE_INVITE, {**b.as_json(), "expiresAt": self._expires_at(b)},
-                             users=(theirs.host_id,)))
+            conn.execute(
+                "INSERT INTO battles(id, stream_a, stream_b, host_a, host_b, status, duration_seconds, "
+                "created_at) VALUES (?,?,?,?,?, 'invited', ?, ?)",
+                (bid, stream_id, opponent_stream_id, host_id, theirs.host_id, duration, iso(now)),
+            )
+            emit(conn, Event(BATTLE_INVITE, {**b.as_json(), "expiresAt": self._expires_at(b)}, users=(theirs.host_id,)))
 
         def track(_):
             self.by_id[bid] = b
             self.by_stream[stream_id] = self.by_stream[opponent_stream_id] = bid
             self._schedule_expiry(b)
+
         await self.db.write(unit, after=track)
         return {**b.as_json(), "expiresAt": self._expires_at(b)}
 
@@ -221,16 +256,18 @@ class Battles:
         ends = now + timedelta(seconds=b.duration)
 
         def unit(conn):
-            conn.execute("UPDATE battles SET status='active', started_at=?, ends_at=? WHERE id=?",
-                         (iso(now), iso(ends), b.id))
+            conn.execute(
+                "UPDATE battles SET status='active', started_at=?, ends_at=? WHERE id=?", (iso(now), iso(ends), b.id)
+            )
             self._emit_both(conn, b, BATTLE_START, {**b.as_json(), "status": "active"})
 
         def activate(_):
             b.status = "active"
-            for h in b.timers:   # the invitation's expiry timer
+            for h in b.timers:  # the invitation's expiry timer
                 h.cancel()
             b.timers.clear()
             self._schedule(b)
+
         await self.db.write(unit, after=activate)
         return b.as_json()
 
@@ -240,14 +277,16 @@ class Battles:
         return b.as_json()
 
     async def _close(self, b: Battle, status: str, tell: tuple[str, ...] = (), reason: str | None = None) -> None:
-        b.status = status   # at once: an expiry timer or a second call meanwhile finds it closed
+        b.status = status  # at once: an expiry timer or a second call meanwhile finds it closed
         extra = {"reason": reason} if reason else {}
 
         def unit(conn):
             conn.execute("UPDATE battles SET status=? WHERE id=?", (status, b.id))
             if tell:
-                emit(conn, Event(BATTLE_END, {**b.as_json(), "status": status, "winnerHostId": None, **extra},
-                                 users=tell))
+                emit(
+                    conn,
+                    Event(BATTLE_END, {**b.as_json(), "status": status, "winnerHostId": None, **extra}, users=tell),
+                )
 
         await self.db.write(unit, after=lambda _: self._forget(b))
 
@@ -272,8 +311,13 @@ class Battles:
         b = self.by_id.get(battle_id)
         if b is None or b.status != "active":
             return
-        boost = {"battleId": b.id, "multiplier": BOOST_MULTIPLIER, "seconds": window,
-                 "endsAt": b.as_json()["endsAt"], "reason": "final_seconds"}
+        boost = {
+            "battleId": b.id,
+            "multiplier": BOOST_MULTIPLIER,
+            "seconds": window,
+            "endsAt": b.as_json()["endsAt"],
+            "reason": "final_seconds",
+        }
         b.boosts.append(boost)
         self._announce(b, BATTLE_BOOST, boost)
 
@@ -286,17 +330,24 @@ class Battles:
         b = self.by_id.get(battle_id)
         if b is None or b.status != "active":
             return None
-        b.status = "finished"          # gifts from now on no longer count
+        b.status = "finished"  # gifts from now on no longer count
         winner = b.host_a if b.score_a > b.score_b else b.host_b if b.score_b > b.score_a else None
         now = self.clock.now()
 
-        result = {**b.as_json(), "winnerHostId": winner,
-                  "winnerStreamId": b.stream_a if winner == b.host_a else b.stream_b if winner else None}
+        result = {
+            **b.as_json(),
+            "winnerHostId": winner,
+            "winnerStreamId": b.stream_a if winner == b.host_a else b.stream_b if winner else None,
+        }
 
         def unit(conn):
-            conn.execute("UPDATE battles SET status='finished', finished_at=?, score_a=?, score_b=?, winner_host_id=?, "
-                         "boosts_json=? WHERE id=?", (iso(now), b.score_a, b.score_b, winner, json.dumps(b.boosts), b.id))
+            conn.execute(
+                "UPDATE battles SET status='finished', finished_at=?, score_a=?, score_b=?, winner_host_id=?, "
+                "boosts_json=? WHERE id=?",
+                (iso(now), b.score_a, b.score_b, winner, json.dumps(b.boosts), b.id),
+            )
             self._emit_both(conn, b, BATTLE_END, result)
+
         try:
             await self.db.write(unit)
         finally:
@@ -329,8 +380,17 @@ class Battles:
             b.score_a += points
         else:
             b.score_b += points
-        self._announce(b, BATTLE_SCORE, {"battleId": b.id, "scores": {b.stream_a: b.score_a, b.stream_b: b.score_b},
-                                         "streamId": sid, "points": points, "multiplier": b.multiplier(now)})
+        self._announce(
+            b,
+            BATTLE_SCORE,
+            {
+                "battleId": b.id,
+                "scores": {b.stream_a: b.score_a, b.stream_b: b.score_b},
+                "streamId": sid,
+                "points": points,
+                "multiplier": b.multiplier(now),
+            },
+        )
 
     def _on_stream_ended(self, event: Event) -> None:
         bid = self.by_stream.get(event.room or "")
@@ -342,7 +402,8 @@ class Battles:
         else:
             b.status = "cancelled"
             self._forget(b)
-            t = asyncio.get_running_loop().create_task(self.db.write(
-                lambda conn: conn.execute("UPDATE battles SET status='cancelled' WHERE id=?", (b.id,))))
+            t = asyncio.get_running_loop().create_task(
+                self.db.write(lambda conn: conn.execute("UPDATE battles SET status='cancelled' WHERE id=?", (b.id,)))
+            )
             self._tasks.add(t)
             t.add_done_callback(self._tasks.discard)

@@ -7,6 +7,7 @@ them) and at shutdown; a kill -9 loses at most one interval of these counters (n
 those live in the ledger and `streams.total_coins`). Chat count and the late-join buffer need
 no checkpoint: they are rebuilt from `chat_messages`.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,12 @@ def pending(stats: list[LiveStats], now: float) -> list[tuple[str, dict[str, Any
     for st in stats:
         if not st.dirty and not st.unsaved:
             continue
-        row = {"peak": st.peak, "likes": st.likes, "gifts": json.dumps(st.gifts, sort_keys=True),
-               "times": json.dumps([[round(t, 3), c] for t, c in st.gift_times if now - t <= TRENDING_WINDOW])}
+        row = {
+            "peak": st.peak,
+            "likes": st.likes,
+            "gifts": json.dumps(st.gifts, sort_keys=True),
+            "times": json.dumps([[round(t, 3), c] for t, c in st.gift_times if now - t <= TRENDING_WINDOW]),
+        }
         out.append((st.stream_id, row, sorted(st.unsaved)))
         st.dirty = False
         st.unsaved = set()
@@ -38,15 +43,18 @@ def save(conn: sqlite3.Connection, items: list[tuple[str, dict[str, Any], list[s
     at = iso(now)
     for stream_id, row, viewers in items:
         if not conn.execute("SELECT 1 FROM streams WHERE id = ? AND status = 'live'", (stream_id,)).fetchone():
-            continue   # ended meanwhile: its analytics are on the row
+            continue  # ended meanwhile: its analytics are on the row
         conn.execute(
             "INSERT INTO live_state(stream_id, peak_viewers, likes, gifts_json, gift_times_json, updated_at) "
             "VALUES (?,?,?,?,?,?) ON CONFLICT(stream_id) DO UPDATE SET peak_viewers = MAX(peak_viewers, "
             "excluded.peak_viewers), likes = excluded.likes, gifts_json = excluded.gifts_json, "
             "gift_times_json = excluded.gift_times_json, updated_at = excluded.updated_at",
-            (stream_id, row["peak"], row["likes"], row["gifts"], row["times"], at))
-        conn.executemany("INSERT OR IGNORE INTO live_viewers(stream_id, user_id) VALUES (?, ?)",
-                         [(stream_id, uid) for uid in viewers])
+            (stream_id, row["peak"], row["likes"], row["gifts"], row["times"], at),
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO live_viewers(stream_id, user_id) VALUES (?, ?)",
+            [(stream_id, uid) for uid in viewers],
+        )
 
 
 def clear(conn: sqlite3.Connection, stream_id: str) -> None:
@@ -64,7 +72,9 @@ async def restore(readers, stats: LiveStats) -> None:
         stats.gifts = json.loads(row["gifts_json"] or "{}")
         stats.coins = sum(int(g.get("coins", 0)) for g in stats.gifts.values())
         stats.gift_times.extend((float(t), int(c)) for t, c in json.loads(row["gift_times_json"] or "[]"))
-    stats.unique.update(r[0] for r in await readers.fetchall(
-        "SELECT user_id FROM live_viewers WHERE stream_id = ?", (sid,)))
-    stats.chat_count = (await readers.fetchone(
-        "SELECT count(*) FROM chat_messages WHERE stream_id = ? AND status != 'blocked'", (sid,)))[0]
+    stats.unique.update(
+        r[0] for r in await readers.fetchall("SELECT user_id FROM live_viewers WHERE stream_id = ?", (sid,))
+    )
+    stats.chat_count = (
+        await readers.fetchone("SELECT count(*) FROM chat_messages WHERE stream_id = ? AND status != 'blocked'", (sid,))
+    )[0]

@@ -3,6 +3,7 @@
 The money core updates `streams.total_coins` inside its gift transaction and reads
 `status`/`host_id`; everything else on the row is written here.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,10 +40,21 @@ def get(conn: sqlite3.Connection, stream_id: str) -> sqlite3.Row:
     return row
 
 
-def create(conn: sqlite3.Connection, *, stream_id: str, host_id: str, title: str, category: str | None,
-           country: str, now: datetime) -> sqlite3.Row:
-    conn.execute("INSERT INTO streams(id, host_id, title, category, country, status, created_at) "
-                 "VALUES (?,?,?,?,?, 'pending', ?)", (stream_id, host_id, title, category, country, iso(now)))
+def create(
+    conn: sqlite3.Connection,
+    *,
+    stream_id: str,
+    host_id: str,
+    title: str,
+    category: str | None,
+    country: str,
+    now: datetime,
+) -> sqlite3.Row:
+    conn.execute(
+        "INSERT INTO streams(id, host_id, title, category, country, status, created_at) "
+        "VALUES (?,?,?,?,?, 'pending', ?)",
+        (stream_id, host_id, title, category, country, iso(now)),
+    )
     return get(conn, stream_id)
 
 
@@ -54,15 +66,25 @@ def start(conn: sqlite3.Connection, stream_id: str, host_id: str, now: datetime)
         raise Conflict(f"the stream is {row['status']}, it can start only when pending", code="bad_state")
     other = conn.execute("SELECT id FROM streams WHERE host_id = ? AND status = 'live'", (host_id,)).fetchone()
     if other:
-        raise Conflict("you are already live in another stream; end it first", code="already_live",
-                       extra={"streamId": other["id"]})
-    conn.execute("UPDATE streams SET status='live', started_at=?, last_heartbeat_at=? WHERE id=?",
-                 (iso(now), iso(now), stream_id))
+        raise Conflict(
+            "you are already live in another stream; end it first", code="already_live", extra={"streamId": other["id"]}
+        )
+    conn.execute(
+        "UPDATE streams SET status='live', started_at=?, last_heartbeat_at=? WHERE id=?",
+        (iso(now), iso(now), stream_id),
+    )
     return get(conn, stream_id)
 
 
-def end(conn: sqlite3.Connection, stream_id: str, now: datetime, reason: str,
-        analytics: dict[str, Any] | None = None, *, host_id: str | None = None) -> sqlite3.Row:
+def end(
+    conn: sqlite3.Connection,
+    stream_id: str,
+    now: datetime,
+    reason: str,
+    analytics: dict[str, Any] | None = None,
+    *,
+    host_id: str | None = None,
+) -> sqlite3.Row:
     """End a pending or live stream and store its analytics. `host_id` given = only that host may."""
     row = get(conn, stream_id)
     if host_id is not None and row["host_id"] != host_id:
@@ -76,9 +98,18 @@ def end(conn: sqlite3.Connection, stream_id: str, now: datetime, reason: str,
         "UPDATE streams SET status='ended', ended_at=?, ended_reason=?, duration_seconds=?, "
         "peak_viewers=MAX(peak_viewers, ?), unique_viewers=MAX(unique_viewers, ?), chat_count=chat_count+?, "
         "likes=likes+?, gifts_json=? WHERE id=?",
-        (iso(now), reason, max(0, duration), int(a.get("peakViewers", 0)), int(a.get("uniqueViewers", 0)),
-         int(a.get("chatCount", 0)), int(a.get("likes", 0)), json.dumps(a.get("gifts", {}), sort_keys=True),
-         stream_id))
+        (
+            iso(now),
+            reason,
+            max(0, duration),
+            int(a.get("peakViewers", 0)),
+            int(a.get("uniqueViewers", 0)),
+            int(a.get("chatCount", 0)),
+            int(a.get("likes", 0)),
+            json.dumps(a.get("gifts", {}), sort_keys=True),
+            stream_id,
+        ),
+    )
     return get(conn, stream_id)
 
 
@@ -86,8 +117,14 @@ def heartbeat(conn: sqlite3.Connection, stream_id: str, now: datetime) -> None:
     conn.execute("UPDATE streams SET last_heartbeat_at=? WHERE id=? AND status='live'", (iso(now), stream_id))
 
 
-def set_controls(conn: sqlite3.Connection, stream_id: str, *, slow_mode_seconds: int | None = None,
-                 chat_enabled: bool | None = None, pinned_message_id: str | None | bool = False) -> sqlite3.Row:
+def set_controls(
+    conn: sqlite3.Connection,
+    stream_id: str,
+    *,
+    slow_mode_seconds: int | None = None,
+    chat_enabled: bool | None = None,
+    pinned_message_id: str | None | bool = False,
+) -> sqlite3.Row:
     """Host controls kept on the row. pinned_message_id=False means 'leave as is', None unpins."""
     if slow_mode_seconds is not None:
         conn.execute("UPDATE streams SET slow_mode_seconds=? WHERE id=?", (slow_mode_seconds, stream_id))
@@ -101,16 +138,30 @@ def set_controls(conn: sqlite3.Connection, stream_id: str, *, slow_mode_seconds:
 def to_json(row: sqlite3.Row, host: sqlite3.Row | None = None, live: dict[str, Any] | None = None) -> dict[str, Any]:
     """The contract's stream shape. `live` overlays in-memory numbers while the stream is live."""
     out: dict[str, Any] = {
-        "id": row["id"], "hostId": row["host_id"], "title": row["title"], "category": row["category"],
-        "country": row["country"], "status": row["status"], "totalCoins": row["total_coins"],
-        "createdAt": row["created_at"], "startedAt": row["started_at"], "endedAt": row["ended_at"],
-        "endedReason": row["ended_reason"], "viewers": 0,
-        "slowModeSeconds": row["slow_mode_seconds"], "chatEnabled": bool(row["chat_enabled"]),
+        "id": row["id"],
+        "hostId": row["host_id"],
+        "title": row["title"],
+        "category": row["category"],
+        "country": row["country"],
+        "status": row["status"],
+        "totalCoins": row["total_coins"],
+        "createdAt": row["created_at"],
+        "startedAt": row["started_at"],
+        "endedAt": row["ended_at"],
+        "endedReason": row["ended_reason"],
+        "viewers": 0,
+        "slowModeSeconds": row["slow_mode_seconds"],
+        "chatEnabled": bool(row["chat_enabled"]),
         "pinnedMessageId": row["pinned_message_id"],
-        "analytics": {"peakViewers": row["peak_viewers"], "uniqueViewers": row["unique_viewers"],
-                      "durationSeconds": row["duration_seconds"], "chatCount": row["chat_count"],
-                      "likes": row["likes"], "gifts": json.loads(row["gifts_json"] or "{}"),
-                      "totalCoins": row["total_coins"]},
+        "analytics": {
+            "peakViewers": row["peak_viewers"],
+            "uniqueViewers": row["unique_viewers"],
+            "durationSeconds": row["duration_seconds"],
+            "chatCount": row["chat_count"],
+            "likes": row["likes"],
+            "gifts": json.loads(row["gifts_json"] or "{}"),
+            "totalCoins": row["total_coins"],
+        },
     }
     if host is not None:
         out["host"] = {"id": host["id"], "username": host["username"], "ogLevel": host["og_level"]}

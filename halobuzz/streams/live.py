@@ -7,6 +7,7 @@ is (the money core writes it in the gift transaction).
 
 `viewers`, `peak` and `unique` count the same people: the audience, never the host.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,19 +23,19 @@ class LiveStats:
     stream_id: str
     host_id: str
     country: str
-    started: float                       # unix seconds
+    started: float  # unix seconds
     heartbeat: float
-    viewers: dict[str, int] = field(default_factory=dict)   # user id -> open connections in the room
+    viewers: dict[str, int] = field(default_factory=dict)  # user id -> open connections in the room
     unique: set[str] = field(default_factory=set)
     peak: int = 0
     chat_count: int = 0
     likes: int = 0
     gifts: dict[str, dict[str, Any]] = field(default_factory=dict)  # giftId -> {name, count, coins}
-    coins: int = 0                      # coins seen through gift events since this process started
+    coins: int = 0  # coins seen through gift events since this process started
     gift_times: deque = field(default_factory=lambda: deque(maxlen=2000))  # (ts, coins)
     throne: dict[str, Any] | None = None
-    dirty: bool = False                 # changed since the last checkpoint
-    unsaved: set[str] = field(default_factory=set)   # unique viewers not checkpointed yet
+    dirty: bool = False  # changed since the last checkpoint
+    unsaved: set[str] = field(default_factory=set)  # unique viewers not checkpointed yet
 
     @property
     def viewer_count(self) -> int:
@@ -93,12 +94,16 @@ class LiveStats:
         return round((activity + fresh) * recency, 4) if math.isfinite(activity) else 0.0
 
     def analytics(self) -> dict[str, Any]:
-        return {"peakViewers": self.peak, "uniqueViewers": len(self.unique), "chatCount": self.chat_count,
-                "likes": self.likes, "gifts": self.gifts}
+        return {
+            "peakViewers": self.peak,
+            "uniqueViewers": len(self.unique),
+            "chatCount": self.chat_count,
+            "likes": self.likes,
+            "gifts": self.gifts,
+        }
 
     def snapshot(self, now: float) -> dict[str, Any]:
-        out = {"viewers": self.viewer_count, **self.analytics(),
-               "giftsPerMinute": round(self.gifts_per_minute(now), 2)}
+        out = {"viewers": self.viewer_count, **self.analytics(), "giftsPerMinute": round(self.gifts_per_minute(now), 2)}
         if self.throne:
             out["throne"] = self.throne
         return out
@@ -124,7 +129,8 @@ class LiveStreams:
         return [sid for sid, s in self.by_id.items() if now - s.heartbeat > timeout]
 
     def trending(self, now: float, country: str | None = None) -> list[tuple[str, float]]:
-        items = [(sid, s.trending_score(now)) for sid, s in self.by_id.items()
-                 if country is None or s.country == country]
+        items = [
+            (sid, s.trending_score(now)) for sid, s in self.by_id.items() if country is None or s.country == country
+        ]
         items.sort(key=lambda p: (-p[1], p[0]))
         return items

@@ -19,6 +19,7 @@ to join the stream's media channel. Two providers:
 * `none` — for development and tests without an Agora account: returns the
   channel and uid with no token, so a client can still run its flow.
 """
+
 from __future__ import annotations
 
 import base64
@@ -64,15 +65,29 @@ def _is_hex32(s: str) -> bool:
     return True
 
 
-def build_rtc_token(app_id: str, app_certificate: str, channel: str, uid: int | str, *,
-                    issue_ts: int, expire: int, privileges: dict[int, int], salt: int) -> str:
+def build_rtc_token(
+    app_id: str,
+    app_certificate: str,
+    channel: str,
+    uid: int | str,
+    *,
+    issue_ts: int,
+    expire: int,
+    privileges: dict[int, int],
+    salt: int,
+) -> str:
     """One AccessToken2 with only the RTC service. `expire` and privilege values are
     seconds relative to issue_ts (as Agora's builders use them)."""
     if not _is_hex32(app_id) or not _is_hex32(app_certificate):
         raise ValueError("Agora app id and certificate must be 32 hex characters")
     uid_bytes = b"" if uid in (0, "0", "") else str(uid).encode("utf-8")
-    service = _u16(SERVICE_RTC) + _u16(len(privileges)) + b"".join(
-        _u16(k) + _u32(v) for k, v in sorted(privileges.items())) + _str(channel) + _str(uid_bytes)
+    service = (
+        _u16(SERVICE_RTC)
+        + _u16(len(privileges))
+        + b"".join(_u16(k) + _u32(v) for k, v in sorted(privileges.items()))
+        + _str(channel)
+        + _str(uid_bytes)
+    )
     info = _str(app_id) + _u32(issue_ts) + _u32(expire) + _u32(salt) + _u16(1) + service
     signing = hmac.new(_u32(issue_ts), app_certificate.encode("utf-8"), sha256).digest()
     signing = hmac.new(_u32(salt), signing, sha256).digest()
@@ -89,7 +104,7 @@ def parse_token(token: str) -> dict[str, Any]:
 
     def take(n: int) -> bytes:
         nonlocal pos
-        out = buf[pos:pos + n]
+        out = buf[pos : pos + n]
         pos += n
         return out
 
@@ -102,8 +117,14 @@ def parse_token(token: str) -> dict[str, Any]:
     def s() -> bytes:
         return take(u16())
 
-    out: dict[str, Any] = {"signature": s(), "appId": s().decode(), "issueTs": u32(), "expire": u32(),
-                           "salt": u32(), "services": {}}
+    out: dict[str, Any] = {
+        "signature": s(),
+        "appId": s().decode(),
+        "issueTs": u32(),
+        "expire": u32(),
+        "salt": u32(),
+        "services": {},
+    }
     for _ in range(u16()):
         stype = u16()
         privs = {}
@@ -127,11 +148,18 @@ class MediaCredentials:
     token: str | None
     app_id: str | None
     expires_at: int | None  # unix seconds
-    extra: dict[str, Any] | None = None   # provider-specific fields (hls: ingestUrl, streamKey, playbackUrl)
+    extra: dict[str, Any] | None = None  # provider-specific fields (hls: ingestUrl, streamKey, playbackUrl)
 
     def as_json(self) -> dict[str, Any]:
-        out = {"provider": self.provider, "channel": self.channel, "uid": self.uid, "role": self.role,
-               "token": self.token, "appId": self.app_id, "expiresAt": self.expires_at}
+        out = {
+            "provider": self.provider,
+            "channel": self.channel,
+            "uid": self.uid,
+            "role": self.role,
+            "token": self.token,
+            "appId": self.app_id,
+            "expiresAt": self.expires_at,
+        }
         if self.extra:
             out.update(self.extra)
         return out
@@ -165,8 +193,16 @@ class AgoraMedia:
         privs = {PRIV_JOIN_CHANNEL: self.ttl}
         if role == PUBLISHER:
             privs.update({PRIV_PUBLISH_AUDIO: self.ttl, PRIV_PUBLISH_VIDEO: self.ttl, PRIV_PUBLISH_DATA: self.ttl})
-        token = build_rtc_token(self.app_id, self.app_certificate, channel, uid, issue_ts=issue,
-                                expire=self.ttl, privileges=privs, salt=secrets.randbelow(99_999_999) + 1)
+        token = build_rtc_token(
+            self.app_id,
+            self.app_certificate,
+            channel,
+            uid,
+            issue_ts=issue,
+            expire=self.ttl,
+            privileges=privs,
+            salt=secrets.randbelow(99_999_999) + 1,
+        )
         return MediaCredentials("agora", channel, uid, role, token, self.app_id, issue + self.ttl)
 
 
@@ -175,8 +211,9 @@ def media_uid(user_id: str) -> int:
     return (int.from_bytes(sha256(user_id.encode()).digest()[:4], "big") % 0xFFFFFFFE) + 1
 
 
-def make_provider(name: str, app_id: str = "", app_certificate: str = "", ttl: int = 3600,
-                  hls: MediaProvider | None = None) -> MediaProvider:
+def make_provider(
+    name: str, app_id: str = "", app_certificate: str = "", ttl: int = 3600, hls: MediaProvider | None = None
+) -> MediaProvider:
     if name == "agora":
         return AgoraMedia(app_id, app_certificate, ttl)
     if name == "none":

@@ -4,6 +4,7 @@ Plain async methods over the single writer; events are emit()ted inside the writ
 unit and the in-memory registry follows in its after-commit hook, so both happen
 even when the caller went away after COMMIT. No Sanic here.
 """
+
 from __future__ import annotations
 
 import base64
@@ -44,7 +45,7 @@ class Streams:
         self.ids = ids
         self.media = provider
         self.heartbeat_timeout = heartbeat_timeout
-        self.trust_gates = None     # halobuzz.trust.gates.Gates, set by the app: going live needs trust
+        self.trust_gates = None  # halobuzz.trust.gates.Gates, set by the app: going live needs trust
         self.live = LiveStreams()
         # Lifecycle observers (the built-in video path): `await o.stream_started(id, host_id)` after a
         # stream went live (before the host's credentials are made), `await o.stream_ended(id)` after it ended.
@@ -55,10 +56,12 @@ class Streams:
         """Rebuild the live registry: every live stream gets a fresh heartbeat grace period."""
         now = self.clock.timestamp()
         for row in await self.db.readers.fetchall(
-                "SELECT id, host_id, country, started_at FROM streams WHERE status = 'live'"):
+            "SELECT id, host_id, country, started_at FROM streams WHERE status = 'live'"
+        ):
             started = parse_iso(row["started_at"])
-            stats = self.live.add(row["id"], row["host_id"], row["country"],
-                                  started.timestamp() if started else now, now)
+            stats = self.live.add(
+                row["id"], row["host_id"], row["country"], started.timestamp() if started else now, now
+            )
             await checkpoint.restore(self.db.readers, stats)
 
     async def save_live_state(self) -> int:
@@ -77,8 +80,11 @@ class Streams:
         if len(country) != 2 or not country.isalpha():
             raise Invalid("country must be an ISO 3166-1 alpha-2 code", field="country")
         sid, now = self.ids.new(), self.clock.now()
-        row = await self.db.write(lambda conn: lifecycle.create(
-            conn, stream_id=sid, host_id=host_id, title=title, category=category, country=country, now=now))
+        row = await self.db.write(
+            lambda conn: lifecycle.create(
+                conn, stream_id=sid, host_id=host_id, title=title, category=category, country=country, now=now
+            )
+        )
         return lifecycle.to_json(row, host)
 
     async def start(self, stream_id: str, host_id: str) -> dict[str, Any]:
@@ -91,8 +97,9 @@ class Streams:
             emit(conn, Event(STREAM_STARTED, {"streamId": stream_id, "hostId": host_id}, room=stream_id))
             return row
 
-        await self.db.write(unit, after=lambda row: self.live.add(stream_id, host_id, row["country"],
-                                                                   now.timestamp(), now.timestamp()))
+        await self.db.write(
+            unit, after=lambda row: self.live.add(stream_id, host_id, row["country"], now.timestamp(), now.timestamp())
+        )
         for observer in self.observers:
             await observer.stream_started(stream_id, host_id)
         out = self.view(stream_id)
@@ -108,15 +115,21 @@ class Streams:
             row = lifecycle.end(conn, stream_id, now, reason, analytics, host_id=host_id)
             checkpoint.clear(conn, stream_id)
             ended = lifecycle.to_json(row)
-            emit(conn, Event(STREAM_ENDED, {"streamId": stream_id, "reason": reason,
-                                            "analytics": ended["analytics"]}, room=stream_id))
+            emit(
+                conn,
+                Event(
+                    STREAM_ENDED,
+                    {"streamId": stream_id, "reason": reason, "analytics": ended["analytics"]},
+                    room=stream_id,
+                ),
+            )
             return row
 
         row = await self.db.write(unit, after=lambda _row: self.live.remove(stream_id))
         for observer in self.observers:
             try:
                 await observer.stream_ended(stream_id)
-            except Exception:   # the stream has ended whatever an observer thinks
+            except Exception:  # the stream has ended whatever an observer thinks
                 log.exception("stream end observer failed", extra={"streamId": stream_id})
         return lifecycle.to_json(row, self._user(row["host_id"]))
 
@@ -158,13 +171,14 @@ class Streams:
     def view(self, stream_id: str) -> dict[str, Any]:
         row = self.row(stream_id)
         stats = self.live.get(stream_id)
-        return lifecycle.to_json(row, self._user(row["host_id"]),
-                                 stats.snapshot(self.clock.timestamp()) if stats else None)
+        return lifecycle.to_json(
+            row, self._user(row["host_id"]), stats.snapshot(self.clock.timestamp()) if stats else None
+        )
 
     def list_live(self, country: str | None, cursor: str | None, limit: int) -> dict[str, Any]:
         offset = decode_cursor(cursor)
         ranked = self.live.trending(self.clock.timestamp(), country.upper() if country else None)
-        page = ranked[offset:offset + limit]
+        page = ranked[offset : offset + limit]
         items = []
         for sid, score in page:
             try:

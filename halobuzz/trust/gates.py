@@ -3,6 +3,7 @@
 A refusal is a 403 `trust_gate` that names the rule (the setting), the score needed and the
 caller's score, so a client can say exactly why. A `verified` account passes every gate.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -49,8 +50,10 @@ class Gates:
         if s.level == "verified" or s.score >= need:
             return
         rule, doing = RULES[gate]
-        raise TrustGateRefused(f"your trust score {s.score} is below the {need} needed to {doing} (rule {rule})",
-                               extra={"rule": rule, "required": need, "score": s.score, "level": s.level})
+        raise TrustGateRefused(
+            f"your trust score {s.score} is below the {need} needed to {doing} (rule {rule})",
+            extra={"rule": rule, "required": need, "score": s.score, "level": s.level},
+        )
 
     def check_dm(self, conn: sqlite3.Connection, sender_id: str, recipient_id: str) -> None:
         """Only a first message to someone (no conversation yet) is gated: replies always pass."""

@@ -15,6 +15,7 @@ score = 50 (everyone starts in the middle)
 clamped to 0..100. Levels: low < 40 <= medium < 70 <= high; `verified` only by an admin
 verification, and only while the score is at least medium.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ class Signals:
     coins_earned: int = 0
     reports_upheld: int = 0
     reports_dismissed: int = 0
-    confirmed_delta: int = 0          # sum of moderation's confirmed-action deltas (negative, or reversed)
+    confirmed_delta: int = 0  # sum of moderation's confirmed-action deltas (negative, or reversed)
     automated_blocks: int = 0
     refunds: int = 0
     chargebacks: int = 0
@@ -76,11 +77,15 @@ def score(s: Signals) -> Score:
         Contribution("streaming_hours", min(10, hours // 5), f"{hours} hours streamed"),
         Contribution("gifts_received", min(8, max(0, s.coins_earned) // 1000), f"{s.coins_earned} coins earned"),
         Contribution("reports_upheld", min(9, 3 * s.reports_upheld), f"{s.reports_upheld} reports upheld"),
-        Contribution("reports_dismissed", max(-10, -2 * s.reports_dismissed),
-                     f"{s.reports_dismissed} reports dismissed"),
+        Contribution(
+            "reports_dismissed", max(-10, -2 * s.reports_dismissed), f"{s.reports_dismissed} reports dismissed"
+        ),
         Contribution("confirmed_moderation", s.confirmed_delta, "moderator-confirmed actions against you"),
-        Contribution("automated_blocks", max(-15, -s.automated_blocks),
-                     f"{s.automated_blocks} messages blocked automatically (90 days)"),
+        Contribution(
+            "automated_blocks",
+            max(-15, -s.automated_blocks),
+            f"{s.automated_blocks} messages blocked automatically (90 days)",
+        ),
         Contribution("refunds", -5 * s.refunds, f"{s.refunds} refunded purchases"),
         Contribution("chargebacks", -15 * s.chargebacks, f"{s.chargebacks} chargebacks"),
     )

@@ -1,4 +1,5 @@
 """Reading a user's trust signals from the tables their owners keep (a handful of indexed queries)."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -20,26 +21,41 @@ def gather(conn: sqlite3.Connection, user_id: str, now: datetime) -> Signals:
     rep = conn.execute(
         "SELECT COALESCE(SUM(reason = ?2), 0), COALESCE(SUM(reason = ?3), 0), "
         "COALESCE(SUM(CASE WHEN reason NOT IN (?2, ?3) THEN delta END), 0) "
-        "FROM reputation_events WHERE user_id = ?1", (user_id, UPHELD, DISMISSED)).fetchone()
-    blocks = conn.execute("SELECT COUNT(*) FROM moderation_decisions WHERE user_id = ? AND at >= ? AND action = 'block'",
-                          (user_id, iso(now - timedelta(days=AUTOMATED_WINDOW_DAYS)))).fetchone()[0]
-    pay = conn.execute("SELECT COUNT(*) FROM payment_orders WHERE user_id = ? AND credit_tx_id IS NOT NULL",
-                       (user_id,)).fetchone()[0]
+        "FROM reputation_events WHERE user_id = ?1",
+        (user_id, UPHELD, DISMISSED),
+    ).fetchone()
+    blocks = conn.execute(
+        "SELECT COUNT(*) FROM moderation_decisions WHERE user_id = ? AND at >= ? AND action = 'block'",
+        (user_id, iso(now - timedelta(days=AUTOMATED_WINDOW_DAYS))),
+    ).fetchone()[0]
+    pay = conn.execute(
+        "SELECT COUNT(*) FROM payment_orders WHERE user_id = ? AND credit_tx_id IS NOT NULL", (user_id,)
+    ).fetchone()[0]
     claw = conn.execute(
         "SELECT COUNT(DISTINCT CASE WHEN c.key LIKE 'clawback:stripe:dp\\_%' ESCAPE '\\' OR c.key LIKE '%:reversed' "
         "THEN c.key END), COUNT(DISTINCT CASE WHEN NOT (c.key LIKE 'clawback:stripe:dp\\_%' ESCAPE '\\' OR "
         "c.key LIKE '%:reversed') THEN c.order_id END) FROM payment_clawbacks c JOIN payment_orders o "
-        "ON o.id = c.order_id WHERE o.user_id = ? AND c.coins > 0", (user_id,)).fetchone()
-    streamed = conn.execute("SELECT COALESCE(SUM(duration_seconds), 0) FROM streams WHERE host_id = ? AND "
-                            "status = 'ended'", (user_id,)).fetchone()[0]
-    earned = conn.execute("SELECT COALESCE(total_earned, 0) FROM wallet_stats WHERE user_id = ?",
-                          (user_id,)).fetchone()
+        "ON o.id = c.order_id WHERE o.user_id = ? AND c.coins > 0",
+        (user_id,),
+    ).fetchone()
+    streamed = conn.execute(
+        "SELECT COALESCE(SUM(duration_seconds), 0) FROM streams WHERE host_id = ? AND status = 'ended'", (user_id,)
+    ).fetchone()[0]
+    earned = conn.execute("SELECT COALESCE(total_earned, 0) FROM wallet_stats WHERE user_id = ?", (user_id,)).fetchone()
     created = parse_iso(user["created_at"])
-    return Signals(account_days=max(0, (now - created).days) if created else 0, payments=pay,
-                   streaming_seconds=int(streamed), coins_earned=earned[0] if earned else 0,
-                   reports_upheld=int(rep[0]), reports_dismissed=int(rep[1]), confirmed_delta=int(rep[2]),
-                   automated_blocks=blocks, refunds=int(claw[1]), chargebacks=int(claw[0]),
-                   verified=bool(user["trust_verified"]))
+    return Signals(
+        account_days=max(0, (now - created).days) if created else 0,
+        payments=pay,
+        streaming_seconds=int(streamed),
+        coins_earned=earned[0] if earned else 0,
+        reports_upheld=int(rep[0]),
+        reports_dismissed=int(rep[1]),
+        confirmed_delta=int(rep[2]),
+        automated_blocks=blocks,
+        refunds=int(claw[1]),
+        chargebacks=int(claw[0]),
+        verified=bool(user["trust_verified"]),
+    )
 
 
 def evaluate(conn: sqlite3.Connection, user_id: str, now: datetime) -> Score:
@@ -49,10 +65,19 @@ def evaluate(conn: sqlite3.Connection, user_id: str, now: datetime) -> Score:
 def explain(conn: sqlite3.Connection, user_id: str, now: datetime, top: int = 5) -> dict:
     """The body of GET /me/trust: score, level, what moved it most, and the latest recorded events."""
     s = evaluate(conn, user_id, now)
-    events = [{"delta": r["delta"], "reason": r["reason"], "at": r["at"]} for r in conn.execute(
-        "SELECT delta, reason, at FROM reputation_events WHERE user_id = ? ORDER BY id DESC LIMIT 10", (user_id,))]
-    return {"score": s.score, "level": s.level, "topContributions": s.top(top),
-            "contributions": [c.as_json() for c in s.contributions], "recentEvents": events}
+    events = [
+        {"delta": r["delta"], "reason": r["reason"], "at": r["at"]}
+        for r in conn.execute(
+            "SELECT delta, reason, at FROM reputation_events WHERE user_id = ? ORDER BY id DESC LIMIT 10", (user_id,)
+        )
+    ]
+    return {
+        "score": s.score,
+        "level": s.level,
+        "topContributions": s.top(top),
+        "contributions": [c.as_json() for c in s.contributions],
+        "recentEvents": events,
+    }
 
 
 def sync(conn: sqlite3.Connection, user_id: str, now: datetime) -> int:

@@ -1,4 +1,5 @@
 """`halobuzz bench`: a short run prints safe limits (fast settings here)."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,7 @@ def test_bench_prints_safe_limits(tmp_path):
 
 @pytest.mark.slow
 def test_bench_video_reports_ingests_and_hls_viewers(tmp_path):
-    out = cli(tmp_path / "data", "bench", "--seconds", "0.5", "--viewers", "10", "--video", "--ingests", "2",
-              "--json")
+    out = cli(tmp_path / "data", "bench", "--seconds", "0.5", "--viewers", "10", "--video", "--ingests", "2", "--json")
     assert out.returncode == 0, out.stderr
     video = json.loads(out.stdout)["video"]
     if "exited" in video.get("error", ""):

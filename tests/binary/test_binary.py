@@ -2,6 +2,7 @@
 
 Uses HALOBUZZ_BINARY or <repo>/dist/halobuzz; skipped when neither exists.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,12 @@ def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 @needs_binary
 def test_smoke_script_passes():
-    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "smoke_binary.py"), str(BINARY)],
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "smoke_binary.py"), str(BINARY)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     print(out.stdout)
     assert out.returncode == 0, out.stdout + out.stderr
 
@@ -51,8 +56,12 @@ def test_binary_replicates_with_bundled_litestream_and_restores(tmp_path):
     env = {**ENV, "HALOBUZZ_REPLICA_URL": str(replica)}
     env.pop("HALOBUZZ_LITESTREAM_BIN", None)
     log = open(tmp_path / "serve.log", "wb")
-    proc = subprocess.Popen([str(BINARY), "serve", "--port", str(port), "--data-dir", str(data)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [str(BINARY), "serve", "--port", str(port), "--data-dir", str(data)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -66,8 +75,13 @@ def test_binary_replicates_with_bundled_litestream_and_restores(tmp_path):
                 pass
             time.sleep(0.2)
         assert ready and ready["checks"]["replication"] == "ok", ready
-        body = {"email": "bin@example.com", "password": "correct horse battery", "username": "binuser",
-                "country": "NP", "birthDate": "1998-02-03"}
+        body = {
+            "email": "bin@example.com",
+            "password": "correct horse battery",
+            "username": "binuser",
+            "country": "NP",
+            "birthDate": "1998-02-03",
+        }
         assert httpx.post(url + "/api/v1/auth/register", json=body, timeout=10).status_code == 201
         assert run("backup", "--data-dir", str(data)).returncode == 0
         time.sleep(1.0)

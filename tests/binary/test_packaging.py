@@ -1,5 +1,6 @@
 """packaging/: alert rules parse and pass promtool, and every metric they (and the Grafana
 dashboard) use is one the code exposes. Fast; runs in the default suite."""
+
 from __future__ import annotations
 
 import json
@@ -25,12 +26,16 @@ SEED_ALERTS = {"HalobuzzHighErrorRate", "HalobuzzHighLatencyP95", "HalobuzzHighC
 
 
 def exposed_metrics() -> set[str]:
-    names = set(re.findall(r'"(halobuzz_[a-z0-9_]+)"', "\n".join(
-        p.read_text(encoding="utf-8") for p in (ROOT / "halobuzz").rglob("*.py"))))
+    names = set(
+        re.findall(
+            r'"(halobuzz_[a-z0-9_]+)"',
+            "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "halobuzz").rglob("*.py")),
+        )
+    )
     text = generate_latest(Metrics().registry).decode()
     names |= set(re.findall(r"^# TYPE (\S+)", text, re.M))
     names |= {n[: -len("_total")] + "_total" for n in names}
-    return names | {"up"}   # `up` is Prometheus' own scrape metric
+    return names | {"up"}  # `up` is Prometheus' own scrape metric
 
 
 def base(name: str) -> str:
@@ -76,8 +81,7 @@ def test_promtool_check_and_unit_tests():
     tests = sorted(str(p) for p in RULES.parent.glob("*.test.yml"))
     assert str(RULE_TESTS) in tests
     for args in (["check", "rules", str(RULES)], ["test", "rules", *tests]):
-        out = subprocess.run(["promtool", *args], capture_output=True, text=True, timeout=60,
-                             cwd=RULES.parent)
+        out = subprocess.run(["promtool", *args], capture_output=True, text=True, timeout=60, cwd=RULES.parent)
         assert out.returncode == 0, out.stdout + out.stderr
 
 
@@ -86,13 +90,14 @@ HEALTHCHECK_SCRIPT = ROOT / "packaging" / "healthcheck.sh"
 
 def probe(data_dir: Path, *args: str, port: str = "1") -> subprocess.CompletedProcess:
     env = {"PATH": "/usr/bin:/bin", "HALOBUZZ_DATA_DIR": str(data_dir), "HALOBUZZ_PORT": port}
-    return subprocess.run(["/bin/bash", str(HEALTHCHECK_SCRIPT), *args], capture_output=True, text=True,
-                          timeout=10, env=env)
+    return subprocess.run(
+        ["/bin/bash", str(HEALTHCHECK_SCRIPT), *args], capture_output=True, text=True, timeout=10, env=env
+    )
 
 
 def test_container_healthcheck_never_starts_the_binary():
     text = (ROOT / "packaging" / "Containerfile").read_text()
-    check = re.search(r"^HEALTHCHECK (?:.*\\\n)*.*$", text, re.M).group(0)    # with its continuation lines
+    check = re.search(r"^HEALTHCHECK (?:.*\\\n)*.*$", text, re.M).group(0)  # with its continuation lines
     assert "halobuzz-healthcheck" in check and '"/usr/local/bin/halobuzz"' not in check
     assert "COPY packaging/healthcheck.sh /usr/local/bin/halobuzz-healthcheck" in text
 
@@ -104,13 +109,14 @@ def test_container_healthcheck_probes_the_recorded_port(server, tmp_path):
     assert probe(server.data_dir, "readyz").returncode == 0
     missing = probe(server.data_dir, "no-such-path")
     assert missing.returncode == 1 and "answered HTTP/1.1 404" in missing.stderr
-    down = probe(tmp_path, port=str(free_port()))     # no serve.port, nothing on $HALOBUZZ_PORT
+    down = probe(tmp_path, port=str(free_port()))  # no serve.port, nothing on $HALOBUZZ_PORT
     assert down.returncode == 1 and "nothing listens" in down.stderr
 
 
 def spec_excludes() -> list[str]:
     """The EXCLUDES list literal from halobuzz.spec (the spec runs only inside PyInstaller)."""
     import ast
+
     tree = ast.parse((ROOT / "halobuzz.spec").read_text())
     for node in tree.body:
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "EXCLUDES":
@@ -150,6 +156,7 @@ sig = hmac.new(b"whsec_x", f"{{t}}.".encode() + payload, hashlib.sha256).hexdige
 assert verify_webhook(payload, f"t={{t}},v1={{sig}}", "whsec_x", 300)["id"] == "evt_1"
 print("ok")
 """
-    out = subprocess.run([sys.executable, "-c", code, *spec_excludes()], capture_output=True, text=True,
-                         timeout=120, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", code, *spec_excludes()], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-3000:]

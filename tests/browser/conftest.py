@@ -4,6 +4,7 @@ Run with `python -m pytest -m browser`. Needs `apt-get install chromium` and `pi
 never `playwright install` (its browser download is not used). Screenshots go to
 HALOBUZZ_BROWSER_RESULTS (default: build/browser-results) and are checked in the tests.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -17,9 +18,18 @@ import pytest
 from tests.conftest import Server
 
 CHROMIUM = os.environ.get("HALOBUZZ_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-RESULTS = Path(os.environ.get("HALOBUZZ_BROWSER_RESULTS", Path(__file__).resolve().parents[2] / "build" / "browser-results"))
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+RESULTS = Path(
+    os.environ.get("HALOBUZZ_BROWSER_RESULTS", Path(__file__).resolve().parents[2] / "build" / "browser-results")
+)
 DEMO_PASSWORD = "halobuzz-demo"
 ADMIN = "admin@demo.halobuzz"
 _n = itertools.count()
@@ -48,10 +58,16 @@ def browser():
 
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("browser") / "data", env={
-        "HALOBUZZ_DEMO": "1", "HALOBUZZ_STREAM_HEARTBEAT_TIMEOUT": "3600", "HALOBUZZ_CHAT_RATE_USER": "100/1s",
-        # combos are asserted in the UI; a loaded CI box must not let the 5 s window lapse between clicks
-        "HALOBUZZ_GIFT_COMBO_SECONDS": "120"}).start()
+    srv = Server(
+        tmp_path_factory.mktemp("browser") / "data",
+        env={
+            "HALOBUZZ_DEMO": "1",
+            "HALOBUZZ_STREAM_HEARTBEAT_TIMEOUT": "3600",
+            "HALOBUZZ_CHAT_RATE_USER": "100/1s",
+            # combos are asserted in the UI; a loaded CI box must not let the 5 s window lapse between clicks
+            "HALOBUZZ_GIFT_COMBO_SECONDS": "120",
+        },
+    ).start()
     yield srv
     srv.stop()
 
@@ -79,17 +95,29 @@ class Api:
 
     def user(self, prefix: str = "u", coins: int = 0, role: str | None = None) -> dict:
         name = f"{prefix}{os.getpid() % 10000}x{next(_n)}"
-        body = {"email": f"{name}@example.com", "password": "correct horse battery", "username": name,
-                "country": "NP", "birthDate": "1995-01-02"}
+        body = {
+            "email": f"{name}@example.com",
+            "password": "correct horse battery",
+            "username": name,
+            "country": "NP",
+            "birthDate": "1995-01-02",
+        }
         r = self.http.post("/api/v1/auth/register", json=body)
         assert r.status_code == 201, r.text
         data = r.json()
-        data.update(email=body["email"], password=body["password"], username=name,
-                    auth={"Authorization": "Bearer " + data["accessToken"]})
+        data.update(
+            email=body["email"],
+            password=body["password"],
+            username=name,
+            auth={"Authorization": "Bearer " + data["accessToken"]},
+        )
         uid = data["user"]["id"]
         if coins:
-            g = self.http.post(f"/api/v1/admin/users/{uid}/coins", headers=self.admin["auth"],
-                               json={"amount": coins, "reason": "browser test"})
+            g = self.http.post(
+                f"/api/v1/admin/users/{uid}/coins",
+                headers=self.admin["auth"],
+                json={"amount": coins, "reason": "browser test"},
+            )
             assert g.status_code == 200, g.text
         if role:
             g = self.http.post(f"/api/v1/admin/users/{uid}/role", headers=self.admin["auth"], json={"role": role})

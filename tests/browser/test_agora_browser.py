@@ -3,6 +3,7 @@ browser (no Agora account or network here): the vendored Web SDK loads under the
 the host goes live from the browser with a (fake) camera and microphone and sees the preview
 play, and a viewer's room starts the SDK with the subscriber token. Joining Agora's network is
 not tested here."""
+
 from __future__ import annotations
 
 import re
@@ -19,9 +20,16 @@ _OFFLINE = re.compile(r"net::ERR_FAILED|net::ERR_NAME_NOT_RESOLVED|net::ERR_INTE
 
 @pytest.fixture(scope="module")
 def agora_server(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("browseragora") / "data", env={
-        "HALOBUZZ_DEMO": "1", "HALOBUZZ_STREAM_HEARTBEAT_TIMEOUT": "3600", "HALOBUZZ_MEDIA_PROVIDER": "agora",
-        "HALOBUZZ_AGORA_APP_ID": APP_ID, "HALOBUZZ_AGORA_APP_CERTIFICATE": APP_CERT}).start()
+    srv = Server(
+        tmp_path_factory.mktemp("browseragora") / "data",
+        env={
+            "HALOBUZZ_DEMO": "1",
+            "HALOBUZZ_STREAM_HEARTBEAT_TIMEOUT": "3600",
+            "HALOBUZZ_MEDIA_PROVIDER": "agora",
+            "HALOBUZZ_AGORA_APP_ID": APP_ID,
+            "HALOBUZZ_AGORA_APP_CERTIFICATE": APP_CERT,
+        },
+    ).start()
     yield srv
     srv.stop()
 
@@ -29,8 +37,9 @@ def agora_server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def camera_browser(browser):
     """A second Chromium from the session's Playwright, with a fake camera and microphone."""
-    b = browser.browser_type.launch(executable_path=CHROMIUM, args=[*ARGS, "--use-fake-device-for-media-stream",
-                                                                     "--use-fake-ui-for-media-stream"])
+    b = browser.browser_type.launch(
+        executable_path=CHROMIUM, args=[*ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+    )
     yield b
     b.close()
 
@@ -41,8 +50,9 @@ class OfflineConsole(Console):
     def __init__(self, browser, server) -> None:
         super().__init__(browser, server)
         self.context.grant_permissions(["camera", "microphone"])
-        self.context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server.url)
-                           else route.abort())
+        self.context.route(
+            "**/*", lambda route: route.continue_() if route.request.url.startswith(server.url) else route.abort()
+        )
 
     def _console(self, msg) -> None:
         if not _OFFLINE.search(msg.text):

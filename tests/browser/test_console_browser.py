@@ -1,5 +1,6 @@
 """The web console in a real Chromium: layouts at 375/768/1280 px, two viewers in one room,
 session refresh, i18n + keyboard, host studio, admin, OG, payments and moderation when present."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,7 +18,9 @@ def test_layouts_at_three_widths(console, api, results_dir):
     sid = api.live_stream(host, "Layout check")
     viewer = api.user("view", coins=1000)
     friend = api.user("pal")
-    r = api.http.post("/api/v1/dms", json={"to": viewer["username"], "text": "Namaste! <b>hi</b>"}, headers=friend["auth"])
+    r = api.http.post(
+        "/api/v1/dms", json={"to": viewer["username"], "text": "Namaste! <b>hi</b>"}, headers=friend["auth"]
+    )
     assert r.status_code == 201, r.text
     conv = r.json()["conversationId"]
     for width in WIDTHS:
@@ -61,7 +64,7 @@ def test_layouts_at_three_widths(console, api, results_dir):
     for name in ("live", "room", "inbox", "wallet", "og", "host"):
         for width in WIDTHS:
             shot = results_dir / f"{name}-{width}.png"
-            assert shot.stat().st_size > 5000, shot   # a real render, not a blank page
+            assert shot.stat().st_size > 5000, shot  # a real render, not a blank page
             assert shot.read_bytes()[16:24] == width.to_bytes(4, "big") + shot.read_bytes()[20:24]
 
 
@@ -79,8 +82,9 @@ def test_two_viewers_see_each_others_chat_and_gifts(console, api, results_dir):
     text = 'Namaste <img src=x id="pwned2"> 🙏'
     a.page.fill("#chat-input", text)
     a.page.keyboard.press("Enter")
-    b.page.wait_for_function("t => [...document.querySelectorAll('#chat-log .msg-text')].some(e => e.textContent === t)",
-                             arg=text)
+    b.page.wait_for_function(
+        "t => [...document.querySelectorAll('#chat-log .msg-text')].some(e => e.textContent === t)", arg=text
+    )
     assert b.page.locator(f"#chat-log .msg-user >> text={alice['username']}").count() == 1
     assert b.page.locator("#pwned, #pwned2").count() == 0 and a.page.locator("#pwned, #pwned2").count() == 0
     assert b.page.locator("#room-title").text_content() == 'Title <img src=x id="pwned">'
@@ -226,11 +230,14 @@ def test_admin_users_ban_audit_gifts_metrics(console, api, results_dir):
     page = c.page
     page.fill("#user-q", target["username"])
     page.keyboard.press("Enter")
-    page.wait_for_selector(f'#user-results td >> text={target["username"]}')
+    page.wait_for_selector(f"#user-results td >> text={target['username']}")
     page.once("dialog", lambda d: d.accept("spam"))
     page.click(f'button[aria-label="Ban {target["username"]}"]')
     page.wait_for_selector(f'button[aria-label="Lift ban {target["username"]}"]')
-    assert api.http.post("/api/v1/auth/login", json={"email": target["email"], "password": target["password"]}).status_code == 403
+    assert (
+        api.http.post("/api/v1/auth/login", json={"email": target["email"], "password": target["password"]}).status_code
+        == 403
+    )
     page.screenshot(path=str(results_dir / "admin-users-1280.png"), full_page=True)
     # role change
     sel = page.locator(f'select[aria-label="Role of {target["username"]}"]')
@@ -276,8 +283,11 @@ def test_og_tier_purchase(console, api):
 def test_moderator_resolves_a_report(console, api, results_dir):
     reporter, bad = api.user("rep"), api.user("bad")
     mod = api.user("mod", role="moderator")
-    r = api.http.post("/api/v1/reports", headers=reporter["auth"],
-                      json={"type": "user", "targetId": bad["user"]["id"], "reason": "spam <script>x</script>"})
+    r = api.http.post(
+        "/api/v1/reports",
+        headers=reporter["auth"],
+        json={"type": "user", "targetId": bad["user"]["id"], "reason": "spam <script>x</script>"},
+    )
     assert r.status_code == 201, r.text
     flag = r.json()["id"]
     c = console(1280)
@@ -288,17 +298,23 @@ def test_moderator_resolves_a_report(console, api, results_dir):
     assert "spam <script>x</script>" in item.text_content()
     page.screenshot(path=str(results_dir / "moderation-queue-1280.png"), full_page=True)
     # a reported DM: the reviewer reads the message itself, who wrote it and to whom
-    dm = api.http.post("/api/v1/dms", headers=bad["auth"], json={"to": reporter["user"]["username"],
-                                                               "text": "nobody asked you, muppet"})
+    dm = api.http.post(
+        "/api/v1/dms",
+        headers=bad["auth"],
+        json={"to": reporter["user"]["username"], "text": "nobody asked you, muppet"},
+    )
     assert dm.status_code == 201, dm.text
-    r2 = api.http.post("/api/v1/reports", headers=reporter["auth"],
-                       json={"type": "message", "targetId": dm.json()["message"]["id"], "reason": "rude DM"})
+    r2 = api.http.post(
+        "/api/v1/reports",
+        headers=reporter["auth"],
+        json={"type": "message", "targetId": dm.json()["message"]["id"], "reason": "rude DM"},
+    )
     assert r2.status_code == 201, r2.text
     page.reload()
     dm_item = page.locator(f'#review-queue li[data-id="{r2.json()["id"]}"]')
     dm_item.wait_for()
     assert "nobody asked you, muppet" in dm_item.locator(".subject-text").text_content()
-    assert f'@{reporter["user"]["username"]}' in dm_item.text_content()
+    assert f"@{reporter['user']['username']}" in dm_item.text_content()
     item.locator(".resolve-warn").click()
     page.wait_for_selector(".toast >> text=Report resolved.")
     page.wait_for_selector(f'#review-queue li[data-id="{flag}"]', state="detached")

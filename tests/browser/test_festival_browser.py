@@ -1,5 +1,6 @@
 """The festival banner in a real Chromium: shown from /festivals/active in English and Nepali,
 arriving live over /ws when a festival starts, the leaderboard page, and the admin editor."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -37,13 +38,25 @@ def test_banner_languages_live_start_and_editor(console, api, results_dir):
     assert r.status_code == 200, r.text
     v.page.wait_for_selector("#festival-banner[hidden]", state="attached", timeout=15000)
     now = datetime.now(timezone.utc)
-    r = api.http.post("/api/v1/admin/festivals", headers=api.admin["auth"], json={
-        "template": "custom", "id": "browser-fest", "nameEn": "Browser Fest", "nameNe": "ब्राउजर चाड",
-        "bannerEn": "Browser Fest is live!", "bannerNe": "ब्राउजर चाड सुरु!", "giftBonusBps": 1500,
-        "startsLocal": local(now + timedelta(seconds=3)), "endsLocal": local(now + timedelta(hours=2))})
+    r = api.http.post(
+        "/api/v1/admin/festivals",
+        headers=api.admin["auth"],
+        json={
+            "template": "custom",
+            "id": "browser-fest",
+            "nameEn": "Browser Fest",
+            "nameNe": "ब्राउजर चाड",
+            "bannerEn": "Browser Fest is live!",
+            "bannerNe": "ब्राउजर चाड सुरु!",
+            "giftBonusBps": 1500,
+            "startsLocal": local(now + timedelta(seconds=3)),
+            "endsLocal": local(now + timedelta(hours=2)),
+        },
+    )
     assert r.status_code == 201, r.text
     v.page.wait_for_function(
-        "() => document.querySelector('#festival-text')?.textContent === 'Browser Fest is live!'", timeout=20000)
+        "() => document.querySelector('#festival-text')?.textContent === 'Browser Fest is live!'", timeout=20000
+    )
     assert "15" in v.page.text_content(".festival-bonus")
     v.page.screenshot(path=str(results_dir / "festival-banner-1280.png"))
     v.page.click("#festival-board-link")

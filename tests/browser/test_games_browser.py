@@ -1,5 +1,6 @@
 """Games in the console (Chromium): lobby, a challenge played and its proof checked in the browser
 with WebCrypto, lottery tickets bought and the draw verified, a bracket, the admin band."""
+
 import re
 import time
 
@@ -13,9 +14,16 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("games-browser") / "data", env={
-        "HALOBUZZ_DEMO": "1", "HALOBUZZ_STREAM_HEARTBEAT_TIMEOUT": "3600", "HALOBUZZ_GAMES_LOTTERY_EVERY": "0",
-        "HALOBUZZ_GAMES_COMPLIANCE": '{"NP": "games_of_chance=true"}', "HALOBUZZ_GAMES_RATE": "1000/1s"}).start()
+    srv = Server(
+        tmp_path_factory.mktemp("games-browser") / "data",
+        env={
+            "HALOBUZZ_DEMO": "1",
+            "HALOBUZZ_STREAM_HEARTBEAT_TIMEOUT": "3600",
+            "HALOBUZZ_GAMES_LOTTERY_EVERY": "0",
+            "HALOBUZZ_GAMES_COMPLIANCE": '{"NP": "games_of_chance=true"}',
+            "HALOBUZZ_GAMES_RATE": "1000/1s",
+        },
+    ).start()
     yield srv
     srv.stop()
 
@@ -49,8 +57,9 @@ def test_challenge_and_in_browser_proof(console, api):
 def test_lottery_tickets_and_draw_verified_in_browser(console, api):
     u = api.user("ticket", coins=500)
     draws_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 8))
-    r = api.http.post("/api/v1/games/rounds", json={"game": "lottery", "stake": 5, "drawsAt": draws_at},
-                      headers=api.admin["auth"])
+    r = api.http.post(
+        "/api/v1/games/rounds", json={"game": "lottery", "stake": 5, "drawsAt": draws_at}, headers=api.admin["auth"]
+    )
     assert r.status_code == 201, r.text
     lid = r.json()["id"]
     c = console()
@@ -60,8 +69,9 @@ def test_lottery_tickets_and_draw_verified_in_browser(console, api):
     page.fill("#join-count", "4")
     page.fill("#join-seed", "my-lucky-seed")
     page.click("#join-round")
-    page.wait_for_function("() => /settled/.test(document.querySelector('#round-status')?.textContent || '')",
-                           timeout=20000)
+    page.wait_for_function(
+        "() => /settled/.test(document.querySelector('#round-status')?.textContent || '')", timeout=20000
+    )
     page.wait_for_selector("#verify-proof")
     page.click("#verify-proof")
     page.wait_for_selector("#proof-result.ok")
@@ -70,9 +80,11 @@ def test_lottery_tickets_and_draw_verified_in_browser(console, api):
 
 def test_bracket_and_admin_band(console, api):
     starts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 600))
-    t = api.http.post("/api/v1/admin/games/tournaments", json={"name": "Tihar Cup", "format": "double",
-                                                               "entryFee": 10, "startsAt": starts},
-                      headers=api.admin["auth"]).json()
+    t = api.http.post(
+        "/api/v1/admin/games/tournaments",
+        json={"name": "Tihar Cup", "format": "double", "entryFee": 10, "startsAt": starts},
+        headers=api.admin["auth"],
+    ).json()
     c = console()
     c.login("admin@demo.halobuzz", then=f"/tournament/{t['id']}")
     page = c.page
@@ -83,10 +95,12 @@ def test_bracket_and_admin_band(console, api):
     page.wait_for_selector("#report-table")
     page.fill("#p-challenge", "0.6")
     page.click("#save-challenge")
-    page.wait_for_function("() => /35 % and 55 %/.test(document.querySelector('#settings-challenge .form-error, "
-                           "#settings-challenge .field-error')?.textContent || '') || "
-                           "[...document.querySelectorAll('#settings-challenge .field-error, #settings-challenge "
-                           ".form-error')].some(e => /35 % and 55 %/.test(e.textContent))")
+    page.wait_for_function(
+        "() => /35 % and 55 %/.test(document.querySelector('#settings-challenge .form-error, "
+        "#settings-challenge .field-error')?.textContent || '') || "
+        "[...document.querySelectorAll('#settings-challenge .field-error, #settings-challenge "
+        ".form-error')].some(e => /35 % and 55 %/.test(e.textContent))"
+    )
     page.fill("#p-challenge", "0.4")
     page.click("#save-challenge")
     page.wait_for_selector(".toast")

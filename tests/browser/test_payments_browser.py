@@ -1,4 +1,5 @@
 """Buying coins from the console through the built-in gateway simulators (`halobuzz dev gateways`)."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,11 +12,19 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory):
     from tests.integration.test_payments import Sims
+
     base = tmp_path_factory.mktemp("browser-pay")
     port = free_port()
     sims = Sims(base / "sims.log", f"http://127.0.0.1:{port}/api/v1/payments/stripe/webhook")
-    srv = Server(base / "data", env={**sims.env(), "HALOBUZZ_PUBLIC_URL": f"http://127.0.0.1:{port}",
-                                     "HALOBUZZ_DEMO": "1", "HALOBUZZ_PAYMENT_RECHECK_AFTER": "0"})
+    srv = Server(
+        base / "data",
+        env={
+            **sims.env(),
+            "HALOBUZZ_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "HALOBUZZ_DEMO": "1",
+            "HALOBUZZ_PAYMENT_RECHECK_AFTER": "0",
+        },
+    )
     srv.port, srv.url = port, f"http://127.0.0.1:{port}"
     srv.start()
     srv.sims = sims

@@ -1,6 +1,7 @@
 """The built-in video path in a real Chromium: a test pattern pushed over RTMP plays in the live
 room (the video element's time advances, under the console's CSP), the host studio shows the
 ingest server and key, and the ended stream's replay plays on the replay page."""
+
 from __future__ import annotations
 
 import subprocess
@@ -17,9 +18,16 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def video_server(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("browservideo") / "data", env={
-        "HALOBUZZ_DEMO": "1", "HALOBUZZ_STREAM_HEARTBEAT_TIMEOUT": "3600", "HALOBUZZ_MEDIA_PROVIDER": "hls",
-        "HALOBUZZ_MEDIA_RTMP_PORT": str(free_port()), "HALOBUZZ_MEDIA_SAMPLE_SECONDS": "0"})
+    srv = Server(
+        tmp_path_factory.mktemp("browservideo") / "data",
+        env={
+            "HALOBUZZ_DEMO": "1",
+            "HALOBUZZ_STREAM_HEARTBEAT_TIMEOUT": "3600",
+            "HALOBUZZ_MEDIA_PROVIDER": "hls",
+            "HALOBUZZ_MEDIA_RTMP_PORT": str(free_port()),
+            "HALOBUZZ_MEDIA_SAMPLE_SECONDS": "0",
+        },
+    )
     start_or_skip(srv)
     yield srv
     srv.stop()
@@ -27,10 +35,41 @@ def video_server(tmp_path_factory):
 
 def push(url: str, seconds: float) -> subprocess.Popen:
     return subprocess.Popen(
-        [engine.ffmpeg_binary(), "-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi",
-         "-i", "testsrc=size=640x360:rate=30", "-f", "lavfi", "-i", "sine=frequency=440", "-c:v", "libx264",
-         "-preset", "ultrafast", "-tune", "zerolatency", "-g", "30", "-pix_fmt", "yuv420p", "-c:a", "aac",
-         "-t", str(seconds), "-f", "flv", url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            engine.ffmpeg_binary(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-re",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=640x360:rate=30",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+            "-g",
+            "30",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-t",
+            str(seconds),
+            "-f",
+            "flv",
+            url,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def video_time(page, selector: str) -> float:
@@ -52,7 +91,9 @@ def test_live_room_plays_pushed_video_and_replay_page_plays_recording(browser, v
         page.wait_for_function("() => document.querySelector('#stream-video').currentTime > 0.5", timeout=20000)
         t0 = video_time(page, "#stream-video")
         page.wait_for_function(f"() => document.querySelector('#stream-video').currentTime > {t0 + 2}", timeout=10000)
-        page.wait_for_function("() => Number(document.querySelector('#stream-video').dataset.latencyMs) > 0", timeout=10000)
+        page.wait_for_function(
+            "() => Number(document.querySelector('#stream-video').dataset.latencyMs) > 0", timeout=10000
+        )
         page.screenshot(path=str(results_dir / "video-room-1280.png"))
 
         # the host studio shows where OBS sends video (key hidden until asked)

@@ -4,6 +4,7 @@ After each restart: every acknowledged gift is in the ledger exactly once, no
 coin was created or lost, `halobuzz ledger verify` passes, and retrying every
 unacknowledged request with its Idempotency-Key applies it at most once.
 """
+
 import random
 import sqlite3
 import threading
@@ -28,8 +29,20 @@ def live_room_with_viewers(srv, prefix: str, count: int, coins: int):
         sid = c.post("/api/v1/streams", json={"title": prefix}, headers=host["auth"]).json()["id"]
         assert c.post(f"/api/v1/streams/{sid}/start", headers=host["auth"]).status_code == 200
     for v in viewers:
-        assert cli(srv.data_dir, "coins", "grant", "--user", v["user"]["username"], "--amount", str(coins),
-                   "--reason", prefix).returncode == 0
+        assert (
+            cli(
+                srv.data_dir,
+                "coins",
+                "grant",
+                "--user",
+                v["user"]["username"],
+                "--amount",
+                str(coins),
+                "--reason",
+                prefix,
+            ).returncode
+            == 0
+        )
     return viewers, sid
 
 
@@ -43,8 +56,11 @@ def storm(url, viewers, sid, stop, acked, attempted, lock):
             with lock:
                 attempted[k] = (v["user"]["id"], gift, qty, v["auth"])
             try:
-                r = c.post(f"/api/v1/streams/{sid}/gifts", json={"giftId": gift, "quantity": qty},
-                           headers={**v["auth"], "Idempotency-Key": k})
+                r = c.post(
+                    f"/api/v1/streams/{sid}/gifts",
+                    json={"giftId": gift, "quantity": qty},
+                    headers={**v["auth"], "Idempotency-Key": k},
+                )
             except httpx.HTTPError:
                 continue  # the server died under us: unacknowledged
             if r.status_code == 201:
@@ -60,8 +76,10 @@ def test_sigkill_during_gift_storm_loses_and_creates_nothing(tmp_path):
     rounds = 3
     for _ in range(rounds):
         stop = threading.Event()
-        workers = [threading.Thread(target=storm, args=(srv.url, viewers, sid, stop, acked, attempted, lock))
-                   for _ in range(12)]
+        workers = [
+            threading.Thread(target=storm, args=(srv.url, viewers, sid, stop, acked, attempted, lock))
+            for _ in range(12)
+        ]
         for w in workers:
             w.start()
         time.sleep(random.uniform(0.4, 1.5))
@@ -79,8 +97,12 @@ def test_sigkill_during_gift_storm_loses_and_creates_nothing(tmp_path):
         user_id = attempted[k][0]
         assert f"gift:{user_id}:{k}" in keys, "an acknowledged gift is missing after the crash"
     # ... and each is in the ledger for exactly the coins we were told.
-    debits = dict(db.execute("SELECT t.key, -SUM(e.amount) FROM ledger_tx t JOIN ledger_entries e ON e.tx_id = t.id "
-                             "WHERE t.kind = 'gift' AND e.account_id LIKE '%:paid' GROUP BY t.key"))
+    debits = dict(
+        db.execute(
+            "SELECT t.key, -SUM(e.amount) FROM ledger_tx t JOIN ledger_entries e ON e.tx_id = t.id "
+            "WHERE t.kind = 'gift' AND e.account_id LIKE '%:paid' GROUP BY t.key"
+        )
+    )
     for k, coins in acked.items():
         assert debits[f"gift:{attempted[k][0]}:{k}"] == coins
     # Every committed gift came from an attempt, once.
@@ -88,12 +110,17 @@ def test_sigkill_during_gift_storm_loses_and_creates_nothing(tmp_path):
     assert keys <= attempted_keys
     assert db.execute("SELECT COALESCE(SUM(balance),0) FROM ledger_accounts").fetchone()[0] == 0
     for v in viewers:
-        spent = db.execute("SELECT COALESCE(-SUM(e.amount),0) FROM ledger_entries e WHERE e.account_id = ? AND e.amount < 0",
-                           (v["user"]["id"] + ":paid",)).fetchone()[0]
+        spent = db.execute(
+            "SELECT COALESCE(-SUM(e.amount),0) FROM ledger_entries e WHERE e.account_id = ? AND e.amount < 0",
+            (v["user"]["id"] + ":paid",),
+        ).fetchone()[0]
         bal = db.execute("SELECT balance FROM ledger_accounts WHERE id = ?", (v["user"]["id"] + ":paid",)).fetchone()[0]
         assert bal == GRANT - spent
     total = db.execute("SELECT total_coins FROM streams WHERE id = ?", (sid,)).fetchone()[0]
-    assert total == db.execute("SELECT COALESCE(SUM(coins),0) FROM stream_gifters WHERE stream_id = ?", (sid,)).fetchone()[0]
+    assert (
+        total
+        == db.execute("SELECT COALESCE(SUM(coins),0) FROM stream_gifters WHERE stream_id = ?", (sid,)).fetchone()[0]
+    )
     db.close()
     verify = cli(data, "ledger", "verify")
     assert verify.returncode == 0, verify.stdout
@@ -105,8 +132,11 @@ def test_sigkill_during_gift_storm_loses_and_creates_nothing(tmp_path):
             for k, (user_id, gift, qty, auth) in list(attempted.items())[:400]:
                 if k in acked:
                     continue
-                r = c.post(f"/api/v1/streams/{sid}/gifts", json={"giftId": gift, "quantity": qty},
-                           headers={**auth, "Idempotency-Key": k})
+                r = c.post(
+                    f"/api/v1/streams/{sid}/gifts",
+                    json={"giftId": gift, "quantity": qty},
+                    headers={**auth, "Idempotency-Key": k},
+                )
                 committed_before = f"gift:{user_id}:{k}" in keys
                 if committed_before:
                     assert r.status_code == 201 and r.headers.get("idempotent-replayed") == "true"

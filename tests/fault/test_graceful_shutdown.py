@@ -1,5 +1,6 @@
 """SIGTERM under load: the server stops accepting, finishes in-flight requests, makes its
 last commit and exits 0; every acknowledged gift is on disk."""
+
 import signal
 import sqlite3
 import threading
@@ -18,8 +19,9 @@ def test_sigterm_drains_and_keeps_every_acknowledged_gift(tmp_path):
     srv = Server(data).start()
     viewers, sid = live_room_with_viewers(srv, "term", 4, 100_000)
     acked, attempted, lock, stop = {}, {}, threading.Lock(), threading.Event()
-    workers = [threading.Thread(target=storm, args=(srv.url, viewers, sid, stop, acked, attempted, lock))
-               for _ in range(8)]
+    workers = [
+        threading.Thread(target=storm, args=(srv.url, viewers, sid, stop, acked, attempted, lock)) for _ in range(8)
+    ]
     for w in workers:
         w.start()
     time.sleep(1.0)

@@ -9,6 +9,7 @@
 
 Set HALOBUZZ_DRILL_REPORT=path.json to collect the drill numbers.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,6 +34,7 @@ RPO_TARGET = 1.0
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
 
 class TcpProxy:
     """127.0.0.1:port -> 127.0.0.1:target, which a test can cut (refuse + drop) and restore."""
@@ -107,8 +109,7 @@ class TcpProxy:
 def moto(tmp_path_factory):
     port = free_port()
     log = open(tmp_path_factory.mktemp("moto") / "moto.log", "wb")
-    proc = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)], stdout=log,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -120,8 +121,10 @@ def moto(tmp_path_factory):
                 raise RuntimeError("moto_server did not start")
             time.sleep(0.2)
     import boto3
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
-                 aws_secret_access_key="test").create_bucket(Bucket=BUCKET)
+
+    boto3.client(
+        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
+    ).create_bucket(Bucket=BUCKET)
     yield port
     proc.terminate()
     proc.wait(10)
@@ -129,10 +132,13 @@ def moto(tmp_path_factory):
 
 
 def s3_env(port: int, prefix: str) -> dict[str, str]:
-    return {"HALOBUZZ_REPLICA_URL": f"s3://{BUCKET}/{prefix}",
-            "HALOBUZZ_REPLICA_ENDPOINT": f"http://127.0.0.1:{port}",
-            "HALOBUZZ_REPLICA_ACCESS_KEY_ID": "test", "HALOBUZZ_REPLICA_SECRET_ACCESS_KEY": "test",
-            "HALOBUZZ_LOG_LEVEL": "info"}
+    return {
+        "HALOBUZZ_REPLICA_URL": f"s3://{BUCKET}/{prefix}",
+        "HALOBUZZ_REPLICA_ENDPOINT": f"http://127.0.0.1:{port}",
+        "HALOBUZZ_REPLICA_ACCESS_KEY_ID": "test",
+        "HALOBUZZ_REPLICA_SECRET_ACCESS_KEY": "test",
+        "HALOBUZZ_LOG_LEVEL": "info",
+    }
 
 
 def metric(c: httpx.Client, name: str) -> float:
@@ -159,18 +165,23 @@ def replication_check(c: httpx.Client) -> str:
 
 def caught_up(c: httpx.Client) -> bool:
     local = metric(c, "halobuzz_replication_local_txid")
-    return (replication_check(c) == "ok" and local > 0
-            and metric(c, "halobuzz_replication_replica_txid") >= local)
+    return replication_check(c) == "ok" and local > 0 and metric(c, "halobuzz_replication_replica_txid") >= local
 
 
 def register(c: httpx.Client, name: str) -> int:
-    body = {"email": f"{name}@example.com", "password": "correct horse battery", "username": name,
-            "country": "NP", "birthDate": "1998-02-03"}
+    body = {
+        "email": f"{name}@example.com",
+        "password": "correct horse battery",
+        "username": name,
+        "country": "NP",
+        "birthDate": "1998-02-03",
+    }
     return c.post("/api/v1/auth/register", json=body).status_code
 
 
 def usernames(db: Path) -> set[str]:
     import sqlite3
+
     conn = sqlite3.connect(db)
     try:
         return {r[0] for r in conn.execute("SELECT username FROM users")}
@@ -200,6 +211,7 @@ def _report(entry: dict) -> None:
 
 # -- the loss drill ----------------------------------------------------------------------------
 
+
 def loss_drill(tmp_path: Path, env: dict[str, str], source: str, label: str, seconds: float = 6.0) -> dict:
     srv = Server(tmp_path / "data", env=env).start()
     acked: list[tuple[str, float]] = []
@@ -224,7 +236,7 @@ def loss_drill(tmp_path: Path, env: dict[str, str], source: str, label: str, sec
     kids = litestream_children(srv.proc.pid)
     assert kids, "litestream child not found"
     killed_at = time.time()
-    for pid in kids:                       # the whole machine goes: Litestream and serve together
+    for pid in kids:  # the whole machine goes: Litestream and serve together
         os.kill(pid, signal.SIGKILL)
     srv.proc.send_signal(signal.SIGKILL)
     stop.set()
@@ -239,9 +251,15 @@ def loss_drill(tmp_path: Path, env: dict[str, str], source: str, label: str, sec
     present = usernames(new / "halobuzz.db")
     lost = [(n, killed_at - t) for n, t in acked if n not in present]
     ages = sorted(max(0.0, a) for _, a in lost)
-    entry = {"replica": label, "acknowledged_writes": len(acked), "writes_per_s": round(len(acked) / seconds, 1),
-             "lost": len(lost), "lost_older_than_1s": sum(1 for a in ages if a > RPO_TARGET),
-             "oldest_lost_age_s": round(ages[-1], 3) if ages else 0.0, "restore_s": round(restore_s, 2)}
+    entry = {
+        "replica": label,
+        "acknowledged_writes": len(acked),
+        "writes_per_s": round(len(acked) / seconds, 1),
+        "lost": len(lost),
+        "lost_older_than_1s": sum(1 for a in ages if a > RPO_TARGET),
+        "oldest_lost_age_s": round(ages[-1], 3) if ages else 0.0,
+        "restore_s": round(restore_s, 2),
+    }
     _report(entry)
     return entry
 
@@ -262,15 +280,19 @@ def test_loss_drill_s3_replica(tmp_path, moto):
 
 # -- faults ------------------------------------------------------------------------------------
 
+
 def test_replica_unreachable_at_start_then_catches_up(tmp_path, moto):
-    proxy = TcpProxy(moto)                 # not listening yet: the replica is down
+    proxy = TcpProxy(moto)  # not listening yet: the replica is down
     env = s3_env(proxy.port, "late-" + uuid.uuid4().hex[:6])
     srv = Server(tmp_path / "data", env=env).start()
     try:
         with srv.client() as c:
-            assert register(c, "early_bird") == 201            # serving regardless
-            check = wait_for(lambda: (lambda v: v if v != "ok" else None)(replication_check(c)), 20,
-                             "readiness to report the replica")
+            assert register(c, "early_bird") == 201  # serving regardless
+            check = wait_for(
+                lambda: (lambda v: v if v != "ok" else None)(replication_check(c)),
+                20,
+                "readiness to report the replica",
+            )
             assert c.get("/readyz").status_code == 503 and c.get("/healthz").status_code == 200
             assert metric(c, "halobuzz_replication_healthy") == 0
             assert any(w in check for w in ("unreachable", "not reached", "not running")), check
@@ -280,8 +302,14 @@ def test_replica_unreachable_at_start_then_catches_up(tmp_path, moto):
     finally:
         srv.stop()
         proxy.close()
-    out = cli(tmp_path / "new", "restore", "--from", env["HALOBUZZ_REPLICA_URL"], "--no-secrets",
-              env={**env, "HALOBUZZ_REPLICA_ENDPOINT": f"http://127.0.0.1:{moto}"})
+    out = cli(
+        tmp_path / "new",
+        "restore",
+        "--from",
+        env["HALOBUZZ_REPLICA_URL"],
+        "--no-secrets",
+        env={**env, "HALOBUZZ_REPLICA_ENDPOINT": f"http://127.0.0.1:{moto}"},
+    )
     assert out.returncode == 0, out.stderr
     assert "early_bird" in usernames(tmp_path / "new" / "halobuzz.db")
 
@@ -296,12 +324,13 @@ def test_replica_cut_mid_run_keeps_serving_and_catches_up(tmp_path, moto):
         with srv.client() as c:
             wait_for(lambda: caught_up(c), 30, "replication ready")
             proxy.cut()
-            for i in range(30):                                   # still serving writes
+            for i in range(30):  # still serving writes
                 names.append(f"cut_{i}")
                 assert register(c, names[-1]) == 201
                 time.sleep(0.1)
-            check = wait_for(lambda: (lambda v: v if v != "ok" else None)(replication_check(c)), 30,
-                             "readiness to notice the cut")
+            check = wait_for(
+                lambda: (lambda v: v if v != "ok" else None)(replication_check(c)), 30, "readiness to notice the cut"
+            )
             assert c.get("/readyz").status_code == 503, check
             wait_for(lambda: metric(c, "halobuzz_replication_lag_seconds") > 0, 20, "lag to grow")
             assert metric(c, "halobuzz_replication_healthy") == 0
@@ -311,7 +340,13 @@ def test_replica_cut_mid_run_keeps_serving_and_catches_up(tmp_path, moto):
     finally:
         srv.stop()
         proxy.close()
-    out = cli(tmp_path / "new", "restore", "--from", env["HALOBUZZ_REPLICA_URL"], "--no-secrets",
-              env={**env, "HALOBUZZ_REPLICA_ENDPOINT": f"http://127.0.0.1:{moto}"})
+    out = cli(
+        tmp_path / "new",
+        "restore",
+        "--from",
+        env["HALOBUZZ_REPLICA_URL"],
+        "--no-secrets",
+        env={**env, "HALOBUZZ_REPLICA_ENDPOINT": f"http://127.0.0.1:{moto}"},
+    )
     assert out.returncode == 0, out.stderr
     assert set(names) <= usernames(tmp_path / "new" / "halobuzz.db")

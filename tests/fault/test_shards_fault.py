@@ -2,6 +2,7 @@
 gift storm; restart them; then every gift the origin acknowledged (committed) is settled exactly
 once: credited on the destination (and settled on the origin) or refunded; transit accounts are
 zero, nothing is in flight, the export/import books agree and both ledgers verify."""
+
 from __future__ import annotations
 
 import asyncio
@@ -35,8 +36,13 @@ class ChildShard:
     def start(self) -> "ChildShard":
         env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.support.shard_nodes", *self.args], cwd=ROOT,
-                                     env=env, stdout=subprocess.PIPE, stderr=self.log)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.shard_nodes", *self.args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+        )
         line = self.proc.stdout.readline()
         assert line.strip() == b"ready", self.log_path.read_text()[-2000:]
         return self
@@ -67,8 +73,10 @@ def _books(path: Path) -> dict:
         rec["out"] = {r["id"]: r["status"] for r in conn.execute("SELECT id, status FROM shard_transfers_out")}
         rec["in"] = {r["id"]: r["status"] for r in conn.execute("SELECT id, status FROM shard_transfers_in")}
         rec["in_keys"] = conn.execute("SELECT COUNT(*) FROM ledger_tx WHERE kind = 'gift_in'").fetchone()[0]
-        rec["paid"] = {r["id"]: r["balance"] for r in conn.execute(
-            "SELECT id, balance FROM ledger_accounts WHERE id LIKE 'V%:paid'")}
+        rec["paid"] = {
+            r["id"]: r["balance"]
+            for r in conn.execute("SELECT id, balance FROM ledger_accounts WHERE id LIKE 'V%:paid'")
+        }
         return rec
     finally:
         conn.close()
@@ -80,8 +88,9 @@ async def _storm(a: Node, stop: asyncio.Event, acked: dict) -> None:
     while not stop.is_set():
         n += 1
         v = rnd.choice(VIEWERS)
-        status, body, _ = await a.exchange.send_gift(v, "in", "S1", rnd.choice(["rose", "heart", "momo"]),
-                                                     rnd.randint(1, 3), f"storm-{n:06d}")
+        status, body, _ = await a.exchange.send_gift(
+            v, "in", "S1", rnd.choice(["rose", "heart", "momo"]), rnd.randint(1, 3), f"storm-{n:06d}"
+        )
         assert status == 202
         acked[body["transferId"]] = body["coins"]
         await asyncio.sleep(0.005)
@@ -90,8 +99,9 @@ async def _storm(a: Node, stop: asyncio.Event, acked: dict) -> None:
 async def _settled(a: Node, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        row = await a.db.readers.fetchone("SELECT COUNT(*) AS n FROM shard_transfers_out "
-                                          "WHERE status IN ('pending','cancelling')")
+        row = await a.db.readers.fetchone(
+            "SELECT COUNT(*) AS n FROM shard_transfers_out WHERE status IN ('pending','cancelling')"
+        )
         unsent = await a.db.readers.fetchone("SELECT COUNT(*) AS n FROM shard_outbox WHERE published_at IS NULL")
         if row["n"] == 0 and unsent["n"] == 0:
             return
@@ -107,8 +117,9 @@ def test_kill9_mid_cross_shard_gift_storm(tmp_path, victim):
     seed(tmp_path / "np" / "halobuzz.db", [(v, "NP") for v in VIEWERS], [], coins=1_000_000)
     seed(tmp_path / "in" / "halobuzz.db", [("H1", "IN")], [("S1", "H1")])
     nats = NatsServer(tmp_path / "nats").start()
-    b = ChildShard([str(tmp_path / "in"), str(map_path), operator, "in", str(keys["in"]), nats.url],
-                   tmp_path / "b.log").start()
+    b = ChildShard(
+        [str(tmp_path / "in"), str(map_path), operator, "in", str(keys["in"]), nats.url], tmp_path / "b.log"
+    ).start()
     acked: dict[str, int] = {}
 
     async def run():
@@ -123,7 +134,7 @@ def test_kill9_mid_cross_shard_gift_storm(tmp_path, victim):
                     b.kill()
                 else:
                     nats.kill()
-                await asyncio.sleep(2.5)   # the storm goes on; timeouts fire
+                await asyncio.sleep(2.5)  # the storm goes on; timeouts fire
                 if victim == "shard":
                     b.start()
                 else:
@@ -142,8 +153,10 @@ def test_kill9_mid_cross_shard_gift_storm(tmp_path, victim):
         nats.stop()
     ra, rb = _books(tmp_path / "np" / "halobuzz.db"), _books(tmp_path / "in" / "halobuzz.db")
     outcomes = list(ra["out"].values())
-    print(f"\n{victim}: {len(acked)} gifts acked, credited {outcomes.count('credited')}, "
-          f"refused {outcomes.count('refused')}")
+    print(
+        f"\n{victim}: {len(acked)} gifts acked, credited {outcomes.count('credited')}, "
+        f"refused {outcomes.count('refused')}"
+    )
     assert len(acked) > 50
     assert set(ra["out"]) == set(acked)
     assert ra["ok"] and ra["inFlight"] == [] and ra["outboxUnsent"] == 0
@@ -164,12 +177,18 @@ def test_three_node_nats_cluster_loses_a_server_mid_storm(tmp_path):
     """The packaging example's shape: JetStream on a 3-server cluster, the stream at 3 replicas.
     kill -9 one server during the storm: every gift still settles exactly once."""
     from tests.support.natsd import _free_port
+
     routes = [_free_port() for _ in range(3)]
-    servers = [NatsServer(tmp_path / f"nats{i}", cluster={"name": "hb", "server_name": f"n{i}", "port": routes[i],
-                                                          "routes": routes}) for i in range(3)]
+    servers = [
+        NatsServer(
+            tmp_path / f"nats{i}", cluster={"name": "hb", "server_name": f"n{i}", "port": routes[i], "routes": routes}
+        )
+        for i in range(3)
+    ]
     for s in servers:
         s.proc = None
     import threading
+
     threads = [threading.Thread(target=s.start, kwargs={"timeout": 30}) for s in servers]
     for t in threads:
         t.start()
@@ -212,6 +231,5 @@ def test_three_node_nats_cluster_loses_a_server_mid_storm(tmp_path):
     ra, rb = _books(tmp_path / "np" / "halobuzz.db"), _books(tmp_path / "in" / "halobuzz.db")
     assert len(acked) > 20 and set(ra["out"]) == set(acked)
     assert ra["ok"] and ra["inFlight"] == [] and ra["peers"]["in"]["transit"] == 0
-    assert {t for t, s in ra["out"].items() if s == "credited"} == {t for t, s in rb["in"].items()
-                                                                     if s == "credited"}
+    assert {t for t, s in ra["out"].items() if s == "credited"} == {t for t, s in rb["in"].items() if s == "credited"}
     assert ra["peers"]["in"]["exported"] == rb["peers"]["np"]["imported"]

@@ -1,4 +1,5 @@
 """Helpers for the games tests over a real server."""
+
 from __future__ import annotations
 
 import itertools
@@ -9,8 +10,11 @@ from tests.conftest import cli, register
 _keys = itertools.count(1)
 
 
-GAMES_ENV = {"HALOBUZZ_GAMES_COMPLIANCE": '{"NP": "games_of_chance=true"}', "HALOBUZZ_GAMES_RATE": "1000/1s",
-             "HALOBUZZ_GAMES_LOTTERY_EVERY": "0"}
+GAMES_ENV = {
+    "HALOBUZZ_GAMES_COMPLIANCE": '{"NP": "games_of_chance=true"}',
+    "HALOBUZZ_GAMES_RATE": "1000/1s",
+    "HALOBUZZ_GAMES_LOTTERY_EVERY": "0",
+}
 
 
 def key() -> str:
@@ -20,8 +24,17 @@ def key() -> str:
 def player(server, client, name=None, coins=5000, **fields):
     u = register(client, name, **fields)
     if coins:
-        out = cli(server.data_dir, "coins", "grant", "--user", u["user"]["username"], "--amount", str(coins),
-                  "--reason", "games test")
+        out = cli(
+            server.data_dir,
+            "coins",
+            "grant",
+            "--user",
+            u["user"]["username"],
+            "--amount",
+            str(coins),
+            "--reason",
+            "games test",
+        )
         assert out.returncode == 0, out.stderr
     return u
 

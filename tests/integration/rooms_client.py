@@ -1,4 +1,5 @@
 """A small websocket test client for /ws (real `websockets` client against the real server)."""
+
 from __future__ import annotations
 
 import asyncio

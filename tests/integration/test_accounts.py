@@ -1,4 +1,5 @@
 """Accounts over real HTTP against a real server process."""
+
 import time
 
 import jwt
@@ -17,7 +18,9 @@ def test_register_login_me_roundtrip(client):
     assert body["trust"] == {"score": 50, "level": "medium"}
     login = client.post("/api/v1/auth/login", json={"email": reg["user"]["email"], "password": reg["password"]})
     assert login.status_code == 200
-    assert client.get("/api/v1/me", headers={"Authorization": "Bearer " + login.json()["accessToken"]}).status_code == 200
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": "Bearer " + login.json()["accessToken"]}).status_code == 200
+    )
 
 
 def test_access_token_is_eddsa_with_key_id(client):
@@ -32,9 +35,16 @@ def test_wrong_password_and_duplicate_registration(client):
     reg = register(client)
     bad = client.post("/api/v1/auth/login", json={"email": reg["user"]["email"], "password": "nope-nope-nope"})
     assert bad.status_code == 401 and bad.json()["error"]["code"] == "invalid_credentials"
-    again = client.post("/api/v1/auth/register", json={
-        "email": reg["user"]["email"].upper(), "password": "whatever123", "username": "someone_else",
-        "country": "NP", "birthDate": "1990-01-01"})
+    again = client.post(
+        "/api/v1/auth/register",
+        json={
+            "email": reg["user"]["email"].upper(),
+            "password": "whatever123",
+            "username": "someone_else",
+            "country": "NP",
+            "birthDate": "1990-01-01",
+        },
+    )
     assert again.status_code == 409 and "email" in again.json()["error"]["fields"]
 
 
@@ -108,8 +118,11 @@ def test_admin_routes_need_role_and_allow_list(server, client):
     assert cli(server.data_dir, "user", "set-role", "rootadmin", "admin").returncode == 0
     listed = client.get("/api/v1/admin/users", params={"q": plain["user"]["username"]}, headers=boss["auth"])
     assert listed.status_code == 200 and [u["id"] for u in listed.json()["items"]] == [plain["user"]["id"]]
-    promoted = client.post(f"/api/v1/admin/users/{plain['user']['id']}/role", json={"role": "host"},
-                           headers={**boss["auth"], "X-Request-Id": "req-promote-1"})
+    promoted = client.post(
+        f"/api/v1/admin/users/{plain['user']['id']}/role",
+        json={"role": "host"},
+        headers={**boss["auth"], "X-Request-Id": "req-promote-1"},
+    )
     assert promoted.status_code == 200
     audit = client.get("/api/v1/admin/audit", params={"target": plain["user"]["id"]}, headers=boss["auth"]).json()
     entry = audit["items"][0]
@@ -121,12 +134,16 @@ def test_admin_routes_need_role_and_allow_list(server, client):
 def _live_refresh_tokens(data_dir, session_of_token: str) -> int:
     import hashlib
     import sqlite3
+
     db = sqlite3.connect(data_dir / "halobuzz.db")
     try:
-        sid = db.execute("SELECT session_id FROM refresh_tokens WHERE token_hash = ?",
-                         (hashlib.sha256(session_of_token.encode()).hexdigest(),)).fetchone()[0]
-        return db.execute("SELECT count(*) FROM refresh_tokens WHERE session_id = ? AND used_at IS NULL",
-                          (sid,)).fetchone()[0]
+        sid = db.execute(
+            "SELECT session_id FROM refresh_tokens WHERE token_hash = ?",
+            (hashlib.sha256(session_of_token.encode()).hexdigest(),),
+        ).fetchone()[0]
+        return db.execute(
+            "SELECT count(*) FROM refresh_tokens WHERE session_id = ? AND used_at IS NULL", (sid,)
+        ).fetchone()[0]
     finally:
         db.close()
 

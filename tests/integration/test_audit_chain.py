@@ -1,5 +1,6 @@
 """Issue 15 item 4: the audit log is append-only, hash-chained (checked by doctor and
 `halobuzz audit verify`), and refused admin attempts are recorded."""
+
 import sqlite3
 import time
 
@@ -55,8 +56,10 @@ def test_audit_log_is_append_only_and_chain_is_checked(server, client):
             db.execute("DELETE FROM audit_log")
         # Someone with write access to the file drops the trigger and edits a row: the chain shows it.
         db.execute("DROP TRIGGER audit_log_append_only_update")
-        db.execute("UPDATE audit_log SET after_json = '{}' WHERE id = (SELECT MIN(id) FROM audit_log "
-                   "WHERE action = 'user.suspended')")
+        db.execute(
+            "UPDATE audit_log SET after_json = '{}' WHERE id = (SELECT MIN(id) FROM audit_log "
+            "WHERE action = 'user.suspended')"
+        )
         db.commit()
     finally:
         db.close()

@@ -1,4 +1,5 @@
 """backup / restore / upgrade on real data dirs, through the CLI an operator would use."""
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,9 @@ def _users(db: Path) -> set[str]:
 
 
 def _make_user(d: Path, name: str) -> None:
-    out = cli(d, "user", "create", "--email", f"{name}@example.com", "--username", name,
-              "--password", "a-good-password")
+    out = cli(
+        d, "user", "create", "--email", f"{name}@example.com", "--username", name, "--password", "a-good-password"
+    )
     assert out.returncode == 0, out.stderr
 
 
@@ -50,7 +52,7 @@ def test_backup_then_restore_from_file_refuses_without_force(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "alice" in _users(d / "halobuzz.db") and "bob" not in _users(d / "halobuzz.db")
     kept = list((d / "backups").glob("*-pre-restore.db"))
-    assert kept and "bob" in _users(kept[0])          # the replaced database was kept
+    assert kept and "bob" in _users(kept[0])  # the replaced database was kept
 
 
 def test_restore_clear_errors(tmp_path):
@@ -83,7 +85,7 @@ def test_restore_refuses_live_database_even_with_force(tmp_path):
     srv = Server(tmp_path / "data").start()
     try:
         out = cli(srv.data_dir, "backup")
-        assert out.returncode == 0, out.stderr          # backup works while serving
+        assert out.returncode == 0, out.stderr  # backup works while serving
         snap = out.stdout.split()[1]
         live = cli(srv.data_dir, "restore", "--from", snap, "--force")
         assert live.returncode == 1 and "server is running" in live.stderr
@@ -92,7 +94,7 @@ def test_restore_refuses_live_database_even_with_force(tmp_path):
     assert cli(srv.data_dir, "restore", "--from", snap, "--force").returncode == 0
 
 
-@pytest.mark.slow   # ~10 s of real time between the two points
+@pytest.mark.slow  # ~10 s of real time between the two points
 def test_directory_replica_point_in_time_restore(tmp_path):
     replica = tmp_path / "replica"
     env = {"HALOBUZZ_REPLICA_URL": str(replica)}
@@ -126,7 +128,9 @@ def test_directory_replica_point_in_time_restore(tmp_path):
     assert older.returncode == 0, older.stderr
     names = _users(tmp_path / "older" / "halobuzz.db")
     assert "early" in names and "late" not in names
-    too_old = cli(tmp_path / "ancient", "restore", "--from", str(replica), "--timestamp", "2001-01-01T00:00:00Z", "--no-secrets")
+    too_old = cli(
+        tmp_path / "ancient", "restore", "--from", str(replica), "--timestamp", "2001-01-01T00:00:00Z", "--no-secrets"
+    )
     assert too_old.returncode == 1 and "error:" in too_old.stderr
 
 
@@ -153,6 +157,7 @@ def test_upgrade_dry_run_and_rollback_on_failed_migration(tmp_path, monkeypatch)
     monkeypatch.setattr(migrations, "available", lambda: [*real, ok, broken])
     before = bk.check_file(db), _users(db)
     from halobuzz import doctor
+
     report = bk.dry_run_upgrade(db, doctor.run_all)
     assert not report["ok"] and "nope" in report["error"] and report["pending"] == ["8999_fine", "9000_broken"]
     try:
@@ -167,7 +172,7 @@ def test_upgrade_dry_run_and_rollback_on_failed_migration(tmp_path, monkeypatch)
     finally:
         conn.close()
     assert (bk.check_file(db), _users(db)) == before
-    assert list((d / "backups").glob("*-pre-upgrade-*.db"))           # kept
+    assert list((d / "backups").glob("*-pre-upgrade-*.db"))  # kept
 
 
 def test_corrupt_replica_gives_clear_error_and_writes_nothing(tmp_path):
@@ -192,8 +197,13 @@ def test_corrupt_replica_gives_clear_error_and_writes_nothing(tmp_path):
 def test_disk_full_gives_clear_errors_and_leaves_nothing_half_written(tmp_path):
     full = tmp_path / "full"
     full.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(full)],
-                                           capture_output=True).returncode != 0:
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(full)], capture_output=True
+        ).returncode
+        != 0
+    ):
         pytest.skip("needs root and tmpfs mounts to make a full disk")
     try:
         d, replica = tmp_path / "data", tmp_path / "replica"

@@ -1,6 +1,7 @@
 """Issue 15 item 7: a backup restores a working server on its own (database + secrets +
 settings, optionally encrypted); the replica/.db path needs the secrets; doctor checks that
 stored gateway payloads decrypt."""
+
 import re
 import stat
 from pathlib import Path
@@ -20,13 +21,13 @@ def test_encrypted_backup_restores_a_working_server_elsewhere(tmp_path):
     old = tmp_path / "old"
     srv = Server(old)
     (old).mkdir(parents=True)
-    (old / "halobuzz.toml").write_text('metrics_interval = 2.0\n')
+    (old / "halobuzz.toml").write_text("metrics_interval = 2.0\n")
     srv.start()
     try:
         with srv.client() as c:
             user = register(c)
             stored_payload(c)
-        made = cli(old, "backup", "--encrypt", "--to", str(tmp_path / "usb"), env=PASS)   # while serving
+        made = cli(old, "backup", "--encrypt", "--to", str(tmp_path / "usb"), env=PASS)  # while serving
         assert made.returncode == 0, made.stderr
     finally:
         srv.stop()
@@ -43,7 +44,7 @@ def test_encrypted_backup_restores_a_working_server_elsewhere(tmp_path):
     assert done.returncode == 0, done.stderr
     m = re.search(r"\((\d+) bytes written: database, secret", done.stdout)
     assert m and int(m.group(1)) > (new / "halobuzz.db").stat().st_size, done.stdout
-    assert (new / "halobuzz.toml").read_text() == 'metrics_interval = 2.0\n'
+    assert (new / "halobuzz.toml").read_text() == "metrics_interval = 2.0\n"
     assert (old / "secrets" / "field-keys.json").read_bytes() == (new / "secrets" / "field-keys.json").read_bytes()
 
     doctor = cli(new, "doctor")
@@ -51,9 +52,9 @@ def test_encrypted_backup_restores_a_working_server_elsewhere(tmp_path):
     srv2 = Server(new).start()
     try:
         with srv2.client() as c:
-            assert c.get("/api/v1/me", headers=user["auth"]).status_code == 200        # old access token
+            assert c.get("/api/v1/me", headers=user["auth"]).status_code == 200  # old access token
             r = c.post("/api/v1/auth/refresh", json={"refreshToken": user["refreshToken"]})
-            assert r.status_code == 200                                                # old refresh token
+            assert r.status_code == 200  # old refresh token
     finally:
         srv2.stop()
 
@@ -71,6 +72,7 @@ def test_database_only_restore_needs_the_secrets(tmp_path):
     secrets_file = exported.stdout.split()[1]
     snap = tmp_path / "snap.db"
     import sqlite3
+
     src, dst = sqlite3.connect(old / "halobuzz.db"), sqlite3.connect(snap)
     src.backup(dst)
     src.close(), dst.close()
@@ -85,6 +87,6 @@ def test_database_only_restore_needs_the_secrets(tmp_path):
     # forced without secrets: doctor says the payloads cannot be read
     forced = cli(tmp_path / "b", "restore", "--from", str(snap), "--no-secrets")
     assert forced.returncode == 0 and "without secrets" in forced.stderr
-    assert cli(tmp_path / "b", "init").returncode == 0          # new keys, not the ones the payloads need
+    assert cli(tmp_path / "b", "init").returncode == 0  # new keys, not the ones the payloads need
     doctor = cli(tmp_path / "b", "doctor")
     assert doctor.returncode == 1 and "do not decrypt" in doctor.stdout, doctor.stdout

@@ -1,4 +1,5 @@
 """Client mistakes get a clear 4xx JSON error naming the field, and change nothing."""
+
 import time
 import uuid
 
@@ -7,8 +8,13 @@ import pytest
 
 from tests.conftest import Server, register
 
-GOOD = {"email": "x{}@example.com", "password": "long enough pw", "username": "bad_input_{}",
-        "country": "NP", "birthDate": "2000-01-01"}
+GOOD = {
+    "email": "x{}@example.com",
+    "password": "long enough pw",
+    "username": "bad_input_{}",
+    "country": "NP",
+    "birthDate": "2000-01-01",
+}
 
 
 def body(i, **changes):
@@ -17,19 +23,22 @@ def body(i, **changes):
     return b
 
 
-@pytest.mark.parametrize("payload,field,status", [
-    (lambda i: body(i, email=123), "email", 422),
-    (lambda i: body(i, email="not-an-email"), "email", 422),
-    (lambda i: body(i, country="ZZ"), "country", 422),
-    (lambda i: body(i, birthDate="2000-13-45"), "birthDate", 422),
-    (lambda i: body(i, birthDate="2020-01-01"), "birthDate", 422),
-    (lambda i: body(i, username="a" * 500), "username", 422),
-    (lambda i: body(i, username="bad\u0000name"), "username", 422),
-    (lambda i: body(i, password="short"), "password", 422),
-    (lambda i: body(i, username="01M88VYN7JW7VHQG1G1697PR3M"), "username", 422),  # would shadow an id
-    (lambda i: {**body(i), "isAdmin": True}, "isAdmin", 422),
-    (lambda i: {k: v for k, v in body(i).items() if k != "email"}, "email", 422),
-])
+@pytest.mark.parametrize(
+    "payload,field,status",
+    [
+        (lambda i: body(i, email=123), "email", 422),
+        (lambda i: body(i, email="not-an-email"), "email", 422),
+        (lambda i: body(i, country="ZZ"), "country", 422),
+        (lambda i: body(i, birthDate="2000-13-45"), "birthDate", 422),
+        (lambda i: body(i, birthDate="2020-01-01"), "birthDate", 422),
+        (lambda i: body(i, username="a" * 500), "username", 422),
+        (lambda i: body(i, username="bad\u0000name"), "username", 422),
+        (lambda i: body(i, password="short"), "password", 422),
+        (lambda i: body(i, username="01M88VYN7JW7VHQG1G1697PR3M"), "username", 422),  # would shadow an id
+        (lambda i: {**body(i), "isAdmin": True}, "isAdmin", 422),
+        (lambda i: {k: v for k, v in body(i).items() if k != "email"}, "email", 422),
+    ],
+)
 def test_register_rejects_and_names_field(client, payload, field, status):
     i = time.monotonic_ns()
     r = client.post("/api/v1/auth/register", json=payload(i))
@@ -63,8 +72,12 @@ def test_missing_forged_and_expired_tokens(client, server):
     forged = f"{head}.{payload}.{sig[::-1]}"
     r = client.get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"})
     assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_token"
-    hs = jwt.encode({"sub": reg["user"]["id"], "sid": "x", "exp": 9999999999, "iat": 1, "aud": "halobuzz"},
-                    "s" * 40, algorithm="HS256", headers={"kid": jwt.get_unverified_header(token)["kid"]})
+    hs = jwt.encode(
+        {"sub": reg["user"]["id"], "sid": "x", "exp": 9999999999, "iat": 1, "aud": "halobuzz"},
+        "s" * 40,
+        algorithm="HS256",
+        headers={"kid": jwt.get_unverified_header(token)["kid"]},
+    )
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {hs}"}).status_code == 401
     assert client.get("/api/v1/me", headers={"Authorization": "Bearer garbage"}).status_code == 401
     assert client.get("/api/v1/me", headers={"Authorization": "Basic abc"}).status_code == 401
@@ -88,25 +101,32 @@ def test_unknown_route_and_method_are_json(client):
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
     r = client.get("/api/v1/auth/login")
     assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
-    assert r.headers["allow"] == "POST"   # RFC 9110: a 405 names the methods the resource has
+    assert r.headers["allow"] == "POST"  # RFC 9110: a 405 names the methods the resource has
     r = client.delete("/api/v1/streams")
     assert r.status_code == 405 and set(r.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
 
 
 def test_rate_limit_429_with_retry_after(tmp_path):
-    srv = Server(tmp_path / "d", env={"HALOBUZZ_RATE_LIMIT_AUTH": "3/1m", "HALOBUZZ_RATE_LIMIT_DEFAULT": "5/1m"}).start()
+    srv = Server(
+        tmp_path / "d", env={"HALOBUZZ_RATE_LIMIT_AUTH": "3/1m", "HALOBUZZ_RATE_LIMIT_DEFAULT": "5/1m"}
+    ).start()
     try:
         with srv.client() as c:
-            codes = [c.post("/api/v1/auth/login", json={"email": "a@b.co", "password": "x" * 8}).status_code
-                     for _ in range(4)]
+            codes = [
+                c.post("/api/v1/auth/login", json={"email": "a@b.co", "password": "x" * 8}).status_code
+                for _ in range(4)
+            ]
             assert codes == [401, 401, 401, 429]
             r = c.post("/api/v1/auth/login", json={"email": "a@b.co", "password": "x" * 8})
             assert r.json()["error"]["code"] == "rate_limited" and 1 <= int(r.headers["retry-after"]) <= 20
             # health is never limited
             assert all(c.get("/healthz").status_code == 200 for _ in range(10))
             # a forwarded header from an untrusted peer does not buy a fresh bucket
-            r = c.post("/api/v1/auth/login", json={"email": "a@b.co", "password": "x" * 8},
-                       headers={"X-Forwarded-For": "9.9.9.9"})
+            r = c.post(
+                "/api/v1/auth/login",
+                json={"email": "a@b.co", "password": "x" * 8},
+                headers={"X-Forwarded-For": "9.9.9.9"},
+            )
             assert r.status_code == 429
     finally:
         srv.stop()
@@ -121,8 +141,9 @@ def test_security_headers_cors_and_request_id(tmp_path):
             assert r.headers["x-request-id"] == "abc-123"
             assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
             assert r.headers["x-content-type-options"] == "nosniff"
-            ok = c.options("/api/v1/me", headers={"Origin": "https://app.example.com",
-                                                  "Access-Control-Request-Method": "GET"})
+            ok = c.options(
+                "/api/v1/me", headers={"Origin": "https://app.example.com", "Access-Control-Request-Method": "GET"}
+            )
             assert ok.headers["access-control-allow-origin"] == "https://app.example.com"
             assert "Authorization" in ok.headers["access-control-allow-headers"]
     finally:
@@ -142,7 +163,9 @@ def test_user_text_is_stored_as_given_and_only_ever_served_as_json(client):
 
 
 def test_signed_in_users_are_limited_per_account_not_per_ip(tmp_path):
-    srv = Server(tmp_path / "d", env={"HALOBUZZ_RATE_LIMIT_DEFAULT": "6/1m", "HALOBUZZ_RATE_LIMIT_USER": "6/1m"}).start()
+    srv = Server(
+        tmp_path / "d", env={"HALOBUZZ_RATE_LIMIT_DEFAULT": "6/1m", "HALOBUZZ_RATE_LIMIT_USER": "6/1m"}
+    ).start()
     try:
         with srv.client() as c:
             a, b = register(c), register(c)  # anonymous: 2 of the IP's overall budget of 6
@@ -160,11 +183,17 @@ def test_signed_in_users_are_limited_per_account_not_per_ip(tmp_path):
 
 def test_odd_bytes_and_huge_numbers_are_4xx_not_500(client):
     reg = register(client)
-    r = client.post("/api/v1/auth/login", content=b'{"email":"\xff\xfe","password":"x"}',
-                    headers={"content-type": "application/json"})
+    r = client.post(
+        "/api/v1/auth/login",
+        content=b'{"email":"\xff\xfe","password":"x"}',
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 422
-    for path in ("/api/v1/wallet/transactions?cursor=99999999999999999999",
-                 "/api/v1/wallet/transactions?cursor=9223372036854775808", "/api/v1/wallet/transactions?limit=-1"):
+    for path in (
+        "/api/v1/wallet/transactions?cursor=99999999999999999999",
+        "/api/v1/wallet/transactions?cursor=9223372036854775808",
+        "/api/v1/wallet/transactions?limit=-1",
+    ):
         r = client.get(path, headers=reg["auth"])
         assert r.status_code == 422, (path, r.text)
     r = client.get("/api/v1/me", headers={"Authorization": "Bearer \xff\xfe".encode("latin-1")})
@@ -179,8 +208,11 @@ def test_one_anonymous_budget_per_ip_across_groups_and_unknown_routes(tmp_path):
         with srv.client() as c:
             codes = [c.get(f"/api/v1/x{uuid.uuid4().hex[:8]}").status_code for _ in range(90)]
             assert codes == [404] * 90
-            codes += [c.get(path).status_code for path in ("/api/v1/gifts", "/api/v1/streams", "/api/v1/og/tiers",
-                                                          "/nowhere/" + uuid.uuid4().hex) for _ in range(5)]
+            codes += [
+                c.get(path).status_code
+                for path in ("/api/v1/gifts", "/api/v1/streams", "/api/v1/og/tiers", "/nowhere/" + uuid.uuid4().hex)
+                for _ in range(5)
+            ]
             assert codes.count(429) == 10 and codes[100:] == [429] * 10, codes[88:]
             r = c.get("/api/v1/gifts")
             assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
@@ -219,18 +251,21 @@ def test_control_characters_in_titles_and_dms_are_refused(client):
 
 def test_short_body_is_408_and_idle_connections_close_at_request_timeout(tmp_path):
     import socket
+
     srv = Server(tmp_path / "d", env={"HALOBUZZ_REQUEST_TIMEOUT": "2"}).start()
     try:
         with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
-            s.sendall(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                      b"Content-Length: 100\r\n\r\n{\"email\":")
+            s.sendall(
+                b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b'Content-Length: 100\r\n\r\n{"email":'
+            )
             t0 = time.monotonic()
             reply = s.recv(4096)
             assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
             assert time.monotonic() - t0 < 8
         with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
             t0 = time.monotonic()
-            assert s.recv(4096) == b""     # closed by the server, not held for 120 s
+            assert s.recv(4096) == b""  # closed by the server, not held for 120 s
             assert time.monotonic() - t0 < 8
     finally:
         srv.stop()

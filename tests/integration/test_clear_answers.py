@@ -1,4 +1,5 @@
 """Issue 15 item 15: clear answers instead of tracebacks, reprs, silent 200s and wrong words."""
+
 import io
 import socket
 import subprocess
@@ -20,14 +21,20 @@ def boss(server):
 
 def serve(data_dir, *args, env=None) -> subprocess.CompletedProcess:
     import os
-    return subprocess.run([sys.executable, "-m", "halobuzz", "serve", "--data-dir", str(data_dir), *args],
-                          capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "HALOBUZZ_BCRYPT_ROUNDS": "4", **(env or {})})
+
+    return subprocess.run(
+        [sys.executable, "-m", "halobuzz", "serve", "--data-dir", str(data_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "HALOBUZZ_BCRYPT_ROUNDS": "4", **(env or {})},
+    )
 
 
 def test_bad_agora_settings_and_a_taken_port_are_one_line_errors(tmp_path):
-    out = serve(tmp_path / "a", "--port", "0", env={"HALOBUZZ_MEDIA_PROVIDER": "agora",
-                                                  "HALOBUZZ_AGORA_APP_ID": "nope"})
+    out = serve(
+        tmp_path / "a", "--port", "0", env={"HALOBUZZ_MEDIA_PROVIDER": "agora", "HALOBUZZ_AGORA_APP_ID": "nope"}
+    )
     assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
     assert "agora_app_id" in out.stderr and len(out.stderr.strip().splitlines()) == 1
     with socket.socket() as taken:
@@ -41,10 +48,13 @@ def test_bad_agora_settings_and_a_taken_port_are_one_line_errors(tmp_path):
 
 def test_truncated_image_message_has_no_python_repr(client):
     from PIL import Image
+
     u = register(client)
     buf = io.BytesIO()
     Image.new("RGB", (64, 64), (200, 30, 30)).save(buf, "JPEG")
-    r = client.post("/api/v1/me/avatar", content=buf.getvalue()[:200], headers={**u["auth"], "Content-Type": "image/jpeg"})
+    r = client.post(
+        "/api/v1/me/avatar", content=buf.getvalue()[:200], headers={**u["auth"], "Content-Type": "image/jpeg"}
+    )
     assert r.status_code == 422, r.text
     assert "object at 0x" not in r.text and "<" not in r.json()["error"]["message"]
 
@@ -63,8 +73,9 @@ def test_admin_gift_accepts_the_art_form_gifts_show(client, boss):
     art = shown[0]["art"]
     assert art.startswith("/assets/")
     gid = f"g{uuid.uuid4().hex[:8]}"
-    r = client.post("/api/v1/admin/gifts", json={"id": gid, "name": "Echo", "price": 7, "art": art},
-                    headers=boss["auth"])
+    r = client.post(
+        "/api/v1/admin/gifts", json={"id": gid, "name": "Echo", "price": 7, "art": art}, headers=boss["auth"]
+    )
     assert r.status_code == 201, r.text
     assert r.json()["art"] == art
 
@@ -73,8 +84,11 @@ def test_duplicate_reports_are_merged(client):
     reporter, target = register(client), register(client)
     body = {"type": "user", "targetId": target["user"]["username"], "reason": "spam"}
     first = client.post("/api/v1/reports", json=body, headers=reporter["auth"])
-    again = client.post("/api/v1/reports", json={**body, "targetId": target["user"]["id"], "reason": "scam links"},
-                        headers=reporter["auth"])
+    again = client.post(
+        "/api/v1/reports",
+        json={**body, "targetId": target["user"]["id"], "reason": "scam links"},
+        headers=reporter["auth"],
+    )
     assert first.status_code == 201 and again.status_code == 200, again.text
     assert again.json()["id"] == first.json()["id"] and again.json()["merged"] is True
 

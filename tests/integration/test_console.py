@@ -1,4 +1,5 @@
 """The web console and /assets/ static serving, over real HTTP (no browser)."""
+
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -20,13 +21,16 @@ def test_index_served_with_csp_and_revalidation(client):
     assert '<script type="module" src="/assets/console/js/app.js"></script>' in r.text
 
 
-@pytest.mark.parametrize("path,ctype", [
-    ("/assets/console/js/app.js", "text/javascript; charset=utf-8"),
-    ("/assets/console/css/console.css", "text/css; charset=utf-8"),
-    ("/assets/console/icon.svg", "image/svg+xml"),
-    ("/assets/gifts/rose.svg", "image/svg+xml"),
-    ("/assets/gifts/catalog.json", "application/json"),
-])
+@pytest.mark.parametrize(
+    "path,ctype",
+    [
+        ("/assets/console/js/app.js", "text/javascript; charset=utf-8"),
+        ("/assets/console/css/console.css", "text/css; charset=utf-8"),
+        ("/assets/console/icon.svg", "image/svg+xml"),
+        ("/assets/gifts/rose.svg", "image/svg+xml"),
+        ("/assets/gifts/catalog.json", "application/json"),
+    ],
+)
 def test_content_types(client, path, ctype):
     r = client.get(path)
     assert r.status_code == 200, r.text
@@ -45,21 +49,25 @@ def test_caching_headers_and_304(client):
     assert head.status_code == 200 and head.content == b""
 
 
-@pytest.mark.parametrize("path", [
-    "/assets/../pyproject.toml",
-    "/assets/console/../../pyproject.toml",
-    "/assets/..%2f..%2fpyproject.toml",
-    "/assets/%2e%2e/%2e%2e/pyproject.toml",
-    "/assets/console/..%5c..%5cpyproject.toml",
-    "/assets/%2fetc%2fpasswd",
-    "/assets//etc/passwd",
-    "/assets/console/",
-    "/assets/console",
-    "/assets/.hidden",
-    "/assets/console/nope.js",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/assets/../pyproject.toml",
+        "/assets/console/../../pyproject.toml",
+        "/assets/..%2f..%2fpyproject.toml",
+        "/assets/%2e%2e/%2e%2e/pyproject.toml",
+        "/assets/console/..%5c..%5cpyproject.toml",
+        "/assets/%2fetc%2fpasswd",
+        "/assets//etc/passwd",
+        "/assets/console/",
+        "/assets/console",
+        "/assets/.hidden",
+        "/assets/console/nope.js",
+    ],
+)
 def test_traversal_and_missing_refused(server, path):
     import httpx
+
     # Send the path exactly as written (httpx would normalise "..").
     with httpx.Client(base_url=server.url) as c:
         req = c.build_request("GET", path)
@@ -79,6 +87,7 @@ def test_safe_parts():
 def test_symlink_out_of_root_refused(tmp_path):
     from halobuzz.api.console import StaticFiles
     from halobuzz.errors import NotFound
+
     root = tmp_path / "assets"
     root.mkdir()
     (tmp_path / "secret.txt").write_text("secret")
@@ -119,10 +128,16 @@ def test_html_is_csp_compatible():
 
 def test_scripts_never_use_html_sinks_or_eval():
     # User text reaches the DOM only as text nodes (dom.js h()); no HTML string sinks at all.
-    sinks = re.compile(r"\.innerHTML|\.outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function\(|"
-                       r"setAttribute\(\s*[\"']style|setTimeout\(\s*[\"']")
-    found = [(p.name, m.group(0)) for p in CONSOLE.rglob("*.js") if "vendor" not in p.parts
-             for m in sinks.finditer(p.read_text(encoding="utf-8"))]
+    sinks = re.compile(
+        r"\.innerHTML|\.outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function\(|"
+        r"setAttribute\(\s*[\"']style|setTimeout\(\s*[\"']"
+    )
+    found = [
+        (p.name, m.group(0))
+        for p in CONSOLE.rglob("*.js")
+        if "vendor" not in p.parts
+        for m in sinks.finditer(p.read_text(encoding="utf-8"))
+    ]
     assert found == []
 
 

@@ -1,4 +1,5 @@
 """DMs over REST and /ws: send, inbox with unread counts, read receipts, privacy, blocks."""
+
 import asyncio
 
 from tests.conftest import register
@@ -14,7 +15,7 @@ def test_dm_flow_unread_receipts_and_ws(server, client):
         r = client.post("/api/v1/dms", json={"to": bob["user"]["username"], "text": "hi bob"}, headers=alice["auth"])
         assert r.status_code == 201, r.text
         cid = r.json()["conversationId"]
-        for tab in (bob_tab1, bob_tab2, alice_ws):   # every device of both participants
+        for tab in (bob_tab1, bob_tab2, alice_ws):  # every device of both participants
             got = await tab.expect("dm:new")
             assert got["data"]["conversationId"] == cid and got["data"]["message"]["text"] == "hi bob"
         # over the websocket too
@@ -46,6 +47,7 @@ def test_dm_flow_unread_receipts_and_ws(server, client):
         cid2 = await ws.send("dm:read", {"conversationId": "nope"})
         assert (await ws.expect("error", where=lambda d: d["replyTo"] == cid2))["data"]["code"] == "not_found"
         await ws.close()
+
     asyncio.run(asyncio.wait_for(go(), 30))
 
 
@@ -54,8 +56,10 @@ def test_dm_blocks_privacy_and_bad_input(client):
     B = b["user"]["username"]
     assert client.post("/api/v1/dms", json={"to": B, "text": ""}, headers=a["auth"]).status_code == 422
     assert client.post("/api/v1/dms", json={"to": "no_such_user_x", "text": "x"}, headers=a["auth"]).status_code == 404
-    assert client.post("/api/v1/dms", json={"to": a["user"]["username"], "text": "me"},
-                       headers=a["auth"]).status_code == 422
+    assert (
+        client.post("/api/v1/dms", json={"to": a["user"]["username"], "text": "me"}, headers=a["auth"]).status_code
+        == 422
+    )
     assert client.post("/api/v1/dms", json={"to": B, "text": "x", "extra": 1}, headers=a["auth"]).status_code == 422
     # b blocks a: a cannot send; b cannot either until unblocking
     assert client.post("/api/v1/blocks", json={"username": a["user"]["username"]}, headers=b["auth"]).status_code == 200
@@ -63,8 +67,9 @@ def test_dm_blocks_privacy_and_bad_input(client):
     assert r.status_code == 403 and r.json()["error"]["code"] == "dm_not_allowed"
     r = client.post("/api/v1/dms", json={"to": a["user"]["username"], "text": "x"}, headers=b["auth"])
     assert r.status_code == 403 and r.json()["error"]["code"] == "you_blocked"
-    assert [x["username"] for x in client.get("/api/v1/blocks", headers=b["auth"]).json()["items"]] == \
-        [a["user"]["username"]]
+    assert [x["username"] for x in client.get("/api/v1/blocks", headers=b["auth"]).json()["items"]] == [
+        a["user"]["username"]
+    ]
     assert client.delete(f"/api/v1/blocks/{a['user']['username']}", headers=b["auth"]).status_code == 200
     assert client.post("/api/v1/dms", json={"to": B, "text": "hello!"}, headers=a["auth"]).status_code == 201
     # privacy: nobody
@@ -78,12 +83,15 @@ def test_inbox_pagination(client):
     me = register(client)
     others = [register(client) for _ in range(3)]
     for o in others:
-        assert client.post("/api/v1/dms", json={"to": me["user"]["username"], "text": "yo"},
-                           headers=o["auth"]).status_code == 201
+        assert (
+            client.post("/api/v1/dms", json={"to": me["user"]["username"], "text": "yo"}, headers=o["auth"]).status_code
+            == 201
+        )
     seen, cursor = [], None
     while True:
-        page = client.get("/api/v1/dms", params={"limit": 2, **({"cursor": cursor} if cursor else {})},
-                          headers=me["auth"]).json()
+        page = client.get(
+            "/api/v1/dms", params={"limit": 2, **({"cursor": cursor} if cursor else {})}, headers=me["auth"]
+        ).json()
         seen += [c["with"]["id"] for c in page["items"]]
         cursor = page["cursor"]
         if not cursor:

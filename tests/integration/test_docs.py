@@ -1,6 +1,7 @@
 """/docs works offline under the strict CSP, and /docs/openapi.json is the app's real contract:
 OpenAPI 3.1 (valid), title and version of this build, a body schema from the validating Struct,
 responses with the error envelope, the Idempotency-Key header; the realtime catalogue beside it."""
+
 import re
 
 from openapi_spec_validator import validate
@@ -14,8 +15,8 @@ def test_docs_page_loads_only_its_own_files_under_the_csp(client):
     csp = r.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "https:" not in csp.split("form-action")[0]
     page = r.text
-    assert not re.search(r"(src|href)=\"(https?:)?//", page)   # nothing from a CDN
-    assert "<script>" not in page                               # no inline script
+    assert not re.search(r"(src|href)=\"(https?:)?//", page)  # nothing from a CDN
+    assert "<script>" not in page  # no inline script
     for ref in re.findall(r"(?:src|href)=\"(/assets/[^\"]+)\"", page):
         got = client.get(ref)
         assert got.status_code == 200, ref

@@ -6,6 +6,7 @@ writer's on_commit hook runs in the writer thread after COMMIT and before any an
 queued, so a cancellation scheduled there reaches the awaiting task first — the exact
 interleaving that used to drop events.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -26,10 +27,10 @@ async def _cancelled_after_commit(sv, call) -> None:
     loop = asyncio.get_running_loop()
     writer, db = sv.db.writer, sv.db
     keep_hook, real_write = writer.on_commit, db.write
-    ours_ran = threading.Event()    # set inside the writer thread, before COMMIT
+    ours_ran = threading.Event()  # set inside the writer thread, before COMMIT
 
     async def first_write_marked(fn, after=None):
-        if asyncio.current_task() is not task:   # a background flush, not the request
+        if asyncio.current_task() is not task:  # a background flush, not the request
             return await real_write(fn, after)
         db.write = real_write
 
@@ -37,11 +38,12 @@ async def _cancelled_after_commit(sv, call) -> None:
             out = fn(conn)
             ours_ran.set()
             return out
+
         return await real_write(marked, after)
 
     def cancel_after_our_commit() -> None:
         keep_hook()
-        if ours_ran.is_set():   # other units (background flushes) may commit first
+        if ours_ran.is_set():  # other units (background flushes) may commit first
             writer.on_commit = keep_hook
             loop.call_soon_threadsafe(task.cancel)
 
@@ -67,6 +69,7 @@ def test_each_kind_of_request_announces_its_commit_when_the_caller_is_gone(world
         def collect(event: ev.Event) -> None:
             seen.append(event)
             arrived.set()
+
         sv.bus.subscribe(None, collect)
         await sv.db.open()
         try:
@@ -74,8 +77,7 @@ def test_each_kind_of_request_announces_its_commit_when_the_caller_is_gone(world
             await sv.db.write(lambda conn: catalog.seed(conn, catalog.load_seed(assets_dir()), now))
             people = {}
             for name in ("host", "host2", "viewer", "mod"):
-                out = await sv.accounts.register(users.NewUser(f"{name}@x.io", name, "password-1", "NP",
-                                                               "1990-01-01"))
+                out = await sv.accounts.register(users.NewUser(f"{name}@x.io", name, "password-1", "NP", "1990-01-01"))
                 people[name] = out["user"]["id"]
             admin = audit.Actor("ops@x.io", "api", people["mod"])
             await sv.economy.adjust(people["viewer"], 10_000, "paid", "test coins", admin)
@@ -91,8 +93,9 @@ def test_each_kind_of_request_announces_its_commit_when_the_caller_is_gone(world
                     try:
                         await asyncio.wait_for(arrived.wait(), 5)
                     except TimeoutError:
-                        raise AssertionError(f"{name} was not announced after its commit "
-                                             f"(saw {[e.name for e in seen]})") from None
+                        raise AssertionError(
+                            f"{name} was not announced after its commit (saw {[e.name for e in seen]})"
+                        ) from None
                 return next(e for e in seen if e.name == name)
 
             await expect(ev.STREAM_STARTED, lambda: sv.streams.start(s1, people["host"]))
@@ -102,14 +105,19 @@ def test_each_kind_of_request_announces_its_commit_when_the_caller_is_gone(world
             assert chat.room == s1 and [m["text"] for m in sv.chat.recent(s1)] == ["hello room"]
             mid = chat.data["id"]
             await expect(ev.CHAT_PINNED, lambda: sv.chat.pin(people["host"], s1, mid))
-            await expect(ev.ROOM_SETTINGS, lambda: sv.chat.set_room_settings(
-                people["host"], s1, slow_mode_seconds=5, chat_enabled=True))
+            await expect(
+                ev.ROOM_SETTINGS,
+                lambda: sv.chat.set_room_settings(people["host"], s1, slow_mode_seconds=5, chat_enabled=True),
+            )
             await expect(ev.CHAT_DELETED, lambda: sv.chat.delete(people["host"], s1, mid))
             assert sv.chat.recent(s1) == []
-            gift = await expect(ev.GIFT_SENT, lambda: sv.economy.send_gift(people["viewer"], s1, "rose", 1, "gift-key-0001"))
+            gift = await expect(
+                ev.GIFT_SENT, lambda: sv.economy.send_gift(people["viewer"], s1, "rose", 1, "gift-key-0001")
+            )
             assert gift.room == s1
-            sanction = await expect(ev.ROOM_SANCTION, lambda: sv.chat.sanction(
-                people["host"], s1, people["mod"], "mute", 60, "calm down"))
+            sanction = await expect(
+                ev.ROOM_SANCTION, lambda: sv.chat.sanction(people["host"], s1, people["mod"], "mute", 60, "calm down")
+            )
             assert sanction.users == (people["mod"],)
             dm = await expect(ev.DM_NEW, lambda: sv.dms.send(people["viewer"], "host", "hi there"))
             assert set(dm.users) == {people["viewer"], people["host"]}
@@ -123,4 +131,5 @@ def test_each_kind_of_request_announces_its_commit_when_the_caller_is_gone(world
             sv.moderation.close()
             await sv.db.close()
             await sv.http.aclose()
+
     asyncio.run(scenario())

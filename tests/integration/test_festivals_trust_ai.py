@@ -1,4 +1,5 @@
 """Festivals, trust gates and the AI features through a real server and real /ws clients."""
+
 import asyncio
 import time
 import uuid
@@ -15,10 +16,18 @@ KTM = ZoneInfo("Asia/Kathmandu")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("fest") / "data", env={
-        "HALOBUZZ_TRUST_MIN_GO_LIVE": "55", "HALOBUZZ_TRUST_MIN_DM_STRANGERS": "55",
-        "HALOBUZZ_BOREDOM_INTERVAL": "0.3", "HALOBUZZ_BOREDOM_WINDOW": "2", "HALOBUZZ_BOREDOM_COOLDOWN": "600",
-        "HALOBUZZ_FESTIVAL_BONUS_SECONDS": "0.3", "HALOBUZZ_METRICS_INTERVAL": "0.3"}).start()
+    srv = Server(
+        tmp_path_factory.mktemp("fest") / "data",
+        env={
+            "HALOBUZZ_TRUST_MIN_GO_LIVE": "55",
+            "HALOBUZZ_TRUST_MIN_DM_STRANGERS": "55",
+            "HALOBUZZ_BOREDOM_INTERVAL": "0.3",
+            "HALOBUZZ_BOREDOM_WINDOW": "2",
+            "HALOBUZZ_BOREDOM_COOLDOWN": "600",
+            "HALOBUZZ_FESTIVAL_BONUS_SECONDS": "0.3",
+            "HALOBUZZ_METRICS_INTERVAL": "0.3",
+        },
+    ).start()
     yield srv
     srv.stop()
 
@@ -32,14 +41,18 @@ def admin(server):
 
 
 def verify(client, admin, user):
-    r = client.post(f"/api/v1/admin/users/{user['user']['id']}/trust/verify", json={"note": "test"},
-                    headers=admin["auth"])
+    r = client.post(
+        f"/api/v1/admin/users/{user['user']['id']}/trust/verify", json={"note": "test"}, headers=admin["auth"]
+    )
     assert r.status_code == 200 and r.json()["level"] == "verified", r.text
 
 
 def grant(client, admin, user, amount=10_000):
-    r = client.post(f"/api/v1/admin/users/{user['user']['id']}/coins", json={"amount": amount, "reason": "test"},
-                    headers={**admin["auth"], "Idempotency-Key": uuid.uuid4().hex})
+    r = client.post(
+        f"/api/v1/admin/users/{user['user']['id']}/coins",
+        json={"amount": amount, "reason": "test"},
+        headers={**admin["auth"], "Idempotency-Key": uuid.uuid4().hex},
+    )
     assert r.status_code == 200, r.text
 
 
@@ -80,23 +93,33 @@ def test_festival_starts_on_schedule_reaches_clients_and_pays_bonus(server, clie
         fan_ws = await ready(server, fan["accessToken"])
         host_ws = await ready(server, host["accessToken"])
         now = datetime.now(timezone.utc)
-        body = {"template": "custom", "id": f"fest-{uuid.uuid4().hex[:8]}", "nameEn": "Test Fest",
-                "nameNe": "परीक्षण चाड", "bannerEn": "It is on!", "bannerNe": "सुरु भयो!",
-                "startsLocal": local(now + timedelta(seconds=2)), "endsLocal": local(now + timedelta(hours=1)),
-                "giftBonusBps": 1000}
+        body = {
+            "template": "custom",
+            "id": f"fest-{uuid.uuid4().hex[:8]}",
+            "nameEn": "Test Fest",
+            "nameNe": "परीक्षण चाड",
+            "bannerEn": "It is on!",
+            "bannerNe": "सुरु भयो!",
+            "startsLocal": local(now + timedelta(seconds=2)),
+            "endsLocal": local(now + timedelta(hours=1)),
+            "giftBonusBps": 1000,
+        }
         r = client.post("/api/v1/admin/festivals", json=body, headers=admin["auth"])
         assert r.status_code == 201, r.text
         assert r.json()["status"] == "scheduled" and r.json()["startsAt"].endswith("Z")
         fid = r.json()["id"]
         assert fid not in [f["id"] for f in client.get("/api/v1/festivals/active").json()["items"]]
-        for ws in (fan_ws, host_ws):      # every connected client hears it when it starts
+        for ws in (fan_ws, host_ws):  # every connected client hears it when it starts
             msg = await ws.expect("festival:active", timeout=15, where=lambda d: d["festival"]["id"] == fid)
             assert msg["data"]["change"] == "started" and msg["data"]["festival"]["banner"]["ne"] == "सुरु भयो!"
         active = client.get("/api/v1/festivals/active").json()["items"]
         assert fid in [f["id"] for f in active]
         # a gift during the festival earns the sender 10 % of its paid coins in bonus coins, via the ledger
-        gift = client.post(f"/api/v1/streams/{stream['id']}/gifts", json={"giftId": "momo", "quantity": 10},
-                           headers={**fan["auth"], "Idempotency-Key": uuid.uuid4().hex})
+        gift = client.post(
+            f"/api/v1/streams/{stream['id']}/gifts",
+            json={"giftId": "momo", "quantity": 10},
+            headers={**fan["auth"], "Idempotency-Key": uuid.uuid4().hex},
+        )
         assert gift.status_code == 201, gift.text
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -113,6 +136,7 @@ def test_festival_starts_on_schedule_reaches_clients_and_pays_bonus(server, clie
         assert msg["data"]["festival"]["id"] == fid
         await fan_ws.close()
         await host_ws.close()
+
     run(go())
     txs = client.get("/api/v1/wallet/transactions", headers=fan["auth"]).json()["items"]
     assert "festival_bonus" in [t["kind"] for t in txs]
@@ -126,8 +150,11 @@ def test_admin_festival_input_errors_name_the_field(client, admin):
     assert r.status_code == 422 and "year" in r.json()["error"]["fields"]
     r = client.post("/api/v1/admin/festivals", json={"template": "custom", "id": "x1"}, headers=admin["auth"])
     assert r.status_code == 422 and "nameEn" in r.json()["error"]["fields"]
-    r = client.post("/api/v1/admin/festivals", json={"template": "christmas", "year": 2030, "giftBonusBps": 20000},
-                    headers=admin["auth"])
+    r = client.post(
+        "/api/v1/admin/festivals",
+        json={"template": "christmas", "year": 2030, "giftBonusBps": 20000},
+        headers=admin["auth"],
+    )
     assert r.status_code == 422 and "giftBonusBps" in r.json()["error"]["fields"]
     assert client.post("/api/v1/admin/festivals", json={"template": "christmas", "year": 2030}).status_code == 401
 
@@ -146,12 +173,14 @@ def test_bored_room_nudges_its_host_only(server, client, admin):
         nudge = await host_ws.expect("ai:suggestion", timeout=15)
         assert nudge["data"]["streamId"] == stream["id"] and nudge["data"]["reason"]
         assert nudge["data"]["action"] in ("quiz", "battle", "cohost") and nudge["data"]["engagementScore"] < 30
-        update = await viewer_ws.expect("metrics:update", timeout=5,
-                                        where=lambda d: d.get("engagementScore") is not None)
+        update = await viewer_ws.expect(
+            "metrics:update", timeout=5, where=lambda d: d.get("engagementScore") is not None
+        )
         assert 0 <= update["data"]["engagementScore"] <= 100
         await viewer_ws.silent("ai:suggestion", 1.0)
         await host_ws.close()
         await viewer_ws.close()
+
     run(go())
     view = client.get(f"/api/v1/streams/{stream['id']}/insights", headers=host["auth"]).json()
     assert view["nudges"] and view["engagementScore"] is not None
@@ -172,13 +201,15 @@ def test_cohosts_gift_suggestions_and_business_metrics(server, client, admin):
 
     async def go():
         b_ws = await ready(server, b["accessToken"])
-        inv = client.post(f"/api/v1/streams/{sa['id']}/cohosts/invite", json={"candidateStreamId": sb["id"]},
-                          headers=a["auth"])
+        inv = client.post(
+            f"/api/v1/streams/{sa['id']}/cohosts/invite", json={"candidateStreamId": sb["id"]}, headers=a["auth"]
+        )
         assert inv.status_code == 201, inv.text
         got = await b_ws.expect("battle:invite")
         assert got["data"]["id"] == inv.json()["id"]
         assert client.post(f"/api/v1/battles/{inv.json()['id']}/decline", headers=b["auth"]).status_code == 200
         await b_ws.close()
+
     run(go())
     # declined: b is out of a's list for the cooldown
     after = client.get(f"/api/v1/streams/{sa['id']}/cohosts", headers=a["auth"]).json()
@@ -191,8 +222,14 @@ def test_cohosts_gift_suggestions_and_business_metrics(server, client, admin):
     kid = register(client, birthDate="2013-01-01")
     assert client.get(f"/api/v1/streams/{sa['id']}/gift-suggestions", headers=kid["auth"]).json()["items"] == []
     text = client.get("/metrics").text
-    for name in ("halobuzz_active_users{window=\"5m\"}", "halobuzz_live_streams", "halobuzz_live_viewers",
-                 "halobuzz_gifts_per_minute", "halobuzz_gift_coins_per_minute", "halobuzz_festival_bonus_coins_total"):
+    for name in (
+        'halobuzz_active_users{window="5m"}',
+        "halobuzz_live_streams",
+        "halobuzz_live_viewers",
+        "halobuzz_gifts_per_minute",
+        "halobuzz_gift_coins_per_minute",
+        "halobuzz_festival_bonus_coins_total",
+    ):
         assert name in text, name
     live = float(next(line.split()[-1] for line in text.splitlines() if line.startswith("halobuzz_live_streams ")))
     assert live >= 2
@@ -223,13 +260,22 @@ def test_cli_festivals_and_trust_are_audited(server, client, admin):
 
 def test_openapi_declares_request_and_response_schemas(client):
     doc = client.get("/docs/openapi.json").json()
-    routes = {("get", "/api/v1/festivals/active"), ("get", "/api/v1/festivals"),
-              ("get", "/api/v1/festivals/{festival_id}/leaderboard"), ("get", "/api/v1/admin/festivals"),
-              ("post", "/api/v1/admin/festivals"), ("patch", "/api/v1/admin/festivals/{festival_id}"),
-              ("delete", "/api/v1/admin/festivals/{festival_id}"), ("get", "/api/v1/me/trust"),
-              ("get", "/api/v1/admin/users/{user_id}/trust"), ("post", "/api/v1/admin/users/{user_id}/trust/verify"),
-              ("get", "/api/v1/streams/{stream_id}/cohosts"), ("post", "/api/v1/streams/{stream_id}/cohosts/invite"),
-              ("get", "/api/v1/streams/{stream_id}/gift-suggestions"), ("get", "/api/v1/streams/{stream_id}/insights")}
+    routes = {
+        ("get", "/api/v1/festivals/active"),
+        ("get", "/api/v1/festivals"),
+        ("get", "/api/v1/festivals/{festival_id}/leaderboard"),
+        ("get", "/api/v1/admin/festivals"),
+        ("post", "/api/v1/admin/festivals"),
+        ("patch", "/api/v1/admin/festivals/{festival_id}"),
+        ("delete", "/api/v1/admin/festivals/{festival_id}"),
+        ("get", "/api/v1/me/trust"),
+        ("get", "/api/v1/admin/users/{user_id}/trust"),
+        ("post", "/api/v1/admin/users/{user_id}/trust/verify"),
+        ("get", "/api/v1/streams/{stream_id}/cohosts"),
+        ("post", "/api/v1/streams/{stream_id}/cohosts/invite"),
+        ("get", "/api/v1/streams/{stream_id}/gift-suggestions"),
+        ("get", "/api/v1/streams/{stream_id}/insights"),
+    }
     for method, path in routes:
         op = doc["paths"][path][method]
         ok = [code for code in op["responses"] if code.startswith("2")]

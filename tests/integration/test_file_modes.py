@@ -1,5 +1,6 @@
 """Issue 15 item 6: the data dir is 0700 and the database files 0600 whatever the umask;
 doctor warns about loose modes (and serve tightens them)."""
+
 import os
 import stat
 
@@ -11,7 +12,7 @@ def mode(path) -> int:
 
 
 def test_private_modes_under_a_loose_umask(tmp_path):
-    old = os.umask(0o002)   # children inherit it: the loosest common umask
+    old = os.umask(0o002)  # children inherit it: the loosest common umask
     try:
         data = tmp_path / "data"
         out = cli(data, "init")

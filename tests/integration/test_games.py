@@ -1,6 +1,7 @@
 """Games over a real server: lobby, compliance refusals (403 naming the rule), a lottery drawn
 on schedule and verified independently (hmac/hashlib) and by the CLI, a challenge played over
 HTTP with nonces, a quiz in a live room with its game:* events on /ws, the admin band."""
+
 import asyncio
 import hashlib
 import hmac
@@ -75,27 +76,47 @@ def test_lottery_refusals_draw_proof_and_cli_verify(server, client, root):
     kid = player(server, client, birthDate="2010-05-05")
     emirati = player(server, client, country="AE")
     draws_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 5))
-    r = client.post("/api/v1/games/rounds", json={"game": "lottery", "stake": 10, "drawsAt": draws_at},
-                    headers=root["auth"])
+    r = client.post(
+        "/api/v1/games/rounds", json={"game": "lottery", "stake": 10, "drawsAt": draws_at}, headers=root["auth"]
+    )
     assert r.status_code == 201, r.text
     lot = r.json()
     assert lot["seedHash"] and lot["serverSeed"] is None
-    assert client.post("/api/v1/games/rounds", json={"game": "lottery", "stake": 10},
-                       headers=viewer["auth"]).status_code == 403
-    for who, code, rule in ((kid, "minor_restricted", "under 18"),
-                            (emirati, "compliance_games_of_chance", "AE.games_of_chance = false")):
-        out = client.post(f"/api/v1/games/rounds/{lot['id']}/join", json={"count": 1},
-                          headers={**who["auth"], "Idempotency-Key": key()})
+    assert (
+        client.post("/api/v1/games/rounds", json={"game": "lottery", "stake": 10}, headers=viewer["auth"]).status_code
+        == 403
+    )
+    for who, code, rule in (
+        (kid, "minor_restricted", "under 18"),
+        (emirati, "compliance_games_of_chance", "AE.games_of_chance = false"),
+    ):
+        out = client.post(
+            f"/api/v1/games/rounds/{lot['id']}/join",
+            json={"count": 1},
+            headers={**who["auth"], "Idempotency-Key": key()},
+        )
         assert out.status_code == 403 and out.json()["error"]["code"] == code, out.text
         assert rule in out.json()["error"]["message"]
     k = key()
-    first = client.post(f"/api/v1/games/rounds/{lot['id']}/join", json={"count": 3, "clientSeed": "lucky-7"},
-                        headers={**viewer["auth"], "Idempotency-Key": k})
-    again = client.post(f"/api/v1/games/rounds/{lot['id']}/join", json={"count": 3, "clientSeed": "lucky-7"},
-                        headers={**viewer["auth"], "Idempotency-Key": k})
+    first = client.post(
+        f"/api/v1/games/rounds/{lot['id']}/join",
+        json={"count": 3, "clientSeed": "lucky-7"},
+        headers={**viewer["auth"], "Idempotency-Key": k},
+    )
+    again = client.post(
+        f"/api/v1/games/rounds/{lot['id']}/join",
+        json={"count": 3, "clientSeed": "lucky-7"},
+        headers={**viewer["auth"], "Idempotency-Key": k},
+    )
     assert first.status_code == 201 and again.json() == first.json() and again.headers["Idempotent-Replayed"]
-    assert client.post(f"/api/v1/games/rounds/{lot['id']}/join", json={"count": 2},
-                       headers={**other["auth"], "Idempotency-Key": key()}).status_code == 201
+    assert (
+        client.post(
+            f"/api/v1/games/rounds/{lot['id']}/join",
+            json={"count": 2},
+            headers={**other["auth"], "Idempotency-Key": key()},
+        ).status_code
+        == 201
+    )
     assert client.get("/api/v1/wallet", headers=viewer["auth"]).json()["balance"] == 5000 - 30
     done = wait_status(client, lot["id"], ("settled",))
     assert done["outcome"]["tickets"] == 5 and len(done["outcome"]["winners"]) == 3
@@ -111,8 +132,11 @@ def test_lottery_refusals_draw_proof_and_cli_verify(server, client, root):
 def test_challenge_over_http_with_nonces(server, client):
     u = player(server, client)
     r = client.post("/api/v1/games/rounds", json={"game": "challenge", "stake": 20}, headers=u["auth"]).json()
-    j = client.post(f"/api/v1/games/rounds/{r['id']}/join", json={"clientSeed": "mine"},
-                    headers={**u["auth"], "Idempotency-Key": key()})
+    j = client.post(
+        f"/api/v1/games/rounds/{r['id']}/join",
+        json={"clientSeed": "mine"},
+        headers={**u["auth"], "Idempotency-Key": key()},
+    )
     assert j.status_code == 201, j.text
     a, b, c = map(int, re.findall(r"\d+", j.json()["puzzle"]["text"]))
     time.sleep(0.3)
@@ -134,25 +158,38 @@ def test_quiz_in_a_live_room_sends_game_events(server, client):
     async def main():
         ws = await ready(server, p1["accessToken"])
         await ws.join(sid)
-        r = client.post("/api/v1/games/rounds", json={"game": "quiz", "stake": 50, "roomId": sid, "questions": 1,
-                                                      "seconds": 5, "lobbySeconds": 120}, headers=host["auth"])
+        r = client.post(
+            "/api/v1/games/rounds",
+            json={"game": "quiz", "stake": 50, "roomId": sid, "questions": 1, "seconds": 5, "lobbySeconds": 120},
+            headers=host["auth"],
+        )
         assert r.status_code == 201, r.text
         qid = r.json()["id"]
         await ws.expect("game:round", where=lambda d: d["phase"] == "open")
         for p in (p1, p2):
-            assert client.post(f"/api/v1/games/rounds/{qid}/join", json={},
-                               headers={**p["auth"], "Idempotency-Key": key()}).status_code == 201
+            assert (
+                client.post(
+                    f"/api/v1/games/rounds/{qid}/join", json={}, headers={**p["auth"], "Idempotency-Key": key()}
+                ).status_code
+                == 201
+            )
         assert client.post(f"/api/v1/games/rounds/{qid}/start", headers=p1["auth"]).status_code == 403
         assert client.post(f"/api/v1/games/rounds/{qid}/start", headers=host["auth"]).status_code == 200
         q = (await ws.expect("game:question", timeout=5))["data"]
         assert "answer" not in q and q["en"]["q"] and q["ne"]["q"]
         await asyncio.sleep(0.4)
         # p1 answers every option is not allowed: one answer per question
-        ok = client.post(f"/api/v1/games/rounds/{qid}/answer", json={"nonce": f"q-{qid}-1", "question": 0,
-                                                                     "choice": 0}, headers=p1["auth"])
+        ok = client.post(
+            f"/api/v1/games/rounds/{qid}/answer",
+            json={"nonce": f"q-{qid}-1", "question": 0, "choice": 0},
+            headers=p1["auth"],
+        )
         assert ok.status_code == 200, ok.text
-        twice = client.post(f"/api/v1/games/rounds/{qid}/answer", json={"nonce": f"q-{qid}-2", "question": 0,
-                                                                        "choice": 1}, headers=p1["auth"])
+        twice = client.post(
+            f"/api/v1/games/rounds/{qid}/answer",
+            json={"nonce": f"q-{qid}-2", "question": 0, "choice": 1},
+            headers=p1["auth"],
+        )
         assert twice.status_code == 409
         try:
             while True:  # settled if choice 0 was right, else refunded (nobody right): both reveal the seed
@@ -182,8 +219,11 @@ def test_admin_band_and_report(server, client, root):
     spec = client.get("/docs/openapi.json").json()
     proof = spec["paths"]["/api/v1/games/rounds/{round_id}/proof"]["get"]
     assert "200" in proof["responses"] and proof["responses"]["200"]["content"]["application/json"]["schema"]
-    ours = {path: ops for path, ops in spec["paths"].items()
-            if path.startswith(("/api/v1/games", "/api/v1/tournaments", "/api/v1/compliance", "/api/v1/admin/games"))}
+    ours = {
+        path: ops
+        for path, ops in spec["paths"].items()
+        if path.startswith(("/api/v1/games", "/api/v1/tournaments", "/api/v1/compliance", "/api/v1/admin/games"))
+    }
     assert len(ours) >= 14
     for path, ops in ours.items():
         for method, op in ops.items():
@@ -196,14 +236,15 @@ def test_admin_band_and_report(server, client, root):
 def test_tournament_bracket_over_http_with_events(server, client, root):
     p1, p2, p3 = (player(server, client) for _ in range(3))
     starts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3))
-    t = client.post("/api/v1/admin/games/tournaments", json={"name": "Dashain Cup", "format": "single",
-                                                             "entryFee": 100, "startsAt": starts, "matchSeconds": 20},
-                    headers=root["auth"])
+    t = client.post(
+        "/api/v1/admin/games/tournaments",
+        json={"name": "Dashain Cup", "format": "single", "entryFee": 100, "startsAt": starts, "matchSeconds": 20},
+        headers=root["auth"],
+    )
     assert t.status_code == 201, t.text
     tid = t.json()["id"]
     for p in (p1, p2, p3):
-        r = client.post(f"/api/v1/tournaments/{tid}/register", json={},
-                        headers={**p["auth"], "Idempotency-Key": key()})
+        r = client.post(f"/api/v1/tournaments/{tid}/register", json={}, headers={**p["auth"], "Idempotency-Key": key()})
         assert r.status_code == 201, r.text
 
     async def main():
@@ -217,8 +258,11 @@ def test_tournament_bracket_over_http_with_events(server, client, root):
                 if m["status"] == "ready":
                     x, y, z = map(int, re.findall(r"\d+", m["puzzle"]))
                     who = {p["user"]["id"]: p for p in (p1, p2, p3)}[m["a"]]
-                    r = client.post(f"/api/v1/tournaments/{tid}/matches/{m['match']}/answer",
-                                    json={"nonce": f"t-{tid}-{m['match']}", "answer": x * y + z}, headers=who["auth"])
+                    r = client.post(
+                        f"/api/v1/tournaments/{tid}/matches/{m['match']}/answer",
+                        json={"nonce": f"t-{tid}-{m['match']}", "answer": x * y + z},
+                        headers=who["auth"],
+                    )
                     assert r.status_code == 200, r.text
             await asyncio.sleep(0.2)
         try:
@@ -226,6 +270,7 @@ def test_tournament_bracket_over_http_with_events(server, client, root):
         finally:
             await ws.close()
         return b
+
     b = asyncio.run(asyncio.wait_for(main(), 90))
     assert b["status"] == "finished" and {p["place"] for p in b["players"]} >= {1, 2}
     assert sum(1 for m in b["matches"] if m["how"] == "bye") == 1

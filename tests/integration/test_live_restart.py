@@ -1,6 +1,7 @@
 """Issue 15 item 8: a restart in the middle of a live stream keeps its room state (peak and
 unique viewers, chat count, likes, gift breakdown, trending activity, late-join buffer), so
 the analytics stored when it ends are right."""
+
 import asyncio
 import uuid
 
@@ -20,8 +21,11 @@ def test_restart_mid_stream_keeps_live_state(tmp_path):
             assert cli(srv.data_dir, "user", "set-role", "liveadmin", "admin").returncode == 0
             host, v1, v2, v3, late = (register(c) for _ in range(5))
             sid = live_stream(c, host)["id"]
-            r = c.post(f"/api/v1/admin/users/{v1['user']['id']}/coins", json={"amount": 10_000, "reason": "t"},
-                       headers={**boss["auth"], "Idempotency-Key": uuid.uuid4().hex})
+            r = c.post(
+                f"/api/v1/admin/users/{v1['user']['id']}/coins",
+                json={"amount": 10_000, "reason": "t"},
+                headers={**boss["auth"], "Idempotency-Key": uuid.uuid4().hex},
+            )
             assert r.status_code == 200, r.text
             items = c.get("/api/v1/gifts").json()
             items = items["items"] if isinstance(items, dict) else items
@@ -39,16 +43,20 @@ def test_restart_mid_stream_keeps_live_state(tmp_path):
                 await socks[0].send("stream:like", {"count": 5})
                 for _ in range(2):
                     r = await asyncio.to_thread(
-                        c.post, f"/api/v1/streams/{sid}/gifts", json={"giftId": gift["id"], "quantity": 1},
-                        headers={**v1["auth"], "Idempotency-Key": uuid.uuid4().hex})
+                        c.post,
+                        f"/api/v1/streams/{sid}/gifts",
+                        json={"giftId": gift["id"], "quantity": 1},
+                        headers={**v1["auth"], "Idempotency-Key": uuid.uuid4().hex},
+                    )
                     assert r.status_code in (200, 201), r.text
                 m = await h.expect("metrics:update", where=lambda d: d["likes"] == 5 and d["chatCount"] == 4)
                 assert m["data"]["viewers"] == m["data"]["peakViewers"] == m["data"]["uniqueViewers"] == 3
                 for s in (h, *socks):
                     await s.close()
+
             run(before())
     finally:
-        assert srv.stop() == 0            # graceful: the last checkpoint is written at stop
+        assert srv.stop() == 0  # graceful: the last checkpoint is written at stop
 
     srv = Server(tmp_path / "data", env={"HALOBUZZ_METRICS_INTERVAL": "0.3"}).start()
     try:
@@ -72,6 +80,7 @@ def test_restart_mid_stream_keeps_live_state(tmp_path):
                 assert m["data"]["chatCount"] == 4 and m["data"]["likes"] == 5
                 for s in (h, newcomer):
                     await s.close()
+
             run(after())
             ended = c.post(f"/api/v1/streams/{sid}/end", headers=host["auth"])
             assert ended.status_code == 200, ended.text

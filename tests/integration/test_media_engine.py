@@ -1,6 +1,7 @@
 """The video path's domain service with the real ffmpeg engine and a real SQLite file (no HTTP):
 RTMP in with the stream key, a playlist whose segments advance, refusals (wrong key, stream
 not live, banned host), the replay left behind, signed playback paths."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,10 +29,41 @@ FFMPEG = engine.ffmpeg_binary()
 def push(url: str, seconds: float) -> subprocess.Popen:
     """A publisher like OBS: a test pattern + tone, H.264/AAC, a keyframe every second, in real time."""
     return subprocess.Popen(
-        [FFMPEG, "-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30",
-         "-f", "lavfi", "-i", "sine=frequency=440", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency",
-         "-g", "30", "-pix_fmt", "yuv420p", "-c:a", "aac", "-t", str(seconds), "-f", "flv", url],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            FFMPEG,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-re",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:rate=30",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+            "-g",
+            "30",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-t",
+            str(seconds),
+            "-f",
+            "flv",
+            url,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def newest(playlist: str) -> int:
@@ -48,8 +80,7 @@ def env(tmp_path):
     w.conn.close()
     db = Database(tmp_path / "media.db", synchronous="OFF", readers=1)
     cfg = MediaConfig(root=tmp_path / "video", port_base=free_port(), max_ingests=1, replay_days=7)
-    media = MediaService(db, FrozenClock(T0), FieldCipher({"k": os.urandom(32)}, "k"), cfg,
-                         signing_key=b"s" * 32)
+    media = MediaService(db, FrozenClock(T0), FieldCipher({"k": os.urandom(32)}, "k"), cfg, signing_key=b"s" * 32)
     return db, media, host, live
 
 
@@ -152,9 +183,13 @@ def test_playback_tokens_expire_and_cannot_be_moved(tmp_path):
     now = T0.timestamp()
     token = media.sign("live", "S1", now)
     media.check_token("live", "S1", token, now)
-    for kind, sid, tok, at in [("live", "S2", token, now), ("replay", "S1", token, now),
-                               ("live", "S1", token, now + 7 * 3600), ("live", "S1", token[:-2] + "AA", now),
-                               ("live", "S1", "garbage", now)]:
+    for kind, sid, tok, at in [
+        ("live", "S2", token, now),
+        ("replay", "S1", token, now),
+        ("live", "S1", token, now + 7 * 3600),
+        ("live", "S1", token[:-2] + "AA", now),
+        ("live", "S1", "garbage", now),
+    ]:
         with pytest.raises(Forbidden):
             media.check_token(kind, sid, tok, at)
     with pytest.raises(NotFound):
@@ -173,8 +208,15 @@ def test_host_banned_mid_broadcast_is_cut_and_stream_ended(tmp_path):
         ended.append((sid, reason))
 
     cfg = MediaConfig(root=tmp_path / "video", port_base=free_port(), max_ingests=1, sample_seconds=0.3)
-    media = MediaService(db, FrozenClock(T0), FieldCipher({"k": os.urandom(32)}, "k"), cfg, signing_key=b"s" * 32,
-                         end_stream=end_stream, keepalive=lambda sid: None)
+    media = MediaService(
+        db,
+        FrozenClock(T0),
+        FieldCipher({"k": os.urandom(32)}, "k"),
+        cfg,
+        signing_key=b"s" * 32,
+        end_stream=end_stream,
+        keepalive=lambda sid: None,
+    )
 
     async def go():
         await db.open()
@@ -201,9 +243,12 @@ def test_replays_past_retention_are_deleted(env):
         replay_dir = media.stream_dir(live) / "replay"
         replay_dir.mkdir(parents=True)
         (replay_dir / "index.m3u8").write_text("#EXTM3U\n")
-        await db.write(lambda conn: conn.execute(
-            "INSERT INTO stream_replays(stream_id, status, created_at, expires_at) VALUES (?, 'ready', ?, ?)",
-            (live, "2026-02-01T00:00:00Z", "2026-03-01T11:59:59Z")))
+        await db.write(
+            lambda conn: conn.execute(
+                "INSERT INTO stream_replays(stream_id, status, created_at, expires_at) VALUES (?, 'ready', ?, ?)",
+                (live, "2026-02-01T00:00:00Z", "2026-03-01T11:59:59Z"),
+            )
+        )
         assert await media.expire_replays() == 1
         assert not replay_dir.exists()
         assert media.replay_view(live, T0.timestamp())["status"] == "expired"

@@ -1,6 +1,7 @@
 """Moderation over a real server: the chat path with real websocket clients (warn, block,
 escalating chat ban enforced at send time, stored decisions), reports, the review queue,
 appeals, trust score, audit, minor restrictions, clean image uploads and bad input, CLI."""
+
 import asyncio
 import io
 import json
@@ -15,10 +16,15 @@ from tests.integration.rooms_client import live_stream, ready
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("moderation") / "data",
-                 env={"HALOBUZZ_CHAT_RATE_USER": "1000/1s", "HALOBUZZ_MODERATION_BAN_LADDER": "60,120,300",
-                      "HALOBUZZ_MODERATION_IMAGE_MAX_BYTES": "300000",
-                      "HALOBUZZ_MODERATION_IMAGE_MAX_PIXELS": "1000000"}).start()
+    srv = Server(
+        tmp_path_factory.mktemp("moderation") / "data",
+        env={
+            "HALOBUZZ_CHAT_RATE_USER": "1000/1s",
+            "HALOBUZZ_MODERATION_BAN_LADDER": "60,120,300",
+            "HALOBUZZ_MODERATION_IMAGE_MAX_BYTES": "300000",
+            "HALOBUZZ_MODERATION_IMAGE_MAX_PIXELS": "1000000",
+        },
+    ).start()
     yield srv
     srv.stop()
 
@@ -37,6 +43,7 @@ def run(coro):
 
 def png(w=64, h=48, seed=0, flat=False) -> bytes:
     from PIL import Image
+
     rng = np.random.default_rng(seed)
     arr = np.full((h, w, 3), 90, np.uint8) if flat else (rng.random((h, w, 3)) * 255).astype(np.uint8)
     buf = io.BytesIO()
@@ -80,19 +87,23 @@ def test_chat_warn_block_and_ban_enforced_at_send(server, client, mod):
         flag_id = ban["data"]["flagId"]
 
         # the affected user appeals; a moderator overturns → ban lifted, chat works again
-        r = client.post(f"/api/v1/moderation/flags/{flag_id}/appeal", json={"text": "I was quoting a movie"},
-                        headers=viewer["auth"])
+        r = client.post(
+            f"/api/v1/moderation/flags/{flag_id}/appeal", json={"text": "I was quoting a movie"}, headers=viewer["auth"]
+        )
         assert r.status_code == 201, r.text
-        again = client.post(f"/api/v1/moderation/flags/{flag_id}/appeal", json={"text": "again"},
-                            headers=viewer["auth"])
+        again = client.post(
+            f"/api/v1/moderation/flags/{flag_id}/appeal", json={"text": "again"}, headers=viewer["auth"]
+        )
         assert again.status_code == 409
-        stranger = client.post(f"/api/v1/moderation/flags/{flag_id}/appeal", json={"text": "me too"},
-                               headers=other["auth"])
+        stranger = client.post(
+            f"/api/v1/moderation/flags/{flag_id}/appeal", json={"text": "me too"}, headers=other["auth"]
+        )
         assert stranger.status_code == 403
         appeals = client.get("/api/v1/moderation/appeals", headers=mod["auth"]).json()["items"]
         appeal = next(x for x in appeals if x["flagId"] == flag_id)
-        d = client.post(f"/api/v1/moderation/appeals/{appeal['id']}/decide", json={"outcome": "overturned"},
-                        headers=mod["auth"])
+        d = client.post(
+            f"/api/v1/moderation/appeals/{appeal['id']}/decide", json={"outcome": "overturned"}, headers=mod["auth"]
+        )
         assert d.status_code == 200, d.text
         assert "chat ban lifted" in d.json()["effects"]
         await a.send("chat:new", {"streamId": sid, "text": "thanks moderators"})
@@ -119,7 +130,7 @@ def test_chat_warn_block_and_ban_enforced_at_send(server, client, mod):
     items = client.get("/api/v1/moderation/decisions?kind=text", headers=mod["auth"]).json()["items"]
     mine = [x for x in items if x["userId"] == viewer["user"]["id"]]
     assert {"allow", "warn", "block"} <= {x["action"] for x in mine}
-    assert all(x["subjectId"] for x in mine)   # delivered messages too: every decision points at its message
+    assert all(x["subjectId"] for x in mine)  # delivered messages too: every decision points at its message
     # replay from the CLI: lower thresholds turn the warn into a block and an allow may become a warn
     out = cli(server.data_dir, "moderation", "replay", "--since", "1d", "--warn", "0.5", "--block", "0.85", "--json")
     assert out.returncode == 0, out.stderr
@@ -132,15 +143,20 @@ def test_chat_warn_block_and_ban_enforced_at_send(server, client, mod):
 def test_reports_queue_review_trust_audit(server, client, mod):
     reporter, target = register(client), register(client)
     # bad input names the field
-    bad = client.post("/api/v1/reports", json={"type": "planet", "targetId": "x", "reason": "r"},
-                      headers=reporter["auth"])
+    bad = client.post(
+        "/api/v1/reports", json={"type": "planet", "targetId": "x", "reason": "r"}, headers=reporter["auth"]
+    )
     assert bad.status_code == 422 and "type" in bad.json()["error"]["fields"]
-    missing = client.post("/api/v1/reports", json={"type": "user", "targetId": "nobody-here", "reason": "spam"},
-                          headers=reporter["auth"])
+    missing = client.post(
+        "/api/v1/reports", json={"type": "user", "targetId": "nobody-here", "reason": "spam"}, headers=reporter["auth"]
+    )
     assert missing.status_code == 404 and "targetId" in missing.json()["error"]["fields"]
     assert client.post("/api/v1/reports", json={"type": "user", "targetId": "x", "reason": "r"}).status_code == 401
-    r = client.post("/api/v1/reports", json={"type": "user", "targetId": target["user"]["username"],
-                                             "reason": "harassment", "details": "in DMs"}, headers=reporter["auth"])
+    r = client.post(
+        "/api/v1/reports",
+        json={"type": "user", "targetId": target["user"]["username"], "reason": "harassment", "details": "in DMs"},
+        headers=reporter["auth"],
+    )
     assert r.status_code == 201, r.text
     fid = r.json()["id"]
     # plain users cannot see the queue
@@ -151,11 +167,15 @@ def test_reports_queue_review_trust_audit(server, client, mod):
     assert item["status"] == "pending" and item["action"] == "none"
     cq = cli(server.data_dir, "moderation", "queue", "--type", "user")
     assert cq.returncode == 0 and fid in cq.stdout
-    bad_action = client.post(f"/api/v1/moderation/flags/{fid}/review", json={"decision": "confirm", "action": "blur"},
-                             headers=mod["auth"])
+    bad_action = client.post(
+        f"/api/v1/moderation/flags/{fid}/review", json={"decision": "confirm", "action": "blur"}, headers=mod["auth"]
+    )
     assert bad_action.status_code == 422 and "action" in bad_action.json()["error"]["fields"]
-    ok = client.post(f"/api/v1/moderation/flags/{fid}/review", json={"decision": "confirm", "action": "warn",
-                                                                     "note": "first warning"}, headers=mod["auth"])
+    ok = client.post(
+        f"/api/v1/moderation/flags/{fid}/review",
+        json={"decision": "confirm", "action": "warn", "note": "first warning"},
+        headers=mod["auth"],
+    )
     assert ok.status_code == 200, ok.text
     assert ok.json()["flag"]["status"] == "reviewed" and ok.json()["flag"]["action"] == "warn"
     assert client.get("/api/v1/me", headers=target["auth"]).json()["trust"]["score"] == 48
@@ -167,8 +187,9 @@ def test_reports_queue_review_trust_audit(server, client, mod):
     assert [m["id"] for m in mine] == [fid] and "reporterId" not in mine[0]
     ap = client.post(f"/api/v1/moderation/flags/{fid}/appeal", json={"text": "not me"}, headers=target["auth"])
     assert ap.status_code == 201
-    up = client.post(f"/api/v1/moderation/appeals/{ap.json()['id']}/decide", json={"outcome": "upheld"},
-                     headers=mod["auth"])
+    up = client.post(
+        f"/api/v1/moderation/appeals/{ap.json()['id']}/decide", json={"outcome": "upheld"}, headers=mod["auth"]
+    )
     assert up.status_code == 200 and up.json()["flag"]["status"] == "resolved"
     assert client.get("/api/v1/me", headers=target["auth"]).json()["trust"]["score"] == 48
     log = cli(server.data_dir, "audit", "list", "--target", fid, "--json")
@@ -179,11 +200,14 @@ def test_reports_queue_review_trust_audit(server, client, mod):
 def test_moderator_ends_a_reported_stream(server, client, mod):
     host, viewer = register(client), register(client)
     sid = live_stream(client, host)["id"]
-    fid = client.post("/api/v1/reports", json={"type": "stream", "targetId": sid, "reason": "nudity"},
-                      headers=viewer["auth"]).json()["id"]
-    r = client.post(f"/api/v1/moderation/flags/{fid}/review",
-                    json={"decision": "confirm", "action": "ban", "banSeconds": 3600, "endStream": True},
-                    headers=mod["auth"])
+    fid = client.post(
+        "/api/v1/reports", json={"type": "stream", "targetId": sid, "reason": "nudity"}, headers=viewer["auth"]
+    ).json()["id"]
+    r = client.post(
+        f"/api/v1/moderation/flags/{fid}/review",
+        json={"decision": "confirm", "action": "ban", "banSeconds": 3600, "endStream": True},
+        headers=mod["auth"],
+    )
     assert r.status_code == 200, r.text
     assert r.json()["streamEnded"] is True
     assert client.get(f"/api/v1/streams/{sid}").json()["status"] == "ended"
@@ -195,30 +219,42 @@ def test_moderator_ends_a_reported_stream(server, client, mod):
 def test_minor_restrictions_follow_a_moderators_judgement(server, client, mod):
     kid, adult, friend = register(client), register(client), register(client)
     assert client.get("/api/v1/me/restrictions", headers=kid["auth"]).json()["restrictedMinor"] is False
-    j = client.post(f"/api/v1/moderation/users/{kid['user']['id']}/minor", json={"minor": True, "reason": "ID check"},
-                    headers=mod["auth"])
+    j = client.post(
+        f"/api/v1/moderation/users/{kid['user']['id']}/minor",
+        json={"minor": True, "reason": "ID check"},
+        headers=mod["auth"],
+    )
     assert j.status_code == 200 and j.json()["restrictedMinor"] and j.json()["judgedMinor"]
-    assert client.post(f"/api/v1/moderation/users/{kid['user']['id']}/minor", json={"minor": True},
-                       headers=kid["auth"]).status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/moderation/users/{kid['user']['id']}/minor", json={"minor": True}, headers=kid["auth"]
+        ).status_code
+        == 403
+    )
     # payments refused
     packs = client.get("/api/v1/payments/packs").json()
     items = packs["items"] if isinstance(packs, dict) else packs
     pack = next(p for p in items if "esewa" in p.get("gateways", ["esewa"]))
-    order = client.post("/api/v1/payments/orders", json={"gateway": "esewa", "packId": pack["id"]},
-                        headers=kid["auth"])
+    order = client.post("/api/v1/payments/orders", json={"gateway": "esewa", "packId": pack["id"]}, headers=kid["auth"])
     assert order.status_code == 403 and order.json()["error"]["code"] == "minor_restricted"
     # spend cap: the minor default applies
     assert client.get("/api/v1/wallet", headers=kid["auth"]).json()["dailySpendLimit"] == 2000
     # DMs: a stranger cannot write first; after the minor writes, a reply is fine
     no = client.post("/api/v1/dms", json={"to": kid["user"]["username"], "text": "hi"}, headers=adult["auth"])
     assert no.status_code == 403 and no.json()["error"]["code"] == "dm_not_allowed"
-    assert client.post("/api/v1/dms", json={"to": friend["user"]["username"], "text": "hey"},
-                       headers=kid["auth"]).status_code in (200, 201)
-    assert client.post("/api/v1/dms", json={"to": kid["user"]["username"], "text": "hey back"},
-                       headers=friend["auth"]).status_code in (200, 201)
+    assert client.post(
+        "/api/v1/dms", json={"to": friend["user"]["username"], "text": "hey"}, headers=kid["auth"]
+    ).status_code in (200, 201)
+    assert client.post(
+        "/api/v1/dms", json={"to": kid["user"]["username"], "text": "hey back"}, headers=friend["auth"]
+    ).status_code in (200, 201)
     # the judgement is audited and reversible
-    assert client.post(f"/api/v1/moderation/users/{kid['user']['id']}/minor", json={"minor": False},
-                       headers=mod["auth"]).json()["restrictedMinor"] is False
+    assert (
+        client.post(
+            f"/api/v1/moderation/users/{kid['user']['id']}/minor", json={"minor": False}, headers=mod["auth"]
+        ).json()["restrictedMinor"]
+        is False
+    )
     log = cli(server.data_dir, "audit", "list", "--target", kid["user"]["id"], "--json")
     assert log.stdout.count("moderation.judge_minor") == 2
 
@@ -248,8 +284,9 @@ def test_clean_avatar_roundtrip_and_bad_uploads(server, client):
         (png(1200, 1000, flat=True), 422, "image_too_many_pixels"),
     ]
     for payload, status, code in cases:
-        r = client.post("/api/v1/me/avatar", content=payload,
-                        headers={**u["auth"], "Content-Type": "application/octet-stream"})
+        r = client.post(
+            "/api/v1/me/avatar", content=payload, headers={**u["auth"], "Content-Type": "application/octet-stream"}
+        )
         assert r.status_code == status, (code, r.text)
         err = r.json()["error"]
         assert err["code"] == code and "image" in err["fields"], err
@@ -260,13 +297,17 @@ def test_frames_need_the_host_of_a_live_stream(server, client):
     host, viewer = register(client), register(client)
     sid = live_stream(client, host)["id"]
     frame = png(seed=3)
-    r = client.post(f"/api/v1/streams/{sid}/frames", content=frame, headers={**host["auth"], "Content-Type": "image/png"})
+    r = client.post(
+        f"/api/v1/streams/{sid}/frames", content=frame, headers={**host["auth"], "Content-Type": "image/png"}
+    )
     assert r.status_code == 200 and r.json()["moderation"]["action"] == "allow" and "image" not in r.json()
-    no = client.post(f"/api/v1/streams/{sid}/frames", content=frame,
-                     headers={**viewer["auth"], "Content-Type": "image/png"})
+    no = client.post(
+        f"/api/v1/streams/{sid}/frames", content=frame, headers={**viewer["auth"], "Content-Type": "image/png"}
+    )
     assert no.status_code == 403
-    th = client.post(f"/api/v1/streams/{sid}/thumbnail", content=frame,
-                     headers={**host["auth"], "Content-Type": "image/png"})
+    th = client.post(
+        f"/api/v1/streams/{sid}/thumbnail", content=frame, headers={**host["auth"], "Content-Type": "image/png"}
+    )
     assert th.status_code == 201
     assert client.get(f"/api/v1/streams/{sid}/thumbnail").content == frame
 
@@ -275,8 +316,13 @@ def test_cli_score_and_eval(server):
     lines = "hello friend\nyou are a fucking idiot\n\n".encode() + b"\xff\xfe\x00binary\n" + ("x" * 50_000).encode()
     import subprocess
     import sys
-    out = subprocess.run([sys.executable, "-m", "halobuzz", "moderation", "score", "--data-dir", str(server.data_dir)],
-                         input=lines, capture_output=True, timeout=60)
+
+    out = subprocess.run(
+        [sys.executable, "-m", "halobuzz", "moderation", "score", "--data-dir", str(server.data_dir)],
+        input=lines,
+        capture_output=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     rows = [json.loads(x) for x in out.stdout.decode().splitlines()]
     assert len(rows) == 5 and all(set(r) == {"text", "score", "action", "reasons"} for r in rows)
@@ -305,12 +351,15 @@ def test_dm_warn_block_mute_and_review(server, client, mod):
         await bob_ws.expect("dm:new")
         await bob_ws.silent("ai:warning", 0.2)
         # the issue's example: no longer delivered
-        r = client.post("/api/v1/dms", json={"to": B, "text": "you fucking idiot, randi ko chora"},
-                        headers=alice["auth"])
+        r = client.post(
+            "/api/v1/dms", json={"to": B, "text": "you fucking idiot, randi ko chora"}, headers=alice["auth"]
+        )
         assert r.status_code == 422, r.text
         err = r.json()["error"]
         assert err["code"] == "message_blocked" and "text" in err["fields"]
-        assert err["moderation"]["action"] == "block" and err["moderation"]["flagId"] and err["moderation"]["mutedUntil"]
+        assert (
+            err["moderation"]["action"] == "block" and err["moderation"]["flagId"] and err["moderation"]["mutedUntil"]
+        )
         await bob_ws.silent("dm:new", 0.3)
         # the chat ban covers DMs (REST and /ws) and room chat: "muted until ..."
         r2 = client.post("/api/v1/dms", json={"to": B, "text": "sorry"}, headers=alice["auth"])

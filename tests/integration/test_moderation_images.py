@@ -2,6 +2,7 @@
 under-18 test images exist offline, so the plumbing is what is tested): blurred derivative
 served, original for moderators only, review queue, dismiss un-blurs, a flagged frame ends
 the stream, the age selfie only queues a review. Also: a model missing or corrupt at start."""
+
 import io
 import shutil
 import subprocess
@@ -16,9 +17,14 @@ from tests.integration.rooms_client import live_stream
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("modimg") / "data",
-                 env={"HALOBUZZ_MODERATION_IMAGE_WARN": "0", "HALOBUZZ_MODERATION_IMAGE_BLOCK": "0",
-                      "HALOBUZZ_MODERATION_AGE_REVIEW": "0"}).start()
+    srv = Server(
+        tmp_path_factory.mktemp("modimg") / "data",
+        env={
+            "HALOBUZZ_MODERATION_IMAGE_WARN": "0",
+            "HALOBUZZ_MODERATION_IMAGE_BLOCK": "0",
+            "HALOBUZZ_MODERATION_AGE_REVIEW": "0",
+        },
+    ).start()
     yield srv
     srv.stop()
 
@@ -33,6 +39,7 @@ def mod(server):
 
 def photo(fmt="JPEG") -> bytes:
     from PIL import Image
+
     yy, xx = np.mgrid[0:240, 0:320]
     img = np.zeros((240, 320, 3), np.float32)
     img[..., 0] = xx / 319 * 255
@@ -45,18 +52,24 @@ def photo(fmt="JPEG") -> bytes:
 
 def test_flagged_avatar_is_served_blurred_and_queued(server, client, mod):
     from PIL import Image
+
     u = register(client)
     data = photo()
     r = client.post("/api/v1/me/avatar", content=data, headers={**u["auth"], "Content-Type": "image/jpeg"})
     assert r.status_code == 201, r.text
     body = r.json()
-    assert body["moderation"]["action"] == "block" and body["moderation"]["blurred"] and body["moderation"]["reviewQueued"]
+    assert (
+        body["moderation"]["action"] == "block" and body["moderation"]["blurred"] and body["moderation"]["reviewQueued"]
+    )
     served = client.get(f"/api/v1/users/{u['user']['id']}/avatar")
     assert served.status_code == 200 and served.headers["x-moderation-status"] == "blurred"
     assert served.content != data
     blurred = np.asarray(Image.open(io.BytesIO(served.content)).convert("RGB"), np.float32)
     original = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), np.float32)
-    assert blurred.shape == original.shape and np.abs(np.diff(blurred, axis=1)).mean() < np.abs(np.diff(original, axis=1)).mean() / 4
+    assert (
+        blurred.shape == original.shape
+        and np.abs(np.diff(blurred, axis=1)).mean() < np.abs(np.diff(original, axis=1)).mean() / 4
+    )
     image_url = body["image"]["url"]
     assert client.get(image_url + "?original=true").status_code == 401
     assert client.get(image_url + "?original=true", headers=u["auth"]).status_code == 403
@@ -73,10 +86,16 @@ def test_flagged_avatar_is_served_blurred_and_queued(server, client, mod):
     again = client.get(image_url)
     assert again.content == data and again.headers["x-moderation-status"] == "ok"
     # ... and can blur it again by confirming a report
-    rep = client.post("/api/v1/reports", json={"type": "content", "targetId": body["image"]["id"], "reason": "nsfw"},
-                      headers=register(client)["auth"]).json()
-    c = client.post(f"/api/v1/moderation/flags/{rep['id']}/review", json={"decision": "confirm", "action": "blur"},
-                    headers=mod["auth"])
+    rep = client.post(
+        "/api/v1/reports",
+        json={"type": "content", "targetId": body["image"]["id"], "reason": "nsfw"},
+        headers=register(client)["auth"],
+    ).json()
+    c = client.post(
+        f"/api/v1/moderation/flags/{rep['id']}/review",
+        json={"decision": "confirm", "action": "blur"},
+        headers=mod["auth"],
+    )
     assert c.status_code == 200, c.text
     assert client.get(image_url).headers["x-moderation-status"] == "blurred"
 
@@ -84,28 +103,34 @@ def test_flagged_avatar_is_served_blurred_and_queued(server, client, mod):
 def test_flagged_frame_is_kept_and_moderator_ends_stream(server, client, mod):
     host = register(client)
     sid = live_stream(client, host)["id"]
-    r = client.post(f"/api/v1/streams/{sid}/frames", content=photo("PNG"),
-                    headers={**host["auth"], "Content-Type": "image/png"})
+    r = client.post(
+        f"/api/v1/streams/{sid}/frames", content=photo("PNG"), headers={**host["auth"], "Content-Type": "image/png"}
+    )
     assert r.status_code == 200 and r.json()["moderation"]["action"] == "block"
     image_id = r.json()["image"]["id"]
     q = client.get("/api/v1/moderation/queue?type=content&limit=200", headers=mod["auth"]).json()["items"]
     f = next(x for x in q if x["targetId"] == image_id)
     assert f["streamId"] == sid
-    done = client.post(f"/api/v1/moderation/flags/{f['id']}/review",
-                       json={"decision": "confirm", "action": "delete", "endStream": True}, headers=mod["auth"])
+    done = client.post(
+        f"/api/v1/moderation/flags/{f['id']}/review",
+        json={"decision": "confirm", "action": "delete", "endStream": True},
+        headers=mod["auth"],
+    )
     assert done.status_code == 200, done.text
     assert done.json()["streamEnded"] is True
     assert client.get(f"/api/v1/streams/{sid}").json()["status"] == "ended"
     assert client.get(f"/api/v1/images/{image_id}").status_code == 404
-    late = client.post(f"/api/v1/streams/{sid}/frames", content=photo(),
-                       headers={**host["auth"], "Content-Type": "image/jpeg"})
+    late = client.post(
+        f"/api/v1/streams/{sid}/frames", content=photo(), headers={**host["auth"], "Content-Type": "image/jpeg"}
+    )
     assert late.status_code == 409
 
 
 def test_age_selfie_only_queues_a_review(server, client, mod):
     u = register(client)
-    r = client.post("/api/v1/me/age-verification", files={"selfie": ("me.jpg", photo(), "image/jpeg")},
-                    headers=u["auth"])
+    r = client.post(
+        "/api/v1/me/age-verification", files={"selfie": ("me.jpg", photo(), "image/jpeg")}, headers=u["auth"]
+    )
     assert r.status_code == 202, r.text
     assert r.json()["reviewQueued"] is True
     # the model alone never restricts
@@ -120,6 +145,7 @@ def test_age_selfie_only_queues_a_review(server, client, mod):
 @pytest.mark.parametrize("damage", ["missing", "corrupt"])
 def test_model_missing_or_corrupt_at_start(tmp_path, damage):
     from halobuzz.moderation.models import models_dir
+
     models = tmp_path / "models"
     shutil.copytree(models_dir(), models)
     victim = models / "nsfw-mobilenetv2-v1.onnx"
@@ -128,9 +154,13 @@ def test_model_missing_or_corrupt_at_start(tmp_path, damage):
     else:
         victim.write_bytes(victim.read_bytes()[:1000])
     env = {"HALOBUZZ_MODELS_DIR": str(models), "HALOBUZZ_BCRYPT_ROUNDS": "4"}
-    out = subprocess.run([sys.executable, "-m", "halobuzz", "serve", "--port", str(free_port()), "--data-dir",
-                          str(tmp_path / "data")], capture_output=True, text=True, timeout=60,
-                         env={**__import__("os").environ, **env})
+    out = subprocess.run(
+        [sys.executable, "-m", "halobuzz", "serve", "--port", str(free_port()), "--data-dir", str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**__import__("os").environ, **env},
+    )
     assert out.returncode != 0
     assert "nsfw-mobilenetv2-v1.onnx" in out.stderr and damage in out.stderr and "Traceback" not in out.stderr
     assert cli(tmp_path / "data", "init", env=env).returncode == 0

@@ -1,4 +1,5 @@
 """Health, readiness, metrics, OpenAPI, CLI commands on a real data dir."""
+
 import sqlite3
 
 from tests.conftest import cli, register
@@ -20,8 +21,19 @@ def test_health_ready_metrics_docs(client):
 def test_cli_user_create_list_doctor(tmp_path):
     d = tmp_path / "data"
     assert cli(d, "init").returncode == 0
-    out = cli(d, "user", "create", "--email", "ops@example.com", "--username", "ops", "--role", "admin",
-              "--password", "a-good-password")
+    out = cli(
+        d,
+        "user",
+        "create",
+        "--email",
+        "ops@example.com",
+        "--username",
+        "ops",
+        "--role",
+        "admin",
+        "--password",
+        "a-good-password",
+    )
     assert out.returncode == 0, out.stderr
     listed = cli(d, "user", "list", "--json")
     assert '"username": "ops"' in listed.stdout and '"role": "admin"' in listed.stdout
@@ -52,6 +64,7 @@ def test_json_access_log_carries_request_id(tmp_path):
     import json as _json
 
     from tests.conftest import Server
+
     srv = Server(tmp_path / "d", env={"HALOBUZZ_LOG_LEVEL": "info"}).start()
     try:
         with srv.client() as c:
@@ -84,7 +97,8 @@ def test_cli_never_migrates_under_a_running_server(server):
 
 def test_healthcheck_finds_the_port_serve_was_started_with(tmp_path):
     from tests.conftest import Server
-    srv = Server(tmp_path / "d").start()     # a random port; the settings still say 8080
+
+    srv = Server(tmp_path / "d").start()  # a random port; the settings still say 8080
     recorded = srv.data_dir / "serve.port"
     try:
         assert recorded.stat().st_mode & 0o777 == 0o600
@@ -95,7 +109,7 @@ def test_healthcheck_finds_the_port_serve_was_started_with(tmp_path):
         assert ready.returncode == 0 and '"ready"' in ready.stdout, ready.stderr
     finally:
         assert srv.stop() == 0
-    assert not recorded.exists()             # a clean stop removes it
+    assert not recorded.exists()  # a clean stop removes it
     gone = cli(srv.data_dir, "healthcheck", env={"HALOBUZZ_PORT": str(srv.port)})
     assert gone.returncode == 1 and gone.stderr.startswith("error: ") and "unreachable" in gone.stderr
     assert len(gone.stderr.strip().splitlines()) == 1
@@ -103,6 +117,7 @@ def test_healthcheck_finds_the_port_serve_was_started_with(tmp_path):
 
 def test_human_log_format_on_request(tmp_path):
     from tests.conftest import Server
+
     srv = Server(tmp_path / "d", env={"HALOBUZZ_LOG_LEVEL": "info", "HALOBUZZ_LOG_FORMAT": "human"}).start()
     try:
         with srv.client() as c:

@@ -4,6 +4,7 @@ A ban through the admin API, `halobuzz user ban` in another process, a suspensio
 and an access token that expires all close the affected sockets (4003 with a reason, or 4007
 for an expired token) within a second; sockets of other sessions stay open.
 """
+
 import asyncio
 import time
 
@@ -60,8 +61,12 @@ def test_admin_ban_closes_every_socket_of_the_user(server, client, admin):
         watcher = await ready(server, host["accessToken"])
         await a.join(stream["id"])
         await watcher.join(stream["id"])
-        r = await asyncio.to_thread(client.post, f"/api/v1/admin/users/{troll['user']['id']}/ban",
-                                    json={"reason": "spam"}, headers=admin["auth"])
+        r = await asyncio.to_thread(
+            client.post,
+            f"/api/v1/admin/users/{troll['user']['id']}/ban",
+            json={"reason": "spam"},
+            headers=admin["auth"],
+        )
         assert r.status_code == 200, r.text
         for ws in (a, b):
             code, reason = await closed_with(ws)
@@ -74,6 +79,7 @@ def test_admin_ban_closes_every_socket_of_the_user(server, client, admin):
             again = await WS.open(server, troll["accessToken"])
             await again.next(2)
         await watcher.close()
+
     run(go())
 
 
@@ -82,11 +88,13 @@ def test_cli_ban_from_another_process_closes_sockets(server, client):
 
     async def go():
         ws = await ready(server, victim["accessToken"])
-        out = await asyncio.to_thread(cli, server.data_dir, "user", "ban", victim["user"]["username"],
-                                      "--reason", "spam")
+        out = await asyncio.to_thread(
+            cli, server.data_dir, "user", "ban", victim["user"]["username"], "--reason", "spam"
+        )
         assert out.returncode == 0, out.stderr
         code, reason = await closed_with(ws)
         assert code == 4003 and "banned" in reason
+
     run(go())
 
 
@@ -95,11 +103,16 @@ def test_suspension_closes_sockets_with_its_reason(server, client, admin):
 
     async def go():
         ws = await ready(server, victim["accessToken"])
-        r = await asyncio.to_thread(client.post, f"/api/v1/admin/users/{victim['user']['id']}/ban",
-                                    json={"reason": "cool off", "days": 2}, headers=admin["auth"])
+        r = await asyncio.to_thread(
+            client.post,
+            f"/api/v1/admin/users/{victim['user']['id']}/ban",
+            json={"reason": "cool off", "days": 2},
+            headers=admin["auth"],
+        )
         assert r.status_code == 200, r.text
         code, reason = await closed_with(ws)
         assert code == 4003 and "suspended" in reason
+
     run(go())
 
 
@@ -107,23 +120,30 @@ def test_moderation_suspension_closes_sockets(server, client):
     reporter, victim = register(client), register(client)
     mod = register(client)
     assert cli(server.data_dir, "user", "set-role", mod["user"]["username"], "moderator").returncode == 0
-    fid = client.post("/api/v1/reports", json={"type": "user", "targetId": victim["user"]["id"], "reason": "abuse"},
-                      headers=reporter["auth"]).json()["id"]
+    fid = client.post(
+        "/api/v1/reports",
+        json={"type": "user", "targetId": victim["user"]["id"], "reason": "abuse"},
+        headers=reporter["auth"],
+    ).json()["id"]
 
     async def go():
         ws = await ready(server, victim["accessToken"])
-        r = await asyncio.to_thread(client.post, f"/api/v1/moderation/flags/{fid}/review",
-                                    json={"decision": "confirm", "action": "ban", "banSeconds": 3600},
-                                    headers=mod["auth"])
+        r = await asyncio.to_thread(
+            client.post,
+            f"/api/v1/moderation/flags/{fid}/review",
+            json={"decision": "confirm", "action": "ban", "banSeconds": 3600},
+            headers=mod["auth"],
+        )
         assert r.status_code == 200, r.text
         code, reason = await closed_with(ws)
         assert code == 4003 and "suspended" in reason
+
     run(go())
 
 
 def test_logout_closes_only_that_sessions_sockets(server, client):
     user = register(client)
-    other = login(client, user)   # a second session (another device)
+    other = login(client, user)  # a second session (another device)
 
     async def go():
         mine = await ready(server, user["accessToken"])
@@ -135,6 +155,7 @@ def test_logout_closes_only_that_sessions_sockets(server, client):
         cid = await theirs.send("ping")
         await theirs.expect("pong", where=lambda d: d["replyTo"] == cid)
         await theirs.close()
+
     run(go())
 
 
@@ -151,8 +172,11 @@ def test_socket_does_not_outlive_its_access_token(tmp_path):
                 renewed = await ready(srv, user["accessToken"])
                 # re-auth with a fresh token before expiry keeps `renewed` open
                 await asyncio.sleep(1.0)
-                fresh = (await asyncio.to_thread(client.post, "/api/v1/auth/refresh",
-                                                 json={"refreshToken": user["refreshToken"]})).json()
+                fresh = (
+                    await asyncio.to_thread(
+                        client.post, "/api/v1/auth/refresh", json={"refreshToken": user["refreshToken"]}
+                    )
+                ).json()
                 cid = await renewed.send("auth", {"token": fresh["accessToken"]})
                 again = await renewed.expect("ready", where=lambda d: d["replyTo"] == cid)
                 assert again["data"]["expiresAt"] > hello["expiresAt"]
@@ -166,6 +190,7 @@ def test_socket_does_not_outlive_its_access_token(tmp_path):
                 err = await renewed.expect("error", where=lambda d: d["replyTo"] == cid)
                 assert err["data"]["code"] == "wrong_account"
                 await renewed.close()
+
             run(go())
     finally:
         srv.stop()

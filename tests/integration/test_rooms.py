@@ -1,5 +1,6 @@
 """Live rooms over a real server and real websocket clients: auth, join, chat, late-join buffer,
 gifts and throne fan-out, host controls, presence and metrics."""
+
 import asyncio
 import uuid
 
@@ -12,9 +13,15 @@ from tests.integration.rooms_client import WS, live_stream, ready
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("rooms") / "data",
-                 env={"HALOBUZZ_METRICS_INTERVAL": "0.3", "HALOBUZZ_CHAT_RATE_USER": "5/10s",
-                      "HALOBUZZ_BATTLE_MIN_SECONDS": "1", "HALOBUZZ_BATTLE_BOOST_SECONDS": "1"}).start()
+    srv = Server(
+        tmp_path_factory.mktemp("rooms") / "data",
+        env={
+            "HALOBUZZ_METRICS_INTERVAL": "0.3",
+            "HALOBUZZ_CHAT_RATE_USER": "5/10s",
+            "HALOBUZZ_BATTLE_MIN_SECONDS": "1",
+            "HALOBUZZ_BATTLE_BOOST_SECONDS": "1",
+        },
+    ).start()
     yield srv
     srv.stop()
 
@@ -28,8 +35,11 @@ def admin(server):
 
 
 def grant(client, admin, user, amount=10_000):
-    r = client.post(f"/api/v1/admin/users/{user['user']['id']}/coins", json={"amount": amount, "reason": "test"},
-                    headers={**admin["auth"], "Idempotency-Key": uuid.uuid4().hex})
+    r = client.post(
+        f"/api/v1/admin/users/{user['user']['id']}/coins",
+        json={"amount": amount, "reason": "test"},
+        headers={**admin["auth"], "Idempotency-Key": uuid.uuid4().hex},
+    )
     assert r.status_code == 200, r.text
 
 
@@ -40,8 +50,11 @@ def cheapest_gift(client):
 
 
 def send_gift(client, user, stream_id, gift_id, quantity=1):
-    r = client.post(f"/api/v1/streams/{stream_id}/gifts", json={"giftId": gift_id, "quantity": quantity},
-                    headers={**user["auth"], "Idempotency-Key": uuid.uuid4().hex})
+    r = client.post(
+        f"/api/v1/streams/{stream_id}/gifts",
+        json={"giftId": gift_id, "quantity": quantity},
+        headers={**user["auth"], "Idempotency-Key": uuid.uuid4().hex},
+    )
     assert r.status_code in (200, 201), r.text
     return r.json()
 
@@ -79,6 +92,7 @@ def test_auth_first_then_envelope(server, client):
         await ws.send("what:ever", {})
         assert (await ws.expect("error"))["data"]["code"] == "unknown_event"
         await ws.close()
+
     run(go())
 
 
@@ -95,7 +109,7 @@ def test_join_chat_presence_and_late_join_buffer(server, client):
         state = await a.join(sid)
         assert state["recentChat"] == [] and state["you"]["canModerate"] is False
         joined = await h.expect("stream:join", where=lambda d: d["user"]["id"] == v1["user"]["id"])
-        assert joined["data"]["viewers"] == 1   # the audience: the host is not a viewer
+        assert joined["data"]["viewers"] == 1  # the audience: the host is not a viewer
         for i in range(3):
             await a.send("chat:new", {"streamId": sid, "text": f"hello {i}"})
         for i in range(3):
@@ -116,6 +130,7 @@ def test_join_chat_presence_and_late_join_buffer(server, client):
         assert m["data"]["viewers"] == 1 and m["data"]["chatCount"] == 3
         await a.close()
         await h.close()
+
     run(go())
     client.post(f"/api/v1/streams/{sid}/end", headers=host["auth"])
 
@@ -130,7 +145,7 @@ def test_several_tabs_per_user_and_stream_end_event(server, client):
         await tab2.join(sid)
         h = await ready(server, host["accessToken"])
         state = await h.join(sid)
-        assert state["stream"]["viewers"] == 1   # the viewer counts once; the host is not a viewer
+        assert state["stream"]["viewers"] == 1  # the viewer counts once; the host is not a viewer
         await h.send("chat:new", {"streamId": sid, "text": "both tabs?"})
         for t in (tab1, tab2):
             assert (await t.expect("chat:new"))["data"]["text"] == "both tabs?"
@@ -141,6 +156,7 @@ def test_several_tabs_per_user_and_stream_end_event(server, client):
             assert ended["data"]["streamId"] == sid and ended["data"]["reason"] == "host"
         for t in (tab1, tab2, h):
             await t.close()
+
     run(go())
     ended = client.get(f"/api/v1/streams/{sid}").json()
     assert ended["analytics"]["peakViewers"] == 1 and ended["analytics"]["uniqueViewers"] == 1
@@ -176,6 +192,7 @@ def test_gifts_reach_every_viewer_and_throne_changes(server, client, admin):
         await late.close()
         for s in socks:
             await s.close()
+
     run(go())
     view = client.get(f"/api/v1/streams/{sid}").json()
     assert view["throne"]["userId"] == viewers[1]["user"]["id"]
@@ -194,17 +211,20 @@ def test_host_controls(server, client):
         for s in (h, m, t, f, q):
             await s.join(sid)
         # a plain viewer cannot moderate; the host appoints a room moderator
-        r = client.post(f"/api/v1/streams/{sid}/mutes", json={"userId": troll["user"]["id"], "seconds": 60},
-                        headers=fan["auth"])
+        r = client.post(
+            f"/api/v1/streams/{sid}/mutes", json={"userId": troll["user"]["id"], "seconds": 60}, headers=fan["auth"]
+        )
         assert r.status_code == 403
-        r = client.post(f"/api/v1/streams/{sid}/moderators", json={"userId": mod["user"]["id"]},
-                        headers=fan["auth"])
+        r = client.post(f"/api/v1/streams/{sid}/moderators", json={"userId": mod["user"]["id"]}, headers=fan["auth"])
         assert r.status_code == 403
-        assert client.post(f"/api/v1/streams/{sid}/moderators", json={"userId": mod["user"]["id"]},
-                           headers=H).status_code == 200
+        assert (
+            client.post(f"/api/v1/streams/{sid}/moderators", json={"userId": mod["user"]["id"]}, headers=H).status_code
+            == 200
+        )
         # timed mute by the moderator
-        r = client.post(f"/api/v1/streams/{sid}/mutes", json={"userId": troll["user"]["id"], "seconds": 60},
-                        headers=mod["auth"])
+        r = client.post(
+            f"/api/v1/streams/{sid}/mutes", json={"userId": troll["user"]["id"], "seconds": 60}, headers=mod["auth"]
+        )
         assert r.status_code == 200 and r.json()["until"]
         assert (await t.expect("room:sanction"))["data"]["action"] == "muted"
         cid = await t.send("chat:new", {"streamId": sid, "text": "can you hear me"})
@@ -260,6 +280,7 @@ def test_host_controls(server, client):
         assert state["pinned"]["id"] == pin_id
         for s in (h, m, t, f, q):
             await s.close()
+
     run(go())
     client.post(f"/api/v1/streams/{sid}/end", headers=H)
 
@@ -289,6 +310,7 @@ def test_chat_limits(server, client):
         assert [e["code"] for e in errors] == ["rate_limited"] and errors[0]["replyTo"] == cid
         assert errors[0]["retryAfter"] >= 1
         await ws.close()
+
     run(go())
     client.post(f"/api/v1/streams/{sid}/end", headers=host["auth"])
 
@@ -307,6 +329,7 @@ def test_connection_cap_per_user(server, client):
         again = await ready(server, v["accessToken"])
         for s in socks[1:] + [again]:
             await s.close()
+
     run(go())
 
 
@@ -323,11 +346,17 @@ def test_pk_battle_from_invite_to_result(server, client, admin):
         await wa.join(sa)
         await hb_.join(sb)
         await wb.join(sb)
-        r = client.post("/api/v1/battles", json={"streamId": sa, "opponentStreamId": sb, "durationSeconds": 3},
-                        headers=outsider["auth"])
+        r = client.post(
+            "/api/v1/battles",
+            json={"streamId": sa, "opponentStreamId": sb, "durationSeconds": 3},
+            headers=outsider["auth"],
+        )
         assert r.status_code == 403
-        r = client.post("/api/v1/battles", json={"streamId": sa, "opponentStreamId": sb, "durationSeconds": 3},
-                        headers=host_a["auth"])
+        r = client.post(
+            "/api/v1/battles",
+            json={"streamId": sa, "opponentStreamId": sb, "durationSeconds": 3},
+            headers=host_a["auth"],
+        )
         assert r.status_code == 201, r.text
         bid = r.json()["id"]
         assert (await hb_.expect("battle:invite"))["data"]["id"] == bid
@@ -352,6 +381,7 @@ def test_pk_battle_from_invite_to_result(server, client, admin):
         for s in (ha, hb_, wa, wb):
             await s.close()
         return bid
+
     bid = run(go())
     result = client.get(f"/api/v1/battles/{bid}").json()
     assert result["status"] == "finished" and result["winnerHostId"] == host_b["user"]["id"]
@@ -373,6 +403,7 @@ def test_host_without_heartbeat_is_ended(tmp_path):
                 ended = await v.expect("stream:ended", timeout=6)
                 assert ended["data"]["reason"] == "heartbeat"
                 await v.close()
+
             run(go())
             s = c.get(f"/api/v1/streams/{sid}").json()
             assert s["status"] == "ended" and s["endedReason"] == "heartbeat"
@@ -386,6 +417,7 @@ def test_host_without_heartbeat_is_ended(tmp_path):
                 await asyncio.sleep(2.5)
                 assert c.get(f"/api/v1/streams/{sid2}").json()["status"] == "live"
                 await h.close()
+
             run(stay())
     finally:
         srv.stop()
@@ -399,8 +431,11 @@ def test_pk_invitation_cancelled_by_the_inviter(server, client):
 
     async def go():
         hb_ = await ready(server, host_b["accessToken"])
-        r = client.post("/api/v1/battles", json={"streamId": sa, "opponentStreamId": sb, "durationSeconds": 30},
-                        headers=host_a["auth"])
+        r = client.post(
+            "/api/v1/battles",
+            json={"streamId": sa, "opponentStreamId": sb, "durationSeconds": 30},
+            headers=host_a["auth"],
+        )
         assert r.status_code == 201 and r.json()["expiresAt"], r.text
         bid = r.json()["id"]
         await hb_.expect("battle:invite")
@@ -411,10 +446,14 @@ def test_pk_invitation_cancelled_by_the_inviter(server, client):
         assert end["data"]["id"] == bid and end["data"]["reason"] == "cancelled"
         assert client.post(f"/api/v1/battles/{bid}/accept", headers=host_b["auth"]).status_code == 404
         # both streams are free again
-        r = client.post("/api/v1/battles", json={"streamId": sb, "opponentStreamId": sa, "durationSeconds": 30},
-                        headers=host_b["auth"])
+        r = client.post(
+            "/api/v1/battles",
+            json={"streamId": sb, "opponentStreamId": sa, "durationSeconds": 30},
+            headers=host_b["auth"],
+        )
         assert r.status_code == 201, r.text
         await hb_.close()
+
     run(go())
 
 
@@ -429,19 +468,28 @@ def test_pk_invitation_expires_through_the_server(tmp_path):
 
             async def go():
                 ha, hb_ = await ready(srv, host_a["accessToken"]), await ready(srv, host_b["accessToken"])
-                r = await asyncio.to_thread(client.post, "/api/v1/battles", json={
-                    "streamId": sa, "opponentStreamId": sb, "durationSeconds": 30}, headers=host_a["auth"])
+                r = await asyncio.to_thread(
+                    client.post,
+                    "/api/v1/battles",
+                    json={"streamId": sa, "opponentStreamId": sb, "durationSeconds": 30},
+                    headers=host_a["auth"],
+                )
                 assert r.status_code == 201, r.text
                 bid = r.json()["id"]
                 for ws in (ha, hb_):
                     end = await ws.expect("battle:end", timeout=20)
                     assert end["data"]["id"] == bid and end["data"]["reason"] == "expired"
                 assert client.get(f"/api/v1/battles/{bid}").json()["status"] == "cancelled"
-                r = await asyncio.to_thread(client.post, "/api/v1/battles", json={
-                    "streamId": sb, "opponentStreamId": sa, "durationSeconds": 30}, headers=host_b["auth"])
+                r = await asyncio.to_thread(
+                    client.post,
+                    "/api/v1/battles",
+                    json={"streamId": sb, "opponentStreamId": sa, "durationSeconds": 30},
+                    headers=host_b["auth"],
+                )
                 assert r.status_code == 201, r.text
                 for ws in (ha, hb_):
                     await ws.close()
+
             run(go())
     finally:
         srv.stop()

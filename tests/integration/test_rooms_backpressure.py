@@ -1,5 +1,6 @@
 """A client that stops reading never slows the room: it is shed, then disconnected with 4002;
 a silent client is dropped on ping timeout."""
+
 import asyncio
 import re
 import socket
@@ -16,10 +17,16 @@ from tests.integration.rooms_client import live_stream, ready
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("bp") / "data", env={
-        "HALOBUZZ_CHAT_RATE_USER": "100000/1s", "HALOBUZZ_CHAT_RATE_ROOM": "100000/1s",
-        "HALOBUZZ_CHAT_MAX_LENGTH": "30000", "HALOBUZZ_WS_SEND_QUEUE_BYTES": "200000",
-        "HALOBUZZ_WS_STALL_SECONDS": "1"}).start()
+    srv = Server(
+        tmp_path_factory.mktemp("bp") / "data",
+        env={
+            "HALOBUZZ_CHAT_RATE_USER": "100000/1s",
+            "HALOBUZZ_CHAT_RATE_ROOM": "100000/1s",
+            "HALOBUZZ_CHAT_MAX_LENGTH": "30000",
+            "HALOBUZZ_WS_SEND_QUEUE_BYTES": "200000",
+            "HALOBUZZ_WS_STALL_SECONDS": "1",
+        },
+    ).start()
     yield srv
     srv.stop()
 
@@ -28,13 +35,18 @@ def test_slow_reader_is_shed_then_disconnected_without_slowing_others(server, cl
     host, fast1, fast2, slow_user = (register(client) for _ in range(4))
     boss = register(client, email=ADMIN_EMAIL, username="bpadmin")
     assert cli(server.data_dir, "user", "set-role", "bpadmin", "admin").returncode == 0
-    r = client.post(f"/api/v1/admin/users/{host['user']['id']}/coins", json={"amount": 100000, "reason": "t"},
-                    headers={**boss["auth"], "Idempotency-Key": uuid.uuid4().hex})
+    r = client.post(
+        f"/api/v1/admin/users/{host['user']['id']}/coins",
+        json={"amount": 100000, "reason": "t"},
+        headers={**boss["auth"], "Idempotency-Key": uuid.uuid4().hex},
+    )
     assert r.status_code == 200, r.text
     sid = live_stream(client, boss)["id"]
     gifts = client.get("/api/v1/gifts").json()
-    gift = min((g for g in (gifts["items"] if isinstance(gifts, dict) else gifts) if not g["ogExclusive"]),
-               key=lambda g: g["price"])
+    gift = min(
+        (g for g in (gifts["items"] if isinstance(gifts, dict) else gifts) if not g["ogExclusive"]),
+        key=lambda g: g["price"],
+    )
 
     async def go():
         h = await ready(server, host["accessToken"])
@@ -43,8 +55,9 @@ def test_slow_reader_is_shed_then_disconnected_without_slowing_others(server, cl
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.connect(("127.0.0.1", server.port))
         sock.setblocking(False)
-        slow = await connect(f"ws://127.0.0.1:{server.port}/ws?token={slow_user['accessToken']}", max_queue=1,
-                             open_timeout=5, sock=sock)
+        slow = await connect(
+            f"ws://127.0.0.1:{server.port}/ws?token={slow_user['accessToken']}", max_queue=1, open_timeout=5, sock=sock
+        )
         await h.join(sid)
         for f in fast:
             await f.join(sid)
@@ -61,12 +74,13 @@ def test_slow_reader_is_shed_then_disconnected_without_slowing_others(server, cl
                 if msg["event"] == "chat:new":
                     got += 1
             return got
+
         readers = [asyncio.create_task(count(f)) for f in fast]
         for i in range(n):
             await h.send("chat:new", {"streamId": sid, "text": f"{i} {big}"})
             if i % 10 == 9:
                 await asyncio.sleep(0.05)
-        assert await asyncio.gather(*readers) == [n, n]   # readers lose nothing
+        assert await asyncio.gather(*readers) == [n, n]  # readers lose nothing
         lat = []
         # a probe's latency for the readers is unaffected
         for k in range(5):
@@ -78,12 +92,15 @@ def test_slow_reader_is_shed_then_disconnected_without_slowing_others(server, cl
         assert max(lat) < 0.5, lat
         # an essential event that cannot be queued any more disconnects the slow client (4002)
         for _ in range(3):
-            r = client.post(f"/api/v1/streams/{sid}/gifts", json={"giftId": gift["id"], "quantity": 1},
-                            headers={**host["auth"], "Idempotency-Key": uuid.uuid4().hex})
+            r = client.post(
+                f"/api/v1/streams/{sid}/gifts",
+                json={"giftId": gift["id"], "quantity": 1},
+                headers={**host["auth"], "Idempotency-Key": uuid.uuid4().hex},
+            )
             assert r.status_code in (200, 201), r.text
         for f in fast:
             await f.expect("gift:sent")
-        await asyncio.sleep(2.5)   # the slow client's backlog makes no progress for > ws_stall_seconds
+        await asyncio.sleep(2.5)  # the slow client's backlog makes no progress for > ws_stall_seconds
         code = None
         try:
             while True:
@@ -93,17 +110,20 @@ def test_slow_reader_is_shed_then_disconnected_without_slowing_others(server, cl
         assert code == 4002
         for f in fast + [h]:
             await f.close()
+
     asyncio.run(asyncio.wait_for(go(), 60))
-    text = client.get("/metrics").text   # the drop and the disconnect are counted
-    assert re.search(r'^halobuzz_ws_disconnects_total\{code="4002"\} [1-9]', text, re.M), \
-        "\n".join(l for l in text.splitlines() if l.startswith("halobuzz_ws"))
+    text = client.get("/metrics").text  # the drop and the disconnect are counted
+    assert re.search(r'^halobuzz_ws_disconnects_total\{code="4002"\} [1-9]', text, re.M), "\n".join(
+        l for l in text.splitlines() if l.startswith("halobuzz_ws")
+    )
     shed = next(float(l.split()[-1]) for l in text.splitlines() if l.startswith("halobuzz_ws_dropped_total "))
     assert shed > 0
 
 
 def test_silent_client_dropped_on_ping_timeout(tmp_path):
-    server = Server(tmp_path / "data", env={"HALOBUZZ_WS_PING_INTERVAL": "0.5",
-                                            "HALOBUZZ_WS_PING_TIMEOUT": "0.5"}).start()
+    server = Server(
+        tmp_path / "data", env={"HALOBUZZ_WS_PING_INTERVAL": "0.5", "HALOBUZZ_WS_PING_TIMEOUT": "0.5"}
+    ).start()
     try:
         with server.client() as client:
             user = register(client)
@@ -114,9 +134,13 @@ def test_silent_client_dropped_on_ping_timeout(tmp_path):
 
 def _silent_client(server, user):
     s = socket.create_connection(("127.0.0.1", server.port))
-    s.sendall((f"GET /ws?token={user['accessToken']} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-               "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-               "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    s.sendall(
+        (
+            f"GET /ws?token={user['accessToken']} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
     s.settimeout(5)
     data = b""
     deadline = time.monotonic() + 5

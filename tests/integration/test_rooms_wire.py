@@ -1,5 +1,6 @@
 """The /ws read path (frames dispatched by the connection's Inbox, not Sanic's assembler) and the
 websocket counters on /metrics."""
+
 import asyncio
 import json
 import re
@@ -13,8 +14,10 @@ from tests.integration.rooms_client import WS, live_stream, ready
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("wire") / "data",
-                 env={"HALOBUZZ_CHAT_RATE_USER": "1000/1s", "HALOBUZZ_CHAT_RATE_ROOM": "1000/1s"}).start()
+    srv = Server(
+        tmp_path_factory.mktemp("wire") / "data",
+        env={"HALOBUZZ_CHAT_RATE_USER": "1000/1s", "HALOBUZZ_CHAT_RATE_ROOM": "1000/1s"},
+    ).start()
     yield srv
     srv.stop()
 
@@ -54,6 +57,7 @@ def test_pipelined_auth_join_and_chat_in_order(server, client):
         assert got == [f"m{i}" for i in range(20)]
         await ws.close()
         await v.close()
+
     run(go())
 
 
@@ -67,14 +71,15 @@ def test_fragmented_and_bad_frames(server, client):
         v = await ready(server, viewer["accessToken"])
         await v.join(sid)
         frame = json.dumps({"event": "chat:new", "data": {"streamId": sid, "text": "in three parts"}, "id": "f"})
-        await h.ws.send([frame[:10], frame[10:30], frame[30:]])   # a fragmented text message
+        await h.ws.send([frame[:10], frame[10:30], frame[30:]])  # a fragmented text message
         assert (await v.expect("chat:new"))["data"]["text"] == "in three parts"
-        await h.ws.send(b'{"event":"ping","data":{},"id":"b1"}')   # binary envelopes work too
+        await h.ws.send(b'{"event":"ping","data":{},"id":"b1"}')  # binary envelopes work too
         assert (await h.expect("pong"))["data"]["replyTo"] == "b1"
         await h.ws.send("{nope")
         assert (await h.expect("error"))["data"]["code"] == "bad_frame"
         await h.close()
         await v.close()
+
     run(go())
 
 
@@ -96,18 +101,24 @@ def test_websocket_counters_on_metrics(server, client):
         await v.expect("chat:new")
         await h.expect("chat:new")
         assert metric(client, "halobuzz_ws_deliveries_total") >= before_deliveries + 2
-        bad = await WS.open(server, "not-a-token")   # refused: 4001
+        bad = await WS.open(server, "not-a-token")  # refused: 4001
         with pytest.raises(Exception):
             await bad.next()
-        await v.close()   # a normal close by the client: code 1000
+        await v.close()  # a normal close by the client: code 1000
         await h.close()
+
     run(go())
     deadline = time.monotonic() + 5
     while metric(client, "halobuzz_ws_disconnects_total", code="1000") < before_1000 + 2:
         assert time.monotonic() < deadline, [l for l in client.get("/metrics").text.splitlines() if "_ws_" in l]
         time.sleep(0.05)
     text = client.get("/metrics").text
-    for name in ("halobuzz_ws_connections", "halobuzz_ws_rooms", "halobuzz_ws_deliveries_total",
-                 "halobuzz_ws_dropped_total", "halobuzz_ws_writes_total"):
+    for name in (
+        "halobuzz_ws_connections",
+        "halobuzz_ws_rooms",
+        "halobuzz_ws_deliveries_total",
+        "halobuzz_ws_dropped_total",
+        "halobuzz_ws_writes_total",
+    ):
         assert re.search(rf"^{name} ", text, re.M), name
     assert metric(client, "halobuzz_ws_disconnects_total", code="4001") == before_4001 + 1

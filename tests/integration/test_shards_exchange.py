@@ -1,4 +1,5 @@
 """Cross-shard gifts over a real nats-server (JetStream): two shard databases in one process."""
+
 from __future__ import annotations
 
 import asyncio
@@ -64,9 +65,11 @@ def test_gift_crosses_shards_once_and_settles(two_shards, nats):
             assert again[2] is True and again[1]["transferId"] == body["transferId"]
 
             async def settled():
-                r = await a.db.readers.fetchone("SELECT status FROM shard_transfers_out WHERE id = ?",
-                                                (body["transferId"],))
+                r = await a.db.readers.fetchone(
+                    "SELECT status FROM shard_transfers_out WHERE id = ?", (body["transferId"],)
+                )
                 return r["status"] == "credited"
+
             await _until(settled)
             held = await b.db.readers.fetchone("SELECT balance FROM ledger_accounts WHERE id = 'H1:held'")
             assert held["balance"] > 0
@@ -75,9 +78,11 @@ def test_gift_crosses_shards_once_and_settles(two_shards, nats):
             _, body2, _ = await a.exchange.send_gift("V2", "in", "NOPE", "rose", 1, "key-00000002")
 
             async def refunded():
-                r = await a.db.readers.fetchone("SELECT status, reason FROM shard_transfers_out WHERE id = ?",
-                                                (body2["transferId"],))
+                r = await a.db.readers.fetchone(
+                    "SELECT status, reason FROM shard_transfers_out WHERE id = ?", (body2["transferId"],)
+                )
                 return r["status"] == "refused"
+
             await _until(refunded)
             bal = await a.db.readers.fetchone("SELECT balance FROM ledger_accounts WHERE id = 'V2:paid'")
             assert bal["balance"] == 10_000
@@ -106,9 +111,11 @@ def test_gifts_wait_in_the_outbox_while_nats_is_down(two_shards, tmp_path):
             await asyncio.to_thread(nats.start)
 
             async def settled():
-                r = await a.db.readers.fetchone("SELECT status FROM shard_transfers_out WHERE id = ?",
-                                                (body["transferId"],))
+                r = await a.db.readers.fetchone(
+                    "SELECT status FROM shard_transfers_out WHERE id = ?", (body["transferId"],)
+                )
                 return r["status"] == "credited"
+
             await _until(settled, 30)
         finally:
             await a.stop()
@@ -123,25 +130,42 @@ def test_trending_merges_every_shards_top_rooms(two_shards, nats):
     from halobuzz.shards.messages import Signer
     from halobuzz.shards.shardmap import load_private
     from halobuzz.shards.trending import GlobalTrending
+
     tmp, map_path, operator, keys = two_shards
 
     async def run():
         a = await Node(tmp / "np", map_path, operator, "np", keys["np"], nats.url).start()
         b = await Node(tmp / "in", map_path, operator, "in", keys["in"], nats.url).start()
-        ta = GlobalTrending(a.map, "np", Signer("np", load_private(keys["np"])),
-                            lambda: [{"id": "SA", "trendingScore": 5.0}], interval=0.1)
-        tb = GlobalTrending(b.map, "in", Signer("in", load_private(keys["in"])),
-                            lambda: [{"id": "SB", "trendingScore": 9.0}, {"id": "SC", "trendingScore": 1.0}],
-                            interval=0.1)
+        ta = GlobalTrending(
+            a.map,
+            "np",
+            Signer("np", load_private(keys["np"])),
+            lambda: [{"id": "SA", "trendingScore": 5.0}],
+            interval=0.1,
+        )
+        tb = GlobalTrending(
+            b.map,
+            "in",
+            Signer("in", load_private(keys["in"])),
+            lambda: [{"id": "SB", "trendingScore": 9.0}, {"id": "SC", "trendingScore": 1.0}],
+            interval=0.1,
+        )
         # a forged list (right subject, wrong key) is ignored
-        forger = GlobalTrending(b.map, "in", Signer("in", load_private(keys["np"])),
-                                lambda: [{"id": "EVIL", "trendingScore": 99.0}], interval=0.1)
+        forger = GlobalTrending(
+            b.map,
+            "in",
+            Signer("in", load_private(keys["np"])),
+            lambda: [{"id": "EVIL", "trendingScore": 99.0}],
+            interval=0.1,
+        )
         await ta.start(a.exchange.nc)
         await tb.start(b.exchange.nc)
         await forger.start(b.exchange.nc)
         try:
+
             async def merged():
                 return [(i["id"], i["shard"]) for i in ta.merged()] == [("SB", "in"), ("SA", "np"), ("SC", "in")]
+
             await _until(merged, 10)
             assert tb.merged()[0]["shardUrl"] == "http://127.0.0.1/in"
             await tb.stop()

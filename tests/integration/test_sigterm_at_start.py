@@ -1,5 +1,6 @@
 """Issue 15 item 10: a SIGTERM sent the instant the server first answers /healthz starts the
 graceful stop every time (exit 0, stop listeners run), never aborts start-up or is ignored."""
+
 import signal
 import subprocess
 

@@ -1,6 +1,7 @@
 """Socket.IO clients (the python-socketio client, nobody's code here) on the same rooms as /ws:
 auth in the connect packet, join with an ack, chat both ways between the two kinds of client,
 a gift reaching both, errors as acks, and reconnecting after a server restart."""
+
 import asyncio
 
 import pytest
@@ -40,8 +41,9 @@ class Client:
         self.arrived.set()
 
     async def connect(self, server, token, transports=("polling", "websocket")):
-        await self.sio.connect(server.url, auth={"token": token}, transports=list(transports),
-                               socketio_path="socket.io", wait_timeout=5)
+        await self.sio.connect(
+            server.url, auth={"token": token}, transports=list(transports), socketio_path="socket.io", wait_timeout=5
+        )
         return self
 
     async def expect(self, event, where=lambda d: True, timeout=5.0):
@@ -78,6 +80,7 @@ def test_refused_without_a_valid_token(server):
             # python-socketio hands over {message, data}; socket.io-client makes err.message, err.data
             assert errors and errors[0]["data"]["closeCode"] == 4001, errors
             assert errors[0]["data"]["code"] in ("missing_token", "invalid_token", "unauthorized"), errors
+
     run(go())
 
 
@@ -123,6 +126,7 @@ def test_join_chat_gift_with_ws_clients(server, client, admin, transport):
         assert pong["event"] == "pong"
         await sio.sio.disconnect()
         await ws.close()
+
     run(go())
 
 
@@ -139,6 +143,7 @@ def test_polling_upgrades_to_websocket(server, client):
         assert sio.sio.transport() == "websocket"
         assert (await sio.sio.call("ping", None, timeout=5))["event"] == "pong"
         await sio.sio.disconnect()
+
     run(go())
 
 
@@ -160,7 +165,7 @@ def test_reconnects_after_a_server_restart(tmp_path):
 
             async def on_connect():
                 # what an app does on every (re)connect: join its room again
-                for _ in range(20):   # the server may still be loading its live streams
+                for _ in range(20):  # the server may still be loading its live streams
                     try:
                         state = await sio.sio.call("stream:join", {"streamId": stream["id"]}, timeout=5)
                     except socketio.exceptions.TimeoutError:
@@ -169,6 +174,7 @@ def test_reconnects_after_a_server_restart(tmp_path):
                         joined.set()
                         return
                     await asyncio.sleep(0.3)
+
             sio.sio.on("connect", on_connect)
             await sio.connect(srv, viewer["accessToken"], transports=["websocket"])
             await asyncio.wait_for(joined.wait(), 5)
@@ -181,6 +187,7 @@ def test_reconnects_after_a_server_restart(tmp_path):
             got = await sio.expect("gift:sent", timeout=10)
             assert got["giftId"] == gift["id"]
             await sio.sio.disconnect()
+
         run(go())
     finally:
         srv.stop()

@@ -1,5 +1,6 @@
 """The npm `socket.io-client` (installed into a temporary directory) on the same rooms: join with
 an ack, chat, a gift committed over HTTP, and an automatic reconnect. Slow: it runs npm."""
+
 import json
 import shutil
 import subprocess
@@ -20,8 +21,11 @@ def node_modules(tmp_path_factory):
     if not shutil.which("node") or not shutil.which("npm"):
         pytest.fail("node and npm are needed (apt-get install nodejs npm)")
     where = tmp_path_factory.mktemp("npm")
-    subprocess.run(["npm", "install", "--prefix", str(where), "--no-audit", "--no-fund", "--silent",
-                    "socket.io-client@^4.8"], check=True, timeout=300)
+    subprocess.run(
+        ["npm", "install", "--prefix", str(where), "--no-audit", "--no-fund", "--silent", "socket.io-client@^4.8"],
+        check=True,
+        timeout=300,
+    )
     return where / "node_modules"
 
 
@@ -36,9 +40,13 @@ def test_npm_socket_io_client(tmp_path, node_modules):
             stream = live_stream(client, host)
             gift = cheapest_gift(client)
             steps = []
-            with subprocess.Popen(["node", str(SCRIPT), srv.url, viewer["accessToken"], stream["id"]],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                  env={"NODE_PATH": str(node_modules), "PATH": "/usr/bin:/bin:/usr/local/bin"}) as proc:
+            with subprocess.Popen(
+                ["node", str(SCRIPT), srv.url, viewer["accessToken"], stream["id"]],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                env={"NODE_PATH": str(node_modules), "PATH": "/usr/bin:/bin:/usr/local/bin"},
+            ) as proc:
                 try:
                     for line in proc.stdout:
                         step = json.loads(line)

@@ -1,4 +1,5 @@
 """Stream lifecycle over real HTTP: create → start → end, live list, media credentials, analytics."""
+
 from tests.conftest import register
 from tests.integration.rooms_client import live_stream
 
@@ -29,8 +30,14 @@ def test_lifecycle_pending_live_ended(client):
     assert ended.status_code == 200
     e = ended.json()
     assert e["status"] == "ended" and e["endedReason"] == "host"
-    assert set(e["analytics"]) >= {"peakViewers", "uniqueViewers", "durationSeconds", "chatCount", "gifts",
-                                   "totalCoins"}
+    assert set(e["analytics"]) >= {
+        "peakViewers",
+        "uniqueViewers",
+        "durationSeconds",
+        "chatCount",
+        "gifts",
+        "totalCoins",
+    }
     assert s["id"] not in [i["id"] for i in client.get("/api/v1/streams").json()["items"]]
     assert client.post(f"/api/v1/streams/{s['id']}/end", headers=host["auth"]).status_code == 409
 
@@ -39,8 +46,9 @@ def test_bad_input_and_one_live_stream_per_host(client):
     host = register(client)
     assert client.post("/api/v1/streams", json={"title": ""}, headers=host["auth"]).status_code == 422
     assert client.post("/api/v1/streams", json={"title": "x", "bogus": 1}, headers=host["auth"]).status_code == 422
-    assert client.post("/api/v1/streams", json={"title": "x", "country": "Nepal"},
-                       headers=host["auth"]).status_code == 422
+    assert (
+        client.post("/api/v1/streams", json={"title": "x", "country": "Nepal"}, headers=host["auth"]).status_code == 422
+    )
     assert client.post("/api/v1/streams", json={"title": "x"}).status_code == 401
     assert client.get("/api/v1/streams/NOPE").status_code == 404
     assert client.get("/api/v1/streams", params={"limit": 0}).status_code == 422

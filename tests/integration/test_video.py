@@ -2,6 +2,7 @@
 pushed to a live stream's ingest URL becomes a playlist with advancing segments; a wrong key
 is refused; ending the stream ends the ingest and leaves a replay; HLS files carry the right
 types and caching; a sampled frame over the NSFW block threshold ends the stream."""
+
 from __future__ import annotations
 
 import re
@@ -20,16 +21,53 @@ FFMPEG = engine.ffmpeg_binary()
 def push(url: str, seconds: float) -> subprocess.Popen:
     """What OBS does: `ffmpeg -re -f lavfi -i testsrc ...` in real time, H.264 + AAC, 1 s keyframes."""
     return subprocess.Popen(
-        [FFMPEG, "-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30",
-         "-f", "lavfi", "-i", "sine=frequency=440", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency",
-         "-g", "30", "-pix_fmt", "yuv420p", "-c:a", "aac", "-t", str(seconds), "-f", "flv", url],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            FFMPEG,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-re",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:rate=30",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+            "-g",
+            "30",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-t",
+            str(seconds),
+            "-f",
+            "flv",
+            url,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def video_server(tmp_path_factory, name: str, **env) -> Server:
-    srv = Server(tmp_path_factory.mktemp(name) / "data", env={
-        "HALOBUZZ_MEDIA_PROVIDER": "hls", "HALOBUZZ_MEDIA_RTMP_PORT": str(free_port()),
-        "HALOBUZZ_MEDIA_MAX_INGESTS": "4", **env})
+    srv = Server(
+        tmp_path_factory.mktemp(name) / "data",
+        env={
+            "HALOBUZZ_MEDIA_PROVIDER": "hls",
+            "HALOBUZZ_MEDIA_RTMP_PORT": str(free_port()),
+            "HALOBUZZ_MEDIA_MAX_INGESTS": "4",
+            **env,
+        },
+    )
     return start_or_skip(srv)
 
 
@@ -82,7 +120,7 @@ def test_push_plays_as_advancing_hls_wrong_key_refused_end_leaves_replay(client)
     later = poll(lambda: newest(t := client.get(url).text) > newest(first.text) and t)
     segment = client.get(url.rsplit("/", 1)[0] + "/" + re.findall(r"^(\S+\.ts)$", later, re.M)[-1])
     assert segment.status_code == 200 and segment.headers["content-type"] == "video/mp2t"
-    assert "immutable" in segment.headers["cache-control"] and segment.content[:1] == b"\x47"   # MPEG-TS sync byte
+    assert "immutable" in segment.headers["cache-control"] and segment.content[:1] == b"\x47"  # MPEG-TS sync byte
     forged = url.replace(url.split("/")[4], url.split("/")[4][:-3] + "AAA")
     assert client.get(forged).status_code == 403
     assert publisher.wait(15) == 0
@@ -95,8 +133,12 @@ def test_push_plays_as_advancing_hls_wrong_key_refused_end_leaves_replay(client)
     assert client.get(url).status_code == 404, "ending the stream ends the ingest"
     late = push(media["publishUrl"], 2)
     assert late.wait(10) != 0, "nothing listens for an ended stream"
-    replay = poll(lambda: (r := client.get(f"/api/v1/streams/{sid}/replay", headers=viewer["auth"]).json())
-                  ["status"] != "processing" and r)
+    replay = poll(
+        lambda: (
+            (r := client.get(f"/api/v1/streams/{sid}/replay", headers=viewer["auth"]).json())["status"] != "processing"
+            and r
+        )
+    )
     assert replay["status"] == "ready" and 3 <= replay["durationSeconds"] <= 7 and replay["expiresAt"]
     vod = client.get(replay["playbackUrl"])
     assert vod.status_code == 200 and "#EXT-X-PLAYLIST-TYPE:VOD" in vod.text and "#EXT-X-ENDLIST" in vod.text
@@ -115,16 +157,23 @@ def test_replay_of_unknown_or_live_stream(client):
 @pytest.mark.slow
 def test_sampled_frame_over_nsfw_block_threshold_ends_the_stream(tmp_path_factory):
     # No NSFW test footage exists offline: block at 0 makes every frame "block" (the plumbing is tested).
-    srv = video_server(tmp_path_factory, "videomod", HALOBUZZ_MEDIA_SAMPLE_SECONDS="1",
-                       HALOBUZZ_MODERATION_IMAGE_WARN="0", HALOBUZZ_MODERATION_IMAGE_BLOCK="0")
+    srv = video_server(
+        tmp_path_factory,
+        "videomod",
+        HALOBUZZ_MEDIA_SAMPLE_SECONDS="1",
+        HALOBUZZ_MODERATION_IMAGE_WARN="0",
+        HALOBUZZ_MODERATION_IMAGE_BLOCK="0",
+    )
     try:
         with srv.client() as c:
             host = register(c)
             stream = live_stream(c, host)
             publisher = push(stream["media"]["publishUrl"], 20)
             try:
-                row = poll(lambda: (s := c.get(f"/api/v1/streams/{stream['id']}").json())["status"] == "ended" and s,
-                           timeout=20)
+                row = poll(
+                    lambda: (s := c.get(f"/api/v1/streams/{stream['id']}").json())["status"] == "ended" and s,
+                    timeout=20,
+                )
                 assert row["endedReason"] == "moderation"
                 assert publisher.wait(10) != 0, "the ingest was cut"
             finally:

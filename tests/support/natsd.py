@@ -1,4 +1,5 @@
 """A real nats-server with JetStream on a random loopback port and a temporary store dir."""
+
 from __future__ import annotations
 
 import os
@@ -44,9 +45,16 @@ class NatsServer:
         args = [binary, "-js", "-sd", str(self.store_dir), "-a", "127.0.0.1", "-p", str(self.port)]
         if self.cluster:
             c = self.cluster
-            args += ["-n", c["server_name"], "--cluster_name", c["name"],
-                     "--cluster", f"nats://127.0.0.1:{c['port']}",
-                     "--routes", ",".join(f"nats://127.0.0.1:{p}" for p in c["routes"])]
+            args += [
+                "-n",
+                c["server_name"],
+                "--cluster_name",
+                c["name"],
+                "--cluster",
+                f"nats://127.0.0.1:{c['port']}",
+                "--routes",
+                ",".join(f"nats://127.0.0.1:{p}" for p in c["routes"]),
+            ]
         self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -3,6 +3,7 @@
 Used by the exchange tests in-process, and run as a child process (`python -m
 tests.support.shard_nodes DATA_DIR MAP OPERATOR_PUB SHARD NATS_URL`) by the kill -9 drills.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -38,8 +39,9 @@ def make_map(tmp: Path, names_countries: dict[str, list[str]]) -> tuple[Path, st
         key = Ed25519PrivateKey.generate()
         keys[name] = tmp / f"{name}.pem"
         shardmap.write_private(keys[name], key)
-        m = m.with_shard(shardmap.new_shard(name, countries, f"http://127.0.0.1/{name}",
-                                            shardmap.public_b64(key.public_key())))
+        m = m.with_shard(
+            shardmap.new_shard(name, countries, f"http://127.0.0.1/{name}", shardmap.public_b64(key.public_key()))
+        )
     path = tmp / "shards.json"
     shardmap.write(path, m.signed(operator))
     return path, shardmap.public_b64(operator.public_key()), keys
@@ -49,37 +51,56 @@ def seed(db_path: Path, people: list[tuple[str, str]], streams: list[tuple[str, 
     """Users (id, country), live streams (id, host), gift catalog, and `coins` paid coins each."""
     from halobuzz.db.connection import connect
     from halobuzz.db.migrate import migrate
+
     conn = connect(db_path)
     migrate(conn)
     now = datetime.now(timezone.utc)
     with conn:
         catalog.seed(conn, catalog.load_seed(assets_dir()), now)
         for uid, country in people:
-            users.insert_user(conn, uid, users.NewUser(f"{uid}@x.io", uid.lower(), "pw", country, "1990-01-01"),
-                              "hash", now, "user")
+            users.insert_user(
+                conn, uid, users.NewUser(f"{uid}@x.io", uid.lower(), "pw", country, "1990-01-01"), "hash", now, "user"
+            )
             if coins:
                 wallet.adjust(conn, f"grant:{uid}", uid, coins, "paid", "test coins", now)
         for sid, host in streams:
-            conn.execute("INSERT INTO streams(id, host_id, title, country, status, created_at) VALUES (?,?,?,?,?,?)",
-                         (sid, host, "t", "NP", "live", iso(now)))
+            conn.execute(
+                "INSERT INTO streams(id, host_id, title, country, status, created_at) VALUES (?,?,?,?,?,?)",
+                (sid, host, "t", "NP", "live", iso(now)),
+            )
     conn.close()
 
 
 class Node:
-    def __init__(self, data_dir: Path, map_path: Path, operator: str, shard: str, key_path: Path, nats_url: str,
-                 gift_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        map_path: Path,
+        operator: str,
+        shard: str,
+        key_path: Path,
+        nats_url: str,
+        gift_timeout: float = 30.0,
+    ) -> None:
         self.shard = shard
         self.map = shardmap.load_verified(map_path, operator, shard)
         self.bus = Bus()
         self.events: list = []
         self.bus.subscribe(None, self.events.append)
-        self.db = Database(Path(data_dir) / "halobuzz.db", synchronous="NORMAL", readers=2,
-                           publish=self.bus.publish_all)
+        self.db = Database(
+            Path(data_dir) / "halobuzz.db", synchronous="NORMAL", readers=2, publish=self.bus.publish_all
+        )
         self.exchange = ShardExchange(
-            self.db, Clock(), IdFactory(Clock(), SystemRandom()), shard_map=self.map, shard=shard,
+            self.db,
+            Clock(),
+            IdFactory(Clock(), SystemRandom()),
+            shard_map=self.map,
+            shard=shard,
             signer=Signer(shard, shardmap.load_private(key_path)),
             config=ExchangeConfig(nats_url, gift_timeout=gift_timeout, ack_wait=2.0, sweep_interval=0.5),
-            gift_policy=POLICY, spend=SPEND)
+            gift_policy=POLICY,
+            spend=SPEND,
+        )
 
     async def start(self, wait_ready: bool = True) -> "Node":
         await self.db.open()

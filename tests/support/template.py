@@ -4,6 +4,7 @@ Migrating costs every migration's DDL and triggers per test; a file copy costs a
 hundred microseconds. The template is built on first use (so a run that needs none builds
 none) and checkpointed so the main file holds everything.
 """
+
 from __future__ import annotations
 
 import atexit

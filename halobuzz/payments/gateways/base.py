@@ -1,5 +1,6 @@
 """What every gateway client gives the payment flow: a way to start a payment and a
 status check, both in plain values. Network failures become GatewayUnavailable (try later)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -10,11 +11,10 @@ COMPLETED, PENDING, FAILED, EXPIRED = "completed", "pending", "failed", "expired
 REFUNDED, PARTIALLY_REFUNDED, UNKNOWN = "refunded", "partially_refunded", "unknown"
 
 
-
-
 @dataclass(frozen=True)
 class OrderRef:
     """The parts of our order a gateway needs."""
+
     id: str
     amount_minor: int
     currency: str
@@ -24,19 +24,20 @@ class OrderRef:
 
 @dataclass(frozen=True)
 class Checkout:
-    redirect: dict[str, Any]          # {"method": "GET"|"POST", "url": ..., "fields": {...}}
-    gateway_ref: str | None = None    # pidx / cs_... (eSewa: our id)
+    redirect: dict[str, Any]  # {"method": "GET"|"POST", "url": ..., "fields": {...}}
+    gateway_ref: str | None = None  # pidx / cs_... (eSewa: our id)
     expires_at: str | None = None
 
 
 @dataclass(frozen=True)
 class Status:
     """A server-side answer about one payment."""
-    state: str                        # one of the constants above
-    gateway_status: str               # the gateway's own word (COMPLETE, Completed, paid ...)
+
+    state: str  # one of the constants above
+    gateway_status: str  # the gateway's own word (COMPLETE, Completed, paid ...)
     amount_minor: int | None = None
     currency: str | None = None
-    txn: str | None = None            # eSewa ref_id, Khalti transaction_id, Stripe payment_intent
+    txn: str | None = None  # eSewa ref_id, Khalti transaction_id, Stripe payment_intent
     raw: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -44,6 +45,7 @@ class Status:
 @dataclass(frozen=True)
 class Urls:
     """Where the gateway sends the browser back (built from public_url)."""
+
     esewa_success: str
     esewa_failure: str
     khalti_return: str

@@ -4,6 +4,7 @@ Signature: base64(HMAC-SHA256(secret, "name=value,..." over signed_field_names, 
 Response values are signed exactly as eSewa printed them, so the callback JSON is parsed
 with numbers kept as their literal text (1000.0 must not become 1000).
 """
+
 from __future__ import annotations
 
 import base64
@@ -39,8 +40,15 @@ PUBLISHED_UAT_KEY = "8gBm/:&EnhH.1/q"
 PUBLISHED_PRODUCT_CODE = "EPAYTEST"
 _UUID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
-STATES = {"COMPLETE": COMPLETED, "PENDING": PENDING, "AMBIGUOUS": PENDING, "NOT_FOUND": EXPIRED,
-          "CANCELED": FAILED, "FULL_REFUND": REFUNDED, "PARTIAL_REFUND": PARTIALLY_REFUNDED}
+STATES = {
+    "COMPLETE": COMPLETED,
+    "PENDING": PENDING,
+    "AMBIGUOUS": PENDING,
+    "NOT_FOUND": EXPIRED,
+    "CANCELED": FAILED,
+    "FULL_REFUND": REFUNDED,
+    "PARTIAL_REFUND": PARTIALLY_REFUNDED,
+}
 
 
 class CallbackError(ValueError):
@@ -72,10 +80,18 @@ def rupees(amount_minor: int) -> str:
 
 def form_fields(order: OrderRef, product_code: str, secret: str, urls: Urls) -> dict[str, str]:
     total = rupees(order.amount_minor)
-    fields = {"amount": total, "tax_amount": "0", "product_service_charge": "0", "product_delivery_charge": "0",
-              "total_amount": total, "transaction_uuid": order.id, "product_code": product_code,
-              "success_url": urls.esewa_success, "failure_url": urls.esewa_failure,
-              "signed_field_names": REQUEST_SIGNED}
+    fields = {
+        "amount": total,
+        "tax_amount": "0",
+        "product_service_charge": "0",
+        "product_delivery_charge": "0",
+        "total_amount": total,
+        "transaction_uuid": order.id,
+        "product_code": product_code,
+        "success_url": urls.esewa_success,
+        "failure_url": urls.esewa_failure,
+        "signed_field_names": REQUEST_SIGNED,
+    }
     fields["signature"] = sign_fields(fields, REQUEST_SIGNED, secret)
     return fields
 
@@ -84,7 +100,7 @@ def decode_data(data: str) -> dict[str, str]:
     """base64 JSON from the success redirect, numbers kept as literal text."""
     if not data or len(data) > 8192:
         raise CallbackError("malformed", "the data parameter is missing or too long")
-    text = data.strip().replace(" ", "+")          # a framework may have turned '+' into a space
+    text = data.strip().replace(" ", "+")  # a framework may have turned '+' into a space
     text += "=" * (-len(text) % 4)
     try:
         raw = base64.b64decode(text, validate=True)
@@ -107,8 +123,9 @@ def verify_response(obj: dict[str, str], secret: str) -> None:
     names = obj.get("signed_field_names", "")
     listed = names.split(",") if names else []
     if not all(f in listed for f in REQUIRED_RESPONSE_FIELDS):
-        raise CallbackError("weak_signature", "signed_field_names must cover transaction_uuid, total_amount, "
-                                              "status and product_code")
+        raise CallbackError(
+            "weak_signature", "signed_field_names must cover transaction_uuid, total_amount, status and product_code"
+        )
     if any(n not in obj for n in listed) or "signature" not in obj:
         raise CallbackError("malformed", "a signed field or the signature is missing")
     given = obj["signature"]
@@ -148,8 +165,11 @@ class Esewa:
         return Checkout({"method": "POST", "url": self.form_url, "fields": fields}, gateway_ref=order.id)
 
     async def status(self, order: OrderRef) -> Status:
-        params = {"product_code": self.product_code, "total_amount": rupees(order.amount_minor),
-                  "transaction_uuid": order.id}
+        params = {
+            "product_code": self.product_code,
+            "total_amount": rupees(order.amount_minor),
+            "transaction_uuid": order.id,
+        }
         try:
             resp = await self.http.get(self.status_url, params=params)
             body = resp.json()
@@ -159,8 +179,16 @@ class Esewa:
             # {"code": 0, "error_message": "..."}: service unavailable; try later.
             raise GatewayUnavailable(f"eSewa status check: {str(body)[:200]}")
         word = str(body.get("status"))
-        if body.get("product_code") not in (None, self.product_code) or \
-                body.get("transaction_uuid") not in (None, order.id):
+        if body.get("product_code") not in (None, self.product_code) or body.get("transaction_uuid") not in (
+            None,
+            order.id,
+        ):
             return Status(UNKNOWN, word, raw=resp.text, extra={"problem": "status answer is for another payment"})
-        return Status(STATES.get(word, UNKNOWN), word, amount_minor(body.get("total_amount")), "NPR",
-                      body.get("ref_id"), raw=resp.text)
+        return Status(
+            STATES.get(word, UNKNOWN),
+            word,
+            amount_minor(body.get("total_amount")),
+            "NPR",
+            body.get("ref_id"),
+            raw=resp.text,
+        )

@@ -6,6 +6,7 @@ events (Charge / Dispute objects) map back through their payment_intent. Webhook
 verified with stripe.Webhook.construct_event over the raw body (SDK; any v1 matches,
 v0 ignored, old timestamps refused); we also refuse timestamps too far in the future.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,6 +34,7 @@ def _sdk() -> Any:
     """The Stripe SDK, imported on first use: importing it costs 0.1-0.2 s of every start-up, and
     most appliances never configure Stripe."""
     import stripe  # noqa: PLC0415
+
     return stripe
 
 
@@ -55,8 +57,12 @@ def verify_webhook(raw: bytes, header: str | None, secret: str, tolerance: int, 
     if tolerance and ts is not None and ts > now + tolerance:
         raise BadWebhook("bad_signature", "Stripe-Signature timestamp is in the future")
     event = json.loads(raw)
-    if not isinstance(event, dict) or not isinstance(event.get("data"), dict) or \
-            not isinstance(event["data"].get("object"), dict) or not isinstance(event.get("id"), str):
+    if (
+        not isinstance(event, dict)
+        or not isinstance(event.get("data"), dict)
+        or not isinstance(event["data"].get("object"), dict)
+        or not isinstance(event.get("id"), str)
+    ):
         raise BadWebhook("malformed", "not a Stripe event object")
     return event
 
@@ -85,8 +91,14 @@ def session_status(session: dict[str, Any], raw: str = "") -> Status:
         state = UNKNOWN
     amount = session.get("amount_total")
     currency = session.get("currency")
-    return Status(state, f"{st}/{pay}", amount if isinstance(amount, int) else None,
-                  currency.upper() if isinstance(currency, str) else None, session.get("payment_intent"), raw=raw)
+    return Status(
+        state,
+        f"{st}/{pay}",
+        amount if isinstance(amount, int) else None,
+        currency.upper() if isinstance(currency, str) else None,
+        session.get("payment_intent"),
+        raw=raw,
+    )
 
 
 @dataclass
@@ -100,22 +112,36 @@ class StripeGateway:
     def __post_init__(self) -> None:
         if self.client is None:
             self.client = _sdk().StripeClient(
-                self.secret_key, base_addresses={"api": self.api_base.rstrip("/")},
-                http_client=_sdk().HTTPXClient(timeout=15), max_network_retries=1)
+                self.secret_key,
+                base_addresses={"api": self.api_base.rstrip("/")},
+                http_client=_sdk().HTTPXClient(timeout=15),
+                max_network_retries=1,
+            )
 
     async def start(self, order: OrderRef, urls: Urls) -> Checkout:
         meta = {"order_id": order.id}
         params = {
             "mode": "payment",
-            "line_items": [{"quantity": 1, "price_data": {
-                "currency": order.currency.lower(), "unit_amount": order.amount_minor,
-                "product_data": {"name": order.name}}}],
-            "client_reference_id": order.id, "metadata": meta, "payment_intent_data": {"metadata": meta},
-            "success_url": urls.stripe_success, "cancel_url": urls.stripe_cancel,
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": order.currency.lower(),
+                        "unit_amount": order.amount_minor,
+                        "product_data": {"name": order.name},
+                    },
+                }
+            ],
+            "client_reference_id": order.id,
+            "metadata": meta,
+            "payment_intent_data": {"metadata": meta},
+            "success_url": urls.stripe_success,
+            "cancel_url": urls.stripe_cancel,
         }
         try:
             session = await self.client.v1.checkout.sessions.create_async(
-                params=params, options={"idempotency_key": f"order-{order.id}"})
+                params=params, options={"idempotency_key": f"order-{order.id}"}
+            )
         except _sdk().APIConnectionError as exc:
             raise GatewayUnavailable(f"Stripe unreachable: {exc.user_message or exc}") from None
         except _sdk().StripeError as exc:
@@ -123,8 +149,11 @@ class StripeGateway:
                 raise GatewayUnavailable(f"Stripe error {exc.http_status}") from None
             raise GatewayRefused(f"Stripe refused the session: {exc.user_message or exc}") from None
         data = _plain(session)
-        return Checkout({"method": "GET", "url": data["url"]}, gateway_ref=data["id"],
-                        expires_at=str(data["expires_at"]) if data.get("expires_at") else None)
+        return Checkout(
+            {"method": "GET", "url": data["url"]},
+            gateway_ref=data["id"],
+            expires_at=str(data["expires_at"]) if data.get("expires_at") else None,
+        )
 
     async def status(self, order: OrderRef) -> Status:
         if not order.gateway_ref:

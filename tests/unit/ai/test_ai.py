@@ -1,4 +1,5 @@
 """Scoring functions of the AI features: engagement/boredom, cohost ranking, gift suggestions."""
+
 from datetime import datetime, timezone
 
 import pytest
@@ -41,7 +42,7 @@ def test_engagement_is_high_when_people_talk_and_falls_when_chat_stops():
     assert det.score_of("s") < 30
     assert nudge is not None and nudge["signal"] == "chat" and nudge["action"] == "quiz"
     assert "0.0 chat messages/min" in nudge["reason"]
-    assert det.evaluate("s", 450) is None                        # cooldown: one nudge, not a stream of them
+    assert det.evaluate("s", 450) is None  # cooldown: one nudge, not a stream of them
 
 
 def test_leaving_viewers_lower_retention():
@@ -57,7 +58,7 @@ def test_host_is_not_counted_as_a_viewer_and_no_nudge_before_warmup():
     det = boredom.BoredomDetector(window=120, threshold=101)
     det.observe("s", "h", 0, 0, 0, 0, ["h", "v1"])
     det.observe("s", "h", 10, 0, 0, 0, ["h", "v1"])
-    assert det.evaluate("s", 10) is None                         # not warmed up yet
+    assert det.evaluate("s", 10) is None  # not warmed up yet
     assert det.rooms["s"].samples[-1].viewers == frozenset({"v1"})
 
 

@@ -1,4 +1,5 @@
 """The offline evaluation (bench/ai_eval.py) passes on a small synthetic run."""
+
 from bench import ai_eval
 
 

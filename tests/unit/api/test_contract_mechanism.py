@@ -1,4 +1,5 @@
 """The contract decorator and the document it produces, on a small app of its own."""
+
 from typing import Annotated, Literal
 
 import msgspec
@@ -38,12 +39,13 @@ def make_app(name: str) -> Sanic:
     @app.get("/api/v1/things/<thing_id>")
     @c.contract(query=ListQuery, responses={200: list[Thing]}, auth=None)
     async def one(request, thing_id: str):
-        decode_query(request.args, NewThing)   # drift: documents ListQuery
+        decode_query(request.args, NewThing)  # drift: documents ListQuery
         return json([])
 
     @app.get("/api/v1/bare")
     async def bare(request):
         return json({})
+
     return app
 
 
@@ -51,8 +53,11 @@ def test_document_and_checks():
     app = make_app("contract_test")
     assert c.routes_without_contract(app) == ["GET /api/v1/bare"]
     assert c.drift(app) == ["GET /api/v1/things/{thing_id}: decodes NewThing but documents ListQuery"]
-    base = {"openapi": "3.0.3", "info": {"title": "API", "version": "1.0.0"},
-            "paths": {"/api/v1/things": {"post": {"summary": "Make", "security": [{"bearer": []}]}}}}
+    base = {
+        "openapi": "3.0.3",
+        "info": {"title": "API", "version": "1.0.0"},
+        "paths": {"/api/v1/things": {"post": {"summary": "Make", "security": [{"bearer": []}]}}},
+    }
     doc = c.openapi_document(app, base)
     assert doc["openapi"] == "3.1.0" and doc["info"]["title"] == "HaloBuzz"
     post = doc["paths"]["/api/v1/things"]["post"]
@@ -73,7 +78,11 @@ def test_document_and_checks():
     assert "security" not in get
     names = {p["name"]: p for p in get["parameters"]}
     assert names["thing_id"]["in"] == "path" and names["thing_id"]["required"] is True
-    assert names["limit"] == {"name": "limit", "in": "query", "required": False,
-                              "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}}
+    assert names["limit"] == {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+    }
     assert get["responses"]["200"]["content"]["application/json"]["schema"]["type"] == "array"
     assert set(get["responses"]) == {"200", "404", "422", "429"}

@@ -3,6 +3,7 @@
 Domain packages hold the rules and never import Sanic or the transports; `db/` is the
 bottom layer and imports nothing of ours above it; `realtime/` never reaches into `api/`.
 """
+
 from __future__ import annotations
 
 import ast
@@ -41,9 +42,13 @@ def _package_files(name: str) -> list[Path]:
 
 
 def _domain_packages() -> list[str]:
-    return sorted(p.name for p in ROOT.iterdir()
-                  if p.is_dir() and (p / "__init__.py").exists()
-                  and p.name not in TRANSPORTS | {"db", "infra", "observability", "jobs"})
+    return sorted(
+        p.name
+        for p in ROOT.iterdir()
+        if p.is_dir()
+        and (p / "__init__.py").exists()
+        and p.name not in TRANSPORTS | {"db", "infra", "observability", "jobs"}
+    )
 
 
 def test_there_are_domain_packages_to_check():
@@ -55,35 +60,60 @@ def test_domain_packages_never_import_sanic_or_the_transports():
     for pkg in _domain_packages():
         for f in _package_files(pkg):
             for mod in _imports(f):
-                if mod.split(".")[0] in ("sanic", "sanic_ext", "socketio") or \
-                        mod.startswith(("halobuzz.api", "halobuzz.realtime", "halobuzz.cli", "halobuzz.app")):
+                if mod.split(".")[0] in ("sanic", "sanic_ext", "socketio") or mod.startswith(
+                    ("halobuzz.api", "halobuzz.realtime", "halobuzz.cli", "halobuzz.app")
+                ):
                     bad.append(f"{f.relative_to(ROOT)} imports {mod}")
     assert bad == []
 
 
 def test_db_imports_nothing_above_it():
     allowed = ("halobuzz.db", "halobuzz.errors", "halobuzz.infra", "halobuzz.observability")
-    bad = [f"{f.relative_to(ROOT)} imports {mod}" for f in _package_files("db") for mod in _imports(f)
-           if mod.startswith("halobuzz") and not mod.startswith(allowed)]
+    bad = [
+        f"{f.relative_to(ROOT)} imports {mod}"
+        for f in _package_files("db")
+        for mod in _imports(f)
+        if mod.startswith("halobuzz") and not mod.startswith(allowed)
+    ]
     assert bad == []
 
 
 def test_realtime_never_imports_api_and_api_never_imports_realtime():
-    bad = [f"{f.relative_to(ROOT)} imports {mod}" for f in _package_files("realtime") for mod in _imports(f)
-           if mod.startswith(("halobuzz.api", "halobuzz.app", "halobuzz.cli"))]
-    bad += [f"{f.relative_to(ROOT)} imports {mod}" for f in _package_files("api") for mod in _imports(f)
-            if mod.startswith(("halobuzz.realtime", "halobuzz.app", "halobuzz.cli"))]
+    bad = [
+        f"{f.relative_to(ROOT)} imports {mod}"
+        for f in _package_files("realtime")
+        for mod in _imports(f)
+        if mod.startswith(("halobuzz.api", "halobuzz.app", "halobuzz.cli"))
+    ]
+    bad += [
+        f"{f.relative_to(ROOT)} imports {mod}"
+        for f in _package_files("api")
+        for mod in _imports(f)
+        if mod.startswith(("halobuzz.realtime", "halobuzz.app", "halobuzz.cli"))
+    ]
     assert bad == []
 
 
 def test_the_wiring_lives_only_in_app_py():
     """No plugin modules, service locator or import-time registration left to come back."""
-    for gone in ("features.py", "money_plugin.py", "moderation_plugin.py", "context.py", "economy.py", "wallet/service.py",
-                 "payments/plugin.py", "realtime/wiring.py"):
+    for gone in (
+        "features.py",
+        "money_plugin.py",
+        "moderation_plugin.py",
+        "context.py",
+        "economy.py",
+        "wallet/service.py",
+        "payments/plugin.py",
+        "realtime/wiring.py",
+    ):
         assert not (ROOT / gone).exists(), gone
-    offenders = [str(f.relative_to(ROOT)) for f in ROOT.rglob("*.py")
-                 if "extras[" in f.read_text(encoding="utf-8") or "CHECKS.append" in f.read_text(encoding="utf-8")
-                 or "SEEDERS.append" in f.read_text(encoding="utf-8")]
+    offenders = [
+        str(f.relative_to(ROOT))
+        for f in ROOT.rglob("*.py")
+        if "extras[" in f.read_text(encoding="utf-8")
+        or "CHECKS.append" in f.read_text(encoding="utf-8")
+        or "SEEDERS.append" in f.read_text(encoding="utf-8")
+    ]
     assert offenders == []
 
 
@@ -123,5 +153,6 @@ def test_domain_packages_import_each_other_without_cycles():
             if nxt == goal or reaches(nxt, goal, seen | {nxt}):
                 return True
         return False
+
     cycles = sorted(f"{a} <-> {b}" for a in domain for b in edges[a] if reaches(b, a, {b}))
     assert cycles == []

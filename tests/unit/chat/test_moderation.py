@@ -1,4 +1,5 @@
 """The chat moderation call point: thresholds, fail-open, the escalation hook."""
+
 from types import SimpleNamespace
 
 from halobuzz.chat.moderation import (
@@ -30,6 +31,7 @@ def test_failing_moderator_fails_open_and_hook_called():
     class Broken:
         def check(self, user_id, text):
             raise RuntimeError("model missing")
+
     v = safe_check(Broken(), "u", "hello")
     assert v.action == "allow" and v.model_id == "error"
     seen = []
@@ -38,4 +40,8 @@ def test_failing_moderator_fails_open_and_hook_called():
     m.on_blocked("u", "s", verdict)
     assert seen == [("u", "s", verdict)]
     assert ModerationVerdict("warn", 0.61234, ["x"], "m").as_json() == {
-        "action": "warn", "score": 0.6123, "reasons": ["x"], "modelId": "m"}
+        "action": "warn",
+        "score": 0.6123,
+        "reasons": ["x"],
+        "modelId": "m",
+    }

@@ -158,6 +158,7 @@ def test_a_failing_group_answers_every_caller(db_path):
     batch (the one that tried BEGIN and those behind it) gets an error instead of waiting forever."""
     from halobuzz.db import connection
     from halobuzz.errors import Unavailable
+
     blocker = connect(db_path)
     blocker.execute("BEGIN IMMEDIATE")
     old = connection.BUSY_TIMEOUT_MS
@@ -178,6 +179,7 @@ def test_a_failing_group_answers_every_caller(db_path):
 def test_writer_refuses_when_another_process_changed_the_schema(tmp_path):
     from halobuzz.db.migrate import migrate
     from halobuzz.errors import Unavailable
+
     path = tmp_path / "s.db"
     conn = connect(path)
     migrate(conn)
@@ -227,18 +229,20 @@ def test_emitted_events_are_published_after_commit_and_dropped_on_rollback(db_pa
 
         def bad(conn):
             emit(conn, "never")
-            conn.execute("INSERT INTO t(v) VALUES (-1)")   # CHECK fails: the unit rolls back
+            conn.execute("INSERT INTO t(v) VALUES (-1)")  # CHECK fails: the unit rolls back
 
         await w.write(ok)
         with pytest.raises(sqlite3.IntegrityError):
             await w.write(bad)
         w.close()
+
     asyncio.run(go())
     assert published == ["inserted"]
 
 
 def test_emit_outside_a_write_unit_is_refused():
     from halobuzz.db.writer import emit
+
     with pytest.raises(RuntimeError):
         emit(None, "x")
 
@@ -251,21 +255,28 @@ def test_a_caller_cancelled_after_commit_still_gets_its_events_published(db_path
     async def go():
         loop = asyncio.get_running_loop()
         from halobuzz.db.writer import emit
+
         task: asyncio.Task | None = None
         # on_commit runs in the writer thread after COMMIT and before the answer is queued:
         # the cancellation reaches the loop first.
-        w = Writer(db_path, publish=published.extend, publish_loop=loop,
-                   on_commit=lambda: loop.call_soon_threadsafe(task.cancel))
+        w = Writer(
+            db_path,
+            publish=published.extend,
+            publish_loop=loop,
+            on_commit=lambda: loop.call_soon_threadsafe(task.cancel),
+        )
 
         def unit(conn):
             conn.execute("INSERT INTO t(v) VALUES (7)")
             emit(conn, "committed")
+
         task = loop.create_task(w.write(unit))
         with pytest.raises(asyncio.CancelledError):
             await task
         w.close()
         n = connect(db_path).execute("SELECT count(*) FROM t WHERE v = 7").fetchone()[0]
         assert n == 1
+
     asyncio.run(go())
     assert published == ["committed"]
 
@@ -276,15 +287,18 @@ def test_events_of_thread_callers_go_to_the_publish_loop(db_path):
     async def go():
         loop = asyncio.get_running_loop()
         from halobuzz.db.writer import emit
+
         w = Writer(db_path, publish=published.extend, publish_loop=loop)
         done = asyncio.Event()
 
         def unit(conn):
             conn.execute("INSERT INTO t(v) VALUES (3)")
             emit(conn, "from-thread")
+
         await asyncio.to_thread(w.write_sync, unit)
-        loop.call_soon(done.set)   # queued after the writer's publish callback
+        loop.call_soon(done.set)  # queued after the writer's publish callback
         await done.wait()
         w.close()
+
     asyncio.run(go())
     assert published == ["from-thread"]

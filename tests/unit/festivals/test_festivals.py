@@ -1,5 +1,6 @@
 """Festival rules on a real migrated SQLite file: BS dates, zone windows, admin CRUD (audited),
 themed gifts, start/end announcements and ledger-paid bonuses."""
+
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -31,15 +32,24 @@ def world(tmp_path):
 
 
 def custom(**kw):
-    base = dict(id="summer-fest", kind="custom", name_en="Summer", name_ne="गर्मी", banner_en="Hi", banner_ne="नमस्ते",
-                starts_local="2026-12-25T00:00", ends_local="2026-12-26T00:00", gift_bonus_bps=1000,
-                purchase_bonus_bps=2000)
+    base = dict(
+        id="summer-fest",
+        kind="custom",
+        name_en="Summer",
+        name_ne="गर्मी",
+        banner_en="Hi",
+        banner_ne="नमस्ते",
+        starts_local="2026-12-25T00:00",
+        ends_local="2026-12-26T00:00",
+        gift_bonus_bps=1000,
+        purchase_bonus_bps=2000,
+    )
     return store.FestivalSpec(**{**base, **kw})
 
 
 def test_bikram_sambat_dates_come_from_the_library():
-    assert calendar.bs_to_ad("2082-06-06") == date(2025, 9, 22)      # Ghatasthapana 2082
-    assert calendar.ad_to_bs(date(2026, 4, 14)) == "2083-01-01"       # Nepali New Year 2083
+    assert calendar.bs_to_ad("2082-06-06") == date(2025, 9, 22)  # Ghatasthapana 2082
+    assert calendar.ad_to_bs(date(2026, 4, 14)) == "2083-01-01"  # Nepali New Year 2083
     with pytest.raises(Invalid) as e:
         calendar.bs_to_ad("2083-13-40")
     assert "bsStart" in e.value.fields
@@ -64,8 +74,12 @@ def test_windows_are_local_days_in_nepal_time():
 
 def test_bad_fields_are_named(world):
     with pytest.raises(Invalid) as e:
-        store.create(world.conn, custom(ends_local="2026-12-24T00:00", tz="Mars/Base", gift_bonus_bps=99999), ADMIN,
-                     world.clock.now())
+        store.create(
+            world.conn,
+            custom(ends_local="2026-12-24T00:00", tz="Mars/Base", gift_bonus_bps=99999),
+            ADMIN,
+            world.clock.now(),
+        )
     assert {"tz", "giftBonusBps"} <= set(e.value.fields)
     with pytest.raises(Invalid) as e:
         store.window(custom(ends_local="2026-12-24T00:00"))
@@ -93,7 +107,7 @@ def test_crud_is_audited_and_themed_gifts_follow_the_window(world):
 def test_start_and_end_are_announced_once(world):
     store.create(world.conn, store.from_template("christmas", 2026), ADMIN, world.clock.now())
     assert schedule.announce(world.conn, world.clock.now()) == []
-    world.clock.set(datetime(2026, 12, 24, 18, 15, tzinfo=timezone.utc))      # midnight in Kathmandu
+    world.clock.set(datetime(2026, 12, 24, 18, 15, tzinfo=timezone.utc))  # midnight in Kathmandu
     [ev] = schedule.announce(world.conn, world.clock.now())
     assert ev.name == "festival:active" and ev.data["change"] == "started"
     assert ev.data["festival"]["banner"]["ne"] and [f["id"] for f in ev.data["active"]] == ["christmas-2026"]
@@ -105,16 +119,25 @@ def test_start_and_end_are_announced_once(world):
 
 
 def test_past_festival_is_closed_silently(world):
-    store.create(world.conn, custom(starts_local="2026-01-01T00:00", ends_local="2026-01-02T00:00"), ADMIN,
-                 world.clock.now())
+    store.create(
+        world.conn, custom(starts_local="2026-01-01T00:00", ends_local="2026-01-02T00:00"), ADMIN, world.clock.now()
+    )
     assert schedule.announce(world.conn, world.clock.now()) == []
     assert world.conn.execute("SELECT announced FROM festivals").fetchone()[0] == "ended"
 
 
 def gift(world, sender, stream, gift_id="rose", quantity=10):
     world.n += 1
-    return send_gift(world.conn, sender_id=sender, stream_id=stream, gift_id=gift_id, quantity=quantity,
-                     key=f"k{world.n}", policy=POLICY, now=world.clock.now())
+    return send_gift(
+        world.conn,
+        sender_id=sender,
+        stream_id=stream,
+        gift_id=gift_id,
+        quantity=quantity,
+        key=f"k{world.n}",
+        policy=POLICY,
+        now=world.clock.now(),
+    )
 
 
 def test_bonus_paid_once_through_the_ledger(world):
@@ -122,15 +145,21 @@ def test_bonus_paid_once_through_the_ledger(world):
     sid = world.stream(host)
     wallet.adjust(world.conn, "g1", fan, 1000, "paid", "t", world.clock.now())
     store.create(world.conn, custom(), ADMIN, world.clock.now())
-    gift(world, fan, sid)                                      # before the festival: no bonus
+    gift(world, fan, sid)  # before the festival: no bonus
     world.clock.set(datetime(2026, 12, 25, 1, 0, tzinfo=timezone.utc))
-    gift(world, fan, sid, quantity=100)                        # 100 paid coins, +10 %
-    ledger.post(world.conn, "credit:esewa:o1", "purchase", [("sys:payment_mint", -500), (f"{fan}:paid", 500)],
-                iso(world.clock.now()), {"order": "o1"})       # a purchase, +20 %
+    gift(world, fan, sid, quantity=100)  # 100 paid coins, +10 %
+    ledger.post(
+        world.conn,
+        "credit:esewa:o1",
+        "purchase",
+        [("sys:payment_mint", -500), (f"{fan}:paid", 500)],
+        iso(world.clock.now()),
+        {"order": "o1"},
+    )  # a purchase, +20 %
     done = bonus.settle(world.conn, world.clock.now())
     assert sorted((b["on"], b["coins"]) for b in done.bonuses) == [("gift", 10), ("purchase", 100)]
     assert wallet.view(world.conn, fan)["bonusBalance"] == 110
-    assert bonus.settle(world.conn, world.clock.now()).bonuses == []          # cursor moved: nothing twice
+    assert bonus.settle(world.conn, world.clock.now()).bonuses == []  # cursor moved: nothing twice
     assert wallet.view(world.conn, fan)["bonusBalance"] == 110
     board = store.leaderboard(world.conn, "summer-fest")
     assert board[0]["userId"] == fan and board[0]["coins"] == 100
@@ -149,10 +178,10 @@ def test_uplift_compares_with_the_week_before(world):
     sid = world.stream(host)
     wallet.adjust(world.conn, "g1", fan, 100_000, "paid", "t", world.clock.now())
     store.create(world.conn, custom(gift_bonus_bps=0, purchase_bonus_bps=0), ADMIN, world.clock.now())
-    gift(world, fan, sid, quantity=168)              # 168 coins in the week before: 1 coin/hour
+    gift(world, fan, sid, quantity=168)  # 168 coins in the week before: 1 coin/hour
     bonus.settle(world.conn, world.clock.now())
     world.clock.set(datetime(2026, 12, 25, 1, 0, tzinfo=timezone.utc))
-    gift(world, fan, sid, quantity=24)               # during the day-long festival
+    gift(world, fan, sid, quantity=24)  # during the day-long festival
     bonus.settle(world.conn, world.clock.now())
     world.clock.set(datetime(2026, 12, 26, 0, 0, tzinfo=timezone.utc))
     u = bonus.uplift(world.conn, "summer-fest", world.clock.now())
@@ -190,4 +219,5 @@ def test_service_announces_on_the_injected_clock_after_commit(tmp_path):
         finally:
             await svc.stop()
             await db.close()
+
     asyncio.run(go())

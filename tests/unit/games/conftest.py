@@ -32,8 +32,13 @@ def make_rules(seed=1, **kw):
     rng = random.Random(seed)
     counter = itertools.count(1)
     packs = Packs.load(assets_dir() / "compliance", kw.pop("overrides", {"NP": "games_of_chance=true"}))
-    return Rules(packs=packs, bank=Bank.load(assets_dir() / "games" / "quiz"),
-                 new_id=lambda: f"R{next(counter):06d}", new_seed=lambda: rng.randbytes(32).hex(), **kw)
+    return Rules(
+        packs=packs,
+        bank=Bank.load(assets_dir() / "games" / "quiz"),
+        new_id=lambda: f"R{next(counter):06d}",
+        new_seed=lambda: rng.randbytes(32).hex(),
+        **kw,
+    )
 
 
 @pytest.fixture()

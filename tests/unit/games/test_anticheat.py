@@ -1,4 +1,5 @@
 """Replayed nonces, inhuman answer times and same-IP rings."""
+
 import pytest
 
 from halobuzz.errors import Conflict, Invalid
@@ -19,8 +20,9 @@ def test_too_fast_answer_is_flagged_into_the_review_queue(world, rules):
     room = world.stream(host)
     for u in (a, b):
         world.grant(u)
-    r = quiz.open_round(world.conn, rules, host_id=host, room_id=room, entry_fee=10, now=world.clock.now(), events=[],
-                        lobby_seconds=1)
+    r = quiz.open_round(
+        world.conn, rules, host_id=host, room_id=room, entry_fee=10, now=world.clock.now(), events=[], lobby_seconds=1
+    )
     for u in (a, b):
         engine.join(world.conn, rules, r["id"], u, world.clock.now(), events=[])
     world.clock.advance(seconds=1)
@@ -36,8 +38,15 @@ def test_same_ip_accounts_in_a_won_lottery_are_flagged(world, rules):
     a, b, c = world.user(), world.user(), world.user()
     for u in (a, b, c):
         world.grant(u)
-    r = lottery.open_round(world.conn, rules, price=10, draws_at=world.clock.now().replace(hour=13),
-                           now=world.clock.now(), events=[], split_bps=(10_000,))
+    r = lottery.open_round(
+        world.conn,
+        rules,
+        price=10,
+        draws_at=world.clock.now().replace(hour=13),
+        now=world.clock.now(),
+        events=[],
+        split_bps=(10_000,),
+    )
     engine.join(world.conn, rules, r["id"], a, world.clock.now(), events=[], ip="10.0.0.1")
     engine.join(world.conn, rules, r["id"], b, world.clock.now(), events=[], ip="10.0.0.1")
     engine.join(world.conn, rules, r["id"], c, world.clock.now(), events=[], ip="10.0.0.2")

@@ -1,4 +1,5 @@
 """Compliance packs: every required country, refusals that name the rule, overrides audited."""
+
 import pytest
 
 from halobuzz.accounts import audit
@@ -27,8 +28,9 @@ def test_bad_override_is_refused():
 
 
 def _lottery(world, rules):
-    return lottery.open_round(world.conn, rules, price=10, draws_at=world.clock.now().replace(hour=14),
-                              now=world.clock.now(), events=[])
+    return lottery.open_round(
+        world.conn, rules, price=10, draws_at=world.clock.now().replace(hour=14), now=world.clock.now(), events=[]
+    )
 
 
 def test_ticket_from_a_country_that_forbids_it_is_a_403_naming_the_rule(world):

@@ -1,4 +1,5 @@
 """Seeded statistical test of the AI win draw, the 35–55 % band, and the Wilson report."""
+
 import random
 
 import pytest
@@ -58,6 +59,7 @@ def test_commitment_and_recompute():
 def test_game_events_ride_the_essential_lane():
     from halobuzz import events as ev
     from halobuzz.realtime import protocol
+
     for name in (*ev.GAME_EVENTS, *ev.TOURNAMENT_EVENTS):
         want = protocol.PRESENCE if name == ev.GAME_JOINED else protocol.ESSENTIAL
         assert protocol.LANES[name] == want, name

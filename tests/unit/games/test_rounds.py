@@ -1,4 +1,5 @@
 """The four games end to end on a real migrated SQLite file: coins, state machine, proofs."""
+
 import hashlib
 import hmac
 
@@ -27,8 +28,18 @@ def test_quiz_round_pays_the_best_player(world, rules):
     for u in (a, b):
         world.grant(u)
     ev = []
-    r = quiz.open_round(world.conn, rules, host_id=host, room_id=room, entry_fee=100, now=world.clock.now(),
-                        events=ev, n=3, seconds=10, lobby_seconds=5)
+    r = quiz.open_round(
+        world.conn,
+        rules,
+        host_id=host,
+        room_id=room,
+        entry_fee=100,
+        now=world.clock.now(),
+        events=ev,
+        n=3,
+        seconds=10,
+        lobby_seconds=5,
+    )
     for u in (a, b):
         engine.join(world.conn, rules, r["id"], u, world.clock.now(), events=ev, client_seed=f"seed-{u}")
     world.clock.advance(seconds=5)
@@ -39,8 +50,9 @@ def test_quiz_round_pays_the_best_player(world, rules):
     world.clock.advance(seconds=2)
     right = rules.bank.by_id[st["picked"][0]].answer
     engine.answer(world.conn, rules, r["id"], a, world.clock.now(), question=0, choice=right, value=None, events=ev)
-    engine.answer(world.conn, rules, r["id"], b, world.clock.now(), question=0, choice=(right + 1) % 4, value=None,
-                  events=ev)
+    engine.answer(
+        world.conn, rules, r["id"], b, world.clock.now(), question=0, choice=(right + 1) % 4, value=None, events=ev
+    )
     with pytest.raises(Conflict):
         engine.answer(world.conn, rules, r["id"], a, world.clock.now(), question=0, choice=right, value=None, events=ev)
     with pytest.raises(Conflict):  # question 1 is not open yet
@@ -62,8 +74,9 @@ def test_quiz_with_one_player_is_refunded(world, rules):
     room = world.stream(host)
     world.grant(a)
     ev = []
-    r = quiz.open_round(world.conn, rules, host_id=host, room_id=room, entry_fee=50, now=world.clock.now(), events=ev,
-                        lobby_seconds=1)
+    r = quiz.open_round(
+        world.conn, rules, host_id=host, room_id=room, entry_fee=50, now=world.clock.now(), events=ev, lobby_seconds=1
+    )
     engine.join(world.conn, rules, r["id"], a, world.clock.now(), events=ev)
     done = step_until_done(world, rules, r["id"], ev)
     assert done["status"] == "refunded" and world.paid(a) == 10_000
@@ -86,8 +99,9 @@ def test_lottery_draw_pays_the_pool_minus_house_share(world, rules):
     for u in players:
         world.grant(u)
     ev = []
-    r = lottery.open_round(world.conn, rules, price=10, draws_at=world.clock.now().replace(hour=13), now=world.clock.now(),
-                           events=ev)
+    r = lottery.open_round(
+        world.conn, rules, price=10, draws_at=world.clock.now().replace(hour=13), now=world.clock.now(), events=ev
+    )
     for i, u in enumerate(players):
         engine.join(world.conn, rules, r["id"], u, world.clock.now(), events=ev, count=i + 1, client_seed=f"c{i}")
     world.clock.advance(hours=1)
@@ -115,8 +129,17 @@ def test_challenge_solved_goes_to_the_fair_draw(world, rules):
         st = rounds.state(rounds.get(world.conn, r["id"]))
         assert out["puzzle"]["text"] == st["puzzle"]["text"]
         world.clock.advance(seconds=3)
-        res = engine.answer(world.conn, rules, r["id"], a, world.clock.now(), question=None, choice=None,
-                            value=st["puzzle"]["answer"], events=ev)
+        res = engine.answer(
+            world.conn,
+            rules,
+            r["id"],
+            a,
+            world.clock.now(),
+            question=None,
+            choice=None,
+            value=st["puzzle"]["answer"],
+            events=ev,
+        )
         assert res["solved"]
         outcomes.add(res["aiWon"])
         assert res["payouts"] == ({} if res["aiWon"] else {a: 18})  # pot 20, house 2
@@ -131,8 +154,17 @@ def test_challenge_wrong_answer_and_timeout_forfeit(world, rules):
     engine.join(world.conn, rules, r["id"], a, world.clock.now(), events=[])
     st = rounds.state(rounds.get(world.conn, r["id"]))
     world.clock.advance(seconds=2)
-    res = engine.answer(world.conn, rules, r["id"], a, world.clock.now(), question=None, choice=None,
-                        value=st["puzzle"]["answer"] + 1, events=[])
+    res = engine.answer(
+        world.conn,
+        rules,
+        r["id"],
+        a,
+        world.clock.now(),
+        question=None,
+        choice=None,
+        value=st["puzzle"]["answer"] + 1,
+        events=[],
+    )
     assert not res["solved"] and res["aiWon"] is None
     r2 = challenge.open_round(world.conn, rules, user_id=a, stake=10, now=world.clock.now(), events=[])
     engine.join(world.conn, rules, r2["id"], a, world.clock.now(), events=[])
@@ -148,8 +180,18 @@ def test_battle_ai_fields_the_empty_team(world, rules):
     for u in (a, b):
         world.grant(u)
     ev = []
-    r = battle.open_round(world.conn, rules, host_id=host, room_id=room, stake=20, now=world.clock.now(), events=ev,
-                          n=2, seconds=10, lobby_seconds=2)
+    r = battle.open_round(
+        world.conn,
+        rules,
+        host_id=host,
+        room_id=room,
+        stake=20,
+        now=world.clock.now(),
+        events=ev,
+        n=2,
+        seconds=10,
+        lobby_seconds=2,
+    )
     engine.join(world.conn, rules, r["id"], a, world.clock.now(), events=ev, team="a")
     engine.join(world.conn, rules, r["id"], b, world.clock.now(), events=ev, team="a")
     with pytest.raises(Invalid):
@@ -177,20 +219,26 @@ def test_recovery_refunds_running_and_draws_due_lotteries_once(world, rules):
     for u in (a, b):
         world.grant(u)
     ev = []
-    q = quiz.open_round(world.conn, rules, host_id=host, room_id=room, entry_fee=30, now=world.clock.now(), events=ev,
-                        lobby_seconds=1)
+    q = quiz.open_round(
+        world.conn, rules, host_id=host, room_id=room, entry_fee=30, now=world.clock.now(), events=ev, lobby_seconds=1
+    )
     for u in (a, b):
         engine.join(world.conn, rules, q["id"], u, world.clock.now(), events=ev)
     world.clock.advance(seconds=1)
     engine.step(world.conn, rules, q["id"], world.clock.now(), ev)
-    lot = lottery.open_round(world.conn, rules, price=5, draws_at=world.clock.now().replace(hour=13),
-                             now=world.clock.now(), events=ev)
+    lot = lottery.open_round(
+        world.conn, rules, price=5, draws_at=world.clock.now().replace(hour=13), now=world.clock.now(), events=ev
+    )
     engine.join(world.conn, rules, lot["id"], a, world.clock.now(), events=ev, count=3)
     world.clock.advance(hours=2)
     first = engine.recover(world.conn, rules, world.clock.now(), ev)
     assert first["refunded"] == [q["id"]] and first["drawn"] == [lot["id"]]
-    assert engine.recover(world.conn, rules, world.clock.now(), ev) == {"refunded": [], "drawn": [], "resumed": [],
-                                                                         "expired": []}
+    assert engine.recover(world.conn, rules, world.clock.now(), ev) == {
+        "refunded": [],
+        "drawn": [],
+        "resumed": [],
+        "expired": [],
+    }
     world.check_ledger()
 
 
@@ -201,16 +249,26 @@ def test_proof_recomputes_with_plain_hmac(world, rules):
     assert rounds.proof(world.conn, r["id"])["serverSeed"] is None
     engine.join(world.conn, rules, r["id"], a, world.clock.now(), events=[], client_seed="my-seed")
     st = rounds.state(rounds.get(world.conn, r["id"]))
-    engine.answer(world.conn, rules, r["id"], a, world.clock.now().replace(second=5), question=None, choice=None,
-                  value=st["puzzle"]["answer"], events=[])
+    engine.answer(
+        world.conn,
+        rules,
+        r["id"],
+        a,
+        world.clock.now().replace(second=5),
+        question=None,
+        choice=None,
+        value=st["puzzle"]["answer"],
+        events=[],
+    )
     p = rounds.proof(world.conn, r["id"])
     # independent: hashlib/hmac only, from the published algorithm
     assert hashlib.sha256(p["serverSeed"].encode()).hexdigest() == p["seedHash"]
     seeds_hash = hashlib.sha256("\n".join(p["clientSeeds"]).encode()).hexdigest()
     assert seeds_hash == p["clientSeedsHash"]
     for d in p["draws"]:
-        mac = hmac.new(p["serverSeed"].encode(), f"{seeds_hash}:{p['roundId']}:{d['nonce']}".encode(),
-                       hashlib.sha256).digest()
+        mac = hmac.new(
+            p["serverSeed"].encode(), f"{seeds_hash}:{p['roundId']}:{d['nonce']}".encode(), hashlib.sha256
+        ).digest()
         u = int.from_bytes(mac[:6], "big")
         if d["kind"] == "pick":
             assert d["result"] == u * d["n"] // 2**48
@@ -224,21 +282,40 @@ def test_battle_gifts_count_for_the_giver_s_team(world, rules):
     from halobuzz.gifts.send import GiftPolicy, send_gift
     from halobuzz.resources import assets_dir
     from halobuzz.wallet import wallet
+
     catalog.seed(world.conn, catalog.load_seed(assets_dir()), world.clock.now())
     host, a, b = world.user(), world.user(), world.user()
     room = world.stream(host)
     for u in (a, b):
         world.grant(u)
     ev = []
-    r = battle.open_round(world.conn, rules, host_id=host, room_id=room, stake=20, now=world.clock.now(), events=ev,
-                          n=1, seconds=10, lobby_seconds=1)
+    r = battle.open_round(
+        world.conn,
+        rules,
+        host_id=host,
+        room_id=room,
+        stake=20,
+        now=world.clock.now(),
+        events=ev,
+        n=1,
+        seconds=10,
+        lobby_seconds=1,
+    )
     engine.join(world.conn, rules, r["id"], a, world.clock.now(), events=ev, team="a")
     engine.join(world.conn, rules, r["id"], b, world.clock.now(), events=ev, team="b")
     world.clock.advance(seconds=1)
     engine.step(world.conn, rules, r["id"], world.clock.now(), ev)
     policy = GiftPolicy(3000, 7, 5, wallet.SpendPolicy(0, 0))
-    send_gift(world.conn, sender_id=b, stream_id=room, gift_id="heart", quantity=3, key="gift-1", policy=policy,
-              now=world.clock.now())
+    send_gift(
+        world.conn,
+        sender_id=b,
+        stream_id=room,
+        gift_id="heart",
+        quantity=3,
+        key="gift-1",
+        policy=policy,
+        now=world.clock.now(),
+    )
     done = step_until_done(world, rules, r["id"], ev)
     out = __import__("json").loads(done["outcome"])
     assert out["scores"]["b"] == 15 and out["scores"]["a"] == 0 and out["winner"] == "b"
@@ -251,8 +328,9 @@ def test_host_starts_the_quiz_early(world, rules):
     room = world.stream(host)
     for u in (a, b):
         world.grant(u)
-    r = quiz.open_round(world.conn, rules, host_id=host, room_id=room, entry_fee=10, now=world.clock.now(), events=[],
-                        lobby_seconds=600)
+    r = quiz.open_round(
+        world.conn, rules, host_id=host, room_id=room, entry_fee=10, now=world.clock.now(), events=[], lobby_seconds=600
+    )
     for u in (a, b):
         engine.join(world.conn, rules, r["id"], u, world.clock.now(), events=[])
     with pytest.raises(Forbidden):

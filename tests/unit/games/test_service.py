@@ -1,4 +1,5 @@
 """The async Games service on a real Database: idempotent stakes, nonces, rate limit, admin band."""
+
 import asyncio
 
 import pytest
@@ -20,8 +21,7 @@ def run(coro):
 
 
 async def _service(tmp_path, **settings):
-    s = config.load(tmp_path, env={}, games_compliance={"NP": "games_of_chance=true"},
-                    **settings)
+    s = config.load(tmp_path, env={}, games_compliance={"NP": "games_of_chance=true"}, **settings)
     bus = Bus()
     db = Database(s.db_path, synchronous="OFF", publish=bus.publish_all)
     await db.open()
@@ -39,6 +39,7 @@ def _user(db, clock, coins=1000):
         uid = w.user()
         wallet.adjust(conn, f"g-{uid}", uid, coins, "paid", "test", clock.now())
         out["id"] = uid
+
     db.writer.write_sync(unit)
     return out["id"]
 
@@ -65,6 +66,7 @@ def test_challenge_through_the_service(tmp_path):
         assert seen and seen[0].data["roundId"] == r["id"]
         await games.stop()
         await db.close()
+
     run(main())
 
 
@@ -85,6 +87,7 @@ def test_rate_limit_and_admin_band(tmp_path):
         assert out["aiWinRate"] == 0.40 and games.rules.ai_win_bps["challenge"] == 4000
         await games.stop()
         await db.close()
+
     run(main())
 
 

@@ -17,8 +17,9 @@ def _challenges(world, rules, player, n):
         r = challenge.open_round(world.conn, rules, user_id=player, stake=1, now=world.clock.now(), events=[])
         engine.join(world.conn, rules, r["id"], player, world.clock.now(), events=[], client_seed=f"c{i}")
         answer = rounds.state(rounds.get(world.conn, r["id"]))["puzzle"]["answer"]
-        out = engine.answer(world.conn, rules, r["id"], player, world.clock.now(), question=None, choice=None,
-                            value=answer, events=[])
+        out = engine.answer(
+            world.conn, rules, r["id"], player, world.clock.now(), question=None, choice=None, value=answer, events=[]
+        )
         decided += 1
         wins += bool(out["aiWon"])
     return wins, decided
@@ -27,14 +28,25 @@ def _challenges(world, rules, player, n):
 def _battles(world, rules, host, room, player, n):
     wins = 0
     for i in range(n):
-        r = battle.open_round(world.conn, rules, host_id=host, room_id=room, stake=1, now=world.clock.now(),
-                              events=[], n=1, seconds=5, lobby_seconds=0)
+        r = battle.open_round(
+            world.conn,
+            rules,
+            host_id=host,
+            room_id=room,
+            stake=1,
+            now=world.clock.now(),
+            events=[],
+            n=1,
+            seconds=5,
+            lobby_seconds=0,
+        )
         engine.join(world.conn, rules, r["id"], player, world.clock.now(), events=[], team="a", client_seed=f"b{i}")
         engine.step(world.conn, rules, r["id"], world.clock.now(), [])
         st = rounds.state(rounds.get(world.conn, r["id"]))
         right = rules.bank.by_id[st["picked"][0]].answer
-        engine.answer(world.conn, rules, r["id"], player, world.clock.now(), question=0, choice=right, value=None,
-                      events=[])
+        engine.answer(
+            world.conn, rules, r["id"], player, world.clock.now(), question=0, choice=right, value=None, events=[]
+        )
         world.clock.advance(seconds=6)
         engine.step(world.conn, rules, r["id"], world.clock.now(), [])
         wins += rounds.get(world.conn, r["id"])["ai_won"]
@@ -44,8 +56,11 @@ def _battles(world, rules, host, room, player, n):
 @pytest.mark.parametrize("p", [0.35, 0.45, 0.55])
 @pytest.mark.parametrize("game", ["challenge", "battle"])
 def test_ten_thousand_rounds_follow_p(world, game, p):
-    rules = make_rules(seed=int(p * 1000) + len(game), min_reaction_ms=0,
-                       overrides={"NP": "games_of_chance=true,max_stake=100000,daily_loss_limit=100000000"})
+    rules = make_rules(
+        seed=int(p * 1000) + len(game),
+        min_reaction_ms=0,
+        overrides={"NP": "games_of_chance=true,max_stake=100000,daily_loss_limit=100000000"},
+    )
     rules.ai_win_bps = {"challenge": rates.to_bps(p), "battle": rates.to_bps(p)}
     player, host = world.user(), world.user()
     world.grant(player, 10 * N)

@@ -1,4 +1,5 @@
 """Tournaments on a real SQLite file: byes, no-shows, double elimination, prizes, cancel."""
+
 import json
 from datetime import timedelta
 
@@ -16,9 +17,20 @@ def _make(world, rules, n, fmt="single", split=(7000, 3000)):
     for u in users:
         world.grant(u, 1000)
     ev = []
-    t = T.create(world.conn, rules, name="cup", format=fmt, entry_fee=100, max_players=16,
-                 starts_at=world.clock.now() + timedelta(minutes=5), now=world.clock.now(), created_by=None,
-                 split_bps=split, match_seconds=30, events=ev)
+    t = T.create(
+        world.conn,
+        rules,
+        name="cup",
+        format=fmt,
+        entry_fee=100,
+        max_players=16,
+        starts_at=world.clock.now() + timedelta(minutes=5),
+        now=world.clock.now(),
+        created_by=None,
+        split_bps=split,
+        match_seconds=30,
+        events=ev,
+    )
     for u in users:
         T.register(world.conn, rules, t["id"], u, world.clock.now())
     world.clock.advance(minutes=5)
@@ -29,14 +41,23 @@ def _make(world, rules, n, fmt="single", split=(7000, 3000)):
 def _play_all(world, rules, tid, ev, loser_answers_wrong=True):
     """Player a of every ready match answers right (b never answers)."""
     for _ in range(100):
-        ready = world.conn.execute("SELECT * FROM tournament_matches WHERE tournament_id = ? AND status = 'ready' "
-                                   "ORDER BY match_no", (tid,)).fetchall()
+        ready = world.conn.execute(
+            "SELECT * FROM tournament_matches WHERE tournament_id = ? AND status = 'ready' ORDER BY match_no", (tid,)
+        ).fetchall()
         if not ready:
             return
         for m in ready:
             world.clock.advance(seconds=1)
-            T.answer(world.conn, rules, tid, m["match_no"], m["player_a"], json.loads(m["puzzle"])["answer"],
-                     world.clock.now(), ev)
+            T.answer(
+                world.conn,
+                rules,
+                tid,
+                m["match_no"],
+                m["player_a"],
+                json.loads(m["puzzle"])["answer"],
+                world.clock.now(),
+                ev,
+            )
 
 
 def test_single_elimination_with_byes_pays_by_place(world, rules):
@@ -74,16 +95,19 @@ def test_double_elimination_runs_to_a_grand_final(world, rules):
 
 def test_no_show_better_seed_advances_and_wrong_answer_loses(world, rules):
     tid, (a, b), ev = _make(world, rules, 2)
-    m = world.conn.execute("SELECT * FROM tournament_matches WHERE tournament_id = ? AND status = 'ready'",
-                           (tid,)).fetchone()
+    m = world.conn.execute(
+        "SELECT * FROM tournament_matches WHERE tournament_id = ? AND status = 'ready'", (tid,)
+    ).fetchone()
     world.clock.advance(seconds=31)
     T.step(world.conn, rules, world.clock.now(), ev)
-    m = world.conn.execute("SELECT * FROM tournament_matches WHERE tournament_id = ? AND match_no = ?",
-                           (tid, m["match_no"])).fetchone()
+    m = world.conn.execute(
+        "SELECT * FROM tournament_matches WHERE tournament_id = ? AND match_no = ?", (tid, m["match_no"])
+    ).fetchone()
     assert m["how"].startswith("no-show") and m["winner"] == a  # seed 1 (registered first)
     tid2, (c, d), ev = _make(world, rules, 2)
-    m = world.conn.execute("SELECT * FROM tournament_matches WHERE tournament_id = ? AND status = 'ready'",
-                           (tid2,)).fetchone()
+    m = world.conn.execute(
+        "SELECT * FROM tournament_matches WHERE tournament_id = ? AND status = 'ready'", (tid2,)
+    ).fetchone()
     out = T.answer(world.conn, rules, tid2, m["match_no"], m["player_a"], -1, world.clock.now(), ev)
     assert not out["won"]
     assert T.bracket(world.conn, tid2)["outcome"]["places"]["1"] == m["player_b"]

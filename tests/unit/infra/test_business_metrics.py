@@ -1,4 +1,5 @@
 """Business metrics: active-user windows, gift flow per minute, and the Prometheus exposition."""
+
 from prometheus_client import CollectorRegistry, generate_latest
 
 from halobuzz.observability.business import Activity, BusinessCollector, GiftFlow
@@ -24,12 +25,30 @@ def test_gift_flow_per_minute():
 
 def test_exposition():
     reg = CollectorRegistry()
-    reg.register(BusinessCollector(lambda: {
-        "active": {"5m": 1, "1h": 2, "1d": 3}, "liveStreams": 2, "viewers": 7, "giftsPerMinute": 3,
-        "coinsPerMinute": 30, "giftsTotal": 9, "coinsTotal": 90, "engagement": [("s1", 42.5)], "nudges": 1,
-        "festivals": [{"festivalId": "dashain-2083", "uplift": 1.8}], "festivalBonusCoins": 12}))
+    reg.register(
+        BusinessCollector(
+            lambda: {
+                "active": {"5m": 1, "1h": 2, "1d": 3},
+                "liveStreams": 2,
+                "viewers": 7,
+                "giftsPerMinute": 3,
+                "coinsPerMinute": 30,
+                "giftsTotal": 9,
+                "coinsTotal": 90,
+                "engagement": [("s1", 42.5)],
+                "nudges": 1,
+                "festivals": [{"festivalId": "dashain-2083", "uplift": 1.8}],
+                "festivalBonusCoins": 12,
+            }
+        )
+    )
     text = generate_latest(reg).decode()
-    for line in ('halobuzz_active_users{window="1h"} 2.0', "halobuzz_live_viewers 7.0", "halobuzz_gift_coins_total 90.0",
-                 'halobuzz_stream_engagement_score{stream="s1"} 42.5',
-                 'halobuzz_festival_uplift_ratio{festival="dashain-2083"} 1.8', "halobuzz_festival_bonus_coins_total 12.0"):
+    for line in (
+        'halobuzz_active_users{window="1h"} 2.0',
+        "halobuzz_live_viewers 7.0",
+        "halobuzz_gift_coins_total 90.0",
+        'halobuzz_stream_engagement_score{stream="s1"} 42.5',
+        'halobuzz_festival_uplift_ratio{festival="dashain-2083"} 1.8',
+        "halobuzz_festival_bonus_coins_total 12.0",
+    ):
         assert line in text, line

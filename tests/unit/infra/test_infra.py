@@ -73,6 +73,7 @@ def test_secrets_generated_once_with_mode_0600(tmp_path):
 def test_every_setting_field_has_a_documented_row():
     """Settings fields and the SETTINGS help table must not drift apart (env/toml read the table)."""
     from dataclasses import fields
+
     rows = {s.name for s in config.SETTINGS}
     missing = [f.name for f in fields(config.Settings) if f.name != "data_dir" and f.name not in rows]
     assert not missing, f"Settings fields without a SETTINGS row (cannot be configured): {missing}"
@@ -84,6 +85,7 @@ def test_over_long_password_is_refused_after_a_full_hash():
     import time as _t
 
     from halobuzz.infra.crypto import check_password, hash_password
+
     hashed = hash_password("right password", rounds=6)
     started = _t.perf_counter()
     assert check_password("x" * 100, hashed) is False

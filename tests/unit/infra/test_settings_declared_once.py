@@ -1,4 +1,5 @@
 """Settings are declared once (the dataclass); the help table and loaders derive from it."""
+
 from __future__ import annotations
 
 from dataclasses import fields
@@ -20,8 +21,12 @@ def test_every_setting_has_help_and_the_table_matches_the_dataclass(tmp_path):
 def test_defaults_are_the_documented_ones(tmp_path):
     s = config.load(tmp_path, env={})
     # the seed's rules and the README's promises
-    assert (s.rate_limit_default, s.rate_limit_auth, s.platform_fee_bps, s.earnings_hold_days) == \
-        ("100/15m", "20/15m", 3000, 7)
+    assert (s.rate_limit_default, s.rate_limit_auth, s.platform_fee_bps, s.earnings_hold_days) == (
+        "100/15m",
+        "20/15m",
+        3000,
+        7,
+    )
     assert (s.access_token_ttl, s.synchronous, s.spend_limit_minor) == (900, "FULL", 2000)
 
 
@@ -31,9 +36,9 @@ def test_mutable_defaults_are_not_shared_between_instances(tmp_path):
 
 
 def test_environment_overrides_the_file_which_overrides_defaults(tmp_path):
-    (tmp_path / "halobuzz.toml").write_text('port = 9000\nchat_backlog = 10\n')
+    (tmp_path / "halobuzz.toml").write_text("port = 9000\nchat_backlog = 10\n")
     s = config.load(tmp_path, env={"HALOBUZZ_PORT": "9100"})
     assert (s.port, s.chat_backlog) == (9100, 10)
     with pytest.raises(config.ConfigError, match="unknown setting"):
-        (tmp_path / "halobuzz.toml").write_text('no_such_thing = 1\n')
+        (tmp_path / "halobuzz.toml").write_text("no_such_thing = 1\n")
         config.load(tmp_path, env={})

@@ -1,5 +1,6 @@
 """The video path's small parts: settings, where ingest URLs point, the ffmpeg command line,
 the engine check, the doctor check for replays."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,8 +16,15 @@ def settings(tmp_path, **env):
     return config.load(tmp_path, env={f"HALOBUZZ_{k.upper()}": str(v) for k, v in env.items()})
 
 
-@pytest.mark.parametrize("bad", [{"media_provider": "rtmp"}, {"media_rtmp_port": 65530, "media_max_ingests": 16},
-                                 {"media_segment_seconds": 0.1}, {"media_replay_days": -1}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"media_provider": "rtmp"},
+        {"media_rtmp_port": 65530, "media_max_ingests": 16},
+        {"media_segment_seconds": 0.1},
+        {"media_replay_days": -1},
+    ],
+)
 def test_bad_media_settings_are_refused_by_name(tmp_path, bad):
     with pytest.raises(config.ConfigError) as err:
         settings(tmp_path, **bad)
@@ -28,7 +36,9 @@ def test_ingest_urls_name_the_public_host_not_a_wildcard_bind(tmp_path):
     assert cfg.bind == "0.0.0.0" and cfg.public_host == "127.0.0.1" and cfg.root == tmp_path.resolve() / "video"
     cfg = MediaConfig.from_settings(settings(tmp_path, host="0.0.0.0", public_url="https://live.example.np"))
     assert cfg.public_host == "live.example.np"
-    cfg = MediaConfig.from_settings(settings(tmp_path, media_rtmp_public_host="rtmp.example.np", media_rtmp_bind="10.0.0.2"))
+    cfg = MediaConfig.from_settings(
+        settings(tmp_path, media_rtmp_public_host="rtmp.example.np", media_rtmp_bind="10.0.0.2")
+    )
     assert (cfg.public_host, cfg.bind) == ("rtmp.example.np", "10.0.0.2")
 
 
@@ -52,6 +62,7 @@ def test_engine_has_what_the_video_path_needs():
 
 def test_listening_socket_detected():
     import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -64,7 +75,9 @@ def test_doctor_finds_a_ready_replay_without_files(tmp_path):
     w = World.open(tmp_path / "halobuzz.db")
     sid = w.stream(w.user(), status="ended")
     w.conn.execute("INSERT INTO stream_replays(stream_id, status, created_at) VALUES (?, 'ready', 'x')", (sid,))
-    assert checks.replays_on_disk(w.conn) == [f"replay of stream {sid} is marked ready but replay/index.m3u8 is missing"]
+    assert checks.replays_on_disk(w.conn) == [
+        f"replay of stream {sid} is marked ready but replay/index.m3u8 is missing"
+    ]
     (tmp_path / "video" / sid / "replay").mkdir(parents=True)
     (tmp_path / "video" / sid / "replay" / "index.m3u8").write_text("#EXTM3U\n")
     assert checks.replays_on_disk(w.conn) == []

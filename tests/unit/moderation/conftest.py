@@ -29,6 +29,6 @@ def photo() -> np.ndarray:
     img[..., 0] = xx / 319 * 255
     img[..., 1] = yy / 239 * 255
     img[..., 2] = ((xx // 8 + yy // 8) % 2) * 255
-    disc = (xx - 160) ** 2 + (yy - 120) ** 2 < 60 ** 2
+    disc = (xx - 160) ** 2 + (yy - 120) ** 2 < 60**2
     img[disc] = [250, 250, 250]
     return img.astype(np.uint8)

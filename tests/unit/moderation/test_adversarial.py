@@ -6,6 +6,7 @@ its own transformations, frames and seeds.  Terms come from the hand-made lexico
 (data/lexicon.json); look-alikes from its allow-list and a few everyday words that contain or
 resemble abusive ones.  Rates are asserted (not every single case), at the warn threshold.
 """
+
 import json
 import random
 from importlib import resources
@@ -16,16 +17,48 @@ WARN = 0.6
 _DATA = json.loads(resources.files("halobuzz.moderation").joinpath("data/lexicon.json").read_text(encoding="utf-8"))
 SEVERE_LATIN = sorted(w for w in _DATA["english"]["severe"] + _DATA["romanized"]["severe"] if len(w) >= 4)
 SEVERE_DEVA = sorted(w for w in _DATA["devanagari"]["severe"] if len(w) >= 3)
-LOOKALIKES = sorted({a for a in _DATA["allow"] if len(a) >= 5} | {
-    "cockpit", "assessment", "classic", "passion", "grasshopper", "scunthorpe", "sussex", "therapist", "peacock",
-    "analysis", "bhalu", "gadha", "kukur", "button", "document", "hancock", "shitake", "cocktail", "bassist"})
+LOOKALIKES = sorted(
+    {a for a in _DATA["allow"] if len(a) >= 5}
+    | {
+        "cockpit",
+        "assessment",
+        "classic",
+        "passion",
+        "grasshopper",
+        "scunthorpe",
+        "sussex",
+        "therapist",
+        "peacock",
+        "analysis",
+        "bhalu",
+        "gadha",
+        "kukur",
+        "button",
+        "document",
+        "hancock",
+        "shitake",
+        "cocktail",
+        "bassist",
+    }
+)
 
 CYRILLIC = {"a": "а", "e": "е", "o": "о", "c": "с", "p": "р", "x": "х", "i": "і"}
 LEET = {"a": "@4", "e": "3", "i": "1!", "o": "0", "s": "$5", "t": "7"}
 FULLWIDTH = {c: chr(ord(c) - 0x61 + 0xFF41) for c in "abcdefghijklmnopqrstuvwxyz"}
 
 
-ALL_TRICKS = ("spaced", "dotted", "stretched", "leet", "cyrillic", "masked", "zero-width", "fullwidth", "caps", "dashed")
+ALL_TRICKS = (
+    "spaced",
+    "dotted",
+    "stretched",
+    "leet",
+    "cyrillic",
+    "masked",
+    "zero-width",
+    "fullwidth",
+    "caps",
+    "dashed",
+)
 # What ordinary typing does to ordinary words: letter-by-letter spelling and masks are deliberate
 # disguise (a spaced or starred "n*gerian" is not innocent chat), so look-alikes do not get them.
 INNOCENT_TRICKS = ("stretched", "cyrillic", "zero-width", "fullwidth", "caps")
@@ -41,7 +74,7 @@ def disguise(word: str, rng: random.Random, tricks=ALL_TRICKS) -> str:
         return "-".join(word)
     if how == "stretched":
         i = rng.randrange(len(word))
-        return word[:i + 1] + word[i] * rng.randint(2, 5) + word[i + 1:]
+        return word[: i + 1] + word[i] * rng.randint(2, 5) + word[i + 1 :]
     if how == "leet":
         return "".join(rng.choice(LEET[c]) if c in LEET and rng.random() < 0.5 else c for c in word)
     if how == "cyrillic":

@@ -9,8 +9,12 @@ DEV = Path(__file__).resolve().parents[2] / "data" / "moderation_dev.jsonl"
 
 
 def test_metrics_math():
-    rows = [{"text": str(i), "label": lab, "lang": lang} for i, (lab, lang) in enumerate(
-        [("toxic", "en")] * 4 + [("clean", "en")] * 6 + [("toxic", "ne")] * 2 + [("clean", "ne")] * 2)]
+    rows = [
+        {"text": str(i), "label": lab, "lang": lang}
+        for i, (lab, lang) in enumerate(
+            [("toxic", "en")] * 4 + [("clean", "en")] * 6 + [("toxic", "ne")] * 2 + [("clean", "ne")] * 2
+        )
+    ]
     scores = [0.9, 0.7, 0.6, 0.1] + [0.0, 0.0, 0.0, 0.0, 0.65, 0.2] + [0.95, 0.3] + [0.1, 0.1]
     r = evaluate(rows, scores, threshold=0.6)
     en = r.by_lang["en"]
@@ -50,11 +54,11 @@ def test_dev_set_meets_targets(scorer):
 def test_replay_reports_changes():
     old = Thresholds(0.6, 0.9)
     stored = [
-        {"id": 1, "model_id": "m1", "score": 0.65, "warn": 0.6, "block": 0.9},   # warn -> allow
-        {"id": 2, "model_id": "m1", "score": 0.85, "action": "warn"},           # warn -> block
-        {"id": 3, "model_id": "m1", "score": 0.95, "warn": 0.6, "block": 0.9},   # block stays
-        {"id": 4, "model_id": "m1", "score": 0.10, "action": "allow"},          # allow stays
-        {"id": 5, "model_id": "m0", "score": 0.99, "action": "block"},          # other model: stale
+        {"id": 1, "model_id": "m1", "score": 0.65, "warn": 0.6, "block": 0.9},  # warn -> allow
+        {"id": 2, "model_id": "m1", "score": 0.85, "action": "warn"},  # warn -> block
+        {"id": 3, "model_id": "m1", "score": 0.95, "warn": 0.6, "block": 0.9},  # block stays
+        {"id": 4, "model_id": "m1", "score": 0.10, "action": "allow"},  # allow stays
+        {"id": 5, "model_id": "m0", "score": 0.99, "action": "block"},  # other model: stale
     ]
     r = replay(stored, Thresholds(0.7, 0.8), model_id="m1")
     assert r.total == 5 and r.stale == 1 and r.unchanged == 2

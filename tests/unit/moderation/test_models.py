@@ -20,8 +20,12 @@ def test_models_dir_env_and_bundle(monkeypatch, tmp_path):
 def test_shipped_models_are_intact():
     assert check_models() == []
     manifest = json.loads((models_dir() / "manifest.json").read_text())
-    assert {m["id"] for m in manifest["models"]} == {"text-profanity-en-v1", "text-chargram-v1",
-                                                       "nsfw-mobilenetv2-v1", "age-v1"}
+    assert {m["id"] for m in manifest["models"]} == {
+        "text-profanity-en-v1",
+        "text-chargram-v1",
+        "nsfw-mobilenetv2-v1",
+        "age-v1",
+    }
     assert sum(m["bytes"] for m in manifest["models"]) < 30_000_000
 
 

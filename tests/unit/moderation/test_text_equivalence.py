@@ -6,6 +6,7 @@ uncached verdict (score, English-model, lexicon and char-model scores, reasons, 
 ``score()``, and the same of one ``score_batch()`` over the whole file); see
 data/regenerate_golden.py for how and when it is rewritten.  Equality is exact.
 """
+
 import importlib
 import json
 import random
@@ -27,8 +28,9 @@ def _check_single(scorer, rows):
     for row in rows:
         v = scorer.score(row["text"])
         got = (v.score, v.model_score, v.lexicon_score, v.char_score, v.reasons, decide(v.score).action.value)
-        assert got == (row["score"], row["model"], row["lexicon"], row["char"], row["reasons"],
-                       row["action"]), row["text"]
+        assert got == (row["score"], row["model"], row["lexicon"], row["char"], row["reasons"], row["action"]), row[
+            "text"
+        ]
 
 
 def test_dev_set_single_verdicts_identical_cold_and_warm():
@@ -40,8 +42,9 @@ def test_dev_set_single_verdicts_identical_cold_and_warm():
 def test_dev_set_batch_verdicts_identical(scorer):
     batch = scorer.score_batch([r["text"] for r in ROWS])
     for row, v in zip(ROWS, batch, strict=True):
-        assert (v.score, v.model_score, v.reasons) == (row["batch_score"], row["batch_model"],
-                                                       row["batch_reasons"]), row["text"]
+        assert (v.score, v.model_score, v.reasons) == (row["batch_score"], row["batch_model"], row["batch_reasons"]), (
+            row["text"]
+        )
 
 
 def test_tiny_caches_still_identical(monkeypatch):
@@ -57,10 +60,11 @@ def test_tiny_caches_still_identical(monkeypatch):
     assert len(normalize_module._words) <= 3 and len(normalize_module._uwords) <= 3
 
 
-_ALPHABET = (list("abcdefghijklmnopqrstuvwxyzAEIOU013457$@!|+*.'-  ")
-             + list("ＦＵＣＫаеосрхіѕαοντßøł€©µ🖕💩\U0001F1EB\U0001F1FA\u200b\u200d\u00ad\ufeff\u0301\u0300\u0323"
-                    "\u0308ạéèñüÅ¨´ά\u00a0\u3000\u2028\x85\x81ﬁ①Ⓕ\U0001F130मुजीरण्डी\u093c\u094d\u0901\ufe0f\u20e3ǅİΣς"
-                    "\t\n\x01\x7f"))
+_ALPHABET = list("abcdefghijklmnopqrstuvwxyzAEIOU013457$@!|+*.'-  ") + list(
+    "ＦＵＣＫаеосрхіѕαοντßøł€©µ🖕💩\U0001f1eb\U0001f1fa\u200b\u200d\u00ad\ufeff\u0301\u0300\u0323"
+    "\u0308ạéèñüÅ¨´ά\u00a0\u3000\u2028\x85\x81ﬁ①Ⓕ\U0001f130मुजीरण्डी\u093c\u094d\u0901\ufe0f\u20e3ǅİΣς"
+    "\t\n\x01\x7f"
+)
 
 
 @pytest.mark.parametrize("seed", range(4))

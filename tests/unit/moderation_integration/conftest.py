@@ -13,8 +13,10 @@ class World(BaseWorld):
     def message(self, user, stream, text="hi", status="visible"):
         self.n += 1
         mid = f"M{self.n:04d}"
-        self.conn.execute("INSERT INTO chat_messages(id, stream_id, user_id, text, created_at, status) "
-                          "VALUES (?,?,?,?,?,?)", (mid, stream, user, text, iso(self.clock.now()), status))
+        self.conn.execute(
+            "INSERT INTO chat_messages(id, stream_id, user_id, text, created_at, status) VALUES (?,?,?,?,?,?)",
+            (mid, stream, user, text, iso(self.clock.now()), status),
+        )
         return mid
 
     def trust(self, user):

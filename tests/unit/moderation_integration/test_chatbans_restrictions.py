@@ -14,7 +14,7 @@ def test_ladder_escalates_within_window_and_resets_after(world):
     ladder = (600, 3600, 86400)
     seen = []
     for i in range(4):
-        t = now + timedelta(days=i)   # each after the previous ban ended
+        t = now + timedelta(days=i)  # each after the previous ban ended
         seen.append(chatbans.impose(world.conn, u, t, ladder=ladder, window_seconds=7 * 86400, reason="x").seconds)
     assert seen == [600, 3600, 86400, 86400]
     later = now + timedelta(days=30)
@@ -58,7 +58,9 @@ def test_declared_and_judged_minors_are_restricted(world):
     assert s["judgedMinor"] and not s["declaredMinor"] and "games_of_chance" in s["restrictions"]
     audit = world.conn.execute("SELECT action, actor FROM audit_log WHERE target_id = ?", (adult,)).fetchall()
     assert [(a["action"], a["actor"]) for a in audit] == [("moderation.judge_minor", "mod@x.io")]
-    hist = world.conn.execute("SELECT minor, by_name, reason FROM minor_judgements WHERE user_id = ?", (adult,)).fetchall()
+    hist = world.conn.execute(
+        "SELECT minor, by_name, reason FROM minor_judgements WHERE user_id = ?", (adult,)
+    ).fetchall()
     assert [tuple(h) for h in hist] == [(1, "mod@x.io", "document check")]
     restrictions.judge_minor(world.conn, adult, False, MOD, world.clock.now())
     assert not restrictions.is_restricted_minor(world.conn, adult, today)
@@ -77,14 +79,18 @@ def test_minors_get_dms_only_from_people_they_wrote_to(world):
     today = world.clock.now().date()
     kid, stranger, friend = world.user(birth="2013-05-05"), world.user(), world.user()
     assert restrictions.dm_refusal(world.conn, stranger, kid, today)
-    assert restrictions.dm_refusal(world.conn, kid, stranger, today) is None   # the minor may write first
+    assert restrictions.dm_refusal(world.conn, kid, stranger, today) is None  # the minor may write first
     a, b = sorted((kid, friend))
-    world.conn.execute("INSERT INTO dm_conversations(id, user_a, user_b, created_at, last_message_at) "
-                       "VALUES ('C1', ?, ?, 't', 't')", (a, b))
-    world.conn.execute("INSERT INTO dm_messages(id, conversation_id, sender_id, text, created_at) "
-                       "VALUES ('D1', 'C1', ?, 'hi', 't')", (kid,))
+    world.conn.execute(
+        "INSERT INTO dm_conversations(id, user_a, user_b, created_at, last_message_at) VALUES ('C1', ?, ?, 't', 't')",
+        (a, b),
+    )
+    world.conn.execute(
+        "INSERT INTO dm_messages(id, conversation_id, sender_id, text, created_at) VALUES ('D1', 'C1', ?, 'hi', 't')",
+        (kid,),
+    )
     assert restrictions.dm_refusal(world.conn, friend, kid, today) is None
     with pytest.raises(Forbidden) as info:
         restrictions.require_dm_allowed(world.conn, stranger, kid, today)
     assert info.value.code == "dm_not_allowed"
-    assert restrictions.dm_refusal(world.conn, stranger, friend, today) is None   # adults: no restriction
+    assert restrictions.dm_refusal(world.conn, stranger, friend, today) is None  # adults: no restriction

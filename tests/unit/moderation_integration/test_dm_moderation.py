@@ -1,5 +1,6 @@
 """Direct messages through the same moderation as room chat (issue 16): DirectMessages with the
 real Moderation service injected, a real SQLite file, the real text models; no server."""
+
 import asyncio
 
 import pytest
@@ -32,12 +33,23 @@ async def _setup(tmp_path, metrics=None):
     db = Database(tmp_path / "dm.db", synchronous="OFF")
     await db.open()
     for uid, name in (("UA", "alice"), ("UB", "bob")):
-        await db.write(lambda c, uid=uid, name=name: users.insert_user(
-            c, uid, users.NewUser(f"{name}@x.io", name, "pw", "NP", "1990-01-01"), "h", clock.now()))
+        await db.write(
+            lambda c, uid=uid, name=name: users.insert_user(
+                c, uid, users.NewUser(f"{name}@x.io", name, "pw", "NP", "1990-01-01"), "h", clock.now()
+            )
+        )
     ids = IdFactory(clock, SystemRandom())
-    mod = Moderation(db, clock, ids, config=ModerationConfig(text=Thresholds(0.6, 0.9), ban_ladder=(60, 120)),
-                     text_scorer=scorer(), nsfw_scorer=None, age_estimator=None, media=MediaStore(tmp_path / "m"),
-                     metrics=metrics)
+    mod = Moderation(
+        db,
+        clock,
+        ids,
+        config=ModerationConfig(text=Thresholds(0.6, 0.9), ban_ladder=(60, 120)),
+        text_scorer=scorer(),
+        nsfw_scorer=None,
+        age_estimator=None,
+        media=MediaStore(tmp_path / "m"),
+        metrics=metrics,
+    )
     return clock, db, mod, DirectMessages(db, clock, ids, moderator=mod)
 
 
@@ -67,7 +79,7 @@ def test_dm_allow_warn_block_and_ban(tmp_path):
             await dms.send("UA", "bob", "sorry")
         assert muted.value.status == 403 and muted.value.code == "muted"
         assert f"muted until {verdict['mutedUntil']}" in muted.value.message
-        assert mod.check("UA", "hello room").model_id == "chat-ban"   # the same ban covers room chat
+        assert mod.check("UA", "hello room").model_id == "chat-ban"  # the same ban covers room chat
         clock.advance(seconds=61)
         assert "moderation" not in await dms.send("UA", "bob", "sorry")
         # every decision points at its DM
@@ -88,11 +100,18 @@ def test_dm_allow_warn_block_and_ban(tmp_path):
         # metrics: decisions by action and language, model latency
         metrics.watch_moderation_queue(mod.queue_snapshot)
         assert metrics.registry.get_sample_value("halobuzz_moderation_queue_depth", {"type": "message"}) == 1
-        assert metrics.registry.get_sample_value("halobuzz_moderation_queue_oldest_age_seconds",
-                                                 {"type": "message"}) == 61.0
+        assert (
+            metrics.registry.get_sample_value("halobuzz_moderation_queue_oldest_age_seconds", {"type": "message"})
+            == 61.0
+        )
         text = metrics.registry.get_sample_value
-        assert text("halobuzz_moderation_decisions_total",
-                    {"kind": "text", "source": "dm", "action": "block", "lang": "english"}) == 1
+        assert (
+            text(
+                "halobuzz_moderation_decisions_total",
+                {"kind": "text", "source": "dm", "action": "block", "lang": "english"},
+            )
+            == 1
+        )
         assert text("halobuzz_moderation_model_seconds_count", {"model": "text"}) == 4
         mod.close()
         await db.close()
@@ -129,10 +148,12 @@ def test_chat_decisions_point_at_their_message_and_reviewer_sees_chat_text(tmp_p
 
 def test_queue_stats_and_chat_subject(world):
     from halobuzz.moderation.reports import create_flag, flag_json, get_row, queue_stats
+
     author, host = world.user(), world.user()
     mid = world.message(author, world.stream(host), text="you absolute muppet")
-    create_flag(world.conn, flag_id="F1", now=world.clock.now(), type="message", target_id=mid, reason="rude",
-                reporter_id="MOD")
+    create_flag(
+        world.conn, flag_id="F1", now=world.clock.now(), type="message", target_id=mid, reason="rude", reporter_id="MOD"
+    )
     world.clock.advance(seconds=90)
     stats = queue_stats(world.conn, world.clock.now())
     assert stats["message"] == (1, 90.0) and stats["user"] == (0, 0.0)

@@ -27,7 +27,7 @@ def test_report_validation_and_duplicates(world):
     assert "targetId" in e.value.fields
     with pytest.raises(Invalid):
         flag(world, type="user", target_id=a, reason="x", reporter_id=a)
-    f1 = flag(world, type="user", target_id="user3", reason="spam", reporter_id=a)   # by username
+    f1 = flag(world, type="user", target_id="user3", reason="spam", reporter_id=a)  # by username
     assert f1["targetId"] == b and f1["targetUserId"] == b
     assert flag(world, type="user", target_id=b, reason="spam again", reporter_id=a)["id"] == f1["id"]
     s = world.stream(b)
@@ -56,7 +56,9 @@ def test_confirm_delete_message_trust_and_appeal_overturn_restores(world):
         reports.decide_appeal(world.conn, a["id"], outcome="upheld", actor=MOD, now=world.clock.now())
     with pytest.raises(Conflict):
         reports.review(world.conn, f["id"], decision="confirm", action="warn", actor=MOD, now=world.clock.now())
-    events = world.conn.execute("SELECT delta, reason FROM reputation_events WHERE user_id=? ORDER BY id", (u,)).fetchall()
+    events = world.conn.execute(
+        "SELECT delta, reason FROM reputation_events WHERE user_id=? ORDER BY id", (u,)
+    ).fetchall()
     assert [e["delta"] for e in events] == [-5, 5]
 
 
@@ -65,7 +67,7 @@ def test_trust_is_clamped_and_dismissing_an_automated_ban_lifts_it(world):
     world.conn.execute("UPDATE users SET trust_score = 3 WHERE id = ?", (u,))
     f = flag(world, type="user", target_id=u, reason="x", reporter_id=world.user())
     reports.review(world.conn, f["id"], decision="confirm", action="ban", actor=MOD, now=world.clock.now())
-    assert world.trust(u) == 0   # -10 clamped at 0, the event stores the applied delta
+    assert world.trust(u) == 0  # -10 clamped at 0, the event stores the applied delta
     assert world.conn.execute("SELECT delta FROM reputation_events WHERE user_id=?", (u,)).fetchone()[0] == -3
     assert chatbans.active_until(world.conn, u, world.clock.now()) is not None
     auto = flag(world, type="user", target_id=u, reason="auto", action="ban", target_user_id=u)
@@ -96,13 +98,19 @@ def test_decisions_round_trip_into_replay(world):
     u, now = world.user(), world.clock.now()
     th = Thresholds(0.6, 0.9)
     for score in (0.1, 0.55, 0.7, 0.88, 0.95):
-        decisions.record(world.conn, decide(score, th, model_id="text-profanity-en-v1", reasons=["r"]), kind="text",
-                         source="chat", at=now, user_id=u)
+        decisions.record(
+            world.conn,
+            decide(score, th, model_id="text-profanity-en-v1", reasons=["r"]),
+            kind="text",
+            source="chat",
+            at=now,
+            user_id=u,
+        )
     decisions.record(world.conn, decide(0.7, th, model_id="old-model"), kind="text", source="chat", at=now)
     rows = decisions.since(world.conn, "text", now - timedelta(hours=1))
     assert len(rows) == 6 and rows[2]["threshold"] == 0.6 and rows[2]["warn"] == 0.6 and rows[2]["reasons"] == ["r"]
     rep = replay(rows, Thresholds(0.5, 0.85), model_id="text-profanity-en-v1")
-    assert rep.stale == 1 and len(rep.changes) == 2   # 0.55 allow->warn, 0.88 warn->block
+    assert rep.stale == 1 and len(rep.changes) == 2  # 0.55 allow->warn, 0.88 warn->block
     assert decisions.since(world.conn, "text", now + timedelta(seconds=1)) == []
 
 
@@ -110,8 +118,10 @@ def test_prune_keeps_warn_block_and_flagged_decisions(world):
     u, now = world.user(), world.clock.now()
     th = Thresholds(0.6, 0.9)
     old = now - timedelta(days=40)
-    ids = [decisions.record(world.conn, decide(s, th, model_id="m"), kind="text", source="chat", at=old, user_id=u)
-           for s in (0.1, 0.2, 0.7, 0.95)]
+    ids = [
+        decisions.record(world.conn, decide(s, th, model_id="m"), kind="text", source="chat", at=old, user_id=u)
+        for s in (0.1, 0.2, 0.7, 0.95)
+    ]
     flagged = decisions.record(world.conn, decide(0.1, th, model_id="m"), kind="image", source="profile", at=old)
     flag(world, type="user", target_id=u, reason="x", decision_id=flagged, target_user_id=u)
     fresh = decisions.record(world.conn, decide(0.1, th, model_id="m"), kind="text", source="chat", at=now)

@@ -1,4 +1,5 @@
 """The Moderation service on a real database and the real text model (no server)."""
+
 import asyncio
 from datetime import timedelta
 
@@ -30,6 +31,7 @@ def test_media_store_is_content_addressed(tmp_path):
 def test_parse_span():
     assert parse_span("1d") == timedelta(days=1) and parse_span("90m") == timedelta(minutes=90)
     import click
+
     with pytest.raises(click.BadParameter):
         parse_span("soon")
 
@@ -42,12 +44,22 @@ def test_chat_moderator_decides_stores_and_bans(tmp_path):
         db = Database(tmp_path / "svc.db", synchronous="OFF", publish=bus.publish_all)
         await db.open()
         from halobuzz.accounts import users
-        await db.write(lambda c: users.insert_user(c, "U1", users.NewUser("u1@x.io", "u1", "pw", "NP", "1990-01-01"),
-                                                   "h", clock.now()))
-        svc = Moderation(db, clock, IdFactory(clock, SystemRandom()),
-                         config=ModerationConfig(text=Thresholds(0.6, 0.9), ban_ladder=(60, 120)),
-                         text_scorer=TextScorer(), nsfw_scorer=None, age_estimator=None,
-                         media=MediaStore(tmp_path / "media"))
+
+        await db.write(
+            lambda c: users.insert_user(
+                c, "U1", users.NewUser("u1@x.io", "u1", "pw", "NP", "1990-01-01"), "h", clock.now()
+            )
+        )
+        svc = Moderation(
+            db,
+            clock,
+            IdFactory(clock, SystemRandom()),
+            config=ModerationConfig(text=Thresholds(0.6, 0.9), ban_ladder=(60, 120)),
+            text_scorer=TextScorer(),
+            nsfw_scorer=None,
+            age_estimator=None,
+            media=MediaStore(tmp_path / "media"),
+        )
         assert svc.check("U1", "hello there").action == "allow"
         assert svc.check("U1", "you stink").action == "warn"
         assert svc.check("U1", "\x00\x01\xff binary").action == "allow"
@@ -65,8 +77,8 @@ def test_chat_moderator_decides_stores_and_bans(tmp_path):
         assert svc.check("U1", "friendly").model_id == "chat-ban"
         clock.advance(seconds=61)
         assert svc.check("U1", "friendly").action == "allow"
-        svc.flush()                      # chat decisions are buffered (one write unit per ~50 ms)
-        await db.write(lambda c: None)   # the writer is FIFO: every queued decision has committed
+        svc.flush()  # chat decisions are buffered (one write unit per ~50 ms)
+        await db.write(lambda c: None)  # the writer is FIFO: every queued decision has committed
         rows = db.inline.all("SELECT action, source, model_id, threshold FROM moderation_decisions ORDER BY id")
         assert sorted(r["action"] for r in rows) == ["allow", "allow", "allow", "block", "warn"]
         block = next(r for r in db.inline.all("SELECT * FROM moderation_decisions WHERE action = 'block'"))

@@ -11,8 +11,16 @@ from .conftest import POLICY
 
 def gift(world, sender, stream, gift_id="rose", qty=1, key=None):
     world.n += 1
-    return send_gift(world.conn, sender_id=sender, stream_id=stream, gift_id=gift_id, quantity=qty,
-                     key=key or f"k{world.n}", policy=POLICY, now=world.clock.now())
+    return send_gift(
+        world.conn,
+        sender_id=sender,
+        stream_id=stream,
+        gift_id=gift_id,
+        quantity=qty,
+        key=key or f"k{world.n}",
+        policy=POLICY,
+        now=world.clock.now(),
+    )
 
 
 def test_gift_moves_coins_through_the_ledger(world):
@@ -170,6 +178,7 @@ def test_ledger_verify_detects_tampering(world):
         gift(world, viewer, s)
     assert ledger.verify_chain(world.conn) == []
     import sqlite3
+
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         world.conn.execute("UPDATE ledger_entries SET amount = amount - 1 WHERE id = 3")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
@@ -213,25 +222,34 @@ def test_platform_fee_is_exact_over_many_small_gifts(world):
     assert ledger.balance(world.conn, A.PLATFORM_FEE) == 30, "30 % of 100 coins, not 0 (floor per gift)"
     assert world.view(host)["earningsHeld"] == 70
     from halobuzz.gifts.send import platform_fee
+
     assert platform_fee(5, 3000, 0) == (1, 5000) and platform_fee(5, 3000, 5000) == (2, 0)
 
 
 def test_festival_window_needs_an_offset(world):
     from halobuzz.accounts.audit import Actor
     from halobuzz.gifts import catalog
+
     actor = Actor("admin@x", "api")
     spec = catalog.GiftSpec("diya", "Diya", 20, "gifts/rose.svg", active_from="2026-10-20T00:00:00")
     with pytest.raises(Invalid) as e:
         catalog.create(world.conn, spec, actor, world.clock.now())
     assert "activeFrom" in e.value.fields
-    ok = catalog.GiftSpec("diya", "Diya", 20, "gifts/rose.svg", active_from="2026-10-20T00:00:00Z",
-                          active_until="2026-10-25T00:00:00+05:45")
+    ok = catalog.GiftSpec(
+        "diya",
+        "Diya",
+        20,
+        "gifts/rose.svg",
+        active_from="2026-10-20T00:00:00Z",
+        active_until="2026-10-25T00:00:00+05:45",
+    )
     catalog.create(world.conn, ok, actor, world.clock.now())
     assert not catalog.available_now(catalog.get(world.conn, "diya"), world.clock.now())  # T0 is March
 
 
 def test_admin_locked_limit_can_only_be_lowered_by_the_user(world):
     from halobuzz.errors import Forbidden as F
+
     u = world.user()
     wallet.set_daily_limit(world.conn, u, 500, by_admin=True, lock=True)
     for attempt in (None, 0, 600):
@@ -246,9 +264,12 @@ def test_admin_locked_limit_can_only_be_lowered_by_the_user(world):
 
 def test_idempotency_answers_are_pruned_by_age(world):
     from halobuzz.wallet import idempotency
+
     for i in range(3):
-        world.conn.execute("INSERT INTO idempotency VALUES (?,?,?,?,?,?)",
-                           ("u", f"k{i}", "h", 201, "{}", f"2026-01-0{i + 1}T00:00:00.000Z"))
+        world.conn.execute(
+            "INSERT INTO idempotency VALUES (?,?,?,?,?,?)",
+            ("u", f"k{i}", "h", 201, "{}", f"2026-01-0{i + 1}T00:00:00.000Z"),
+        )
     assert idempotency.prune(world.conn, "2026-01-03T00:00:00.000Z", limit=1) == 1
     assert idempotency.prune(world.conn, "2026-01-03T00:00:00.000Z") == 1
     assert [r[0] for r in world.conn.execute("SELECT key FROM idempotency")] == ["k2"]

@@ -14,8 +14,15 @@ SPEND = wallet.SpendPolicy(0, 2000)
 
 def buy(world, user, tier, key=None):
     world.n += 1
-    return subscribe.subscribe(world.conn, user_id=user, tier=TIERS[tier], key=key or f"og{world.n}",
-                               sub_id=f"sub{world.n}", now=world.clock.now(), spend=SPEND)
+    return subscribe.subscribe(
+        world.conn,
+        user_id=user,
+        tier=TIERS[tier],
+        key=key or f"og{world.n}",
+        sub_id=f"sub{world.n}",
+        now=world.clock.now(),
+        spend=SPEND,
+    )
 
 
 def level(world, user):
@@ -95,11 +102,14 @@ def test_upgrade_day_pays_one_bonus_and_revocation_stops_bonus(world):
 
 # -- reviewer findings (docs: README "Coins, gifts and OG tiers") -------------------------
 
+
 def spent_on_og(world, user):
     """Paid coins that went to OG (purchases minus credit returned)."""
     return -world.conn.execute(
         "SELECT COALESCE(SUM(e.amount), 0) FROM ledger_entries e JOIN ledger_tx t ON t.id = e.tx_id "
-        "WHERE e.account_id = ? AND t.kind IN ('og_purchase', 'og_credit')", (f"{user}:paid",)).fetchone()[0]
+        "WHERE e.account_id = ? AND t.kind IN ('og_purchase', 'og_credit')",
+        (f"{user}:paid",),
+    ).fetchone()[0]
 
 
 def sub_row(world, sub_id):
@@ -117,8 +127,9 @@ def test_upgrade_credits_queued_renewals_in_full(world):
     # 29 of 30 days unused on the active period (2900) + two queued periods (2 x 3000)
     assert up.response["credit"] == 2900 + 6000 and up.response["pricePaid"] == 100
     assert spent_on_og(world, u) == 9000 + 100
-    ended = world.conn.execute("SELECT COUNT(*) FROM og_subscriptions WHERE user_id = ? AND end_reason = 'upgraded'",
-                               (u,)).fetchone()[0]
+    ended = world.conn.execute(
+        "SELECT COUNT(*) FROM og_subscriptions WHERE user_id = ? AND end_reason = 'upgraded'", (u,)
+    ).fetchone()[0]
     assert ended == 3
     assert ledger.verify_balances(world.conn) == []
 
@@ -178,7 +189,9 @@ def test_owed_dates_of_a_period_ended_before_it_started_is_empty():
     assert bonus.owed_dates(starts, 30, starts + timedelta(seconds=1), date(2026, 5, 1)) == [date(2026, 3, 31)]
     # ended exactly at a midnight: the date that starts then is not owed
     assert bonus.owed_dates(starts, 30, datetime(2026, 4, 2, tzinfo=timezone.utc), date(2026, 5, 1)) == [
-        date(2026, 3, 31), date(2026, 4, 1)]
+        date(2026, 3, 31),
+        date(2026, 4, 1),
+    ]
 
 
 def test_no_bonus_for_queued_periods_ended_before_they_started(world):
@@ -299,6 +312,7 @@ def test_period_ending_at_midnight_on_a_leap_year(tmp_path):
     from halobuzz.infra.clock import FrozenClock
 
     from .conftest import World
+
     conn = migrated_db(tmp_path / "leap.db")
     w = World(conn, FrozenClock(datetime(2028, 2, 28, tzinfo=timezone.utc)))
     u = w.user()
@@ -362,6 +376,7 @@ def test_economy_jobs_list_on_a_reader_and_settle_in_small_write_units(tmp_path,
         async def counting_write(fn, after=None):
             units.append(fn)
             return await real_write(fn, after)
+
         db.write = counting_write
         eco = Economy(db, world.clock, None, Settings(data_dir=tmp_path))
         eco.job_batch = 3
@@ -375,4 +390,5 @@ def test_economy_jobs_list_on_a_reader_and_settle_in_small_write_units(tmp_path,
             assert await eco.run_og_expiry() == 0
         finally:
             await db.close()
+
     asyncio.run(scenario())

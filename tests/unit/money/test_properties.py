@@ -1,5 +1,6 @@
 """Random operation sequences: coins are never created or destroyed and no paid balance goes negative;
 OG periods, upgrades, revocations and the jobs keep every entitlement (level, credit, daily bonus)."""
+
 import json
 from datetime import date, datetime, timedelta, timezone
 from fractions import Fraction
@@ -47,11 +48,26 @@ def test_random_operations_keep_the_books(tmp_path_factory, ops):
             if kind == "grant":
                 w.grant(people[o[1]], o[2], o[3])
             elif kind == "gift":
-                send_gift(conn, sender_id=people[o[1]], stream_id=stream, gift_id=o[2], quantity=o[3],
-                          key=f"g{i}", policy=POLICY, now=w.clock.now())
+                send_gift(
+                    conn,
+                    sender_id=people[o[1]],
+                    stream_id=stream,
+                    gift_id=o[2],
+                    quantity=o[3],
+                    key=f"g{i}",
+                    policy=POLICY,
+                    now=w.clock.now(),
+                )
             elif kind == "og":
-                subscribe.subscribe(conn, user_id=people[o[1]], tier=table[o[2]], key=f"o{i}", sub_id=f"s{i}",
-                                    now=w.clock.now(), spend=POLICY.spend)
+                subscribe.subscribe(
+                    conn,
+                    user_id=people[o[1]],
+                    tier=table[o[2]],
+                    key=f"o{i}",
+                    sub_id=f"s{i}",
+                    now=w.clock.now(),
+                    spend=POLICY.spend,
+                )
             elif kind == "tick":
                 w.clock.advance(seconds=o[1])
                 bonus.pay_daily_bonuses(conn, w.clock.now())
@@ -62,15 +78,18 @@ def test_random_operations_keep_the_books(tmp_path_factory, ops):
             elif kind == "limit":
                 wallet.set_daily_limit(conn, people[o[1]], o[2])
             elif kind == "revoke":
-                mine = conn.execute("SELECT id FROM og_subscriptions WHERE user_id = ? ORDER BY starts_at, id",
-                                    (people[o[1]],)).fetchall()
+                mine = conn.execute(
+                    "SELECT id FROM og_subscriptions WHERE user_id = ? ORDER BY starts_at, id", (people[o[1]],)
+                ).fetchall()
                 if mine:
                     subscribe.revoke(conn, mine[o[2] % len(mine)]["id"], w.clock.now(), "payment_refunded")
         except DomainError:
             conn.execute("ROLLBACK TO op")
         conn.execute("RELEASE op")
         assert conn.execute("SELECT COALESCE(SUM(balance),0) FROM ledger_accounts").fetchone()[0] == 0
-        negative = conn.execute("SELECT id, balance FROM ledger_accounts WHERE bucket <> 'system' AND balance < 0").fetchall()
+        negative = conn.execute(
+            "SELECT id, balance FROM ledger_accounts WHERE bucket <> 'system' AND balance < 0"
+        ).fetchall()
         assert not negative, [tuple(r) for r in negative]
     assert ledger.verify_balances(conn) == []
     assert ledger.verify_chain(conn) == []
@@ -90,12 +109,19 @@ og_op = st.one_of(
 )
 # The reviewer's reproductions (/tmp/rv/og_edges.py), always run.
 REVIEWED = [
-    [("og", 0, 1), ("og", 0, 1), ("og", 0, 1), ("jump", 1, 0), ("og", 0, 2)],               # 1.2 queued renewals
-    [("og", 0, 1), ("og", 0, 2), ("og", 0, 3)],                                             # 1.3 chained upgrades
-    [("og", 0, 1), ("og", 0, 1), ("og", 0, 1), ("jump", 1, 0), ("og", 0, 2), ("jump", 40, 0),
-     ("jump", 30, 0)],                                                                      # 1.4 ended by upgrade
-    [("og", 0, 1), ("og", 0, 1), ("revoke", 0, 1), ("jump", 40, 0)],                        # 1.4 revoked queued
-    [("og", 0, 1), ("og", 0, 1), ("revoke", 0, 0), ("jump", 30, 300)],                      # 1.5 queued activates
+    [("og", 0, 1), ("og", 0, 1), ("og", 0, 1), ("jump", 1, 0), ("og", 0, 2)],  # 1.2 queued renewals
+    [("og", 0, 1), ("og", 0, 2), ("og", 0, 3)],  # 1.3 chained upgrades
+    [
+        ("og", 0, 1),
+        ("og", 0, 1),
+        ("og", 0, 1),
+        ("jump", 1, 0),
+        ("og", 0, 2),
+        ("jump", 40, 0),
+        ("jump", 30, 0),
+    ],  # 1.4 ended by upgrade
+    [("og", 0, 1), ("og", 0, 1), ("revoke", 0, 1), ("jump", 40, 0)],  # 1.4 revoked queued
+    [("og", 0, 1), ("og", 0, 1), ("revoke", 0, 0), ("jump", 30, 300)],  # 1.5 queued activates
     [("og", 0, 1), ("og", 0, 1), ("og", 0, 1), ("revoke", 0, 1), ("jump", 30, 0), ("jump", 30, 0)],  # gap
     [("og", 0, 3), ("og", 0, 3), ("revoke", 0, 0), ("jump", 1, 0), ("og", 0, 1), ("jump", 29, 0)],  # higher queued
 ]
@@ -115,8 +141,7 @@ def _in_force_on(s, d):
     starts, expires = _dt(s["starts_at"]), _dt(s["expires_at"])
     end = min(expires, _dt(s["ended_at"]) or expires)
     duration = round((expires - starts).total_seconds() / 86400)
-    return (starts < end and starts.date() <= d < starts.date() + timedelta(days=duration)
-            and _day_start(d) <= end)
+    return starts < end and starts.date() <= d < starts.date() + timedelta(days=duration) and _day_start(d) <= end
 
 
 def _check_levels(conn, people, now):
@@ -129,8 +154,10 @@ def _check_levels(conn, people, now):
 def _check_bonus_entitlement(conn, people):
     subs = conn.execute("SELECT * FROM og_subscriptions").fetchall()
     by_id = {s["id"]: s for s in subs}
-    txs = conn.execute("SELECT t.key, t.memo, e.account_id, e.amount FROM ledger_tx t JOIN ledger_entries e "
-                       "ON e.tx_id = t.id WHERE t.kind = 'og_bonus' AND e.amount > 0").fetchall()
+    txs = conn.execute(
+        "SELECT t.key, t.memo, e.account_id, e.amount FROM ledger_tx t JOIN ledger_entries e "
+        "ON e.tx_id = t.id WHERE t.kind = 'og_bonus' AND e.amount > 0"
+    ).fetchall()
     seen = set()
     issued = {p: 0 for p in people}
     for t in txs:
@@ -163,10 +190,10 @@ def _run_jobs(conn, now, limit):
     # what Economy does: list on a reader, settle the ids in small units
     due = [r[0] for r in conn.execute(*bonus.due_query(now))]
     while due:
-        due = due[bonus.pay_batch(conn, now, limit=2, ids=due, max_posts=7).consumed:]
+        due = due[bonus.pay_batch(conn, now, limit=2, ids=due, max_posts=7).consumed :]
     users = [r[0] for r in conn.execute(*bonus.level_query(now))]
     while users:
-        users = users[bonus.expire_batch(conn, now, limit=2, users=users).consumed:]
+        users = users[bonus.expire_batch(conn, now, limit=2, users=users).consumed :]
 
 
 def _with_examples(test):
@@ -196,21 +223,37 @@ def test_og_entitlements_over_time(tmp_path_factory, ops, batch):
             kind, now = o[0], w.clock.now()
             if kind == "og":
                 user = people[o[1]]
-                before = {s["id"]: s for s in conn.execute(
-                    "SELECT * FROM og_subscriptions WHERE user_id = ? AND ended_at IS NULL AND expires_at > ?",
-                    (user, iso(now))).fetchall()}
+                before = {
+                    s["id"]: s
+                    for s in conn.execute(
+                        "SELECT * FROM og_subscriptions WHERE user_id = ? AND ended_at IS NULL AND expires_at > ?",
+                        (user, iso(now)),
+                    ).fetchall()
+                }
                 paid_before = wallet.view(conn, user)["balance"]
-                r = subscribe.subscribe(conn, user_id=user, tier=table[o[2]], key=f"o{i}", sub_id=f"s{i}",
-                                        now=now, spend=POLICY.spend).response
-                ended = [before[s["id"]] for s in conn.execute(
-                    "SELECT id FROM og_subscriptions WHERE user_id = ? AND ended_at = ? AND end_reason = 'upgraded'",
-                    (user, iso(now))).fetchall() if s["id"] in before]
+                r = subscribe.subscribe(
+                    conn, user_id=user, tier=table[o[2]], key=f"o{i}", sub_id=f"s{i}", now=now, spend=POLICY.spend
+                ).response
+                ended = [
+                    before[s["id"]]
+                    for s in conn.execute(
+                        "SELECT id FROM og_subscriptions WHERE user_id = ? AND ended_at = ? AND end_reason = 'upgraded'",
+                        (user, iso(now)),
+                    ).fetchall()
+                    if s["id"] in before
+                ]
                 worth = Fraction(0)
                 for s in ended:
                     starts, expires = _dt(s["starts_at"]), _dt(s["expires_at"])
-                    worth += (s["value"] if starts >= now else
-                              Fraction(s["value"]) * Fraction((expires - now) // timedelta(milliseconds=1),
-                                                              (expires - starts) // timedelta(milliseconds=1)))
+                    worth += (
+                        s["value"]
+                        if starts >= now
+                        else Fraction(s["value"])
+                        * Fraction(
+                            (expires - now) // timedelta(milliseconds=1),
+                            (expires - starts) // timedelta(milliseconds=1),
+                        )
+                    )
                 if r["kind"] == "upgrade":
                     assert r["credit"] <= worth, (r, worth)
                     assert r["credit"] > worth - len(ended), f"credit {r['credit']} loses value of {worth}"
@@ -224,8 +267,9 @@ def test_og_entitlements_over_time(tmp_path_factory, ops, batch):
                 assert (row["price"], row["value"]) == (r["pricePaid"], list_price)
                 _check_levels(conn, [user], now)
             elif kind == "revoke":
-                mine = conn.execute("SELECT id FROM og_subscriptions WHERE user_id = ? ORDER BY starts_at, id",
-                                    (people[o[1]],)).fetchall()
+                mine = conn.execute(
+                    "SELECT id FROM og_subscriptions WHERE user_id = ? ORDER BY starts_at, id", (people[o[1]],)
+                ).fetchall()
                 if mine:
                     subscribe.revoke(conn, mine[o[2] % len(mine)]["id"], now, "payment_refunded")
                     _check_levels(conn, [people[o[1]]], now)

@@ -1,4 +1,5 @@
 """Log formats (human on a terminal, JSON otherwise) and the scheduler's one line per job run."""
+
 from __future__ import annotations
 
 import asyncio
@@ -48,7 +49,7 @@ def test_human_line_is_one_readable_line():
     line = applog.HumanFormatter().format(record(job="reconcile", result={"done": 2}, note="two words"))
     assert "\n" not in line and not line.startswith("{")
     assert "INFO" in line and "halobuzz.jobs  job reconcile ran" in line
-    assert 'job=reconcile' in line and 'result={"done":2}' in line and 'note="two words"' in line
+    assert "job=reconcile" in line and 'result={"done":2}' in line and 'note="two words"' in line
 
 
 def test_configure_picks_the_formatter(monkeypatch):
@@ -88,6 +89,7 @@ def test_each_run_logged_once_by_name_debug_unless_it_fails(caplog):
             both["n"] += 1
             if both["n"] == 2:
                 ran.set()
+
         jobs.start()
         jobs.scheduler.add_listener(done, mask=_executed_mask())
         await asyncio.wait_for(ran.wait(), 10)
@@ -97,7 +99,9 @@ def test_each_run_logged_once_by_name_debug_unless_it_fails(caplog):
     jobs = asyncio.run(scenario())
     mine = [r for r in caplog.records if r.name == "halobuzz.jobs"]
     assert [(r.levelno, r.getMessage()) for r in sorted(mine, key=lambda r: r.getMessage())] == [
-        (logging.ERROR, "job reconcile failed"), (logging.DEBUG, "job sweep ran")]
+        (logging.ERROR, "job reconcile failed"),
+        (logging.DEBUG, "job sweep ran"),
+    ]
     failed = next(r for r in mine if r.levelno == logging.ERROR)
     assert failed.job == "reconcile" and failed.exc_info and "gateway down" in str(failed.exc_info[1])
     assert jobs.runs == {"sweep": 1}
@@ -107,4 +111,5 @@ def test_each_run_logged_once_by_name_debug_unless_it_fails(caplog):
 
 def _executed_mask() -> int:
     from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+
     return EVENT_JOB_EXECUTED | EVENT_JOB_ERROR

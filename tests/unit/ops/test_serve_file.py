@@ -1,4 +1,5 @@
 """<data>/serve.port: written private, read only while its process lives, removed only by its owner."""
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,8 @@ def test_missing_or_garbled_reads_as_nothing(tmp_path):
 
 def test_only_the_owner_removes_it(tmp_path):
     serve_file.write(tmp_path, "127.0.0.1", 8123, os.getpid())
-    serve_file.remove(tmp_path, os.getpid() + 1)        # another server on the same data dir
+    serve_file.remove(tmp_path, os.getpid() + 1)  # another server on the same data dir
     assert (tmp_path / serve_file.NAME).exists()
     serve_file.remove(tmp_path, os.getpid())
     assert not (tmp_path / serve_file.NAME).exists()
-    serve_file.remove(tmp_path, os.getpid())            # already gone: fine
+    serve_file.remove(tmp_path, os.getpid())  # already gone: fine

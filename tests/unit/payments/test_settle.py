@@ -1,4 +1,5 @@
 """Exactly-once credit, amount checks and the clawback trace rule, on a real migrated database."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -32,13 +33,16 @@ def db(tmp_path):
 
     def user(birth="1990-01-01"):
         uid = ctx.new_id()
-        users.insert_user(conn, uid, users.NewUser(f"{uid}@x.io", f"u{uid}".lower(), "pw", "NP", birth), "h", T0, "user")
+        users.insert_user(
+            conn, uid, users.NewUser(f"{uid}@x.io", f"u{uid}".lower(), "pw", "NP", birth), "h", T0, "user"
+        )
         return uid
 
     def order(uid, pack="npr-10", gateway="esewa"):
         oid = ctx.new_id()
-        checkout.insert_order(conn, order_id=oid, user_id=uid, gateway=gateway, pack=PACKS[pack], now=T0,
-                              ttl_seconds=86400)
+        checkout.insert_order(
+            conn, order_id=oid, user_id=uid, gateway=gateway, pack=PACKS[pack], now=T0, ttl_seconds=86400
+        )
         if gateway != "esewa":
             store.update(conn, oid, T0, gateway_ref=f"ref-{oid}")
         return oid
@@ -90,15 +94,25 @@ def test_minors_cannot_order(db):
 def test_refund_reverses_held_gift_earnings_and_leaves_a_debt(db):
     conn, ctx, user, order = db
     buyer, host = user(), user()
-    conn.execute("INSERT INTO streams(id, host_id, title, country, status, created_at) VALUES ('S1',?,?,?,?,?)",
-                 (host, "t", "NP", "live", iso(T0)))
-    o = order(buyer, "npr-100")                      # 5000 coins
+    conn.execute(
+        "INSERT INTO streams(id, host_id, title, country, status, created_at) VALUES ('S1',?,?,?,?,?)",
+        (host, "t", "NP", "live", iso(T0)),
+    )
+    o = order(buyer, "npr-100")  # 5000 coins
     settle.apply(conn, o, done(10000), T0, ctx)
     gift = conn.execute("SELECT id, price FROM gifts WHERE og_min_level = 0 ORDER BY price DESC LIMIT 1").fetchone()
     qty = 4000 // gift["price"]
     policy = GiftPolicy(3000, 7, 5, SPEND)
-    out = send_gift(conn, sender_id=buyer, stream_id="S1", gift_id=gift["id"], quantity=qty, key="g1", policy=policy,
-                    now=T0 + timedelta(minutes=1))
+    out = send_gift(
+        conn,
+        sender_id=buyer,
+        stream_id="S1",
+        gift_id=gift["id"],
+        quantity=qty,
+        key="g1",
+        policy=policy,
+        now=T0 + timedelta(minutes=1),
+    )
     spent = out.response["paidCoins"]
     held = ledger.balance(conn, A.user_account(host, A.HELD))
     assert held == spent - spent * 3000 // 10000
@@ -113,8 +127,16 @@ def test_refund_reverses_held_gift_earnings_and_leaves_a_debt(db):
     assert conn.execute("SELECT remaining FROM earnings_holds").fetchone()[0] == 0
     # Spending stops while the balance is negative.
     with pytest.raises(Conflict):
-        send_gift(conn, sender_id=buyer, stream_id="S1", gift_id=gift["id"], quantity=1, key="g2", policy=policy,
-                  now=T0 + timedelta(days=1))
+        send_gift(
+            conn,
+            sender_id=buyer,
+            stream_id="S1",
+            gift_id=gift["id"],
+            quantity=1,
+            key="g2",
+            policy=policy,
+            now=T0 + timedelta(days=1),
+        )
     # The same refund seen again changes nothing.
     assert settle.apply(conn, o, Status(REFUNDED, "FULL_REFUND"), T0 + timedelta(days=2), ctx).verdict == "duplicate"
     assert ledger.verify_balances(conn) == [] and ledger.verify_chain(conn) == []
@@ -123,13 +145,23 @@ def test_refund_reverses_held_gift_earnings_and_leaves_a_debt(db):
 def test_released_earnings_are_not_taken(db):
     conn, ctx, user, order = db
     buyer, host = user(), user()
-    conn.execute("INSERT INTO streams(id, host_id, title, country, status, created_at) VALUES ('S1',?,?,?,?,?)",
-                 (host, "t", "NP", "live", iso(T0)))
+    conn.execute(
+        "INSERT INTO streams(id, host_id, title, country, status, created_at) VALUES ('S1',?,?,?,?,?)",
+        (host, "t", "NP", "live", iso(T0)),
+    )
     o = order(buyer, "npr-10")
     settle.apply(conn, o, done(1000), T0, ctx)
     gift = conn.execute("SELECT id, price FROM gifts WHERE og_min_level = 0 ORDER BY price LIMIT 1").fetchone()
-    send_gift(conn, sender_id=buyer, stream_id="S1", gift_id=gift["id"], quantity=500 // gift["price"], key="g1",
-              policy=GiftPolicy(3000, 7, 5, SPEND), now=T0)
+    send_gift(
+        conn,
+        sender_id=buyer,
+        stream_id="S1",
+        gift_id=gift["id"],
+        quantity=500 // gift["price"],
+        key="g1",
+        policy=GiftPolicy(3000, 7, 5, SPEND),
+        now=T0,
+    )
     wallet.release_due_holds(conn, T0 + timedelta(days=8))
     earned = ledger.balance(conn, A.user_account(host, A.EARNINGS))
     settle.refund_to(conn, store.get(conn, o), 1000, "clawback:test:1", "test", T0 + timedelta(days=9))
@@ -140,7 +172,7 @@ def test_released_earnings_are_not_taken(db):
 def test_og_bought_with_refunded_coins_is_revoked(db):
     conn, ctx, user, order = db
     u = user()
-    o = order(u, "npr-100")                           # 5000 coins
+    o = order(u, "npr-100")  # 5000 coins
     settle.apply(conn, o, done(10000), T0, ctx)
     og_subscribe.subscribe(conn, user_id=u, tier=TIERS[1], key="k1", sub_id="SUB1", now=T0, spend=SPEND)
     assert conn.execute("SELECT og_level FROM users WHERE id = ?", (u,)).fetchone()[0] == 1
@@ -165,6 +197,7 @@ def test_direct_og_order_subscribes_in_the_same_transaction(db):
 
 def test_partial_refund_without_amount_goes_to_review(db):
     from halobuzz.payments.gateways.base import PARTIALLY_REFUNDED
+
     conn, ctx, user, order = db
     u = user()
     o = order(u)
@@ -188,10 +221,20 @@ def test_refund_reported_before_credit_is_applied_at_credit(db):
 
 def test_event_log_is_encrypted(db, tmp_path):
     from halobuzz.infra.crypto import FieldCipher
+
     conn, *_ = db
     cipher = FieldCipher({"k": b"k" * 32}, "k")
-    store.log_event(conn, cipher, uid="E1", gateway="esewa", source="return", raw={"query": {"data": "SECRET"}},
-                    verdict="rejected", reason="bad_signature", now=T0)
+    store.log_event(
+        conn,
+        cipher,
+        uid="E1",
+        gateway="esewa",
+        source="return",
+        raw={"query": {"data": "SECRET"}},
+        verdict="rejected",
+        reason="bad_signature",
+        now=T0,
+    )
     row = conn.execute("SELECT * FROM payment_events").fetchone()
     assert "SECRET" not in row["payload"] and row["payload"].startswith("v1:k:")
     assert store.event_json(row, cipher)["payload"] == {"query": {"data": "SECRET"}}
@@ -202,15 +245,25 @@ def test_dispute_won_restores_host_earnings_and_lost_closes_the_order(db):
     back the reversed held earnings (and totalEarned); a lost one closes the order."""
     conn, ctx, user, order = db
     buyer, host = user(), user()
-    conn.execute("INSERT INTO streams(id, host_id, title, country, status, created_at) VALUES ('S1',?,?,?,?,?)",
-                 (host, "t", "NP", "live", iso(T0)))
-    o = order(buyer, "npr-100")                      # 5000 coins
+    conn.execute(
+        "INSERT INTO streams(id, host_id, title, country, status, created_at) VALUES ('S1',?,?,?,?,?)",
+        (host, "t", "NP", "live", iso(T0)),
+    )
+    o = order(buyer, "npr-100")  # 5000 coins
     settle.apply(conn, o, done(10000), T0, ctx)
     gift = conn.execute("SELECT id, price FROM gifts WHERE og_min_level = 0 ORDER BY price DESC LIMIT 1").fetchone()
-    send_gift(conn, sender_id=buyer, stream_id="S1", gift_id=gift["id"], quantity=4000 // gift["price"], key="g1",
-              policy=GiftPolicy(3000, 7, 5, SPEND), now=T0 + timedelta(minutes=1))
+    send_gift(
+        conn,
+        sender_id=buyer,
+        stream_id="S1",
+        gift_id=gift["id"],
+        quantity=4000 // gift["price"],
+        key="g1",
+        policy=GiftPolicy(3000, 7, 5, SPEND),
+        now=T0 + timedelta(minutes=1),
+    )
     held = ledger.balance(conn, A.user_account(host, A.HELD))
-    earned = lambda: wallet.view(conn, host)["totalEarned"]   # noqa: E731
+    earned = lambda: wallet.view(conn, host)["totalEarned"]  # noqa: E731
     before_buyer = paid(conn, buyer)
     assert earned() == held > 0
 
@@ -222,7 +275,7 @@ def test_dispute_won_restores_host_earnings_and_lost_closes_the_order(db):
     assert out.verdict == "recredited" and store.get(conn, o)["status"] == "completed"
     assert ledger.balance(conn, A.user_account(host, A.HELD)) == held and earned() == held
     assert conn.execute("SELECT remaining FROM earnings_holds").fetchone()[0] == held
-    assert paid(conn, buyer) == before_buyer        # the buyer is back where they were
+    assert paid(conn, buyer) == before_buyer  # the buyer is back where they were
     again = settle.dispute(conn, store.get(conn, o), "dp_1", 10000, "won", T0 + timedelta(days=3))
     assert again.verdict == "duplicate" and earned() == held
     assert ledger.verify_balances(conn) == [] and ledger.verify_chain(conn) == []

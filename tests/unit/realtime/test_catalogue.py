@@ -1,4 +1,5 @@
 """The realtime catalogue covers every event the code carries."""
+
 from halobuzz.realtime import catalogue
 from halobuzz.realtime import protocol as p
 from halobuzz.realtime.rooms import _HANDLERS

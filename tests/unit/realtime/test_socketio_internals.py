@@ -1,4 +1,5 @@
 """The python-socketio / python-engineio internals realtime/socketio.py relies on still exist."""
+
 import inspect
 
 import socketio

@@ -1,4 +1,5 @@
 """The three-shard deployment example stays consistent (and its NATS configs valid)."""
+
 import re
 import subprocess
 from pathlib import Path
@@ -28,8 +29,11 @@ def test_compose_and_env_files_name_three_distinct_shards():
     assert shards == ["shard-bd", "shard-in", "shard-np"]
     ports = set()
     for name in ("np", "in", "bd"):
-        env = dict(line.split("=", 1) for line in (HERE / "env" / f"{name}.env").read_text().splitlines()
-                   if line and not line.startswith("#"))
+        env = dict(
+            line.split("=", 1)
+            for line in (HERE / "env" / f"{name}.env").read_text().splitlines()
+            if line and not line.startswith("#")
+        )
         assert env["HALOBUZZ_SHARD_ID"] == name
         assert env["HALOBUZZ_SHARD_STREAM_REPLICAS"] == "3"
         assert env["HALOBUZZ_NATS_URL"].count("nats://") == 3

@@ -33,8 +33,11 @@ def test_signed_map_verifies_and_answers_lookups(signed):
     assert m.shard_for_country("bd").name == "np"
     assert m.shard_for_country("US") is None
     assert m.shard("np").url == "https://np.example"
-    assert m.shard("in").subjects == {"gifts": "halobuzz.in.gifts", "receipts": "halobuzz.in.receipts",
-                                      "rooms": "halobuzz.in.rooms"}
+    assert m.shard("in").subjects == {
+        "gifts": "halobuzz.in.gifts",
+        "receipts": "halobuzz.in.receipts",
+        "rooms": "halobuzz.in.rooms",
+    }
     assert set(m.peer_keys()) == {"np", "in"}
 
 
@@ -46,12 +49,15 @@ def test_canonical_form_ignores_layout_and_order(signed):
     shardmap.load_verified(path, _pub(op))
 
 
-@pytest.mark.parametrize("edit", [
-    lambda d: d["shards"][0]["countries"].append("US"),
-    lambda d: d["shards"][0].update(url="https://evil.example"),
-    lambda d: d["shards"][1].update(publicKey=_pub(_key())),
-    lambda d: d.update(version=d["version"] + 1),
-])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda d: d["shards"][0]["countries"].append("US"),
+        lambda d: d["shards"][0].update(url="https://evil.example"),
+        lambda d: d["shards"][1].update(publicKey=_pub(_key())),
+        lambda d: d.update(version=d["version"] + 1),
+    ],
+)
 def test_any_edit_breaks_the_signature(signed, edit):
     path, op = signed
     doc = json.loads(path.read_text())
@@ -94,8 +100,12 @@ def test_bad_shards_are_refused():
     m = m.with_shard(shardmap.new_shard("np", ["NP"], "https://np.example", _pub(_key())))
     with pytest.raises(ShardMapError, match="already belong"):
         m.with_shard(shardmap.new_shard("xx", ["NP"], "https://x.example", _pub(_key())))
-    for args, match in [(("NP!", ["NP"], "https://a"), "shard name"), (("ok", ["NPL"], "https://a"), "alpha-2"),
-                        (("ok", [], "https://a"), "no country"), (("ok", ["NP"], "ftp://a"), "url")]:
+    for args, match in [
+        (("NP!", ["NP"], "https://a"), "shard name"),
+        (("ok", ["NPL"], "https://a"), "alpha-2"),
+        (("ok", [], "https://a"), "no country"),
+        (("ok", ["NP"], "ftp://a"), "url"),
+    ]:
         with pytest.raises(ShardMapError, match=match):
             shardmap.new_shard(*args, _pub(_key()))
     with pytest.raises(ShardMapError, match="public key"):

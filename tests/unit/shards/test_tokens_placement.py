@@ -18,8 +18,9 @@ def world(tmp_path):
     keys = {"np": Ed25519PrivateKey.generate(), "in": Ed25519PrivateKey.generate()}
     m = shardmap.new_map(op.public_key())
     for name, countries in (("np", ["NP", "BD"]), ("in", ["IN"])):
-        m = m.with_shard(shardmap.new_shard(name, countries, f"https://{name}.example",
-                                            shardmap.public_b64(keys[name].public_key())))
+        m = m.with_shard(
+            shardmap.new_shard(name, countries, f"https://{name}.example", shardmap.public_b64(keys[name].public_key()))
+        )
     path = tmp_path / "shards.json"
     shardmap.write(path, m.signed(op))
     return path, shardmap.public_b64(op.public_key()), keys
@@ -46,13 +47,21 @@ def test_a_peer_cannot_vouch_for_another_shards_users(world):
     np_tokens, _ = _tokens(world, "np")
     t = NOW.timestamp()
     # signed by np's key but claiming to be issued by "in"
-    lie = jwt.encode({"sub": "U1", "sid": "S", "iss": "in", "aud": AUDIENCE, "iat": int(t), "exp": int(t) + 60},
-                     keys["np"], algorithm="EdDSA", headers={"kid": "np"})
+    lie = jwt.encode(
+        {"sub": "U1", "sid": "S", "iss": "in", "aud": AUDIENCE, "iat": int(t), "exp": int(t) + 60},
+        keys["np"],
+        algorithm="EdDSA",
+        headers={"kid": "np"},
+    )
     with pytest.raises(Unauthorized, match="issuer"):
         in_tokens.verify(lie, t)
     # kid says np but signed by a stranger
-    forged = jwt.encode({"sub": "U1", "sid": "S", "iss": "np", "aud": AUDIENCE, "iat": int(t), "exp": int(t) + 60},
-                        Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": "np"})
+    forged = jwt.encode(
+        {"sub": "U1", "sid": "S", "iss": "np", "aud": AUDIENCE, "iat": int(t), "exp": int(t) + 60},
+        Ed25519PrivateKey.generate(),
+        algorithm="EdDSA",
+        headers={"kid": "np"},
+    )
     with pytest.raises(Unauthorized):
         in_tokens.verify(forged, t)
     with pytest.raises(Unauthorized):
@@ -75,8 +84,10 @@ def test_placement_sends_people_home(world):
     where = place.for_registration("IN")
     assert where.shard == "in" and where.location("/api/v1/auth/register") == "https://in.example/api/v1/auth/register"
     assert place.for_registration("US").reason == "no shard serves country US"
-    assert place.for_caller("in", "/api/v1/wallet/transactions").location("/api/v1/wallet/transactions", "limit=5") \
+    assert (
+        place.for_caller("in", "/api/v1/wallet/transactions").location("/api/v1/wallet/transactions", "limit=5")
         == "https://in.example/api/v1/wallet/transactions?limit=5"
+    )
     assert place.for_caller("in", "/api/v1/streams/S1") is None  # watching here is fine
     assert place.for_caller("np", "/api/v1/wallet") is None
     assert place.is_peer_user("in") and not place.is_peer_user("np") and not place.is_peer_user("zz")

@@ -1,4 +1,5 @@
 """The cross-shard gift write units on two real SQLite files (no NATS): every repeat and race."""
+
 from datetime import timedelta
 
 import pytest
@@ -43,9 +44,21 @@ def pair(tmp_path):
 
 
 def _send(a, viewer, stream, key="k1", tid="np-1", quantity=20, gift="rose"):
-    return T.send(a.conn, signer=M.Signer("np", KEYS["np"]), dest="in", dest_subject="halobuzz.in.gifts",
-                  transfer_id=tid, sender_id=viewer, stream_id=stream, gift_id=gift, quantity=quantity, key=key,
-                  spend=SPEND, now=a.clock.now(), deadline=a.clock.now() + timedelta(seconds=60))
+    return T.send(
+        a.conn,
+        signer=M.Signer("np", KEYS["np"]),
+        dest="in",
+        dest_subject="halobuzz.in.gifts",
+        transfer_id=tid,
+        sender_id=viewer,
+        stream_id=stream,
+        gift_id=gift,
+        quantity=quantity,
+        key=key,
+        spend=SPEND,
+        now=a.clock.now(),
+        deadline=a.clock.now() + timedelta(seconds=60),
+    )
 
 
 def _deliver(conn, subject_like, verifier):
@@ -55,8 +68,14 @@ def _deliver(conn, subject_like, verifier):
 
 
 def _receive(b, msg):
-    return T.receive(b.conn, msg, signer=M.Signer("in", KEYS["in"]), reply_subject="halobuzz.np.receipts",
-                     policy=POLICY, now=b.clock.now())
+    return T.receive(
+        b.conn,
+        msg,
+        signer=M.Signer("in", KEYS["in"]),
+        reply_subject="halobuzz.np.receipts",
+        policy=POLICY,
+        now=b.clock.now(),
+    )
 
 
 def _clean(w):
@@ -106,8 +125,9 @@ def test_cancel_before_the_gift_wins_and_the_late_gift_is_refused(pair):
     a, b, viewer, host, stream = pair
     _send(a, viewer, stream)
     a.clock.advance(seconds=61)
-    assert T.expire(a.conn, signer=M.Signer("np", KEYS["np"]), subjects={"in": "halobuzz.in.gifts"},
-                    now=a.clock.now()).response == {"cancelling": 1}
+    assert T.expire(
+        a.conn, signer=M.Signer("np", KEYS["np"]), subjects={"in": "halobuzz.in.gifts"}, now=a.clock.now()
+    ).response == {"cancelling": 1}
     gift, cancel = _deliver(a.conn, "halobuzz.in.gifts", M.Verifier("in", PEERS))
     assert cancel["typ"] == "cancel"
     assert _receive(b, cancel).response["status"] == "refused"
@@ -161,6 +181,7 @@ def test_forged_and_misaddressed_messages_are_refused(pair):
 def test_not_enough_coins_changes_nothing(pair):
     a, b, viewer, host, stream = pair
     from halobuzz.errors import Conflict
+
     with pytest.raises(Conflict):
         _send(a, viewer, stream, quantity=9999)
     assert a.conn.execute("SELECT COUNT(*) FROM shard_outbox").fetchone()[0] == 0

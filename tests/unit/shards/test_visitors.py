@@ -1,4 +1,5 @@
 """A user of shard np is a visitor on shard in: their np token works there, through a mirror row."""
+
 import asyncio
 
 import pytest
@@ -20,9 +21,15 @@ def _shard(tmp_path, name, keys, map_path, op):
     m, place, peers = placement.load(str(map_path), op, name, keys[name])
     db = Database(tmp_path / f"{name}.db", synchronous="NORMAL", readers=1)
     clock = Clock()
-    acc = Accounts(db, clock, IdFactory(clock, SystemRandom()),
-                   AccessTokens(keys[name], name, 900, peer_keys=peers, kid=name),
-                   bcrypt_rounds=4, refresh_ttl=3600, min_age=13)
+    acc = Accounts(
+        db,
+        clock,
+        IdFactory(clock, SystemRandom()),
+        AccessTokens(keys[name], name, 900, peer_keys=peers, kid=name),
+        bcrypt_rounds=4,
+        refresh_ttl=3600,
+        min_age=13,
+    )
     acc.visitor_of = Visitors(db, clock).principal
     return db, acc
 
@@ -33,8 +40,9 @@ def shards(tmp_path):
     keys = {"np": Ed25519PrivateKey.generate(), "in": Ed25519PrivateKey.generate()}
     m = shardmap.new_map(op.public_key())
     for name, c in (("np", "NP"), ("in", "IN")):
-        m = m.with_shard(shardmap.new_shard(name, [c], f"https://{name}.example",
-                                            shardmap.public_b64(keys[name].public_key())))
+        m = m.with_shard(
+            shardmap.new_shard(name, [c], f"https://{name}.example", shardmap.public_b64(keys[name].public_key()))
+        )
     path = tmp_path / "shards.json"
     shardmap.write(path, m.signed(op))
     return {n: _shard(tmp_path, n, keys, path, shardmap.public_b64(op.public_key())) for n in ("np", "in")}
@@ -47,8 +55,9 @@ def test_visitor_authenticates_with_home_token_and_gets_a_mirror(shards):
         await np_db.open()
         await in_db.open()
         try:
-            home = await np_acc.register(users.NewUser("asha@x.io", "asha", "correct horse battery", "NP",
-                                                       "2000-01-01"))
+            home = await np_acc.register(
+                users.NewUser("asha@x.io", "asha", "correct horse battery", "NP", "2000-01-01")
+            )
             token = home["accessToken"]
             who = in_acc.authenticate(token)
             assert who.user_id == f"{home['user']['id']}@np" and who.username == "asha@np" and who.role == "user"
@@ -73,6 +82,7 @@ def test_visitor_authenticates_with_home_token_and_gets_a_mirror(shards):
 def test_gift_board_names_a_visiting_gifter(tmp_path):
     from halobuzz.shards import visitors
     from tests.support.world import T0, World
+
     w = World.open(tmp_path / "w.db")
     conn = w.conn
     host = w.user("host")

@@ -1,5 +1,6 @@
 """Issue 15 item 9: a PK battle invitation expires at its TTL by the injected clock (both
 streams are free again, both hosts told), and the inviter can cancel it."""
+
 import asyncio
 from datetime import datetime, timezone
 
@@ -31,10 +32,19 @@ async def world(tmp_path):
 
     def seed(conn):
         for n in ("a", "b", "c"):
-            users.insert_user(conn, f"U{n}", users.NewUser(f"{n}@x.io", f"host_{n}", "pw", "NP", "1990-01-01"),
-                              "hash", clock.now(), "host")
-            conn.execute("INSERT INTO streams(id, host_id, title, country, status, created_at) VALUES (?,?,?,?,?,?)",
-                         (f"S{n}", f"U{n}", "t", "NP", "live", iso(clock.now())))
+            users.insert_user(
+                conn,
+                f"U{n}",
+                users.NewUser(f"{n}@x.io", f"host_{n}", "pw", "NP", "1990-01-01"),
+                "hash",
+                clock.now(),
+                "host",
+            )
+            conn.execute(
+                "INSERT INTO streams(id, host_id, title, country, status, created_at) VALUES (?,?,?,?,?,?)",
+                (f"S{n}", f"U{n}", "t", "NP", "live", iso(clock.now())),
+            )
+
     await db.write(seed)
     for n in ("a", "b", "c"):
         streams.live.add(f"S{n}", f"U{n}", "NP", clock.timestamp(), clock.timestamp())
@@ -59,11 +69,11 @@ def test_invitation_expires_at_its_ttl(tmp_path):
             with pytest.raises(Conflict) as exc:
                 await battles.invite("Ub", "Sb", "Sa", 60)
             assert exc.value.code == "already_in_battle"
-            clock.advance(seconds=0.1)                       # exactly the TTL
+            clock.advance(seconds=0.1)  # exactly the TTL
             assert await battles.expire_due() == [inv["id"]]
             assert status(db, inv["id"]) == "cancelled"
             assert [e.data["reason"] for e in ended] == ["expired"] and set(ended[0].users) == {"Ua", "Ub"}
-            again = await battles.invite("Ub", "Sb", "Sa", 60)   # both streams are free again
+            again = await battles.invite("Ub", "Sb", "Sa", 60)  # both streams are free again
             assert again["status"] == "invited"
             # an invitation past its TTL is expired by the next invite even before its timer fires
             clock.advance(seconds=121)
@@ -77,6 +87,7 @@ def test_invitation_expires_at_its_ttl(tmp_path):
             await battles.stop()
         finally:
             await db.close()
+
     asyncio.run(go())
 
 
@@ -86,7 +97,7 @@ def test_inviter_cancels(tmp_path):
         try:
             inv = await battles.invite("Ua", "Sa", "Sb", 60)
             with pytest.raises(Forbidden):
-                await battles.cancel("Ub", inv["id"])       # the invited host declines instead
+                await battles.cancel("Ub", inv["id"])  # the invited host declines instead
             out = await battles.cancel("Ua", inv["id"])
             assert out["status"] == "cancelled" and status(db, inv["id"]) == "cancelled"
             assert ended[-1].data["reason"] == "cancelled" and set(ended[-1].users) == {"Ua", "Ub"}
@@ -96,4 +107,5 @@ def test_inviter_cancels(tmp_path):
             await battles.stop()
         finally:
             await db.close()
+
     asyncio.run(go())

@@ -1,4 +1,5 @@
 """Agora AccessToken2 against Agora's published vectors (AgoraIO/Tools AccessToken2Test)."""
+
 import pytest
 
 from halobuzz.streams import media
@@ -9,17 +10,30 @@ CHANNEL = "7d72365eb983485397e3e3f9d460bdda"
 
 
 def test_rtc_token_matches_agora_vector_with_uid():
-    token = media.build_rtc_token(APP_ID, APP_CERT, CHANNEL, 2882341273, issue_ts=1111111, expire=600,
-                                  privileges={media.PRIV_JOIN_CHANNEL: 600}, salt=1)
-    assert token == ("007eJxTYBBbsMMnKq7p9Hf/HcIX5kce9b518kCiQgSr5Zrp4X1Tu6UUGCzNDZwdjU1TUs0Mkk1MzExMk5ISUy0SjQxNDcw"
-                     "Mk4yN3b8IMEQwMTAwMoAwBIL4CgzmKeZGxmamqUmWFsYmFqbGluapxqnGaZYpJmYGSSkpiVwMRhYWRsYmhkbmxgDCaiTj")
+    token = media.build_rtc_token(
+        APP_ID,
+        APP_CERT,
+        CHANNEL,
+        2882341273,
+        issue_ts=1111111,
+        expire=600,
+        privileges={media.PRIV_JOIN_CHANNEL: 600},
+        salt=1,
+    )
+    assert token == (
+        "007eJxTYBBbsMMnKq7p9Hf/HcIX5kce9b518kCiQgSr5Zrp4X1Tu6UUGCzNDZwdjU1TUs0Mkk1MzExMk5ISUy0SjQxNDcw"
+        "Mk4yN3b8IMEQwMTAwMoAwBIL4CgzmKeZGxmamqUmWFsYmFqbGluapxqnGaZYpJmYGSSkpiVwMRhYWRsYmhkbmxgDCaiTj"
+    )
 
 
 def test_rtc_token_matches_agora_vector_uid_zero():
-    token = media.build_rtc_token(APP_ID, APP_CERT, CHANNEL, 0, issue_ts=1111111, expire=600,
-                                  privileges={media.PRIV_JOIN_CHANNEL: 600}, salt=1)
-    assert token == ("007eJxTYLhzZP08Lxa1Pg57+TcXb/3cZ3wi4V6kbpbOog0G2dOYk20UGCzNDZwdjU1TUs0Mkk1MzExMk5ISUy0SjQxNDcw"
-                     "Mk4yN3b8IMEQwMTAwMoAwBIL4CgzmKeZGxmamqUmWFsYmFqbGluapxqnGaZYpJmYGSSkpiQwMADacImo=")
+    token = media.build_rtc_token(
+        APP_ID, APP_CERT, CHANNEL, 0, issue_ts=1111111, expire=600, privileges={media.PRIV_JOIN_CHANNEL: 600}, salt=1
+    )
+    assert token == (
+        "007eJxTYLhzZP08Lxa1Pg57+TcXb/3cZ3wi4V6kbpbOog0G2dOYk20UGCzNDZwdjU1TUs0Mkk1MzExMk5ISUy0SjQxNDcw"
+        "Mk4yN3b8IMEQwMTAwMoAwBIL4CgzmKeZGxmamqUmWFsYmFqbGluapxqnGaZYpJmYGSSkpiQwMADacImo="
+    )
 
 
 def test_publisher_and_subscriber_privileges_and_expiry():

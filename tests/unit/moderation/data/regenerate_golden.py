@@ -9,6 +9,7 @@ History: written by the pre-cache scorer (commit 142443e); rewritten for issue 1
 text-chargram-v1 and the licensed lists were added (2 actions of 629 changed: "kukur jasto manche
 timi" allow -> warn, "tatti ke baad haath dhona" warn -> allow).
 """
+
 import importlib
 import json
 from pathlib import Path
@@ -33,11 +34,24 @@ def main() -> None:
     with (HERE / "text_dev_golden.jsonl").open("w", encoding="utf-8") as fh:
         for row, b in zip(rows, batch, strict=True):
             v = scorer.score(row["text"])
-            fh.write(json.dumps({"text": row["text"], "score": v.score, "model": v.model_score,
-                                 "lexicon": v.lexicon_score, "char": v.char_score, "reasons": v.reasons,
-                                 "action": decide(v.score).action.value, "batch_score": b.score,
-                                 "batch_model": b.model_score, "batch_reasons": b.reasons},
-                                ensure_ascii=False) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "text": row["text"],
+                        "score": v.score,
+                        "model": v.model_score,
+                        "lexicon": v.lexicon_score,
+                        "char": v.char_score,
+                        "reasons": v.reasons,
+                        "action": decide(v.score).action.value,
+                        "batch_score": b.score,
+                        "batch_model": b.model_score,
+                        "batch_reasons": b.reasons,
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
 
 
 if __name__ == "__main__":
