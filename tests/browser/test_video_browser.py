@@ -8,10 +8,10 @@ import subprocess
 
 import pytest
 
-from halobuzz.media import engine
 from tests.browser.conftest import Api, Console
 from tests.conftest import Server, free_port
 from tests.integration.test_video import start_or_skip
+from tests.support.publisher import push as push_test_pattern
 
 pytestmark = pytest.mark.browser
 
@@ -34,42 +34,7 @@ def video_server(tmp_path_factory):
 
 
 def push(url: str, seconds: float) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            engine.ffmpeg_binary(),
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-re",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=640x360:rate=30",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-tune",
-            "zerolatency",
-            "-g",
-            "30",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-t",
-            str(seconds),
-            "-f",
-            "flv",
-            url,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    return push_test_pattern(url, seconds, size="640x360")
 
 
 def video_time(page, selector: str) -> float:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import subprocess
 import time
 
 import pytest
@@ -16,54 +15,12 @@ from halobuzz.db.database import Database
 from halobuzz.errors import Forbidden, NotFound
 from halobuzz.infra.clock import FrozenClock
 from halobuzz.infra.crypto import FieldCipher
-from halobuzz.media import engine
 from halobuzz.media.provider import HlsMedia
 from halobuzz.media.service import MediaConfig, MediaService
 from halobuzz.streams.media import PUBLISHER, SUBSCRIBER
 from tests.conftest import free_port
+from tests.support.publisher import push
 from tests.support.world import T0, World
-
-FFMPEG = engine.ffmpeg_binary()
-
-
-def push(url: str, seconds: float) -> subprocess.Popen:
-    """A publisher like OBS: a test pattern + tone, H.264/AAC, a keyframe every second, in real time."""
-    return subprocess.Popen(
-        [
-            FFMPEG,
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-re",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=320x240:rate=30",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-tune",
-            "zerolatency",
-            "-g",
-            "30",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-t",
-            str(seconds),
-            "-f",
-            "flv",
-            url,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def newest(playlist: str) -> int:

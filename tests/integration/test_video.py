@@ -6,56 +6,13 @@ types and caching; a sampled frame over the NSFW block threshold ends the stream
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 
 import pytest
 
-from halobuzz.media import engine
 from tests.conftest import Server, free_port, register
 from tests.integration.rooms_client import live_stream
-
-FFMPEG = engine.ffmpeg_binary()
-
-
-def push(url: str, seconds: float) -> subprocess.Popen:
-    """What OBS does: `ffmpeg -re -f lavfi -i testsrc ...` in real time, H.264 + AAC, 1 s keyframes."""
-    return subprocess.Popen(
-        [
-            FFMPEG,
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-re",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=320x240:rate=30",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-tune",
-            "zerolatency",
-            "-g",
-            "30",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-t",
-            str(seconds),
-            "-f",
-            "flv",
-            url,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+from tests.support.publisher import push
 
 
 def video_server(tmp_path_factory, name: str, **env) -> Server:
