@@ -44,8 +44,8 @@ from .media import setup as media_setup
 from .media.engine import EngineError
 from .media.service import MediaService
 from .moderation import decisions
-from .moderation.setup import build_moderation
 from .moderation.service import Moderation
+from .moderation.setup import build_moderation
 from .observability.business import Activity, BusinessCollector, GiftFlow
 from .observability.metrics import Metrics
 from .payments.service import Payments
