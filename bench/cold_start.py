@@ -10,6 +10,7 @@ keeps polling /readyz until 200 (the ONNX models loaded) and stops the server wi
 The binaries alternate run by run, so a change in the machine's load hits both alike; the
 medians are printed with the ratio B/A. Standard library only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,9 +45,9 @@ def _group_cpu(sid: int) -> float:
             raw = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        fields = raw[raw.rindex(")") + 2:].split()
-        if int(fields[3]) == sid:      # field 6, session id (fields here start at field 3)
-            total += int(fields[11]) + int(fields[12])   # utime, stime
+        fields = raw[raw.rindex(")") + 2 :].split()
+        if int(fields[3]) == sid:  # field 6, session id (fields here start at field 3)
+            total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / TICK
 
 
@@ -67,9 +68,13 @@ def one_run(binary: str, template: Path, work: Path) -> dict[str, float]:
     port = _free_port()
     env = {**os.environ, "HALOBUZZ_LOG_LEVEL": "warning"}
     t0 = time.monotonic()
-    proc = subprocess.Popen([binary, "serve", "--port", str(port), "--data-dir", str(data)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=open(work / "server.log", "wb"),
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [binary, "serve", "--port", str(port), "--data-dir", str(data)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(work / "server.log", "wb"),
+        start_new_session=True,
+    )
     out: dict[str, float] = {}
     try:
         base = f"http://127.0.0.1:{port}"
@@ -109,7 +114,7 @@ def main() -> int:
         subprocess.run([args.a, "init", "--data-dir", str(template)], check=True, stdout=subprocess.DEVNULL)
         results: dict[str, list[dict[str, float]]] = {args.a: [], args.b: []}
         for i in range(args.runs):
-            for binary in ((args.a, args.b) if i % 2 == 0 else (args.b, args.a)):
+            for binary in (args.a, args.b) if i % 2 == 0 else (args.b, args.a):
                 r = one_run(binary, template, work)
                 results[binary].append(r)
                 print(f"run {i} {binary}: " + " ".join(f"{k}={v:.2f}" for k, v in r.items()), flush=True)

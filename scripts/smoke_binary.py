@@ -136,8 +136,7 @@ def step_ready(s: Smoke):
     t0 = time.monotonic()
     while True:
         ready = s.call("GET", "/readyz", expect=(200, 503))
-        if ready["status"] == "ready" or ready["checks"].get("moderation") != "loading" \
-                or time.monotonic() - t0 > 60:
+        if ready["status"] == "ready" or ready["checks"].get("moderation") != "loading" or time.monotonic() - t0 > 60:
             break
         time.sleep(0.05)
     assert ready["status"] == "ready", ready

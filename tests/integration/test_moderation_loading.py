@@ -2,6 +2,7 @@
 are up, and a chat message or DM sent meanwhile waits for them and is moderated, never waved
 through. Built on the real composition root over a real SQLite file; the load is held on a
 gate (a threading.Event) so "still loading" is a state the test controls, not a race."""
+
 from __future__ import annotations
 
 import asyncio
@@ -33,9 +34,10 @@ def gate(monkeypatch):
         entered.set()
         assert release.wait(30), "the test never released the load"
         return real(directory, cfg)
+
     monkeypatch.setattr(setup, "load_scorers", held)
     yield SimpleNamespace(release=release, entered=entered)
-    release.set()   # never leave a loader thread parked
+    release.set()  # never leave a loader thread parked
 
 
 async def _ready(sv) -> tuple[int, dict]:
@@ -73,7 +75,7 @@ def test_readyz_says_loading_and_early_messages_wait_for_the_models(tmp_path, ga
             people = await _people(sv)
             sid = (await sv.streams.create(people["host"], "room", None, None))["id"]
             await sv.streams.start(sid, people["host"])
-            loader.start()                     # what after_server_start does
+            loader.start()  # what after_server_start does
             assert gate.entered.wait(30)
             chat = asyncio.create_task(sv.chat.send(people["viewer"], sid, TOXIC))
             dm = asyncio.create_task(sv.dms.send(people["viewer"], "friend", TOXIC))
@@ -95,6 +97,7 @@ def test_readyz_says_loading_and_early_messages_wait_for_the_models(tmp_path, ga
         finally:
             sv.moderation.close()
             await sv.db.close()
+
     asyncio.run(scenario())
 
 
@@ -118,12 +121,14 @@ def test_a_message_past_the_wait_is_refused_not_allowed(tmp_path, gate):
             gate.release.set()
             sv.moderation.close()
             await sv.db.close()
+
     asyncio.run(scenario())
 
 
 def test_a_failed_load_is_reported_and_refuses():
     def broken() -> Scorers:
         raise RuntimeError("session says no")
+
     loader = ModelLoader(broken)
     assert loader.problem() == loading.LOADING
     with pytest.raises(ModelsUnavailable, match="session says no"):
@@ -140,6 +145,7 @@ def test_the_load_runs_once_for_many_waiters():
         calls.append(1)
         release.wait(30)
         return Scorers("text", "nsfw", "age")
+
     loader = ModelLoader(build)
 
     async def scenario():
@@ -147,6 +153,7 @@ def test_the_load_runs_once_for_many_waiters():
         await _until(lambda: len(loader._waiters) == 5, "five waiters")
         release.set()
         return await asyncio.gather(*waiting)
+
     results = asyncio.run(scenario())
     assert calls == [1] and all(r.text == "text" for r in results) and loader.problem() is None
     assert loader.get().age == "age"
