@@ -289,6 +289,7 @@ def build_services(
         edge_origin=edge_origin,
     )
     services.readiness["replication"] = replication.problem
+    services.readiness["moderation"] = moderation.models.problem  # "loading" until the scorers are up
     metrics.registry.register(BusinessCollector(lambda: business_snapshot(services)))
     for name, fn, every in scheduled_jobs(services):
         services.jobs.add(name, fn, every)
@@ -454,7 +455,10 @@ def _listeners(app: Sanic, sv: Services) -> None:
         await sv.games.start()  # recovers the rounds a previous process left open, then runs due rounds
         if sv.shards is not None:
             await sv.shards.start()  # connects to NATS in the background (gifts wait in the outbox)
-        sv.jobs.start()  # last: every job's parts are up
+        sv.jobs.start()  # every job's parts are up
+        # Last: the ONNX scorers load in a thread while we already serve (/healthz does not wait
+        # for them; /readyz says "loading"; chat, DMs and uploads wait for them, never skip them).
+        sv.moderation.models.start()
 
     @app.listener("before_server_stop")
     async def stop_parts(app: Sanic) -> None:

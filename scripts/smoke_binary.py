@@ -132,7 +132,13 @@ class Smoke:
 
 
 def step_ready(s: Smoke):
-    ready = s.call("GET", "/readyz")
+    # The moderation models load after the first /healthz 200: /readyz says "loading" until then.
+    t0 = time.monotonic()
+    while True:
+        ready = s.call("GET", "/readyz", expect=(200, 503))
+        if ready["status"] == "ready" or ready["checks"].get("moderation") != "loading" or time.monotonic() - t0 > 60:
+            break
+        time.sleep(0.05)
     assert ready["status"] == "ready", ready
     s.paths = set(s.call("GET", "/docs/openapi.json").get("paths", {}))
     return f"{len(s.paths)} API paths"

@@ -69,7 +69,12 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log_path.read_text()[-3000:]}")
             try:
-                if httpx.get(self.url + "/healthz", timeout=0.5).status_code == 200:
+                # Serving (/healthz) and the moderation models loaded (they load after the first
+                # /healthz; /readyz says "loading" until then), as tests expect of a started server.
+                if (
+                    httpx.get(self.url + "/healthz", timeout=0.5).status_code == 200
+                    and httpx.get(self.url + "/readyz", timeout=5).json()["checks"].get("moderation") != "loading"
+                ):
                     return self
             except httpx.HTTPError:
                 pass

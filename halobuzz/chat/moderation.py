@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from ..errors import Unavailable
+
 Action = Literal["allow", "warn", "block"]
 WARN_AT = 0.6
 BLOCK_AT = 0.9
@@ -78,7 +80,8 @@ class ScorerModerator:
 
 
 def safe_check(moderator: Any, user_id: str, text: str, subject_id: str | None = None) -> ModerationVerdict:
-    """A failing moderator must not take chat down: fail open, and say so in the verdict.
+    """A failing moderator must not take chat down: fail open, and say so in the verdict. A
+    moderator that is not ready (raises errors.Unavailable) refuses the message instead.
     ``subject_id`` (the message's id) is passed to moderators that record decisions."""
     try:
         if subject_id is not None and getattr(moderator, "records_subjects", False):
@@ -88,6 +91,8 @@ def safe_check(moderator: Any, user_id: str, text: str, subject_id: str | None =
         if v.action not in ("allow", "warn", "block"):
             raise ValueError(f"unknown moderation action {v.action!r}")
         return v
+    except Unavailable:
+        raise  # the moderator cannot judge yet (models loading): refuse the message, never wave it through
     except Exception as exc:  # noqa: BLE001 - reported in the verdict and logs
         import logging
 

@@ -186,6 +186,9 @@ class ChatService:
                     code="slow_mode",
                     in_body=True,
                 )
+        ready = getattr(moderator, "ready", None)
+        if ready is not None:
+            await ready()  # just after start the scorers may still be loading: wait, never skip
         mid, when = self.ids.new(), self.clock.now()
         verdict = safe_check(moderator or AllowAll(), user_id, text, subject_id=mid)
         if verdict.action == "block":

@@ -192,8 +192,11 @@ class DirectMessages:
         require_dm_allowed(self.db.inline.conn, sender_id, to["id"], self.clock.now().date())
         if self.trust_gates is not None:
             self.trust_gates.check_dm(self.db.inline.conn, sender_id, to["id"])
-        conv_id, msg_id, now = self.ids.new(), self.ids.new(), self.clock.now()
         mod = self.moderator
+        ready = getattr(mod, "ready", None)
+        if ready is not None:
+            await ready()  # the scorers may still be loading just after start: wait, never skip
+        conv_id, msg_id, now = self.ids.new(), self.ids.new(), self.clock.now()
         decision = None
         if mod is not None:
             until = mod.banned_until(sender_id, now)

@@ -6,31 +6,42 @@ Pure domain code (no Sanic, no database). Typical use::
     verdict = scorer.score("message")           # TextVerdict(score, reasons, model_id, ...)
     decision = decide(verdict.score, Thresholds(0.6, 0.9), model_id=verdict.model_id,
                       reasons=verdict.reasons)   # Decision: store it
+
+The names below are imported on first use (PEP 562): `from ..moderation import restrictions`
+(games, payments) must not pull numpy and onnxruntime into every process start.
 """
 
-from .evaluate import Report, evaluate, evaluate_file, read_jsonl
-from .models import ModelError, check_models, load_model, models_dir
-from .normalize import normalize
-from .policy import Action, Decision, Thresholds, decide
-from .replay import ReplayReport, replay
-from .text import TextScorer, TextVerdict
+from __future__ import annotations
 
-__all__ = [
-    "Action",
-    "Decision",
-    "ModelError",
-    "Report",
-    "ReplayReport",
-    "TextScorer",
-    "TextVerdict",
-    "Thresholds",
-    "check_models",
-    "decide",
-    "evaluate",
-    "evaluate_file",
-    "load_model",
-    "models_dir",
-    "normalize",
-    "read_jsonl",
-    "replay",
-]
+import importlib
+from typing import Any
+
+_WHERE = {
+    "Report": "evaluate",
+    "evaluate": "evaluate",
+    "evaluate_file": "evaluate",
+    "read_jsonl": "evaluate",
+    "ModelError": "models",
+    "check_models": "models",
+    "load_model": "models",
+    "models_dir": "models",
+    "normalize": "normalize",
+    "Action": "policy",
+    "Decision": "policy",
+    "Thresholds": "policy",
+    "decide": "policy",
+    "ReplayReport": "replay",
+    "replay": "replay",
+    "TextScorer": "text",
+    "TextVerdict": "text",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

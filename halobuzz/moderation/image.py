@@ -13,10 +13,12 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .models import load_model
+
+if TYPE_CHECKING:  # numpy is imported where arrays are made: the service imports this module at start
+    import numpy as np
 
 NSFW_MODEL_ID = "nsfw-mobilenetv2-v1"
 CLASSES = ("drawing", "hentai", "neutral", "porn", "sexy")
@@ -95,6 +97,8 @@ _REPR = re.compile(r"<[^<>]*? at 0x[0-9a-fA-F]+>")
 
 def resize_align_corners(rgb: np.ndarray, size: int = SIZE) -> np.ndarray:
     """Bilinear resize with alignCorners=true, as nsfwjs's tf.image.resizeBilinear does. float32 HWC."""
+    import numpy as np
+
     h, w = rgb.shape[:2]
     ys = np.linspace(0, h - 1, size, dtype=np.float32) if h > 1 else np.zeros(size, np.float32)
     xs = np.linspace(0, w - 1, size, dtype=np.float32) if w > 1 else np.zeros(size, np.float32)
@@ -127,6 +131,8 @@ class NsfwScorer:
 
     @staticmethod
     def preprocess(img) -> np.ndarray:
+        import numpy as np
+
         arr = np.asarray(img, dtype=np.uint8)
         if arr.shape[0] != SIZE or arr.shape[1] != SIZE:
             arr = resize_align_corners(arr)
@@ -134,6 +140,8 @@ class NsfwScorer:
 
     def score_array(self, batch: np.ndarray) -> np.ndarray:
         """[N,224,224,3] float32 in 0..1 -> [N,5] class probabilities."""
+        import numpy as np
+
         return self.session.run(None, {"image": batch.astype(np.float32, copy=False)})[0]
 
     def score(self, data: bytes) -> ImageVerdict:

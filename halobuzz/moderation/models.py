@@ -4,6 +4,8 @@ Every model file is listed in ``models/manifest.json`` with its sha256; a file
 whose digest differs is refused, so a truncated copy or a hand-swapped model
 never scores anything.  Sessions use one intra-op thread: in a single-process
 server a second thread slows the small text graph (see performance.md 2d).
+onnxruntime is imported by ``load_model`` only: `serve` checks the files at start
+(``check_models``) and loads the sessions later, in a thread (loading.py).
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import onnxruntime as ort
+if TYPE_CHECKING:
+    import onnxruntime as ort
 
 MANIFEST = "manifest.json"
 
@@ -47,6 +50,7 @@ class ModelSpec:
     sha256: str
     thresholds: dict[str, float]
     raw: dict[str, Any] = field(repr=False, compare=False)
+    size: int | None = None  # the manifest's "bytes": a truncated copy fails before hashing
 
 
 def load_manifest(directory: Path | None = None) -> dict[str, ModelSpec]:
@@ -55,7 +59,7 @@ def load_manifest(directory: Path | None = None) -> dict[str, ModelSpec]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         specs = {
-            m["id"]: ModelSpec(m["id"], m["file"], m["sha256"], dict(m.get("thresholds", {})), m)
+            m["id"]: ModelSpec(m["id"], m["file"], m["sha256"], dict(m.get("thresholds", {})), m, m.get("bytes"))
             for m in data["models"]
         }
     except FileNotFoundError:
@@ -78,6 +82,11 @@ def verify(spec: ModelSpec, directory: Path | None = None) -> Path:
     path = (directory or models_dir()) / spec.file
     if not path.is_file():
         raise ModelError(f"model file missing: {path} (model {spec.id})", path)
+    size = path.stat().st_size
+    if spec.size is not None and size != spec.size:
+        raise ModelError(
+            f"model file corrupt: {path} (model {spec.id}) is {size} bytes, manifest says {spec.size}", path
+        )
     actual = _sha256(path)
     if actual != spec.sha256:
         raise ModelError(
@@ -102,6 +111,8 @@ def load_model(model_id: str, directory: Path | None = None, *, threads: int = 1
         raise ModelError(f"model {model_id!r} not in {directory / MANIFEST}", directory / MANIFEST)
     spec = specs[model_id]
     path = verify(spec, directory)
+    import onnxruntime as ort  # here, not at import: see the module docstring
+
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1

@@ -1,6 +1,7 @@
 """Moderation at run time: the chat moderator, image uploads, selfies, the review queue.
 
-Built once by the composition root (moderation/setup.py) with the ONNX scorers loaded at start. Domain code:
+Built once by the composition root (moderation/setup.py); the ONNX scorers load in a thread after
+start (loading.py), and every scoring path waits for them rather than skipping moderation. Domain code:
 no Sanic; events leave through the bus after COMMIT; other areas (ending a stream,
 pruning the chat backlog) are reached through plain callables passed in.
 """
@@ -24,6 +25,7 @@ from ..events import AI_WARNING, CHAT_DELETED, Event
 from ..infra.clock import iso, parse_iso
 from . import chatbans, decisions, reports, restrictions
 from . import image as img
+from .loading import ModelLoader, Scorers
 from .media import MediaStore
 from .policy import Action, Decision, Thresholds, decide
 
@@ -76,21 +78,21 @@ class Moderation:
         ids,
         *,
         config: ModerationConfig,
-        text_scorer,
-        nsfw_scorer,
-        age_estimator,
         media: MediaStore,
+        models: ModelLoader | None = None,
+        text_scorer=None,
+        nsfw_scorer=None,
+        age_estimator=None,
         end_stream: Callable[[str, str], Awaitable[Any]] | None = None,
         forget_message: Callable[[str, str], None] | None = None,
         metrics=None,
     ) -> None:
+        """`models` loads the scorers (serve: in a thread after start); or pass them built."""
         self.db = db
         self.clock = clock
         self.ids = ids
         self.config = config
-        self.text = text_scorer
-        self.nsfw = nsfw_scorer
-        self.age = age_estimator
+        self.models = models or ModelLoader.loaded(Scorers(text_scorer, nsfw_scorer, age_estimator))
         self.media = media
         self.end_stream_fn = end_stream
         self.forget_message = forget_message
@@ -101,6 +103,24 @@ class Moderation:
         self._ro_lock = threading.Lock()
         # observability.metrics.Metrics or None; see ModerationMetrics below
         self.metrics = ModerationMetrics(metrics) if metrics is not None else None
+
+    # -- the scorers: every use waits for the load (bounded), none skips moderation -------------
+    async def ready(self) -> None:
+        """Await the models' load (raises ModelsUnavailable, 503, past the wait or on a failed
+        load). Async callers await this before the synchronous check/judge."""
+        await self.models.wait()
+
+    @property
+    def text(self):
+        return self.models.get().text
+
+    @property
+    def nsfw(self):
+        return self.models.get().nsfw
+
+    @property
+    def age(self):
+        return self.models.get().age
 
     # -- reads that run several queries (queue, flag details): off the loop, read-only -----------
     def _read_sync(self, fn):
@@ -346,6 +366,7 @@ class Moderation:
         data = self._check_upload(data)
         if kind != "profile":
             self._stream_for_host(stream_id or "", owner_id, live=kind == "frame")
+        await self.ready()
         try:
             im, probs, score, reasons = await asyncio.to_thread(self._analyse, data)
         except img.ImageError as exc:
@@ -487,6 +508,7 @@ class Moderation:
     async def age_check(self, user_id: str, data: bytes | None) -> dict[str, Any]:
         """A review signal only: never restricts by itself. The selfie is not stored."""
         data = self._check_upload(data, "selfie")
+        await self.ready()
         try:
             est = await asyncio.to_thread(
                 lambda: self.age.estimate(

@@ -65,9 +65,18 @@ def test_truncated_model_with_matching_manifest_is_unloadable(copy_dir):
     for m in manifest["models"]:
         if m["id"] == "text-profanity-en-v1":
             m["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+            m["bytes"] = path.stat().st_size
     (copy_dir / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelError, match="unloadable.*text-profanity-en-v1.onnx"):
         load_model("text-profanity-en-v1", copy_dir)
+
+
+def test_a_copy_of_another_size_is_corrupt_before_hashing(copy_dir):
+    path = copy_dir / "text-chargram-v1.onnx"
+    path.write_bytes(path.read_bytes() + b"\0")
+    with pytest.raises(ModelError, match="corrupt.*text-chargram-v1.onnx.*bytes, manifest says") as err:
+        load_model("text-chargram-v1", copy_dir)
+    assert err.value.path.endswith("text-chargram-v1.onnx")
 
 
 def test_missing_or_bad_manifest(tmp_path):
