@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from halobuzz.errors import Conflict
-from halobuzz.games import escrow
+from halobuzz.games import escrow, lottery, rounds
 from halobuzz.games import tournaments as T
 from halobuzz.wallet import accounts as A
 from halobuzz.wallet import ledger
@@ -47,3 +47,22 @@ def test_cancelled_running_tournament_takes_no_more_answers_and_stays_cancelled(
     assert escrow.held(world.conn, tid) == 0 and ledger.balance(world.conn, A.GAME_POOL) == 0
     world.check_ledger()
 
+
+
+def test_no_lottery_ticket_after_the_draw_time(world):
+    """The draw is due (its time passed) but the tick has not run yet: a ticket bought now would
+    join a draw that was announced as closed, and its client seed would change the draw."""
+    rules = make_rules()
+    ev = []
+    r = lottery.open_round(world.conn, rules, price=10, draws_at=world.clock.now() + timedelta(minutes=5),
+                           now=world.clock.now(), events=ev)
+    early, late = world.user(), world.user()
+    world.grant(early, 1000)
+    world.grant(late, 1000)
+    rounds.join(world.conn, rules, r["id"], early, world.clock.now(), events=ev)
+    world.clock.advance(minutes=6)
+    with pytest.raises(Conflict) as exc:
+        rounds.join(world.conn, rules, r["id"], late, world.clock.now(), events=ev)
+    assert exc.value.code == "round_closed"
+    assert world.paid(late) == 1000 and escrow.held(world.conn, r["id"]) == 10
+    world.check_ledger()
