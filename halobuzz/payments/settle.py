@@ -279,6 +279,12 @@ def dispute(
                 refunded_minor=max(0, fresh["refunded_minor"] - amount),
             )
             return Outcome("recredited", f"dispute won: {coins} coins back")
+        if not ledger.tx_exists(conn, key):
+            # Won before its opening reached us (webhooks are not ordered): remember it, so the
+            # opening arriving later takes nothing (coins 0: no ledger movement, not a chargeback).
+            conn.execute("INSERT OR IGNORE INTO payment_clawbacks(key, order_id, coins, reason, created_at) "
+                         "VALUES (?,?,0,?,?)", (f"recredit:stripe:{dispute_id}", order["id"],
+                                                "dispute won before its opening arrived", iso(now)))
         return Outcome("duplicate", "nothing to re-credit")
     if status == "lost":
         opened = None
@@ -303,6 +309,8 @@ def dispute(
     if order["status"] not in store.CREDITED:
         store.update(conn, order["id"], now, needs_review=1, note=f"dispute {dispute_id} before the credit")
         return Outcome("ignored", "dispute on an order that was never credited")
+    if conn.execute("SELECT 1 FROM payment_clawbacks WHERE key = ?", (f"recredit:stripe:{dispute_id}",)).fetchone():
+        return Outcome("duplicate", "dispute already won")
     if ledger.tx_exists(conn, key):
         # This dispute's clawback is done (an opening event repeated, or arriving after the close,
         # webhooks are not ordered): it neither takes more nor reopens a closed order.
