@@ -2,14 +2,12 @@
 purchase, not on coins a refund already took back before the scan reached the purchase."""
 from datetime import timedelta
 
-import pytest
-
 from halobuzz.accounts import audit
 from halobuzz.festivals import bonus, store
 from halobuzz.payments import settle
 from halobuzz.payments.gateways.base import REFUNDED, Status
 from halobuzz.wallet import accounts as A
-from halobuzz.wallet import ledger
+from halobuzz.wallet import ledger, wallet
 from tests.unit.payments.test_settle import (  # noqa: F401
     T0,
     db,  # noqa: F401  (fixture)
@@ -55,9 +53,6 @@ def test_purchase_bonus_counts_only_what_a_partial_refund_left(db):  # noqa: F81
     assert ledger.balance(conn, A.user_account(buyer, A.BONUS)) == 1500
 
 
-@pytest.mark.xfail(strict=True, reason="known, not fixed: a refund after the scan paid the purchase bonus leaves "
-                                       "the bonus coins with the buyer (needs a rule for bonus already spent and "
-                                       "for a dispute won afterwards; see /work/notes/review-money.md)")
 def test_refund_after_the_bonus_was_paid_takes_the_bonus_back(db):  # noqa: F811
     conn, ctx, user, order = db
     _festival(conn)
@@ -67,3 +62,22 @@ def test_refund_after_the_bonus_was_paid_takes_the_bonus_back(db):  # noqa: F811
     assert [b["coins"] for b in bonus.settle(conn, T0 + timedelta(minutes=1)).bonuses] == [2500]
     settle.apply(conn, o, Status(REFUNDED, "FULL_REFUND"), T0 + timedelta(minutes=2), ctx)
     assert ledger.balance(conn, A.user_account(buyer, A.BONUS)) == 0
+
+
+def test_a_won_dispute_gives_back_the_bonus_its_clawback_took_and_spent_bonus_stays_spent(db):  # noqa: F811
+    conn, ctx, user, order = db
+    _festival(conn)
+    buyer = user()
+    o = order(buyer, "usd-5", gateway="stripe")                 # 30000 coins, +50 % = 15000 bonus
+    settle.apply(conn, o, done(500, "USD"), T0, ctx)
+    assert [b["coins"] for b in bonus.settle(conn, T0 + timedelta(minutes=1)).bonuses] == [15000]
+    wallet.adjust(conn, "spend-some-bonus", buyer, -5000, "bonus", "spent elsewhere", T0)
+    from halobuzz.payments import store as pstore
+    settle.dispute(conn, pstore.get(conn, o), "dp_5", 500, "open", T0 + timedelta(minutes=2))
+    assert ledger.balance(conn, A.user_account(buyer, A.BONUS)) == 0      # 10000 left to take of 15000
+    settle.dispute(conn, pstore.get(conn, o), "dp_5", 500, "won", T0 + timedelta(minutes=3))
+    assert ledger.balance(conn, A.user_account(buyer, A.BONUS)) == 10000
+    assert paid(conn, buyer) == 30000
+    settle.dispute(conn, pstore.get(conn, o), "dp_5", 500, "won", T0 + timedelta(minutes=4))
+    assert ledger.balance(conn, A.user_account(buyer, A.BONUS)) == 10000
+    assert ledger.verify_balances(conn) == [] and ledger.verify_chain(conn) == []
