@@ -282,9 +282,10 @@ def dispute(
         if not ledger.tx_exists(conn, key):
             # Won before its opening reached us (webhooks are not ordered): remember it, so the
             # opening arriving later takes nothing (coins 0: no ledger movement, not a chargeback).
-            conn.execute("INSERT OR IGNORE INTO payment_clawbacks(key, order_id, coins, reason, created_at) "
-                         "VALUES (?,?,0,?,?)", (f"recredit:stripe:{dispute_id}", order["id"],
-                                                "dispute won before its opening arrived", iso(now)))
+            conn.execute(
+                "INSERT OR IGNORE INTO payment_clawbacks(key, order_id, coins, reason, created_at) VALUES (?,?,0,?,?)",
+                (f"recredit:stripe:{dispute_id}", order["id"], "dispute won before its opening arrived", iso(now)),
+            )
         return Outcome("duplicate", "nothing to re-credit")
     if status == "lost":
         opened = None

@@ -1,4 +1,5 @@
 """Money-path review (games): a tournament cancelled mid-play, lottery tickets after the draw time."""
+
 import json
 from datetime import timedelta
 
@@ -17,9 +18,20 @@ def _running(world, rules, n=4):
     for u in users:
         world.grant(u, 1000)
     ev = []
-    t = T.create(world.conn, rules, name="cup", format="single", entry_fee=100, max_players=16,
-                 starts_at=world.clock.now() + timedelta(minutes=5), now=world.clock.now(), created_by=None,
-                 split_bps=(7000, 3000), match_seconds=30, events=ev)
+    t = T.create(
+        world.conn,
+        rules,
+        name="cup",
+        format="single",
+        entry_fee=100,
+        max_players=16,
+        starts_at=world.clock.now() + timedelta(minutes=5),
+        now=world.clock.now(),
+        created_by=None,
+        split_bps=(7000, 3000),
+        match_seconds=30,
+        events=ev,
+    )
     for u in users:
         T.register(world.conn, rules, t["id"], u, world.clock.now())
     world.clock.advance(minutes=5)
@@ -30,13 +42,22 @@ def _running(world, rules, n=4):
 def test_cancelled_running_tournament_takes_no_more_answers_and_stays_cancelled(world):
     rules = make_rules()
     tid, users, ev = _running(world, rules)
-    m = world.conn.execute("SELECT * FROM tournament_matches WHERE tournament_id = ? AND status = 'ready' "
-                           "ORDER BY match_no", (tid,)).fetchone()
+    m = world.conn.execute(
+        "SELECT * FROM tournament_matches WHERE tournament_id = ? AND status = 'ready' ORDER BY match_no", (tid,)
+    ).fetchone()
     T.cancel(world.conn, T.get(world.conn, tid), world.clock.now(), "operator", ev)
     assert all(world.paid(u) == 1000 for u in users)
     with pytest.raises(Conflict):
-        T.answer(world.conn, rules, tid, m["match_no"], m["player_a"], json.loads(m["puzzle"])["answer"],
-                 world.clock.now(), ev)
+        T.answer(
+            world.conn,
+            rules,
+            tid,
+            m["match_no"],
+            m["player_a"],
+            json.loads(m["puzzle"])["answer"],
+            world.clock.now(),
+            ev,
+        )
     # the deadline passing must not play the cancelled bracket on either
     world.clock.advance(minutes=10)
     for _ in range(5):
@@ -48,14 +69,14 @@ def test_cancelled_running_tournament_takes_no_more_answers_and_stays_cancelled(
     world.check_ledger()
 
 
-
 def test_no_lottery_ticket_after_the_draw_time(world):
     """The draw is due (its time passed) but the tick has not run yet: a ticket bought now would
     join a draw that was announced as closed, and its client seed would change the draw."""
     rules = make_rules()
     ev = []
-    r = lottery.open_round(world.conn, rules, price=10, draws_at=world.clock.now() + timedelta(minutes=5),
-                           now=world.clock.now(), events=ev)
+    r = lottery.open_round(
+        world.conn, rules, price=10, draws_at=world.clock.now() + timedelta(minutes=5), now=world.clock.now(), events=ev
+    )
     early, late = world.user(), world.user()
     world.grant(early, 1000)
     world.grant(late, 1000)
