@@ -125,6 +125,10 @@ def _apply(conn: sqlite3.Connection, f: sqlite3.Row, tx: sqlite3.Row, now: datet
         if not credited:
             return None
         user, base, bps = credited[0]["account_id"].rsplit(":", 1)[0], credited[0]["amount"], f["purchase_bonus_bps"]
+        # Coins a refund or chargeback already took back (before the scan got here) earn nothing.
+        order_id = json.loads(tx["memo"] or "{}").get("order")
+        clawed = conn.execute("SELECT clawed_coins FROM payment_orders WHERE id = ?", (order_id,)).fetchone()
+        base -= max(0, clawed[0]) if clawed else 0
     coins = bonus_coins(base, bps)
     if not coins:
         return None

@@ -124,6 +124,9 @@ def join(
     r = get(conn, round_id)
     if r["status"] != "open":
         raise Conflict(f"this round is {r['status']}; entries are closed", code="round_closed", field="roundId")
+    if r["game"] == "lottery" and r["next_at"] and parse_iso(r["next_at"]) <= now:
+        # The draw is due and only waits for the tick: sales closed at the announced time.
+        raise Conflict("this lottery is drawing; ticket sales are closed", code="round_closed", field="roundId")
     user = conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
     if user is None:
         raise NotFound("no such user", field="user")

@@ -281,6 +281,8 @@ def answer(
     events: list[Event],
 ) -> dict[str, Any]:
     t = get(conn, tid)
+    if t["status"] != "running":
+        raise Conflict(f"this tournament is {t['status']}", code="tournament_ended", field="tournamentId")
     m = _match(conn, tid, no)
     if m["status"] != "ready":
         raise Conflict(f"this match is {m['status']}, not ready", code="match_not_ready", field="match")
@@ -357,6 +359,13 @@ def cancel(conn: sqlite3.Connection, t: sqlite3.Row, now: datetime, reason: str,
         for r in conn.execute("SELECT user_id FROM tournament_players WHERE tournament_id = ?", (t["id"],))
     ]
     back = escrow.refund(conn, t["id"], stakes, now, GAME, reason)
+    # Its open matches close with it: otherwise they are still answered or expired, and the
+    # last one "finishes" the refunded tournament (and the due loop keeps waking for them).
+    conn.execute(
+        "UPDATE tournament_matches SET status = 'done', how = 'cancelled', done_at = ? "
+        "WHERE tournament_id = ? AND status <> 'done'",
+        (iso(now), t["id"]),
+    )
     conn.execute(
         "UPDATE tournaments SET status = 'cancelled', finished_at = ?, outcome = ?, next_at = NULL WHERE id = ?",
         (iso(now), json.dumps({"refunded": back, "reason": reason}), t["id"]),

@@ -79,6 +79,7 @@ def clawback(conn: sqlite3.Connection, order: sqlite3.Row, coins: int, key: str,
         "UPDATE payment_orders SET clawed_coins = clawed_coins + ?, updated_at = ? WHERE id = ?",
         (coins, at, order["id"]),
     )
+    _revoke_festival_bonus(conn, order, coins, key, at)
     shortfall = min(coins, coins - max(before, 0)) if before < coins else 0
     legs: list[tuple[str, int]] = []
     traced: list[dict[str, Any]] = []
@@ -158,6 +159,56 @@ def clawback(conn: sqlite3.Connection, order: sqlite3.Row, coins: int, key: str,
     return out
 
 
+def _revoke_festival_bonus(conn: sqlite3.Connection, order: sqlite3.Row, coins: int, key: str, at: str) -> int:
+    """The festival bonus the purchase earned goes back in proportion to the coins clawed back,
+    as far as the buyer still holds bonus coins (bonus already spent was burned: nothing to take)."""
+    fb = (
+        conn.execute(
+            "SELECT base_coins, bonus_coins FROM festival_bonuses WHERE source_tx_id = ? AND source_kind = 'purchase'",
+            (order["credit_tx_id"],),
+        ).fetchone()
+        if order["credit_tx_id"]
+        else None
+    )
+    if fb is None or fb["base_coins"] <= 0:
+        return 0
+    bonus_acct = A.user_account(order["user_id"], A.BONUS)
+    take = min(
+        fb["bonus_coins"] * coins // fb["base_coins"], fb["bonus_coins"], max(ledger.balance(conn, bonus_acct), 0)
+    )
+    if take > 0:
+        ledger.post(
+            conn,
+            f"{key}:festival-bonus",
+            "festival_bonus_revoke",
+            [(bonus_acct, -take), (A.BONUS_ISSUER, take)],
+            at,
+            {"order": order["id"], "clawback": key},
+        )
+    return take
+
+
+def _reissue_festival_bonus(conn: sqlite3.Connection, order: sqlite3.Row, clawback_key: str, key: str, at: str) -> None:
+    """A clawback undone (dispute won) gives back the festival bonus it revoked."""
+    bonus_acct = A.user_account(order["user_id"], A.BONUS)
+    taken = -(
+        conn.execute(
+            "SELECT COALESCE(SUM(e.amount), 0) FROM ledger_entries e JOIN ledger_tx t ON t.id = e.tx_id "
+            "WHERE t.key = ? AND e.account_id = ?",
+            (f"{clawback_key}:festival-bonus", bonus_acct),
+        ).fetchone()[0]
+    )
+    if taken > 0 and not ledger.tx_exists(conn, f"{key}:festival-bonus"):
+        ledger.post(
+            conn,
+            f"{key}:festival-bonus",
+            "festival_bonus_restore",
+            [(A.BONUS_ISSUER, -taken), (bonus_acct, taken)],
+            at,
+            {"order": order["id"], "clawback": clawback_key},
+        )
+
+
 def recredit(
     conn: sqlite3.Connection, order: sqlite3.Row, clawback_key: str, key: str, reason: str, now: datetime
 ) -> int:
@@ -184,6 +235,7 @@ def recredit(
         (coins, at, order["id"]),
     )
     restore_earnings(conn, order, clawback_key, f"{key}:earnings", now)
+    _reissue_festival_bonus(conn, order, clawback_key, key, at)
     return coins
 
 

@@ -279,8 +279,21 @@ def dispute(
                 refunded_minor=max(0, fresh["refunded_minor"] - amount),
             )
             return Outcome("recredited", f"dispute won: {coins} coins back")
+        if not ledger.tx_exists(conn, key):
+            # Won before its opening reached us (webhooks are not ordered): remember it, so the
+            # opening arriving later takes nothing (coins 0: no ledger movement, not a chargeback).
+            conn.execute(
+                "INSERT OR IGNORE INTO payment_clawbacks(key, order_id, coins, reason, created_at) VALUES (?,?,0,?,?)",
+                (f"recredit:stripe:{dispute_id}", order["id"], "dispute won before its opening arrived", iso(now)),
+            )
         return Outcome("duplicate", "nothing to re-credit")
     if status == "lost":
+        opened = None
+        if not ledger.tx_exists(conn, key) and order["status"] in store.CREDITED and order["status"] != "disputed":
+            # The dispute's opening never reached us (not subscribed, or its deliveries failed):
+            # the money is gone for good, so the coins go now (as on open), then the order closes.
+            opened = dispute(conn, order, dispute_id, amount, "open", now)
+            order = store.get(conn, order["id"])
         if order["status"] != "disputed":
             return Outcome("duplicate", f"dispute lost; the order is {order['status']}")
         store.update(
@@ -291,10 +304,18 @@ def dispute(
             refunded_minor=max(order["refunded_minor"], min(amount, order["amount_minor"])),
             note=f"dispute {dispute_id} lost: the clawback stands",
         )
+        if opened is not None:
+            return Outcome("refunded", f"dispute lost: {opened.reason}", events=opened.events, clawed=opened.clawed)
         return Outcome("refunded", "dispute lost: the clawback stands")
     if order["status"] not in store.CREDITED:
         store.update(conn, order["id"], now, needs_review=1, note=f"dispute {dispute_id} before the credit")
         return Outcome("ignored", "dispute on an order that was never credited")
+    if conn.execute("SELECT 1 FROM payment_clawbacks WHERE key = ?", (f"recredit:stripe:{dispute_id}",)).fetchone():
+        return Outcome("duplicate", "dispute already won")
+    if ledger.tx_exists(conn, key):
+        # This dispute's clawback is done (an opening event repeated, or arriving after the close,
+        # webhooks are not ordered): it neither takes more nor reopens a closed order.
+        return Outcome("duplicate", "dispute already clawed back")
     remaining = order["coins"] - order["clawed_coins"]
     coins = min(remaining, order["coins"] * min(amount, order["amount_minor"]) // order["amount_minor"])
     store.update(conn, order["id"], now, status="disputed")
