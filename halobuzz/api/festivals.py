@@ -71,7 +71,7 @@ class Leaderboard(msgspec.Struct, rename="camel"):
     items: list[Ranked]
 
 
-class CreateBody(Schema):
+class FestivalCreateBody(Schema):
     """From a template (`template` + `year`, optional BS dates) or fully custom (`template: custom`)."""
 
     template: Literal["dashain", "tihar", "holi", "christmas", "new-year", "nepali-new-year", "custom"]
@@ -109,7 +109,7 @@ class BoardQuery(msgspec.Struct, forbid_unknown_fields=True):
     limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 20
 
 
-class ListQuery(msgspec.Struct, forbid_unknown_fields=True):
+class FestivalListQuery(msgspec.Struct, forbid_unknown_fields=True):
     past: bool = False
 
 
@@ -119,7 +119,7 @@ class Error(msgspec.Struct):
     fields: Optional[dict[str, str]] = None
 
 
-class ErrorBody(msgspec.Struct, rename="camel"):
+class FestivalErrorBody(msgspec.Struct, rename="camel"):
     error: Error
     request_id: str
 
@@ -136,7 +136,7 @@ def _max_body(request: Request) -> int:
     return request.app.ctx.services.settings.max_body_bytes
 
 
-def spec_from(body: CreateBody) -> store.FestivalSpec:
+def spec_from(body: FestivalCreateBody) -> store.FestivalSpec:
     fields = {
         k: getattr(body, k)
         for k in (
@@ -198,10 +198,10 @@ async def active(request: Request):
 @openapi.summary("Active and upcoming festivals (past ones with ?past=true)")
 @openapi.parameter("past", bool, "query")
 @openapi.response(200, {"application/json": FestivalList})
-@openapi.response(422, {"application/json": ErrorBody})
-@contract.contract(query=ListQuery, responses={200: FestivalList}, errors=(409,), auth=None)
+@openapi.response(422, {"application/json": FestivalErrorBody})
+@contract.contract(query=FestivalListQuery, responses={200: FestivalList}, errors=(409,), auth=None)
 async def listing(request: Request):
-    q = decode_query(request.args, ListQuery)
+    q = decode_query(request.args, FestivalListQuery)
     return json({"items": await service(request).listing(include_past=q.past)})
 
 
@@ -210,7 +210,7 @@ async def listing(request: Request):
 @openapi.parameter("role", str, "query")
 @openapi.parameter("limit", int, "query")
 @openapi.response(200, {"application/json": Leaderboard})
-@openapi.response(404, {"application/json": ErrorBody})
+@openapi.response(404, {"application/json": FestivalErrorBody})
 @contract.contract(query=BoardQuery, responses={200: Leaderboard}, errors=(409,), auth=None)
 async def leaderboard(request: Request, festival_id: str):
     q = decode_query(request.args, BoardQuery)
@@ -237,14 +237,14 @@ async def admin_list(request: Request):
 @admin_bp.post("/")
 @openapi.summary("Add a festival from a template (Dashain, Tihar, Holi, Christmas, New Year) or a custom one")
 @openapi.secured("bearer")
-@openapi.body({"application/json": CreateBody})
+@openapi.body({"application/json": FestivalCreateBody})
 @openapi.response(201, {"application/json": FestivalOut})
-@openapi.response(409, {"application/json": ErrorBody})
-@openapi.response(422, {"application/json": ErrorBody})
-@contract.contract(body=CreateBody, responses={201: FestivalOut}, errors=(403, 409), role="admin")
+@openapi.response(409, {"application/json": FestivalErrorBody})
+@openapi.response(422, {"application/json": FestivalErrorBody})
+@contract.contract(body=FestivalCreateBody, responses={201: FestivalOut}, errors=(403, 409), role="admin")
 async def admin_create(request: Request):
     actor = actor_of(request)
-    body = decode_json(request.body, CreateBody, _max_body(request))
+    body = decode_json(request.body, FestivalCreateBody, _max_body(request))
     return json(await service(request).create(spec_from(body), actor), status=201)
 
 
@@ -253,8 +253,8 @@ async def admin_create(request: Request):
 @openapi.secured("bearer")
 @openapi.body({"application/json": PatchBody})
 @openapi.response(200, {"application/json": FestivalOut})
-@openapi.response(404, {"application/json": ErrorBody})
-@openapi.response(422, {"application/json": ErrorBody})
+@openapi.response(404, {"application/json": FestivalErrorBody})
+@openapi.response(422, {"application/json": FestivalErrorBody})
 @contract.contract(body=PatchBody, responses={200: FestivalOut}, errors=(403, 409), role="admin")
 async def admin_patch(request: Request, festival_id: str):
     actor = actor_of(request)
@@ -271,7 +271,7 @@ async def admin_patch(request: Request, festival_id: str):
 @openapi.summary("Cancel a festival (it ends now if running; bonuses already paid stay paid)")
 @openapi.secured("bearer")
 @openapi.response(200, {"application/json": FestivalOut})
-@openapi.response(404, {"application/json": ErrorBody})
+@openapi.response(404, {"application/json": FestivalErrorBody})
 @contract.contract(responses={200: FestivalOut}, errors=(403, 409), role="admin")
 async def admin_cancel(request: Request, festival_id: str):
     actor = actor_of(request)

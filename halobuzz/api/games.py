@@ -60,12 +60,12 @@ class AnswerBody(Schema):
     answer: Optional[Annotated[int, msgspec.Meta(ge=-(10**9), le=10**9)]] = None
 
 
-class SettingsBody(Schema):
+class GameSettingsBody(Schema):
     ai_win_rate: Optional[float] = None
     house_share: Optional[float] = None
 
 
-class RefundBody(Schema):
+class GameRefundBody(Schema):
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
@@ -373,9 +373,9 @@ async def report(request: Request):
 @openapi.body({"application/json": {"aiWinRate": float, "houseShare": float}})
 @openapi.response(200, {"application/json": GAME}, "The game with its new settings")
 @openapi.response(422, {"application/json": ERROR}, "Out of the 35-55 % band (the rule is in the message)")
-@contract.contract(body=SettingsBody, responses={200: shapes.Obj}, errors=(403, 409), role="admin")
+@contract.contract(body=GameSettingsBody, responses={200: shapes.Obj}, errors=(403, 409), role="admin")
 async def set_settings(request: Request, game: str):
-    body = decode_json(request.body, SettingsBody, _hb(request).settings.max_body_bytes)
+    body = decode_json(request.body, GameSettingsBody, _hb(request).settings.max_body_bytes)
     return json(
         await _games(request).set_game_settings(
             game, actor_of(request), ai_win_rate=body.ai_win_rate, house_share=body.house_share
@@ -388,9 +388,9 @@ async def set_settings(request: Request, game: str):
 @openapi.secured("bearer")
 @openapi.body({"application/json": {"reason": str}})
 @openapi.response(200, {"application/json": {"roundId": str, "refunded": int}}, "Refunded")
-@contract.contract(body=RefundBody, responses={200: shapes.Obj}, errors=(403, 409), role="admin")
+@contract.contract(body=GameRefundBody, responses={200: shapes.Obj}, errors=(403, 409), role="admin")
 async def refund(request: Request, round_id: str):
-    body = decode_json(request.body, RefundBody, _hb(request).settings.max_body_bytes)
+    body = decode_json(request.body, GameRefundBody, _hb(request).settings.max_body_bytes)
     return json(await _games(request).refund(round_id, body.reason, actor_of(request)))
 
 
@@ -407,7 +407,7 @@ class TournamentBody(Schema):
     split_bps: list[Annotated[int, msgspec.Meta(ge=1, le=10_000)]] = msgspec.field(default_factory=lambda: [7000, 3000])
 
 
-class RegisterBody(Schema):
+class TournamentRegisterBody(Schema):
     client_seed: Optional[Seed] = None
 
 
@@ -502,10 +502,10 @@ async def tournament(request: Request, tid: str):
     201, {"application/json": {"tournamentId": str, "clientSeed": str, "staked": int, "seedHash": str}}, "Registered"
 )
 @openapi.response(403, {"application/json": ERROR}, "Refused by a compliance rule (named)")
-@contract.contract(body=RegisterBody, responses={200: shapes.Obj}, errors=(403, 409), idempotency=True)
+@contract.contract(body=TournamentRegisterBody, responses={200: shapes.Obj}, errors=(403, 409), idempotency=True)
 async def tournament_register(request: Request, tid: str):
     who = principal(request)
-    body = decode_json(request.body or b"{}", RegisterBody, _hb(request).settings.max_body_bytes)
+    body = decode_json(request.body or b"{}", TournamentRegisterBody, _hb(request).settings.max_body_bytes)
     status, answer_, replayed = await _games(request).register_tournament(
         who.user_id, tid, key=request.headers.get("idempotency-key"), client_seed=body.client_seed
     )
@@ -563,7 +563,7 @@ async def tournament_create(request: Request):
 @openapi.secured("bearer")
 @openapi.body({"application/json": {"reason": str}})
 @openapi.response(200, {"application/json": {"tournamentId": str, "refunded": int}}, "Cancelled")
-@contract.contract(body=RefundBody, responses={200: shapes.Obj}, errors=(403, 409), role="admin")
+@contract.contract(body=GameRefundBody, responses={200: shapes.Obj}, errors=(403, 409), role="admin")
 async def tournament_cancel(request: Request, tid: str):
-    body = decode_json(request.body, RefundBody, _hb(request).settings.max_body_bytes)
+    body = decode_json(request.body, GameRefundBody, _hb(request).settings.max_body_bytes)
     return json(await _games(request).cancel_tournament(tid, body.reason, actor_of(request)))

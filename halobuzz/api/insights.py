@@ -11,7 +11,7 @@ from sanic.response import json
 from sanic_ext import openapi
 
 from . import contract
-from .festivals import ErrorBody
+from .festivals import FestivalErrorBody
 from .middleware import principal
 from .validation import Schema, decode_json, decode_query
 
@@ -40,7 +40,7 @@ class CohostList(msgspec.Struct, rename="camel"):
     excluded_after_decline: int
 
 
-class InviteBody(Schema):
+class CohostInviteBody(Schema):
     candidate_stream_id: Annotated[str, msgspec.Meta(max_length=64)]
     duration_seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 300
 
@@ -104,8 +104,8 @@ def service(request: Request):
 @openapi.secured("bearer")
 @openapi.parameter("limit", int, "query")
 @openapi.response(200, {"application/json": CohostList})
-@openapi.response(403, {"application/json": ErrorBody})
-@openapi.response(409, {"application/json": ErrorBody})
+@openapi.response(403, {"application/json": FestivalErrorBody})
+@openapi.response(409, {"application/json": FestivalErrorBody})
 @contract.contract(query=LimitQuery, responses={200: CohostList}, errors=(403, 409))
 async def cohost_list(request: Request, stream_id: str):
     who = principal(request)
@@ -116,13 +116,13 @@ async def cohost_list(request: Request, stream_id: str):
 @bp.post("/<stream_id:str>/cohosts/invite")
 @openapi.summary("Invite a suggested cohost (a PK battle invitation to their stream)")
 @openapi.secured("bearer")
-@openapi.body({"application/json": InviteBody})
+@openapi.body({"application/json": CohostInviteBody})
 @openapi.response(201, {"application/json": BattleOut})
-@openapi.response(409, {"application/json": ErrorBody})
-@contract.contract(body=InviteBody, responses={201: BattleOut}, errors=(403, 409))
+@openapi.response(409, {"application/json": FestivalErrorBody})
+@contract.contract(body=CohostInviteBody, responses={201: BattleOut}, errors=(403, 409))
 async def cohost_invite(request: Request, stream_id: str):
     who = principal(request)
-    body = decode_json(request.body, InviteBody, request.app.ctx.services.settings.max_body_bytes)
+    body = decode_json(request.body, CohostInviteBody, request.app.ctx.services.settings.max_body_bytes)
     return json(
         await service(request).invite_cohost(who.user_id, stream_id, body.candidate_stream_id, body.duration_seconds),
         status=201,
@@ -133,7 +133,7 @@ async def cohost_invite(request: Request, stream_id: str):
 @openapi.summary("Gifts suggested to you in this stream (never to minors, never past your daily cap)")
 @openapi.secured("bearer")
 @openapi.response(200, {"application/json": GiftSuggestions})
-@openapi.response(404, {"application/json": ErrorBody})
+@openapi.response(404, {"application/json": FestivalErrorBody})
 @contract.contract(responses={200: GiftSuggestions}, errors=(403, 409))
 async def gift_suggestions(request: Request, stream_id: str):
     who = principal(request)
@@ -144,7 +144,7 @@ async def gift_suggestions(request: Request, stream_id: str):
 @openapi.summary("Your stream's engagement score, its signals and the nudges you were sent (host only)")
 @openapi.secured("bearer")
 @openapi.response(200, {"application/json": HostInsights})
-@openapi.response(403, {"application/json": ErrorBody})
+@openapi.response(403, {"application/json": FestivalErrorBody})
 @contract.contract(responses={200: HostInsights}, errors=(403, 409))
 async def host_insights(request: Request, stream_id: str):
     who = principal(request)

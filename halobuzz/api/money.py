@@ -84,7 +84,7 @@ class GiftPatchBody(Schema):
     sort: Optional[Sort] = None
 
 
-class Page(msgspec.Struct, forbid_unknown_fields=True):
+class LedgerPageQuery(msgspec.Struct, forbid_unknown_fields=True):
     limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 50
     cursor: Optional[Cursor] = None
 
@@ -118,10 +118,10 @@ async def get_wallet(request: Request):
 @bp.get("/wallet/transactions")
 @openapi.summary("The caller's ledger lines, newest first")
 @openapi.secured("bearer")
-@contract.contract(query=Page, responses={200: shapes.Page})
+@contract.contract(query=LedgerPageQuery, responses={200: shapes.Page})
 async def wallet_transactions(request: Request):
     who = principal(request)
-    q = decode_query(request.args, Page)
+    q = decode_query(request.args, LedgerPageQuery)
     return json(await _eco(request).transactions(who.user_id, q.cursor, q.limit))
 
 
@@ -210,10 +210,10 @@ async def og_subscribe(request: Request):
 @admin_bp.get("/users/<user_id:str>/ledger")
 @openapi.summary("A user's wallet and ledger lines")
 @openapi.secured("bearer")
-@contract.contract(query=Page, responses={200: shapes.Page}, role="admin")
+@contract.contract(query=LedgerPageQuery, responses={200: shapes.Page}, role="admin")
 async def user_ledger(request: Request, user_id: str):
     admin(request)
-    q = decode_query(request.args, Page)
+    q = decode_query(request.args, LedgerPageQuery)
     return json(await _eco(request).ledger_of(user_id, q.cursor, q.limit))
 
 

@@ -11,7 +11,7 @@ from sanic_ext import openapi
 
 from . import contract
 from .admin import actor_of
-from .festivals import ErrorBody
+from .festivals import FestivalErrorBody
 from .middleware import admin, principal
 from .validation import Schema, decode_json
 
@@ -55,7 +55,7 @@ def service(request: Request):
 @openapi.summary("Your trust score (0-100), level, and what moved it (the scoring rule is in the README)")
 @openapi.secured("bearer")
 @openapi.response(200, {"application/json": TrustOut})
-@openapi.response(401, {"application/json": ErrorBody})
+@openapi.response(401, {"application/json": FestivalErrorBody})
 @contract.contract(responses={200: TrustOut}, errors=(403, 409))
 async def my_trust(request: Request):
     who = principal(request)
@@ -66,7 +66,7 @@ async def my_trust(request: Request):
 @openapi.summary("A user's trust score explained (admins)")
 @openapi.secured("bearer")
 @openapi.response(200, {"application/json": AdminTrustOut})
-@openapi.response(404, {"application/json": ErrorBody})
+@openapi.response(404, {"application/json": FestivalErrorBody})
 @contract.contract(responses={200: AdminTrustOut}, errors=(403, 409), role="admin")
 async def user_trust(request: Request, user_id: str):
     admin(request)
@@ -78,7 +78,7 @@ async def user_trust(request: Request, user_id: str):
 @openapi.secured("bearer")
 @openapi.body({"application/json": VerifyBody})
 @openapi.response(200, {"application/json": AdminTrustOut})
-@openapi.response(404, {"application/json": ErrorBody})
+@openapi.response(404, {"application/json": FestivalErrorBody})
 @contract.contract(body=VerifyBody, responses={200: AdminTrustOut}, errors=(403, 409), role="admin")
 async def verify(request: Request, user_id: str):
     actor = actor_of(request)
