@@ -73,7 +73,8 @@ class Server:
                 # /healthz; /readyz says "loading" until then), as tests expect of a started server.
                 if (
                     httpx.get(self.url + "/healthz", timeout=0.5).status_code == 200
-                    and httpx.get(self.url + "/readyz", timeout=5).json()["checks"].get("moderation") != "loading"
+                    and httpx.get(self.url + "/readyz", timeout=5).json().get("checks", {}).get("moderation")
+                    != "loading"
                 ):
                     return self
             except httpx.HTTPError:
