@@ -10,7 +10,6 @@ import pytest
 
 from tests.browser.conftest import Api, Console
 from tests.conftest import Server, free_port
-from tests.integration.test_video import start_or_skip
 from tests.support.publisher import push as push_test_pattern
 
 pytestmark = pytest.mark.browser
@@ -28,7 +27,7 @@ def video_server(tmp_path_factory):
             "HALOBUZZ_MEDIA_SAMPLE_SECONDS": "0",
         },
     )
-    start_or_skip(srv)
+    srv.start()
     yield srv
     srv.stop()
 

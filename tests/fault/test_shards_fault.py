@@ -19,10 +19,10 @@ import pytest
 from halobuzz.db.connection import connect
 from halobuzz.shards import transfers
 from halobuzz.wallet import ledger
-from tests.support.natsd import NatsServer, nats_server_binary
+from tests.support.natsd import NatsServer
 from tests.support.shard_nodes import Node, make_map, seed
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(nats_server_binary() is None, reason="no nats-server")]
+pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 VIEWERS = [f"V{i}" for i in range(5)]
 

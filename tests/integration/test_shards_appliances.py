@@ -17,9 +17,7 @@ import pytest
 
 from tests.conftest import Server, cli, register
 from tests.integration.rooms_client import live_stream, ready
-from tests.support.natsd import NatsServer, nats_server_binary
-
-pytestmark = pytest.mark.skipif(nats_server_binary() is None, reason="no nats-server binary")
+from tests.support.natsd import NatsServer
 
 
 def _run(*args, cwd):
