@@ -12,7 +12,6 @@ import sqlite3
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..errors import Conflict, Forbidden
 from ..events import GAME_RESULT, Event
 from . import anticheat, escrow, fairness, questions, quiz, rounds
 from .rules import Rules
@@ -89,13 +88,7 @@ def answer(
     now: datetime,
     events: list[Event],
 ) -> dict[str, Any]:
-    if r["status"] != "running":
-        raise Conflict(f"this round is {r['status']}, not running", code="round_not_running", field="roundId")
-    if user_id not in rounds.entrants(conn, r["id"]):
-        raise Forbidden("join a team before answering", code="not_joined")
-    out = questions.answer(conn, r["id"], rounds.state(r), rules.bank, user_id, k, choice, now)
-    out["flagged"] = anticheat.too_fast(conn, rules.new_id, r["id"], user_id, k, out["ms"], rules.min_reaction_ms, now)
-    return out
+    return quiz.answer_question(conn, rules, r, user_id, k, choice, now, not_joined="join a team before answering")
 
 
 def gift_coins(conn: sqlite3.Connection, room_id: str, tx_from: int, members: set[str]) -> dict[str, int]:

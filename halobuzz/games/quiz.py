@@ -145,10 +145,25 @@ def answer(
     now: datetime,
     events: list[Event],
 ) -> dict[str, Any]:
+    return answer_question(conn, rules, r, user_id, k, choice, now, not_joined="join the round before answering")
+
+
+def answer_question(
+    conn: sqlite3.Connection,
+    rules: Rules,
+    r: sqlite3.Row,
+    user_id: str,
+    k: int,
+    choice: int,
+    now: datetime,
+    *,
+    not_joined: str,
+) -> dict[str, Any]:
+    """A timed answer in a running quiz or battle round, by an entrant; too-fast ones flagged."""
     if r["status"] != "running":
         raise Conflict(f"this round is {r['status']}, not running", code="round_not_running", field="roundId")
     if user_id not in rounds.entrants(conn, r["id"]):
-        raise Forbidden("join the round before answering", code="not_joined")
+        raise Forbidden(not_joined, code="not_joined")
     out = questions.answer(conn, r["id"], rounds.state(r), rules.bank, user_id, k, choice, now)
     out["flagged"] = anticheat.too_fast(conn, rules.new_id, r["id"], user_id, k, out["ms"], rules.min_reaction_ms, now)
     return out
